@@ -1,0 +1,286 @@
+"""The consumer runner: reads a group's records and applies them exactly once per effect.
+
+For each record: parse and validate (a poison record goes straight to `<topic>.dlq`), upcast to
+the version the handler expects, then, in one database transaction, claim the event in the
+inbox and run the handler. Records of a poll are applied in one transaction with a savepoint
+each, so throughput does not pay a commit per event. Offsets are committed to the transport
+only after the database commit; a crash in between re-delivers, and the inbox absorbs it. A
+handler that keeps failing is retried with exponential backoff, then dead-lettered with its
+error, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy import Connection, Engine
+
+from teacher_hiring.messaging import inbox, metrics
+from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
+from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
+from teacher_hiring.messaging.tracing import traced
+from teacher_hiring.messaging.transport import (
+    Consumer,
+    OutgoingMessage,
+    PartitionsRevoked,
+    Producer,
+    Record,
+    TopicPartition,
+    Transport,
+    dlq_topic,
+)
+from teacher_hiring.messaging.upcasting import Upcaster
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Envelope, Connection], None]
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    """A handler and the event version it is written for (older ones are upcast to it)."""
+
+    fn: Handler
+    version: int = 0
+
+
+@dataclass
+class Subscription:
+    """One consumer group of one service: the topics it reads and a handler per event name."""
+
+    group: str
+    handlers: Mapping[str, EventHandler]
+    topics: Sequence[str] = ()
+
+
+class _Poison(Exception):
+    """A record that no retry can fix: it is dead-lettered at once."""
+
+
+@dataclass
+class ConsumerRunner:
+    service: str
+    subscription: Subscription
+    transport: Transport
+    registry: SchemaRegistry
+    engine: Engine
+    upcaster: Upcaster = field(default_factory=Upcaster)
+    max_attempts: int = 5
+    backoff_base_s: float = 0.05
+    backoff_max_s: float = 2.0
+    batch_size: int = 500
+    poll_timeout_s: float = 0.05
+    member_id: str | None = None
+    lag_report_interval_s: float = 1.0
+    _consumer: Consumer | None = None
+    _dlq: Producer | None = None
+    _lag_reported_at: float = 0.0
+
+    @property
+    def group(self) -> str:
+        return self.subscription.group
+
+    def topics(self) -> list[str]:
+        if self.subscription.topics:
+            return list(self.subscription.topics)
+        names = self.subscription.handlers
+        return sorted({self.registry.spec(name).topic for name in names})
+
+    def start(self) -> None:
+        self.transport.ensure_topics(self.topics())
+        self._consumer = self.transport.consumer(self.group, self.topics(), self.member_id)
+        self._dlq = self.transport.producer()
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+        if self._dlq is not None:
+            self._dlq.close()
+            self._dlq = None
+
+    def run(self, stop: threading.Event) -> None:
+        self.start()
+        try:
+            while not stop.is_set():
+                try:
+                    self.run_once()
+                except Exception:
+                    log.exception("consumer.loop_failed", group=self.group)
+                    stop.wait(self.backoff_base_s)
+        finally:
+            self.close()
+
+    def run_once(self) -> int:
+        """Poll once and apply what came; returns how many records were consumed."""
+        assert self._consumer is not None, "start() first"
+        records = self._consumer.poll(self.batch_size, self.poll_timeout_s)
+        if not records:
+            self._report_lag()
+            return 0
+        done, failed = self._apply_batch(records)
+        if failed is not None:
+            self._rewind(records, done, failed)
+            self._apply_with_retries(failed)
+            done.append(failed)
+        self._commit(done)
+        return len(done)
+
+    # -- one batch, one transaction ------------------------------------------------------------
+
+    def _apply_batch(self, records: list[Record]) -> tuple[list[Record], Record | None]:
+        done: list[Record] = []
+        started = time.perf_counter()
+        with self.engine.begin() as conn:
+            for record in records:
+                try:
+                    envelope = self._decode(record)
+                except _Poison as exc:
+                    self._dead_letter(record, "invalid", str(exc), attempts=0)
+                    done.append(record)
+                    continue
+                if envelope is None:
+                    done.append(record)
+                    continue
+                savepoint = conn.begin_nested()
+                try:
+                    self._apply(envelope, conn)
+                except Exception:
+                    savepoint.rollback()
+                    metrics.FAILED.labels(self.service, self.group, envelope.event_name).inc()
+                    return done, record
+                savepoint.commit()
+                done.append(record)
+        if done:
+            per_event = (time.perf_counter() - started) / len(done)
+            histogram = metrics.HANDLER_SECONDS.labels(self.service, self.group)
+            histogram.observe(per_event)
+        return done, None
+
+    def _apply(self, envelope: Envelope, conn: Connection) -> None:
+        handler = self.subscription.handlers[envelope.event_name]
+        with traced(envelope.trace_id):
+            if inbox.claim(conn, self.group, envelope):
+                handler.fn(self.upcaster.upcast(envelope, handler.version), conn)
+                outcome = "applied"
+            else:
+                outcome = "duplicate"
+        metrics.PROCESSED.labels(self.service, self.group, envelope.event_name, outcome).inc()
+
+    def _decode(self, record: Record) -> Envelope | None:
+        """The envelope, None for an event this group does not handle, or _Poison."""
+        try:
+            envelope = Envelope.from_json(record.value)
+            self.registry.validate(envelope.as_dict())
+        except (MalformedEvent, SchemaViolation) as exc:
+            raise _Poison(str(exc)) from exc
+        if envelope.event_name not in self.subscription.handlers:
+            metrics.PROCESSED.labels(self.service, self.group, envelope.event_name, "ignored").inc()
+            return None
+        handler = self.subscription.handlers[envelope.event_name]
+        if envelope.event_version > handler.version:
+            raise _Poison(
+                f"{envelope.event_name} v{envelope.event_version} is newer than this consumer "
+                f"reads (v{handler.version})"
+            )
+        return envelope
+
+    # -- failures: retry alone, then dead-letter -----------------------------------------------
+
+    def _rewind(self, records: list[Record], done: list[Record], failed: Record) -> None:
+        """Make the transport re-deliver what this batch did not get to, after `failed`."""
+        assert self._consumer is not None
+        finished = {(r.topic, r.partition, r.offset) for r in done}
+        finished.add((failed.topic, failed.partition, failed.offset))
+        first_left: dict[TopicPartition, int] = {}
+        for record in records:
+            if (record.topic, record.partition, record.offset) in finished:
+                continue
+            tp = record.topic_partition
+            first_left[tp] = min(first_left.get(tp, record.offset), record.offset)
+        for tp, offset in first_left.items():
+            self._consumer.seek(tp, offset)
+
+    def _apply_with_retries(self, record: Record) -> None:
+        envelope = self._decode(record)
+        assert envelope is not None
+        error = ""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with self.engine.begin() as conn:
+                    self._apply(envelope, conn)
+                return
+            except Exception as exc:
+                error = "".join(traceback.format_exception_only(exc)).strip()
+                metrics.FAILED.labels(self.service, self.group, envelope.event_name).inc()
+                log.warning(
+                    "consumer.handler_failed",
+                    group=self.group,
+                    event_name=envelope.event_name,
+                    event_id=envelope.event_id,
+                    attempt=attempt,
+                    error=error,
+                )
+                if attempt < self.max_attempts:
+                    time.sleep(min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1)))
+        self._dead_letter(record, "failed", error, attempts=self.max_attempts)
+
+    def _dead_letter(self, record: Record, reason: str, error: str, *, attempts: int) -> None:
+        assert self._dlq is not None
+        headers = {
+            **record.headers,
+            "dlq_reason": reason,
+            "dlq_error": error[:2000],
+            "dlq_consumer": self.group,
+            "dlq_service": self.service,
+            "dlq_attempts": str(attempts),
+            "original_topic": record.topic,
+            "original_partition": str(record.partition),
+            "original_offset": str(record.offset),
+            "dead_lettered_at": str(time.time()),
+        }
+        self._dlq.send(
+            [OutgoingMessage(dlq_topic(record.topic), record.key, record.value, headers)]
+        )
+        metrics.DEAD_LETTERED.labels(self.service, self.group, record.topic, reason).inc()
+        log.error(
+            "consumer.dead_lettered",
+            group=self.group,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason,
+            error=error,
+        )
+
+    # -- offsets ---------------------------------------------------------------------------------
+
+    def _commit(self, done: list[Record]) -> None:
+        assert self._consumer is not None
+        offsets: dict[TopicPartition, int] = {}
+        for record in done:
+            tp = record.topic_partition
+            offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
+        if not offsets:
+            return
+        try:
+            self._consumer.commit(offsets)
+        except PartitionsRevoked:
+            log.info("consumer.partitions_revoked", group=self.group)
+
+    def _report_lag(self) -> None:
+        assert self._consumer is not None
+        now = time.monotonic()
+        if now - self._lag_reported_at < self.lag_report_interval_s:
+            return
+        self._lag_reported_at = now
+        per_topic: dict[str, int] = {}
+        for tp, lag in self._consumer.lag().items():
+            per_topic[tp.topic] = per_topic.get(tp.topic, 0) + lag
+        for topic, lag in per_topic.items():
+            metrics.CONSUMER_LAG.labels(self.service, self.group, topic).set(lag)

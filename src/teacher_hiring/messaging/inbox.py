@@ -1,0 +1,39 @@
+"""The inbox: which events a consumer has applied, recorded with the effect itself.
+
+A redelivered event hits the primary key (consumer, event_id) and changes nothing. The insert
+uses ON CONFLICT DO NOTHING so that a duplicate does not abort a PostgreSQL transaction.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.tables import inbox
+
+
+def claim(conn: Connection, consumer: str, envelope: Envelope) -> bool:
+    """Record the event as applied by `consumer`; False if it already was."""
+    values = {
+        "consumer": consumer,
+        "event_id": envelope.event_id,
+        "event_name": envelope.event_name,
+        "processed_at": time.time(),
+    }
+    insert: sa.Insert
+    if conn.dialect.name == "postgresql":
+        insert = postgresql.insert(inbox).values(values).on_conflict_do_nothing()
+    else:
+        insert = sqlite.insert(inbox).values(values).on_conflict_do_nothing()
+    return conn.execute(insert).rowcount == 1
+
+
+def seen(conn: Connection, consumer: str, event_id: str) -> bool:
+    query = sa.select(inbox.c.event_id).where(
+        inbox.c.consumer == consumer, inbox.c.event_id == event_id
+    )
+    return conn.execute(query).first() is not None

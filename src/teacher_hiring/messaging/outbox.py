@@ -1,0 +1,84 @@
+"""The transactional outbox: an event is committed with the state change that caused it.
+
+Handlers call `Outbox.stage` on the connection of their unit of work; the relay publishes the
+row later. No code path writes state and publishes in two separate steps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.tables import outbox
+from teacher_hiring.messaging.tracing import current_trace_id
+
+
+class Outbox:
+    """Validates and stores the events one service produces."""
+
+    def __init__(
+        self,
+        registry: SchemaRegistry,
+        producer: str,
+        versions: Mapping[str, int] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.producer = producer
+        self._versions = dict(versions or {})
+
+    def version_of(self, event_name: str) -> int:
+        """The version this producer emits: pinned by configuration, else the newest."""
+        return self._versions.get(event_name, self.registry.spec(event_name).latest_version)
+
+    def pin_version(self, event_name: str, version: int) -> None:
+        self.registry.schema(event_name, version)  # refuses an unknown version
+        self._versions[event_name] = version
+
+    def stage(
+        self,
+        conn: Connection,
+        event_name: str,
+        payload: dict[str, Any],
+        *,
+        version: int | None = None,
+    ) -> Envelope:
+        """Validate the event and write it in the caller's transaction.
+
+        An invalid event raises SchemaViolation here, so the state change rolls back with it.
+        """
+        envelope = Envelope.new(
+            event_name,
+            self.version_of(event_name) if version is None else version,
+            payload,
+            producer=self.producer,
+            trace_id=current_trace_id(),
+        )
+        self.stage_envelope(conn, envelope)
+        return envelope
+
+    def stage_envelope(self, conn: Connection, envelope: Envelope) -> None:
+        """Store an already built envelope (re-sending under its original event id)."""
+        self.registry.validate(envelope.as_dict())
+        spec = self.registry.spec(envelope.event_name)
+        conn.execute(
+            outbox.insert().values(
+                event_id=envelope.event_id,
+                event_name=envelope.event_name,
+                event_version=envelope.event_version,
+                topic=spec.topic,
+                partition_key=self.registry.partition_key(envelope.event_name, envelope.payload),
+                body=envelope.to_json(),
+                trace_id=envelope.trace_id,
+                created_at=time.time(),
+            )
+        )
+
+
+def backlog(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).where(outbox.c.sent_at.is_(None))).scalar_one())

@@ -1,0 +1,157 @@
+"""The relay: moves committed outbox rows to their sink and marks them sent.
+
+Rows are read in id order, so events with the same key leave in the order they were committed.
+A crash between delivering and marking re-delivers rows; receivers' inboxes absorb that. A
+sink that fails is backed off on its own, so one unreachable receiver never holds up the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy import Engine
+
+from teacher_hiring.messaging import metrics
+from teacher_hiring.messaging.sinks import LogSink, OutboxRow, Sink
+from teacher_hiring.messaging.tables import outbox
+
+log = structlog.get_logger(__name__)
+
+Router = Callable[[str], Sink | None]
+"""Maps an event name to a sink other than the log, or None for the log."""
+
+
+@dataclass
+class _Backoff:
+    failures: int = 0
+    until: float = 0.0
+    event_names: set[str] = field(default_factory=set)
+
+    def fail(self, base_s: float, max_s: float) -> None:
+        self.failures += 1
+        self.until = time.monotonic() + min(max_s, base_s * 2 ** (self.failures - 1))
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+
+@dataclass
+class OutboxRelay:
+    engine: Engine
+    log_sink: LogSink
+    service: str
+    route: Router = lambda _name: None
+    batch_size: int = 500
+    backoff_base_s: float = 0.05
+    backoff_max_s: float = 5.0
+    _backoffs: dict[str, _Backoff] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run_once(self) -> int:
+        """Relay one batch; returns how many rows were marked sent."""
+        with self._lock:
+            rows = self._unsent(self._held_back())
+            if not rows:
+                return 0
+            delivered: list[int] = []
+            for sink, sink_rows in self._by_sink(rows):
+                backoff = self._backoffs.setdefault(sink.name, _Backoff())
+                if backoff.active():
+                    continue
+                try:
+                    sink.deliver(sink_rows)
+                except Exception as exc:
+                    backoff.fail(self.backoff_base_s, self.backoff_max_s)
+                    backoff.event_names = {row.event_name for row in sink_rows}
+                    metrics.RELAY_FAILURES.labels(self.service, sink.name).inc()
+                    log.warning("relay.sink_failed", sink=sink.name, error=str(exc))
+                    continue
+                backoff.failures = 0
+                metrics.RELAYED.labels(self.service, sink.name).inc(len(sink_rows))
+                delivered.extend(row.id for row in sink_rows)
+            self._mark_sent(delivered)
+            return len(delivered)
+
+    def flush(self, timeout_s: float = 1.0) -> bool:
+        """Relay until nothing is pending or the time is up; True if the outbox is empty."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.run_once() == 0 and self.backlog() == 0:
+                return True
+        return self.backlog() == 0
+
+    def backlog(self) -> int:
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count()).where(outbox.c.sent_at.is_(None))
+            ).scalar_one()
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
+        return int(count)
+
+    def run(self, stop: threading.Event, idle_sleep_s: float = 0.005) -> None:
+        while not stop.is_set():
+            try:
+                moved = self.run_once()
+            except Exception:
+                log.exception("relay.failed")
+                moved = 0
+            if moved == 0:
+                stop.wait(idle_sleep_s)
+
+    def _held_back(self) -> set[str]:
+        """Event names of sinks in back-off, left out of the next read so others keep moving."""
+        names: set[str] = set()
+        for backoff in self._backoffs.values():
+            if backoff.active():
+                names |= backoff.event_names
+        return names
+
+    def _unsent(self, held_back: set[str]) -> list[OutboxRow]:
+        query = (
+            sa.select(
+                outbox.c.id,
+                outbox.c.event_id,
+                outbox.c.event_name,
+                outbox.c.topic,
+                outbox.c.partition_key,
+                outbox.c.body,
+                outbox.c.trace_id,
+            )
+            .where(outbox.c.sent_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(self.batch_size)
+        )
+        if held_back:
+            query = query.where(outbox.c.event_name.not_in(sorted(held_back)))
+        with self.engine.connect() as conn:
+            return [OutboxRow(*row) for row in conn.execute(query)]
+
+    def _by_sink(self, rows: list[OutboxRow]) -> list[tuple[Sink, list[OutboxRow]]]:
+        groups: dict[str, tuple[Sink, list[OutboxRow]]] = {}
+        for row in rows:
+            sink = self.route(row.event_name) or self.log_sink
+            groups.setdefault(sink.name, (sink, []))[1].append(row)
+        return list(groups.values())
+
+    def _mark_sent(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        now = time.time()
+        with self.engine.begin() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                conn.execute(outbox.update().where(outbox.c.id.in_(chunk)).values(sent_at=now))
+
+    def purge_sent(self, older_than_s: float) -> int:
+        """Forget rows sent long ago (kept meanwhile for reconciliation)."""
+        cutoff = time.time() - older_than_s
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                outbox.delete().where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
+            )
+        return int(result.rowcount)

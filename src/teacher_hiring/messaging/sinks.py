@@ -1,0 +1,87 @@
+"""Where the relay sends outbox rows: the event log, or an HTTP endpoint of the receiver."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from teacher_hiring.messaging.transport import OutgoingMessage, Producer
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    event_id: str
+    event_name: str
+    topic: str
+    partition_key: str
+    body: bytes
+    trace_id: str
+
+
+class Sink(ABC):
+    name: str
+
+    @abstractmethod
+    def deliver(self, rows: Sequence[OutboxRow]) -> None:
+        """Deliver every row, in order, or raise; a row may be delivered more than once."""
+
+
+class LogSink(Sink):
+    """Appends rows to the transport (embedded log or Kafka), keyed for per-aggregate order."""
+
+    name = "log"
+
+    def __init__(self, producer: Producer) -> None:
+        self.producer = producer
+
+    def deliver(self, rows: Sequence[OutboxRow]) -> None:
+        self.producer.send(
+            [
+                OutgoingMessage(
+                    topic=row.topic,
+                    key=row.partition_key,
+                    value=row.body,
+                    headers={
+                        "event_id": row.event_id,
+                        "event_name": row.event_name,
+                        "trace_id": row.trace_id,
+                    },
+                )
+                for row in rows
+            ]
+        )
+
+
+class PushFailed(RuntimeError):
+    pass
+
+
+class HttpPushSink(Sink):
+    """POSTs each envelope to the receiver, which de-duplicates by event id in its inbox."""
+
+    name = "http-push"
+
+    def __init__(self, url: str, *, timeout_s: float = 2.0, token: str | None = None) -> None:
+        self.url = url
+        headers = {"content-type": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+
+    def deliver(self, rows: Sequence[OutboxRow]) -> None:
+        for row in rows:
+            try:
+                response = self._client.post(
+                    self.url, content=row.body, headers={"x-trace-id": row.trace_id}
+                )
+            except httpx.HTTPError as exc:
+                raise PushFailed(f"{self.url}: {exc}") from exc
+            if response.status_code >= 300:
+                raise PushFailed(f"{self.url}: HTTP {response.status_code} {response.text[:200]}")
+
+    def close(self) -> None:
+        self._client.close()

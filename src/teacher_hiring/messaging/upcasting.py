@@ -1,0 +1,46 @@
+"""Reading old event versions: small functions from one version's payload to the next.
+
+A consumer sees every event at the newest version it knows, so handlers never branch on
+versions. Each step is a pure function, tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from teacher_hiring.messaging.envelope import Envelope
+
+Step = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Upcaster:
+    def __init__(self) -> None:
+        self._steps: dict[tuple[str, int], Step] = {}
+
+    def register(self, event_name: str, from_version: int) -> Callable[[Step], Step]:
+        """Decorator: `fn` turns a `from_version` payload into a `from_version + 1` payload."""
+
+        def decorate(fn: Step) -> Step:
+            self._steps[(event_name, from_version)] = fn
+            return fn
+
+        return decorate
+
+    def add(self, event_name: str, from_version: int, fn: Step) -> None:
+        self._steps[(event_name, from_version)] = fn
+
+    def upcast(self, envelope: Envelope, target_version: int) -> Envelope:
+        """Raise the envelope's payload to target_version (a no-op when already there)."""
+        version, payload = envelope.event_version, envelope.payload
+        while version < target_version:
+            step = self._steps.get((envelope.event_name, version))
+            if step is None:
+                raise LookupError(
+                    f"no upcaster for {envelope.event_name} v{version} -> v{version + 1}"
+                )
+            payload = step(dict(payload))
+            version += 1
+        if version == envelope.event_version:
+            return envelope
+        return envelope.with_payload(version, payload)

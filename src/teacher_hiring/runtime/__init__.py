@@ -1,0 +1,1 @@
+"""Process plumbing shared by the services: databases, logging, metrics, HTTP basics, workers."""

@@ -1,0 +1,70 @@
+"""Building a ServiceRuntime from settings: the part of every bootstrap that is the same."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from teacher_hiring.messaging.consumer import ConsumerRunner, Subscription
+from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.relay import OutboxRelay, Router
+from teacher_hiring.messaging.sinks import LogSink
+from teacher_hiring.messaging.upcasting import Upcaster
+from teacher_hiring.runtime.db import make_engine, upgrade_to_head
+from teacher_hiring.runtime.logging import configure_logging
+from teacher_hiring.runtime.service import ServiceRuntime
+from teacher_hiring.runtime.settings import ServiceSettings
+from teacher_hiring.runtime.transports import make_transport
+
+
+def assemble(
+    name: str,
+    settings: ServiceSettings,
+    *,
+    migrations: Path,
+    subscriptions: Sequence[Subscription],
+    upcaster: Upcaster | None = None,
+    route: Router | None = None,
+    versions: Mapping[str, int] | None = None,
+    registry: SchemaRegistry | None = None,
+    configure_logs: bool = True,
+) -> ServiceRuntime:
+    """Engine (migrated to head), transport, outbox, relay and consumer runners of a service."""
+    if configure_logs:
+        configure_logging(name, settings.log_level, settings.log_format)
+    registry = registry or SchemaRegistry.load()
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine, migrations)
+    transport = make_transport(settings.event_log_url, partitions=settings.partitions)
+    relay = OutboxRelay(
+        engine=engine,
+        log_sink=LogSink(transport.producer()),
+        service=name,
+        batch_size=settings.relay_batch_size,
+    )
+    if route is not None:
+        relay.route = route
+    runners = [
+        ConsumerRunner(
+            service=name,
+            subscription=subscription,
+            transport=transport,
+            registry=registry,
+            engine=engine,
+            upcaster=upcaster or Upcaster(),
+            max_attempts=settings.consumer_max_attempts,
+            batch_size=settings.consumer_batch_size,
+        )
+        for subscription in subscriptions
+    ]
+    return ServiceRuntime(
+        name=name,
+        engine=engine,
+        transport=transport,
+        registry=registry,
+        outbox=Outbox(registry, producer=name, versions=versions),
+        relay=relay,
+        runners=runners,
+        run_workers=settings.run_workers,
+    )

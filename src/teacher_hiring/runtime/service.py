@@ -1,0 +1,66 @@
+"""The parts of one running service, built once by its bootstrap and shared by its entrypoints."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy import Engine
+
+from teacher_hiring.messaging.consumer import ConsumerRunner
+from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.relay import OutboxRelay
+from teacher_hiring.messaging.transport import Transport
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    engine: Engine
+    transport: Transport
+    registry: SchemaRegistry
+    outbox: Outbox
+    relay: OutboxRelay
+    runners: list[ConsumerRunner]
+    run_workers: bool = True
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start_workers(self) -> None:
+        """Run the relay and every consumer in background threads of this process."""
+        if not self.run_workers or self._threads:
+            return
+        self._stop.clear()
+        self.transport.ensure_topics(self.registry.topics())
+        targets: list[tuple[str, Callable[[threading.Event], None]]] = [
+            (f"{self.name}-relay", self.relay.run)
+        ]
+        targets += [(f"{self.name}-{r.group}", r.run) for r in self.runners]
+        for thread_name, target in targets:
+            thread = threading.Thread(target=target, args=(self._stop,), name=thread_name)
+            thread.daemon = True
+            thread.start()
+            self._threads.append(thread)
+        log.info("workers.started", threads=[t.name for t in self._threads])
+
+    def stop_workers(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        self._threads.clear()
+
+    def close(self) -> None:
+        self.stop_workers()
+        for hook in self.on_close:
+            hook()
+        self.transport.close()
+        self.engine.dispose()
+
+    def workers_alive(self) -> bool:
+        return all(thread.is_alive() for thread in self._threads)

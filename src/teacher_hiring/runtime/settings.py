@@ -1,0 +1,38 @@
+"""What every service's settings class has in common."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings
+
+DEVELOPMENT_SECRET = "development-only-secret"
+
+
+class ServiceSettings(BaseSettings):
+    """Read from the environment with the service's prefix (EXERCISES_, HIRING_, BONUS_)."""
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    database_url: str
+    event_log_url: str = Field(
+        "sqlite:///var/events.db",
+        description="sqlite:///<file> for the embedded log shared by the services on one machine",
+    )
+    partitions: int = Field(6, ge=1, description="Partitions of each topic this service creates")
+    run_workers: bool = Field(True, description="Run the relay and consumers in this process")
+    relay_batch_size: int = Field(500, ge=1)
+    consumer_batch_size: int = Field(500, ge=1)
+    consumer_max_attempts: int = Field(5, ge=1)
+    max_request_bytes: int = Field(64 * 1024, ge=1024)
+    log_level: str = "info"
+    log_format: Literal["json", "console"] = "json"
+    secret: str = DEVELOPMENT_SECRET
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> ServiceSettings:
+        if self.environment != "development" and self.secret == DEVELOPMENT_SECRET:
+            raise ValueError("secret: set a secret of your own outside development")
+        return self
