@@ -173,13 +173,21 @@ class SchemaRegistry:
         """Raise SchemaViolation (or UnknownEvent) naming every offending field."""
         instance = event if isinstance(event, dict) else dict(event)
         compiled = self._find(instance.get("event_name"), instance.get("event_version"))
-        if (
-            compiled is not None
-            and self._envelope.is_valid(instance)
-            and compiled.validator.is_valid(_target(instance, compiled))
-        ):
-            return
-        self._raise_violation(instance, compiled)
+        try:
+            if (
+                compiled is not None
+                and self._envelope.is_valid(instance)
+                and compiled.validator.is_valid(_target(instance, compiled))
+            ):
+                return
+            errors = self._errors(instance, compiled)
+        except ValueError as exc:  # a value JSON cannot carry: a datetime, bytes, an int key
+            errors = [f"envelope: not JSON data: {exc}"]
+        name, version = instance.get("event_name"), instance.get("event_version")
+        shown_name = name if isinstance(name, str) else "<unnamed event>"
+        shown_version = version if type(version) is int else None
+        violation = SchemaViolation if compiled is not None else UnknownEvent
+        raise violation(shown_name, shown_version, errors or ["does not match its schema"])
 
     def validate_envelope(self, envelope: Envelope) -> None:
         self.validate(envelope.as_dict())
@@ -207,23 +215,21 @@ class SchemaRegistry:
         known = ", ".join(str(v) for v in self._specs[name].versions)
         return f"event_version: {name} has no version {version!r} (known: {known})"
 
-    def _raise_violation(self, instance: dict[str, Any], compiled: _Compiled | None) -> None:
-        name, version = instance.get("event_name"), instance.get("event_version")
-        shown_name = name if isinstance(name, str) else "<unnamed event>"
-        shown_version = version if type(version) is int else None
+    def _errors(self, instance: dict[str, Any], compiled: _Compiled | None) -> list[str]:
         errors = _render_all(self._envelope.iter_errors(instance), ())
+        name, version = instance.get("event_name"), instance.get("event_version")
         if compiled is None:
             if isinstance(name, str) and name not in self._specs:
                 errors.insert(0, self._unknown_name(name))
-            elif isinstance(name, str) and shown_version is not None:
+            elif isinstance(name, str) and type(version) is int:
                 errors.insert(0, self._unknown_version(name, version))
-            raise UnknownEvent(shown_name, shown_version, errors)
-        if compiled.projection is not None:
+        elif compiled.projection is not None:
             errors += _render_all(compiled.validator.iter_errors(_target(instance, compiled)), ())
         elif isinstance(instance.get("payload"), dict):
             payload_errors = compiled.validator.iter_errors(instance["payload"])
             errors += _render_all(payload_errors, ("payload",))
-        raise SchemaViolation(shown_name, shown_version, list(dict.fromkeys(errors)))
+        # An envelope-scoped schema re-checks envelope fields; say each problem once.
+        return list(dict.fromkeys(errors))
 
 
 def _target(instance: dict[str, Any], compiled: _Compiled) -> Any:

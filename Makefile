@@ -1,0 +1,51 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test lint typecheck unit integration e2e simulate bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start exercises, hiring and bonus on the embedded defaults (SQLite + embedded event log).
+run: install
+	$(BIN)/teacher-hiring run
+
+## Lint, type-check and run every test.
+test: install lint typecheck
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy src/teacher_hiring
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+e2e: install
+	$(BIN)/pytest tests/e2e
+
+## Drive a running platform (`make run` in another terminal) with simulated users.
+simulate: install
+	$(BIN)/teacher-hiring simulate
+
+## Measure submission latency and ledger throughput (starts its own platform).
+bench: install
+	$(BIN)/python bench/platform_bench.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

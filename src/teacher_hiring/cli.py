@@ -1,0 +1,167 @@
+"""The command line: start the platform or one service, and simulate its users."""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES, Deployment, Platform
+
+app = typer.Typer(
+    help="The teacher-hiring platform: exercises, hiring and bonus services over versioned events.",
+    no_args_is_help=True,
+)
+console = Console()
+
+
+class ServiceName(StrEnum):
+    exercises = "exercises"
+    hiring = "hiring"
+    bonus = "bonus"
+
+
+@app.command()
+def serve(
+    service: Annotated[ServiceName, typer.Argument(help="Which service to run")],
+    host: Annotated[str | None, typer.Option(help="Listen address (default from settings)")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default from settings)")] = None,
+) -> None:
+    """Run one service: its HTTP API, outbox relay and event consumers, in this process."""
+    import uvicorn
+
+    bootstrap_module = importlib.import_module(f"teacher_hiring.{service.value}.bootstrap")
+    settings_module = importlib.import_module(f"teacher_hiring.{service.value}.settings")
+    settings_class = next(
+        value
+        for name, value in vars(settings_module).items()
+        if name.endswith("Settings") and name != "ServiceSettings"
+    )
+    try:
+        settings = settings_class()
+    except Exception as exc:  # pydantic's ValidationError names the field
+        console.print(f"[red]{service.value}: invalid settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    application = bootstrap_module.bootstrap(settings)
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+@app.command()
+def run(
+    data_dir: Annotated[Path, typer.Option(help="Where databases, the event log and logs go")] = Path(
+        "var"
+    ),
+    host: Annotated[str, typer.Option(help="Listen address of every service")] = "127.0.0.1",
+    partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic")] = 6,
+) -> None:
+    """Start all three services on the embedded defaults and keep them running until Ctrl-C."""
+    platform = Platform(Deployment(data_dir=data_dir, host=host, partitions=partitions))
+    stopping = False
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with console.status("starting exercises, hiring and bonus..."):
+            platform.start()
+        _print_addresses(platform)
+        while not stopping:
+            for name, process in platform.processes.items():
+                if not process.running():
+                    console.print(
+                        f"[red]{name} exited (code {process.exit_code()}); "
+                        f"see {data_dir / 'logs' / (name + '.log')}. Restarting.[/red]"
+                    )
+                    process.start()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except (RuntimeError, TimeoutError) as exc:
+        console.print(f"[red]could not start: {exc}[/red] (logs in {data_dir / 'logs'})")
+        platform.stop()
+        raise typer.Exit(1) from exc
+    console.print("stopping...")
+    platform.stop()
+    console.print("stopped.")
+
+
+def _print_addresses(platform: Platform) -> None:
+    table = Table(title="teacher-hiring platform is running (Ctrl-C stops it)")
+    table.add_column("service")
+    table.add_column("API")
+    table.add_column("OpenAPI docs")
+    for name in SERVICES:
+        url = platform[name].url
+        table.add_row(name, url, url + "/docs")
+    console.print(table)
+    console.print(f"data and logs: {platform.deployment.data_dir.resolve()}")
+
+
+@app.command()
+def simulate(
+    candidates: Annotated[int, typer.Option(min=1, help="Candidates to register")] = 200,
+    managers: Annotated[int, typer.Option(min=1, help="Managers to create")] = 4,
+    exercises: Annotated[int, typer.Option(min=1, help="Exercises to write")] = 12,
+    skill: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Chance that one attempt is correct")
+    ] = 0.6,
+    concurrency: Annotated[int, typer.Option(min=1, help="Candidates working at once")] = 8,
+    seed: Annotated[int, typer.Option(help="Random seed, for a repeatable run")] = 1,
+    settle_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the ledger to catch up")
+    ] = 60.0,
+    exercises_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}",
+    hiring_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}",
+    bonus_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['bonus']}",
+) -> None:
+    """Managers write exercises, candidates solve them, managers complicate leaked ones.
+
+    Ends with a summary and a check that the bonus ledger holds exactly what hiring and
+    exercises issued; exits non-zero if it does not.
+    """
+    from teacher_hiring.simulation import Simulation, SimulationConfig
+
+    config = SimulationConfig(
+        candidates=candidates,
+        managers=managers,
+        exercises=exercises,
+        skill=skill,
+        concurrency=concurrency,
+        seed=seed,
+        settle_timeout_s=settle_timeout,
+        exercises_url=exercises_url,
+        hiring_url=hiring_url,
+        bonus_url=bonus_url,
+    )
+    try:
+        report = Simulation(config, console).run()
+    except Exception as exc:
+        console.print(f"[red]simulation failed: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    report.print(console)
+    if not report.ledger_matches:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
