@@ -32,6 +32,3 @@ class BonusSettings(ServiceSettings):
     )
     manager_cache_size: int = Field(10_000, ge=1, description="Managers kept in that cache")
 
-    # Reading the ledger.
-    entries_page_default: int = Field(50, ge=1, description="Entries per page when not asked")
-    entries_page_max: int = Field(500, ge=1, description="Largest page of entries served")

@@ -1,0 +1,1 @@
+"""Storage and the outside world: tables, repository, read views, the exercises client."""

@@ -1,0 +1,65 @@
+"""The bonus service's tables (SQLAlchemy Core); migrations/versions creates the same ones.
+
+Timestamps are RFC 3339 UTC text with microseconds ("2025-03-14T09:26:53.589793Z"): exact, and
+their text order is their time order, which the statement's range queries rely on.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the auto-incrementing rowid.
+LedgerId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("manager_id", sa.String(100), primary_key=True),
+    sa.Column("opened_at", sa.String(32), nullable=False),
+)
+
+ledger = sa.Table(
+    "ledger",
+    metadata,
+    sa.Column("id", LedgerId, primary_key=True, autoincrement=True),
+    sa.Column("manager_id", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("business_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("source_event_id", sa.String(36), nullable=False),
+    sa.Column("source_event_name", sa.String(100), nullable=False),
+    sa.Column("source_producer", sa.String(100), nullable=False),
+    sa.Column("trace_id", sa.String(64), nullable=False),
+    sa.Column("occurred_at", sa.String(32), nullable=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.CheckConstraint("kind IN ('bonus', 'fine', 'payment')", name="ck_ledger_kind"),
+    sa.CheckConstraint(
+        "(kind = 'fine' AND amount_cents < 0) OR (kind <> 'fine' AND amount_cents >= 0)",
+        name="ck_ledger_sign",
+    ),
+)
+sa.Index("ix_ledger_manager_occurred", ledger.c.manager_id, ledger.c.occurred_at)
+
+ratings = sa.Table(
+    "ratings",
+    metadata,
+    sa.Column("exercise_id", sa.String(100), primary_key=True),
+    sa.Column("exercise_version", sa.Integer, nullable=False),
+    sa.Column("rating", sa.Integer, nullable=False),
+    sa.Column("rating_version", sa.Integer, nullable=False),
+    sa.Column("attempted_candidates", sa.Integer, nullable=False),
+    sa.Column("failed_first_attempts", sa.Integer, nullable=False),
+    sa.Column("changed_at", sa.String(32), nullable=False),
+)
+
+managers = sa.Table(
+    "managers",
+    metadata,
+    sa.Column("manager_id", sa.String(100), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("as_of", sa.String(32), nullable=False),
+)

@@ -1,0 +1,1 @@
+"""The rules of money: pure, no I/O."""

@@ -1,0 +1,169 @@
+"""Ledger entries, ratings and managers as the bonus service understands them.
+
+Money is integer cents, always: a float is refused, never rounded. An entry's amount is signed
+(a fine is negative) so that a balance is a plain sum over the ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from teacher_hiring.bonus.domain.commands import (
+    CreditBonus,
+    CreditPayment,
+    DebitFine,
+    MoneyCommand,
+)
+from teacher_hiring.bonus.domain.errors import InvalidAmount, InvalidTimestamp
+
+_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class EntryKind(StrEnum):
+    BONUS = "bonus"
+    FINE = "fine"
+    PAYMENT = "payment"
+
+
+@dataclass(frozen=True, slots=True)
+class EventSource:
+    """The event an entry came from, so every cent can be traced back to its cause."""
+
+    event_id: str
+    event_name: str
+    producer: str
+    trace_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    manager_id: str
+    kind: EntryKind
+    amount_cents: int
+    business_key: str
+    occurred_at: str
+    source: EventSource
+    details: dict[str, Any] = field(hash=False)
+
+    def has_same_effect(self, manager_id: str, amount_cents: int) -> bool:
+        """True when a stored entry with this business key is this very entry again."""
+        return self.manager_id == manager_id and self.amount_cents == amount_cents
+
+
+def ledger_entry(command: MoneyCommand, source: EventSource) -> LedgerEntry:
+    """The one entry a money event becomes: its kind, signed amount and business key.
+
+    Business keys: one bonus and at most one fine per submission, one payment per assignment.
+    """
+    occurred_at = utc_timestamp(command.occurred_at, "occurred_at")
+    match command:
+        case CreditBonus():
+            return LedgerEntry(
+                manager_id=command.manager_id,
+                kind=EntryKind.BONUS,
+                amount_cents=whole_cents(command.amount_cents, minimum=0),
+                business_key=f"bonus:{command.submission_id}",
+                occurred_at=occurred_at,
+                source=source,
+                details={
+                    "submission_id": command.submission_id,
+                    "candidate_id": command.candidate_id,
+                    "exercise_id": command.exercise_id,
+                    "exercise_version": command.exercise_version,
+                    "completion_number": command.completion_number,
+                    "rating": command.rating,
+                    "rating_version": command.rating_version,
+                },
+            )
+        case DebitFine():
+            return LedgerEntry(
+                manager_id=command.manager_id,
+                kind=EntryKind.FINE,
+                amount_cents=-whole_cents(command.amount_cents, minimum=1),
+                business_key=f"fine:{command.submission_id}",
+                occurred_at=occurred_at,
+                source=source,
+                details={
+                    "submission_id": command.submission_id,
+                    "candidate_id": command.candidate_id,
+                    "exercise_id": command.exercise_id,
+                    "exercise_version": command.exercise_version,
+                    "completion_number": command.completion_number,
+                    "reason": command.reason,
+                },
+            )
+        case CreditPayment():
+            return LedgerEntry(
+                manager_id=command.manager_id,
+                kind=EntryKind.PAYMENT,
+                amount_cents=whole_cents(command.amount_cents, minimum=1),
+                business_key=f"payment:{command.assignment_id}",
+                occurred_at=occurred_at,
+                source=source,
+                details={
+                    "assignment_id": command.assignment_id,
+                    "exercise_id": command.exercise_id,
+                    "exercise_version": command.exercise_version,
+                },
+            )
+
+
+def whole_cents(value: object, *, minimum: int) -> int:
+    """The amount as an int, refusing floats (even 1400.0), booleans and too small values."""
+    if type(value) is not int:
+        raise InvalidAmount(
+            f"amount_cents: must be a whole number of cents, got {value!r}",
+            field="amount_cents",
+        )
+    if value < minimum:
+        raise InvalidAmount(
+            f"amount_cents: must be at least {minimum}, got {value}", field="amount_cents"
+        )
+    return value
+
+
+def utc_timestamp(value: str, field_name: str) -> str:
+    """RFC 3339 normalised to UTC with microseconds, so that text order is time order."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidTimestamp(
+            f"{field_name}: not an RFC 3339 timestamp: {value!r}", field=field_name
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidTimestamp(f"{field_name}: has no UTC offset: {value!r}", field=field_name)
+    return format_utc(moment)
+
+
+def format_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(_TIMESTAMP_FORMAT)
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    exercise_id: str
+    exercise_version: int
+    rating: int
+    rating_version: int
+    attempted_candidates: int
+    failed_first_attempts: int
+    changed_at: str
+
+
+def newer_rating_wins(stored_version: int | None, incoming_version: int) -> bool:
+    """Ratings reach bonus in order per exercise, yet a replay must never move one backwards.
+
+    An equal version is the same rating again: nothing to do.
+    """
+    return stored_version is None or incoming_version > stored_version
+
+
+@dataclass(frozen=True, slots=True)
+class Manager:
+    """Who owns an account, as far as bonus knows (replica, or exercises over COMM-070)."""
+
+    name: str
+    email: str
