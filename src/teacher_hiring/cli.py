@@ -62,9 +62,9 @@ def serve(
 
 @app.command()
 def run(
-    data_dir: Annotated[Path, typer.Option(help="Where databases, the event log and logs go")] = Path(
-        "var"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option(help="Where databases, the event log and logs go")
+    ] = Path("var"),
     host: Annotated[str, typer.Option(help="Listen address of every service")] = "127.0.0.1",
     partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic")] = 6,
 ) -> None:

@@ -65,7 +65,9 @@ class Report:
         summary.add_row("submissions per second", f"{rate:.0f}")
         summary.add_row("ledger caught up after (s)", f"{self.settle_seconds:.2f}")
         console.print(summary)
-        money = Table(title="money per manager, cents: issued by hiring and exercises / in the ledger")
+        money = Table(
+            title="money per manager, cents: issued by hiring and exercises / in the ledger"
+        )
         money.add_column("manager")
         for name in ("bonuses", "fines", "payments"):
             money.add_column(name, justify="right")

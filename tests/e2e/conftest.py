@@ -55,12 +55,16 @@ class Api:
 
     def ok(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
         response = self.call(method, service, path, **kwargs)
-        assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
         return response.json()
 
     def manager(self, name: str = "Anna Petrova") -> str:
         email = name.lower().replace(" ", ".") + "@school.example"
-        return str(self.ok("POST", "exercises", "/managers", json={"name": name, "email": email})["id"])
+        return str(
+            self.ok("POST", "exercises", "/managers", json={"name": name, "email": email})["id"]
+        )
 
     def exercise(self, author_id: str, answer: str, title: str = "Sum") -> str:
         body = {

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.e2e
 def solve_all(api: Api, candidate: dict[str, object], answers: dict[str, str]) -> None:
     for exercise in candidate["exercises"]:  # type: ignore[attr-defined]
         response = api.submit(
-            str(candidate["id"]), exercise["exercise_id"], exercise["version"],
+            str(candidate["id"]),
+            exercise["exercise_id"],
+            exercise["version"],
             answers[exercise["exercise_id"]],
         )
         assert response.status_code == 200, response.text
@@ -22,7 +24,9 @@ def solve_all(api: Api, candidate: dict[str, object], answers: dict[str, str]) -
 
 def test_a_candidate_who_solves_every_exercise_becomes_a_teacher(api: Api) -> None:
     author = api.manager()
-    answers = {api.exercise(author, f"answer {i}", f"Exercise {i}"): f"answer {i}" for i in range(3)}
+    answers = {
+        api.exercise(author, f"answer {i}", f"Exercise {i}"): f"answer {i}" for i in range(3)
+    }
     api.hiring_knows(list(answers))
     candidate = api.candidate()
     assert candidate["status"] == "candidate"
@@ -65,7 +69,9 @@ def test_eleventh_completion_opens_one_assignment_and_the_new_version_replaces_t
     assert assignment["exercise_id"] == exercise_id and assignment["assignee_id"] == author
 
     late = api.candidate("Late cheater")
-    assert late["exercises"] == [] or all(e["exercise_id"] != exercise_id for e in late["exercises"])
+    assert late["exercises"] == [] or all(
+        e["exercise_id"] != exercise_id for e in late["exercises"]
+    )
 
     edit = {"editor_id": author, "statement": "Harder now", "accepted_answers": ["43"]}
     saved = api.ok("PUT", "exercises", f"/exercises/{exercise_id}", json=edit)
@@ -102,7 +108,9 @@ def test_every_money_event_lands_in_the_ledger_exactly_once(api: Api) -> None:
         for exercise in candidate["exercises"]:
             api.submit(candidate["id"], exercise["exercise_id"], exercise["version"], "wrong")
             api.submit(
-                candidate["id"], exercise["exercise_id"], exercise["version"],
+                candidate["id"],
+                exercise["exercise_id"],
+                exercise["version"],
                 answers[exercise["exercise_id"]],
             )
 

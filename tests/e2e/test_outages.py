@@ -29,8 +29,9 @@ def test_candidates_keep_solving_while_exercises_is_down_and_it_catches_up(
     platform["exercises"].start()
     platform["exercises"].wait_ready()
     eventually(
-        lambda: {c["candidate_id"] for c in api.ok("GET", "exercises", "/candidates")}
-        >= set(solvers),
+        lambda: (
+            {c["candidate_id"] for c in api.ok("GET", "exercises", "/candidates")} >= set(solvers)
+        ),
         what="exercises' candidate replica caught up",
     )
     assignments = eventually(

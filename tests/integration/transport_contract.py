@@ -31,7 +31,9 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def keyed_messages(topic: str, keys: int, per_key: int, first_seq: int = 0) -> list[OutgoingMessage]:
+def keyed_messages(
+    topic: str, keys: int, per_key: int, first_seq: int = 0
+) -> list[OutgoingMessage]:
     """Keys interleaved, so that keeping the order per key is not a side effect of sorting."""
     return [
         OutgoingMessage(topic, f"key-{k}", f"key-{k}:{seq}".encode(), {"seq": str(seq)})
@@ -49,6 +51,11 @@ def next_offsets(records: Iterable[Record]) -> dict[TopicPartition, int]:
     return offsets
 
 
+def commit_read(consumer: Consumer, records: Sequence[Record]) -> None:
+    if records:
+        consumer.commit(next_offsets(records))
+
+
 def drain(
     consumer: Consumer, expected: int, *, commit: bool = True, timeout_s: float = 10.0
 ) -> list[Record]:
@@ -58,12 +65,13 @@ def drain(
     while len(records) < expected and time.monotonic() < deadline:
         batch = consumer.poll(min(200, expected - len(records)), 0.05)
         if commit:
-            consumer.commit(next_offsets(batch))
+            commit_read(consumer, batch)
         records.extend(batch)
     return records
 
 
-def values(records: Iterable[Record]) -> Counter[bytes]:
+def values(records: Iterable[Record | OutgoingMessage]) -> Counter[bytes]:
+    """How many times each value occurs, to compare what was sent with what was read."""
     return Counter(record.value for record in records)
 
 
@@ -74,6 +82,8 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None
 
 
 class TransportContract:
+    """Subclass it with a `transport` fixture; override the class timings to match it."""
+
     SESSION_TIMEOUT_S: float = 1.0
     REBALANCE_TIMEOUT_S: float = 10.0  # how long members may take to settle after a change
 
@@ -84,14 +94,15 @@ class TransportContract:
 
     def settle(self, consumers: Sequence[Consumer], partitions: set[TopicPartition]) -> None:
         """Poll all members (committing anything read) until they own the partitions between
-        them, each some and none twice."""
+        them, each some; no partition may ever have two owners."""
 
         def settled() -> bool:
             for consumer in consumers:
-                consumer.commit(next_offsets(consumer.poll(100, 0.01)))
+                commit_read(consumer, consumer.poll(100, 0.01))
             owned = [consumer.assignment() for consumer in consumers]
             union = set().union(*owned)
-            return all(owned) and sum(map(len, owned)) == len(union) and union == partitions
+            assert sum(map(len, owned)) == len(union), f"a partition has two owners: {owned}"
+            return all(owned) and union == partitions
 
         wait_for(settled, self.REBALANCE_TIMEOUT_S, "the members to split the partitions")
 
@@ -109,7 +120,7 @@ class TransportContract:
         def owns_them() -> bool:
             batch = consumer.poll(100, 0.01)
             if commit:
-                consumer.commit(next_offsets(batch))
+                commit_read(consumer, batch)
             read.extend(batch)
             return consumer.assignment() == partitions
 
@@ -237,7 +248,10 @@ class TransportContract:
         topic, group = unique("split"), unique("group")
         transport.ensure_topics([topic])
         a, b = transport.consumer(group, [topic]), transport.consumer(group, [topic])
+        joined_at = time.monotonic()
         self.settle([a, b], self.all_partitions(transport, topic))
+        # The first member gives some partitions up; the second does not wait for leases to end.
+        assert time.monotonic() - joined_at < self.SESSION_TIMEOUT_S
         transport.producer().send(keyed_messages(topic, keys=60, per_key=10))
 
         read: dict[str, list[Record]] = {"a": [], "b": []}
@@ -245,13 +259,43 @@ class TransportContract:
         while sum(map(len, read.values())) < 600 and time.monotonic() < deadline:
             for name, member in (("a", a), ("b", b)):
                 batch = member.poll(50, 0.01)
-                member.commit(next_offsets(batch))
+                commit_read(member, batch)
                 read[name].extend(batch)
                 assert not a.assignment() & b.assignment()
 
-        assert read["a"] and read["b"]
+        assert read["a"]
+        assert read["b"]
         assert not {r.partition for r in read["a"]} & {r.partition for r in read["b"]}
         assert values(read["a"] + read["b"]) == values(keyed_messages(topic, 60, 10))
+
+    def test_members_get_an_even_share(self, transport: Transport) -> None:
+        topic, group = unique("share"), unique("group")
+        transport.ensure_topics([topic])
+        members = [transport.consumer(group, [topic]) for _ in range(4)]
+        self.settle(members, self.all_partitions(transport, topic))
+
+        shares = [len(member.assignment()) for member in members]
+        assert max(shares) - min(shares) <= 1
+
+    def test_a_member_waiting_in_a_long_poll_keeps_its_share_and_lets_a_new_one_in(
+        self, transport: Transport
+    ) -> None:
+        topic, group = unique("long-poll"), unique("group")
+        transport.ensure_topics([topic])
+        waiting = transport.consumer(group, [topic])
+        everything = self.all_partitions(transport, topic)
+        self.poll_until_it_owns(waiting, everything, self.REBALANCE_TIMEOUT_S)
+        long_poll = threading.Thread(target=waiting.poll, args=(10, 2.5 * self.SESSION_TIMEOUT_S))
+        long_poll.start()
+        newcomer = transport.consumer(group, [topic])
+        while long_poll.is_alive():
+            commit_read(newcomer, newcomer.poll(10, 0.05))
+        newcomer.poll(10, 0.05)
+
+        assert waiting.assignment()
+        assert newcomer.assignment()
+        assert waiting.assignment() | newcomer.assignment() == everything
+        assert not waiting.assignment() & newcomer.assignment()
 
     def test_when_a_member_closes_the_other_takes_over_at_once(self, transport: Transport) -> None:
         topic, group = unique("close"), unique("group")
@@ -317,13 +361,13 @@ class TransportContract:
         a, b = transport.consumer(group, [topic]), transport.consumer(group, [topic])
         self.settle([a, b], self.all_partitions(transport, topic))
         transport.producer().send(keyed_messages(topic, keys=30, per_key=10))
-        own, other = min(a.assignment()), min(b.assignment())
+        ends = transport.end_offsets(topic)
+        own = max(a.assignment(), key=lambda tp: ends[tp.partition])
+        other = next(iter(b.assignment()))
 
         with pytest.raises(PartitionsRevoked):
             a.commit({own: 1, other: 1})
-        lag = a.lag()
-        ends = transport.end_offsets(topic)
-        assert lag[own] == ends[own.partition] > 0
+        assert a.lag()[own] == ends[own.partition] > 0
 
     def test_ensure_topics_creates_the_dead_letter_topic(self, transport: Transport) -> None:
         topic = unique("dlq")
@@ -337,7 +381,9 @@ class TransportContract:
         stored = [r for p in range(partitions) for r in transport.read(dead, p, 0, 10)]
         assert [(r.value, dict(r.headers)) for r in stored] == [(b"poison", {"error": "bad"})]
 
-    def test_read_returns_records_from_an_offset_without_a_group(self, transport: Transport) -> None:
+    def test_read_returns_records_from_an_offset_without_a_group(
+        self, transport: Transport
+    ) -> None:
         topic = unique("read")
         transport.producer().send([OutgoingMessage(topic, "one-key", b"%d" % i) for i in range(6)])
         partition = next(p for p, end in transport.end_offsets(topic).items() if end)

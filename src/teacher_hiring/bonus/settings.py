@@ -16,7 +16,8 @@ class BonusSettings(ServiceSettings):
 
     # COMM-070: reading a manager from exercises when the replica lacks them.
     exercises_url: str = Field(
-        "http://127.0.0.1:8701", description="Base URL of the exercises service (GET /managers/{id})"
+        "http://127.0.0.1:8701",
+        description="Base URL of the exercises service (GET /managers/{id})",
     )
     exercises_timeout_s: float = Field(
         0.3, gt=0, description="A slow exercises service must never slow an account page down"
@@ -31,4 +32,3 @@ class BonusSettings(ServiceSettings):
         "service is not asked again on every request",
     )
     manager_cache_size: int = Field(10_000, ge=1, description="Managers kept in that cache")
-

@@ -153,6 +153,7 @@ class _Store:
         except BaseException as error:
             with suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
+            self._partition_counts.clear()  # it may hold a topic created by this transaction
             if isinstance(error, sqlite3.Error):
                 raise self._error(error) from error
             raise
@@ -414,12 +415,6 @@ class _GroupMember(Consumer):
                    SET committed_offset = max(committed_offset, excluded.committed_offset)""",
                 [(self._group, tp.topic, tp.partition, off) for tp, off in offsets.items()],
             )
-            lease = _now_ms() + self._session_ms  # a commit proves the member is alive
-            conn.executemany(
-                """UPDATE group_owners SET lease_expiry_ms = ?
-                   WHERE group_id = ? AND topic = ? AND partition_no = ?""",
-                [(lease, self._group, tp.topic, tp.partition) for tp in offsets],
-            )
 
     def seek(self, partition: TopicPartition, offset: int) -> None:
         """A partition this member lost is ignored: its new owner reads from the committed
@@ -491,7 +486,7 @@ class _GroupMember(Consumer):
             p: (m, expiry)
             for p, m, expiry in conn.execute(
                 """SELECT partition_no, member_id, lease_expiry_ms FROM group_owners
-               WHERE group_id = ? AND topic = ?""",
+                   WHERE group_id = ? AND topic = ?""",
                 (group, topic),
             )
         }

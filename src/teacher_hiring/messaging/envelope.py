@@ -21,7 +21,7 @@ ENVELOPE_FIELDS = (
 
 
 class MalformedEvent(ValueError):
-    """The bytes on the wire are not an envelope at all (bad JSON, not an object, missing fields)."""
+    """The bytes on the wire are not an envelope (bad JSON, not an object, missing fields)."""
 
 
 def utc_now_rfc3339() -> str:

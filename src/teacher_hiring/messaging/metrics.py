@@ -8,7 +8,9 @@ OUTBOX_BACKLOG = Gauge(
     "outbox_backlog", "Outbox rows not yet relayed", ["service"], multiprocess_mode="max"
 )
 RELAYED = Counter("outbox_relayed_total", "Outbox rows relayed", ["service", "sink"])
-RELAY_FAILURES = Counter("outbox_relay_failures_total", "Failed relay attempts", ["service", "sink"])
+RELAY_FAILURES = Counter(
+    "outbox_relay_failures_total", "Failed relay attempts", ["service", "sink"]
+)
 CONSUMER_LAG = Gauge("consumer_lag", "Records not yet committed", ["service", "consumer", "topic"])
 PROCESSED = Counter(
     "events_processed_total",

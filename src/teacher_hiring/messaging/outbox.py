@@ -81,4 +81,6 @@ class Outbox:
 
 
 def backlog(conn: Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).where(outbox.c.sent_at.is_(None))).scalar_one())
+    return int(
+        conn.execute(sa.select(sa.func.count()).where(outbox.c.sent_at.is_(None))).scalar_one()
+    )

@@ -114,8 +114,9 @@ class Transport(ABC):
     def producer(self) -> Producer: ...
 
     @abstractmethod
-    def consumer(self, group: str, topics: Sequence[str], member_id: str | None = None) -> Consumer:
-        ...
+    def consumer(
+        self, group: str, topics: Sequence[str], member_id: str | None = None
+    ) -> Consumer: ...
 
     @abstractmethod
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Record]:

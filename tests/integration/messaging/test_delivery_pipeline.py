@@ -24,7 +24,7 @@ from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
 from teacher_hiring.messaging.relay import OutboxRelay
-from teacher_hiring.messaging.sinks import LogSink, OutboxRow, Sink
+from teacher_hiring.messaging.sinks import LogSink, Sink
 from teacher_hiring.messaging.tables import metadata, outbox
 from teacher_hiring.messaging.transport import OutgoingMessage, dlq_topic
 from teacher_hiring.runtime.db import make_engine

@@ -27,7 +27,7 @@ ledger = sa.Table(
     sa.Column("manager_id", sa.String(100), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("amount_cents", sa.BigInteger, nullable=False),
-    sa.Column("business_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("business_key", sa.String(200), nullable=False),
     sa.Column("source_event_id", sa.String(36), nullable=False),
     sa.Column("source_event_name", sa.String(100), nullable=False),
     sa.Column("source_producer", sa.String(100), nullable=False),
@@ -35,6 +35,7 @@ ledger = sa.Table(
     sa.Column("occurred_at", sa.String(32), nullable=False),
     sa.Column("recorded_at", sa.String(32), nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
+    sa.UniqueConstraint("business_key", name="uq_ledger_business_key"),
     sa.CheckConstraint("kind IN ('bonus', 'fine', 'payment')", name="ck_ledger_kind"),
     sa.CheckConstraint(
         "(kind = 'fine' AND amount_cents < 0) OR (kind <> 'fine' AND amount_cents >= 0)",

@@ -21,9 +21,7 @@ class Period:
     def parse(cls, start: str, end: str) -> Period:
         period = cls(_day(start, "start"), _day(end, "end"))
         if period.end <= period.start:
-            raise InvalidPeriod(
-                f"end: must be after start ({start}), got {end}", field="end"
-            )
+            raise InvalidPeriod(f"end: must be after start ({start}), got {end}", field="end")
         return period
 
     @property
@@ -76,8 +74,8 @@ class Totals:
 
 def totals(lines: Iterable[tuple[EntryKind | str, int]]) -> Totals:
     """Totals of (kind, signed amount) pairs."""
-    cents = {kind: 0 for kind in EntryKind}
-    counts = {kind: 0 for kind in EntryKind}
+    cents = dict.fromkeys(EntryKind, 0)
+    counts = dict.fromkeys(EntryKind, 0)
     for kind, amount_cents in lines:
         cents[EntryKind(kind)] += abs(amount_cents)
         counts[EntryKind(kind)] += 1

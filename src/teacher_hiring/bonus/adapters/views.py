@@ -1,0 +1,170 @@
+"""Read-only queries behind the GET routes; balances are always sums over the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
+from teacher_hiring.bonus.domain.model import EntryKind
+
+
+def _cents(kind: EntryKind) -> sa.ColumnElement[Any]:
+    """Sum of one kind's amounts, as a positive number (fines are stored negative)."""
+    signed = sa.func.coalesce(
+        sa.func.sum(sa.case((ledger.c.kind == kind.value, ledger.c.amount_cents), else_=0)), 0
+    )
+    return (-signed if kind is EntryKind.FINE else signed).label(f"{kind.value}_cents")
+
+
+def _count(kind: EntryKind) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(
+        sa.func.sum(sa.case((ledger.c.kind == kind.value, 1), else_=0)), 0
+    ).label(f"{kind.value}_count")
+
+
+def _per_account() -> sa.Select[Any]:
+    """One row per account, with its sums and counts per kind, in one grouped query."""
+    return (
+        sa.select(
+            accounts.c.manager_id,
+            accounts.c.opened_at,
+            managers.c.name,
+            managers.c.email,
+            sa.func.coalesce(sa.func.sum(ledger.c.amount_cents), 0).label("balance_cents"),
+            sa.func.count(ledger.c.id).label("entries"),
+            *(_cents(kind) for kind in EntryKind),
+            *(_count(kind) for kind in EntryKind),
+        )
+        .select_from(
+            accounts.outerjoin(ledger, ledger.c.manager_id == accounts.c.manager_id).outerjoin(
+                managers, managers.c.manager_id == accounts.c.manager_id
+            )
+        )
+        .group_by(accounts.c.manager_id, accounts.c.opened_at, managers.c.name, managers.c.email)
+        .order_by(accounts.c.manager_id)
+    )
+
+
+def _account_row(row: sa.RowMapping) -> dict[str, Any]:
+    data = dict(row)
+    name, email = data.pop("name"), data.pop("email")
+    data["manager"] = None if name is None else {"name": name, "email": email}
+    for key in ("balance_cents", "entries", *(f"{k.value}_cents" for k in EntryKind)):
+        data[key] = int(data[key])
+    for kind in EntryKind:
+        data[f"{kind.value}_count"] = int(data[f"{kind.value}_count"])
+    data["credits_cents"] = data["bonus_cents"] + data["payment_cents"]
+    data["debits_cents"] = data["fine_cents"]
+    return data
+
+
+def all_accounts(conn: Connection) -> list[dict[str, Any]]:
+    """Every account with its balance, credits, debits and counts per kind."""
+    return [_account_row(row) for row in conn.execute(_per_account()).mappings()]
+
+
+def has_account(conn: Connection, manager_id: str) -> bool:
+    query = sa.select(accounts.c.manager_id).where(accounts.c.manager_id == manager_id)
+    return conn.execute(query).first() is not None
+
+
+def account(conn: Connection, manager_id: str) -> dict[str, Any] | None:
+    query = _per_account().where(accounts.c.manager_id == manager_id)
+    row = conn.execute(query).mappings().first()
+    return None if row is None else _account_row(row)
+
+
+_ENTRY_COLUMNS = (
+    ledger.c.id,
+    ledger.c.kind,
+    ledger.c.amount_cents,
+    ledger.c.business_key,
+    ledger.c.occurred_at,
+    ledger.c.recorded_at,
+    ledger.c.source_event_id,
+    ledger.c.source_event_name,
+    ledger.c.source_producer,
+    ledger.c.trace_id,
+    ledger.c.details,
+)
+
+
+def _entry(data: sa.RowMapping) -> dict[str, Any]:
+    return {
+        "id": int(data["id"]),
+        "kind": data["kind"],
+        "amount_cents": int(data["amount_cents"]),
+        "business_key": data["business_key"],
+        "occurred_at": data["occurred_at"],
+        "recorded_at": data["recorded_at"],
+        "source": {
+            "event_id": data["source_event_id"],
+            "event_name": data["source_event_name"],
+            "producer": data["source_producer"],
+            "trace_id": data["trace_id"],
+        },
+        "details": data["details"],
+    }
+
+
+def _filter(manager_id: str, kind: EntryKind | None) -> list[sa.ColumnElement[bool]]:
+    conditions = [ledger.c.manager_id == manager_id]
+    if kind is not None:
+        conditions.append(ledger.c.kind == kind.value)
+    return conditions
+
+
+def entries(
+    conn: Connection, manager_id: str, *, limit: int, offset: int, kind: EntryKind | None = None
+) -> list[dict[str, Any]]:
+    """Newest first (by when it happened, then by arrival)."""
+    query = (
+        sa.select(*_ENTRY_COLUMNS)
+        .where(*_filter(manager_id, kind))
+        .order_by(ledger.c.occurred_at.desc(), ledger.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_entry(row) for row in conn.execute(query).mappings()]
+
+
+def count_entries(conn: Connection, manager_id: str, kind: EntryKind | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(ledger).where(*_filter(manager_id, kind))
+    return int(conn.execute(query).scalar_one())
+
+
+def balance_before(conn: Connection, manager_id: str, moment: str) -> int:
+    query = sa.select(sa.func.coalesce(sa.func.sum(ledger.c.amount_cents), 0)).where(
+        ledger.c.manager_id == manager_id, ledger.c.occurred_at < moment
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def entries_between(
+    conn: Connection, manager_id: str, start: str, end: str
+) -> list[dict[str, Any]]:
+    """Entries that occurred in [start, end), oldest first, as a statement reads."""
+    query = (
+        sa.select(*_ENTRY_COLUMNS)
+        .where(
+            ledger.c.manager_id == manager_id,
+            ledger.c.occurred_at >= start,
+            ledger.c.occurred_at < end,
+        )
+        .order_by(ledger.c.occurred_at, ledger.c.id)
+    )
+    return [_entry(row) for row in conn.execute(query).mappings()]
+
+
+def all_ratings(conn: Connection) -> list[dict[str, Any]]:
+    query = sa.select(ratings).order_by(ratings.c.exercise_id)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def rating(conn: Connection, exercise_id: str) -> dict[str, Any] | None:
+    query = sa.select(ratings).where(ratings.c.exercise_id == exercise_id)
+    row = conn.execute(query).mappings().first()
+    return None if row is None else dict(row)

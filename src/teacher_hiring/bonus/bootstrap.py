@@ -1,0 +1,62 @@
+"""Building the bonus service: settings, runtime, exercises client and HTTP app, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from teacher_hiring.bonus.adapters.exercises_client import ExercisesClient, ManagerDirectory
+from teacher_hiring.bonus.domain.errors import AccountNotFound, InvalidPeriod, RatingNotFound
+from teacher_hiring.bonus.entrypoints import consumers
+from teacher_hiring.bonus.entrypoints.http import routers
+from teacher_hiring.bonus.settings import BonusSettings
+from teacher_hiring.runtime.assemble import assemble
+from teacher_hiring.runtime.http import create_app
+
+SERVICE = "bonus"
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+
+ERRORS: dict[type[Exception], int] = {
+    AccountNotFound: 404,
+    RatingNotFound: 404,
+    InvalidPeriod: 422,
+}
+
+DESCRIPTION = """Manager bonus accounting (seed letter Б).
+
+One money account per manager. `BonusAdded` and `PaymentCommited` credit it, `FineAdded` debits
+it; each becomes exactly one entry of an append-only ledger (unique business key per bonus,
+fine and payment), whatever is redelivered or re-emitted. Balances are sums over the ledger.
+Amounts are integer cents."""
+
+
+def bootstrap(
+    settings: BonusSettings | None = None, *, manager_directory: ManagerDirectory | None = None
+) -> FastAPI:
+    settings = settings or BonusSettings()
+    runtime = assemble(
+        SERVICE, settings, migrations=MIGRATIONS, subscriptions=consumers.subscriptions()
+    )
+    if manager_directory is None:
+        client = ExercisesClient(
+            settings.exercises_url,
+            timeout_s=settings.exercises_timeout_s,
+            ttl_s=settings.manager_cache_ttl_s,
+            failure_ttl_s=settings.manager_failure_ttl_s,
+            max_entries=settings.manager_cache_size,
+        )
+        runtime.on_close.append(client.close)
+        manager_directory = client
+    app = create_app(
+        runtime,
+        title="Bonus service",
+        description=DESCRIPTION,
+        errors=ERRORS,
+        max_request_bytes=settings.max_request_bytes,
+    )
+    app.state.settings = settings
+    app.state.manager_directory = manager_directory
+    for router in routers:
+        app.include_router(router)
+    return app

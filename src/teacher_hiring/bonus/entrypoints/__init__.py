@@ -1,0 +1,1 @@
+"""How the bonus service is reached: HTTP routes and event consumers."""

@@ -1,0 +1,72 @@
+"""The consumer groups of the bonus service; each handler parses the event and calls a handler.
+
+The runner has already validated the event against its schema and claimed it in the inbox,
+in the transaction these functions join; raising makes it retry, then dead-letter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection
+
+from teacher_hiring.bonus.domain.commands import (
+    CreditBonus,
+    CreditPayment,
+    DebitFine,
+    MoneyCommand,
+    RecordRating,
+    ReplicateManager,
+)
+from teacher_hiring.bonus.domain.model import EventSource
+from teacher_hiring.bonus.service_layer import handlers
+from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.consumer import EventHandler, Handler, Subscription
+from teacher_hiring.messaging.envelope import Envelope
+
+MONEY_GROUP = "bonus.money"
+RATINGS_GROUP = "bonus.ratings"
+MANAGERS_GROUP = "bonus.managers"
+
+
+def _money(command_type: Callable[..., MoneyCommand]) -> Handler:
+    def handle(envelope: Envelope, conn: Connection) -> None:
+        source = EventSource(
+            event_id=envelope.event_id,
+            event_name=envelope.event_name,
+            producer=envelope.producer,
+            trace_id=envelope.trace_id,
+        )
+        handlers.record_money(command_type(**envelope.payload), source, UnitOfWork.joining(conn))
+
+    return handle
+
+
+def _rating_changed(envelope: Envelope, conn: Connection) -> None:
+    handlers.record_rating(RecordRating(**envelope.payload), UnitOfWork.joining(conn))
+
+
+def _manager_changed(envelope: Envelope, conn: Connection) -> None:
+    command = ReplicateManager(**envelope.payload, as_of=envelope.produced_at)
+    handlers.replicate_manager(command, UnitOfWork.joining(conn))
+
+
+def subscriptions() -> list[Subscription]:
+    return [
+        Subscription(
+            MONEY_GROUP,
+            {
+                "BonusAdded": EventHandler(_money(CreditBonus)),
+                "FineAdded": EventHandler(_money(DebitFine)),
+                "PaymentCommited": EventHandler(_money(CreditPayment)),
+            },
+        ),
+        Subscription(RATINGS_GROUP, {"TaskRatingChanged": EventHandler(_rating_changed)}),
+        Subscription(
+            MANAGERS_GROUP,
+            {
+                "ManagerCreated": EventHandler(_manager_changed),
+                "ManagerUpdated": EventHandler(_manager_changed),
+            },
+        ),
+    ]

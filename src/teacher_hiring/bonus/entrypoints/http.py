@@ -1,0 +1,101 @@
+"""HTTP routes of the bonus service: they parse, call a handler and shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from teacher_hiring.bonus.domain.model import EntryKind
+from teacher_hiring.bonus.entrypoints import schemas
+from teacher_hiring.bonus.entrypoints.deps import ManagerDirectoryDep, UnitOfWorkDep
+from teacher_hiring.bonus.service_layer import handlers
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.Error}}
+_BAD_PERIOD: dict[int | str, dict[str, Any]] = {
+    404: {"model": schemas.Error},
+    422: {"description": "A malformed date, or end not after start (the body names the field)"},
+}
+
+ManagerId = Annotated[str, Path(min_length=1, max_length=100, description="The manager's id")]
+
+accounts = APIRouter(prefix="/accounts", tags=["accounts"])
+ratings = APIRouter(prefix="/ratings", tags=["ratings"])
+ledger = APIRouter(prefix="/ledger", tags=["ledger"])
+
+
+@accounts.get("", response_model=list[schemas.Account])
+def list_accounts(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
+    """Every manager's account with its balance and entry counts.
+
+    Managers come from the local replica only (null when not replicated yet): a list never
+    calls the exercises service.
+    """
+    return handlers.list_accounts(uow)
+
+
+@accounts.get("/{manager_id}", response_model=schemas.Account, responses=_NOT_FOUND)
+def get_account(
+    manager_id: ManagerId, uow: UnitOfWorkDep, directory: ManagerDirectoryDep
+) -> dict[str, Any]:
+    """One account: balance (derived from the ledger), credits, debits and entry counts.
+
+    When the replica does not know the manager yet, the exercises service is asked with a
+    short timeout and a cache (COMM-070); if it does not answer, `manager` is null and the
+    account is returned all the same. 404 when no event has opened the account.
+    """
+    return handlers.account_overview(manager_id, uow, directory)
+
+
+@accounts.get("/{manager_id}/entries", response_model=schemas.EntriesPage, responses=_NOT_FOUND)
+def list_entries(
+    manager_id: ManagerId,
+    uow: UnitOfWorkDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Entries per page")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Entries to skip")] = 0,
+    kind: Annotated[EntryKind | None, Query(description="Only entries of this kind")] = None,
+) -> dict[str, Any]:
+    """The account's ledger entries, newest first, each naming its source event and trace."""
+    return handlers.account_entries(manager_id, uow, limit=limit, offset=offset, kind=kind)
+
+
+@accounts.get("/{manager_id}/statement", response_model=schemas.Statement, responses=_BAD_PERIOD)
+def get_statement(
+    manager_id: ManagerId,
+    uow: UnitOfWorkDep,
+    start: Annotated[str, Query(description="First day, YYYY-MM-DD (UTC, included)")],
+    end: Annotated[str, Query(description="Day after the last, YYYY-MM-DD (UTC, excluded)")],
+) -> dict[str, Any]:
+    """A statement for [start, end): opening balance, the entries, totals per kind, closing.
+
+    closing_balance_cents = opening_balance_cents + credits_cents - debits_cents, and it equals
+    the opening balance of a statement starting at `end`.
+    """
+    return handlers.account_statement(manager_id, start, end, uow)
+
+
+@ratings.get("", response_model=list[schemas.Rating])
+def list_ratings(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
+    """The newest rating bonus has received for each exercise (from TaskRatingChanged)."""
+    return handlers.list_ratings(uow)
+
+
+@ratings.get("/{exercise_id}", response_model=schemas.Rating, responses=_NOT_FOUND)
+def get_rating(
+    exercise_id: Annotated[str, Path(min_length=1, max_length=100)], uow: UnitOfWorkDep
+) -> dict[str, Any]:
+    """The newest rating of one exercise; 404 when none has been received."""
+    return handlers.get_rating(exercise_id, uow)
+
+
+@ledger.get("/totals", response_model=schemas.LedgerTotals)
+def ledger_totals(uow: UnitOfWorkDep) -> dict[str, Any]:
+    """Per manager, the sums and counts of bonuses, fines and payments in the ledger.
+
+    Reconciliation and the simulator compare these with what hiring and exercises issued.
+    Fines are the positive amounts issued; balance_cents = bonus - fine + payment.
+    """
+    return handlers.ledger_totals(uow)
+
+
+routers = (accounts, ratings, ledger)

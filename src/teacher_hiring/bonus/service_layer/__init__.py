@@ -1,0 +1,1 @@
+"""Where the rules meet storage: the unit of work and the handlers."""

@@ -1,0 +1,235 @@
+"""The handlers of the bonus service: the only place where the rules meet storage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import structlog
+
+from teacher_hiring.bonus.adapters import views
+from teacher_hiring.bonus.adapters.exercises_client import ManagerDirectory
+from teacher_hiring.bonus.domain import statement as statements
+from teacher_hiring.bonus.domain.commands import MoneyCommand, RecordRating, ReplicateManager
+from teacher_hiring.bonus.domain.errors import (
+    AccountNotFound,
+    BusinessKeyConflict,
+    RatingNotFound,
+)
+from teacher_hiring.bonus.domain.model import (
+    EntryKind,
+    EventSource,
+    Manager,
+    Rating,
+    format_utc,
+    ledger_entry,
+    newer_rating_wins,
+    utc_timestamp,
+)
+from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
+from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+
+
+def _now() -> str:
+    return format_utc(datetime.now(UTC))
+
+
+# -- events ---------------------------------------------------------------------------------
+
+
+def record_money(command: MoneyCommand, source: EventSource, uow: UnitOfWork) -> Outcome:
+    """Turn a money event into its one ledger entry, opening the account if needed.
+
+    Two statements on the happy path. A business key already in the ledger with the same
+    manager and amount is the same money re-emitted (DUPLICATE, counted); with another
+    manager or amount it is BusinessKeyConflict, so the event is retried and dead-lettered.
+    """
+    entry = ledger_entry(command, source)
+    now = _now()
+    with uow:
+        repository = uow.repository
+        repository.open_account(entry.manager_id, now)
+        if repository.append(entry, now):
+            return Outcome.APPLIED
+        stored = repository.effect_under(entry.business_key)
+        if stored is None or not entry.has_same_effect(stored.manager_id, stored.amount_cents):
+            raise BusinessKeyConflict(
+                f"business key {entry.business_key} is in the ledger as "
+                f"{stored.amount_cents if stored else '?'} cents for manager "
+                f"{stored.manager_id if stored else '?'} (event "
+                f"{stored.source_event_id if stored else '?'}), but event {source.event_id} "
+                f"says {entry.amount_cents} cents for manager {entry.manager_id}",
+                business_key=entry.business_key,
+            )
+    LEDGER_DUPLICATE_BUSINESS_KEYS.labels("bonus", entry.kind.value).inc()
+    log.info(
+        "ledger.duplicate_business_key",
+        business_key=entry.business_key,
+        event_id=source.event_id,
+        event_name=source.event_name,
+        first_event_id=stored.source_event_id,
+    )
+    return Outcome.DUPLICATE
+
+
+def record_rating(command: RecordRating, uow: UnitOfWork) -> Outcome:
+    """Keep the newest rating of the exercise; an older or equal rating_version changes nothing."""
+    rating = Rating(
+        exercise_id=command.exercise_id,
+        exercise_version=command.exercise_version,
+        rating=command.rating,
+        rating_version=command.rating_version,
+        attempted_candidates=command.attempted_candidates,
+        failed_first_attempts=command.failed_first_attempts,
+        changed_at=utc_timestamp(command.changed_at, "changed_at"),
+    )
+    with uow:
+        repository = uow.repository
+        stored = repository.rating_version(rating.exercise_id)
+        if newer_rating_wins(stored, rating.rating_version) and repository.save_rating(rating):
+            return Outcome.APPLIED
+    log.info(
+        "rating.stale_ignored",
+        exercise_id=rating.exercise_id,
+        rating_version=rating.rating_version,
+        stored_rating_version=stored,
+    )
+    return Outcome.STALE
+
+
+def replicate_manager(command: ReplicateManager, uow: UnitOfWork) -> Outcome:
+    """Keep the replica (never going back to older data) and make sure the account exists."""
+    as_of = utc_timestamp(command.as_of, "produced_at")
+    with uow:
+        repository = uow.repository
+        saved = repository.save_manager(
+            command.manager_id, Manager(name=command.name, email=command.email), as_of
+        )
+        repository.open_account(command.manager_id, _now())
+    return Outcome.APPLIED if saved else Outcome.STALE
+
+
+# -- reads ----------------------------------------------------------------------------------
+
+
+def account_overview(
+    manager_id: str, uow: UnitOfWork, directory: ManagerDirectory
+) -> dict[str, Any]:
+    """The account with its sums; the manager from the replica, else from exercises (COMM-070).
+
+    The transaction is closed before exercises is asked, so a slow answer holds no lock.
+    """
+    with uow:
+        found = views.account(uow.conn, manager_id)
+    if found is None:
+        raise _no_account(manager_id)
+    if found["manager"] is None:
+        manager = directory.manager(manager_id)
+        if manager is not None:
+            found["manager"] = {"name": manager.name, "email": manager.email}
+    return found
+
+
+def account_statement(manager_id: str, start: str, end: str, uow: UnitOfWork) -> dict[str, Any]:
+    """Opening balance, the entries of [start, end), totals per kind and closing balance."""
+    period = statements.Period.parse(start, end)
+    with uow:
+        _require_account(uow, manager_id)
+        opening = views.balance_before(uow.conn, manager_id, period.starts_at)
+        lines = views.entries_between(uow.conn, manager_id, period.starts_at, period.ends_at)
+    result = statements.statement(
+        period, opening, ((line["kind"], line["amount_cents"]) for line in lines)
+    )
+    totals = result.totals
+    return {
+        "manager_id": manager_id,
+        "start": period.start,
+        "end": period.end,
+        "opening_balance_cents": result.opening_balance_cents,
+        "entries": lines,
+        "totals": {
+            "bonus_cents": totals.bonus_cents,
+            "bonus_count": totals.bonus_count,
+            "fine_cents": totals.fine_cents,
+            "fine_count": totals.fine_count,
+            "payment_cents": totals.payment_cents,
+            "payment_count": totals.payment_count,
+            "credits_cents": totals.credits_cents,
+            "debits_cents": totals.debits_cents,
+        },
+        "closing_balance_cents": result.closing_balance_cents,
+    }
+
+
+def list_accounts(uow: UnitOfWork) -> list[dict[str, Any]]:
+    with uow:
+        return views.all_accounts(uow.conn)
+
+
+def account_entries(
+    manager_id: str, uow: UnitOfWork, *, limit: int, offset: int, kind: EntryKind | None
+) -> dict[str, Any]:
+    """One page of the account's entries, newest first, and how many there are in all."""
+    with uow:
+        _require_account(uow, manager_id)
+        page = views.entries(uow.conn, manager_id, limit=limit, offset=offset, kind=kind)
+        total = views.count_entries(uow.conn, manager_id, kind)
+    return {
+        "manager_id": manager_id,
+        "kind": kind,
+        "limit": limit,
+        "offset": offset,
+        "total": total,
+        "items": page,
+    }
+
+
+def ledger_totals(uow: UnitOfWork) -> dict[str, Any]:
+    """Per manager, what the ledger holds of each kind: what reconciliation compares."""
+    with uow:
+        rows = views.all_accounts(uow.conn)
+    keys = (
+        "bonus_cents",
+        "fine_cents",
+        "payment_cents",
+        "bonus_count",
+        "fine_count",
+        "payment_count",
+        "balance_cents",
+    )
+    managers = [{"manager_id": row["manager_id"], **{k: row[k] for k in keys}} for row in rows]
+    overall = {k: sum(m[k] for m in managers) for k in keys}
+    return {"items": managers, "overall": overall}
+
+
+def list_ratings(uow: UnitOfWork) -> list[dict[str, Any]]:
+    with uow:
+        return views.all_ratings(uow.conn)
+
+
+def get_rating(exercise_id: str, uow: UnitOfWork) -> dict[str, Any]:
+    with uow:
+        found = views.rating(uow.conn, exercise_id)
+    if found is None:
+        raise RatingNotFound(
+            f"exercise_id: no rating received for {exercise_id}", exercise_id=exercise_id
+        )
+    return found
+
+
+def _require_account(uow: UnitOfWork, manager_id: str) -> None:
+    if not views.has_account(uow.conn, manager_id):
+        raise _no_account(manager_id)
+
+
+def _no_account(manager_id: str) -> AccountNotFound:
+    return AccountNotFound(f"manager_id: no account for {manager_id}", manager_id=manager_id)

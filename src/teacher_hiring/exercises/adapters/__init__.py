@@ -1,0 +1,1 @@
+"""Storage: tables, the repository, read views and the Alembic migrations."""

@@ -1,0 +1,289 @@
+"""All SQL the handlers need, on one connection (the unit of work's transaction).
+
+Idempotency lives here, in the database: an assignment per (exercise, version) and a payment
+per assignment are inserted with ON CONFLICT DO NOTHING, and a duplicate is a row count of 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from teacher_hiring.exercises.adapters.tables import (
+    candidates,
+    complication_assignments,
+    exercise_versions,
+    exercises,
+    managers,
+    payments,
+)
+from teacher_hiring.exercises.domain.model import (
+    CandidateSnapshot,
+    ComplicationAssignment,
+    Exercise,
+    ExerciseStatus,
+    Manager,
+    Payment,
+)
+
+
+class Repository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- managers ------------------------------------------------------------------------------
+
+    def add_manager(self, manager: Manager, now: float) -> None:
+        self.conn.execute(
+            managers.insert().values(
+                id=manager.id,
+                name=manager.name,
+                email=manager.email,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    def update_manager(self, manager: Manager, now: float) -> None:
+        self.conn.execute(
+            managers.update()
+            .where(managers.c.id == manager.id)
+            .values(name=manager.name, email=manager.email, updated_at=now)
+        )
+
+    def get_manager(self, manager_id: str) -> Manager | None:
+        row = self.conn.execute(
+            sa.select(managers.c.id, managers.c.name, managers.c.email).where(
+                managers.c.id == manager_id
+            )
+        ).first()
+        return None if row is None else Manager(id=row.id, name=row.name, email=row.email)
+
+    def open_assignment_counts(self) -> dict[str, int]:
+        """Every manager with the number of open assignments they hold (0 included)."""
+        open_ones = open_assignments_by_manager()
+        query = sa.select(managers.c.id, sa.func.coalesce(open_ones.c.n, 0)).select_from(
+            managers.outerjoin(open_ones, open_ones.c.assignee_id == managers.c.id)
+        )
+        return {manager_id: int(count) for manager_id, count in self.conn.execute(query)}
+
+    # -- exercises -----------------------------------------------------------------------------
+
+    def add_exercise(self, exercise: Exercise, now: float) -> None:
+        self.conn.execute(
+            exercises.insert().values(
+                **_content(exercise),
+                id=exercise.id,
+                author_id=exercise.author_id,
+                version=exercise.version,
+                status=exercise.status,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    def get_exercise(self, exercise_id: str) -> Exercise | None:
+        row = self.conn.execute(sa.select(exercises).where(exercises.c.id == exercise_id)).first()
+        if row is None:
+            return None
+        return Exercise(
+            id=row.id,
+            author_id=row.author_id,
+            title=row.title,
+            statement=row.statement,
+            accepted_answers=tuple(row.accepted_answers),
+            check_mode=row.check_mode,
+            version=row.version,
+            status=row.status,
+        )
+
+    def saved_at(self, exercise_id: str) -> float:
+        """When the current version of the exercise was saved."""
+        query = sa.select(exercises.c.updated_at).where(exercises.c.id == exercise_id)
+        return float(self.conn.execute(query).scalar_one())
+
+    def save_revision(self, exercise: Exercise, previous_version: int, now: float) -> bool:
+        """Store the new version unless another save got there first (False then)."""
+        result = self.conn.execute(
+            exercises.update()
+            .where(exercises.c.id == exercise.id, exercises.c.version == previous_version)
+            .values(
+                **_content(exercise),
+                version=exercise.version,
+                status=exercise.status,
+                updated_at=now,
+            )
+        )
+        return result.rowcount == 1
+
+    def set_status(self, exercise_id: str, status: ExerciseStatus) -> None:
+        self.conn.execute(
+            exercises.update().where(exercises.c.id == exercise_id).values(status=status)
+        )
+
+    def add_version(self, exercise: Exercise, edited_by: str, saved_at: float) -> None:
+        self.conn.execute(
+            exercise_versions.insert().values(
+                **_content(exercise),
+                exercise_id=exercise.id,
+                version=exercise.version,
+                edited_by=edited_by,
+                saved_at=saved_at,
+            )
+        )
+
+    def current_version(self, exercise_id: str) -> int:
+        query = sa.select(exercises.c.version).where(exercises.c.id == exercise_id)
+        return int(self.conn.execute(query).scalar_one())
+
+    # -- complication assignments --------------------------------------------------------------
+
+    def add_assignment(
+        self, assignment: ComplicationAssignment, now: float, source_event_id: str | None
+    ) -> bool:
+        """Open the assignment; False if one for that exercise version already exists."""
+        insert = _insert(self.conn, complication_assignments).values(
+            id=assignment.id,
+            exercise_id=assignment.exercise_id,
+            exercise_version=assignment.exercise_version,
+            assignee_id=assignment.assignee_id,
+            status=assignment.status,
+            opened_at=now,
+            source_event_id=source_event_id,
+        )
+        result = self.conn.execute(
+            insert.on_conflict_do_nothing(index_elements=["exercise_id", "exercise_version"])
+        )
+        return result.rowcount == 1
+
+    def assignment_for(self, exercise_id: str, version: int) -> ComplicationAssignment | None:
+        return self._one_assignment(
+            complication_assignments.c.exercise_id == exercise_id,
+            complication_assignments.c.exercise_version == version,
+        )
+
+    def latest_assignment(self, exercise_id: str) -> ComplicationAssignment | None:
+        return self._one_assignment(
+            complication_assignments.c.exercise_id == exercise_id,
+            order_by=complication_assignments.c.exercise_version.desc(),
+        )
+
+    def open_assignments(self, exercise_id: str) -> list[ComplicationAssignment]:
+        query = (
+            sa.select(complication_assignments)
+            .where(
+                complication_assignments.c.exercise_id == exercise_id,
+                complication_assignments.c.status == "open",
+            )
+            .order_by(complication_assignments.c.exercise_version)
+        )
+        return [_assignment(row) for row in self.conn.execute(query)]
+
+    def close_assignment(self, assignment_id: str, with_version: int, now: float) -> bool:
+        """Close it if it is still open; False if someone else closed it first."""
+        result = self.conn.execute(
+            complication_assignments.update()
+            .where(
+                complication_assignments.c.id == assignment_id,
+                complication_assignments.c.status == "open",
+            )
+            .values(status="closed", closed_at=now, closed_with_version=with_version)
+        )
+        return result.rowcount == 1
+
+    def _one_assignment(
+        self, *where: sa.ColumnElement[bool], order_by: Any = None
+    ) -> ComplicationAssignment | None:
+        query = sa.select(complication_assignments).where(*where).limit(1)
+        if order_by is not None:
+            query = query.order_by(order_by)
+        row = self.conn.execute(query).first()
+        return None if row is None else _assignment(row)
+
+    # -- payments ------------------------------------------------------------------------------
+
+    def add_payment(self, payment: Payment, now: float) -> bool:
+        """Record the payment; False if that assignment was already paid."""
+        insert = _insert(self.conn, payments).values(
+            id=payment.id,
+            assignment_id=payment.assignment_id,
+            manager_id=payment.manager_id,
+            amount_cents=payment.amount_cents,
+            exercise_id=payment.exercise_id,
+            exercise_version=payment.exercise_version,
+            created_at=now,
+        )
+        result = self.conn.execute(insert.on_conflict_do_nothing(index_elements=["assignment_id"]))
+        return result.rowcount == 1
+
+    # -- candidate replica ---------------------------------------------------------------------
+
+    def get_candidate(self, candidate_id: str) -> CandidateSnapshot | None:
+        row = self.conn.execute(
+            sa.select(candidates).where(candidates.c.candidate_id == candidate_id)
+        ).first()
+        if row is None:
+            return None
+        return CandidateSnapshot(
+            candidate_id=row.candidate_id,
+            name=row.name,
+            status=row.status,
+            exercises_to_solve=tuple(row.exercises_to_solve),
+            exercises_solved=tuple(row.exercises_solved),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    def put_candidate(self, snapshot: CandidateSnapshot) -> None:
+        values = {
+            "name": snapshot.name,
+            "status": snapshot.status,
+            "exercises_to_solve": list(snapshot.exercises_to_solve),
+            "exercises_solved": list(snapshot.exercises_solved),
+            "created_at": snapshot.created_at,
+            "updated_at": snapshot.updated_at,
+        }
+        insert = _insert(self.conn, candidates).values(candidate_id=snapshot.candidate_id, **values)
+        self.conn.execute(
+            insert.on_conflict_do_update(index_elements=["candidate_id"], set_=values)
+        )
+
+
+def open_assignments_by_manager() -> sa.Subquery:
+    """(assignee_id, n): open assignments per manager holding any; shared with the views."""
+    return (
+        sa.select(complication_assignments.c.assignee_id, sa.func.count().label("n"))
+        .where(complication_assignments.c.status == "open")
+        .group_by(complication_assignments.c.assignee_id)
+        .subquery()
+    )
+
+
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    """An INSERT that knows ON CONFLICT, in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _content(exercise: Exercise) -> dict[str, Any]:
+    return {
+        "title": exercise.title,
+        "statement": exercise.statement,
+        "accepted_answers": list(exercise.accepted_answers),
+        "check_mode": exercise.check_mode,
+    }
+
+
+def _assignment(row: Any) -> ComplicationAssignment:
+    return ComplicationAssignment(
+        id=row.id,
+        exercise_id=row.exercise_id,
+        exercise_version=row.exercise_version,
+        assignee_id=row.assignee_id,
+        status=row.status,
+        closed_with_version=row.closed_with_version,
+    )

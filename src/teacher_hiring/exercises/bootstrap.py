@@ -1,0 +1,88 @@
+"""Building the exercises service: settings -> runtime (engine, outbox, relay, consumers) -> app.
+
+Nothing here runs at import time; `bootstrap()` is called by the CLI and by the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import Connection
+
+from teacher_hiring.exercises.adapters.links import ExerciseUpdatesLink
+from teacher_hiring.exercises.domain.errors import (
+    ExercisesError,
+    InvalidValue,
+    NoManagerToAssign,
+    NotFound,
+    NothingChanged,
+    VersionConflict,
+)
+from teacher_hiring.exercises.domain.model import ComplicationRules
+from teacher_hiring.exercises.entrypoints import consumers
+from teacher_hiring.exercises.entrypoints.deps import Services
+from teacher_hiring.exercises.entrypoints.http import ROUTERS
+from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.runtime.assemble import assemble
+from teacher_hiring.runtime.http import ErrorMap, create_app
+from teacher_hiring.runtime.service import ServiceRuntime
+
+NAME = "exercises"
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+ERRORS: ErrorMap = {
+    NotFound: 404,
+    VersionConflict: 409,
+    NoManagerToAssign: 409,
+    NothingChanged: 422,
+    InvalidValue: 422,
+    ExercisesError: 400,
+}
+DESCRIPTION = """Exercise management and authoring (seed letter З).
+
+Managers write exercises and save new versions of them; every change is published as an event.
+When hiring reports an exercise solved more than ten times, a complication assignment opens;
+the assignee's next save closes it and pays them once. Managers also see a replica of hiring's
+candidates, fed by events, without calling hiring.
+"""
+
+
+def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
+    settings = settings or ExercisesSettings()
+    rules = ComplicationRules(
+        payment_cents=settings.complication_payment_cents,
+        assignee_policy=settings.complication_assignee,
+    )
+    link = ExerciseUpdatesLink(
+        settings.exercise_updates_link, settings.hiring_url, settings.push_timeout_s
+    )
+    runtime: ServiceRuntime | None = None
+
+    def uow_on(conn: Connection) -> UnitOfWork:
+        assert runtime is not None
+        return UnitOfWork.bound(conn, runtime.outbox)
+
+    try:
+        runtime = assemble(
+            NAME,
+            settings,
+            migrations=MIGRATIONS,
+            subscriptions=consumers.subscriptions(uow_on, rules),
+            route=link.route,
+        )
+    except BaseException:
+        link.close()
+        raise
+    runtime.on_close.append(link.close)
+    app = create_app(
+        runtime,
+        title="Exercises service",
+        description=DESCRIPTION,
+        errors=ERRORS,
+        max_request_bytes=settings.max_request_bytes,
+    )
+    app.state.services = Services(runtime=runtime, rules=rules, link=link)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

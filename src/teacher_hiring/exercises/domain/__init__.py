@@ -1,0 +1,1 @@
+"""The rules of exercise authoring and complication; no web, database or broker here."""

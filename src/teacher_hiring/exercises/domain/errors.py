@@ -1,0 +1,69 @@
+"""Named errors of the exercises domain; the HTTP layer maps each class to a status once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ExercisesError(Exception):
+    """Base of every rule broken in this service; `extra` goes into the HTTP error body."""
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.extra: dict[str, Any] = extra
+
+
+class NotFound(ExercisesError):
+    """An id that names nothing this service owns (404)."""
+
+    def __init__(self, field: str, value: str, what: str) -> None:
+        super().__init__(f"{field}: no {what} with id {value!r}", field=field)
+
+
+class UnknownManager(NotFound):
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(field, value, "manager")
+
+
+class UnknownExercise(NotFound):
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(field, value, "exercise")
+
+
+class UnknownAssignment(NotFound):
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(field, value, "complication assignment")
+
+
+class VersionConflict(ExercisesError):
+    """The editor saw an older version than the current one (409), or lost a concurrent save."""
+
+    def __init__(self, exercise_id: str, expected: int, current: int) -> None:
+        super().__init__(
+            f"expected_version: exercise {exercise_id} is at version {current}, not {expected}",
+            field="expected_version",
+            current_version=current,
+        )
+
+
+class NothingChanged(ExercisesError):
+    """An edit that would save the same content again (422)."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        super().__init__(
+            f"{', '.join(fields)}: nothing changed", field=fields[0] if fields else None
+        )
+
+
+class InvalidValue(ExercisesError):
+    """A value the rules refuse (422); the HTTP models catch most of these before."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", field=field)
+
+
+class NoManagerToAssign(ExercisesError):
+    """A leaked exercise needs an assignee and there is no manager at all (409; retried)."""
+
+    def __init__(self) -> None:
+        super().__init__("assignee_id: no manager exists to complicate the exercise")

@@ -1,0 +1,230 @@
+"""Managers, exercises, complication assignments, payments and the candidate replica.
+
+Every rule is a pure function or method on a frozen dataclass, so it is tested with no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from teacher_hiring.exercises.domain.errors import (
+    InvalidValue,
+    NoManagerToAssign,
+    NothingChanged,
+    VersionConflict,
+)
+
+CheckMode = Literal["exact", "normalized"]
+ExerciseStatus = Literal["active", "needs_complication"]
+AssignmentStatus = Literal["open", "closed"]
+AssigneePolicy = Literal["author", "least_loaded"]
+CandidateStatus = Literal["candidate", "teacher"]
+
+NAME_MAX = 200
+TITLE_MAX = 200
+STATEMENT_MAX = 20_000
+ANSWERS_MAX = 20
+ANSWER_MAX = 10_000
+EMAIL_MAX = 254
+_LABEL = r"(?![A-Za-z0-9-]{2}--)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # no "xx--" (IDNA)
+# A plain address (dot-atom local part, dotted host name): a strict subset of what the
+# events' "format": "email" accepts, so an address taken here is never refused at the outbox.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    rf"@{_LABEL}(\.{_LABEL})+$"
+)
+CONTENT_FIELDS = ("title", "statement", "accepted_answers", "check_mode")
+
+
+@dataclass(frozen=True)
+class Manager:
+    id: str
+    name: str
+    email: str
+
+    def __post_init__(self) -> None:
+        _check_length("name", self.name, NAME_MAX)
+        if not is_email(self.email):
+            raise InvalidValue("email", "is not an email address")
+
+    def changed(self, name: str | None, email: str | None) -> Manager:
+        """The manager with the given fields replaced; asking to change nothing is refused."""
+        if name is None and email is None:
+            raise NothingChanged(("name", "email"))
+        return replace(
+            self,
+            name=self.name if name is None else name,
+            email=self.email if email is None else email,
+        )
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    author_id: str
+    title: str
+    statement: str
+    accepted_answers: tuple[str, ...]
+    check_mode: CheckMode
+    version: int = 1
+    status: ExerciseStatus = "active"
+
+    def __post_init__(self) -> None:
+        _check_length("title", self.title, TITLE_MAX)
+        _check_length("statement", self.statement, STATEMENT_MAX)
+        if not 1 <= len(self.accepted_answers) <= ANSWERS_MAX:
+            raise InvalidValue("accepted_answers", f"give 1 to {ANSWERS_MAX} answers")
+        for answer in self.accepted_answers:
+            _check_length("accepted_answers", answer, ANSWER_MAX)
+        if self.version < 1:
+            raise InvalidValue("version", "starts at 1")
+
+    def revised(
+        self,
+        *,
+        title: str | None = None,
+        statement: str | None = None,
+        accepted_answers: tuple[str, ...] | None = None,
+        check_mode: CheckMode | None = None,
+        expected_version: int | None = None,
+    ) -> Exercise:
+        """The next version: given fields replaced, version + 1; the status is decided apart."""
+        if expected_version is not None and expected_version != self.version:
+            raise VersionConflict(self.id, expected_version, self.version)
+        given = {
+            "title": title,
+            "statement": statement,
+            "accepted_answers": accepted_answers,
+            "check_mode": check_mode,
+        }
+        if all(value is None or value == getattr(self, name) for name, value in given.items()):
+            asked = tuple(name for name, value in given.items() if value is not None)
+            raise NothingChanged(asked or CONTENT_FIELDS)
+        return replace(
+            self,
+            version=self.version + 1,
+            title=self.title if title is None else title,
+            statement=self.statement if statement is None else statement,
+            accepted_answers=(
+                self.accepted_answers if accepted_answers is None else accepted_answers
+            ),
+            check_mode=self.check_mode if check_mode is None else check_mode,
+        )
+
+    def with_status(self, status: ExerciseStatus) -> Exercise:
+        return replace(self, status=status)
+
+
+def status_after_save(open_assignments_left: int) -> ExerciseStatus:
+    """An exercise needs complication while any of its assignments is still open."""
+    return "needs_complication" if open_assignments_left else "active"
+
+
+def leaked_version(current_version: int, saved_at: float, reported_at: float) -> int | None:
+    """The version a leak report is about: the current one, unless it was saved after the
+    report (then the leaked version is already replaced and there is nothing to complicate)."""
+    if saved_at > reported_at:
+        return None
+    return current_version
+
+
+def choose_assignee(
+    policy: AssigneePolicy,
+    author_id: str,
+    open_counts: Mapping[str, int],
+) -> str:
+    """The author when the policy says so and the author is a manager; otherwise the manager
+    with the fewest open assignments, ties broken by id so every instance picks the same one.
+
+    `open_counts` has every manager, with 0 for those with no open assignment.
+    """
+    if policy == "author" and author_id in open_counts:
+        return author_id
+    if not open_counts:
+        raise NoManagerToAssign()
+    return min(open_counts, key=lambda manager_id: (open_counts[manager_id], manager_id))
+
+
+@dataclass(frozen=True)
+class ComplicationAssignment:
+    id: str
+    exercise_id: str
+    exercise_version: int
+    assignee_id: str
+    status: AssignmentStatus = "open"
+    closed_with_version: int | None = None
+
+    def closed_by_save_of(self, editor_id: str) -> bool:
+        """Only the assignee's own save completes the work; anyone else's leaves it open."""
+        return self.status == "open" and self.assignee_id == editor_id
+
+
+@dataclass(frozen=True)
+class Payment:
+    """What the assignee is paid for one closed assignment (the business key)."""
+
+    id: str
+    assignment_id: str
+    manager_id: str
+    amount_cents: int
+    exercise_id: str
+    exercise_version: int
+
+
+@dataclass(frozen=True)
+class ComplicationRules:
+    """The configurable constants of complication work (SPEC §3)."""
+
+    payment_cents: int = 3000
+    assignee_policy: AssigneePolicy = "author"
+
+
+@dataclass(frozen=True)
+class CandidateSnapshot:
+    """The state of one candidate as hiring last told it; `updated_at` orders the states."""
+
+    candidate_id: str
+    name: str
+    status: CandidateStatus
+    exercises_to_solve: tuple[str, ...]
+    exercises_solved: tuple[str, ...]
+    created_at: float | None
+    updated_at: float
+
+
+def merge_candidate_created(
+    stored: CandidateSnapshot | None, incoming: CandidateSnapshot
+) -> CandidateSnapshot | None:
+    """The row to write for a CandidateCreated, or None to write nothing.
+
+    A Created arriving after any later state never overwrites it; it only fills in the creation
+    time that an earlier-arrived Updated could not know.
+    """
+    if stored is None:
+        return incoming
+    if stored.created_at is None:
+        return replace(stored, created_at=incoming.created_at)
+    return None
+
+
+def merge_candidate_updated(
+    stored: CandidateSnapshot | None, incoming: CandidateSnapshot
+) -> CandidateSnapshot | None:
+    """The row to write for a CandidateUpdated, or None: an older state never replaces a newer."""
+    if stored is None:
+        return incoming
+    if incoming.updated_at < stored.updated_at:
+        return None
+    return replace(incoming, created_at=stored.created_at)
+
+
+def is_email(text: str) -> bool:
+    return len(text) <= EMAIL_MAX and re.fullmatch(EMAIL_PATTERN, text) is not None
+
+
+def _check_length(field: str, value: str | None, maximum: int) -> None:
+    if value is not None and not 1 <= len(value) <= maximum:
+        raise InvalidValue(field, f"must be 1 to {maximum} characters")

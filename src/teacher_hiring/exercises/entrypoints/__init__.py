@@ -1,0 +1,1 @@
+"""HTTP routes and event consumers: they parse, call a handler and translate the result."""

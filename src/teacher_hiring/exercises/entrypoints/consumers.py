@@ -1,0 +1,93 @@
+"""The consumer groups of the exercises service: parse each event and call its handler.
+
+The runner has already claimed the event in the inbox, in the transaction it passes here; a
+handler that raises is retried, then dead-lettered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from teacher_hiring.exercises.domain import commands
+from teacher_hiring.exercises.domain.clock import from_rfc3339
+from teacher_hiring.exercises.domain.model import CandidateSnapshot, ComplicationRules
+from teacher_hiring.exercises.service_layer import handlers
+from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.consumer import EventHandler, Subscription
+from teacher_hiring.messaging.envelope import Envelope
+
+CANDIDATES_GROUP = "exercises.candidates"
+COMPLETIONS_GROUP = handlers.COMPLETIONS_CONSUMER
+
+UowFactory = Callable[[Connection], UnitOfWork]
+
+
+def subscriptions(uow_on: UowFactory, rules: ComplicationRules) -> list[Subscription]:
+    """`uow_on(conn)` gives a unit of work bound to the runner's transaction."""
+
+    def on_leak(envelope: Envelope, conn: Connection) -> None:
+        with uow_on(conn) as uow:
+            handlers.open_complication_assignment(leak_report(envelope), uow, rules)
+
+    def on_candidate_created(envelope: Envelope, conn: Connection) -> None:
+        with uow_on(conn) as uow:
+            handlers.record_candidate_created(created_candidate(envelope.payload), uow)
+
+    def on_candidate_updated(envelope: Envelope, conn: Connection) -> None:
+        with uow_on(conn) as uow:
+            handlers.record_candidate_updated(updated_candidate(envelope.payload), uow)
+
+    return [
+        Subscription(
+            CANDIDATES_GROUP,
+            {
+                "CandidateCreated": EventHandler(on_candidate_created),
+                "CandidateUpdated": EventHandler(on_candidate_updated),
+            },
+        ),
+        Subscription(COMPLETIONS_GROUP, {handlers.LEAK_EVENT: EventHandler(on_leak)}),
+    ]
+
+
+def leak_report(envelope: Envelope) -> commands.OpenComplicationAssignment:
+    payload = envelope.payload
+    return commands.OpenComplicationAssignment(
+        exercise_id=payload["exercise_id"],
+        title=payload["title"],
+        author_id=payload["author_id"],
+        candidate_id=payload["candidate_id"],
+        reported_at=from_rfc3339(envelope.produced_at),
+        event_id=envelope.event_id,
+    )
+
+
+def created_candidate(payload: dict[str, Any]) -> CandidateSnapshot:
+    created_at = from_rfc3339(payload["created_at"])
+    return CandidateSnapshot(
+        candidate_id=payload["candidate_id"],
+        name=payload["candidate_name"],
+        status=payload["status"],
+        exercises_to_solve=_ids(payload.get("exercises_to_solve", [])),
+        exercises_solved=(),
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+def updated_candidate(payload: dict[str, Any]) -> CandidateSnapshot:
+    return CandidateSnapshot(
+        candidate_id=payload["candidate_id"],
+        name=payload["candidate_name"],
+        status=payload["status"],
+        exercises_to_solve=_ids(payload["exercises_to_solve"]),
+        exercises_solved=_ids(payload["exercises_solved"]),
+        created_at=None,
+        updated_at=from_rfc3339(payload["updated_at"]),
+    )
+
+
+def _ids(refs: list[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(str(ref["exercise_id"]) for ref in refs)

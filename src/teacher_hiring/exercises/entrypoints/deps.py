@@ -1,0 +1,55 @@
+"""What the routes depend on, built once by bootstrap and reached through `Annotated` types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+from sqlalchemy import Connection
+
+from teacher_hiring.exercises.adapters import views
+from teacher_hiring.exercises.adapters.links import ExerciseUpdatesLink
+from teacher_hiring.exercises.domain.model import ComplicationRules
+from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.runtime.service import ServiceRuntime
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Services:
+    runtime: ServiceRuntime
+    rules: ComplicationRules
+    link: ExerciseUpdatesLink
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.runtime.engine, self.runtime.outbox)
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.runtime.engine.connect() as conn:
+            yield conn
+
+    def push_now(self, event_id: str) -> bool:
+        """In push mode, relay at once so hiring has the new version before the editor's
+        response; True if the event was delivered. A failure only leaves it to the relay."""
+        if self.link.mode != "push":
+            return False
+        try:
+            self.runtime.relay.run_once()
+        except Exception:
+            log.exception("exercises.push_failed", event_id=event_id)
+        with self.reading() as conn:
+            return views.event_sent(conn, event_id)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,0 +1,243 @@
+"""HTTP routes: parse the request, call one handler or view, translate the result.
+
+Domain errors travel up to the error handlers of runtime.http (mapped in bootstrap.ERRORS).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from teacher_hiring.exercises.adapters import views
+from teacher_hiring.exercises.domain import commands
+from teacher_hiring.exercises.domain.errors import (
+    UnknownAssignment,
+    UnknownExercise,
+    UnknownManager,
+)
+from teacher_hiring.exercises.entrypoints import models
+from teacher_hiring.exercises.entrypoints.deps import Services, ServicesDep
+from teacher_hiring.exercises.service_layer import handlers
+
+Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return")]
+Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+
+managers = APIRouter(prefix="/managers", tags=["managers"])
+exercises = APIRouter(prefix="/exercises", tags=["exercises"])
+assignments = APIRouter(prefix="/assignments", tags=["complication assignments"])
+candidates = APIRouter(prefix="/candidates", tags=["candidates"])
+reports = APIRouter(tags=["reports"])
+legacy = APIRouter(prefix="/api", tags=["migration"])
+
+
+# -- managers ------------------------------------------------------------------------------------
+
+
+@managers.post("", status_code=201, response_model=models.Manager)
+def create_manager(body: models.NewManager, services: ServicesDep) -> dict[str, Any]:
+    """Create a manager; hiring and bonus learn of it from `ManagerCreated`."""
+    with services.uow() as uow:
+        manager = handlers.create_manager(commands.CreateManager(body.name, body.email), uow)
+    return _manager(services, manager.id)
+
+
+@managers.patch("/{manager_id}", response_model=models.Manager)
+def update_manager(
+    manager_id: str, body: models.ManagerChanges, services: ServicesDep
+) -> dict[str, Any]:
+    """Change a manager's name or email; publishes `ManagerUpdated` with the whole new state.
+
+    Sending the values the manager already has changes nothing and publishes nothing.
+    """
+    cmd = commands.UpdateManager(manager_id, name=body.name, email=body.email)
+    with services.uow() as uow:
+        handlers.update_manager(cmd, uow)
+    return _manager(services, manager_id)
+
+
+@managers.get("", response_model=list[models.Manager])
+def list_managers(services: ServicesDep, limit: Limit = 1000, offset: Offset = 0) -> Any:
+    """Every manager, with the number of complication assignments each holds open."""
+    with services.reading() as conn:
+        return views.managers_list(conn, limit, offset)
+
+
+@managers.get("/{manager_id}", response_model=models.Manager)
+def get_manager(manager_id: str, services: ServicesDep) -> dict[str, Any]:
+    """One manager (COMM-010, COMM-070: hiring and bonus read managers here)."""
+    return _manager(services, manager_id)
+
+
+def _manager(services: Services, manager_id: str) -> dict[str, Any]:
+    with services.reading() as conn:
+        found = views.manager(conn, manager_id)
+    if found is None:
+        raise UnknownManager("manager_id", manager_id)
+    return found
+
+
+# -- exercises -----------------------------------------------------------------------------------
+
+
+@exercises.post("", status_code=201, response_model=models.Exercise)
+def create_exercise(body: models.NewExercise, services: ServicesDep) -> dict[str, Any]:
+    """Create an exercise at version 1, status active; publishes `ExerciseCreated`."""
+    cmd = commands.CreateExercise(
+        author_id=body.author_id,
+        title=body.title,
+        statement=body.statement,
+        accepted_answers=tuple(body.accepted_answers),
+        check_mode=body.check_mode,
+    )
+    with services.uow() as uow:
+        exercise = handlers.create_exercise(cmd, uow)
+    return _exercise(services, exercise.id)
+
+
+@exercises.get("", response_model=list[models.Exercise])
+def list_exercises(
+    services: ServicesDep,
+    author_id: str | None = None,
+    status: Literal["active", "needs_complication"] | None = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Any:
+    """Exercises, oldest first, optionally of one author or in one status."""
+    with services.reading() as conn:
+        return views.exercises_list(conn, author_id, status, limit, offset)
+
+
+@exercises.get("/{exercise_id}", response_model=models.Exercise)
+def get_exercise(exercise_id: str, services: ServicesDep) -> dict[str, Any]:
+    """The current version of an exercise, accepted answers included (COMM-020).
+
+    For managers and services only: candidates are served by hiring, which never shows them.
+    """
+    return _exercise(services, exercise_id)
+
+
+@exercises.get("/{exercise_id}/versions", response_model=list[models.ExerciseVersion])
+def exercise_versions(exercise_id: str, services: ServicesDep) -> Any:
+    """Every saved version of the exercise, oldest first, with who saved it and when."""
+    with services.reading() as conn:
+        history = views.exercise_history(conn, exercise_id)
+    if not history:
+        raise UnknownExercise("exercise_id", exercise_id)
+    return history
+
+
+@exercises.put("/{exercise_id}", response_model=models.SavedExercise)
+def edit_exercise(
+    exercise_id: str, body: models.ExerciseEdit, services: ServicesDep
+) -> dict[str, Any]:
+    """Save a new version (version + 1) and publish `ExerciseUpdated` (US-030).
+
+    If the editor holds an open complication assignment for this exercise, the save closes it
+    and pays them once (`PaymentCommited`), in the same transaction. In push mode the new version
+    is delivered to hiring before this returns (`pushed`); if hiring is down the save still
+    succeeds and the relay keeps retrying. 409 if `expected_version` is not the current version,
+    422 if nothing would change.
+    """
+    cmd = commands.EditExercise(
+        exercise_id=exercise_id,
+        editor_id=body.editor_id,
+        title=body.title,
+        statement=body.statement,
+        accepted_answers=None if body.accepted_answers is None else tuple(body.accepted_answers),
+        check_mode=body.check_mode,
+        expected_version=body.expected_version,
+    )
+    with services.uow() as uow:
+        saved = handlers.edit_exercise(cmd, uow, services.rules)
+    pushed = services.push_now(saved.updated_event_id)
+    return {
+        **_exercise(services, exercise_id),
+        "pushed": pushed,
+        "closed_assignment_ids": list(saved.closed_assignment_ids),
+    }
+
+
+def _exercise(services: Services, exercise_id: str) -> dict[str, Any]:
+    with services.reading() as conn:
+        found = views.exercise(conn, exercise_id)
+    if found is None:
+        raise UnknownExercise("exercise_id", exercise_id)
+    return found
+
+
+# -- complication assignments --------------------------------------------------------------------
+
+
+@assignments.get("", response_model=list[models.Assignment])
+def list_assignments(
+    services: ServicesDep,
+    assignee_id: str | None = None,
+    status: Literal["open", "closed"] | None = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Any:
+    """Complication assignments, oldest first, optionally of one assignee or in one status."""
+    with services.reading() as conn:
+        return views.assignments_list(conn, assignee_id, status, limit, offset)
+
+
+@assignments.get("/{assignment_id}", response_model=models.Assignment)
+def get_assignment(assignment_id: str, services: ServicesDep) -> dict[str, Any]:
+    """One complication assignment."""
+    with services.reading() as conn:
+        found = views.assignment(conn, assignment_id)
+    if found is None:
+        raise UnknownAssignment("assignment_id", assignment_id)
+    return found
+
+
+@legacy.post("/complicate_exercise", response_model=models.ComplicationResult)
+def complicate_exercise(body: models.LeakReport, services: ServicesDep) -> dict[str, Any]:
+    """The synchronous form of COMM-030, kept while the link migrates to the event.
+
+    Does what `ExerciseCompletedMoreThenTenTimes` does: opens one complication assignment for
+    the exercise's current version. With `event_id`, a report already applied here or from
+    the event is not applied again.
+    """
+    cmd = commands.OpenComplicationAssignment(
+        exercise_id=body.exercise_id,
+        title=body.title,
+        author_id=body.author_id,
+        candidate_id=body.candidate_id,
+        reported_at=time.time(),
+        event_id=None if body.event_id is None else str(body.event_id),
+    )
+    with services.uow() as uow:
+        result = handlers.request_complication(cmd, uow, services.rules)
+    return {
+        "assignment_id": result.assignment_id,
+        "created": result.created,
+        "outcome": result.outcome,
+    }
+
+
+# -- candidates and reports ----------------------------------------------------------------------
+
+
+@candidates.get("", response_model=list[models.Candidate])
+def list_candidates(
+    services: ServicesDep,
+    status: Literal["candidate", "teacher"] | None = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Any:
+    """Candidates as hiring last published them (COMM-090 variant 2): never calls hiring."""
+    with services.reading() as conn:
+        return views.candidates_list(conn, status, limit, offset)
+
+
+@reports.get("/totals/issued", response_model=list[models.IssuedTotal])
+def issued_totals(services: ServicesDep) -> Any:
+    """Per manager, the complication payments issued: what the bonus ledger must hold."""
+    with services.reading() as conn:
+        return views.issued_totals(conn)
+
+
+ROUTERS = (managers, exercises, assignments, candidates, reports, legacy)

@@ -1,0 +1,1 @@
+"""Handlers and the unit of work: where the rules meet storage and the outbox."""

@@ -1,0 +1,256 @@
+"""The service's use cases: plain functions (command, unit of work[, rules]) -> result.
+
+The only place where the domain rules meet storage. Each runs inside the caller's `with uow:`
+block, so whatever it writes and stages commits together or not at all.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+import structlog
+
+from teacher_hiring.exercises.domain import commands
+from teacher_hiring.exercises.domain.errors import (
+    UnknownExercise,
+    UnknownManager,
+    VersionConflict,
+)
+from teacher_hiring.exercises.domain.model import (
+    CandidateSnapshot,
+    ComplicationAssignment,
+    ComplicationRules,
+    Exercise,
+    Manager,
+    Payment,
+    choose_assignee,
+    leaked_version,
+    merge_candidate_created,
+    merge_candidate_updated,
+    status_after_save,
+)
+from teacher_hiring.exercises.service_layer import events
+from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+COMPLETIONS_CONSUMER = "exercises.exercise-completions"
+"""The inbox name of leak reports, shared by the event consumer and the synchronous endpoint."""
+LEAK_EVENT = "ExerciseCompletedMoreThenTenTimes"
+
+
+@dataclass(frozen=True)
+class ExerciseSaved:
+    exercise: Exercise
+    updated_event_id: str
+    closed_assignment_ids: tuple[str, ...]
+    payments: tuple[Payment, ...]
+
+
+@dataclass(frozen=True)
+class ComplicationOutcome:
+    """What a leak report did: opened an assignment, found it already open, or was stale."""
+
+    assignment_id: str | None
+    outcome: Literal["opened", "duplicate", "stale"]
+
+    @property
+    def created(self) -> bool:
+        return self.outcome == "opened"
+
+
+# -- managers ------------------------------------------------------------------------------------
+
+
+def create_manager(cmd: commands.CreateManager, uow: UnitOfWork) -> Manager:
+    manager = Manager(id=str(uuid.uuid4()), name=cmd.name, email=cmd.email)
+    uow.repo.add_manager(manager, time.time())
+    uow.stage(events.MANAGER_CREATED, events.manager_payload(manager))
+    return manager
+
+
+def update_manager(cmd: commands.UpdateManager, uow: UnitOfWork) -> Manager:
+    """Change a manager; the same values again change nothing and publish nothing."""
+    current = _manager(uow, "manager_id", cmd.manager_id)
+    changed = current.changed(cmd.name, cmd.email)
+    if changed != current:
+        uow.repo.update_manager(changed, time.time())
+        uow.stage(events.MANAGER_UPDATED, events.manager_payload(changed))
+    return changed
+
+
+# -- exercises -----------------------------------------------------------------------------------
+
+
+def create_exercise(cmd: commands.CreateExercise, uow: UnitOfWork) -> Exercise:
+    _manager(uow, "author_id", cmd.author_id)
+    exercise = Exercise(
+        id=str(uuid.uuid4()),
+        author_id=cmd.author_id,
+        title=cmd.title,
+        statement=cmd.statement,
+        accepted_answers=cmd.accepted_answers,
+        check_mode=cmd.check_mode,
+    )
+    now = time.time()
+    uow.repo.add_exercise(exercise, now)
+    uow.repo.add_version(exercise, edited_by=cmd.author_id, saved_at=now)
+    uow.stage(events.EXERCISE_CREATED, events.exercise_payload(exercise, now))
+    return exercise
+
+
+def edit_exercise(
+    cmd: commands.EditExercise, uow: UnitOfWork, rules: ComplicationRules
+) -> ExerciseSaved:
+    """Save a new version. The assignee's save closes their open assignments and pays each
+    once, in this same transaction; anyone else's save leaves them open."""
+    current = _exercise(uow, cmd.exercise_id)
+    _manager(uow, "editor_id", cmd.editor_id)
+    revised = current.revised(
+        title=cmd.title,
+        statement=cmd.statement,
+        accepted_answers=cmd.accepted_answers,
+        check_mode=cmd.check_mode,
+        expected_version=cmd.expected_version,
+    )
+    still_open = uow.repo.open_assignments(current.id)
+    closing = [a for a in still_open if a.closed_by_save_of(cmd.editor_id)]
+    revised = revised.with_status(status_after_save(len(still_open) - len(closing)))
+
+    now = time.time()
+    if not uow.repo.save_revision(revised, current.version, now):
+        latest = uow.repo.current_version(current.id)
+        raise VersionConflict(current.id, cmd.expected_version or current.version, latest)
+    uow.repo.add_version(revised, edited_by=cmd.editor_id, saved_at=now)
+    updated = uow.stage(
+        events.EXERCISE_UPDATED, events.exercise_payload(revised, now, edited_by=cmd.editor_id)
+    )
+    paid = [_pay(uow, a, revised, rules, now) for a in closing]
+    return ExerciseSaved(
+        exercise=revised,
+        updated_event_id=updated.event_id,
+        closed_assignment_ids=tuple(a.id for a in closing),
+        payments=tuple(p for p in paid if p is not None),
+    )
+
+
+def _pay(
+    uow: UnitOfWork,
+    assignment: ComplicationAssignment,
+    new_version: Exercise,
+    rules: ComplicationRules,
+    now: float,
+) -> Payment | None:
+    """Close the assignment and pay for it, unless it was already closed or paid."""
+    if not uow.repo.close_assignment(assignment.id, new_version.version, now):
+        return None
+    payment = Payment(
+        id=str(uuid.uuid4()),
+        assignment_id=assignment.id,
+        manager_id=assignment.assignee_id,
+        amount_cents=rules.payment_cents,
+        exercise_id=new_version.id,
+        exercise_version=new_version.version,
+    )
+    if not uow.repo.add_payment(payment, now):
+        return None
+    uow.stage(events.PAYMENT_COMMITED, events.payment_payload(payment, now))
+    return payment
+
+
+# -- complication assignments --------------------------------------------------------------------
+
+
+def open_complication_assignment(
+    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork, rules: ComplicationRules
+) -> ComplicationOutcome:
+    """Open one assignment for the leaked version; a repeated report opens nothing new.
+
+    Opening publishes no event (SPEC has none for it): the assignee sees it in the API.
+    """
+    exercise = _exercise(uow, cmd.exercise_id)
+    version = leaked_version(exercise.version, uow.repo.saved_at(exercise.id), cmd.reported_at)
+    if version is None:
+        log.info(
+            "complication.stale_report",
+            exercise_id=exercise.id,
+            current_version=exercise.version,
+            event_id=cmd.event_id,
+        )
+        return ComplicationOutcome(None, "stale")
+    existing = uow.repo.assignment_for(exercise.id, version)
+    if existing is not None:
+        return ComplicationOutcome(existing.id, "duplicate")
+    assignment = ComplicationAssignment(
+        id=str(uuid.uuid4()),
+        exercise_id=exercise.id,
+        exercise_version=version,
+        assignee_id=choose_assignee(
+            rules.assignee_policy, exercise.author_id, uow.repo.open_assignment_counts()
+        ),
+    )
+    if not uow.repo.add_assignment(assignment, time.time(), cmd.event_id):
+        raced = uow.repo.assignment_for(exercise.id, version)
+        return ComplicationOutcome(raced.id if raced else None, "duplicate")
+    uow.repo.set_status(exercise.id, "needs_complication")
+    log.info(
+        "complication.opened",
+        assignment_id=assignment.id,
+        exercise_id=exercise.id,
+        exercise_version=version,
+        assignee_id=assignment.assignee_id,
+    )
+    return ComplicationOutcome(assignment.id, "opened")
+
+
+def request_complication(
+    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork, rules: ComplicationRules
+) -> ComplicationOutcome:
+    """The synchronous form of the leak report (COMM-030 before the migration).
+
+    With an event id it claims the same inbox row the event consumer would, so the call and
+    the event of the same report apply once between them.
+    """
+    if cmd.event_id is not None and not uow.claim(COMPLETIONS_CONSUMER, cmd.event_id, LEAK_EVENT):
+        latest = uow.repo.latest_assignment(cmd.exercise_id)
+        return ComplicationOutcome(latest.id if latest else None, "duplicate")
+    return open_complication_assignment(cmd, uow, rules)
+
+
+# -- candidate replica ---------------------------------------------------------------------------
+
+
+def record_candidate_created(snapshot: CandidateSnapshot, uow: UnitOfWork) -> bool:
+    """Replicate a CandidateCreated; True if the replica changed."""
+    merged = merge_candidate_created(uow.repo.get_candidate(snapshot.candidate_id), snapshot)
+    if merged is not None:
+        uow.repo.put_candidate(merged)
+    return merged is not None
+
+
+def record_candidate_updated(snapshot: CandidateSnapshot, uow: UnitOfWork) -> bool:
+    """Replicate a CandidateUpdated unless the replica already holds a newer state."""
+    merged = merge_candidate_updated(uow.repo.get_candidate(snapshot.candidate_id), snapshot)
+    if merged is not None:
+        uow.repo.put_candidate(merged)
+    return merged is not None
+
+
+# -- lookups -------------------------------------------------------------------------------------
+
+
+def _manager(uow: UnitOfWork, field: str, manager_id: str) -> Manager:
+    manager = uow.repo.get_manager(manager_id)
+    if manager is None:
+        raise UnknownManager(field, manager_id)
+    return manager
+
+
+def _exercise(uow: UnitOfWork, exercise_id: str) -> Exercise:
+    exercise = uow.repo.get_exercise(exercise_id)
+    if exercise is None:
+        raise UnknownExercise("exercise_id", exercise_id)
+    return exercise

@@ -1,0 +1,37 @@
+"""The exercises service's settings: process plumbing plus its business constants (SPEC §3)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from teacher_hiring.runtime.settings import ServiceSettings
+
+
+class ExercisesSettings(ServiceSettings):
+    """Read from EXERCISES_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="EXERCISES_")
+
+    port: int = Field(8701, ge=1, le=65535)
+    database_url: str = "sqlite:///var/exercises.db"
+
+    complication_payment_cents: int = Field(
+        3000, ge=1, description="Paid to the assignee who complicates a leaked exercise (30.00)"
+    )
+    complication_assignee: Literal["author", "least_loaded"] = Field(
+        "author",
+        description="Who complicates a leaked exercise: its author, or the manager with the "
+        "fewest open assignments (also the fallback when the author is unknown)",
+    )
+    exercise_updates_link: Literal["push", "event"] = Field(
+        "push",
+        description="ExerciseUpdated pushed to hiring's POST /api/v0/exercise before the "
+        "manager's save returns, or published to the event log like every other event",
+    )
+    hiring_url: str = Field("http://127.0.0.1:8702", description="Base URL of hiring (push mode)")
+    push_timeout_s: float = Field(
+        2.0, gt=0, description="How long a save waits for hiring to take the pushed update"
+    )

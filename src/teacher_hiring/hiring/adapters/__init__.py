@@ -1,0 +1,1 @@
+"""Storage of the hiring service: tables, repository, read views, migrations."""

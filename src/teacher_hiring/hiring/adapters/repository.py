@@ -1,0 +1,399 @@
+"""All the SQL hiring's commands run; GET routes read through views.py instead.
+
+The statements of the submission path are built once, with bound parameters, so a request
+pays neither statement construction nor compilation: it reads its whole context in two
+indexed SELECTs and writes a handful of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, cast
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from teacher_hiring.hiring.adapters.tables import (
+    attempt_counters,
+    candidate_exercises,
+    candidates,
+    exercise_version_stats,
+    exercises,
+    managers,
+    submissions,
+)
+from teacher_hiring.hiring.domain import commands
+from teacher_hiring.hiring.domain.model import CheckMode, Exercise, VersionStats
+
+
+class DuplicateSubmission(Exception):
+    """Another request stored a submission with the same key first (a concurrent duplicate)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSide:
+    """What a submission needs to know about the candidate, in one read."""
+
+    name: str
+    status: str
+    assigned: bool
+    solved_response: str | None
+    keyed_response: str | None
+    attempts: int
+    first_attempt_failed: bool
+    unsolved: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssignableExercise:
+    exercise_id: str
+    title: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    id: str
+    candidate_id: str
+    exercise_id: str
+    exercise_version: int
+    answer: str
+    correct: bool
+    attempt_number: int
+    idempotency_key: str | None
+    response: str
+    created_at: float
+    money_kind: str | None = None
+    money_cents: int | None = None
+    money_manager_id: str | None = None
+
+
+_c, _ce, _ac, _s, _e = candidates, candidate_exercises, attempt_counters, submissions, exercises
+_st = exercise_version_stats
+_solved = submissions.alias("solved")
+_others = candidate_exercises.alias("others")
+
+_CANDIDATE_SIDE = (
+    sa.select(
+        _c.c.name,
+        _c.c.status,
+        _ce.c.exercise_id.is_not(None).label("assigned"),
+        _solved.c.response.label("solved_response"),
+        sa.select(_s.c.response)
+        .where(
+            _s.c.candidate_id == _c.c.id,
+            _s.c.idempotency_key == sa.bindparam("idempotency_key"),
+        )
+        .scalar_subquery()
+        .label("keyed_response"),
+        sa.func.coalesce(_ac.c.attempts, 0).label("attempts"),
+        sa.func.coalesce(_ac.c.first_attempt_failed, False).label("first_attempt_failed"),
+        sa.select(sa.func.count())
+        .select_from(_others)
+        .where(_others.c.candidate_id == _c.c.id, _others.c.solved_at.is_(None))
+        .scalar_subquery()
+        .label("unsolved"),
+    )
+    .select_from(
+        _c.outerjoin(
+            _ce,
+            sa.and_(
+                _ce.c.candidate_id == _c.c.id, _ce.c.exercise_id == sa.bindparam("exercise_id")
+            ),
+        )
+        .outerjoin(_solved, _solved.c.id == _ce.c.solved_submission_id)
+        .outerjoin(
+            _ac,
+            sa.and_(
+                _ac.c.candidate_id == _c.c.id,
+                _ac.c.exercise_id == sa.bindparam("exercise_id"),
+                _ac.c.exercise_version == sa.bindparam("exercise_version"),
+            ),
+        )
+    )
+    .where(_c.c.id == sa.bindparam("candidate_id"))
+    .with_for_update(of=_c)
+)
+
+_EXERCISE_SIDE = (
+    sa.select(
+        _e.c.id,
+        _e.c.title,
+        _e.c.author_id,
+        _e.c.version,
+        _e.c.accepted_answers,
+        _e.c.check_mode,
+        _e.c.rating_version,
+        _st.c.completions,
+        _st.c.attempted_candidates,
+        _st.c.failed_first_attempts,
+        _st.c.rating,
+        _st.c.needs_complication,
+    )
+    .select_from(_e.join(_st, sa.and_(_st.c.exercise_id == _e.c.id, _st.c.version == _e.c.version)))
+    .where(_e.c.id == sa.bindparam("exercise_id"))
+    .with_for_update()
+)
+
+_ASSIGNABLE = (
+    sa.select(_e.c.id, _e.c.title, _e.c.version)
+    .select_from(_e.join(_st, sa.and_(_st.c.exercise_id == _e.c.id, _st.c.version == _e.c.version)))
+    .where(_st.c.needs_complication.is_(False))
+    .order_by(_st.c.completions, _e.c.id)
+    .limit(sa.bindparam("limit"))
+)
+
+_INSERT_SUBMISSION = submissions.insert()
+_INSERT_COUNTER = attempt_counters.insert()
+_UPDATE_COUNTER = (
+    attempt_counters.update()
+    .where(
+        _ac.c.candidate_id == sa.bindparam("k_candidate_id"),
+        _ac.c.exercise_id == sa.bindparam("k_exercise_id"),
+        _ac.c.exercise_version == sa.bindparam("k_exercise_version"),
+    )
+    .values(attempts=sa.bindparam("attempts"))
+)
+_UPDATE_STATS = (
+    exercise_version_stats.update()
+    .where(
+        _st.c.exercise_id == sa.bindparam("k_exercise_id"),
+        _st.c.version == sa.bindparam("k_version"),
+    )
+    .values(
+        completions=sa.bindparam("completions"),
+        attempted_candidates=sa.bindparam("attempted_candidates"),
+        failed_first_attempts=sa.bindparam("failed_first_attempts"),
+        rating=sa.bindparam("rating"),
+        needs_complication=sa.bindparam("needs_complication"),
+    )
+)
+_UPDATE_RATING_VERSION = (
+    exercises.update()
+    .where(_e.c.id == sa.bindparam("k_id"))
+    .values(rating_version=sa.bindparam("rating_version"))
+)
+_MARK_SOLVED = (
+    candidate_exercises.update()
+    .where(
+        _ce.c.candidate_id == sa.bindparam("k_candidate_id"),
+        _ce.c.exercise_id == sa.bindparam("k_exercise_id"),
+        _ce.c.solved_at.is_(None),
+    )
+    .values(
+        solved_at=sa.bindparam("solved_at"),
+        solved_version=sa.bindparam("solved_version"),
+        solved_submission_id=sa.bindparam("solved_submission_id"),
+    )
+)
+
+
+class HiringRepository:
+    """Hiring's storage on one connection (the unit of work's transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- candidates ----------------------------------------------------------------------------
+
+    def assignable_exercises(self, limit: int) -> list[AssignableExercise]:
+        rows = self.conn.execute(_ASSIGNABLE, {"limit": limit})
+        return [AssignableExercise(row.id, row.title, row.version) for row in rows]
+
+    def add_candidate(
+        self, candidate_id: str, name: str, email: str, exercise_ids: Sequence[str], at: float
+    ) -> None:
+        self.conn.execute(
+            candidates.insert(),
+            {
+                "id": candidate_id,
+                "name": name,
+                "email": email,
+                "status": "candidate",
+                "created_at": at,
+                "updated_at": at,
+            },
+        )
+        self.conn.execute(
+            candidate_exercises.insert(),
+            [
+                {"candidate_id": candidate_id, "exercise_id": exercise_id, "position": position}
+                for position, exercise_id in enumerate(exercise_ids)
+            ],
+        )
+
+    def assigned_exercise_ids(self, candidate_id: str) -> list[str]:
+        query = (
+            sa.select(_ce.c.exercise_id)
+            .where(_ce.c.candidate_id == candidate_id)
+            .order_by(_ce.c.position)
+        )
+        return list(self.conn.execute(query).scalars())
+
+    def set_status(self, candidate_id: str, status: str, at: float) -> None:
+        self.conn.execute(
+            candidates.update().where(_c.c.id == candidate_id).values(status=status, updated_at=at)
+        )
+
+    # -- the submission path -------------------------------------------------------------------
+
+    def candidate_side(
+        self, candidate_id: str, exercise_id: str, version: int, idempotency_key: str | None
+    ) -> CandidateSide | None:
+        row = self.conn.execute(
+            _CANDIDATE_SIDE,
+            {
+                "candidate_id": candidate_id,
+                "exercise_id": exercise_id,
+                "exercise_version": version,
+                "idempotency_key": idempotency_key,
+            },
+        ).first()
+        if row is None:
+            return None
+        return CandidateSide(
+            name=row.name,
+            status=row.status,
+            assigned=bool(row.assigned),
+            solved_response=row.solved_response,
+            keyed_response=row.keyed_response,
+            attempts=int(row.attempts),
+            first_attempt_failed=bool(row.first_attempt_failed),
+            unsolved=int(row.unsolved),
+        )
+
+    def exercise_side(self, exercise_id: str) -> tuple[Exercise, VersionStats] | None:
+        row = self.conn.execute(_EXERCISE_SIDE, {"exercise_id": exercise_id}).first()
+        if row is None:
+            return None
+        exercise = Exercise(
+            exercise_id=row.id,
+            title=row.title,
+            author_id=row.author_id,
+            version=row.version,
+            accepted_answers=tuple(orjson.loads(row.accepted_answers)),
+            check_mode=cast(CheckMode, row.check_mode),
+            rating_version=row.rating_version,
+        )
+        stats = VersionStats(
+            completions=row.completions,
+            attempted_candidates=row.attempted_candidates,
+            failed_first_attempts=row.failed_first_attempts,
+            rating=row.rating,
+            needs_complication=bool(row.needs_complication),
+        )
+        return exercise, stats
+
+    def add_submission(self, submission: NewSubmission) -> None:
+        # No savepoint: a duplicate aborts the whole unit of work, which the caller retries.
+        try:
+            self.conn.execute(_INSERT_SUBMISSION, asdict(submission))
+        except IntegrityError as exc:
+            raise DuplicateSubmission(submission.idempotency_key) from exc
+
+    def count_attempt(
+        self,
+        candidate_id: str,
+        exercise_id: str,
+        version: int,
+        *,
+        attempts: int,
+        first_attempt_failed: bool,
+    ) -> None:
+        if attempts == 1:
+            self.conn.execute(
+                _INSERT_COUNTER,
+                {
+                    "candidate_id": candidate_id,
+                    "exercise_id": exercise_id,
+                    "exercise_version": version,
+                    "attempts": attempts,
+                    "first_attempt_failed": first_attempt_failed,
+                },
+            )
+            return
+        self.conn.execute(
+            _UPDATE_COUNTER,
+            {
+                "k_candidate_id": candidate_id,
+                "k_exercise_id": exercise_id,
+                "k_exercise_version": version,
+                "attempts": attempts,
+            },
+        )
+
+    def save_stats(self, exercise_id: str, version: int, stats: VersionStats) -> None:
+        self.conn.execute(
+            _UPDATE_STATS, {"k_exercise_id": exercise_id, "k_version": version, **asdict(stats)}
+        )
+
+    def set_rating_version(self, exercise_id: str, rating_version: int) -> None:
+        self.conn.execute(
+            _UPDATE_RATING_VERSION, {"k_id": exercise_id, "rating_version": rating_version}
+        )
+
+    def mark_solved(
+        self, candidate_id: str, exercise_id: str, version: int, submission_id: str, at: float
+    ) -> None:
+        result = self.conn.execute(
+            _MARK_SOLVED,
+            {
+                "k_candidate_id": candidate_id,
+                "k_exercise_id": exercise_id,
+                "solved_at": at,
+                "solved_version": version,
+                "solved_submission_id": submission_id,
+            },
+        )
+        if result.rowcount != 1:
+            raise DuplicateSubmission(f"{candidate_id} solved {exercise_id} concurrently")
+
+    # -- replicas ------------------------------------------------------------------------------
+
+    def replicated_version(self, exercise_id: str) -> int | None:
+        query = sa.select(_e.c.version).where(_e.c.id == exercise_id)
+        version = self.conn.execute(query).scalar_one_or_none()
+        return None if version is None else int(version)
+
+    def replicate_exercise(
+        self, cmd: commands.ReplicateExercise, *, held: int | None, at: float
+    ) -> None:
+        """Store the version as current, with fresh stats; the old version's stats stay."""
+        values: dict[str, Any] = {
+            "title": cmd.title,
+            "statement": cmd.statement,
+            "accepted_answers": orjson.dumps(list(cmd.accepted_answers)).decode(),
+            "check_mode": cmd.check_mode,
+            "author_id": cmd.author_id,
+            "version": cmd.version,
+            "status": cmd.status,
+            "updated_at": cmd.updated_at,
+            "replicated_at": at,
+        }
+        if held is None:
+            self.conn.execute(exercises.insert().values(id=cmd.exercise_id, **values))
+        else:
+            self.conn.execute(exercises.update().where(_e.c.id == cmd.exercise_id).values(values))
+        stats_exist = sa.select(_st.c.version).where(
+            _st.c.exercise_id == cmd.exercise_id, _st.c.version == cmd.version
+        )
+        if self.conn.execute(stats_exist).first() is None:
+            self.conn.execute(
+                exercise_version_stats.insert().values(
+                    exercise_id=cmd.exercise_id,
+                    version=cmd.version,
+                    created_at=at,
+                    **asdict(VersionStats()),
+                )
+            )
+
+    def replicate_manager(self, cmd: commands.ReplicateManager, at: float) -> None:
+        values = {"name": cmd.name, "email": cmd.email, "replicated_at": at}
+        result = self.conn.execute(
+            managers.update().where(managers.c.id == cmd.manager_id).values(values)
+        )
+        if result.rowcount == 0:
+            self.conn.execute(managers.insert().values(id=cmd.manager_id, **values))

@@ -1,0 +1,113 @@
+"""Hiring's tables (SQLAlchemy Core); the migration in migrations/versions creates the same."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+candidates = sa.Table(
+    "candidates",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+candidate_exercises = sa.Table(
+    "candidate_exercises",
+    metadata,
+    sa.Column("candidate_id", sa.String(36), sa.ForeignKey("candidates.id"), primary_key=True),
+    sa.Column("exercise_id", sa.String(36), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("solved_at", sa.Float, nullable=True),
+    sa.Column("solved_version", sa.Integer, nullable=True),
+    sa.Column("solved_submission_id", sa.String(36), nullable=True),
+)
+
+# money_* record what the submission issued (BonusAdded or FineAdded), written with the outbox
+# row, so GET /totals/issued can be compared with the bonus ledger by reconciliation.
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("candidate_id", sa.String(36), nullable=False),
+    sa.Column("exercise_id", sa.String(36), nullable=False),
+    sa.Column("exercise_version", sa.Integer, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("attempt_number", sa.Integer, nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=True),
+    sa.Column("response", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("money_kind", sa.String(8), nullable=True),
+    sa.Column("money_cents", sa.Integer, nullable=True),
+    sa.Column("money_manager_id", sa.String(36), nullable=True),
+    sa.UniqueConstraint("candidate_id", "idempotency_key", name="uq_submissions_idempotency"),
+)
+sa.Index(
+    "ix_submissions_money",
+    submissions.c.money_manager_id,
+    sqlite_where=submissions.c.money_kind.is_not(None),
+    postgresql_where=submissions.c.money_kind.is_not(None),
+)
+
+attempt_counters = sa.Table(
+    "attempt_counters",
+    metadata,
+    sa.Column("candidate_id", sa.String(36), primary_key=True),
+    sa.Column("exercise_id", sa.String(36), primary_key=True),
+    sa.Column("exercise_version", sa.Integer, primary_key=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_attempt_failed", sa.Boolean, nullable=False),
+)
+
+exercise_version_stats = sa.Table(
+    "exercise_version_stats",
+    metadata,
+    sa.Column("exercise_id", sa.String(36), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("completions", sa.Integer, nullable=False),
+    sa.Column("attempted_candidates", sa.Integer, nullable=False),
+    sa.Column("failed_first_attempts", sa.Integer, nullable=False),
+    sa.Column("rating", sa.Integer, nullable=False),
+    sa.Column("needs_complication", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+sa.Index(
+    "ix_stats_assignable",
+    exercise_version_stats.c.needs_complication,
+    exercise_version_stats.c.completions,
+)
+
+# The replica of exercises (current version only). rating_version is hiring's own counter,
+# monotonic across versions; replication never writes it.
+exercises = sa.Table(
+    "exercises",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("statement", sa.Text, nullable=False),
+    sa.Column("accepted_answers", sa.Text, nullable=False),
+    sa.Column("check_mode", sa.String(16), nullable=False),
+    sa.Column("author_id", sa.String(36), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("replicated_at", sa.Float, nullable=False),
+    sa.Column("rating_version", sa.Integer, nullable=False, server_default="0"),
+)
+
+managers = sa.Table(
+    "managers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("replicated_at", sa.Float, nullable=False),
+)
+
+sa.Index("ix_candidates_status", candidates.c.status, candidates.c.created_at)

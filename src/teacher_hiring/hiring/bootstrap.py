@@ -1,0 +1,43 @@
+"""Building the hiring service: runtime, app, routes, consumers — at call time, never on import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from teacher_hiring.hiring.entrypoints import consumers, http
+from teacher_hiring.hiring.entrypoints.deps import Hiring
+from teacher_hiring.hiring.settings import HiringSettings
+from teacher_hiring.runtime.assemble import assemble
+from teacher_hiring.runtime.http import create_app
+
+NAME = "hiring"
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+
+
+def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
+    settings = settings or HiringSettings()
+    runtime = assemble(
+        NAME, settings, migrations=MIGRATIONS, subscriptions=consumers.subscriptions()
+    )
+    app = create_app(
+        runtime,
+        title="Teacher hiring",
+        description=(
+            "Candidates register, receive exercises and submit answers; each answer is checked "
+            "at once from hiring's own replica of exercises, and its consequences (ratings, "
+            "bonuses, fines, complications, promotions) leave as events."
+        ),
+        errors=http.ERRORS,
+        max_request_bytes=settings.max_request_bytes,
+    )
+    app.state.hiring = Hiring(
+        engine=runtime.engine,
+        outbox=runtime.outbox,
+        registry=runtime.registry,
+        rules=settings.rules(),
+    )
+    for router in http.ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""Hiring's rules, free of web, database and broker."""

@@ -1,0 +1,1 @@
+"""How the world reaches hiring: HTTP routes and event consumers."""

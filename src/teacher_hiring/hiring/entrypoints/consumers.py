@@ -1,0 +1,34 @@
+"""Hiring's consumer groups: replicas of exercises and managers, fed by the event log."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from teacher_hiring.hiring.domain import commands
+from teacher_hiring.hiring.service_layer import handlers
+from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.consumer import EventHandler, Subscription
+from teacher_hiring.messaging.envelope import Envelope
+
+
+def on_exercise(envelope: Envelope, conn: Connection) -> None:
+    """ExerciseCreated/ExerciseUpdated: keep the newer version; late or repeated ones do nothing."""
+    cmd = commands.ReplicateExercise.from_payload(envelope.payload)
+    handlers.replicate_exercise(cmd, UnitOfWork.on_connection(conn))
+
+
+def on_manager(envelope: Envelope, conn: Connection) -> None:
+    """ManagerCreated/ManagerUpdated carry the whole manager: upsert."""
+    cmd = commands.ReplicateManager.from_payload(envelope.payload)
+    handlers.replicate_manager(cmd, UnitOfWork.on_connection(conn))
+
+
+def subscriptions() -> list[Subscription]:
+    exercise = EventHandler(on_exercise, version=0)
+    manager = EventHandler(on_manager, version=0)
+    return [
+        Subscription(
+            handlers.EXERCISE_FEED, {"ExerciseCreated": exercise, "ExerciseUpdated": exercise}
+        ),
+        Subscription(handlers.MANAGER_FEED, {"ManagerCreated": manager, "ManagerUpdated": manager}),
+    ]

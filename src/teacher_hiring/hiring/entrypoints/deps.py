@@ -1,0 +1,39 @@
+"""What routes need, built once by bootstrap and reached through one dependency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from teacher_hiring.hiring.domain.model import Rules
+from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.messaging.registry import SchemaRegistry
+
+
+@dataclass(frozen=True)
+class Hiring:
+    engine: Engine
+    outbox: Outbox
+    registry: SchemaRegistry
+    rules: Rules
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.outbox)
+
+
+def get_hiring(request: Request) -> Hiring:
+    hiring: Hiring = request.app.state.hiring
+    return hiring
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body as sent, for endpoints that parse an envelope themselves."""
+    return await request.body()
+
+
+HiringDep = Annotated[Hiring, Depends(get_hiring)]
+RawBody = Annotated[bytes, Depends(raw_body)]

@@ -1,0 +1,207 @@
+"""Hiring's HTTP routes: parse, call a handler or a view, translate the result."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+
+from teacher_hiring.hiring.adapters import views
+from teacher_hiring.hiring.domain import commands
+from teacher_hiring.hiring.domain.errors import (
+    AnswerTooLong,
+    AttemptLimitReached,
+    CandidateNotFound,
+    EventRefused,
+    ExerciseNotAssigned,
+    ExerciseNotFound,
+    NoExercisesAvailable,
+    StaleExerciseVersion,
+)
+from teacher_hiring.hiring.entrypoints import schemas
+from teacher_hiring.hiring.entrypoints.deps import HiringDep, RawBody
+from teacher_hiring.hiring.service_layer import handlers
+from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
+from teacher_hiring.messaging.registry import SchemaViolation
+
+ERRORS: dict[type[Exception], int] = {
+    CandidateNotFound: 404,
+    ExerciseNotFound: 404,
+    ExerciseNotAssigned: 403,
+    NoExercisesAvailable: 409,
+    StaleExerciseVersion: 409,
+    AttemptLimitReached: 429,
+    AnswerTooLong: 422,
+    EventRefused: 422,
+    MalformedEvent: 422,
+    SchemaViolation: 422,
+}
+
+IDEMPOTENCY_KEY_MAX = 200
+
+candidates = APIRouter(tags=["candidates"])
+exercises = APIRouter(tags=["exercises"])
+operations = APIRouter(tags=["reconciliation"])
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description}
+
+
+@candidates.post(
+    "/candidates",
+    status_code=201,
+    response_model=schemas.CandidateCreatedOut,
+    responses={409: _error("NoExercisesAvailable: nothing can be assigned")},
+)
+def register_candidate(body: schemas.CandidateIn, hiring: HiringDep) -> dict[str, Any]:
+    """Register a candidate and assign them exercises to solve.
+
+    Assigns up to `exercises_per_candidate` (3) exercises whose current version is not marked
+    needs_complication, the least-completed first (ties by exercise id). When fewer exist, the
+    candidate gets those; when none exists, 409 NoExercisesAvailable. Publishes CandidateCreated.
+    """
+    cmd = commands.RegisterCandidate(name=body.name, email=body.email)
+    return handlers.register_candidate(cmd, hiring.uow(), hiring.rules)
+
+
+@candidates.get("/candidates", response_model=schemas.CandidatePage)
+def list_candidates(
+    hiring: HiringDep,
+    status: Literal["candidate", "teacher"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Candidates, oldest first, optionally only those of one status (COMM-090, variant 1)."""
+    with hiring.engine.connect() as conn:
+        return views.list_candidates(conn, status=status, limit=limit, offset=offset)
+
+
+@candidates.get(
+    "/candidates/{candidate_id}",
+    response_model=schemas.CandidateDetail,
+    responses={404: _error("CandidateNotFound")},
+)
+def get_candidate(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
+    """A candidate's status and assigned exercises, each with whether it is solved."""
+    with hiring.engine.connect() as conn:
+        found = views.candidate(conn, candidate_id)
+    if found is None:
+        raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
+    return found
+
+
+@candidates.get(
+    "/candidates/{candidate_id}/exercises",
+    response_model=list[schemas.ExerciseToSolve],
+    responses={404: _error("CandidateNotFound")},
+)
+def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[dict[str, Any]]:
+    """The exercises a candidate must solve, at their current version; never the answers."""
+    with hiring.engine.connect() as conn:
+        found = views.exercises_to_solve(conn, candidate_id, hiring.rules.max_attempts_per_version)
+    if found is None:
+        raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
+    return found
+
+
+@candidates.post(
+    "/candidates/{candidate_id}/submissions",
+    response_model=schemas.SubmissionOut,
+    responses={
+        403: _error("ExerciseNotAssigned: the exercise is not one of this candidate's"),
+        404: _error("CandidateNotFound or ExerciseNotFound"),
+        409: _error("StaleExerciseVersion: not the current version; body has current_version"),
+        422: _error("AnswerTooLong, or a malformed body"),
+        429: _error("AttemptLimitReached: every attempt at this version is used"),
+    },
+)
+def submit_answer(
+    candidate_id: str,
+    body: schemas.SubmissionIn,
+    hiring: HiringDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=IDEMPOTENCY_KEY_MAX,
+            description="Sending the same key again returns the stored verdict, changing nothing",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """Check an answer at once, from hiring's own replica; never waits for another service.
+
+    Checks in order: unknown candidate 404, unknown exercise 404, not assigned 403, a repeated
+    Idempotency-Key (the stored response, replayed), an exercise already solved (its first
+    correct verdict, replayed), a version other than the current one 409 with current_version,
+    no attempts left at this version 429. Then the verdict, the rating, the bonus or fine, the
+    complication and the promotion to teacher are committed together with their events.
+    """
+    cmd = commands.SubmitAnswer(
+        candidate_id=candidate_id,
+        exercise_id=body.exercise_id,
+        exercise_version=body.exercise_version,
+        answer=body.answer,
+        idempotency_key=idempotency_key,
+    )
+    return handlers.submit_answer(cmd, hiring.uow(), hiring.rules)
+
+
+@exercises.get("/exercises", response_model=schemas.ExercisePage)
+def list_exercises(
+    hiring: HiringDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Exercises in hiring's replica at their current version, with its counters; no answers."""
+    with hiring.engine.connect() as conn:
+        return views.list_exercises(conn, limit=limit, offset=offset)
+
+
+@exercises.get(
+    "/exercises/{exercise_id}/stats",
+    response_model=schemas.ExerciseStats,
+    responses={404: _error("ExerciseNotFound")},
+)
+def exercise_stats(exercise_id: str, hiring: HiringDep) -> dict[str, Any]:
+    """Per version: completions, attempted candidates, failed first attempts, rating, leaked."""
+    with hiring.engine.connect() as conn:
+        found = views.exercise_stats(conn, exercise_id)
+    if found is None:
+        raise ExerciseNotFound(f"exercise_id: no exercise {exercise_id}")
+    return found
+
+
+@exercises.post(
+    "/api/v0/exercise",
+    response_model=schemas.PushResult,
+    tags=["exercise link"],
+    responses={422: _error("Not an ExerciseCreated/ExerciseUpdated envelope, or invalid")},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": "The whole envelope of ExerciseCreated or ExerciseUpdated",
+        }
+    },
+)
+def receive_exercise(body: RawBody, hiring: HiringDep) -> dict[str, bool]:
+    """The push end of the exercise link: the exercises service POSTs the event envelope here.
+
+    Claimed in the inbox under the same consumer name as the event consumer, so an update that
+    arrives both by push and by the log is applied once; an older version never overwrites a
+    newer one. `applied` is false for a duplicate or a version that is not newer.
+    """
+    envelope = Envelope.from_json(body)
+    hiring.registry.validate(envelope.as_dict())
+    return {"applied": handlers.receive_pushed_exercise(envelope, hiring.uow())}
+
+
+@operations.get("/totals/issued", response_model=schemas.IssuedTotals)
+def issued_totals(hiring: HiringDep) -> dict[str, Any]:
+    """Per manager, the bonuses and fines hiring has issued, to compare with the ledger."""
+    with hiring.engine.connect() as conn:
+        return views.issued_totals(conn)
+
+
+ROUTERS = (candidates, exercises, operations)

@@ -1,0 +1,143 @@
+"""The HTTP request and response bodies of hiring; their descriptions become the OpenAPI text."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["candidate", "teacher"]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class CandidateIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="Full name of the candidate")
+    email: str = Field(max_length=320, pattern=EMAIL_PATTERN, description="Email address")
+
+
+class AssignedExercise(BaseModel):
+    exercise_id: str
+    title: str
+    version: int = Field(description="The version the candidate must answer")
+
+
+class CandidateCreatedOut(BaseModel):
+    id: str
+    name: str
+    email: str
+    status: Status
+    exercises: list[AssignedExercise]
+
+
+class CandidateSummary(BaseModel):
+    id: str
+    name: str
+    email: str
+    status: Status
+    created_at: str
+    updated_at: str
+
+
+class CandidatePage(BaseModel):
+    items: list[CandidateSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class CandidateExercise(BaseModel):
+    exercise_id: str
+    title: str | None
+    version: int | None = Field(description="Current version in hiring's replica")
+    solved: bool
+    solved_version: int | None
+    solved_at: str | None
+
+
+class CandidateDetail(CandidateSummary):
+    exercises: list[CandidateExercise]
+
+
+class ExerciseToSolve(BaseModel):
+    exercise_id: str
+    title: str
+    statement: str
+    version: int = Field(description="Send this version with the answer")
+    solved: bool
+    attempts_left: int = Field(description="Attempts left at this version")
+
+
+class SubmissionIn(BaseModel):
+    exercise_id: str = Field(min_length=1, max_length=36)
+    exercise_version: int = Field(ge=1, description="The version the candidate was shown")
+    answer: str = Field(description="The answer; at most max_answer_chars (10,000) characters")
+
+
+class SubmissionOut(BaseModel):
+    submission_id: str
+    exercise_id: str
+    exercise_version: int
+    correct: bool
+    attempt: int = Field(description="Which attempt at this exercise version it was")
+    attempts_left: int
+    solved: bool
+    candidate_status: Status
+    replayed: bool = Field(description="True when this is the stored first verdict, replayed")
+
+
+class ExerciseSummary(BaseModel):
+    exercise_id: str
+    title: str
+    author_id: str
+    version: int
+    check_mode: Literal["exact", "normalized"]
+    updated_at: str
+    completions: int = Field(description="Completions of the current version")
+    rating: int
+    rating_version: int
+    needs_complication: bool
+
+
+class ExercisePage(BaseModel):
+    items: list[ExerciseSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class VersionStatsOut(BaseModel):
+    version: int
+    completions: int
+    attempted_candidates: int
+    failed_first_attempts: int
+    rating: int
+    needs_complication: bool
+
+
+class ExerciseStats(BaseModel):
+    exercise_id: str
+    title: str
+    author_id: str
+    current_version: int
+    rating_version: int
+    versions: list[VersionStatsOut] = Field(
+        description="Every version hiring has seen, oldest first"
+    )
+
+
+class ManagerTotals(BaseModel):
+    manager_id: str
+    bonus_cents: int
+    fine_cents: int
+    bonus_count: int
+    fine_count: int
+
+
+class IssuedTotals(BaseModel):
+    items: list[ManagerTotals]
+
+
+class PushResult(BaseModel):
+    applied: bool = Field(
+        description="False when the event was already applied or its version is not newer"
+    )

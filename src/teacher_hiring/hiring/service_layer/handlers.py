@@ -1,0 +1,297 @@
+"""Hiring's command handlers: the only place where rules meet storage.
+
+Each handler runs in one unit of work; every event it causes is staged in the outbox in that
+same transaction, so state and events commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import orjson
+
+from teacher_hiring.hiring.adapters.repository import (
+    CandidateSide,
+    DuplicateSubmission,
+    NewSubmission,
+)
+from teacher_hiring.hiring.domain import commands
+from teacher_hiring.hiring.domain.errors import (
+    CandidateNotFound,
+    EventRefused,
+    ExerciseNotAssigned,
+    ExerciseNotFound,
+    NoExercisesAvailable,
+)
+from teacher_hiring.hiring.domain.model import (
+    CANDIDATE,
+    TEACHER,
+    Bonus,
+    Exercise,
+    Fine,
+    Rules,
+    Verdict,
+    ensure_answer_fits,
+    is_newer_version,
+    judge,
+    rfc3339,
+)
+from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.envelope import Envelope
+
+EXERCISE_FEED = "hiring.exercises"
+"""The consumer group of exercise events; the push endpoint claims under the same name."""
+MANAGER_FEED = "hiring.managers"
+PUSHED_EVENTS = {"ExerciseCreated": 0, "ExerciseUpdated": 0}
+"""Events the push endpoint accepts, with the newest version this code reads."""
+
+
+# -- candidates ----------------------------------------------------------------------------------
+
+
+def register_candidate(
+    cmd: commands.RegisterCandidate, uow: UnitOfWork, rules: Rules
+) -> dict[str, Any]:
+    """Create a candidate with the least-solved assignable exercises (fewer if fewer exist)."""
+    with uow:
+        chosen = uow.repo.assignable_exercises(rules.exercises_per_candidate)
+        if not chosen:
+            raise NoExercisesAvailable(
+                "no exercise can be assigned: none is known yet, or all need complication"
+            )
+        candidate_id, now = str(uuid.uuid4()), time.time()
+        uow.repo.add_candidate(
+            candidate_id, cmd.name, cmd.email, [e.exercise_id for e in chosen], now
+        )
+        uow.stage(
+            "CandidateCreated",
+            {
+                "candidate_id": candidate_id,
+                "candidate_name": cmd.name,
+                "created_at": rfc3339(now),
+                "status": CANDIDATE,
+                "exercises_to_solve": [{"exercise_id": e.exercise_id} for e in chosen],
+            },
+        )
+    return {
+        "id": candidate_id,
+        "name": cmd.name,
+        "email": cmd.email,
+        "status": CANDIDATE,
+        "exercises": [
+            {"exercise_id": e.exercise_id, "title": e.title, "version": e.version} for e in chosen
+        ],
+    }
+
+
+# -- submissions ---------------------------------------------------------------------------------
+
+
+def submit_answer(cmd: commands.SubmitAnswer, uow: UnitOfWork, rules: Rules) -> dict[str, Any]:
+    """Check an answer and apply every consequence; replays return the first verdict."""
+    ensure_answer_fits(cmd.answer, rules)
+    try:
+        return _submit(cmd, uow, rules)
+    except DuplicateSubmission:
+        # A concurrent twin committed first; this run now finds and replays its verdict.
+        return _submit(cmd, uow, rules)
+
+
+def _submit(cmd: commands.SubmitAnswer, uow: UnitOfWork, rules: Rules) -> dict[str, Any]:
+    with uow:
+        candidate = uow.repo.candidate_side(
+            cmd.candidate_id, cmd.exercise_id, cmd.exercise_version, cmd.idempotency_key
+        )
+        if candidate is None:
+            raise CandidateNotFound(f"candidate_id: no candidate {cmd.candidate_id}")
+        found = uow.repo.exercise_side(cmd.exercise_id)
+        if found is None:
+            raise ExerciseNotFound(f"exercise_id: no exercise {cmd.exercise_id}")
+        exercise, stats = found
+        if not candidate.assigned:
+            raise ExerciseNotAssigned(
+                f"exercise_id: exercise {cmd.exercise_id} is not assigned to this candidate"
+            )
+        replay = candidate.keyed_response or candidate.solved_response
+        if replay is not None:
+            return {**orjson.loads(replay), "replayed": True}
+        exercise.ensure_current(cmd.exercise_version)
+        verdict = judge(
+            exercise,
+            stats,
+            attempts_before=candidate.attempts,
+            first_attempt_failed=candidate.first_attempt_failed,
+            answer=cmd.answer,
+            unsolved_assigned=candidate.unsolved,
+            rules=rules,
+        )
+        return _record(uow, cmd, exercise, candidate, verdict)
+
+
+def _record(
+    uow: UnitOfWork,
+    cmd: commands.SubmitAnswer,
+    exercise: Exercise,
+    candidate: CandidateSide,
+    verdict: Verdict,
+) -> dict[str, Any]:
+    """Store the verdict and stage its events, rating first so bonuses follow their rating."""
+    submission_id, now = str(uuid.uuid4()), time.time()
+    at = rfc3339(now)
+    response = {
+        "submission_id": submission_id,
+        "exercise_id": exercise.exercise_id,
+        "exercise_version": exercise.version,
+        "correct": verdict.correct,
+        "attempt": verdict.attempt,
+        "attempts_left": verdict.attempts_left,
+        "solved": verdict.correct,
+        "candidate_status": TEACHER if verdict.becomes_teacher else candidate.status,
+        "replayed": False,
+    }
+    money = verdict.money
+    uow.repo.add_submission(
+        NewSubmission(
+            id=submission_id,
+            candidate_id=cmd.candidate_id,
+            exercise_id=exercise.exercise_id,
+            exercise_version=exercise.version,
+            answer=cmd.answer,
+            correct=verdict.correct,
+            attempt_number=verdict.attempt,
+            idempotency_key=cmd.idempotency_key,
+            response=orjson.dumps(response).decode(),
+            created_at=now,
+            money_kind=None if money is None else "bonus" if isinstance(money, Bonus) else "fine",
+            money_cents=None if money is None else money.amount_cents,
+            money_manager_id=None if money is None else exercise.author_id,
+        )
+    )
+    uow.repo.count_attempt(
+        cmd.candidate_id,
+        exercise.exercise_id,
+        exercise.version,
+        attempts=verdict.attempt,
+        first_attempt_failed=verdict.first_attempt_failed,
+    )
+    if verdict.stats_changed:
+        uow.repo.save_stats(exercise.exercise_id, exercise.version, verdict.stats)
+    if verdict.rating_published:
+        uow.repo.set_rating_version(exercise.exercise_id, verdict.rating_version)
+        uow.stage("TaskRatingChanged", _rating_payload(exercise, verdict, at))
+    if verdict.correct:
+        uow.repo.mark_solved(
+            cmd.candidate_id, exercise.exercise_id, exercise.version, submission_id, now
+        )
+    if money is not None:
+        _stage_money(uow, money, exercise, verdict, cmd.candidate_id, submission_id, at)
+    if verdict.complication_opened:
+        uow.stage(
+            "ExerciseCompletedMoreThenTenTimes",
+            {
+                "exercise_id": exercise.exercise_id,
+                "title": exercise.title,
+                "author_id": exercise.author_id,
+                "candidate_id": cmd.candidate_id,
+            },
+        )
+    if verdict.becomes_teacher:
+        _promote(uow, cmd.candidate_id, candidate.name, now)
+    return response
+
+
+def _rating_payload(exercise: Exercise, verdict: Verdict, at: str) -> dict[str, Any]:
+    return {
+        "exercise_id": exercise.exercise_id,
+        "exercise_version": exercise.version,
+        "rating": verdict.stats.rating,
+        "rating_version": verdict.rating_version,
+        "attempted_candidates": verdict.stats.attempted_candidates,
+        "failed_first_attempts": verdict.stats.failed_first_attempts,
+        "changed_at": at,
+    }
+
+
+def _stage_money(
+    uow: UnitOfWork,
+    money: Bonus | Fine,
+    exercise: Exercise,
+    verdict: Verdict,
+    candidate_id: str,
+    submission_id: str,
+    at: str,
+) -> None:
+    common = {
+        "manager_id": exercise.author_id,
+        "amount_cents": money.amount_cents,
+        "submission_id": submission_id,
+        "candidate_id": candidate_id,
+        "exercise_id": exercise.exercise_id,
+        "exercise_version": exercise.version,
+        "completion_number": verdict.completion_number,
+    }
+    if isinstance(money, Bonus):
+        payload = {**common, "rating": money.rating, "rating_version": money.rating_version}
+        uow.stage("BonusAdded", {**payload, "occurred_at": at})
+    else:
+        uow.stage("FineAdded", {**common, "reason": money.reason, "occurred_at": at})
+
+
+def _promote(uow: UnitOfWork, candidate_id: str, name: str, now: float) -> None:
+    uow.repo.set_status(candidate_id, TEACHER, now)
+    solved = uow.repo.assigned_exercise_ids(candidate_id)
+    uow.stage(
+        "CandidateUpdated",
+        {
+            "candidate_id": candidate_id,
+            "candidate_name": name,
+            "status": TEACHER,
+            "updated_at": rfc3339(now),
+            "exercises_to_solve": [],
+            "exercises_solved": [{"exercise_id": exercise_id} for exercise_id in solved],
+        },
+    )
+
+
+# -- replicas ------------------------------------------------------------------------------------
+
+
+def replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork) -> bool:
+    """Make this version current with fresh stats, unless a newer one is held (then False)."""
+    with uow:
+        return _replicate_exercise(cmd, uow)
+
+
+def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork) -> bool:
+    held = uow.repo.replicated_version(cmd.exercise_id)
+    if not is_newer_version(cmd.version, held):
+        return False
+    uow.repo.replicate_exercise(cmd, held=held, at=time.time())
+    return True
+
+
+def receive_pushed_exercise(envelope: Envelope, uow: UnitOfWork) -> bool:
+    """The push side of the exercise link: applied once whether it came by push or by the log.
+
+    The envelope is already validated against the registry. True if the replica changed.
+    """
+    newest = PUSHED_EVENTS.get(envelope.event_name)
+    if newest is None:
+        accepted = " or ".join(PUSHED_EVENTS)
+        raise EventRefused(f"event_name: {envelope.event_name} is not accepted here ({accepted})")
+    if envelope.event_version > newest:
+        raise EventRefused(
+            f"event_version: {envelope.event_name} v{envelope.event_version} is newer than "
+            f"hiring reads (v{newest})"
+        )
+    with uow:
+        if not uow.claim(EXERCISE_FEED, envelope):
+            return False
+        return _replicate_exercise(commands.ReplicateExercise.from_payload(envelope.payload), uow)
+
+
+def replicate_manager(cmd: commands.ReplicateManager, uow: UnitOfWork) -> None:
+    with uow:
+        uow.repo.replicate_manager(cmd, time.time())

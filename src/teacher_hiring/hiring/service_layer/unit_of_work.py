@@ -1,0 +1,78 @@
+"""One transaction per command, with the outbox written on the same connection."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Connection, Engine
+
+from teacher_hiring.hiring.adapters.repository import HiringRepository
+from teacher_hiring.messaging import inbox
+from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.outbox import Outbox
+
+
+class UnitOfWork:
+    """`with uow:` opens a transaction that commits only if the block ends normally.
+
+    Bound to an existing connection (a consumer's, whose runner owns the transaction) it opens
+    nothing and leaves commit and rollback to the owner. It may be entered again afterwards;
+    each `with` is a new transaction.
+    """
+
+    def __init__(
+        self, engine: Engine | None, outbox: Outbox | None, conn: Connection | None = None
+    ):
+        self._engine = engine
+        self._outbox = outbox
+        self._bound = conn
+        self._stack: ExitStack | None = None
+        self._conn: Connection | None = None
+        self._repo: HiringRepository | None = None
+
+    @classmethod
+    def on_connection(cls, conn: Connection, outbox: Outbox | None = None) -> UnitOfWork:
+        return cls(None, outbox, conn)
+
+    def __enter__(self) -> Self:
+        if self._bound is not None:
+            self._conn = self._bound
+        else:
+            assert self._engine is not None
+            self._stack = ExitStack()
+            self._conn = self._stack.enter_context(self._engine.begin())
+        self._repo = HiringRepository(self._conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        stack, self._stack = self._stack, None
+        self._conn = self._repo = None
+        if stack is not None:
+            stack.__exit__(exc_type, exc, traceback)
+
+    @property
+    def repo(self) -> HiringRepository:
+        assert self._repo is not None, "use the unit of work inside `with uow:`"
+        return self._repo
+
+    @property
+    def conn(self) -> Connection:
+        assert self._conn is not None, "use the unit of work inside `with uow:`"
+        return self._conn
+
+    def stage(self, event_name: str, payload: dict[str, Any]) -> Envelope:
+        """Write the event to the outbox in this transaction (validated first)."""
+        if self._outbox is None:
+            raise RuntimeError("this unit of work was built without an outbox")
+        return self._outbox.stage(self.conn, event_name, payload)
+
+    def claim(self, consumer: str, envelope: Envelope) -> bool:
+        """Record the event as applied by `consumer` in this transaction; False if it was."""
+        return inbox.claim(self.conn, consumer, envelope)

@@ -1,0 +1,113 @@
+"""Helpers for driving the exercises service in tests: HTTP calls, the outbox, events in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from event_examples import example_envelope
+from fastapi.testclient import TestClient
+
+from teacher_hiring.messaging.envelope import utc_now_rfc3339
+from teacher_hiring.messaging.tables import outbox
+from teacher_hiring.messaging.transport import OutgoingMessage
+from teacher_hiring.runtime.service import ServiceRuntime
+
+
+class Service:
+    """One running exercises service and the helpers the tests speak in."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.runtime: ServiceRuntime = client.app.state.runtime  # type: ignore[attr-defined]
+        self._started: set[str] = set()
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.client.request(method, path, **kwargs)
+        status = response.status_code
+        assert status < 300, f"{method} {path}: {status} {response.text}"
+        return response.json()
+
+    def manager(self, name: str = "Anna Petrova") -> str:
+        email = name.lower().replace(" ", ".") + "@school.example"
+        return str(self.ok("POST", "/managers", json={"name": name, "email": email})["id"])
+
+    def exercise(self, author_id: str, answer: str = "5", title: str = "Sum") -> str:
+        body = {
+            "author_id": author_id,
+            "title": title,
+            "statement": f"Statement of {title}",
+            "accepted_answers": [answer],
+        }
+        return str(self.ok("POST", "/exercises", json=body)["id"])
+
+    def edit(self, exercise_id: str, editor_id: str, **changes: Any) -> Any:
+        body = {"editor_id": editor_id, **changes}
+        return self.ok("PUT", f"/exercises/{exercise_id}", json=body)
+
+    def assignments(self, **params: str) -> list[dict[str, Any]]:
+        return list(self.ok("GET", "/assignments", params=params))
+
+    # -- the outbox --------------------------------------------------------------------------
+
+    def staged(self, event_name: str | None = None) -> list[dict[str, Any]]:
+        """Envelopes in the outbox, in commit order."""
+        query = sa.select(outbox.c.body, outbox.c.event_name).order_by(outbox.c.id)
+        with self.runtime.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [orjson.loads(body) for body, name in rows if event_name in (None, name)]
+
+    def unsent(self, event_id: str) -> bool:
+        query = sa.select(outbox.c.sent_at).where(outbox.c.event_id == event_id)
+        with self.runtime.engine.connect() as conn:
+            return conn.execute(query).scalar_one() is None
+
+    # -- events in -----------------------------------------------------------------------------
+
+    def send(self, *envelopes: dict[str, Any]) -> None:
+        """Append events to the embedded log as their producer (hiring) would."""
+        registry = self.runtime.registry
+        messages = [
+            OutgoingMessage(
+                topic=registry.spec(envelope["event_name"]).topic,
+                key=registry.partition_key(envelope["event_name"], envelope["payload"]),
+                value=orjson.dumps(envelope),
+            )
+            for envelope in envelopes
+        ]
+        self.runtime.transport.producer().send(messages)
+
+    def consume(self, group: str) -> int:
+        """Run the group's consumer until it has nothing left; returns records consumed."""
+        runner = next(r for r in self.runtime.runners if r.group == group)
+        if group not in self._started:
+            runner.start()
+            self._started.add(group)
+        total = 0
+        while (count := runner.run_once()) > 0:
+            total += count
+        return total
+
+    def close(self) -> None:
+        for runner in self.runtime.runners:
+            if runner.group in self._started:
+                runner.close()
+
+
+def leak_event(exercise_id: str, author_id: str, **envelope: Any) -> dict[str, Any]:
+    """An ExerciseCompletedMoreThenTenTimes produced now (unless told otherwise)."""
+    event = example_envelope("ExerciseCompletedMoreThenTenTimes")
+    event["produced_at"] = utc_now_rfc3339()
+    event["payload"].update(
+        exercise_id=exercise_id, author_id=author_id, candidate_id=str(uuid.uuid4())
+    )
+    event.update(envelope)
+    return event
+
+
+ServiceFactory = Callable[..., Service]

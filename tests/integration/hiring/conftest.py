@@ -1,0 +1,24 @@
+"""The hiring service on real SQLite files (service database and embedded event log)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from integration.hiring.hiring_support import Hiring, make_settings
+
+from teacher_hiring.hiring.bootstrap import bootstrap
+
+
+@pytest.fixture
+def hiring(tmp_path: Path) -> Iterator[Hiring]:
+    app = bootstrap(make_settings(tmp_path))
+    with TestClient(app) as http:
+        service = Hiring(app, http)
+        try:
+            yield service
+        finally:
+            for runner in service.runtime.runners:
+                runner.close()

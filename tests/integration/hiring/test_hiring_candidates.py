@@ -1,0 +1,135 @@
+"""Registering candidates, assigning exercises, and the whole way from candidate to teacher."""
+
+from __future__ import annotations
+
+import pytest
+from integration.hiring.hiring_support import Hiring
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_candidate_who_solves_every_exercise_becomes_a_teacher(hiring: Hiring) -> None:
+    answers = {hiring.add_exercise(answers=(f"a{i}",))["exercise_id"]: f"a{i}" for i in range(3)}
+    candidate = hiring.register("Ivan Sidorov")
+    assert candidate["status"] == "candidate"
+    assert sorted(e["exercise_id"] for e in candidate["exercises"]) == sorted(answers)
+
+    created = hiring.events("CandidateCreated")
+    assert len(created) == 1
+    assert created[0]["payload"] == {
+        "candidate_id": candidate["id"],
+        "candidate_name": "Ivan Sidorov",
+        "created_at": created[0]["payload"]["created_at"],
+        "status": "candidate",
+        "exercises_to_solve": [{"exercise_id": e["exercise_id"]} for e in candidate["exercises"]],
+    }
+    assert created[0]["payload"]["created_at"].endswith("Z")
+
+    first, *rest = candidate["exercises"]
+    wrong = hiring.submit(candidate["id"], first["exercise_id"], "no idea").json()
+    assert wrong["correct"] is False and wrong["candidate_status"] == "candidate"
+    for exercise in candidate["exercises"][:-1]:
+        verdict = hiring.solve(candidate["id"], exercise["exercise_id"], answers[exercise["exercise_id"]])
+        assert verdict["candidate_status"] == "candidate"
+    assert hiring.events("CandidateUpdated") == []
+
+    last = rest[-1]["exercise_id"]
+    assert hiring.solve(candidate["id"], last, answers[last])["candidate_status"] == "teacher"
+
+    detail = hiring.http.get(f"/candidates/{candidate['id']}").json()
+    assert detail["status"] == "teacher"
+    assert all(e["solved"] for e in detail["exercises"])
+    (updated,) = hiring.events("CandidateUpdated")
+    assert updated["payload"]["status"] == "teacher"
+    assert updated["payload"]["exercises_to_solve"] == []
+    assert updated["payload"]["exercises_solved"] == [
+        {"exercise_id": e["exercise_id"]} for e in candidate["exercises"]
+    ]
+    assert len(hiring.events("BonusAdded")) == 3
+
+
+def test_exercises_least_completed_first_ties_by_id(hiring: Hiring) -> None:
+    ids = sorted(hiring.add_exercise(answers=("x",))["exercise_id"] for _ in range(4))
+    first = hiring.register("First")
+    assert [e["exercise_id"] for e in first["exercises"]] == ids[:3]
+    hiring.solve(first["id"], ids[0], "x")
+    hiring.solve(first["id"], ids[1], "x")
+
+    second = hiring.register("Second")
+    assert [e["exercise_id"] for e in second["exercises"]] == [ids[2], ids[3], ids[0]]
+
+
+def test_fewer_exercises_than_three_are_all_assigned(hiring: Hiring) -> None:
+    only = hiring.add_exercise()
+    candidate = hiring.register()
+    assert candidate["exercises"] == [
+        {"exercise_id": only["exercise_id"], "title": only["title"], "version": 1}
+    ]
+
+
+def test_no_exercise_to_assign_is_a_conflict_and_creates_nothing(hiring: Hiring) -> None:
+    response = hiring.http.post("/candidates", json={"name": "Ivan", "email": "ivan@mail.example"})
+    assert response.status_code == 409
+    assert response.json()["error"] == "NoExercisesAvailable"
+    assert hiring.count("candidates") == 0
+    assert hiring.events() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "", "email": "ivan@mail.example"}, "name"),
+        ({"name": "x" * 201, "email": "ivan@mail.example"}, "name"),
+        ({"name": "Ivan", "email": "not an email"}, "email"),
+    ],
+)
+def test_bad_candidate_fields_are_refused_by_name(
+    hiring: Hiring, body: dict[str, str], field: str
+) -> None:
+    hiring.add_exercise()
+    response = hiring.http.post("/candidates", json=body)
+    assert response.status_code == 422
+    assert field in response.text
+
+
+def test_exercises_to_solve_never_show_the_accepted_answers(hiring: Hiring) -> None:
+    exercise = hiring.add_exercise(answers=("secret-answer",))
+    candidate = hiring.register()
+    hiring.submit(candidate["id"], exercise["exercise_id"], "guess")
+
+    response = hiring.http.get(f"/candidates/{candidate['id']}/exercises")
+    assert response.status_code == 200
+    assert "secret-answer" not in response.text
+    assert response.json() == [
+        {
+            "exercise_id": exercise["exercise_id"],
+            "title": exercise["title"],
+            "statement": exercise["statement"],
+            "version": 1,
+            "solved": False,
+            "attempts_left": 4,
+        }
+    ]
+    assert "secret-answer" not in hiring.http.get("/exercises").text
+    assert "secret-answer" not in hiring.http.get(f"/exercises/{exercise['exercise_id']}/stats").text
+
+
+def test_unknown_candidate_is_404_on_every_candidate_route(hiring: Hiring) -> None:
+    for path in ("/candidates/nobody", "/candidates/nobody/exercises"):
+        response = hiring.http.get(path)
+        assert response.status_code == 404
+        assert response.json()["error"] == "CandidateNotFound"
+
+
+def test_candidates_are_listed_by_status_with_paging(hiring: Hiring) -> None:
+    exercise = hiring.add_exercise()
+    ids = [hiring.register(f"Candidate {n}")["id"] for n in range(3)]
+    hiring.solve(ids[1], exercise["exercise_id"], "42")
+
+    everyone = hiring.http.get("/candidates").json()
+    assert [c["id"] for c in everyone["items"]] == ids and everyone["total"] == 3
+    teachers = hiring.http.get("/candidates", params={"status": "teacher"}).json()
+    assert [c["id"] for c in teachers["items"]] == [ids[1]]
+    page = hiring.http.get("/candidates", params={"limit": 1, "offset": 2}).json()
+    assert [c["id"] for c in page["items"]] == [ids[2]] and page["total"] == 3
+    assert hiring.http.get("/candidates", params={"status": "boss"}).status_code == 422
