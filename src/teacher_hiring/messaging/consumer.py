@@ -147,14 +147,16 @@ class ConsumerRunner:
                 if envelope is None:
                     done.append(record)
                     continue
-                savepoint = conn.begin_nested()
+                # Plain SQL savepoints: begin_nested() compiles a new name per event.
+                conn.exec_driver_sql("SAVEPOINT consumer_event")
                 try:
                     self._apply(envelope, conn)
                 except Exception:
-                    savepoint.rollback()
+                    conn.exec_driver_sql("ROLLBACK TO SAVEPOINT consumer_event")
+                    conn.exec_driver_sql("RELEASE SAVEPOINT consumer_event")
                     metrics.FAILED.labels(self.service, self.group, envelope.event_name).inc()
                     return done, record
-                savepoint.commit()
+                conn.exec_driver_sql("RELEASE SAVEPOINT consumer_event")
                 done.append(record)
         if done:
             per_event = (time.perf_counter() - started) / len(done)

@@ -16,20 +16,24 @@ from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.tables import inbox
 
 
+_CLAIM: dict[str, sa.Insert] = {
+    "postgresql": postgresql.insert(inbox).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(inbox).on_conflict_do_nothing(),
+}
+
+
 def claim(conn: Connection, consumer: str, envelope: Envelope) -> bool:
-    """Record the event as applied by `consumer`; False if it already was."""
+    """Record the event as applied by `consumer`; False if it already was.
+
+    One statement object per dialect, so SQLAlchemy compiles it once: this runs per event.
+    """
     values = {
         "consumer": consumer,
         "event_id": envelope.event_id,
         "event_name": envelope.event_name,
         "processed_at": time.time(),
     }
-    insert: sa.Insert
-    if conn.dialect.name == "postgresql":
-        insert = postgresql.insert(inbox).values(values).on_conflict_do_nothing()
-    else:
-        insert = sqlite.insert(inbox).values(values).on_conflict_do_nothing()
-    return conn.execute(insert).rowcount == 1
+    return conn.execute(_CLAIM[conn.dialect.name], values).rowcount == 1
 
 
 def seen(conn: Connection, consumer: str, event_id: str) -> bool:

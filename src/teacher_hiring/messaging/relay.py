@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from teacher_hiring.messaging import metrics
 from teacher_hiring.messaging.sinks import LogSink, OutboxRow, Sink
 from teacher_hiring.messaging.tables import outbox
+from teacher_hiring.runtime.db import read_only
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +87,7 @@ class OutboxRelay:
         return self.backlog() == 0
 
     def backlog(self) -> int:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             count = conn.execute(
                 sa.select(sa.func.count()).where(outbox.c.sent_at.is_(None))
             ).scalar_one()
@@ -128,7 +129,7 @@ class OutboxRelay:
         )
         if held_back:
             query = query.where(outbox.c.event_name.not_in(sorted(held_back)))
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             return [OutboxRow(*row) for row in conn.execute(query)]
 
     def _by_sink(self, rows: list[OutboxRow]) -> list[tuple[Sink, list[OutboxRow]]]:

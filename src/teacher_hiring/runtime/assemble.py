@@ -67,4 +67,5 @@ def assemble(
         relay=relay,
         runners=runners,
         run_workers=settings.run_workers,
+        outbox_retention_s=settings.outbox_retention_s,
     )

@@ -7,9 +7,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
+
+
+READ_ONLY = "teacher_hiring_read_only"
+
+
+def read_only(engine: Engine) -> Connection:
+    """A connection for queries only: on SQLite it reads a snapshot without taking the write lock.
+
+    Use it for every read that feeds a page or a report, so readers never queue behind writers.
+    """
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
@@ -44,7 +55,10 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # a WAL snapshot: never waits for writers
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

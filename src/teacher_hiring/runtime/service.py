@@ -28,6 +28,8 @@ class ServiceRuntime:
     relay: OutboxRelay
     runners: list[ConsumerRunner]
     run_workers: bool = True
+    outbox_retention_s: float = 7 * 24 * 3600
+    maintenance_interval_s: float = 60.0
     on_close: list[Callable[[], None]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -42,6 +44,7 @@ class ServiceRuntime:
             (f"{self.name}-relay", self.relay.run)
         ]
         targets += [(f"{self.name}-{r.group}", r.run) for r in self.runners]
+        targets.append((f"{self.name}-maintenance", self._maintain))
         for thread_name, target in targets:
             thread = threading.Thread(target=target, args=(self._stop,), name=thread_name)
             thread.daemon = True
@@ -61,6 +64,18 @@ class ServiceRuntime:
             hook()
         self.transport.close()
         self.engine.dispose()
+
+    def _maintain(self, stop: threading.Event) -> None:
+        """Forget what is old: sent outbox rows past their keeping period, expired log records."""
+        while not stop.wait(self.maintenance_interval_s):
+            try:
+                purged = self.relay.purge_sent(self.outbox_retention_s)
+                retention = getattr(self.transport, "enforce_retention", None)
+                expired = retention() if callable(retention) else 0
+                if purged or expired:
+                    log.info("maintenance.purged", outbox_rows=purged, log_records=expired)
+            except Exception:
+                log.exception("maintenance.failed")
 
     def workers_alive(self) -> bool:
         return all(thread.is_alive() for thread in self._threads)

@@ -38,7 +38,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def bonus_added(manager_id: str, amount_cents: int = 1400, **fields: Any) -> dict[str, Any]:
+def bonus_added(manager_id: str, amount_cents: float = 1400, **fields: Any) -> dict[str, Any]:
     return {
         "manager_id": manager_id,
         "amount_cents": amount_cents,
@@ -99,7 +99,8 @@ def envelope(name: str, payload: dict[str, Any], **fields: Any) -> Envelope:
 
 
 def counter(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
+    value = REGISTRY.get_sample_value(name, labels)
+    return 0.0 if value is None else float(value)
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
@@ -22,9 +24,16 @@ from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 pytestmark = pytest.mark.integration
 
 DUPLICATES = "ledger_duplicate_business_keys_total"
+PROCESSED = "events_processed_total"
+PROCESSED_LABELS = {
+    "service": "bonus",
+    "consumer": "bonus.money",
+    "event_name": "BonusAdded",
+    "outcome": "duplicate",
+}
 
 
-def entries(bonus: Bonus, manager_id: str) -> list[dict[str, object]]:
+def entries(bonus: Bonus, manager_id: str) -> list[dict[str, Any]]:
     page = bonus.http.get(f"/accounts/{manager_id}/entries", params={"limit": 500}).json()
     return list(page["items"])
 
@@ -64,12 +73,17 @@ def test_every_entry_names_its_source_event_producer_and_trace(bonus: Bonus) -> 
 
 def test_the_same_event_delivered_twice_makes_one_entry(bonus: Bonus) -> None:
     event = envelope("BonusAdded", bonus_added("anna"))
+    business_key_hits = counter(DUPLICATES, service="bonus", kind="bonus")
+    inbox_hits = counter(PROCESSED, **PROCESSED_LABELS)
     bonus.publish(event, event)
     bonus.consume()
     bonus.publish(event)  # redelivered later, after the first was committed
     bonus.consume()
 
     assert len(entries(bonus, "anna")) == 1
+    # The inbox absorbed both, before the business key had to:
+    assert counter(PROCESSED, **PROCESSED_LABELS) == inbox_hits + 2
+    assert counter(DUPLICATES, service="bonus", kind="bonus") == business_key_hits
     assert bonus.http.get("/accounts/anna").json()["balance_cents"] == 1400
 
 
@@ -128,7 +142,7 @@ def test_a_conflicting_business_key_raises_a_named_error(bonus: Bonus) -> None:
 
 
 def test_a_float_amount_is_dead_lettered_and_never_rounded(bonus: Bonus) -> None:
-    bonus.publish(envelope("BonusAdded", bonus_added("anna", 1400.0)))  # type: ignore[arg-type]
+    bonus.publish(envelope("BonusAdded", bonus_added("anna", 1400.0)))
     bonus.consume()
 
     assert bonus.scalar("SELECT COUNT(*) FROM ledger") == 0

@@ -86,3 +86,18 @@ def test_the_replica_never_goes_back_to_an_older_manager_state(bonus: Bonus) -> 
     bonus.consume("bonus.managers")
 
     assert bonus.http.get("/accounts/anna").json()["manager"]["name"] == "Anna P."
+
+
+def test_redelivered_replica_events_change_nothing(bonus: Bonus) -> None:
+    rating = envelope("TaskRatingChanged", rating_changed("ex-1", 40, 2))
+    created = envelope(
+        "ManagerCreated", {"manager_id": "anna", "name": "Anna", "email": "anna@school.example"}
+    )
+    for _ in range(2):
+        bonus.publish(rating, created)
+        bonus.consume("bonus.ratings")
+        bonus.consume("bonus.managers")
+
+    assert rating_of(bonus, "ex-1") == (40, 2)
+    assert bonus.http.get("/accounts").json()[0]["manager"]["name"] == "Anna"
+    assert len(bonus.http.get("/ratings").json()) == 1

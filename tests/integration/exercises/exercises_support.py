@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from event_examples import example_envelope
 from fastapi.testclient import TestClient
 
+from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.messaging.envelope import utc_now_rfc3339
 from teacher_hiring.messaging.tables import outbox
-from teacher_hiring.messaging.transport import OutgoingMessage
+from teacher_hiring.messaging.transport import OutgoingMessage, Record, dlq_topic
 from teacher_hiring.runtime.service import ServiceRuntime
 
 
@@ -23,6 +24,7 @@ class Service:
     def __init__(self, client: TestClient) -> None:
         self.client = client
         self.runtime: ServiceRuntime = client.app.state.runtime  # type: ignore[attr-defined]
+        self.services: Services = client.app.state.services  # type: ignore[attr-defined]
         self._started: set[str] = set()
 
     # -- HTTP --------------------------------------------------------------------------------
@@ -92,6 +94,24 @@ class Service:
         while (count := runner.run_once()) > 0:
             total += count
         return total
+
+    def log_records(self, topic: str) -> list[dict[str, Any]]:
+        """The envelopes on a topic of the embedded log, every partition, in offset order each."""
+        transport = self.runtime.transport
+        return [
+            orjson.loads(record.value)
+            for partition in range(transport.partitions_for(topic))
+            for record in transport.read(topic, partition, 0, 1000)
+        ]
+
+    def dead_letters(self, topic: str) -> list[Record]:
+        """Every record of the topic's dead-letter topic, whatever its partition."""
+        transport, dlq = self.runtime.transport, dlq_topic(topic)
+        return [
+            record
+            for partition in range(transport.partitions_for(dlq))
+            for record in transport.read(dlq, partition, 0, 1000)
+        ]
 
     def close(self) -> None:
         for runner in self.runtime.runners:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from integration.hiring.hiring_support import Hiring, make_settings
 
+from integration.hiring.hiring_support import Hiring, make_settings
 from teacher_hiring.hiring.bootstrap import bootstrap
 
 

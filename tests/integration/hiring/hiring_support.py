@@ -58,7 +58,7 @@ def exercise_payload(
 def exercise_event(payload: dict[str, Any]) -> dict[str, Any]:
     """ExerciseCreated for version 1, ExerciseUpdated for later versions."""
     name = "ExerciseCreated" if payload["version"] == 1 else "ExerciseUpdated"
-    envelope = example_envelope(name)
+    envelope: dict[str, Any] = example_envelope(name)
     envelope["payload"] = dict(payload)
     if name == "ExerciseUpdated":
         envelope["payload"]["edited_by"] = payload["author_id"]
@@ -81,7 +81,10 @@ class Hiring:
     # -- exercises reach hiring ----------------------------------------------------------------
 
     def push(self, envelope: dict[str, Any]) -> httpx.Response:
-        return self.http.post("/api/v0/exercise", content=orjson.dumps(envelope))
+        response: httpx.Response = self.http.post(
+            "/api/v0/exercise", content=orjson.dumps(envelope)
+        )
+        return response
 
     def add_exercise(self, **kwargs: Any) -> dict[str, Any]:
         payload = exercise_payload(**kwargs)
@@ -142,11 +145,12 @@ class Hiring:
         key: str | None = None,
     ) -> httpx.Response:
         headers = {"Idempotency-Key": key} if key else {}
-        return self.http.post(
+        response: httpx.Response = self.http.post(
             f"/candidates/{candidate_id}/submissions",
             json={"exercise_id": exercise_id, "exercise_version": version, "answer": answer},
             headers=headers,
         )
+        return response
 
     def solve(self, candidate_id: str, exercise_id: str, answer: str, version: int = 1) -> Any:
         response = self.submit(candidate_id, exercise_id, answer, version=version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from integration.hiring.hiring_support import Hiring
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,9 @@ def test_a_candidate_who_solves_every_exercise_becomes_a_teacher(hiring: Hiring)
     wrong = hiring.submit(candidate["id"], first["exercise_id"], "no idea").json()
     assert wrong["correct"] is False and wrong["candidate_status"] == "candidate"
     for exercise in candidate["exercises"][:-1]:
-        verdict = hiring.solve(candidate["id"], exercise["exercise_id"], answers[exercise["exercise_id"]])
+        verdict = hiring.solve(
+            candidate["id"], exercise["exercise_id"], answers[exercise["exercise_id"]]
+        )
         assert verdict["candidate_status"] == "candidate"
     assert hiring.events("CandidateUpdated") == []
 
@@ -111,7 +114,9 @@ def test_exercises_to_solve_never_show_the_accepted_answers(hiring: Hiring) -> N
         }
     ]
     assert "secret-answer" not in hiring.http.get("/exercises").text
-    assert "secret-answer" not in hiring.http.get(f"/exercises/{exercise['exercise_id']}/stats").text
+    assert (
+        "secret-answer" not in hiring.http.get(f"/exercises/{exercise['exercise_id']}/stats").text
+    )
 
 
 def test_unknown_candidate_is_404_on_every_candidate_route(hiring: Hiring) -> None:

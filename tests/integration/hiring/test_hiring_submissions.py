@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from event_examples import MANAGER_ID
+
 from integration.hiring.hiring_support import Hiring
 
 pytestmark = pytest.mark.integration
@@ -30,8 +31,14 @@ def test_normalized_and_exact_checking(hiring: Hiring) -> None:
     loose = hiring.add_exercise(answers=("Hello  World",), check_mode="normalized")
     strict = hiring.add_exercise(answers=("Hello World",), check_mode="exact")
     candidate = hiring.register()
-    assert hiring.submit(candidate["id"], strict["exercise_id"], "hello world").json()["correct"] is False
-    assert hiring.submit(candidate["id"], strict["exercise_id"], "Hello World").json()["correct"] is True
+    assert (
+        hiring.submit(candidate["id"], strict["exercise_id"], "hello world").json()["correct"]
+        is False
+    )
+    assert (
+        hiring.submit(candidate["id"], strict["exercise_id"], "Hello World").json()["correct"]
+        is True
+    )
     verdict = hiring.submit(candidate["id"], loose["exercise_id"], "  HELLO \t\n world ").json()
     assert verdict["correct"] is True
 
@@ -65,7 +72,9 @@ def test_sixth_attempt_at_a_version_is_429(hiring: Hiring) -> None:
     exercise = hiring.add_exercise()
     candidate = hiring.register()
     lefts = [
-        hiring.submit(candidate["id"], exercise["exercise_id"], f"wrong {n}").json()["attempts_left"]
+        hiring.submit(candidate["id"], exercise["exercise_id"], f"wrong {n}").json()[
+            "attempts_left"
+        ]
         for n in range(5)
     ]
     assert lefts == [4, 3, 2, 1, 0]
@@ -211,7 +220,9 @@ def test_complicated_version_starts_fresh_and_pays_bonuses_again(hiring: Hiring)
     hiring.solve(newcomer["id"], exercise["exercise_id"], "43", version=2)
     stats = hiring.stats(exercise["exercise_id"])
     assert stats["current_version"] == 2
-    assert [(v["version"], v["completions"], v["needs_complication"]) for v in stats["versions"]] == [
+    assert [
+        (v["version"], v["completions"], v["needs_complication"]) for v in stats["versions"]
+    ] == [
         (1, 11, True),
         (2, 1, False),
     ]

@@ -19,7 +19,8 @@ class Clock:
 
 def calls(outcome: str) -> float:
     labels = {"service": "bonus", "outcome": outcome}
-    return REGISTRY.get_sample_value("exercises_http_calls_total", labels) or 0.0
+    value = REGISTRY.get_sample_value("exercises_http_calls_total", labels)
+    return 0.0 if value is None else float(value)
 
 
 def client(handler: httpx.MockTransport, clock: Clock) -> ExercisesClient:
@@ -38,7 +39,7 @@ def test_a_manager_is_fetched_once_within_the_ttl_and_again_after_it() -> None:
     seen: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request.url.path)
+        seen.append(request.url.raw_path.decode())
         return httpx.Response(200, json={"manager_id": "m/1", "name": "Anna", "email": "a@x.io"})
 
     clock = Clock()

@@ -24,6 +24,16 @@ from teacher_hiring.exercises.service_layer import handlers
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return")]
 Offset = Annotated[int, Query(ge=0, description="Items to skip")]
 
+_404: dict[int | str, dict[str, Any]] = {
+    404: {"model": models.Error, "description": "An id names nothing"}
+}
+_409: dict[int | str, dict[str, Any]] = {
+    409: {"model": models.Error, "description": "The exercise moved on, or nobody to assign"}
+}
+_422: dict[int | str, dict[str, Any]] = {
+    422: {"model": models.Error, "description": "Nothing would change, or a value is refused"}
+}
+
 managers = APIRouter(prefix="/managers", tags=["managers"])
 exercises = APIRouter(prefix="/exercises", tags=["exercises"])
 assignments = APIRouter(prefix="/assignments", tags=["complication assignments"])
@@ -35,7 +45,7 @@ legacy = APIRouter(prefix="/api", tags=["migration"])
 # -- managers ------------------------------------------------------------------------------------
 
 
-@managers.post("", status_code=201, response_model=models.Manager)
+@managers.post("", status_code=201, response_model=models.Manager, responses=_422)
 def create_manager(body: models.NewManager, services: ServicesDep) -> dict[str, Any]:
     """Create a manager; hiring and bonus learn of it from `ManagerCreated`."""
     with services.uow() as uow:
@@ -43,7 +53,7 @@ def create_manager(body: models.NewManager, services: ServicesDep) -> dict[str, 
     return _manager(services, manager.id)
 
 
-@managers.patch("/{manager_id}", response_model=models.Manager)
+@managers.patch("/{manager_id}", response_model=models.Manager, responses=_404 | _422)
 def update_manager(
     manager_id: str, body: models.ManagerChanges, services: ServicesDep
 ) -> dict[str, Any]:
@@ -64,7 +74,7 @@ def list_managers(services: ServicesDep, limit: Limit = 1000, offset: Offset = 0
         return views.managers_list(conn, limit, offset)
 
 
-@managers.get("/{manager_id}", response_model=models.Manager)
+@managers.get("/{manager_id}", response_model=models.Manager, responses=_404)
 def get_manager(manager_id: str, services: ServicesDep) -> dict[str, Any]:
     """One manager (COMM-010, COMM-070: hiring and bonus read managers here)."""
     return _manager(services, manager_id)
@@ -81,7 +91,7 @@ def _manager(services: Services, manager_id: str) -> dict[str, Any]:
 # -- exercises -----------------------------------------------------------------------------------
 
 
-@exercises.post("", status_code=201, response_model=models.Exercise)
+@exercises.post("", status_code=201, response_model=models.Exercise, responses=_404)
 def create_exercise(body: models.NewExercise, services: ServicesDep) -> dict[str, Any]:
     """Create an exercise at version 1, status active; publishes `ExerciseCreated`."""
     cmd = commands.CreateExercise(
@@ -109,7 +119,7 @@ def list_exercises(
         return views.exercises_list(conn, author_id, status, limit, offset)
 
 
-@exercises.get("/{exercise_id}", response_model=models.Exercise)
+@exercises.get("/{exercise_id}", response_model=models.Exercise, responses=_404)
 def get_exercise(exercise_id: str, services: ServicesDep) -> dict[str, Any]:
     """The current version of an exercise, accepted answers included (COMM-020).
 
@@ -118,7 +128,9 @@ def get_exercise(exercise_id: str, services: ServicesDep) -> dict[str, Any]:
     return _exercise(services, exercise_id)
 
 
-@exercises.get("/{exercise_id}/versions", response_model=list[models.ExerciseVersion])
+@exercises.get(
+    "/{exercise_id}/versions", response_model=list[models.ExerciseVersion], responses=_404
+)
 def exercise_versions(exercise_id: str, services: ServicesDep) -> Any:
     """Every saved version of the exercise, oldest first, with who saved it and when."""
     with services.reading() as conn:
@@ -128,7 +140,7 @@ def exercise_versions(exercise_id: str, services: ServicesDep) -> Any:
     return history
 
 
-@exercises.put("/{exercise_id}", response_model=models.SavedExercise)
+@exercises.put("/{exercise_id}", response_model=models.SavedExercise, responses=_404 | _409 | _422)
 def edit_exercise(
     exercise_id: str, body: models.ExerciseEdit, services: ServicesDep
 ) -> dict[str, Any]:
@@ -183,7 +195,7 @@ def list_assignments(
         return views.assignments_list(conn, assignee_id, status, limit, offset)
 
 
-@assignments.get("/{assignment_id}", response_model=models.Assignment)
+@assignments.get("/{assignment_id}", response_model=models.Assignment, responses=_404)
 def get_assignment(assignment_id: str, services: ServicesDep) -> dict[str, Any]:
     """One complication assignment."""
     with services.reading() as conn:
@@ -193,7 +205,9 @@ def get_assignment(assignment_id: str, services: ServicesDep) -> dict[str, Any]:
     return found
 
 
-@legacy.post("/complicate_exercise", response_model=models.ComplicationResult)
+@legacy.post(
+    "/complicate_exercise", response_model=models.ComplicationResult, responses=_404 | _409
+)
 def complicate_exercise(body: models.LeakReport, services: ServicesDep) -> dict[str, Any]:
     """The synchronous form of COMM-030, kept while the link migrates to the event.
 

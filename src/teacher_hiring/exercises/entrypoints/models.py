@@ -177,3 +177,12 @@ class IssuedTotal(BaseModel):
     manager_id: str
     payment_cents: int
     payment_count: int
+
+
+class Error(BaseModel):
+    """The body of every refusal by a rule of this service."""
+
+    detail: str = Field(description="What was wrong, starting with the field it concerns")
+    error: str = Field(description="The name of the rule broken, e.g. VersionConflict")
+    field: str | None = Field(None, description="The request field the refusal is about")
+    current_version: int | None = Field(None, description="With VersionConflict only")

@@ -1,0 +1,136 @@
+"""The exercise-streaming link: ExerciseUpdated pushed to hiring before the save returns,
+kept in the outbox and retried while hiring is down, or published to the log in event mode."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import orjson
+import pytest
+
+from integration.exercises.exercises_support import Service, ServiceFactory
+
+pytestmark = pytest.mark.integration
+
+
+class Receiver:
+    """A stand-in for hiring's POST /api/v0/exercise on a real socket."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.received: list[tuple[str, Any]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                received.append((self.path, orjson.loads(body)))
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.stop()
+
+
+def test_a_save_pushes_the_new_version_to_hiring_before_it_returns(
+    make_service: ServiceFactory, receiver: Receiver
+) -> None:
+    service = make_service(exercise_updates_link="push", hiring_url=receiver.url)
+    author = service.manager()
+    exercise_id = service.exercise(author)
+
+    saved = service.edit(exercise_id, author, statement="Harder", accepted_answers=["43"])
+
+    assert saved["pushed"] is True
+    [update] = service.staged("ExerciseUpdated")
+    assert receiver.received == [("/api/v0/exercise", update)]
+    assert update["payload"]["version"] == 2
+    assert not service.unsent(update["event_id"])
+    created = service.staged("ExerciseCreated")[0]
+    assert not service.unsent(created["event_id"])  # the rest went to the log meanwhile
+    assert service.log_records("exercises") == [created]
+
+
+def test_with_hiring_down_the_save_succeeds_and_the_push_is_retried_later(
+    make_service: ServiceFactory,
+) -> None:
+    down = Receiver()
+    port = down.server.server_address[1]
+    down.stop()
+    service = make_service(exercise_updates_link="push", hiring_url=f"http://127.0.0.1:{port}")
+    author = service.manager()
+    exercise_id = service.exercise(author)
+
+    response = service.client.put(
+        f"/exercises/{exercise_id}", json={"editor_id": author, "statement": "Harder"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["pushed"] is False
+    [update] = service.staged("ExerciseUpdated")
+    assert service.unsent(update["event_id"])
+
+    back = Receiver(port)
+    try:
+        time.sleep(0.1)  # past the relay's back-off
+        assert service.runtime.relay.flush(timeout_s=5)
+        assert back.received == [("/api/v0/exercise", update)]
+        assert not service.unsent(update["event_id"])
+    finally:
+        back.stop()
+
+
+def test_in_event_mode_exercise_updated_goes_to_the_log_like_every_event(
+    service: Service,
+) -> None:
+    author = service.manager()
+    exercise_id = service.exercise(author)
+    service.edit(exercise_id, author, statement="Harder")
+
+    assert service.runtime.relay.flush(timeout_s=5)
+
+    names = [e["event_name"] for e in service.log_records("exercises")]
+    assert names == ["ExerciseCreated", "ExerciseUpdated"]
+
+
+def test_the_link_mode_can_be_switched_at_run_time(
+    make_service: ServiceFactory, receiver: Receiver
+) -> None:
+    service = make_service(exercise_updates_link="push", hiring_url=receiver.url)
+    author = service.manager()
+    exercise_id = service.exercise(author)
+    assert service.edit(exercise_id, author, statement="Pushed")["pushed"] is True
+
+    service.services.link.mode = "event"
+    logged = service.edit(exercise_id, author, statement="Logged")
+    service.runtime.relay.flush(timeout_s=5)
+
+    assert logged["pushed"] is False
+    assert [e["payload"]["version"] for _, e in receiver.received] == [2]
+    in_log = [e for e in service.log_records("exercises") if e["event_name"] == "ExerciseUpdated"]
+    assert [e["payload"]["version"] for e in in_log] == [3]

@@ -1,0 +1,132 @@
+"""The rules of exercise authoring and complication, with no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from teacher_hiring.exercises.domain.clock import from_rfc3339, to_rfc3339
+from teacher_hiring.exercises.domain.errors import (
+    InvalidValue,
+    NoManagerToAssign,
+    NothingChanged,
+    VersionConflict,
+)
+from teacher_hiring.exercises.domain.model import (
+    ComplicationAssignment,
+    Exercise,
+    Manager,
+    choose_assignee,
+    leaked_version,
+    status_after_save,
+)
+
+
+def sum_exercise(**fields: object) -> Exercise:
+    defaults: dict[str, object] = {
+        "id": "e1",
+        "author_id": "anna",
+        "title": "Sum",
+        "statement": "What is 2 + 3?",
+        "accepted_answers": ("5",),
+        "check_mode": "normalized",
+    }
+    return Exercise(**{**defaults, **fields})  # type: ignore[arg-type]
+
+
+def test_an_edit_makes_the_next_version_with_only_the_given_fields_changed() -> None:
+    exercise = sum_exercise()
+    revised = exercise.revised(statement="What is 17 + 25?", accepted_answers=("42",))
+    assert revised.version == 2
+    assert (revised.title, revised.check_mode) == ("Sum", "normalized")
+    assert revised.accepted_answers == ("42",)
+
+
+def test_an_edit_from_an_older_version_is_refused_with_the_current_one() -> None:
+    exercise = sum_exercise(version=3)
+    with pytest.raises(VersionConflict) as refused:
+        exercise.revised(title="New", expected_version=2)
+    assert refused.value.extra["current_version"] == 3
+    assert exercise.revised(title="New", expected_version=3).version == 4
+
+
+def test_an_edit_that_changes_nothing_is_refused_naming_the_fields() -> None:
+    exercise = sum_exercise()
+    with pytest.raises(NothingChanged, match=r"^title: nothing changed"):
+        exercise.revised(title="Sum")
+    with pytest.raises(NothingChanged, match="title, statement, accepted_answers, check_mode"):
+        exercise.revised()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"statement": "x" * 20_001}, "statement"),
+        ({"accepted_answers": ()}, "accepted_answers"),
+        ({"accepted_answers": ("",)}, "accepted_answers"),
+        ({"accepted_answers": tuple(str(i) for i in range(21))}, "accepted_answers"),
+        ({"version": 0}, "version"),
+    ],
+)
+def test_exercise_content_out_of_bounds_is_refused_naming_the_field(
+    fields: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidValue, match=f"^{field}:"):
+        sum_exercise(**fields)
+
+
+def test_a_manager_needs_a_name_and_an_email_address() -> None:
+    with pytest.raises(InvalidValue, match=r"^name:"):
+        Manager("m", "", "anna@school.example")
+    with pytest.raises(InvalidValue, match=r"^email:"):
+        Manager("m", "Anna", "anna at school")
+    manager = Manager("m", "Anna", "anna@school.example")
+    assert manager.changed(None, "anna@other.example").email == "anna@other.example"
+    with pytest.raises(NothingChanged):
+        manager.changed(None, None)
+
+
+def test_the_leaked_version_is_the_current_one_when_it_was_saved_before_the_report() -> None:
+    assert leaked_version(current_version=2, saved_at=100.0, reported_at=150.0) == 2
+
+
+def test_a_report_older_than_the_current_version_leaks_nothing_to_complicate() -> None:
+    assert leaked_version(current_version=2, saved_at=200.0, reported_at=150.0) is None
+
+
+def test_the_author_complicates_their_own_leaked_exercise() -> None:
+    assert choose_assignee("author", "anna", {"anna": 5, "boris": 0}) == "anna"
+
+
+def test_an_unknown_author_falls_back_to_the_least_loaded_manager() -> None:
+    assert choose_assignee("author", "gone", {"anna": 2, "boris": 1, "vera": 1}) == "boris"
+
+
+def test_the_least_loaded_policy_ignores_the_author_and_breaks_ties_by_id() -> None:
+    assert choose_assignee("least_loaded", "anna", {"vera": 0, "anna": 1, "boris": 0}) == "boris"
+
+
+def test_with_no_manager_at_all_nobody_can_be_assigned() -> None:
+    with pytest.raises(NoManagerToAssign):
+        choose_assignee("least_loaded", "anna", {})
+
+
+def test_only_the_assignees_save_closes_an_open_assignment() -> None:
+    assignment = ComplicationAssignment("a1", "e1", 1, assignee_id="anna")
+    assert assignment.closed_by_save_of("anna")
+    assert not assignment.closed_by_save_of("boris")
+    assert not replace(assignment, status="closed").closed_by_save_of("anna")
+
+
+def test_an_exercise_needs_complication_while_any_assignment_stays_open() -> None:
+    assert status_after_save(open_assignments_left=1) == "needs_complication"
+    assert status_after_save(open_assignments_left=0) == "active"
+
+
+def test_times_round_trip_through_rfc3339_with_z() -> None:
+    text = to_rfc3339(1_741_944_413.589793)
+    assert text == "2025-03-14T09:26:53.589793Z"
+    assert from_rfc3339(text) == pytest.approx(1_741_944_413.589793)
+    assert from_rfc3339("2025-03-14T09:26:53+00:00") == from_rfc3339("2025-03-14T09:26:53Z")
