@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Api, eventually
+from e2e.platform_api import Api, eventually
 
 from teacher_hiring.runtime.processes import Platform
 

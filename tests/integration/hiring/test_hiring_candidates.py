@@ -138,3 +138,22 @@ def test_candidates_are_listed_by_status_with_paging(hiring: Hiring) -> None:
     page = hiring.http.get("/candidates", params={"limit": 1, "offset": 2}).json()
     assert [c["id"] for c in page["items"]] == [ids[2]] and page["total"] == 3
     assert hiring.http.get("/candidates", params={"status": "boss"}).status_code == 422
+
+
+def test_openapi_documents_every_route_with_its_docstring(hiring: Hiring) -> None:
+    paths = hiring.http.get("/openapi.json").json()["paths"]
+    expected = {
+        ("post", "/candidates"),
+        ("get", "/candidates"),
+        ("get", "/candidates/{candidate_id}"),
+        ("get", "/candidates/{candidate_id}/exercises"),
+        ("post", "/candidates/{candidate_id}/submissions"),
+        ("get", "/exercises"),
+        ("get", "/exercises/{exercise_id}/stats"),
+        ("post", "/api/v0/exercise"),
+        ("get", "/totals/issued"),
+    }
+    for method, path in expected:
+        assert paths[path][method]["description"], (method, path)
+    submission = paths["/candidates/{candidate_id}/submissions"]["post"]
+    assert {"403", "404", "409", "422", "429"} <= set(submission["responses"])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from event_examples import MANAGER_ID
 
 from integration.hiring.hiring_support import Hiring
+from teacher_hiring.hiring.domain import commands
+from teacher_hiring.hiring.service_layer import handlers
 
 pytestmark = pytest.mark.integration
 
@@ -246,3 +249,23 @@ def test_rating_version_strictly_increases_across_versions(hiring: Hiring) -> No
     assert versions == sorted(set(versions)) == list(range(1, len(versions) + 1))
     assert [r["exercise_version"] for r in ratings][-1] == 2
     assert hiring.stats(exercise["exercise_id"])["rating_version"] == versions[-1]
+
+
+def test_concurrent_duplicates_store_one_submission_and_one_completion(hiring: Hiring) -> None:
+    exercise = hiring.add_exercise()
+    candidate = hiring.register()
+    context = hiring.app.state.hiring
+
+    def send(key: str) -> dict[str, object]:
+        cmd = commands.SubmitAnswer(candidate["id"], exercise["exercise_id"], 1, "42", key)
+        return handlers.submit_answer(cmd, context.uow(), context.rules)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        same_key = list(pool.map(send, ["same"] * 8))
+        other_keys = list(pool.map(send, [f"key {n}" for n in range(8)]))
+
+    assert len({r["submission_id"] for r in same_key + other_keys}) == 1
+    assert sum(not r["replayed"] for r in same_key + other_keys) == 1
+    assert hiring.count("submissions") == 1
+    assert len(hiring.events("BonusAdded")) == 1
+    assert hiring.stats(exercise["exercise_id"])["versions"][0]["completions"] == 1

@@ -15,6 +15,7 @@ from teacher_hiring.exercises.adapters import views
 from teacher_hiring.exercises.adapters.links import ExerciseUpdatesLink
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.service import ServiceRuntime
 
 log = structlog.get_logger(__name__)
@@ -31,7 +32,8 @@ class Services:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.runtime.engine.connect() as conn:
+        """A snapshot for queries: readers never queue behind writers."""
+        with read_only(self.runtime.engine) as conn:
             yield conn
 
     def push_now(self, event_id: str) -> bool:

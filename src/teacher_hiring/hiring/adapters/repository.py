@@ -146,6 +146,16 @@ _ASSIGNABLE = (
     .limit(sa.bindparam("limit"))
 )
 
+_ASSIGNED_IDS = (
+    sa.select(_ce.c.exercise_id)
+    .where(_ce.c.candidate_id == sa.bindparam("candidate_id"))
+    .order_by(_ce.c.position)
+)
+_SET_STATUS = (
+    candidates.update()
+    .where(_c.c.id == sa.bindparam("k_id"))
+    .values(status=sa.bindparam("status"), updated_at=sa.bindparam("updated_at"))
+)
 _INSERT_SUBMISSION = submissions.insert()
 _INSERT_COUNTER = attempt_counters.insert()
 _UPDATE_COUNTER = (
@@ -226,17 +236,10 @@ class HiringRepository:
         )
 
     def assigned_exercise_ids(self, candidate_id: str) -> list[str]:
-        query = (
-            sa.select(_ce.c.exercise_id)
-            .where(_ce.c.candidate_id == candidate_id)
-            .order_by(_ce.c.position)
-        )
-        return list(self.conn.execute(query).scalars())
+        return list(self.conn.execute(_ASSIGNED_IDS, {"candidate_id": candidate_id}).scalars())
 
     def set_status(self, candidate_id: str, status: str, at: float) -> None:
-        self.conn.execute(
-            candidates.update().where(_c.c.id == candidate_id).values(status=status, updated_at=at)
-        )
+        self.conn.execute(_SET_STATUS, {"k_id": candidate_id, "status": status, "updated_at": at})
 
     # -- the submission path -------------------------------------------------------------------
 

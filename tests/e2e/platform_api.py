@@ -1,0 +1,132 @@
+"""The three services as separate OS processes on the embedded log, driven over HTTP."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[Platform]:
+    deployment = Deployment(
+        data_dir=tmp_path / "var",
+        ports={name: free_port() for name in SERVICES},
+        partitions=3,
+    )
+    running = Platform(deployment)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+        for name in SERVICES:
+            log = deployment.data_dir / "logs" / f"{name}.log"
+            if log.exists():
+                tail = log.read_text(errors="replace").splitlines()[-15:]
+                print(f"--- {name} log (tail) ---", *tail, sep="\n")
+
+
+class Api:
+    """Thin HTTP helpers with the platform's vocabulary."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.client = httpx.Client(timeout=10)
+
+    def url(self, service: str, path: str) -> str:
+        return self.platform[service].url + path
+
+    def call(self, method: str, service: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.request(method, self.url(service, path), **kwargs)
+
+    def ok(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
+        response = self.call(method, service, path, **kwargs)
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response.json()
+
+    def manager(self, name: str = "Anna Petrova") -> str:
+        email = name.lower().replace(" ", ".") + "@school.example"
+        return str(
+            self.ok("POST", "exercises", "/managers", json={"name": name, "email": email})["id"]
+        )
+
+    def exercise(self, author_id: str, answer: str, title: str = "Sum") -> str:
+        body = {
+            "author_id": author_id,
+            "title": title,
+            "statement": f"Statement of {title}",
+            "accepted_answers": [answer],
+            "check_mode": "normalized",
+        }
+        return str(self.ok("POST", "exercises", "/exercises", json=body)["id"])
+
+    def candidate(self, name: str = "Ivan") -> dict[str, Any]:
+        body = {"name": name, "email": f"{name.lower().replace(' ', '.')}@mail.example"}
+        result: dict[str, Any] = self.ok("POST", "hiring", "/candidates", json=body)
+        return result
+
+    def submit(
+        self, candidate_id: str, exercise_id: str, version: int, answer: str, key: str | None = None
+    ) -> httpx.Response:
+        headers = {"Idempotency-Key": key} if key else {}
+        return self.call(
+            "POST",
+            "hiring",
+            f"/candidates/{candidate_id}/submissions",
+            json={"exercise_id": exercise_id, "exercise_version": version, "answer": answer},
+            headers=headers,
+        )
+
+    def hiring_knows(self, exercise_ids: list[str], version: int = 1) -> None:
+        def known() -> bool:
+            items = self.ok("GET", "hiring", "/exercises")
+            items = items if isinstance(items, list) else items["items"]
+            versions = {item["exercise_id"]: item["version"] for item in items}
+            return all(versions.get(e, 0) >= version for e in exercise_ids)
+
+        eventually(known, what=f"hiring knows {exercise_ids} at version {version}")
+
+    def ledger(self, manager_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.ok("GET", "bonus", f"/accounts/{manager_id}")
+        return result
+
+    def entries(self, manager_id: str) -> list[dict[str, Any]]:
+        body = self.ok("GET", "bonus", f"/accounts/{manager_id}/entries", params={"limit": 500})
+        return list(body if isinstance(body, list) else body["items"])
+
+
+def eventually(check: Callable[[], Any], *, what: str, timeout_s: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except (httpx.HTTPError, AssertionError, KeyError) as exc:
+            last = exc
+        time.sleep(0.05)
+    raise AssertionError(f"not true after {timeout_s}s: {what} (last: {last!r})")
+
+
+@pytest.fixture
+def api(platform: Platform) -> Iterator[Api]:
+    client = Api(platform)
+    yield client
+    client.client.close()
