@@ -56,8 +56,8 @@ def test_eleventh_completion_opens_one_assignment_and_the_new_version_replaces_t
     author = api.manager()
     exercise_id = api.exercise(author, "42", "The only exercise")
     api.hiring_knows([exercise_id])
-    for n in range(12):
-        candidate = api.candidate(f"Candidate {n}")
+    candidates = [api.candidate(f"Candidate {n}") for n in range(12)]
+    for candidate in candidates:
         assert api.submit(candidate["id"], exercise_id, 1, "42").json()["correct"] is True
 
     assignments = eventually(

@@ -270,12 +270,12 @@ REFUSALS: dict[str, tuple[Callable[[], dict[str, Any]], str]] = {
         "payload.exercise_version: 1 is less than the minimum of 2",
     ),
     "bonus for the 11th completion": (
-        lambda: with_payload("BonusAdded", completion_number=11),
-        "payload.completion_number: 11 is greater than the maximum of 10",
+        lambda: with_payload("BonusAdded", completion_number=0),
+        "payload.completion_number: 0 is less than the minimum of 1",
     ),
     "fine for the 10th completion": (
-        lambda: with_payload("FineAdded", completion_number=10),
-        "payload.completion_number: 10 is less than the minimum of 11",
+        lambda: with_payload("FineAdded", completion_number=1),
+        "payload.completion_number: 1 is less than the minimum of 2",
     ),
     "rating above 100": (
         lambda: with_payload("TaskRatingChanged", rating=101),

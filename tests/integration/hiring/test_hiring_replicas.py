@@ -88,13 +88,14 @@ def test_push_refuses_other_events_and_names_what_is_wrong(hiring: Hiring) -> No
     del broken["payload"]["title"]
     invalid = hiring.push(broken)
     assert invalid.status_code == 422 and "title" in invalid.json()["detail"]
+    assert invalid.json()["error"] == "EventRefused"
 
     future = exercise_event(exercise_payload())
     future["event_version"] = 7
     assert hiring.push(future).status_code == 422
 
     garbage = hiring.http.post("/api/v0/exercise", content=b"{not json")
-    assert garbage.status_code == 422 and garbage.json()["error"] == "MalformedEvent"
+    assert garbage.status_code == 422 and garbage.json()["problem"] == "MalformedEvent"
     assert hiring.count("exercises") == 0 and hiring.count("inbox") == 0
 
 

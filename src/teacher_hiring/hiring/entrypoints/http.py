@@ -33,8 +33,6 @@ ERRORS: dict[type[Exception], int] = {
     AttemptLimitReached: 429,
     AnswerTooLong: 422,
     EventRefused: 422,
-    MalformedEvent: 422,
-    SchemaViolation: 422,
 }
 
 IDEMPOTENCY_KEY_MAX = 200
@@ -192,8 +190,12 @@ def receive_exercise(body: RawBody, hiring: HiringDep) -> dict[str, bool]:
     arrives both by push and by the log is applied once; an older version never overwrites a
     newer one. `applied` is false for a duplicate or a version that is not newer.
     """
-    envelope = Envelope.from_json(body)
-    hiring.registry.validate(envelope.as_dict())
+    try:
+        envelope = Envelope.from_json(body)
+        hiring.registry.validate(envelope.as_dict())
+    except (MalformedEvent, SchemaViolation) as exc:
+        # Only here is a schema violation the caller's fault; staged by hiring, it is a bug (500).
+        raise EventRefused(str(exc), problem=type(exc).__name__) from exc
     return {"applied": handlers.receive_pushed_exercise(envelope, hiring.uow())}
 
 
