@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from e2e.platform_api import Api, eventually
 
 pytestmark = pytest.mark.e2e

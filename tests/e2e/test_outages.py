@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from e2e.platform_api import Api, eventually
 
+from e2e.platform_api import Api, eventually
 from teacher_hiring.runtime.processes import Platform
 
 pytestmark = pytest.mark.e2e

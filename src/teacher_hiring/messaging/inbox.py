@@ -15,7 +15,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.tables import inbox
 
-
 _CLAIM: dict[str, sa.Insert] = {
     "postgresql": postgresql.insert(inbox).on_conflict_do_nothing(),
     "sqlite": sqlite.insert(inbox).on_conflict_do_nothing(),

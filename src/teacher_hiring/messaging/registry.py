@@ -54,7 +54,7 @@ _VERSION_FILE = re.compile(r"v(0|[1-9][0-9]*)\.json")
 _MAX_MESSAGE = 240
 
 
-class SchemaViolation(ValueError):  # noqa: N818 - the name the services catch
+class SchemaViolation(ValueError):
     """An event that breaks its schema: refused by a producer, dead-lettered by a consumer."""
 
     def __init__(self, event_name: str, event_version: int | None, errors: list[str]) -> None:

@@ -11,7 +11,6 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
-
 READ_ONLY = "teacher_hiring_read_only"
 
 
