@@ -66,7 +66,7 @@ class Report:
         summary.add_row("ledger caught up after (s)", f"{self.settle_seconds:.2f}")
         console.print(summary)
         money = Table(
-            title="money per manager, cents: issued by hiring and exercises / in the ledger"
+            title="money per manager: issued by hiring and exercises / in the bonus ledger"
         )
         money.add_column("manager")
         for name in ("bonuses", "fines", "payments"):
@@ -75,12 +75,14 @@ class Report:
         money.add_column("match")
         for manager in sorted(set(self.issued) | set(self.ledger)):
             issued, booked = self.issued.get(manager, {}), self.ledger.get(manager, {})
-            cells = [f"{issued.get(f, 0)} / {booked.get(f, 0)}" for f in MONEY_FIELDS]
+            cells = [
+                f"{_money(issued.get(f, 0))} / {_money(booked.get(f, 0))}" for f in MONEY_FIELDS
+            ]
             ok = all(issued.get(f, 0) == booked.get(f, 0) for f in MONEY_FIELDS)
             money.add_row(
                 self.names.get(manager, manager),
                 *cells,
-                str(booked.get("balance_cents", 0)),
+                _money(booked.get("balance_cents", 0)),
                 "[green]yes[/green]" if ok else "[red]NO[/red]",
             )
         console.print(money)
@@ -279,9 +281,16 @@ class Simulation:
                 break
             time.sleep(0.1)
         self.report.settle_seconds = time.monotonic() - started
+        for manager in _items(_ok(self.exercises.get("/managers"))):
+            self.report.names.setdefault(manager["id"], manager["name"])
         assignments = _items(_ok(self.exercises.get("/assignments")))
         opened = len(assignments) - self._assignments_before
         self.report.counts["complication_assignments_opened"] = opened
+
+
+def _money(cents: int) -> str:
+    units, rest = divmod(abs(int(cents)), 100)
+    return f"{'-' if cents < 0 else ''}{units}.{rest:02d}"
 
 
 def _ok(response: httpx.Response) -> Any:
