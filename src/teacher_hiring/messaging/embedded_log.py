@@ -164,6 +164,10 @@ class _Store:
         except sqlite3.Error as error:
             raise self._error(error) from error
 
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: a nearly free "anything new?" check."""
+        return int(self.query("PRAGMA data_version", ())[0][0])
+
     def heads(self, topic: str) -> dict[int, int]:
         return dict(self.query(_SELECT_HEADS, (topic,)))
 
@@ -386,17 +390,25 @@ class _GroupMember(Consumer):
         self._rebalance()
 
     def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        """Leases are renewed a few times per session, not on every poll: an idle member costs
+        one `PRAGMA data_version` per interval, and reads only after someone else committed."""
         self._check_open()
         deadline = time.monotonic() + timeout_s
-        self._rebalance()
+        seen_version: int | None = None
         while True:
-            records = self._fetch(max_records)
+            if time.monotonic() - self._last_rebalance > self._session_ms / 3000:
+                self._rebalance()
+                seen_version = None
+            version = self._store.data_version()
+            if version != seen_version:
+                records = self._fetch(max_records)
+                if records:
+                    return records
+                seen_version = version
             now = time.monotonic()
-            if records or now >= deadline:
-                return records
+            if now >= deadline:
+                return []
             time.sleep(min(self._poll_interval_s, deadline - now))
-            if now - self._last_rebalance > self._session_ms / 3000:
-                self._rebalance()  # keep the leases through a wait longer than a session
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         """Only while this member owns every named partition, so that a member that lost them

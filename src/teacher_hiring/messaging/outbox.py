@@ -7,16 +7,37 @@ row later. No code path writes state and publishes in two separate steps.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
 
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.tracing import current_trace_id
+
+
+STAGED = "outbox_staged"
+
+
+def wake_relay_on_commit(engine: Engine, wake: Callable[[], None]) -> None:
+    """Call `wake` after each transaction that staged an event, so the relay need not poll fast.
+
+    SQLAlchemy's commit hook runs just before the COMMIT; the relay retries briefly when woken
+    (see OutboxRelay.run), which covers the moment until the row is visible.
+    """
+
+    def on_commit(conn: Connection) -> None:
+        if conn.info.pop(STAGED, False):
+            wake()
+
+    def on_rollback(conn: Connection) -> None:
+        conn.info.pop(STAGED, None)
+
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "rollback", on_rollback)
 
 
 class Outbox:
@@ -65,6 +86,7 @@ class Outbox:
     def stage_envelope(self, conn: Connection, envelope: Envelope) -> None:
         """Store an already built envelope (re-sending under its original event id)."""
         self.registry.validate(envelope.as_dict())
+        conn.info[STAGED] = True  # read by the relay's commit hook (wake_relay_on_commit)
         spec = self.registry.spec(envelope.event_name)
         conn.execute(
             outbox.insert().values(

@@ -52,6 +52,7 @@ class OutboxRelay:
     backoff_max_s: float = 5.0
     _backoffs: dict[str, _Backoff] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _wake: threading.Event = field(default_factory=threading.Event)
 
     def run_once(self) -> int:
         """Relay one batch; returns how many rows were marked sent."""
@@ -94,15 +95,31 @@ class OutboxRelay:
         metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
         return int(count)
 
-    def run(self, stop: threading.Event, idle_sleep_s: float = 0.005) -> None:
+    def wake(self) -> None:
+        """Something was committed to the outbox: relay it now rather than at the next tick."""
+        self._wake.set()
+
+    def run(self, stop: threading.Event, idle_sleep_s: float = 0.05) -> None:
+        """Relay until stopped; idle, it waits for a wake-up or `idle_sleep_s`, whichever is first.
+
+        The idle tick catches rows committed by other processes (and any missed wake-up).
+        """
+        retries_after_wake = 0
         while not stop.is_set():
             try:
                 moved = self.run_once()
             except Exception:
                 log.exception("relay.failed")
                 moved = 0
-            if moved == 0:
-                stop.wait(idle_sleep_s)
+            if moved:
+                continue
+            if retries_after_wake:  # woken just before the COMMIT became visible
+                retries_after_wake -= 1
+                time.sleep(0.001)
+                continue
+            if self._wake.wait(idle_sleep_s):
+                self._wake.clear()
+                retries_after_wake = 3
 
     def _held_back(self) -> set[str]:
         """Event names of sinks in back-off, left out of the next read so others keep moving."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -13,32 +14,52 @@ from sqlalchemy.pool import QueuePool
 
 READ_ONLY = "teacher_hiring_read_only"
 
+_readers: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
 
 def read_only(engine: Engine) -> Connection:
-    """A connection for queries only: on SQLite it reads a snapshot without taking the write lock.
+    """A connection for queries only; on SQLite a snapshot read that never waits for a writer.
 
     Use it for every read that feeds a page or a report, so readers never queue behind writers.
     """
-    return engine.connect().execution_options(**{READ_ONLY: True})
+    reader = _readers.get(engine, engine)
+    return reader.connect().execution_options(**{READ_ONLY: True})
+
+
+def dispose(engine: Engine) -> None:
+    engine.dispose()
+    reader = _readers.pop(engine, None)
+    if reader is not None:
+        reader.dispose()
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """An engine whose write transactions cannot deadlock on SQLite.
+    """An engine for a service's database.
 
-    pysqlite opens transactions lazily and in DEFERRED mode; in WAL mode a reader that later
-    writes fails with SQLITE_BUSY without waiting. Every transaction here starts with
-    BEGIN IMMEDIATE instead, so writers queue on the busy timeout.
+    On SQLite one process writes through ONE pooled connection: SQLite has a single writer
+    anyway, and threads queueing on the pool are woken the moment it is free, whereas threads
+    colliding on SQLite's lock back off in sleeps of growing length (throughput collapses under
+    load). Reads go through a companion engine of snapshot readers (`read_only`). Every write
+    transaction starts with BEGIN IMMEDIATE: a deferred one that upgrades to a write fails at
+    once with SQLITE_BUSY in WAL mode when another process wrote in between.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    writer = _sqlite_engine(url, pool_size=1, max_overflow=0)
+    _readers[writer] = _sqlite_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    return writer
+
+
+def _sqlite_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
     engine = create_engine(
         url,
         poolclass=QueuePool,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=60,
         connect_args={"check_same_thread": False, "timeout": 30},
     )
 

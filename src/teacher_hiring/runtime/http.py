@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from teacher_hiring.messaging.tracing import traced
+from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.service import ServiceRuntime
 
 ErrorMap = Mapping[type[Exception], int]
@@ -65,7 +66,7 @@ def create_app(
         """The database answers and the background workers run."""
         checks: dict[str, Any] = {}
         try:
-            with runtime.engine.connect() as conn:
+            with read_only(runtime.engine) as conn:
                 conn.execute(sa.text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:

@@ -14,6 +14,7 @@ from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay
 from teacher_hiring.messaging.transport import Transport
+from teacher_hiring.runtime.db import dispose
 
 log = structlog.get_logger(__name__)
 
@@ -63,7 +64,7 @@ class ServiceRuntime:
         for hook in self.on_close:
             hook()
         self.transport.close()
-        self.engine.dispose()
+        dispose(self.engine)
 
     def _maintain(self, stop: threading.Event) -> None:
         """Forget what is old: sent outbox rows past their keeping period, expired log records."""

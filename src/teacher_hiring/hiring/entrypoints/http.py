@@ -23,6 +23,7 @@ from teacher_hiring.hiring.entrypoints.deps import HiringDep, RawBody
 from teacher_hiring.hiring.service_layer import handlers
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaViolation
+from teacher_hiring.runtime.db import read_only
 
 ERRORS: dict[type[Exception], int] = {
     CandidateNotFound: 404,
@@ -71,7 +72,7 @@ def list_candidates(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Candidates, oldest first, optionally only those of one status (COMM-090, variant 1)."""
-    with hiring.engine.connect() as conn:
+    with read_only(hiring.engine) as conn:
         return views.list_candidates(conn, status=status, limit=limit, offset=offset)
 
 
@@ -82,7 +83,7 @@ def list_candidates(
 )
 def get_candidate(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
     """A candidate's status and assigned exercises, each with whether it is solved."""
-    with hiring.engine.connect() as conn:
+    with read_only(hiring.engine) as conn:
         found = views.candidate(conn, candidate_id)
     if found is None:
         raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
@@ -96,7 +97,7 @@ def get_candidate(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
 )
 def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[dict[str, Any]]:
     """The exercises a candidate must solve, at their current version; never the answers."""
-    with hiring.engine.connect() as conn:
+    with read_only(hiring.engine) as conn:
         found = views.exercises_to_solve(conn, candidate_id, hiring.rules.max_attempts_per_version)
     if found is None:
         raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
@@ -152,7 +153,7 @@ def list_exercises(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Exercises in hiring's replica at their current version, with its counters; no answers."""
-    with hiring.engine.connect() as conn:
+    with read_only(hiring.engine) as conn:
         return views.list_exercises(conn, limit=limit, offset=offset)
 
 
@@ -163,7 +164,7 @@ def list_exercises(
 )
 def exercise_stats(exercise_id: str, hiring: HiringDep) -> dict[str, Any]:
     """Per version: completions, attempted candidates, failed first attempts, rating, leaked."""
-    with hiring.engine.connect() as conn:
+    with read_only(hiring.engine) as conn:
         found = views.exercise_stats(conn, exercise_id)
     if found is None:
         raise ExerciseNotFound(f"exercise_id: no exercise {exercise_id}")
@@ -202,7 +203,7 @@ def receive_exercise(body: RawBody, hiring: HiringDep) -> dict[str, bool]:
 @operations.get("/totals/issued", response_model=schemas.IssuedTotals)
 def issued_totals(hiring: HiringDep) -> dict[str, Any]:
     """Per manager, the bonuses and fines hiring has issued, to compare with the ledger."""
-    with hiring.engine.connect() as conn:
+    with read_only(hiring.engine) as conn:
         return views.issued_totals(conn)
 
 
