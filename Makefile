@@ -45,6 +45,7 @@ simulate: install
 
 ## Measure submission latency and ledger throughput (starts its own platform).
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/platform_bench.py
 
 clean:

@@ -18,7 +18,6 @@ from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.tracing import current_trace_id
 
-
 STAGED = "outbox_staged"
 
 

@@ -50,6 +50,7 @@ class OutboxRelay:
     batch_size: int = 500
     backoff_base_s: float = 0.05
     backoff_max_s: float = 5.0
+    linger_s: float = 0.002
     _backoffs: dict[str, _Backoff] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)
@@ -104,7 +105,6 @@ class OutboxRelay:
 
         The idle tick catches rows committed by other processes (and any missed wake-up).
         """
-        retries_after_wake = 0
         while not stop.is_set():
             try:
                 moved = self.run_once()
@@ -113,13 +113,11 @@ class OutboxRelay:
                 moved = 0
             if moved:
                 continue
-            if retries_after_wake:  # woken just before the COMMIT became visible
-                retries_after_wake -= 1
-                time.sleep(0.001)
-                continue
             if self._wake.wait(idle_sleep_s):
+                # The hook fires just before COMMIT; lingering a moment lets the row become
+                # visible and gathers the commits of concurrent requests into one batch.
+                time.sleep(self.linger_s)
                 self._wake.clear()
-                retries_after_wake = 3
 
     def _held_back(self) -> set[str]:
         """Event names of sinks in back-off, left out of the next read so others keep moving."""

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teacher_hiring.messaging.tracing import traced
 from teacher_hiring.runtime.db import read_only
@@ -39,19 +40,7 @@ def create_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
 
-    @app.middleware("http")
-    async def trace_and_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_request_bytes:
-            return JSONResponse(
-                {"detail": f"body: larger than {max_request_bytes} bytes"}, status_code=413
-            )
-        with traced(request.headers.get("x-trace-id")) as trace_id:
-            response = await call_next(request)
-        response.headers["x-trace-id"] = trace_id
-        return response
+    app.add_middleware(TraceAndLimit, max_request_bytes=max_request_bytes)
 
     for error_type, status in errors.items():
         app.add_exception_handler(error_type, _handler_for(status))
@@ -82,6 +71,41 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+class TraceAndLimit:
+    """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs a task per request).
+
+    Binds the caller's X-Trace-Id (or a new one) for the request and every event it causes,
+    echoes it on the response, and refuses bodies over the limit before reading them.
+    """
+
+    def __init__(self, app: ASGIApp, max_request_bytes: int) -> None:
+        self.app = app
+        self.max_request_bytes = max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_request_bytes:
+            response = JSONResponse(
+                {"detail": f"body: larger than {self.max_request_bytes} bytes"}, status_code=413
+            )
+            await response(scope, receive, send)
+            return
+        incoming = headers.get(b"x-trace-id")
+        with traced(incoming.decode("latin-1")[:64] if incoming else None) as trace_id:
+            echo = (b"x-trace-id", trace_id.encode("latin-1"))
+
+            async def send_with_trace(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), echo]
+                await send(message)
+
+            await self.app(scope, receive, send_with_trace)
 
 
 def _handler_for(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
