@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import signal
 import time
@@ -50,6 +51,7 @@ def serve(
         console.print(f"[red]{service.value}: invalid settings:[/red] {exc}")
         raise typer.Exit(2) from exc
     application = bootstrap_module.bootstrap(settings)
+    _tune_garbage_collector()
     uvicorn.run(
         application,
         host=host or settings.host,
@@ -58,6 +60,17 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=5,
     )
+
+
+def _tune_garbage_collector() -> None:
+    """Fewer, cheaper collections: what exists after start-up lives as long as the process.
+
+    Freezing it keeps full collections from walking it again and again, and a larger first
+    generation makes collections rarer; both show as fewer latency spikes on requests.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 @app.command()

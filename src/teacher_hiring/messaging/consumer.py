@@ -75,6 +75,7 @@ class ConsumerRunner:
     backoff_max_s: float = 2.0
     batch_size: int = 500
     poll_timeout_s: float = 0.05
+    linger_s: float = 0.01
     member_id: str | None = None
     lag_report_interval_s: float = 1.0
     _consumer: Consumer | None = None
@@ -123,6 +124,11 @@ class ConsumerRunner:
         if not records:
             self._report_lag()
             return 0
+        if len(records) < self.batch_size and self.linger_s > 0:
+            # Like Kafka's fetch.wait.max.ms: under a steady trickle, a short wait turns many
+            # one-event transactions (each with its commit and offset write) into one.
+            time.sleep(self.linger_s)
+            records += self._consumer.poll(self.batch_size - len(records), 0)
         done, failed = self._apply_batch(records)
         if failed is not None:
             self._rewind(records, done, failed)

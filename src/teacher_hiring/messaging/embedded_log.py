@@ -225,7 +225,7 @@ class EmbeddedLog(Transport):
         default_partitions: int = 6,
         retention_ms: int = 7 * 24 * 3600 * 1000,
         session_timeout_ms: int = 6000,
-        poll_interval_s: float = 0.005,
+        poll_interval_s: float = 0.02,
     ) -> None:
         self.path = Path(path)
         self.retention_ms = retention_ms

@@ -50,7 +50,7 @@ class OutboxRelay:
     batch_size: int = 500
     backoff_base_s: float = 0.05
     backoff_max_s: float = 5.0
-    linger_s: float = 0.002
+    linger_s: float = 0.005
     _backoffs: dict[str, _Backoff] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Event = field(default_factory=threading.Event)

@@ -34,7 +34,7 @@ def assemble(
     if configure_logs:
         configure_logging(name, settings.log_level, settings.log_format)
     registry = registry or SchemaRegistry.load()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, background_checkpoints=settings.run_workers)
     upgrade_to_head(engine, migrations)
     transport = make_transport(settings.event_log_url, partitions=settings.partitions)
     relay = OutboxRelay(

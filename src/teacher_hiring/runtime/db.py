@@ -33,7 +33,7 @@ def dispose(engine: Engine) -> None:
         reader.dispose()
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, background_checkpoints: bool = False) -> Engine:
     """An engine for a service's database.
 
     On SQLite one process writes through ONE pooled connection: SQLite has a single writer
@@ -48,12 +48,30 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    writer = _sqlite_engine(url, pool_size=1, max_overflow=0)
+    writer = _sqlite_engine(
+        url, pool_size=1, max_overflow=0, autocheckpoint=not background_checkpoints
+    )
     _readers[writer] = _sqlite_engine(url, pool_size=pool_size, max_overflow=pool_size)
     return writer
 
 
-def _sqlite_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
+def checkpoint(engine: Engine) -> None:
+    """Copy the WAL back into the database file, off the request path.
+
+    Left to SQLite, the commit that crosses the WAL's size limit does the checkpoint and its
+    fsync itself: a request that pays ~10 ms now and then. Services call this from a background
+    thread instead (ServiceRuntime), and the writer connection never checkpoints on its own.
+    PASSIVE never waits for, nor blocks, the writer.
+    """
+    if not is_sqlite(engine):
+        return
+    with read_only(engine) as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _sqlite_engine(
+    url: str, *, pool_size: int, max_overflow: int, autocheckpoint: bool = True
+) -> Engine:
     engine = create_engine(
         url,
         poolclass=QueuePool,
@@ -71,6 +89,8 @@ def _sqlite_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -14,7 +14,7 @@ from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay
 from teacher_hiring.messaging.transport import Transport
-from teacher_hiring.runtime.db import dispose
+from teacher_hiring.runtime.db import checkpoint, dispose
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +31,7 @@ class ServiceRuntime:
     run_workers: bool = True
     outbox_retention_s: float = 7 * 24 * 3600
     maintenance_interval_s: float = 60.0
+    checkpoint_interval_s: float = 0.5
     on_close: list[Callable[[], None]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -46,6 +47,7 @@ class ServiceRuntime:
         ]
         targets += [(f"{self.name}-{r.group}", r.run) for r in self.runners]
         targets.append((f"{self.name}-maintenance", self._maintain))
+        targets.append((f"{self.name}-checkpoint", self._checkpoint))
         for thread_name, target in targets:
             thread = threading.Thread(target=target, args=(self._stop,), name=thread_name)
             thread.daemon = True
@@ -77,6 +79,13 @@ class ServiceRuntime:
                     log.info("maintenance.purged", outbox_rows=purged, log_records=expired)
             except Exception:
                 log.exception("maintenance.failed")
+
+    def _checkpoint(self, stop: threading.Event) -> None:
+        while not stop.wait(self.checkpoint_interval_s):
+            try:
+                checkpoint(self.engine)
+            except Exception:
+                log.exception("checkpoint.failed")
 
     def workers_alive(self) -> bool:
         return all(thread.is_alive() for thread in self._threads)

@@ -25,7 +25,8 @@ class Hiring:
         return UnitOfWork(self.engine, self.outbox)
 
 
-def get_hiring(request: Request) -> Hiring:
+async def get_hiring(request: Request) -> Hiring:
+    """Async on purpose: a plain lookup, so FastAPI need not hop to its thread pool for it."""
     hiring: Hiring = request.app.state.hiring
     return hiring
 

@@ -115,7 +115,7 @@ def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[dict[str, A
         429: _error("AttemptLimitReached: every attempt at this version is used"),
     },
 )
-def submit_answer(
+async def submit_answer(
     candidate_id: str,
     body: schemas.SubmissionIn,
     hiring: HiringDep,
@@ -136,6 +136,8 @@ def submit_answer(
     no attempts left at this version 429. Then the verdict, the rating, the bonus or fine, the
     complication and the promotion to teacher are committed together with their events.
     """
+    # Runs on the event loop, not in a worker thread: it is about a millisecond of SQLite work
+    # on the service's single writer connection, and the thread hop cost more than it saved.
     cmd = commands.SubmitAnswer(
         candidate_id=candidate_id,
         exercise_id=body.exercise_id,
