@@ -27,7 +27,7 @@ from teacher_hiring.messaging.relay import OutboxRelay
 from teacher_hiring.messaging.sinks import LogSink, Sink
 from teacher_hiring.messaging.tables import metadata, outbox
 from teacher_hiring.messaging.transport import OutgoingMessage, dlq_topic
-from teacher_hiring.runtime.db import make_engine
+from teacher_hiring.runtime.db import dispose, make_engine
 
 pytestmark = pytest.mark.integration
 
@@ -42,19 +42,6 @@ effects = sa.Table(
 @pytest.fixture(scope="module")
 def registry() -> SchemaRegistry:
     return SchemaRegistry.load()
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'service.db'}")
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def log(tmp_path: Path) -> EmbeddedLog:
-    return EmbeddedLog(tmp_path / "events.db", default_partitions=3, session_timeout_ms=2000)
 
 
 def record_effect(envelope: Envelope, conn: Connection) -> None:
@@ -101,162 +88,6 @@ def stage_managers(engine: Engine, box: Outbox, count: int) -> list[str]:
     return ids
 
 
-def test_event_staged_in_a_rolled_back_transaction_is_never_sent(
-    engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
-) -> None:
-    box = Outbox(registry, producer="exercises")
-    with pytest.raises(RuntimeError), engine.begin() as conn:
-        box.stage(conn, "ManagerCreated", example_payload("ManagerCreated"))
-        raise RuntimeError("the state change failed")
-    relay = OutboxRelay(engine, LogSink(log.producer()), service="test")
-    assert relay.run_once() == 0
-    assert log.end_offsets("managers") == {} or sum(log.end_offsets("managers").values()) == 0
-
-
-def test_invalid_event_is_refused_at_the_producer_and_nothing_is_written(
-    engine: Engine, registry: SchemaRegistry
-) -> None:
-    box = Outbox(registry, producer="exercises")
-    payload = example_payload("ManagerCreated")
-    del payload["email"]
-    with pytest.raises(SchemaViolation, match="email"), engine.begin() as conn:
-        box.stage(conn, "ManagerCreated", payload)
-    with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one() == 0
-
-
-def test_relay_sends_each_row_once_in_commit_order_and_marks_it_sent(
-    engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
-) -> None:
-    box = Outbox(registry, producer="exercises")
-    staged = stage_managers(engine, box, 50)
-    relay = OutboxRelay(engine, LogSink(log.producer()), service="test", batch_size=20)
-    assert relay.flush(timeout_s=5)
-    assert relay.run_once() == 0
-    sent = [
-        Envelope.from_json(r.value).event_id
-        for p in range(log.partitions_for("managers"))
-        for r in log.read("managers", p, 0, 1000)
-    ]
-    assert sorted(sent) == sorted(staged)
-    assert relay.backlog() == 0
-
-
-def test_crash_between_send_and_mark_redelivers_but_the_effect_happens_once(
-    engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
-) -> None:
-    box = Outbox(registry, producer="exercises")
-    stage_managers(engine, box, 10)
-    relay = OutboxRelay(engine, LogSink(log.producer()), service="test")
-    relay.run_once()
-    with engine.begin() as conn:  # as if the relay died before marking the rows sent
-        conn.execute(outbox.update().values(sent_at=None))
-    relay.run_once()
-    assert sum(log.end_offsets("managers").values()) == 20
-    runner = make_runner(engine, log, registry)
-    drain(runner)
-    assert effect_count(engine) == 10
-
-
-def test_a_consumer_restarted_before_committing_applies_nothing_twice(
-    engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
-) -> None:
-    box = Outbox(registry, producer="exercises")
-    stage_managers(engine, box, 30)
-    OutboxRelay(engine, LogSink(log.producer()), service="test").flush()
-    first = make_runner(engine, log, registry)
-    assert first._consumer is not None
-    records = first._consumer.poll(100, 1.0)
-    first._apply_batch(records)  # applied and committed to the database, offsets not committed
-    first.close()
-    second = make_runner(engine, log, registry)
-    drain(second)
-    assert effect_count(engine) == 30
-    assert sum(second._consumer.lag().values()) == 0  # type: ignore[union-attr]
-
-
-def test_handler_that_fails_twice_then_succeeds_is_applied_once(
-    engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
-) -> None:
-    failures = {"left": 2}
-
-    def flaky(envelope: Envelope, conn: Connection) -> None:
-        record_effect(envelope, conn)
-        if failures["left"]:
-            failures["left"] -= 1
-            raise RuntimeError("database hiccup")
-
-    box = Outbox(registry, producer="exercises")
-    stage_managers(engine, box, 5)
-    OutboxRelay(engine, LogSink(log.producer()), service="test").flush()
-    runner = make_runner(engine, log, registry, flaky)
-    drain(runner)
-    assert effect_count(engine) == 5
-    assert sum(log.end_offsets(dlq_topic("managers")).values()) == 0
-
-
-def test_handler_that_always_fails_is_dead_lettered_and_the_partition_moves_on(
-    engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
-) -> None:
-    box = Outbox(registry, producer="exercises")
-    ids = stage_managers(engine, box, 6)
-    poisoned = ids[2]
-
-    def fails_on_one(envelope: Envelope, conn: Connection) -> None:
-        if envelope.event_id == poisoned:
-            raise ValueError("cannot apply this one")
-        record_effect(envelope, conn)
-
-    OutboxRelay(engine, LogSink(log.producer()), service="test").flush()
-    runner = make_runner(engine, log, registry, fails_on_one)
-    drain(runner)
-    assert effect_count(engine) == 5
-    dead = [r for p in range(3) for r in log.read(dlq_topic("managers"), p, 0, 10)]
-    assert len(dead) == 1
-    assert Envelope.from_json(dead[0].value).event_id == poisoned
-    assert dead[0].headers["dlq_reason"] == "failed"
-    assert "cannot apply this one" in dead[0].headers["dlq_error"]
-    assert sum(runner._consumer.lag().values()) == 0  # type: ignore[union-attr]
-
-
-@pytest.mark.parametrize(
-    ("raw", "why"),
-    [
-        (b"{not json", "not valid JSON"),
-        (b"[1, 2]", "JSON object"),
-        (orjson.dumps({"event_id": "x"}), "missing"),
-        ("unknown-name", "NoSuchEvent"),
-        ("bad-field", "email"),
-    ],
-)
-def test_poison_messages_go_to_the_dead_letter_topic_with_their_reason(
-    engine: Engine, log: EmbeddedLog, registry: SchemaRegistry, raw: Any, why: str
-) -> None:
-    good = Envelope.new(
-        "ManagerCreated", 0, example_payload("ManagerCreated"), producer="exercises"
-    )
-    if raw == "unknown-name":
-        raw = orjson.dumps({**good.as_dict(), "event_name": "NoSuchEvent"})
-    elif raw == "bad-field":
-        payload = {**good.payload, "email": 42}
-        raw = orjson.dumps({**good.as_dict(), "payload": payload})
-    log.ensure_topics(["managers"])
-    log.producer().send(
-        [
-            OutgoingMessage("managers", "k", raw),
-            OutgoingMessage("managers", "k", good.to_json()),
-        ]
-    )
-    runner = make_runner(engine, log, registry)
-    drain(runner, 3)
-    assert effect_count(engine) == 1
-    dead = [r for p in range(3) for r in log.read(dlq_topic("managers"), p, 0, 10)]
-    assert len(dead) == 1
-    assert dead[0].value == raw
-    assert dead[0].headers["dlq_reason"] == "invalid"
-    assert why in dead[0].headers["dlq_error"]
-
-
 class _DownSink(Sink):
     name = "http-push"
 
@@ -268,54 +99,223 @@ class _DownSink(Sink):
         raise ConnectionError("receiver is down")
 
 
-def test_an_unreachable_push_receiver_does_not_hold_back_other_events(
-    engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
-) -> None:
-    box = Outbox(registry, producer="exercises")
-    with engine.begin() as conn:
-        for _ in range(3):
-            box.stage(conn, "ExerciseUpdated", example_payload("ExerciseUpdated"))
-    stage_managers(engine, box, 4)
-    down = _DownSink()
-    relay = OutboxRelay(
-        engine,
-        LogSink(log.producer()),
-        service="test",
-        route=lambda name: down if name == "ExerciseUpdated" else None,
-        backoff_base_s=10,
+class DeliveryContract:
+    """Run against each (database, transport) pair by subclasses providing `engine` and `log`.
+
+    `engine` is a service database with the messaging tables and `effects`; `log` a transport
+    whose topics have 3 partitions.
+    """
+
+    def test_event_staged_in_a_rolled_back_transaction_is_never_sent(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        box = Outbox(registry, producer="exercises")
+        with pytest.raises(RuntimeError), engine.begin() as conn:
+            box.stage(conn, "ManagerCreated", example_payload("ManagerCreated"))
+            raise RuntimeError("the state change failed")
+        relay = OutboxRelay(engine, LogSink(log.producer()), service="test")
+        assert relay.run_once() == 0
+        assert log.end_offsets("managers") == {} or sum(log.end_offsets("managers").values()) == 0
+
+    def test_invalid_event_is_refused_at_the_producer_and_nothing_is_written(
+        self, engine: Engine, registry: SchemaRegistry
+    ) -> None:
+        box = Outbox(registry, producer="exercises")
+        payload = example_payload("ManagerCreated")
+        del payload["email"]
+        with pytest.raises(SchemaViolation, match="email"), engine.begin() as conn:
+            box.stage(conn, "ManagerCreated", payload)
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one() == 0
+
+    def test_relay_sends_each_row_once_in_commit_order_and_marks_it_sent(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        box = Outbox(registry, producer="exercises")
+        staged = stage_managers(engine, box, 50)
+        relay = OutboxRelay(engine, LogSink(log.producer()), service="test", batch_size=20)
+        assert relay.flush(timeout_s=5)
+        assert relay.run_once() == 0
+        sent = [
+            Envelope.from_json(r.value).event_id
+            for p in range(log.partitions_for("managers"))
+            for r in log.read("managers", p, 0, 1000)
+        ]
+        assert sorted(sent) == sorted(staged)
+        assert relay.backlog() == 0
+
+    def test_crash_between_send_and_mark_redelivers_but_the_effect_happens_once(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        box = Outbox(registry, producer="exercises")
+        stage_managers(engine, box, 10)
+        relay = OutboxRelay(engine, LogSink(log.producer()), service="test")
+        relay.run_once()
+        with engine.begin() as conn:  # as if the relay died before marking the rows sent
+            conn.execute(outbox.update().values(sent_at=None))
+        relay.run_once()
+        assert sum(log.end_offsets("managers").values()) == 20
+        runner = make_runner(engine, log, registry)
+        drain(runner)
+        assert effect_count(engine) == 10
+
+    def test_a_consumer_restarted_before_committing_applies_nothing_twice(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        box = Outbox(registry, producer="exercises")
+        stage_managers(engine, box, 30)
+        OutboxRelay(engine, LogSink(log.producer()), service="test").flush()
+        first = make_runner(engine, log, registry)
+        assert first._consumer is not None
+        records = first._consumer.poll(100, 1.0)
+        first._apply_batch(records)  # applied and committed to the database, offsets not committed
+        first.close()
+        second = make_runner(engine, log, registry)
+        drain(second)
+        assert effect_count(engine) == 30
+        assert sum(second._consumer.lag().values()) == 0  # type: ignore[union-attr]
+
+    def test_handler_that_fails_twice_then_succeeds_is_applied_once(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        failures = {"left": 2}
+
+        def flaky(envelope: Envelope, conn: Connection) -> None:
+            record_effect(envelope, conn)
+            if failures["left"]:
+                failures["left"] -= 1
+                raise RuntimeError("database hiccup")
+
+        box = Outbox(registry, producer="exercises")
+        stage_managers(engine, box, 5)
+        OutboxRelay(engine, LogSink(log.producer()), service="test").flush()
+        runner = make_runner(engine, log, registry, flaky)
+        drain(runner)
+        assert effect_count(engine) == 5
+        assert sum(log.end_offsets(dlq_topic("managers")).values()) == 0
+
+    def test_handler_that_always_fails_is_dead_lettered_and_the_partition_moves_on(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        box = Outbox(registry, producer="exercises")
+        ids = stage_managers(engine, box, 6)
+        poisoned = ids[2]
+
+        def fails_on_one(envelope: Envelope, conn: Connection) -> None:
+            if envelope.event_id == poisoned:
+                raise ValueError("cannot apply this one")
+            record_effect(envelope, conn)
+
+        OutboxRelay(engine, LogSink(log.producer()), service="test").flush()
+        runner = make_runner(engine, log, registry, fails_on_one)
+        drain(runner)
+        assert effect_count(engine) == 5
+        dead = [r for p in range(3) for r in log.read(dlq_topic("managers"), p, 0, 10)]
+        assert len(dead) == 1
+        assert Envelope.from_json(dead[0].value).event_id == poisoned
+        assert dead[0].headers["dlq_reason"] == "failed"
+        assert "cannot apply this one" in dead[0].headers["dlq_error"]
+        assert sum(runner._consumer.lag().values()) == 0  # type: ignore[union-attr]
+
+    @pytest.mark.parametrize(
+        ("raw", "why"),
+        [
+            (b"{not json", "not valid JSON"),
+            (b"[1, 2]", "JSON object"),
+            (orjson.dumps({"event_id": "x"}), "missing"),
+            ("unknown-name", "NoSuchEvent"),
+            ("bad-field", "email"),
+        ],
     )
-    relay.run_once()
-    relay.run_once()
-    assert sum(log.end_offsets("managers").values()) == 4
-    assert relay.backlog() == 3
-    assert down.calls == 1  # backed off after the first failure
+    def test_poison_messages_go_to_the_dead_letter_topic_with_their_reason(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry, raw: Any, why: str
+    ) -> None:
+        good = Envelope.new(
+            "ManagerCreated", 0, example_payload("ManagerCreated"), producer="exercises"
+        )
+        if raw == "unknown-name":
+            raw = orjson.dumps({**good.as_dict(), "event_name": "NoSuchEvent"})
+        elif raw == "bad-field":
+            payload = {**good.payload, "email": 42}
+            raw = orjson.dumps({**good.as_dict(), "payload": payload})
+        log.ensure_topics(["managers"])
+        log.producer().send(
+            [
+                OutgoingMessage("managers", "k", raw),
+                OutgoingMessage("managers", "k", good.to_json()),
+            ]
+        )
+        runner = make_runner(engine, log, registry)
+        drain(runner, 3)
+        assert effect_count(engine) == 1
+        dead = [r for p in range(3) for r in log.read(dlq_topic("managers"), p, 0, 10)]
+        assert len(dead) == 1
+        assert dead[0].value == raw
+        assert dead[0].headers["dlq_reason"] == "invalid"
+        assert why in dead[0].headers["dlq_error"]
 
+    def test_an_unreachable_push_receiver_does_not_hold_back_other_events(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        box = Outbox(registry, producer="exercises")
+        with engine.begin() as conn:
+            for _ in range(3):
+                box.stage(conn, "ExerciseUpdated", example_payload("ExerciseUpdated"))
+        stage_managers(engine, box, 4)
+        down = _DownSink()
+        relay = OutboxRelay(
+            engine,
+            LogSink(log.producer()),
+            service="test",
+            route=lambda name: down if name == "ExerciseUpdated" else None,
+            backoff_base_s=10,
+        )
+        relay.run_once()
+        relay.run_once()
+        assert sum(log.end_offsets("managers").values()) == 4
+        assert relay.backlog() == 3
+        assert down.calls == 1  # backed off after the first failure
 
-def test_relay_and_consumer_threads_deliver_everything_exactly_once(
-    engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
-) -> None:
-    box = Outbox(registry, producer="exercises")
-    stop = threading.Event()
-    relay = OutboxRelay(engine, LogSink(log.producer()), service="test", batch_size=50)
-    runner = make_runner(engine, log, registry)
-    threads = [
-        threading.Thread(target=relay.run, args=(stop,)),
-        threading.Thread(target=runner.run, args=(stop,)),
-    ]
-    for thread in threads:
-        thread.start()
-    try:
-        for _ in range(20):
-            stage_managers(engine, box, 25)
-        deadline = 200
-        while effect_count(engine) < 500 and deadline:
-            stop.wait(0.05)
-            deadline -= 1
-    finally:
-        stop.set()
+    def test_relay_and_consumer_threads_deliver_everything_exactly_once(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        box = Outbox(registry, producer="exercises")
+        stop = threading.Event()
+        relay = OutboxRelay(engine, LogSink(log.producer()), service="test", batch_size=50)
+        runner = make_runner(engine, log, registry)
+        threads = [
+            threading.Thread(target=relay.run, args=(stop,)),
+            threading.Thread(target=runner.run, args=(stop,)),
+        ]
         for thread in threads:
-            thread.join(10)
-    assert effect_count(engine) == 500
-    with engine.connect() as conn:
-        distinct = conn.execute(sa.select(sa.func.count(sa.distinct(effects.c.event_id)))).scalar()
-    assert distinct == 500
+            thread.start()
+        try:
+            for _ in range(20):
+                stage_managers(engine, box, 25)
+            deadline = 200
+            while effect_count(engine) < 500 and deadline:
+                stop.wait(0.05)
+                deadline -= 1
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(10)
+        assert effect_count(engine) == 500
+        with engine.connect() as conn:
+            distinct = conn.execute(
+                sa.select(sa.func.count(sa.distinct(effects.c.event_id)))
+            ).scalar()
+        assert distinct == 500
+
+
+class TestDeliveryOnSqliteAndEmbeddedLog(DeliveryContract):
+    @pytest.fixture
+    def engine(self, tmp_path: Path) -> Iterator[Engine]:
+        engine = make_engine(f"sqlite:///{tmp_path / 'service.db'}")
+        metadata.create_all(engine)
+        yield engine
+        dispose(engine)
+
+    @pytest.fixture
+    def log(self, tmp_path: Path) -> EmbeddedLog:
+        return EmbeddedLog(tmp_path / "events.db", default_partitions=3, session_timeout_ms=2000)
