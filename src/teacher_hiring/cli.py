@@ -172,6 +172,24 @@ def simulate(
         raise typer.Exit(1)
 
 
+@app.command()
+def catalogue(
+    write: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of printing")
+    ] = None,
+) -> None:
+    """The event catalogue (topics, keys, producers, consumers, fields) from the schemas."""
+    from teacher_hiring.messaging.catalogue import render
+    from teacher_hiring.messaging.registry import SchemaRegistry
+
+    text = render(SchemaRegistry.load())
+    if write is None:
+        typer.echo(text, nl=False)
+    else:
+        write.write_text(text, encoding="utf-8")
+        console.print(f"wrote {write}")
+
+
 def main() -> None:
     app()
 
