@@ -10,14 +10,14 @@ import time
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.tables import inbox
+from teacher_hiring.runtime.db import dialect_insert
 
 _CLAIM: dict[str, sa.Insert] = {
-    "postgresql": postgresql.insert(inbox).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(inbox).on_conflict_do_nothing(),
+    dialect: dialect_insert(dialect, inbox).on_conflict_do_nothing()
+    for dialect in ("postgresql", "sqlite")
 }
 
 

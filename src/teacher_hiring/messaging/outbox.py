@@ -2,6 +2,14 @@
 
 Handlers call `Outbox.stage` on the connection of their unit of work; the relay publishes the
 row later. No code path writes state and publishes in two separate steps.
+
+Per-key order on PostgreSQL: the relay sends rows in id order, but ids come from a sequence
+when a row is inserted, not when it commits, and concurrent transactions commit in any order.
+Two events of one key could then become visible highest id first, and leave in that order.
+So staging first takes a transaction-scoped advisory lock on the event's partition key: a
+second transaction with an event of the same key waits there until the first has committed,
+and only then draws its (higher) id. Events of different keys never wait for each other.
+SQLite needs none of this: its writers take turns.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, text
 
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
@@ -19,6 +27,8 @@ from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.tracing import current_trace_id
 
 STAGED = "outbox_staged"
+KEY_LOCKS = 0x7468_6F62  # "thob": the advisory lock space (first int4) of partition keys
+_LOCK_KEY = text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), hashtext(:key))")
 
 
 def wake_relay_on_commit(engine: Engine, wake: Callable[[], None]) -> None:
@@ -85,15 +95,18 @@ class Outbox:
     def stage_envelope(self, conn: Connection, envelope: Envelope) -> None:
         """Store an already built envelope (re-sending under its original event id)."""
         self.registry.validate(envelope.as_dict())
-        conn.info[STAGED] = True  # read by the relay's commit hook (wake_relay_on_commit)
         spec = self.registry.spec(envelope.event_name)
+        key = self.registry.partition_key(envelope.event_name, envelope.payload)
+        if conn.dialect.name == "postgresql":
+            conn.execute(_LOCK_KEY, {"space": KEY_LOCKS, "key": key})  # see the module's doc
+        conn.info[STAGED] = True  # read by the relay's commit hook (wake_relay_on_commit)
         conn.execute(
             outbox.insert().values(
                 event_id=envelope.event_id,
                 event_name=envelope.event_name,
                 event_version=envelope.event_version,
                 topic=spec.topic,
-                partition_key=self.registry.partition_key(envelope.event_name, envelope.payload),
+                partition_key=key,
                 body=envelope.to_json(),
                 trace_id=envelope.trace_id,
                 created_at=time.time(),

@@ -1,8 +1,21 @@
 """The relay: moves committed outbox rows to their sink and marks them sent.
 
-Rows are read in id order, so events with the same key leave in the order they were committed.
-A crash between delivering and marking re-delivers rows; receivers' inboxes absorb that. A
-sink that fails is backed off on its own, so one unreachable receiver never holds up the rest.
+Rows are read in id order, so events with the same key leave in the order they were committed
+(on PostgreSQL, Outbox.stage makes id order and commit order agree per key). A crash between
+delivering and marking re-delivers rows; receivers' inboxes absorb that. A sink that fails is
+backed off on its own, so one unreachable receiver never holds up the rest.
+
+Several relays on one database (several instances of a service on PostgreSQL) take turns, one
+batch at a time: each pass opens a transaction and tries a transaction-scoped advisory lock;
+the relay that gets it reads the oldest unsent rows, delivers them, marks them sent and
+commits, which releases the lock for the next pass of any relay; the others skip their pass.
+Two relays never hold the same rows, so none is sent twice by design, and batches follow one
+another in id order, so per-key order holds across relays. (Locking rows with SKIP LOCKED
+instead would let relay B send rows 501-1000 while relay A is still sending 1-500.) A relay
+that dies mid-batch loses its session, so its lock goes at once and its rows, never marked,
+go with the next batch of another relay. On SQLite, one relay per database file reads a
+snapshot and marks in a short write transaction, never holding the single writer lock while
+it delivers.
 """
 
 from __future__ import annotations
@@ -14,17 +27,20 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from teacher_hiring.messaging import metrics
 from teacher_hiring.messaging.sinks import LogSink, OutboxRow, Sink
 from teacher_hiring.messaging.tables import outbox
-from teacher_hiring.runtime.db import read_only
+from teacher_hiring.runtime.db import is_sqlite, read_only
 
 log = structlog.get_logger(__name__)
 
 Router = Callable[[str], Sink | None]
 """Maps an event name to a sink other than the log, or None for the log."""
+
+RELAY_LOCK = 0x7468_7265_6C61_7900  # "threlay": the advisory lock of a relay's turn
+_TAKE_TURN = sa.text("SELECT pg_try_advisory_xact_lock(CAST(:key AS bigint))")
 
 
 @dataclass
@@ -56,29 +72,43 @@ class OutboxRelay:
     _wake: threading.Event = field(default_factory=threading.Event)
 
     def run_once(self) -> int:
-        """Relay one batch; returns how many rows were marked sent."""
+        """Relay one batch; returns how many rows were marked sent (0 if not this relay's turn)."""
         with self._lock:
-            rows = self._unsent(self._held_back())
-            if not rows:
-                return 0
-            delivered: list[int] = []
-            for sink, sink_rows in self._by_sink(rows):
-                backoff = self._backoffs.setdefault(sink.name, _Backoff())
-                if backoff.active():
-                    continue
-                try:
-                    sink.deliver(sink_rows)
-                except Exception as exc:
-                    backoff.fail(self.backoff_base_s, self.backoff_max_s)
-                    backoff.event_names = {row.event_name for row in sink_rows}
-                    metrics.RELAY_FAILURES.labels(self.service, sink.name).inc()
-                    log.warning("relay.sink_failed", sink=sink.name, error=str(exc))
-                    continue
-                backoff.failures = 0
-                metrics.RELAYED.labels(self.service, sink.name).inc(len(sink_rows))
-                delivered.extend(row.id for row in sink_rows)
-            self._mark_sent(delivered)
+            held_back = self._held_back()
+            if is_sqlite(self.engine):
+                with read_only(self.engine) as conn:
+                    rows = self._unsent(conn, held_back)
+                delivered = self._deliver(rows)
+                if delivered:
+                    with self.engine.begin() as conn:
+                        self._mark_sent(conn, delivered)
+                return len(delivered)
+            with self.engine.begin() as conn:
+                if not conn.execute(_TAKE_TURN, {"key": RELAY_LOCK}).scalar_one():
+                    return 0  # another relay of this service is relaying a batch
+                delivered = self._deliver(self._unsent(conn, held_back))
+                self._mark_sent(conn, delivered)
             return len(delivered)
+
+    def _deliver(self, rows: list[OutboxRow]) -> list[int]:
+        """Hand the rows to their sinks; the ids of those delivered."""
+        delivered: list[int] = []
+        for sink, sink_rows in self._by_sink(rows):
+            backoff = self._backoffs.setdefault(sink.name, _Backoff())
+            if backoff.active():
+                continue
+            try:
+                sink.deliver(sink_rows)
+            except Exception as exc:
+                backoff.fail(self.backoff_base_s, self.backoff_max_s)
+                backoff.event_names = {row.event_name for row in sink_rows}
+                metrics.RELAY_FAILURES.labels(self.service, sink.name).inc()
+                log.warning("relay.sink_failed", sink=sink.name, error=str(exc))
+                continue
+            backoff.failures = 0
+            metrics.RELAYED.labels(self.service, sink.name).inc(len(sink_rows))
+            delivered.extend(row.id for row in sink_rows)
+        return delivered
 
     def flush(self, timeout_s: float = 1.0) -> bool:
         """Relay until nothing is pending or the time is up; True if the outbox is empty."""
@@ -127,7 +157,7 @@ class OutboxRelay:
                 names |= backoff.event_names
         return names
 
-    def _unsent(self, held_back: set[str]) -> list[OutboxRow]:
+    def _unsent(self, conn: Connection, held_back: set[str]) -> list[OutboxRow]:
         query = (
             sa.select(
                 outbox.c.id,
@@ -144,8 +174,7 @@ class OutboxRelay:
         )
         if held_back:
             query = query.where(outbox.c.event_name.not_in(sorted(held_back)))
-        with read_only(self.engine) as conn:
-            return [OutboxRow(*row) for row in conn.execute(query)]
+        return [OutboxRow(*row) for row in conn.execute(query)]
 
     def _by_sink(self, rows: list[OutboxRow]) -> list[tuple[Sink, list[OutboxRow]]]:
         groups: dict[str, tuple[Sink, list[OutboxRow]]] = {}
@@ -154,14 +183,11 @@ class OutboxRelay:
             groups.setdefault(sink.name, (sink, []))[1].append(row)
         return list(groups.values())
 
-    def _mark_sent(self, ids: list[int]) -> None:
-        if not ids:
-            return
+    def _mark_sent(self, conn: Connection, ids: list[int]) -> None:
         now = time.time()
-        with self.engine.begin() as conn:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                conn.execute(outbox.update().where(outbox.c.id.in_(chunk)).values(sent_at=now))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            conn.execute(outbox.update().where(outbox.c.id.in_(chunk)).values(sent_at=now))
 
     def purge_sent(self, older_than_s: float) -> int:
         """Forget rows sent long ago (kept meanwhile for reconciliation)."""

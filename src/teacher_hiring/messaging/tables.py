@@ -10,10 +10,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+# BIGINT on PostgreSQL, where an INTEGER id (a SERIAL) would run out after 2^31 events; on
+# SQLite only INTEGER PRIMARY KEY is the auto-incrementing rowid, and it is 64-bit already.
+OutboxId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def outbox_columns() -> list[Any]:
     return [
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", OutboxId, primary_key=True, autoincrement=True),
         sa.Column("event_id", sa.String(36), nullable=False, unique=True),
         sa.Column("event_name", sa.String(100), nullable=False),
         sa.Column("event_version", sa.Integer, nullable=False),

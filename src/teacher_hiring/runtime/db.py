@@ -6,24 +6,52 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
 READ_ONLY = "teacher_hiring_read_only"
+MIGRATION_LOCK = 0x7468_6D69_6772_6174  # "thmigrat": the advisory lock of schema upgrades
+_MIGRATION_TURN = text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))")
 
 _readers: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def read_only(engine: Engine) -> Connection:
-    """A connection for queries only; on SQLite a snapshot read that never waits for a writer.
+    """A connection for queries only; a snapshot read that never waits for a writer.
 
     Use it for every read that feeds a page or a report, so readers never queue behind writers.
+    On PostgreSQL its transactions are REPEATABLE READ, READ ONLY: every query of a page sees
+    the same snapshot, as on SQLite (READ COMMITTED would give each query its own), a read-only
+    transaction never fails to serialize, and a view that tried to write would fail loudly.
     """
     reader = _readers.get(engine, engine)
-    return reader.connect().execution_options(**{READ_ONLY: True})
+    if is_sqlite(reader):
+        return reader.connect().execution_options(**{READ_ONLY: True})
+    return reader.connect().execution_options(
+        isolation_level="REPEATABLE READ", postgresql_readonly=True, **{READ_ONLY: True}
+    )
+
+
+def dialect_insert(dialect: str, table: sa.Table) -> Any:
+    """An INSERT in the dialect (`conn.dialect.name`) that knows ON CONFLICT, row count kept.
+
+    "0 rows inserted" is how a duplicate shows. SQLAlchemy memoizes the row count of UPDATE
+    and DELETE only, and psycopg, unlike sqlite3, has none left once the cursor is closed:
+    without preserve_rowcount an INSERT reads -1 there.
+    """
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return statement.execution_options(preserve_rowcount=True)
+
+
+def locks_rows(conn: Connection) -> bool:
+    """Whether read-then-write needs row locks here: SQLite runs one writer at a time (every
+    write transaction begins IMMEDIATE), PostgreSQL runs them side by side."""
+    return conn.dialect.name != "sqlite"
 
 
 def dispose(engine: Engine) -> None:
@@ -42,10 +70,22 @@ def make_engine(url: str, *, pool_size: int = 5, background_checkpoints: bool = 
     load). Reads go through a companion engine of snapshot readers (`read_only`). Every write
     transaction starts with BEGIN IMMEDIATE: a deferred one that upgrades to a write fails at
     once with SQLITE_BUSY in WAL mode when another process wrote in between.
+
+    On PostgreSQL (`postgresql+psycopg://`) writers run concurrently, so one pool serves both:
+    `pool_size` connections kept, as many again under bursts (an instance holds at most twice
+    `pool_size`; size max_connections for every instance of every service), each checked with
+    a ping when taken from the pool, so a server restart costs a reconnect, not failed requests.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=30,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 10} if parsed.get_driver_name() == "psycopg" else {},
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     writer = _sqlite_engine(
@@ -108,10 +148,17 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def upgrade_to_head(engine: Engine, script_location: Path) -> None:
-    """Bring the service's schema to the newest migration (idempotent)."""
+    """Bring the service's schema to the newest migration (idempotent).
+
+    On PostgreSQL several instances of a service may start at once: the first takes an
+    advisory lock for the migration's transaction, the others wait for it and then find the
+    schema at head. (On SQLite, BEGIN IMMEDIATE already makes them take turns.)
+    """
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(_MIGRATION_TURN, {"key": MIGRATION_LOCK})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

@@ -1,4 +1,4 @@
-"""Helpers of the bonus integration tests: the service on real SQLite files, events, counters."""
+"""Helpers of the bonus integration tests: the service on a real database, events, counters."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The bonus service on real SQLite files, fed through the embedded event log."""
+"""The bonus service on SQLite and on PostgreSQL, fed through the embedded event log."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from teacher_hiring.messaging.embedded_log import EmbeddedLog
 
 
 @pytest.fixture
-def bonus(tmp_path: Path) -> Iterator[Bonus]:
-    app = bootstrap(make_settings(tmp_path))
+def bonus(tmp_path: Path, database_url: str) -> Iterator[Bonus]:
+    app = bootstrap(make_settings(tmp_path, database_url=database_url))
     with TestClient(app) as http:
         service = Bonus(app, http, EmbeddedLog(tmp_path / "events.db"))
         try:

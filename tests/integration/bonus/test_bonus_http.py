@@ -166,7 +166,9 @@ def test_an_unknown_manager_with_exercises_down_still_shows_the_account_fast(
     assert counter("exercises_http_calls_total", service="bonus", outcome="error") == before + 1
 
 
-def test_an_unknown_manager_is_read_from_exercises_once_and_cached(tmp_path: Path) -> None:
+def test_an_unknown_manager_is_read_from_exercises_once_and_cached(
+    tmp_path: Path, database_url: str
+) -> None:
     calls: list[str] = []
 
     def exercises(request: httpx.Request) -> httpx.Response:
@@ -180,7 +182,7 @@ def test_an_unknown_manager_is_read_from_exercises_once_and_cached(tmp_path: Pat
         failure_ttl_s=5,
         transport=httpx.MockTransport(exercises),
     )
-    app = bootstrap(make_settings(tmp_path), manager_directory=directory)
+    app = bootstrap(make_settings(tmp_path, database_url=database_url), manager_directory=directory)
     with TestClient(app) as http:
         bonus = Bonus(app, http, EmbeddedLog(tmp_path / "events.db"))
         bonus.publish(envelope("BonusAdded", bonus_added("boris")))

@@ -1,4 +1,4 @@
-"""The exercises service on real SQLite files in tmp_path, driven over HTTP and the event log."""
+"""The exercises service on SQLite and on PostgreSQL, driven over HTTP and the event log."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from teacher_hiring.exercises.settings import ExercisesSettings
 
 
 @pytest.fixture
-def make_service(tmp_path: Path) -> Iterator[ServiceFactory]:
+def make_service(tmp_path: Path, database_url: str) -> Iterator[ServiceFactory]:
     """Build the service with settings overrides; event mode unless a test asks for push."""
     stack: list[tuple[Service, TestClient]] = []
 
     def make(**overrides: Any) -> Service:
         settings = ExercisesSettings(
-            database_url=f"sqlite:///{tmp_path}/exercises.db",
+            database_url=database_url,
             event_log_url=f"sqlite:///{tmp_path}/events.db",
             run_workers=False,
             exercise_updates_link=overrides.pop("exercise_updates_link", "event"),

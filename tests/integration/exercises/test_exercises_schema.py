@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -19,8 +17,8 @@ pytestmark = pytest.mark.integration
 MESSAGING_TABLES = {"outbox", "inbox"}
 
 
-def test_the_migrated_schema_matches_the_declared_tables(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path}/exercises.db")
+def test_the_migrated_schema_matches_the_declared_tables(database_url: str) -> None:
+    engine = make_engine(database_url)
     upgrade_to_head(engine, MIGRATIONS)
     upgrade_to_head(engine, MIGRATIONS)  # idempotent
     with engine.connect() as conn:
@@ -35,8 +33,8 @@ def test_the_migrated_schema_matches_the_declared_tables(tmp_path: Path) -> None
     engine.dispose()
 
 
-def test_the_first_migration_can_be_undone(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path}/exercises.db")
+def test_the_first_migration_can_be_undone(database_url: str) -> None:
+    engine = make_engine(database_url)
     upgrade_to_head(engine, MIGRATIONS)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -1,4 +1,4 @@
-"""The hiring service on real SQLite files (service database and embedded event log)."""
+"""The hiring service on SQLite and on PostgreSQL, with a real embedded event log."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from teacher_hiring.hiring.bootstrap import bootstrap
 
 
 @pytest.fixture
-def hiring(tmp_path: Path) -> Iterator[Hiring]:
-    app = bootstrap(make_settings(tmp_path))
+def hiring(tmp_path: Path, database_url: str) -> Iterator[Hiring]:
+    app = bootstrap(make_settings(tmp_path, database_url=database_url))
     with TestClient(app) as http:
         service = Hiring(app, http)
         try:

@@ -1,4 +1,4 @@
-"""Helpers of the hiring integration tests: the service on real SQLite files, events, counters."""
+"""Helpers of the hiring integration tests: the service on a real database, events, counters."""
 
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ from teacher_hiring.runtime.service import ServiceRuntime
 AT = "2025-03-14T09:26:53.589793Z"
 
 
-def make_settings(tmp_path: Path, **overrides: Any) -> HiringSettings:
+def make_settings(
+    tmp_path: Path, database_url: str | None = None, **overrides: Any
+) -> HiringSettings:
     return HiringSettings(
-        database_url=f"sqlite:///{tmp_path}/svc.db",
+        database_url=database_url or f"sqlite:///{tmp_path}/svc.db",
         event_log_url=f"sqlite:///{tmp_path}/events.db",
         run_workers=False,
         log_format="console",

@@ -1,4 +1,4 @@
-"""Outbox → relay → embedded log → consumer runner → inbox, on real SQLite files.
+"""Outbox → relay → embedded log → consumer runner → inbox, on SQLite files and on PostgreSQL.
 
 Each test is a way delivery can go wrong (rollback, crash between send and mark, redelivery,
 poison, a handler that fails) and checks that every effect happens exactly once.
@@ -308,14 +308,33 @@ class DeliveryContract:
         assert distinct == 500
 
 
+def service_database(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    yield engine
+    dispose(engine)
+
+
+def embedded_log(tmp_path: Path) -> EmbeddedLog:
+    return EmbeddedLog(tmp_path / "events.db", default_partitions=3, session_timeout_ms=2000)
+
+
 class TestDeliveryOnSqliteAndEmbeddedLog(DeliveryContract):
     @pytest.fixture
     def engine(self, tmp_path: Path) -> Iterator[Engine]:
-        engine = make_engine(f"sqlite:///{tmp_path / 'service.db'}")
-        metadata.create_all(engine)
-        yield engine
-        dispose(engine)
+        yield from service_database(f"sqlite:///{tmp_path / 'service.db'}")
 
     @pytest.fixture
     def log(self, tmp_path: Path) -> EmbeddedLog:
-        return EmbeddedLog(tmp_path / "events.db", default_partitions=3, session_timeout_ms=2000)
+        return embedded_log(tmp_path)
+
+
+@pytest.mark.postgres
+class TestDeliveryOnPostgresAndEmbeddedLog(DeliveryContract):
+    @pytest.fixture
+    def engine(self, postgres_url: str) -> Iterator[Engine]:
+        yield from service_database(postgres_url)
+
+    @pytest.fixture
+    def log(self, tmp_path: Path) -> EmbeddedLog:
+        return embedded_log(tmp_path)

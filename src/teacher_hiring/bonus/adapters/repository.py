@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
 from teacher_hiring.bonus.domain.model import LedgerEntry, Manager, Rating
+from teacher_hiring.runtime.db import dialect_insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,19 +35,15 @@ class _Statements:
     save_manager: sa.Insert
 
 
-def _insert(dialect: str, table: sa.Table) -> Any:
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-
-
 @cache
 def _statements(dialect: str) -> _Statements:
-    rating = _insert(dialect, ratings)
-    manager = _insert(dialect, managers)
+    rating = dialect_insert(dialect, ratings)
+    manager = dialect_insert(dialect, managers)
     return _Statements(
-        open_account=_insert(dialect, accounts).on_conflict_do_nothing(
+        open_account=dialect_insert(dialect, accounts).on_conflict_do_nothing(
             index_elements=[accounts.c.manager_id]
         ),
-        append_entry=_insert(dialect, ledger).on_conflict_do_nothing(
+        append_entry=dialect_insert(dialect, ledger).on_conflict_do_nothing(
             index_elements=[ledger.c.business_key]
         ),
         save_rating=rating.on_conflict_do_update(

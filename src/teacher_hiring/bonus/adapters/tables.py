@@ -1,7 +1,9 @@
 """The bonus service's tables (SQLAlchemy Core); migrations/versions creates the same ones.
 
 Timestamps are RFC 3339 UTC text with microseconds ("2025-03-14T09:26:53.589793Z"): exact, and
-their text order is their time order, which the statement's range queries rely on.
+their text order is their time order, which the statement's range queries rely on. On
+PostgreSQL they are compared in the "C" collation (bytes, as SQLite does), whatever locale the
+database was created with: a linguistic collation is free to order text otherwise.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ metadata = sa.MetaData()
 
 # BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the auto-incrementing rowid.
 LedgerId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Timestamp = sa.String(32).with_variant(sa.String(32, collation="C"), "postgresql")
 
 accounts = sa.Table(
     "accounts",
     metadata,
     sa.Column("manager_id", sa.String(100), primary_key=True),
-    sa.Column("opened_at", sa.String(32), nullable=False),
+    sa.Column("opened_at", Timestamp, nullable=False),
 )
 
 ledger = sa.Table(
@@ -32,8 +35,8 @@ ledger = sa.Table(
     sa.Column("source_event_name", sa.String(100), nullable=False),
     sa.Column("source_producer", sa.String(100), nullable=False),
     sa.Column("trace_id", sa.String(64), nullable=False),
-    sa.Column("occurred_at", sa.String(32), nullable=False),
-    sa.Column("recorded_at", sa.String(32), nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
     sa.UniqueConstraint("business_key", name="uq_ledger_business_key"),
     sa.CheckConstraint("kind IN ('bonus', 'fine', 'payment')", name="ck_ledger_kind"),
@@ -53,7 +56,7 @@ ratings = sa.Table(
     sa.Column("rating_version", sa.Integer, nullable=False),
     sa.Column("attempted_candidates", sa.Integer, nullable=False),
     sa.Column("failed_first_attempts", sa.Integer, nullable=False),
-    sa.Column("changed_at", sa.String(32), nullable=False),
+    sa.Column("changed_at", Timestamp, nullable=False),
 )
 
 managers = sa.Table(
@@ -62,5 +65,5 @@ managers = sa.Table(
     sa.Column("manager_id", sa.String(100), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("email", sa.String(320), nullable=False),
-    sa.Column("as_of", sa.String(32), nullable=False),
+    sa.Column("as_of", Timestamp, nullable=False),
 )

@@ -2,6 +2,9 @@
 
 Idempotency lives here, in the database: an assignment per (exercise, version) and a payment
 per assignment are inserted with ON CONFLICT DO NOTHING, and a duplicate is a row count of 0.
+
+Reads that a write depends on can lock their row (`lock=True`): SELECT ... FOR UPDATE on
+PostgreSQL, where writers run side by side; SQLite ignores it, its writers take turns anyway.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 from teacher_hiring.exercises.adapters.tables import (
     candidates,
@@ -28,6 +30,7 @@ from teacher_hiring.exercises.domain.model import (
     Manager,
     Payment,
 )
+from teacher_hiring.runtime.db import dialect_insert
 
 
 class Repository:
@@ -85,8 +88,10 @@ class Repository:
             )
         )
 
-    def get_exercise(self, exercise_id: str) -> Exercise | None:
-        row = self.conn.execute(sa.select(exercises).where(exercises.c.id == exercise_id)).first()
+    def get_exercise(self, exercise_id: str, *, lock: bool = False) -> Exercise | None:
+        """The exercise; with `lock`, no other transaction changes it until this one ends."""
+        query = sa.select(exercises).where(exercises.c.id == exercise_id)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             return None
         return Exercise(
@@ -221,10 +226,9 @@ class Repository:
 
     # -- candidate replica ---------------------------------------------------------------------
 
-    def get_candidate(self, candidate_id: str) -> CandidateSnapshot | None:
-        row = self.conn.execute(
-            sa.select(candidates).where(candidates.c.candidate_id == candidate_id)
-        ).first()
+    def get_candidate(self, candidate_id: str, *, lock: bool = False) -> CandidateSnapshot | None:
+        query = sa.select(candidates).where(candidates.c.candidate_id == candidate_id)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             return None
         return CandidateSnapshot(
@@ -237,18 +241,20 @@ class Repository:
             updated_at=row.updated_at,
         )
 
+    def add_candidate(self, snapshot: CandidateSnapshot) -> bool:
+        """Insert the first state of a candidate; False if another transaction inserted one."""
+        insert = _insert(self.conn, candidates).values(
+            candidate_id=snapshot.candidate_id, **_candidate_values(snapshot)
+        )
+        result = self.conn.execute(insert.on_conflict_do_nothing(index_elements=["candidate_id"]))
+        return result.rowcount == 1
+
     def put_candidate(self, snapshot: CandidateSnapshot) -> None:
-        values = {
-            "name": snapshot.name,
-            "status": snapshot.status,
-            "exercises_to_solve": list(snapshot.exercises_to_solve),
-            "exercises_solved": list(snapshot.exercises_solved),
-            "created_at": snapshot.created_at,
-            "updated_at": snapshot.updated_at,
-        }
-        insert = _insert(self.conn, candidates).values(candidate_id=snapshot.candidate_id, **values)
+        """Overwrite the stored state (read with `lock=True` first)."""
         self.conn.execute(
-            insert.on_conflict_do_update(index_elements=["candidate_id"], set_=values)
+            candidates.update()
+            .where(candidates.c.candidate_id == snapshot.candidate_id)
+            .values(_candidate_values(snapshot))
         )
 
 
@@ -263,10 +269,18 @@ def open_assignments_by_manager() -> sa.Subquery:
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
-    """An INSERT that knows ON CONFLICT, in the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    return dialect_insert(conn.dialect.name, table)
+
+
+def _candidate_values(snapshot: CandidateSnapshot) -> dict[str, Any]:
+    return {
+        "name": snapshot.name,
+        "status": snapshot.status,
+        "exercises_to_solve": list(snapshot.exercises_to_solve),
+        "exercises_solved": list(snapshot.exercises_solved),
+        "created_at": snapshot.created_at,
+        "updated_at": snapshot.updated_at,
+    }
 
 
 def _content(exercise: Exercise) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -106,8 +107,12 @@ def edit_exercise(
     cmd: commands.EditExercise, uow: UnitOfWork, rules: ComplicationRules
 ) -> ExerciseSaved:
     """Save a new version. The assignee's save closes their open assignments and pays each
-    once, in this same transaction; anyone else's save leaves them open."""
-    current = _exercise(uow, cmd.exercise_id)
+    once, in this same transaction; anyone else's save leaves them open.
+
+    The exercise stays locked until the commit, so a leak report opening an assignment
+    meanwhile cannot slip between reading the open assignments and writing the status.
+    """
+    current = _exercise(uow, cmd.exercise_id, lock=True)
     _manager(uow, "editor_id", cmd.editor_id)
     revised = current.revised(
         title=cmd.title,
@@ -169,9 +174,11 @@ def open_complication_assignment(
 ) -> ComplicationOutcome:
     """Open one assignment for the leaked version; a repeated report opens nothing new.
 
-    Opening publishes no event (SPEC has none for it): the assignee sees it in the API.
+    Opening publishes no event (SPEC has none for it): the assignee sees it in the API. The
+    exercise stays locked until the commit, so a concurrent save of a new version is either
+    seen (the report may be stale) or waits, and sees the assignment.
     """
-    exercise = _exercise(uow, cmd.exercise_id)
+    exercise = _exercise(uow, cmd.exercise_id, lock=True)
     version = leaked_version(exercise.version, uow.repo.saved_at(exercise.id), cmd.reported_at)
     if version is None:
         log.info(
@@ -225,18 +232,31 @@ def request_complication(
 
 def record_candidate_created(snapshot: CandidateSnapshot, uow: UnitOfWork) -> bool:
     """Replicate a CandidateCreated; True if the replica changed."""
-    merged = merge_candidate_created(uow.repo.get_candidate(snapshot.candidate_id), snapshot)
-    if merged is not None:
-        uow.repo.put_candidate(merged)
-    return merged is not None
+    return _replicate_candidate(snapshot, uow, merge_candidate_created)
 
 
 def record_candidate_updated(snapshot: CandidateSnapshot, uow: UnitOfWork) -> bool:
     """Replicate a CandidateUpdated unless the replica already holds a newer state."""
-    merged = merge_candidate_updated(uow.repo.get_candidate(snapshot.candidate_id), snapshot)
-    if merged is not None:
+    return _replicate_candidate(snapshot, uow, merge_candidate_updated)
+
+
+def _replicate_candidate(
+    snapshot: CandidateSnapshot,
+    uow: UnitOfWork,
+    merge: Callable[[CandidateSnapshot | None, CandidateSnapshot], CandidateSnapshot | None],
+) -> bool:
+    """Merge over the stored state, read locked; a first state is inserted only if absent.
+
+    If another transaction inserted the candidate in between, merge again over its row.
+    """
+    stored = uow.repo.get_candidate(snapshot.candidate_id, lock=True)
+    merged = merge(stored, snapshot)
+    if merged is None:
+        return False
+    if stored is not None:
         uow.repo.put_candidate(merged)
-    return merged is not None
+        return True
+    return uow.repo.add_candidate(merged) or _replicate_candidate(snapshot, uow, merge)
 
 
 # -- lookups -------------------------------------------------------------------------------------
@@ -249,8 +269,8 @@ def _manager(uow: UnitOfWork, field: str, manager_id: str) -> Manager:
     return manager
 
 
-def _exercise(uow: UnitOfWork, exercise_id: str) -> Exercise:
-    exercise = uow.repo.get_exercise(exercise_id)
+def _exercise(uow: UnitOfWork, exercise_id: str, *, lock: bool = False) -> Exercise:
+    exercise = uow.repo.get_exercise(exercise_id, lock=lock)
     if exercise is None:
         raise UnknownExercise("exercise_id", exercise_id)
     return exercise

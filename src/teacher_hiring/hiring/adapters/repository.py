@@ -3,6 +3,16 @@
 The statements of the submission path are built once, with bound parameters, so a request
 pays neither statement construction nor compilation: it reads its whole context in two
 indexed SELECTs and writes a handful of rows.
+
+Concurrency. On SQLite one write transaction runs at a time, so a submission's reads are still
+true when it writes. On PostgreSQL (several instances, many threads) each of the two reads is
+preceded by a row lock: the candidate's row (attempt counters, idempotency keys, "solved" are
+the candidate's; two submissions of one candidate take turns) and then the exercise's replica
+row (the completions, rating and rating_version of its versions; submissions to one exercise
+take turns there, and replication updates that row too). Always in that order, so they cannot
+deadlock. The lock is a statement of its own on purpose: a SELECT ... FOR UPDATE that waited
+re-reads only the locked rows, and would return the joined counters as they were before the
+wait; the SELECT that follows the lock starts after the previous holder committed.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from teacher_hiring.hiring.adapters.tables import (
 )
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.model import CheckMode, Exercise, VersionStats
+from teacher_hiring.runtime.db import dialect_insert, locks_rows
 
 
 class DuplicateSubmission(Exception):
@@ -115,7 +126,9 @@ _CANDIDATE_SIDE = (
         )
     )
     .where(_c.c.id == sa.bindparam("candidate_id"))
-    .with_for_update(of=_c)
+)
+_LOCK_CANDIDATE = (
+    sa.select(_c.c.id).where(_c.c.id == sa.bindparam("candidate_id")).with_for_update()
 )
 
 _EXERCISE_SIDE = (
@@ -135,8 +148,8 @@ _EXERCISE_SIDE = (
     )
     .select_from(_e.join(_st, sa.and_(_st.c.exercise_id == _e.c.id, _st.c.version == _e.c.version)))
     .where(_e.c.id == sa.bindparam("exercise_id"))
-    .with_for_update()
 )
+_LOCK_EXERCISE = sa.select(_e.c.id).where(_e.c.id == sa.bindparam("exercise_id")).with_for_update()
 
 _ASSIGNABLE = (
     sa.select(_e.c.id, _e.c.title, _e.c.version)
@@ -206,6 +219,7 @@ class HiringRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._lock = locks_rows(conn)
 
     # -- candidates ----------------------------------------------------------------------------
 
@@ -246,6 +260,9 @@ class HiringRepository:
     def candidate_side(
         self, candidate_id: str, exercise_id: str, version: int, idempotency_key: str | None
     ) -> CandidateSide | None:
+        """What the submission needs of the candidate, who stays locked until the commit."""
+        if self._lock:
+            self.conn.execute(_LOCK_CANDIDATE, {"candidate_id": candidate_id})
         row = self.conn.execute(
             _CANDIDATE_SIDE,
             {
@@ -269,6 +286,9 @@ class HiringRepository:
         )
 
     def exercise_side(self, exercise_id: str) -> tuple[Exercise, VersionStats] | None:
+        """The current version with its stats; the exercise stays locked until the commit."""
+        if self._lock:
+            self.conn.execute(_LOCK_EXERCISE, {"exercise_id": exercise_id})
         row = self.conn.execute(_EXERCISE_SIDE, {"exercise_id": exercise_id}).first()
         if row is None:
             return None
@@ -363,8 +383,13 @@ class HiringRepository:
 
     def replicate_exercise(
         self, cmd: commands.ReplicateExercise, *, held: int | None, at: float
-    ) -> None:
-        """Store the version as current, with fresh stats; the old version's stats stay."""
+    ) -> bool:
+        """Store the version as current, with fresh stats; the old version's stats stay.
+
+        False if the replica holds this version or a newer one by now: `held` was read before,
+        so the write repeats the rule (INSERT only if absent, UPDATE only if older), and a
+        concurrent replication of another version can never take the replica backwards.
+        """
         values: dict[str, Any] = {
             "title": cmd.title,
             "statement": cmd.statement,
@@ -376,10 +401,16 @@ class HiringRepository:
             "updated_at": cmd.updated_at,
             "replicated_at": at,
         }
+        stored = False
         if held is None:
-            self.conn.execute(exercises.insert().values(id=cmd.exercise_id, **values))
-        else:
-            self.conn.execute(exercises.update().where(_e.c.id == cmd.exercise_id).values(values))
+            insert = dialect_insert(self.conn.dialect.name, exercises)
+            insert = insert.values(id=cmd.exercise_id, **values).on_conflict_do_nothing()
+            stored = self.conn.execute(insert).rowcount == 1
+        if not stored:
+            older = exercises.update().where(_e.c.id == cmd.exercise_id, _e.c.version < cmd.version)
+            if self.conn.execute(older.values(values)).rowcount != 1:
+                return False
+        # The exercise's row is now locked by this transaction: no other one gets here for it.
         stats_exist = sa.select(_st.c.version).where(
             _st.c.exercise_id == cmd.exercise_id, _st.c.version == cmd.version
         )
@@ -392,11 +423,14 @@ class HiringRepository:
                     **asdict(VersionStats()),
                 )
             )
+        return True
 
     def replicate_manager(self, cmd: commands.ReplicateManager, at: float) -> None:
+        """Insert or overwrite in one statement, so two writers of a new manager cannot clash."""
         values = {"name": cmd.name, "email": cmd.email, "replicated_at": at}
-        result = self.conn.execute(
-            managers.update().where(managers.c.id == cmd.manager_id).values(values)
+        insert = dialect_insert(self.conn.dialect.name, managers)
+        self.conn.execute(
+            insert.values(id=cmd.manager_id, **values).on_conflict_do_update(
+                index_elements=[managers.c.id], set_=values
+            )
         )
-        if result.rowcount == 0:
-            self.conn.execute(managers.insert().values(id=cmd.manager_id, **values))

@@ -12,6 +12,7 @@ from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.runtime.db import is_sqlite
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,11 @@ class Hiring:
     outbox: Outbox
     registry: SchemaRegistry
     rules: Rules
+
+    @property
+    def inline_writes(self) -> bool:
+        """Whether a write is quick and never waits on a lock (SQLite's single writer)."""
+        return is_sqlite(self.engine)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.outbox)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
+from fastapi.concurrency import run_in_threadpool
 
 from teacher_hiring.hiring.adapters import views
 from teacher_hiring.hiring.domain import commands
@@ -136,8 +137,6 @@ async def submit_answer(
     no attempts left at this version 429. Then the verdict, the rating, the bonus or fine, the
     complication and the promotion to teacher are committed together with their events.
     """
-    # Runs on the event loop, not in a worker thread: it is about a millisecond of SQLite work
-    # on the service's single writer connection, and the thread hop cost more than it saved.
     cmd = commands.SubmitAnswer(
         candidate_id=candidate_id,
         exercise_id=body.exercise_id,
@@ -145,7 +144,13 @@ async def submit_answer(
         answer=body.answer,
         idempotency_key=idempotency_key,
     )
-    return handlers.submit_answer(cmd, hiring.uow(), hiring.rules)
+    if hiring.inline_writes:
+        # On the event loop: about a millisecond of SQLite work on the service's single writer
+        # connection, and the thread hop cost more than it saved.
+        return handlers.submit_answer(cmd, hiring.uow(), hiring.rules)
+    # On PostgreSQL a submission makes several round trips and may wait for a row lock that
+    # another instance holds: in a worker thread, so the event loop keeps serving meanwhile.
+    return await run_in_threadpool(handlers.submit_answer, cmd, hiring.uow(), hiring.rules)
 
 
 @exercises.get("/exercises", response_model=schemas.ExercisePage)

@@ -268,8 +268,7 @@ def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork) -> boo
     held = uow.repo.replicated_version(cmd.exercise_id)
     if not is_newer_version(cmd.version, held):
         return False
-    uow.repo.replicate_exercise(cmd, held=held, at=time.time())
-    return True
+    return uow.repo.replicate_exercise(cmd, held=held, at=time.time())
 
 
 def receive_pushed_exercise(envelope: Envelope, uow: UnitOfWork) -> bool:

@@ -20,6 +20,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 LedgerId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# Compared as text: byte order on PostgreSQL too, whatever the database's locale.
+Timestamp = sa.String(32).with_variant(sa.String(32, collation="C"), "postgresql")
 
 _SQLITE_APPEND_ONLY = [
     f"""CREATE TRIGGER ledger_no_{action.lower()} BEFORE {action} ON ledger
@@ -38,7 +40,7 @@ def upgrade() -> None:
     op.create_table(
         "accounts",
         sa.Column("manager_id", sa.String(100), primary_key=True),
-        sa.Column("opened_at", sa.String(32), nullable=False),
+        sa.Column("opened_at", Timestamp, nullable=False),
     )
     op.create_table(
         "ledger",
@@ -51,8 +53,8 @@ def upgrade() -> None:
         sa.Column("source_event_name", sa.String(100), nullable=False),
         sa.Column("source_producer", sa.String(100), nullable=False),
         sa.Column("trace_id", sa.String(64), nullable=False),
-        sa.Column("occurred_at", sa.String(32), nullable=False),
-        sa.Column("recorded_at", sa.String(32), nullable=False),
+        sa.Column("occurred_at", Timestamp, nullable=False),
+        sa.Column("recorded_at", Timestamp, nullable=False),
         sa.Column("details", sa.JSON, nullable=False),
         sa.UniqueConstraint("business_key", name="uq_ledger_business_key"),
         sa.CheckConstraint("kind IN ('bonus', 'fine', 'payment')", name="ck_ledger_kind"),
@@ -70,14 +72,14 @@ def upgrade() -> None:
         sa.Column("rating_version", sa.Integer, nullable=False),
         sa.Column("attempted_candidates", sa.Integer, nullable=False),
         sa.Column("failed_first_attempts", sa.Integer, nullable=False),
-        sa.Column("changed_at", sa.String(32), nullable=False),
+        sa.Column("changed_at", Timestamp, nullable=False),
     )
     op.create_table(
         "managers",
         sa.Column("manager_id", sa.String(100), primary_key=True),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("email", sa.String(320), nullable=False),
-        sa.Column("as_of", sa.String(32), nullable=False),
+        sa.Column("as_of", Timestamp, nullable=False),
     )
     create_messaging_tables(op)
     statements = _POSTGRES_APPEND_ONLY if _dialect() == "postgresql" else _SQLITE_APPEND_ONLY

@@ -1,0 +1,200 @@
+"""Two instances of exercises on one PostgreSQL database, receiving the same work at once.
+
+A leaked version gets one assignment, its assignee is paid once, and a save and a leak report
+of one exercise take turns, so the exercise's status always matches its open assignments.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from integration.exercises.exercises_support import Service
+from teacher_hiring.exercises.bootstrap import bootstrap
+from teacher_hiring.exercises.domain.commands import EditExercise, OpenComplicationAssignment
+from teacher_hiring.exercises.domain.model import CandidateSnapshot
+from teacher_hiring.exercises.service_layer import handlers
+from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.exercises.settings import ExercisesSettings
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def instances(tmp_path: Path, postgres_url: str) -> Iterator[list[Service]]:
+    running: list[tuple[Service, TestClient]] = []
+    for _ in range(2):
+        settings = ExercisesSettings(
+            database_url=postgres_url,
+            event_log_url=f"sqlite:///{tmp_path}/events.db",
+            run_workers=False,
+            exercise_updates_link="event",
+            log_format="console",
+        )
+        client = TestClient(bootstrap(settings))
+        client.__enter__()
+        running.append((Service(client), client))
+    yield [service for service, _ in running]
+    for service, client in reversed(running):
+        service.close()
+        client.__exit__(None, None, None)
+
+
+def at_once(*requests: Callable[[], httpx.Response]) -> list[httpx.Response]:
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(lambda request: request(), requests))
+
+
+def report_leak(service: Service, exercise_id: str, author: str) -> Callable[[], httpx.Response]:
+    body = {
+        "exercise_id": exercise_id,
+        "title": "Sum",
+        "author_id": author,
+        "candidate_id": str(uuid.uuid4()),
+        "event_id": str(uuid.uuid4()),
+    }
+    return lambda: service.client.post("/api/complicate_exercise", json=body)
+
+
+def save(
+    service: Service, exercise_id: str, editor: str, **changes: Any
+) -> Callable[[], httpx.Response]:
+    body = {"editor_id": editor, **changes}
+    return lambda: service.client.put(f"/exercises/{exercise_id}", json=body)
+
+
+def test_leak_reports_arriving_at_both_instances_at_once_open_one_assignment(
+    instances: list[Service],
+) -> None:
+    first = instances[0]
+    author = first.manager()
+    exercise_id = first.exercise(author)
+
+    responses = at_once(*(report_leak(instances[n % 2], exercise_id, author) for n in range(8)))
+
+    outcomes = sorted(r.json()["outcome"] for r in responses)
+    assert outcomes == ["duplicate"] * 7 + ["opened"]
+    assert len({r.json()["assignment_id"] for r in responses}) == 1
+    assert len(first.assignments()) == 1
+    assert first.ok("GET", f"/exercises/{exercise_id}")["status"] == "needs_complication"
+
+
+def test_the_assignee_saving_twice_at_once_is_paid_once(instances: list[Service]) -> None:
+    first = instances[0]
+    author = first.manager()
+    exercise_id = first.exercise(author)
+    report_leak(first, exercise_id, author)()
+
+    responses = at_once(
+        *(
+            save(instances[n], exercise_id, author, statement=f"Harder {n}", expected_version=1)
+            for n in range(2)
+        )
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    assert len(first.staged("PaymentCommited")) == 1
+    [assignment] = first.assignments()
+    assert (assignment["status"], assignment["closed_with_version"]) == ("closed", 2)
+
+
+def leak_report(exercise_id: str, author: str, reported_at: float) -> OpenComplicationAssignment:
+    return OpenComplicationAssignment(exercise_id, "Sum", author, "candidate", reported_at)
+
+
+def held_open(work: Callable[[UnitOfWork], T], uow: UnitOfWork) -> Iterator[T]:
+    """Run `work` in its transaction; the transaction commits when the generator is resumed."""
+    with uow:
+        yield work(uow)
+
+
+def test_a_save_waits_for_a_leak_report_in_progress_then_closes_its_assignment(
+    instances: list[Service],
+) -> None:
+    first, second = instances
+    author = first.manager()
+    exercise_id = first.exercise(author)
+    report = leak_report(exercise_id, author, reported_at=time.time())
+    rules = second.services.rules
+    reporting = held_open(
+        lambda uow: handlers.open_complication_assignment(report, uow, rules),
+        second.services.uow(),
+    )
+    opened = next(reporting)  # assignment inserted and exercise marked, not committed yet
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        saving = pool.submit(save(first, exercise_id, author, statement="Harder"))
+        time.sleep(0.3)
+        assert not saving.done()  # the exercise is locked by the report's transaction
+        next(reporting, None)  # commit the report
+        saved = saving.result(10)
+
+    assert saved.json()["closed_assignment_ids"] == [opened.assignment_id]
+    assert saved.json()["status"] == "active"
+    assert len(first.staged("PaymentCommited")) == 1
+
+
+def test_a_leak_report_waits_for_a_save_in_progress_then_finds_the_version_replaced(
+    instances: list[Service],
+) -> None:
+    first, second = instances
+    author = first.manager()
+    exercise_id = first.exercise(author)
+    report = leak_report(exercise_id, author, reported_at=time.time())  # version 1 leaked...
+    time.sleep(0.01)
+    edit = EditExercise(exercise_id, author, statement="Complicated already")
+    rules = first.services.rules
+    saving = held_open(lambda uow: handlers.edit_exercise(edit, uow, rules), first.services.uow())
+    next(saving)  # ...and version 2 is being saved, not committed yet
+
+    def consume_report() -> handlers.ComplicationOutcome:
+        with second.services.uow() as uow:
+            return handlers.open_complication_assignment(report, uow, rules)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reporting = pool.submit(consume_report)
+        time.sleep(0.3)
+        assert not reporting.done()  # the exercise is locked by the save's transaction
+        next(saving, None)  # commit the save
+        outcome = reporting.result(10)
+
+    assert outcome.outcome == "stale"
+    assert first.assignments() == []
+    assert first.ok("GET", f"/exercises/{exercise_id}")["status"] == "active"
+
+
+def test_created_and_updated_of_a_new_candidate_applied_at_once_keep_both(
+    instances: list[Service],
+) -> None:
+    """Normally one partition, one consumer; during a rebalance two instances may overlap."""
+    ids = [str(uuid.uuid4()) for _ in range(10)]
+
+    def apply(job: tuple[int, str]) -> None:
+        index, candidate_id = job
+        instance = instances[index % 2]
+        with instance.services.uow() as uow:
+            if index % 2:
+                snapshot = CandidateSnapshot(candidate_id, "Ivan", "teacher", (), ("e1",), None, 20)
+                handlers.record_candidate_updated(snapshot, uow)
+            else:
+                snapshot = CandidateSnapshot(candidate_id, "Ivan", "candidate", ("e1",), (), 10, 10)
+                handlers.record_candidate_created(snapshot, uow)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(apply, [(n, candidate_id) for candidate_id in ids for n in range(2)]))
+
+    replica = {c["candidate_id"]: c for c in instances[0].ok("GET", "/candidates")}
+    assert sorted(replica) == sorted(ids)
+    for candidate in replica.values():
+        assert candidate["status"] == "teacher"  # the newer state
+        assert candidate["created_at"] is not None  # and the creation time of the older one
