@@ -5,14 +5,22 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
+from teacher_hiring.messaging.kafka import KafkaTransport
 from teacher_hiring.messaging.transport import Transport
 
 
 def make_transport(url: str, *, partitions: int) -> Transport:
-    """`sqlite:///var/events.db` is the embedded log."""
+    """`sqlite:///var/events.db` is the embedded log, `kafka://host:port[,host:port]` Kafka."""
     if url.startswith("sqlite:"):
         path = make_url(url).database
         if not path:
             raise ValueError(f"event_log_url: {url!r} names no file")
         return EmbeddedLog(path, default_partitions=partitions)
-    raise ValueError(f"event_log_url: unsupported transport {url!r} (use sqlite:///<file>)")
+    if url.startswith("kafka://"):
+        servers = url.removeprefix("kafka://").rstrip("/")
+        if not servers or any(":" not in s for s in servers.split(",")):
+            raise ValueError(f"event_log_url: {url!r} is not kafka://host:port[,host:port]")
+        return KafkaTransport(servers, default_partitions=partitions)
+    raise ValueError(
+        f"event_log_url: unsupported transport {url!r} (use sqlite:///<file> or kafka://host:port)"
+    )
