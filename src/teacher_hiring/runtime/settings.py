@@ -19,7 +19,8 @@ class ServiceSettings(BaseSettings):
     database_url: str
     event_log_url: str = Field(
         "sqlite:///var/events.db",
-        description="sqlite:///<file> for the embedded log shared by the services on one machine",
+        description="sqlite:///<file>: the embedded log shared by the services on one machine; "
+        "kafka://host:port[,host:port]: Apache Kafka",
     )
     partitions: int = Field(6, ge=1, description="Partitions of each topic this service creates")
     run_workers: bool = Field(True, description="Run the relay and consumers in this process")
