@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck unit integration e2e simulate bench clean
+.PHONY: install run run-distributed test lint typecheck unit integration e2e simulate bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ install: $(STAMP)
 ## Start exercises, hiring and bonus on the embedded defaults (SQLite + embedded event log).
 run: install
 	$(BIN)/teacher-hiring run
+
+## The same on Apache Kafka and PostgreSQL (started by scripts/), two instances of hiring and bonus.
+run-distributed: install
+	$(BIN)/teacher-hiring run --distributed
 
 ## Lint, type-check and run every test.
 test: install lint typecheck

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import importlib
 import signal
+import subprocess
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -80,9 +81,23 @@ def run(
     ] = Path("var"),
     host: Annotated[str, typer.Option(help="Listen address of every service")] = "127.0.0.1",
     partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic")] = 6,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="Kafka and PostgreSQL (started by scripts/), two instances of hiring and bonus",
+        ),
+    ] = False,
 ) -> None:
-    """Start all three services on the embedded defaults and keep them running until Ctrl-C."""
-    platform = Platform(Deployment(data_dir=data_dir, host=host, partitions=partitions))
+    """Start all three services and keep them running until Ctrl-C.
+
+    By default on the embedded defaults (SQLite and the embedded event log, nothing else to
+    install); with --distributed on Apache Kafka and PostgreSQL, as a cluster would run them.
+    """
+    deployment = Deployment(data_dir=data_dir, host=host, partitions=partitions)
+    if distributed:
+        deployment = _distributed(deployment)
+    platform = Platform(deployment)
     stopping = False
 
     def _stop(_signum: int, _frame: Any) -> None:
@@ -108,10 +123,36 @@ def run(
     except (RuntimeError, TimeoutError) as exc:
         console.print(f"[red]could not start: {exc}[/red] (logs in {data_dir / 'logs'})")
         platform.stop()
+        _stop_servers(distributed)
         raise typer.Exit(1) from exc
     console.print("stopping...")
     platform.stop()
+    _stop_servers(distributed)
     console.print("stopped.")
+
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+def _distributed(deployment: Deployment) -> Deployment:
+    """Start Kafka and PostgreSQL with the project's scripts and point the services at them."""
+    for script in ("kafka.sh", "postgres.sh"):
+        console.print(f"starting {script.removesuffix('.sh')} ({SCRIPTS / script} start)...")
+        done = subprocess.run([str(SCRIPTS / script), "start"], check=False)
+        if done.returncode != 0:
+            console.print(f"[red]{script} start failed with code {done.returncode}[/red]")
+            raise typer.Exit(done.returncode)
+    pg = "postgresql+psycopg://teacher_hiring@127.0.0.1:5432/th_{}"
+    deployment.database_urls = {name: pg.format(name) for name in SERVICES}
+    deployment.log_url = "kafka://127.0.0.1:9092"
+    deployment.instances = {"hiring": 2, "bonus": 2}
+    return deployment
+
+
+def _stop_servers(distributed: bool) -> None:
+    if distributed:
+        for script in ("kafka.sh", "postgres.sh"):
+            subprocess.run([str(SCRIPTS / script), "stop"], check=False)
 
 
 def _print_addresses(platform: Platform) -> None:
@@ -119,11 +160,12 @@ def _print_addresses(platform: Platform) -> None:
     table.add_column("service")
     table.add_column("API")
     table.add_column("OpenAPI docs")
-    for name in SERVICES:
-        url = platform[name].url
-        table.add_row(name, url, url + "/docs")
+    for label, process in platform.processes.items():
+        table.add_row(label, process.url, process.url + "/docs")
     console.print(table)
-    console.print(f"data and logs: {platform.deployment.data_dir.resolve()}")
+    deployment = platform.deployment
+    console.print(f"events: {deployment.event_log_url()}")
+    console.print(f"data and logs: {deployment.data_dir.resolve()}")
 
 
 @app.command()

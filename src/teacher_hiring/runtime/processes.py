@@ -19,26 +19,40 @@ DEFAULT_PORTS = {"exercises": 8701, "hiring": 8702, "bonus": 8703}
 
 @dataclass
 class Deployment:
-    """Where each service listens and keeps its data; turned into each process's environment."""
+    """Where each service listens and keeps its data; turned into each process's environment.
+
+    By default every service is one process on SQLite and the embedded log under `data_dir`.
+    `database_urls` and `log_url` switch to PostgreSQL and Kafka; `instances` runs several
+    processes of a service, on consecutive ports 10 apart (8702, 8712, ...).
+    """
 
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     partitions: int = 6
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    log_url: str | None = None
+    instances: Mapping[str, int] = field(default_factory=dict)
 
-    def url(self, service: str) -> str:
-        return f"http://{self.host}:{self.ports[service]}"
+    def port(self, service: str, instance: int = 0) -> int:
+        return self.ports[service] + 10 * instance
+
+    def url(self, service: str, instance: int = 0) -> str:
+        return f"http://{self.host}:{self.port(service, instance)}"
 
     def event_log_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'events.db'}"
+        return self.log_url or f"sqlite:///{self.data_dir / 'events.db'}"
 
-    def env_for(self, service: str) -> dict[str, str]:
+    def database_url(self, service: str) -> str:
+        return self.database_urls.get(service) or f"sqlite:///{self.data_dir / (service + '.db')}"
+
+    def env_for(self, service: str, instance: int = 0) -> dict[str, str]:
         prefix = service.upper() + "_"
         env = {
             prefix + "HOST": self.host,
-            prefix + "PORT": str(self.ports[service]),
-            prefix + "DATABASE_URL": f"sqlite:///{self.data_dir / (service + '.db')}",
+            prefix + "PORT": str(self.port(service, instance)),
+            prefix + "DATABASE_URL": self.database_url(service),
             prefix + "EVENT_LOG_URL": self.event_log_url(),
             prefix + "PARTITIONS": str(self.partitions),
             "EXERCISES_HIRING_URL": self.url("hiring"),
@@ -54,14 +68,19 @@ class ServiceProcess:
     deployment: Deployment
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    instance: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.name if self.instance == 0 else f"{self.name}-{self.instance + 1}"
 
     @property
     def url(self) -> str:
-        return self.deployment.url(self.name)
+        return self.deployment.url(self.name, self.instance)
 
     def start(self) -> None:
-        env = {**os.environ, **self.deployment.env_for(self.name)}
-        log_path = self.log_path or self.deployment.data_dir / "logs" / f"{self.name}.log"
+        env = {**os.environ, **self.deployment.env_for(self.name, self.instance)}
+        log_path = self.log_path or self.deployment.data_dir / "logs" / f"{self.label}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log_file:
             self.process = subprocess.Popen(
@@ -80,7 +99,7 @@ class ServiceProcess:
         last_error = "not started"
         while time.monotonic() < deadline:
             if not self.running():
-                raise RuntimeError(f"{self.name} exited with code {self.exit_code()}")
+                raise RuntimeError(f"{self.label} exited with code {self.exit_code()}")
             try:
                 response = httpx.get(self.url + "/ready", timeout=1.0)
                 if response.status_code == 200:
@@ -89,7 +108,7 @@ class ServiceProcess:
             except httpx.HTTPError as exc:
                 last_error = str(exc)
             time.sleep(0.1)
-        raise TimeoutError(f"{self.name} not ready after {timeout_s}s: {last_error}")
+        raise TimeoutError(f"{self.label} not ready after {timeout_s}s: {last_error}")
 
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -121,7 +140,9 @@ class Platform:
 
     def __post_init__(self) -> None:
         for name in SERVICES:
-            self.processes.setdefault(name, ServiceProcess(name, self.deployment))
+            for instance in range(self.deployment.instances.get(name, 1)):
+                process = ServiceProcess(name, self.deployment, instance=instance)
+                self.processes.setdefault(process.label, process)
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.processes[name]
