@@ -1,5 +1,6 @@
 """Fixtures of the end-to-end suite; the helpers live in platform_api.py."""
 
-from e2e.platform_api import api, platform
+from e2e.platform_api import api, kafka_bootstrap, platform
+from integration.postgres_server import postgres_admin, postgres_server
 
-__all__ = ["api", "platform"]
+__all__ = ["api", "kafka_bootstrap", "platform", "postgres_admin", "postgres_server"]

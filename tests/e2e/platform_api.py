@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from integration.kafka_broker import running_broker
+from integration.postgres_server import ROLE
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
 
 
@@ -20,16 +23,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
+DEPLOYMENTS = [
+    "embedded",
+    pytest.param("kafka-postgres", marks=[pytest.mark.kafka, pytest.mark.postgres]),
+]
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    with running_broker() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(params=DEPLOYMENTS)
+def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    """The three services as processes: on SQLite and the embedded log, or on PostgreSQL and
+    Kafka (fresh databases and topics of their own for each test)."""
     deployment = Deployment(
         data_dir=tmp_path / "var",
         ports={name: free_port() for name in SERVICES},
         partitions=3,
     )
+    dropped: list[str] = []
+    if request.param == "kafka-postgres":
+        server = request.getfixturevalue("postgres_server")
+        admin = request.getfixturevalue("postgres_admin")
+        deployment.log_url = "kafka://" + request.getfixturevalue("kafka_bootstrap")
+        deployment.topic_prefix = f"e2e-{uuid.uuid4().hex[:10]}."
+        urls = {}
+        for name in SERVICES:
+            database = f"th_e2e_{name}_{uuid.uuid4().hex[:10]}"
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{database}" OWNER {ROLE}')
+            dropped.append(database)
+            urls[name] = server.url(database)
+        deployment.database_urls = urls
     running = Platform(deployment)
     try:
-        running.start()
+        running.start(timeout_s=90)
         yield running
     finally:
         running.stop()
@@ -38,6 +69,11 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
             if log.exists():
                 tail = log.read_text(errors="replace").splitlines()[-15:]
                 print(f"--- {name} log (tail) ---", *tail, sep="\n")
+        if dropped:
+            admin = request.getfixturevalue("postgres_admin")
+            with admin.connect() as conn:
+                for database in dropped:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 class Api:

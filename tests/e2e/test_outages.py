@@ -9,6 +9,9 @@ from teacher_hiring.runtime.processes import Platform
 
 pytestmark = pytest.mark.e2e
 
+# On Kafka, a killed member's partitions move to the restarted one after its session timeout.
+RECOVERY_S = 60.0
+
 
 def test_candidates_keep_solving_while_exercises_is_down_and_it_catches_up(
     api: Api, platform: Platform
@@ -33,10 +36,12 @@ def test_candidates_keep_solving_while_exercises_is_down_and_it_catches_up(
             {c["candidate_id"] for c in api.ok("GET", "exercises", "/candidates")} >= set(solvers)
         ),
         what="exercises' candidate replica caught up",
+        timeout_s=RECOVERY_S,
     )
     assignments = eventually(
         lambda: api.ok("GET", "exercises", "/assignments"),
         what="the 11th completion, made while exercises was down, opened an assignment",
+        timeout_s=RECOVERY_S,
     )
     assert len(assignments) == 1
 
@@ -57,5 +62,6 @@ def test_the_ledger_is_complete_after_bonus_comes_back(api: Api, platform: Platf
     entries = eventually(
         lambda: (lambda e: e if len(e) == 8 else None)(api.entries(author)),
         what="eight bonuses in the ledger",
+        timeout_s=RECOVERY_S,
     )
     assert len({e["business_key"] for e in entries}) == 8

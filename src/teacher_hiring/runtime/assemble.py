@@ -36,7 +36,9 @@ def assemble(
     registry = registry or SchemaRegistry.load()
     engine = make_engine(settings.database_url, background_checkpoints=settings.run_workers)
     upgrade_to_head(engine, migrations)
-    transport = make_transport(settings.event_log_url, partitions=settings.partitions)
+    transport = make_transport(
+        settings.event_log_url, partitions=settings.partitions, topic_prefix=settings.topic_prefix
+    )
     relay = OutboxRelay(
         engine=engine,
         log_sink=LogSink(transport.producer()),

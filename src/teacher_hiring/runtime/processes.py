@@ -34,6 +34,7 @@ class Deployment:
     database_urls: Mapping[str, str] = field(default_factory=dict)
     log_url: str | None = None
     instances: Mapping[str, int] = field(default_factory=dict)
+    topic_prefix: str = ""
 
     def port(self, service: str, instance: int = 0) -> int:
         return self.ports[service] + 10 * instance
@@ -55,6 +56,7 @@ class Deployment:
             prefix + "DATABASE_URL": self.database_url(service),
             prefix + "EVENT_LOG_URL": self.event_log_url(),
             prefix + "PARTITIONS": str(self.partitions),
+            prefix + "TOPIC_PREFIX": self.topic_prefix,
             "EXERCISES_HIRING_URL": self.url("hiring"),
             "BONUS_EXERCISES_URL": self.url("exercises"),
         }

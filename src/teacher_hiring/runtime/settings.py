@@ -23,6 +23,11 @@ class ServiceSettings(BaseSettings):
         "kafka://host:port[,host:port]: Apache Kafka",
     )
     partitions: int = Field(6, ge=1, description="Partitions of each topic this service creates")
+    topic_prefix: str = Field(
+        "",
+        max_length=100,
+        description="Put every topic under this prefix (one broker, many platforms)",
+    )
     run_workers: bool = Field(True, description="Run the relay and consumers in this process")
     relay_batch_size: int = Field(500, ge=1)
     consumer_batch_size: int = Field(500, ge=1)

@@ -6,11 +6,20 @@ from sqlalchemy.engine import make_url
 
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
 from teacher_hiring.messaging.kafka import KafkaTransport
+from teacher_hiring.messaging.prefixed import PrefixedTransport
 from teacher_hiring.messaging.transport import Transport
 
 
-def make_transport(url: str, *, partitions: int) -> Transport:
-    """`sqlite:///var/events.db` is the embedded log, `kafka://host:port[,host:port]` Kafka."""
+def make_transport(url: str, *, partitions: int, topic_prefix: str = "") -> Transport:
+    """`sqlite:///var/events.db` is the embedded log, `kafka://host:port[,host:port]` Kafka.
+
+    A topic prefix keeps several platforms apart on one broker (see PrefixedTransport).
+    """
+    transport = _transport(url, partitions=partitions)
+    return PrefixedTransport(transport, topic_prefix) if topic_prefix else transport
+
+
+def _transport(url: str, *, partitions: int) -> Transport:
     if url.startswith("sqlite:"):
         path = make_url(url).database
         if not path:
