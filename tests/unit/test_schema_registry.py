@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 import shutil
@@ -52,7 +53,11 @@ def refusal(registry: SchemaRegistry, event: dict[str, Any]) -> SchemaViolation:
 
 def seed_schemas() -> dict[str, dict[str, Any]]:
     if not SEED.is_file():
-        pytest.skip(f"the seed document is not next to the repo ({SEED})")
+        # CI always has shared/ beside the clone: there a missing seed is a broken build.
+        message = f"the seed document is not next to the repo ({SEED})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     blocks = re.findall(r"```\n(\{.*?\n\})\n```", SEED.read_text(encoding="utf-8"), flags=re.S)
     schemas = [json.loads(block) for block in blocks]
     return {schema["title"]: schema for schema in schemas}
