@@ -127,8 +127,11 @@ def postgres_url(postgres_database: str) -> Iterator[str]:
     )
     with cleaner.connect() as conn:
         conn.exec_driver_sql(
+            # Only the tests' own sessions: an autovacuum worker may be in the database too, and
+            # only a superuser may signal it (it gives way to DROP SCHEMA on its own).
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' AND usename = current_user"
         )
         conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     cleaner.dispose()
