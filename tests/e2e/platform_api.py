@@ -6,6 +6,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,46 @@ def kafka_bootstrap() -> Iterator[str]:
         yield bootstrap
 
 
+@contextmanager
+def on_kafka_and_postgres(request: pytest.FixtureRequest, deployment: Deployment) -> Iterator[None]:
+    """Points the deployment at the test broker and at fresh databases, with a topic prefix of
+    its own; drops the databases afterwards."""
+    server = request.getfixturevalue("postgres_server")
+    admin = request.getfixturevalue("postgres_admin")
+    deployment.log_url = "kafka://" + request.getfixturevalue("kafka_bootstrap")
+    deployment.topic_prefix = f"e2e-{uuid.uuid4().hex[:10]}."
+    created: list[str] = []
+    urls = {}
+    try:
+        for name in SERVICES:
+            database = f"th_e2e_{name}_{uuid.uuid4().hex[:10]}"
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{database}" OWNER {ROLE}')
+            created.append(database)
+            urls[name] = server.url(database)
+        deployment.database_urls = urls
+        yield
+    finally:
+        with admin.connect() as conn:
+            for database in created:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@contextmanager
+def running(platform: Platform, timeout_s: float = 90) -> Iterator[Platform]:
+    """Starts every process; stops them and prints the tail of each log at the end."""
+    try:
+        platform.start(timeout_s=timeout_s)
+        yield platform
+    finally:
+        platform.stop()
+        for label in platform.processes:
+            log = platform.deployment.data_dir / "logs" / f"{label}.log"
+            if log.exists():
+                tail = log.read_text(errors="replace").splitlines()[-15:]
+                print(f"--- {label} log (tail) ---", *tail, sep="\n")
+
+
 @pytest.fixture(params=DEPLOYMENTS)
 def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
     """The three services as processes: on SQLite and the embedded log, or on PostgreSQL and
@@ -44,36 +85,10 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platfor
         ports={name: free_port() for name in SERVICES},
         partitions=3,
     )
-    dropped: list[str] = []
-    if request.param == "kafka-postgres":
-        server = request.getfixturevalue("postgres_server")
-        admin = request.getfixturevalue("postgres_admin")
-        deployment.log_url = "kafka://" + request.getfixturevalue("kafka_bootstrap")
-        deployment.topic_prefix = f"e2e-{uuid.uuid4().hex[:10]}."
-        urls = {}
-        for name in SERVICES:
-            database = f"th_e2e_{name}_{uuid.uuid4().hex[:10]}"
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{database}" OWNER {ROLE}')
-            dropped.append(database)
-            urls[name] = server.url(database)
-        deployment.database_urls = urls
-    running = Platform(deployment)
-    try:
-        running.start(timeout_s=90)
-        yield running
-    finally:
-        running.stop()
-        for name in SERVICES:
-            log = deployment.data_dir / "logs" / f"{name}.log"
-            if log.exists():
-                tail = log.read_text(errors="replace").splitlines()[-15:]
-                print(f"--- {name} log (tail) ---", *tail, sep="\n")
-        if dropped:
-            admin = request.getfixturevalue("postgres_admin")
-            with admin.connect() as conn:
-                for database in dropped:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    with ExitStack() as stack:
+        if request.param == "kafka-postgres":
+            stack.enter_context(on_kafka_and_postgres(request, deployment))
+        yield stack.enter_context(running(Platform(deployment)))
 
 
 class Api:
@@ -129,14 +144,18 @@ class Api:
             headers=headers,
         )
 
-    def hiring_knows(self, exercise_ids: list[str], version: int = 1) -> None:
+    def hiring_knows(
+        self, exercise_ids: list[str], version: int = 1, timeout_s: float = 20.0
+    ) -> None:
         def known() -> bool:
             items = self.ok("GET", "hiring", "/exercises")
             items = items if isinstance(items, list) else items["items"]
             versions = {item["exercise_id"]: item["version"] for item in items}
             return all(versions.get(e, 0) >= version for e in exercise_ids)
 
-        eventually(known, what=f"hiring knows {exercise_ids} at version {version}")
+        eventually(
+            known, what=f"hiring knows {exercise_ids} at version {version}", timeout_s=timeout_s
+        )
 
     def ledger(self, manager_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.ok("GET", "bonus", f"/accounts/{manager_id}")

@@ -26,6 +26,7 @@ from integration.transport_contract import (
     wait_for,
 )
 from teacher_hiring.messaging.kafka import KafkaTransport
+from teacher_hiring.messaging.prefixed import PrefixedTransport
 from teacher_hiring.messaging.transport import Consumer, OutgoingMessage, Record
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
@@ -35,6 +36,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 MEMBER = """
 import sys
 from teacher_hiring.messaging.kafka import KafkaTransport
+from teacher_hiring.messaging.prefixed import PrefixedTransport
 bootstrap, group, topic, session_ms = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 member = KafkaTransport(bootstrap, session_timeout_ms=session_ms).consumer(group, [topic])
 owned = None
@@ -134,3 +136,27 @@ class TestKafkaTransport(TransportContract):
         assert transport.partitions_for(topic) == 0
         assert transport.end_offsets(topic) == {}
         assert transport.partitions_for(topic) == 0
+
+    def test_platforms_under_different_prefixes_share_no_topic_and_no_group(
+        self, transport: KafkaTransport
+    ) -> None:
+        first, second = unique("one") + ".", unique("two") + "."
+        platforms = [PrefixedTransport(transport, prefix) for prefix in (first, second)]
+        for n, platform in enumerate(platforms):
+            platform.ensure_topics(["money"])
+            platform.producer().send([OutgoingMessage("money", "key", f"platform {n}".encode())])
+        consumers = [platform.consumer("bonus.money", ["money"]) for platform in platforms]
+        try:
+            read = [drain(consumer, 1, timeout_s=30) for consumer in consumers]
+
+            assert [[r.value for r in records] for records in read] == [
+                [b"platform 0"],
+                [b"platform 1"],
+            ]
+            assert all(r.topic == "money" for records in read for r in records)
+            groups = transport._admin().list_consumer_groups().result().valid
+            names = {group.group_id for group in groups}
+            assert {first + "bonus.money", second + "bonus.money"} <= names
+        finally:
+            for consumer in consumers:
+                consumer.close()

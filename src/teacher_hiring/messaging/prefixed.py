@@ -1,8 +1,10 @@
-"""Topics under a prefix: several platforms sharing one broker without seeing each other.
+"""Topics and consumer groups under a prefix: several platforms sharing one broker without
+seeing each other.
 
-Wraps any transport; the services keep speaking of `money`, `exercises`... while the broker
-holds `<prefix>money`. Used by the tests (a fresh platform per test on one Kafka broker) and by
-anyone who runs two environments on one cluster.
+Wraps any transport; the services keep speaking of `money` and of group `bonus.money` while the
+broker holds `<prefix>money` and `<prefix>bonus.money` (a shared group would make one platform's
+members rebalance the other's). Used by the tests (a fresh platform per test on one Kafka
+broker) and by anyone who runs two environments on one cluster.
 """
 
 from __future__ import annotations
@@ -87,7 +89,8 @@ class PrefixedTransport(Transport):
 
     def consumer(self, group: str, topics: Sequence[str], member_id: str | None = None) -> Consumer:
         outer = [self._names.outer(t) for t in topics]
-        return _PrefixedConsumer(self.inner.consumer(group, outer, member_id), self._names)
+        inner = self.inner.consumer(self._names.outer(group), outer, member_id)
+        return _PrefixedConsumer(inner, self._names)
 
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Record]:
         records = self.inner.read(self._names.outer(topic), partition, offset, limit)

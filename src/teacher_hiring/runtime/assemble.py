@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -37,7 +39,10 @@ def assemble(
     engine = make_engine(settings.database_url, background_checkpoints=settings.run_workers)
     upgrade_to_head(engine, migrations)
     transport = make_transport(
-        settings.event_log_url, partitions=settings.partitions, topic_prefix=settings.topic_prefix
+        settings.event_log_url,
+        partitions=settings.partitions,
+        topic_prefix=settings.topic_prefix,
+        client_id=f"{name}@{socket.gethostname()}:{os.getpid()}",
     )
     relay = OutboxRelay(
         engine=engine,

@@ -112,6 +112,12 @@ class ServiceProcess:
             time.sleep(0.1)
         raise TimeoutError(f"{self.label} not ready after {timeout_s}s: {last_error}")
 
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError(f"{self.label} was never started")
+        return self.process.pid
+
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
 

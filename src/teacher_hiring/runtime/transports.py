@@ -10,16 +10,20 @@ from teacher_hiring.messaging.prefixed import PrefixedTransport
 from teacher_hiring.messaging.transport import Transport
 
 
-def make_transport(url: str, *, partitions: int, topic_prefix: str = "") -> Transport:
+def make_transport(
+    url: str, *, partitions: int, topic_prefix: str = "", client_id: str = "teacher-hiring"
+) -> Transport:
     """`sqlite:///var/events.db` is the embedded log, `kafka://host:port[,host:port]` Kafka.
 
-    A topic prefix keeps several platforms apart on one broker (see PrefixedTransport).
+    A topic prefix keeps several platforms apart on one broker (see PrefixedTransport). The
+    client id names this process to the broker: in its logs and in the consumer groups'
+    descriptions (`kafka-consumer-groups.sh --describe --members`), to tell who owns what.
     """
-    transport = _transport(url, partitions=partitions)
+    transport = _transport(url, partitions=partitions, client_id=client_id)
     return PrefixedTransport(transport, topic_prefix) if topic_prefix else transport
 
 
-def _transport(url: str, *, partitions: int) -> Transport:
+def _transport(url: str, *, partitions: int, client_id: str) -> Transport:
     if url.startswith("sqlite:"):
         path = make_url(url).database
         if not path:
@@ -29,7 +33,7 @@ def _transport(url: str, *, partitions: int) -> Transport:
         servers = url.removeprefix("kafka://").rstrip("/")
         if not servers or any(":" not in s for s in servers.split(",")):
             raise ValueError(f"event_log_url: {url!r} is not kafka://host:port[,host:port]")
-        return KafkaTransport(servers, default_partitions=partitions)
+        return KafkaTransport(servers, default_partitions=partitions, client_id=client_id)
     raise ValueError(
         f"event_log_url: unsupported transport {url!r} (use sqlite:///<file> or kafka://host:port)"
     )

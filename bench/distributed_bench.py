@@ -1,0 +1,955 @@
+"""Money events from hiring's outbox through Kafka into bonus's ledger, on PostgreSQL.
+
+One run, same machine (2 cores shared by Kafka, PostgreSQL, the services and this script),
+compared within the run:
+  raw       confluent-kafka alone: an idempotent acks=all producer sends N messages (the very
+            bytes, keys and headers of the pipeline's BonusAdded events) to a 6-partition
+            topic; a consumer group in another process reads them all and commits offsets.
+            Time from the first produce to the last message consumed.
+  pipeline  the same N events staged in hiring's PostgreSQL outbox, then hiring's relay and
+            bonus's consumers as real `teacher-hiring serve` processes: from the moment the
+            relay may run until bonus's ledger holds all N (relay, Kafka, consumer, schema
+            validation, inbox, ledger, offsets).
+  relay     N more events, bonus stopped: from the moment the relay may run until every outbox
+            row is marked sent (outbox -> Kafka alone).
+  ledger    bonus started on that backlog: from its /ready until the ledger holds them
+            (Kafka -> ledger alone, the sustained money events/s); then again with two bonus
+            instances sharing the partitions.
+
+The relay is held back while events are staged by holding its turn (the advisory lock that
+several relays of one database take turns with, messaging/relay.py); letting go of it starts
+the clock. Events are staged with Outbox.stage_envelope, which validates them against the
+schema registry and takes the per-key lock, as a submission's transaction does. Managers
+exist first, created over HTTP on exercises, so that bonus and hiring hold them in their
+replicas (ManagerCreated) before any money arrives.
+
+Kafka (127.0.0.1:9092) and PostgreSQL (127.0.0.1:5432) are started with scripts/ if they do
+not answer, and stopped at the end only if this run started them. Databases th_bench_<svc>_<hex>
+and topics under a prefix of their own are created for the run and dropped afterwards.
+
+Exits non-zero unless the ledger ends with exactly one entry per staged event (the money
+check). Timings are reported, never asserted.
+
+    .venv/bin/python bench/distributed_bench.py [--events 20000] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from teacher_hiring.messaging.envelope import Envelope, utc_now_rfc3339
+from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.relay import RELAY_LOCK
+from teacher_hiring.runtime.processes import SERVICES, Deployment, ServiceProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+KAFKA = "127.0.0.1:9092"
+PG_PORT = 5432
+ROLE = "teacher_hiring"
+KAFKA_PIDFILE = Path("/tmp/teacher-hiring-kafka/kafka.pid")  # scripts/kafka.sh's default
+PG_PIDFILE = Path("/tmp/teacher-hiring-pg/data/postmaster.pid")  # scripts/postgres.sh's
+PARTITIONS = 6
+STAGE_TRANSACTION = 1000  # events staged per outbox transaction
+POLL_S = 0.02  # how often the end of a stage is looked for
+
+
+def pg_url(database: str) -> str:
+    return f"postgresql+psycopg://{ROLE}@127.0.0.1:{PG_PORT}/{database}"
+
+
+# -- servers, databases, topics ----------------------------------------------------------------
+
+
+def _script_env() -> dict[str, str]:
+    """The scripts' defaults (9092, 5432), whatever the caller's environment says: the tests
+    run their own servers on other ports, and this run must not touch them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TH_PG_", "TH_KAFKA_"))}
+    env["TH_PYTHON"] = sys.executable
+    return env
+
+
+@dataclass
+class Servers:
+    """Kafka and PostgreSQL: started if they do not answer, stopped only if started here."""
+
+    started: list[str] = field(default_factory=list)
+
+    def ensure(self) -> None:
+        for script in ("kafka.sh", "postgres.sh"):
+            if self._run(script, "status").returncode == 0:
+                print(f"{script.removesuffix('.sh')}: already running, left running at the end")
+                continue
+            print(f"{script.removesuffix('.sh')}: starting ({script} start)...", flush=True)
+            done = self._run(script, "start")
+            if done.returncode != 0:
+                raise SystemExit(f"{script} start failed ({done.returncode}):\n{done.stderr}")
+            self.started.append(script)
+
+    def stop(self) -> None:
+        for script in reversed(self.started):
+            self._run(script, "stop")
+            print(f"{script.removesuffix('.sh')}: stopped (this run started it)")
+
+    @staticmethod
+    def _run(script: str, command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", str(SCRIPTS / script), command],
+            env=_script_env(),
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+
+
+@contextmanager
+def bench_databases(run_id: str) -> Iterator[dict[str, str]]:
+    """One fresh database per service, owned by the services' role, dropped at the end.
+
+    Created as the tests create theirs (tests/integration/postgres_server.py): the role of
+    scripts/postgres.sh may create databases, on the maintenance database, outside a transaction.
+    """
+    admin = sa.create_engine(
+        pg_url("postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+    )
+    names = {service: f"th_bench_{service}_{run_id}" for service in SERVICES}
+    try:
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" OWNER {ROLE}')
+        yield {service: pg_url(name) for service, name in names.items()}
+    finally:
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _admin() -> AdminClient:
+    return AdminClient({"bootstrap.servers": KAFKA, "allow.auto.create.topics": False})
+
+
+def create_topic(name: str) -> None:
+    admin = _admin()  # kept referenced until the futures are done
+    futures = admin.create_topics([NewTopic(name, PARTITIONS, -1)], operation_timeout=30)
+    for future in futures.values():
+        future.result()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        topic = admin.list_topics(name, timeout=10).topics.get(name)
+        if topic is not None and topic.error is None and len(topic.partitions) == PARTITIONS:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"topic {name} not in the metadata")
+
+
+def delete_topics(prefix: str) -> None:
+    admin = _admin()
+    names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
+    if names:
+        for future in admin.delete_topics(names, operation_timeout=30).values():
+            future.result()
+
+
+def message_count(topic: str) -> int:
+    """Messages in a topic (its end offsets; the dead-letter topic must have none)."""
+    admin = _admin()
+    metadata = admin.list_topics(topic, timeout=10).topics.get(topic)
+    if metadata is None or metadata.error is not None:
+        return 0
+    consumer = Consumer({"bootstrap.servers": KAFKA, "group.id": "bench-watermarks"})
+    try:
+        return sum(
+            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            - consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[0]
+            for p in metadata.partitions
+        )
+    finally:
+        consumer.close()
+
+
+def free_port_pair() -> int:
+    """A port free together with the one 10 above it (a second instance listens there)."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port + 10 < 65536:
+            with socket.socket() as other:
+                try:
+                    other.bind(("127.0.0.1", port + 10))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free pair of ports")
+
+
+# -- the events ----------------------------------------------------------------------------------
+
+
+def bonus_events(
+    registry: SchemaRegistry, managers: Sequence[str], n: int, seed: int
+) -> list[Envelope]:
+    """N valid BonusAdded envelopes as hiring builds them, for the given managers."""
+    rng = random.Random(seed)
+    version = Outbox(registry, producer="hiring").version_of("BonusAdded")
+    events = []
+    for _ in range(n):
+        rating = rng.randrange(0, 101)
+        payload = {
+            "manager_id": rng.choice(managers),
+            "amount_cents": 1000 * (100 + rating) // 100,
+            "submission_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "candidate_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "exercise_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "exercise_version": 1,
+            "completion_number": rng.randrange(1, 11),
+            "rating": rating,
+            "rating_version": rng.randrange(0, 20),
+            "occurred_at": utc_now_rfc3339(),
+        }
+        envelope = Envelope.new("BonusAdded", version, payload, producer="hiring")
+        registry.validate(envelope.as_dict())
+        events.append(envelope)
+    return events
+
+
+def stage(engine: sa.Engine, outbox: Outbox, events: Sequence[Envelope]) -> float:
+    """Write the events to the outbox in transactions of STAGE_TRANSACTION; seconds taken."""
+    started = time.perf_counter()
+    for start in range(0, len(events), STAGE_TRANSACTION):
+        with engine.begin() as conn:
+            for envelope in events[start : start + STAGE_TRANSACTION]:
+                outbox.stage_envelope(conn, envelope)
+    return time.perf_counter() - started
+
+
+# -- the raw client baseline ----------------------------------------------------------------------
+
+
+def _producer_config() -> dict[str, Any]:
+    """As messaging/kafka.py's producer."""
+    return {
+        "bootstrap.servers": KAFKA,
+        "client.id": "bench-raw",
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        "partitioner": "consistent",
+        "message.timeout.ms": 30_000,
+    }
+
+
+def _raw_consumer(topic: str, group: str, expected: int, queue: Any) -> None:
+    """Child process: a group member reading `expected` messages, committing each poll's
+    offsets synchronously (as the consumer runner does after its database commit)."""
+    assigned: list[int] = []
+    consumer = Consumer(
+        {
+            "bootstrap.servers": KAFKA,
+            "client.id": "bench-raw",
+            "group.id": group,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "partition.assignment.strategy": "cooperative-sticky",
+        }
+    )
+    consumer.subscribe(
+        [topic], on_assign=lambda _c, partitions: assigned.extend(p.partition for p in partitions)
+    )
+    while len(set(assigned)) < PARTITIONS:
+        consumer.poll(0.05)
+    queue.put(("ready", 0.0, 0))
+    count = 0
+    last = 0.0
+    deadline = time.monotonic() + 600
+    while count < expected and time.monotonic() < deadline:
+        messages = consumer.consume(500, 0.1)
+        offsets: dict[int, int] = {}
+        for message in messages:
+            if message.error() is None:
+                count += 1
+                offsets[message.partition() or 0] = (message.offset() or 0) + 1
+        if offsets:
+            consumer.commit(
+                offsets=[TopicPartition(topic, p, o) for p, o in offsets.items()],
+                asynchronous=False,
+            )
+            last = time.monotonic()
+    consumer.close()
+    queue.put(("done", last, count))
+
+
+@dataclass
+class RawResult:
+    messages: int
+    seconds: float
+    produce_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+    @property
+    def produce_rate(self) -> float:
+        return self.messages / self.produce_seconds
+
+
+def raw_baseline(registry: SchemaRegistry, events: Sequence[Envelope], prefix: str) -> RawResult:
+    """The pipeline's messages, produced and consumed with confluent-kafka and nothing else."""
+    topic = f"{prefix}raw.{registry.spec('BonusAdded').topic}"
+    create_topic(topic)
+    messages = [
+        (
+            registry.partition_key(e.event_name, e.payload).encode(),
+            e.to_json(),
+            dict[str, str | bytes | None](
+                event_id=e.event_id, event_name=e.event_name, trace_id=e.trace_id
+            ),
+        )
+        for e in events
+    ]
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(
+        target=_raw_consumer, args=(topic, f"{prefix}raw", len(messages), queue), daemon=True
+    )
+    child.start()
+    if queue.get(timeout=60)[0] != "ready":
+        raise RuntimeError("the raw consumer did not join its group")
+    producer = Producer(_producer_config())
+    failures: list[KafkaError] = []
+
+    def delivered(error: KafkaError | None, _message: Message) -> None:
+        if error is not None:
+            failures.append(error)
+
+    started = time.monotonic()
+    for key, value, headers in messages:
+        while True:
+            try:
+                producer.produce(topic, value, key, on_delivery=delivered, headers=headers)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    left = producer.flush(60)
+    produced = time.monotonic()
+    _, last, count = queue.get(timeout=600)
+    child.join(30)
+    if left or failures or count != len(messages):
+        raise RuntimeError(f"raw baseline: {left} undelivered, {failures[:1]}, {count} consumed")
+    return RawResult(len(messages), last - started, produced - started)
+
+
+# -- CPU per component -----------------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def _pid_from(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _machine_busy() -> float:
+    """CPU-seconds the whole machine spent busy (every core)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / _TICKS
+
+
+@dataclass
+class CpuMeter:
+    """CPU-seconds of each component over a stage: the services, Kafka, PostgreSQL, the rest."""
+
+    services: dict[str, ServiceProcess]
+
+    def pids(self) -> dict[str, list[int]]:
+        groups: dict[str, list[int]] = {"bench": [os.getpid(), *_children(os.getpid())]}
+        for label, process in self.services.items():
+            if process.process is not None and process.running():
+                groups.setdefault(label.split("-")[0], []).append(process.process.pid)
+        kafka = _pid_from(KAFKA_PIDFILE)
+        if kafka:
+            groups["kafka"] = [kafka]
+        postmaster = _pid_from(PG_PIDFILE)
+        if postmaster:
+            groups["postgres"] = [postmaster, *_children(postmaster)]
+        return groups
+
+    def snapshot(self) -> tuple[dict[str, dict[int, float]], float]:
+        taken = {
+            group: {pid: cpu for pid in pids if (cpu := _cpu_of(pid)) is not None}
+            for group, pids in self.pids().items()
+        }
+        return taken, _machine_busy()
+
+    @staticmethod
+    def since(
+        before: tuple[dict[str, dict[int, float]], float],
+        after: tuple[dict[str, dict[int, float]], float],
+    ) -> dict[str, float]:
+        used = {
+            group: sum(cpu - before[0].get(group, {}).get(pid, 0.0) for pid, cpu in pids.items())
+            for group, pids in after[0].items()
+        }
+        used["other"] = max(0.0, after[1] - before[1] - sum(used.values()))
+        used["machine"] = after[1] - before[1]
+        return used
+
+
+# -- profiles --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Profile:
+    """py-spy on one process for one stage: all threads' wall time (--idle), and GIL holders."""
+
+    label: str
+    pid: int
+    thread: str  # the worker thread whose wall time is summarised
+    directory: Path
+    _spies: list[tuple[subprocess.Popen[bytes], Path]] = field(default_factory=list)
+
+    def start(self) -> None:
+        spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+        for kind, extra in (("wall", ["--idle"]), ("gil", ["--gil"])):
+            out = self.directory / f"{self.label}-{kind}.txt"
+            command = [spy, "record", "--pid", str(self.pid), "--rate", "200", "--format", "raw"]
+            command += ["--threads", "--function", "--nonblocking", "-o", str(out), *extra]
+            popen = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+            )
+            self._spies.append((popen, out))
+        time.sleep(0.3)  # attached before the clock starts
+        for popen, _ in self._spies:
+            if popen.poll() is not None:
+                error = popen.stderr.read().decode() if popen.stderr else ""
+                raise RuntimeError(f"py-spy could not attach to {self.label}: {error.strip()}")
+
+    def stop(self) -> None:
+        for popen, _ in self._spies:
+            popen.send_signal(signal.SIGINT)
+        for popen, _ in self._spies:
+            popen.wait(30)
+
+    def report(self, top: int) -> list[str]:
+        wall, gil = (parse_collapsed(out) for _, out in self._spies)
+        lines = [f"profile of {self.label} (pid {self.pid}); raw stacks in {self.directory}"]
+        mine = [(stack, n) for thread, stack, n in wall if thread == self.thread]
+        total = sum(n for _, n in mine)
+        if total:
+            lines.append(f"  thread {self.thread}, wall time ({total} samples, waiting included):")
+            lines += _top_table(mine, total, top)
+        gil_total = sum(n for _, _, n in gil)
+        if gil_total:
+            per_thread = Counter[str]()
+            for thread, _, n in gil:
+                per_thread[thread] += n
+            shares = ", ".join(f"{t} {n / gil_total:.0%}" for t, n in per_thread.most_common(5))
+            lines.append(f"  holding the GIL ({gil_total} samples): {shares}")
+            lines += _top_table([(stack, n) for _, stack, n in gil], gil_total, top)
+        return lines
+
+
+def parse_collapsed(path: Path) -> list[tuple[str, list[str], int]]:
+    """py-spy's raw output: `thread (tid): name;frame;frame count` per line."""
+    samples = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        stack_text, _, count = line.rpartition(" ")
+        frames = stack_text.split(";")
+        thread = frames[1] if frames[0].startswith("thread (") and len(frames) > 1 else "?"
+        samples.append((thread, [f for f in frames[2:] if f], int(count)))
+    return samples
+
+
+def _short(frame: str) -> str:
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")")
+    for marker in ("site-packages/", "src/"):
+        where = where.split(marker, 1)[-1]
+    return f"{name} ({where})"
+
+
+def _top_table(samples: list[tuple[list[str], int]], total: int, top: int) -> list[str]:
+    own = Counter[str]()
+    inclusive = Counter[str]()
+    for stack, n in samples:
+        if stack:
+            own[_short(stack[-1])] += n
+        for frame in {_short(f) for f in stack}:
+            inclusive[frame] += n
+    lines = ["    own time:"]
+    lines += [f"      {n / total:6.1%}  {name}" for name, n in own.most_common(top)]
+    lines.append("    total time (with callees):")
+    boring = ("_bootstrap", "run (threading.py", "_bootstrap_inner")
+    ranked = [(name, n) for name, n in inclusive.most_common() if not name.startswith(boring)]
+    lines += [f"      {n / total:6.1%}  {name}" for name, n in ranked[:top]]
+    return lines
+
+
+# -- the platform ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Mark:
+    perf: float
+    wall: float
+    cpu: tuple[dict[str, dict[int, float]], float]
+    ledger: int
+
+
+@dataclass
+class Stage:
+    name: str
+    events: int
+    seconds: float
+    cpu: dict[str, float]
+    started_at: float  # wall clock
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+
+class Bench:
+    def __init__(self, deployment: Deployment, registry: SchemaRegistry, args: Any) -> None:
+        self.deployment = deployment
+        self.registry = registry
+        self.args = args
+        self.processes = {
+            "exercises": ServiceProcess("exercises", deployment),
+            "hiring": ServiceProcess("hiring", deployment),
+            "bonus": ServiceProcess("bonus", deployment),
+            "bonus-2": ServiceProcess("bonus", deployment, instance=1),
+        }
+        self.hiring_db = sa.create_engine(deployment.database_url("hiring"), poolclass=sa.NullPool)
+        self.bonus_db = sa.create_engine(
+            deployment.database_url("bonus"), isolation_level="AUTOCOMMIT", pool_size=1
+        )
+        self.outbox = Outbox(registry, producer="hiring")
+        self.meter = CpuMeter(self.processes)
+        self.staged: list[Envelope] = []
+        self.profiles: list[Profile] = []
+        self._turn: sa.Connection | None = None
+
+    def start(self, *labels: str) -> None:
+        for label in labels:
+            self.processes[label].start()
+        for label in labels:
+            self.processes[label].wait_ready(90)
+
+    def stop(self, *labels: str) -> None:
+        for label in labels:
+            self.processes[label].stop()
+
+    def close(self) -> None:
+        self.release_relay()
+        for process in self.processes.values():
+            process.stop()
+        self.hiring_db.dispose()
+        self.bonus_db.dispose()
+
+    # -- setup --
+
+    def create_managers(self, count: int) -> list[str]:
+        """Over HTTP on exercises; waits until bonus's replica holds them all (ManagerCreated)."""
+        url = self.processes["exercises"].url
+        with httpx.Client(timeout=30) as client:
+            ids = []
+            for i in range(count):
+                body = {"name": f"Bench manager {i}", "email": f"m{i}@bench.example"}
+                response = client.post(url + "/managers", json=body)
+                response.raise_for_status()
+                ids.append(str(response.json()["id"]))
+        query = sa.text("SELECT count(*) FROM managers m JOIN accounts a USING (manager_id)")
+        self._wait(lambda: self._scalar(self.bonus_db, query) >= count, 60, "bonus's replica")
+        return ids
+
+    # -- the relay's turn --
+
+    def hold_relay(self) -> None:
+        """Take the relay's turn lock (session level): hiring's relay skips every pass."""
+        if self._turn is None:
+            self._turn = self.hiring_db.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._turn.execute(
+                sa.text("SELECT pg_advisory_lock(CAST(:k AS bigint))"), {"k": RELAY_LOCK}
+            )
+
+    def release_relay(self) -> None:
+        if self._turn is not None:
+            self._turn.execute(
+                sa.text("SELECT pg_advisory_unlock(CAST(:k AS bigint))"), {"k": RELAY_LOCK}
+            )
+            self._turn.close()
+            self._turn = None
+
+    def stage_held(self, events: Sequence[Envelope]) -> None:
+        self.hold_relay()
+        seconds = stage(self.hiring_db, self.outbox, events)
+        self.staged.extend(events)
+        print(f"  staged {len(events):,} events in hiring's outbox in {seconds:.1f} s", flush=True)
+
+    # -- measurements --
+
+    def ledger_count(self) -> int:
+        return self._scalar(self.bonus_db, sa.text("SELECT count(*) FROM ledger"))
+
+    def unsent(self) -> int:
+        query = sa.text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        return self._scalar(self.hiring_db, query)
+
+    def mark(self) -> Mark:
+        """Where a stage starts: the clocks, the CPU counters and the ledger's size."""
+        return Mark(time.perf_counter(), time.time(), self.meter.snapshot(), self.ledger_count())
+
+    def measure(
+        self,
+        name: str,
+        target: int,
+        done: Callable[[], bool],
+        *,
+        since: Mark | None = None,
+        release: bool = False,
+        profile: tuple[str, str] | None = None,
+    ) -> Stage:
+        """From `since` (default: now, and let go of the relay if `release`) until done();
+        CPU per component meanwhile; py-spy on `profile` = (process label, thread name) with
+        --profile. `target` events are timed, less those already in the ledger at `since`
+        when done() waits for the ledger."""
+        spy = None
+        if profile is not None and self.args.profile:
+            label, thread = profile
+            spy = Profile(label, self.pid(label), thread, self.args.profile_dir)
+            spy.start()
+            self.profiles.append(spy)
+        start = since or self.mark()
+        if release:
+            self.release_relay()
+        self._wait(done, max(180.0, target / 50), name)
+        seconds = time.perf_counter() - start.perf
+        cpu = CpuMeter.since(start.cpu, self.meter.snapshot())
+        if spy is not None:
+            spy.stop()
+        result = Stage(name, target, seconds, cpu, start.wall)
+        print(f"  {name}: {target:,} events in {seconds:.2f} s = {result.rate:,.0f}/s", flush=True)
+        return result
+
+    def pid(self, label: str) -> int:
+        process = self.processes[label].process
+        assert process is not None
+        return process.pid
+
+    def ledger_span(self, after_id: int) -> tuple[float, float]:
+        """Wall-clock times of the first and last entry recorded after `after_id`."""
+        query = sa.text("SELECT min(recorded_at), max(recorded_at) FROM ledger WHERE id > :i")
+        with self.bonus_db.connect() as conn:
+            first, last = conn.execute(query, {"i": after_id}).one()
+        return _epoch(first), _epoch(last)
+
+    def last_ledger_id(self) -> int:
+        return self._scalar(self.bonus_db, sa.text("SELECT coalesce(max(id), 0) FROM ledger"))
+
+    @staticmethod
+    def _scalar(engine: sa.Engine, query: sa.TextClause) -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    @staticmethod
+    def _wait(condition: Any, timeout_s: float, what: str) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what}: not done after {timeout_s:.0f} s")
+            time.sleep(POLL_S)
+
+    # -- the money check --
+
+    def money_check(self) -> list[str]:
+        """Every staged event is exactly one ledger entry with its amount; nothing dead-lettered."""
+        problems = []
+        with self.bonus_db.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT source_event_id, amount_cents, business_key FROM ledger")
+            ).all()
+            inbox = int(
+                conn.execute(
+                    sa.text("SELECT count(*) FROM inbox WHERE consumer = 'bonus.money'")
+                ).scalar_one()
+            )
+        expected = {e.event_id: e.payload["amount_cents"] for e in self.staged}
+        found = Counter(row[0] for row in rows)
+        doubled = [event_id for event_id, n in found.items() if n > 1]
+        missing = set(expected) - set(found)
+        foreign = set(found) - set(expected)
+        wrong = [row[0] for row in rows if row[0] in expected and row[1] != expected[row[0]]]
+        if len(rows) != len(expected):
+            problems.append(f"ledger holds {len(rows):,} entries, {len(expected):,} staged")
+        if doubled or missing or foreign or wrong:
+            problems.append(
+                f"{len(doubled)} doubled, {len(missing)} missing, {len(foreign)} unknown,"
+                f" {len(wrong)} with a wrong amount"
+            )
+        if sum(r[1] for r in rows) != sum(expected.values()):
+            problems.append("the ledger's sum differs from the staged amounts")
+        if inbox != len(expected):
+            problems.append(f"bonus.money's inbox holds {inbox:,} events, {len(expected):,} staged")
+        dlq = message_count(f"{self.deployment.topic_prefix}money.dlq")
+        if dlq:
+            problems.append(f"{dlq} records dead-lettered on money.dlq")
+        return problems
+
+
+def _epoch(rfc3339: str) -> float:
+    return datetime.fromisoformat(rfc3339).replace(tzinfo=UTC).timestamp()
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
+    registry = SchemaRegistry.load()
+    deployment = Deployment(
+        data_dir=tmp / "var",
+        ports={name: free_port_pair() for name in SERVICES},
+        partitions=PARTITIONS,
+        database_urls=databases,
+        log_url=f"kafka://{KAFKA}",
+        topic_prefix=prefix,
+    )
+    bench = Bench(deployment, registry, args)
+    n = args.events
+    stages: dict[str, Stage] = {}
+    notes: list[str] = []
+    try:
+        print("starting exercises, hiring and bonus (PostgreSQL, Kafka)...", flush=True)
+        bench.start("exercises", "hiring", "bonus")
+        managers = bench.create_managers(args.managers)
+        print(f"{len(managers)} managers created on exercises, replicated to bonus", flush=True)
+        pipeline_events = bonus_events(registry, managers, n, seed=1)
+
+        print("raw confluent-kafka produce -> consume of the same messages...", flush=True)
+        raw = raw_baseline(registry, pipeline_events, prefix)
+        print(f"  raw: {n:,} messages in {raw.seconds:.2f} s = {raw.rate:,.0f}/s", flush=True)
+
+        print("pipeline: outbox -> relay -> Kafka -> bonus's consumer -> ledger...", flush=True)
+        bench.stage_held(pipeline_events)
+        time.sleep(1)  # let the staging's writes settle before the clock starts
+        first_id = bench.last_ledger_id()
+        stages["pipeline"] = bench.measure(
+            "pipeline", n, lambda: bench.ledger_count() >= n, release=True
+        )
+        first, _ = bench.ledger_span(first_id)
+        notes.append(
+            f"pipeline: the first event reached the ledger"
+            f" {first - stages['pipeline'].started_at:.2f} s after the relay was let go"
+        )
+
+        print("relay alone (bonus stopped): outbox -> Kafka...", flush=True)
+        bench.stop("bonus")
+        relay_events = bonus_events(registry, managers, n, seed=2)
+        bench.stage_held(relay_events)
+        time.sleep(1)
+        stages["relay"] = bench.measure(
+            "relay",
+            n,
+            lambda: bench.unsent() == 0,
+            release=True,
+            profile=("hiring", "hiring-relay"),
+        )
+
+        print("ledger alone, one bonus instance: Kafka backlog -> ledger...", flush=True)
+        before_id = bench.last_ledger_id()
+        restarted = time.perf_counter()
+        bench.processes["bonus"].start()
+        bench.processes["bonus"].wait_ready(90)
+        ready_s = time.perf_counter() - restarted
+        ready = bench.mark()
+        stages["ledger"] = bench.measure(
+            "ledger, 1 instance",
+            2 * n - ready.ledger,
+            lambda: bench.ledger_count() >= 2 * n,
+            since=ready,
+            profile=("bonus", "bonus-bonus.money"),
+        )
+        first, last = bench.ledger_span(before_id)
+        notes.append(
+            f"ledger, 1 instance: {ready_s:.2f} s from start to /ready, when"
+            f" {ready.ledger - n:,} events were applied already (not timed); first entry"
+            f" {first - ready.wall:+.2f} s from /ready; first to last entry"
+            f" {n / (last - first):,.0f} events/s"
+        )
+
+        if args.instances >= 2:
+            print("ledger alone, two bonus instances...", flush=True)
+            bench.stop("bonus")
+            third = bonus_events(registry, managers, n, seed=3)
+            bench.stage_held(third)
+            time.sleep(1)
+            stages["relay2"] = bench.measure(
+                "relay (again)", n, lambda: bench.unsent() == 0, release=True
+            )
+            before_id = bench.last_ledger_id()
+            bench.processes["bonus"].start()
+            bench.processes["bonus-2"].start()
+            bench.processes["bonus"].wait_ready(90)
+            ready = bench.mark()  # from the first instance's /ready
+            bench.processes["bonus-2"].wait_ready(90)
+            stages["ledger2"] = bench.measure(
+                "ledger, 2 instances",
+                3 * n - ready.ledger,
+                lambda: bench.ledger_count() >= 3 * n,
+                since=ready,
+            )
+            first, last = bench.ledger_span(before_id)
+            notes.append(
+                f"ledger, 2 instances: timed from the first /ready, when {ready.ledger - 2 * n:,}"
+                f" events were applied already; first to last entry {n / (last - first):,.0f}"
+                " events/s"
+            )
+
+        time.sleep(2)  # anything late (a redelivery) would show in the check
+        problems = bench.money_check()
+    finally:
+        bench.close()
+
+    report(args, raw, stages, notes, bench)
+    if problems:
+        print("\nMONEY CHECK FAILED: " + "; ".join(problems))
+        return 1
+    total = len(bench.staged)
+    print(
+        f"\nmoney check: the ledger holds exactly {total:,} entries, one per staged event, with"
+        " their amounts; the inbox as many; nothing dead-lettered"
+    )
+    return 0
+
+
+def report(
+    args: Any, raw: RawResult, stages: dict[str, Stage], notes: list[str], bench: Bench
+) -> None:
+    profiled = " (py-spy attached)" if args.profile else ""
+    print()
+    print(f"Events through Kafka and PostgreSQL, {args.events:,} BonusAdded events per stage,")
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores shared by everything")
+    print()
+    header = f"{'stage':<34} {'events/s':>10} {'seconds':>8} {'vs raw':>7}"
+    cpu_cols = ("hiring", "bonus", "kafka", "postgres", "bench", "other")
+    print(header + "   CPU in cores: " + " ".join(f"{c:>8}" for c in cpu_cols))
+    print(f"{'raw confluent-kafka produce+consume':<34} {raw.rate:>10,.0f} {raw.seconds:>8.2f}")
+    produce_only = f"{raw.produce_rate:>10,.0f} {raw.produce_seconds:>8.2f}"
+    print(f"{'raw confluent-kafka produce only':<34} {produce_only}")
+    labels = {
+        "pipeline": "pipeline: outbox -> ledger",
+        "relay": "relay alone: outbox -> Kafka",
+        "ledger": "ledger alone, 1 bonus instance",
+        "relay2": "relay alone (again)",
+        "ledger2": "ledger alone, 2 bonus instances",
+    }
+    for key, stage_ in stages.items():
+        tag = profiled if key in ("relay", "ledger") else ""
+        cores = " ".join(f"{stage_.cpu.get(c, 0.0) / stage_.seconds:>8.2f}" for c in cpu_cols)
+        print(
+            f"{labels[key] + tag:<34} {stage_.rate:>10,.0f} {stage_.seconds:>8.2f}"
+            f" {stage_.rate / raw.rate:>7.1%}                 {cores}"
+        )
+    print()
+    pipeline = stages["pipeline"]
+    print(
+        f"pipeline / raw = {pipeline.rate / raw.rate:.1%} (aim: >= 25%);"
+        f" ledger sustained = {stages['ledger'].rate:,.0f} money events/s (aim: >= 2,000/s)"
+    )
+    for note in notes:
+        print(note)
+    for profile in bench.profiles:
+        print()
+        print("\n".join(profile.report(args.top)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=20_000, help="money events per stage")
+    parser.add_argument("--managers", type=int, default=24, help="managers (partition keys)")
+    parser.add_argument(
+        "--instances", type=int, default=2, choices=(1, 2), help="also measure 2 bonus instances"
+    )
+    parser.add_argument("--profile", action="store_true", help="py-spy on hiring and bonus")
+    parser.add_argument("--top", type=int, default=12, help="functions per profile table")
+    parser.add_argument("--profile-dir", type=Path, default=None, help="where py-spy writes")
+    args = parser.parse_args()
+
+    run_id = uuid.uuid4().hex[:10]
+    prefix = f"bench-{run_id}."
+    servers = Servers()
+    servers.ensure()
+    code = 1
+    try:
+        with tempfile.TemporaryDirectory(prefix="th-dbench-") as tmp:
+            if args.profile and args.profile_dir is None:
+                args.profile_dir = Path(tempfile.mkdtemp(prefix="th-dbench-profile-"))
+            with bench_databases(run_id) as databases:
+                try:
+                    code = run(args, prefix, databases, Path(tmp))
+                finally:
+                    delete_topics(prefix)
+    finally:
+        servers.stop()
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
