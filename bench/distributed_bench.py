@@ -265,7 +265,7 @@ def _producer_config() -> dict[str, Any]:
     }
 
 
-def _raw_consumer(topic: str, group: str, expected: int, queue: Any) -> None:
+def _raw_consumer(topic: str, group: str, expected: int, queue: Any, leave: Any) -> None:
     """Child process: a group member reading `expected` messages, committing each poll's
     offsets synchronously (as the consumer runner does after its database commit)."""
     assigned: list[int] = []
@@ -305,6 +305,7 @@ def _raw_consumer(topic: str, group: str, expected: int, queue: Any) -> None:
             last = time.monotonic()
     consumer.close()
     queue.put(("done", last, count))
+    leave.wait(60)  # alive until the parent has read this process's CPU time
 
 
 @dataclass
@@ -312,6 +313,7 @@ class RawResult:
     messages: int
     seconds: float
     produce_seconds: float
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -322,7 +324,9 @@ class RawResult:
         return self.messages / self.produce_seconds
 
 
-def raw_baseline(registry: SchemaRegistry, events: Sequence[Envelope], prefix: str) -> RawResult:
+def raw_baseline(
+    registry: SchemaRegistry, events: Sequence[Envelope], prefix: str, meter: CpuMeter
+) -> RawResult:
     """The pipeline's messages, produced and consumed with confluent-kafka and nothing else."""
     topic = f"{prefix}raw.{registry.spec('BonusAdded').topic}"
     create_topic(topic)
@@ -337,9 +341,11 @@ def raw_baseline(registry: SchemaRegistry, events: Sequence[Envelope], prefix: s
         for e in events
     ]
     context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
+    queue, leave = context.Queue(), context.Event()
     child = context.Process(
-        target=_raw_consumer, args=(topic, f"{prefix}raw", len(messages), queue), daemon=True
+        target=_raw_consumer,
+        args=(topic, f"{prefix}raw", len(messages), queue, leave),
+        daemon=True,
     )
     child.start()
     if queue.get(timeout=60)[0] != "ready":
@@ -351,6 +357,7 @@ def raw_baseline(registry: SchemaRegistry, events: Sequence[Envelope], prefix: s
         if error is not None:
             failures.append(error)
 
+    before = meter.snapshot()
     started = time.monotonic()
     for key, value, headers in messages:
         while True:
@@ -363,10 +370,12 @@ def raw_baseline(registry: SchemaRegistry, events: Sequence[Envelope], prefix: s
     left = producer.flush(60)
     produced = time.monotonic()
     _, last, count = queue.get(timeout=600)
+    cpu = CpuMeter.since(before, meter.snapshot())  # a little after the last message
+    leave.set()
     child.join(30)
     if left or failures or count != len(messages):
         raise RuntimeError(f"raw baseline: {left} undelivered, {failures[:1]}, {count} consumed")
-    return RawResult(len(messages), last - started, produced - started)
+    return RawResult(len(messages), last - started, produced - started, cpu)
 
 
 # -- CPU per component -----------------------------------------------------------------------------
@@ -417,10 +426,14 @@ class CpuMeter:
     services: dict[str, ServiceProcess]
 
     def pids(self) -> dict[str, list[int]]:
-        groups: dict[str, list[int]] = {"bench": [os.getpid(), *_children(os.getpid())]}
+        groups: dict[str, list[int]] = {}
         for label, process in self.services.items():
             if process.process is not None and process.running():
                 groups.setdefault(label.split("-")[0], []).append(process.process.pid)
+        services = {pid for pids in groups.values() for pid in pids}
+        # This script, and py-spy when it runs (both children of this process).
+        mine = [pid for pid in _children(os.getpid()) if pid not in services]
+        groups["bench"] = [os.getpid(), *mine]
         kafka = _pid_from(KAFKA_PIDFILE)
         if kafka:
             groups["kafka"] = [kafka]
@@ -499,19 +512,19 @@ class Profile:
             for thread, _, n in gil:
                 per_thread[thread] += n
             shares = ", ".join(f"{t} {n / gil_total:.0%}" for t, n in per_thread.most_common(5))
-            lines.append(f"  holding the GIL ({gil_total} samples): {shares}")
+            lines.append(f"  holding the GIL, all threads ({gil_total} samples): {shares}")
             lines += _top_table([(stack, n) for _, stack, n in gil], gil_total, top)
         return lines
 
 
 def parse_collapsed(path: Path) -> list[tuple[str, list[str], int]]:
-    """py-spy's raw output: `thread (tid): name;frame;frame count` per line."""
+    """py-spy's raw output with --threads: `thread (tid): name;frame;frame... count`."""
     samples = []
     for line in path.read_text().splitlines() if path.exists() else []:
         stack_text, _, count = line.rpartition(" ")
-        frames = stack_text.split(";")
-        thread = frames[1] if frames[0].startswith("thread (") and len(frames) > 1 else "?"
-        samples.append((thread, [f for f in frames[2:] if f], int(count)))
+        head, *frames = stack_text.split(";")
+        thread = head.partition(": ")[2] or head
+        samples.append((thread, [f for f in frames if f], int(count)))
     return samples
 
 
@@ -534,8 +547,7 @@ def _top_table(samples: list[tuple[list[str], int]], total: int, top: int) -> li
     lines = ["    own time:"]
     lines += [f"      {n / total:6.1%}  {name}" for name, n in own.most_common(top)]
     lines.append("    total time (with callees):")
-    boring = ("_bootstrap", "run (threading.py", "_bootstrap_inner")
-    ranked = [(name, n) for name, n in inclusive.most_common() if not name.startswith(boring)]
+    ranked = [(name, n) for name, n in inclusive.most_common() if "(threading.py" not in name]
     lines += [f"      {n / total:6.1%}  {name}" for name, n in ranked[:top]]
     return lines
 
@@ -667,8 +679,7 @@ class Bench:
     ) -> Stage:
         """From `since` (default: now, and let go of the relay if `release`) until done();
         CPU per component meanwhile; py-spy on `profile` = (process label, thread name) with
-        --profile. `target` events are timed, less those already in the ledger at `since`
-        when done() waits for the ledger."""
+        --profile. `target` is the number of events the stage moves."""
         spy = None
         if profile is not None and self.args.profile:
             label, thread = profile
@@ -708,7 +719,7 @@ class Bench:
             return int(conn.execute(query).scalar_one())
 
     @staticmethod
-    def _wait(condition: Any, timeout_s: float, what: str) -> None:
+    def _wait(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
         deadline = time.monotonic() + timeout_s
         while not condition():
             if time.monotonic() > deadline:
@@ -721,9 +732,7 @@ class Bench:
         """Every staged event is exactly one ledger entry with its amount; nothing dead-lettered."""
         problems = []
         with self.bonus_db.connect() as conn:
-            rows = conn.execute(
-                sa.text("SELECT source_event_id, amount_cents, business_key FROM ledger")
-            ).all()
+            rows = conn.execute(sa.text("SELECT source_event_id, amount_cents FROM ledger")).all()
             inbox = int(
                 conn.execute(
                     sa.text("SELECT count(*) FROM inbox WHERE consumer = 'bonus.money'")
@@ -781,7 +790,7 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
         pipeline_events = bonus_events(registry, managers, n, seed=1)
 
         print("raw confluent-kafka produce -> consume of the same messages...", flush=True)
-        raw = raw_baseline(registry, pipeline_events, prefix)
+        raw = raw_baseline(registry, pipeline_events, prefix, bench.meter)
         print(f"  raw: {n:,} messages in {raw.seconds:.2f} s = {raw.rate:,.0f}/s", flush=True)
 
         print("pipeline: outbox -> relay -> Kafka -> bonus's consumer -> ledger...", flush=True)
@@ -799,8 +808,7 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
 
         print("relay alone (bonus stopped): outbox -> Kafka...", flush=True)
         bench.stop("bonus")
-        relay_events = bonus_events(registry, managers, n, seed=2)
-        bench.stage_held(relay_events)
+        bench.stage_held(bonus_events(registry, managers, n, seed=2))
         time.sleep(1)
         stages["relay"] = bench.measure(
             "relay",
@@ -835,8 +843,7 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
         if args.instances >= 2:
             print("ledger alone, two bonus instances...", flush=True)
             bench.stop("bonus")
-            third = bonus_events(registry, managers, n, seed=3)
-            bench.stage_held(third)
+            bench.stage_held(bonus_events(registry, managers, n, seed=3))
             time.sleep(1)
             stages["relay2"] = bench.measure(
                 "relay (again)", n, lambda: bench.unsent() == 0, release=True
@@ -869,10 +876,9 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
     if problems:
         print("\nMONEY CHECK FAILED: " + "; ".join(problems))
         return 1
-    total = len(bench.staged)
     print(
-        f"\nmoney check: the ledger holds exactly {total:,} entries, one per staged event, with"
-        " their amounts; the inbox as many; nothing dead-lettered"
+        f"\nmoney check: the ledger holds exactly {len(bench.staged):,} entries, one per staged"
+        " event, with its amount; bonus.money's inbox as many; nothing dead-lettered"
     )
     return 0
 
@@ -880,35 +886,46 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
 def report(
     args: Any, raw: RawResult, stages: dict[str, Stage], notes: list[str], bench: Bench
 ) -> None:
-    profiled = " (py-spy attached)" if args.profile else ""
     print()
-    print(f"Events through Kafka and PostgreSQL, {args.events:,} BonusAdded events per stage,")
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores shared by everything")
+    print(
+        f"Events through Kafka and PostgreSQL: {args.events:,} BonusAdded events per stage,"
+        f" {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores shared by everything"
+        + (" (py-spy attached during the stages marked *)" if args.profile else "")
+    )
     print()
-    header = f"{'stage':<34} {'events/s':>10} {'seconds':>8} {'vs raw':>7}"
-    cpu_cols = ("hiring", "bonus", "kafka", "postgres", "bench", "other")
-    print(header + "   CPU in cores: " + " ".join(f"{c:>8}" for c in cpu_cols))
-    print(f"{'raw confluent-kafka produce+consume':<34} {raw.rate:>10,.0f} {raw.seconds:>8.2f}")
-    produce_only = f"{raw.produce_rate:>10,.0f} {raw.produce_seconds:>8.2f}"
-    print(f"{'raw confluent-kafka produce only':<34} {produce_only}")
     labels = {
-        "pipeline": "pipeline: outbox -> ledger",
+        "pipeline": "pipeline: outbox -> Kafka -> ledger",
         "relay": "relay alone: outbox -> Kafka",
         "ledger": "ledger alone, 1 bonus instance",
         "relay2": "relay alone (again)",
         "ledger2": "ledger alone, 2 bonus instances",
     }
+    rows = [("raw confluent-kafka: produce -> consume", raw.rate, raw.seconds, raw.cpu)]
+    rows.append(("raw confluent-kafka: produce only", raw.produce_rate, raw.produce_seconds, {}))
     for key, stage_ in stages.items():
-        tag = profiled if key in ("relay", "ledger") else ""
-        cores = " ".join(f"{stage_.cpu.get(c, 0.0) / stage_.seconds:>8.2f}" for c in cpu_cols)
+        star = " *" if args.profile and key in ("relay", "ledger") else ""
+        rows.append((labels[key] + star, stage_.rate, stage_.seconds, stage_.cpu))
+    columns = ("hiring", "bonus", "kafka", "postgres", "exercises", "bench", "other")
+    print(
+        "| stage | events/s | seconds | vs raw | "
+        + " | ".join(columns)
+        + " | platform CPU per event |"
+    )
+    print("|---|---|---|---|" + "---|" * len(columns) + "---|")
+    for name, rate, seconds, cpu in rows:
+        cores = " | ".join(f"{cpu[c] / seconds:.2f}" if c in cpu else "" for c in columns)
+        platform = sum(cpu.get(c, 0.0) for c in columns[:5])
+        per_event = f"{platform / (rate * seconds) * 1e6:,.0f} µs" if cpu else ""
         print(
-            f"{labels[key] + tag:<34} {stage_.rate:>10,.0f} {stage_.seconds:>8.2f}"
-            f" {stage_.rate / raw.rate:>7.1%}                 {cores}"
+            f"| {name} | {rate:,.0f} | {seconds:.2f} | {rate / raw.rate:.1%} | {cores} |"
+            f" {per_event} |"
         )
     print()
-    pipeline = stages["pipeline"]
+    print("CPU columns: cores busy on average during the stage (2 = the whole machine);")
+    print("'bench' is this script (and py-spy), 'other' whatever else ran on the machine.")
+    print()
     print(
-        f"pipeline / raw = {pipeline.rate / raw.rate:.1%} (aim: >= 25%);"
+        f"pipeline / raw = {stages['pipeline'].rate / raw.rate:.1%} (aim: >= 25%);"
         f" ledger sustained = {stages['ledger'].rate:,.0f} money events/s (aim: >= 2,000/s)"
     )
     for note in notes:

@@ -13,7 +13,7 @@ import itertools
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,7 @@ from e2e.platform_api import (
     on_kafka_and_postgres,
     running,
 )
+from integration.kafka_broker import broker_answers, start_broker, stop_broker
 from teacher_hiring.messaging.embedded_log import partition_for_key
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
 
@@ -106,20 +107,30 @@ class Stream:
         with self.lock:
             self.refused.append(f"no instance answered {submission}")
 
-    def run(self, per_candidate: list[list[Submission]], on_half: Any) -> None:
-        """Candidates in parallel, each one's answers in order; `on_half` once half are sent."""
+    def run(
+        self,
+        per_candidate: list[list[Submission]],
+        *,
+        on_half: Callable[[], object] | None = None,
+        alongside: Callable[[], object] | None = None,
+    ) -> None:
+        """Candidates in parallel, each one's answers in order; `on_half` once half are sent,
+        `alongside` in a thread of its own from the start. Their exceptions are raised here."""
         total = sum(len(answers) for answers in per_candidate)
         half = threading.Event()
 
         def answer_in_turn(submissions: list[Submission]) -> None:
             for submission in submissions:
                 self.send(submission)
-                if self.done >= total // 2 and not half.is_set():
+                if on_half and self.done >= total // 2 and not half.is_set():
                     half.set()
                     on_half()
 
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(answer_in_turn, per_candidate))
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            futures = [pool.submit(alongside)] if alongside else []
+            futures += [pool.submit(answer_in_turn, answers) for answers in per_candidate]
+            for future in futures:
+                future.result()
 
 
 class Groups:
@@ -192,7 +203,7 @@ def stream_of_submissions(api: Api, answers: dict[str, str]) -> list[list[Submis
     return per_candidate
 
 
-def assert_nothing_lost_or_doubled(api: Api, stream: Stream) -> None:
+def assert_nothing_lost_or_doubled(api: Api, stream: Stream, timeout_s: float = 60) -> None:
     assert not stream.refused, stream.refused[:5]
     correct = [(s, verdict) for s, verdict in stream.accepted if verdict["correct"]]
     assert [s for s, _ in correct] == [s for s, _ in stream.accepted if s.correct]
@@ -221,7 +232,9 @@ def assert_nothing_lost_or_doubled(api: Api, stream: Stream) -> None:
         )
         return totals if same else None
 
-    totals = eventually(ledger_matches, what="the ledger holds what hiring issued", timeout_s=60)
+    totals = eventually(
+        ledger_matches, what="the ledger holds what hiring issued", timeout_s=timeout_s
+    )
     assert totals["overall"]["bonus_count"] + totals["overall"]["fine_count"] == len(correct)
     for manager_id in issued:
         entries = api.entries(manager_id)
@@ -274,3 +287,26 @@ def test_an_instance_killed_mid_stream_loses_and_doubles_nothing(
 
     assert_nothing_lost_or_doubled(api, stream)
     assert all(scaled[label].running() for label in scaled.processes if label != victim)
+
+
+def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(scaled: Platform) -> None:
+    """Submissions go on while the broker stops, while it is down, and while it starts again:
+    hiring answers from its own database, the outboxes keep the events, and everything arrives
+    once the broker is back."""
+    api = Api(scaled)
+    answers = managers_on_every_partition(api)
+    api.hiring_knows(list(answers))
+    submissions = stream_of_submissions(api, answers)
+    before, during, after = (submissions[n::3] for n in range(3))
+    stream = Stream(api, instances=["hiring", "hiring-2"])
+
+    stream.run(before, alongside=stop_broker)
+    assert not broker_answers()
+    accepted_before = len(stream.accepted)
+    stream.run(during)
+    assert len(stream.accepted) > accepted_before, "nothing was accepted while Kafka was down"
+    stream.run(after, alongside=start_broker)
+
+    assert broker_answers()
+    assert_nothing_lost_or_doubled(api, stream, timeout_s=RECOVERY_S)
+    assert all(process.running() for process in scaled.processes.values())

@@ -85,3 +85,21 @@ def _stop_unless_in_use(users: IO[str]) -> None:
     if not stopped:
         raise RuntimeError(f"scripts/kafka.sh stop failed: {output}")
     shutil.rmtree(DATA_DIR, ignore_errors=True)
+
+
+def stop_broker() -> None:
+    """Stops the test broker (SIGTERM, a controlled shutdown); its data stays for the restart."""
+    stopped, output = _script("stop", STOP_TIMEOUT_S)
+    if not stopped:
+        raise RuntimeError(f"scripts/kafka.sh stop failed: {output}")
+
+
+def start_broker() -> None:
+    """Starts the test broker again on its data and waits until it answers."""
+    started, output = _script("start", START_TIMEOUT_S)
+    if not started:
+        raise RuntimeError(f"scripts/kafka.sh start failed: {output}")
+
+
+def broker_answers() -> bool:
+    return _script("status", 30)[0]

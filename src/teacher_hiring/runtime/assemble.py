@@ -43,6 +43,7 @@ def assemble(
         partitions=settings.partitions,
         topic_prefix=settings.topic_prefix,
         client_id=f"{name}@{socket.gethostname()}:{os.getpid()}",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
     )
     relay = OutboxRelay(
         engine=engine,

@@ -28,6 +28,13 @@ class ServiceSettings(BaseSettings):
         max_length=100,
         description="Put every topic under this prefix (one broker, many platforms)",
     )
+    kafka_session_timeout_ms: int = Field(
+        10_000,
+        ge=1000,
+        le=300_000,
+        description="Kafka only: a member silent this long leaves its group and its partitions "
+        "move to the others (sooner failover, but a long pause may evict a live member)",
+    )
     run_workers: bool = Field(True, description="Run the relay and consumers in this process")
     relay_batch_size: int = Field(500, ge=1)
     consumer_batch_size: int = Field(500, ge=1)

@@ -11,7 +11,12 @@ from teacher_hiring.messaging.transport import Transport
 
 
 def make_transport(
-    url: str, *, partitions: int, topic_prefix: str = "", client_id: str = "teacher-hiring"
+    url: str,
+    *,
+    partitions: int,
+    topic_prefix: str = "",
+    client_id: str = "teacher-hiring",
+    session_timeout_ms: int = 10_000,
 ) -> Transport:
     """`sqlite:///var/events.db` is the embedded log, `kafka://host:port[,host:port]` Kafka.
 
@@ -19,11 +24,13 @@ def make_transport(
     client id names this process to the broker: in its logs and in the consumer groups'
     descriptions (`kafka-consumer-groups.sh --describe --members`), to tell who owns what.
     """
-    transport = _transport(url, partitions=partitions, client_id=client_id)
+    transport = _transport(
+        url, partitions=partitions, client_id=client_id, session_timeout_ms=session_timeout_ms
+    )
     return PrefixedTransport(transport, topic_prefix) if topic_prefix else transport
 
 
-def _transport(url: str, *, partitions: int, client_id: str) -> Transport:
+def _transport(url: str, *, partitions: int, client_id: str, session_timeout_ms: int) -> Transport:
     if url.startswith("sqlite:"):
         path = make_url(url).database
         if not path:
@@ -33,7 +40,12 @@ def _transport(url: str, *, partitions: int, client_id: str) -> Transport:
         servers = url.removeprefix("kafka://").rstrip("/")
         if not servers or any(":" not in s for s in servers.split(",")):
             raise ValueError(f"event_log_url: {url!r} is not kafka://host:port[,host:port]")
-        return KafkaTransport(servers, default_partitions=partitions, client_id=client_id)
+        return KafkaTransport(
+            servers,
+            default_partitions=partitions,
+            client_id=client_id,
+            session_timeout_ms=session_timeout_ms,
+        )
     raise ValueError(
         f"event_log_url: unsupported transport {url!r} (use sqlite:///<file> or kafka://host:port)"
     )
