@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from teacher_hiring import links_cli
 from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES, Deployment, Platform
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
+app.add_typer(links_cli.app, name="links")
 
 
 class ServiceName(StrEnum):

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import Connection
 
-from teacher_hiring.exercises.adapters.links import ExerciseUpdatesLink
+from teacher_hiring.exercises.adapters import links
 from teacher_hiring.exercises.domain.errors import (
     ExercisesError,
     InvalidValue,
@@ -54,27 +54,22 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
         payment_cents=settings.complication_payment_cents,
         assignee_policy=settings.complication_assignee,
     )
-    link = ExerciseUpdatesLink(
-        settings.exercise_updates_link, settings.hiring_url, settings.push_timeout_s
-    )
     runtime: ServiceRuntime | None = None
 
     def uow_on(conn: Connection) -> UnitOfWork:
         assert runtime is not None
         return UnitOfWork.bound(conn, runtime.outbox)
 
-    try:
-        runtime = assemble(
-            NAME,
-            settings,
-            migrations=MIGRATIONS,
-            subscriptions=consumers.subscriptions(uow_on, rules),
-            route=link.route,
-        )
-    except BaseException:
-        link.close()
-        raise
-    runtime.on_close.append(link.close)
+    runtime = assemble(
+        NAME,
+        settings,
+        migrations=MIGRATIONS,
+        subscriptions=consumers.subscriptions(uow_on, rules),
+        flags={links.FLAG: settings.exercise_updates_link},
+    )
+    link = links.exercise_updates_link(runtime.flags, settings.hiring_url, settings.push_timeout_s)
+    runtime.relay.route = link.route
+    runtime.on_close.append(link.sink.close)
     app = create_app(
         runtime,
         title="Exercises service",
@@ -83,6 +78,7 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
         max_request_bytes=settings.max_request_bytes,
     )
     app.state.services = Services(runtime=runtime, rules=rules, link=link)
+    app.state.links = [link]
     for router in ROUTERS:
         app.include_router(router)
     return app

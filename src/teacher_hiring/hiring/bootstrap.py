@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from teacher_hiring.hiring.adapters import links
 from teacher_hiring.hiring.entrypoints import consumers, http
 from teacher_hiring.hiring.entrypoints.deps import Hiring
 from teacher_hiring.hiring.settings import HiringSettings
@@ -19,8 +20,15 @@ MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
     settings = settings or HiringSettings()
     runtime = assemble(
-        NAME, settings, migrations=MIGRATIONS, subscriptions=consumers.subscriptions()
+        NAME,
+        settings,
+        migrations=MIGRATIONS,
+        subscriptions=consumers.subscriptions(),
+        flags={links.FLAG: settings.complication_link},
     )
+    link = links.complication_link(runtime.flags, settings.exercises_url, settings.call_timeout_s)
+    runtime.relay.route = link.route
+    runtime.on_close.append(link.sink.close)
     app = create_app(
         runtime,
         title="Teacher hiring",
@@ -38,6 +46,7 @@ def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
         registry=runtime.registry,
         rules=settings.rules(),
     )
+    app.state.links = [link]
     for router in http.ROUTERS:
         app.include_router(router)
     return app

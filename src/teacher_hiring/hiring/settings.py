@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -28,6 +30,19 @@ class HiringSettings(ServiceSettings):
         1000, ge=0, description="Bonus at rating 0; scaled by (100 + rating) / 100"
     )
     fine_cents: int = Field(500, ge=1, description="Fine per completion of a leaked version")
+
+    # The link whose form can change at run time (the operator's flag starts from this).
+    complication_link: Literal["event", "sync"] = Field(
+        "event",
+        description="COMM-030: ExerciseCompletedMoreThenTenTimes through the event log, or "
+        "hiring's relay calling POST /api/complicate_exercise on exercises",
+    )
+    exercises_url: str = Field(
+        "http://127.0.0.1:8701", description="Base URL of exercises (COMM-030 in sync mode)"
+    )
+    call_timeout_s: float = Field(
+        2.0, gt=0, description="How long the relay waits for exercises in sync mode"
+    )
 
     def rules(self) -> Rules:
         return Rules(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -28,6 +28,9 @@ class Sink(ABC):
     @abstractmethod
     def deliver(self, rows: Sequence[OutboxRow]) -> None:
         """Deliver every row, in order, or raise; a row may be delivered more than once."""
+
+    def close(self) -> None:  # noqa: B027 - most sinks hold nothing to release
+        """Release the sink's connections."""
 
 
 class LogSink(Sink):
@@ -61,12 +64,24 @@ class PushFailed(RuntimeError):
 
 
 class HttpPushSink(Sink):
-    """POSTs each envelope to the receiver, which de-duplicates by event id in its inbox."""
+    """POSTs each envelope to the receiver, which de-duplicates by event id in its inbox.
+
+    `body` turns a row into the request body when the endpoint takes another shape than the
+    envelope (a synchronous API kept for a link's migration); it must keep the event id.
+    """
 
     name = "http-push"
 
-    def __init__(self, url: str, *, timeout_s: float = 2.0, token: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 2.0,
+        token: str | None = None,
+        body: Callable[[OutboxRow], bytes] | None = None,
+    ) -> None:
         self.url = url
+        self._body = body or (lambda row: row.body)
         headers = {"content-type": "application/json"}
         if token:
             headers["authorization"] = f"Bearer {token}"
@@ -76,7 +91,7 @@ class HttpPushSink(Sink):
         for row in rows:
             try:
                 response = self._client.post(
-                    self.url, content=row.body, headers={"x-trace-id": row.trace_id}
+                    self.url, content=self._body(row), headers={"x-trace-id": row.trace_id}
                 )
             except httpx.HTTPError as exc:
                 raise PushFailed(f"{self.url}: {exc}") from exc

@@ -12,8 +12,10 @@ from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay, Router
 from teacher_hiring.messaging.sinks import LogSink
+from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.runtime.db import make_engine, upgrade_to_head
+from teacher_hiring.runtime.flags import RuntimeFlags
 from teacher_hiring.runtime.logging import configure_logging
 from teacher_hiring.runtime.service import ServiceRuntime
 from teacher_hiring.runtime.settings import ServiceSettings
@@ -30,9 +32,13 @@ def assemble(
     route: Router | None = None,
     versions: Mapping[str, int] | None = None,
     registry: SchemaRegistry | None = None,
+    flags: Mapping[str, str] | None = None,
     configure_logs: bool = True,
 ) -> ServiceRuntime:
-    """Engine (migrated to head), transport, outbox, relay and consumer runners of a service."""
+    """Engine (migrated to head), transport, outbox, relay and consumer runners of a service.
+
+    `flags` are the operator flags of the service with their values before anyone sets them.
+    """
     if configure_logs:
         configure_logging(name, settings.log_level, settings.log_format)
     registry = registry or SchemaRegistry.load()
@@ -60,7 +66,7 @@ def assemble(
             transport=transport,
             registry=registry,
             engine=engine,
-            upcaster=upcaster or Upcaster(),
+            upcaster=upcaster or event_upcaster(),
             max_attempts=settings.consumer_max_attempts,
             batch_size=settings.consumer_batch_size,
         )
@@ -74,6 +80,7 @@ def assemble(
         outbox=Outbox(registry, producer=name, versions=versions),
         relay=relay,
         runners=runners,
+        flags=RuntimeFlags(engine, flags or {}),
         run_workers=settings.run_workers,
         outbox_retention_s=settings.outbox_retention_s,
     )

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teacher_hiring.messaging.tracing import traced
+from teacher_hiring.runtime import operator_http
 from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.service import ServiceRuntime
 
@@ -42,8 +43,10 @@ def create_app(
 
     app.add_middleware(TraceAndLimit, max_request_bytes=max_request_bytes)
 
-    for error_type, status in errors.items():
+    for error_type, status in {**operator_http.ERRORS, **errors}.items():
         app.add_exception_handler(error_type, _handler_for(status))
+    app.state.links = []
+    app.include_router(operator_http.router)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:

@@ -58,6 +58,7 @@ class Deployment:
             prefix + "PARTITIONS": str(self.partitions),
             prefix + "TOPIC_PREFIX": self.topic_prefix,
             "EXERCISES_HIRING_URL": self.url("hiring"),
+            "HIRING_EXERCISES_URL": self.url("exercises"),
             "BONUS_EXERCISES_URL": self.url("exercises"),
         }
         env.update(self.extra_env)

@@ -15,6 +15,7 @@ from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay
 from teacher_hiring.messaging.transport import Transport
 from teacher_hiring.runtime.db import checkpoint, dispose
+from teacher_hiring.runtime.flags import RuntimeFlags
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +29,7 @@ class ServiceRuntime:
     outbox: Outbox
     relay: OutboxRelay
     runners: list[ConsumerRunner]
+    flags: RuntimeFlags
     run_workers: bool = True
     outbox_retention_s: float = 7 * 24 * 3600
     maintenance_interval_s: float = 60.0

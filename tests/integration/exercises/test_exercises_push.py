@@ -126,7 +126,8 @@ def test_the_link_mode_can_be_switched_at_run_time(
     exercise_id = service.exercise(author)
     assert service.edit(exercise_id, author, statement="Pushed")["pushed"] is True
 
-    service.services.link.mode = "event"
+    switched = service.ok("PUT", "/operator/links/exercise-updates", json={"mode": "event"})
+    assert switched["mode"] == "event" and switched["switched_at"] is not None
     logged = service.edit(exercise_id, author, statement="Logged")
     service.runtime.relay.flush(timeout_s=5)
 
@@ -134,3 +135,32 @@ def test_the_link_mode_can_be_switched_at_run_time(
     assert [e["payload"]["version"] for _, e in receiver.received] == [2]
     in_log = [e for e in service.log_records("exercises") if e["event_name"] == "ExerciseUpdated"]
     assert [e["payload"]["version"] for e in in_log] == [3]
+
+
+def test_every_instance_follows_a_switch_and_a_restart_keeps_it(
+    make_service: ServiceFactory, receiver: Receiver
+) -> None:
+    first = make_service(exercise_updates_link="push", hiring_url=receiver.url)
+    second = make_service(exercise_updates_link="push", hiring_url=receiver.url)
+    assert second.ok("GET", "/operator/links/exercise-updates")["mode"] == "push"
+
+    first.ok("PUT", "/operator/links/exercise-updates", json={"mode": "event"})
+    time.sleep(second.services.link.flags.ttl_s + 0.05)
+
+    assert second.ok("GET", "/operator/links/exercise-updates")["mode"] == "event"
+    restarted = make_service(exercise_updates_link="push", hiring_url=receiver.url)
+    state = restarted.ok("GET", "/operator/links")
+    assert [(link["link"], link["mode"]) for link in state] == [("exercise-updates", "event")]
+
+
+def test_a_wrong_link_or_mode_is_refused_and_changes_nothing(service: Service) -> None:
+    unknown = service.client.put("/operator/links/payments", json={"mode": "event"})
+    wrong = service.client.put("/operator/links/exercise-updates", json={"mode": "carrier-pigeon"})
+    empty = service.client.put("/operator/links/exercise-updates", json={})
+
+    assert unknown.status_code == 404 and "exercise-updates" in unknown.json()["detail"]
+    assert wrong.status_code == 422 and wrong.json()["detail"].startswith("mode:")
+    assert wrong.json()["error"] == "ModeRefused"
+    assert empty.status_code == 422 and "mode" in str(empty.json()["detail"])
+    state = service.ok("GET", "/operator/links/exercise-updates")
+    assert (state["mode"], state["switched_at"]) == ("event", None)

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from typing import Literal
 
-from teacher_hiring.messaging.sinks import HttpPushSink, Sink
+from teacher_hiring.messaging.sinks import HttpPushSink
+from teacher_hiring.runtime.flags import RuntimeFlags
+from teacher_hiring.runtime.links import SwitchableLink
 
 LinkMode = Literal["push", "event"]
+LINK_NAME = "exercise-updates"
+FLAG = f"link.{LINK_NAME}"
 PUSHED_EVENT = "ExerciseUpdated"
 PUSH_PATH = "/api/v0/exercise"
 
 
-class ExerciseUpdatesLink:
-    """The relay's route: ExerciseUpdated goes to hiring's endpoint in push mode, to the log in
-    event mode. The mode is read on every relay pass, so it can be switched at run time; rows
-    not yet relayed leave by the mode in force when they do (hiring de-duplicates by event id).
-    """
-
-    def __init__(self, mode: LinkMode, hiring_url: str, timeout_s: float) -> None:
-        self.mode: LinkMode = mode
-        self.sink = HttpPushSink(hiring_url.rstrip("/") + PUSH_PATH, timeout_s=timeout_s)
-
-    def route(self, event_name: str) -> Sink | None:
-        if self.mode == "push" and event_name == PUSHED_EVENT:
-            return self.sink
-        return None
-
-    def close(self) -> None:
-        self.sink.close()
+def exercise_updates_link(flags: RuntimeFlags, hiring_url: str, timeout_s: float) -> SwitchableLink:
+    """In push mode ExerciseUpdated goes to hiring's endpoint, and a manager's save waits for
+    it (so candidates never answer a version that was replaced); in event mode it goes through
+    the log like every other event."""
+    return SwitchableLink(
+        name=LINK_NAME,
+        event_name=PUSHED_EVENT,
+        call_mode="push",
+        sink=HttpPushSink(hiring_url.rstrip("/") + PUSH_PATH, timeout_s=timeout_s),
+        flags=flags,
+        description="Exercise streaming: ExerciseUpdated to hiring",
+        receiver="hiring",
+    )

@@ -12,10 +12,10 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection
 
 from teacher_hiring.exercises.adapters import views
-from teacher_hiring.exercises.adapters.links import ExerciseUpdatesLink
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.runtime.db import read_only
+from teacher_hiring.runtime.links import SwitchableLink
 from teacher_hiring.runtime.service import ServiceRuntime
 
 log = structlog.get_logger(__name__)
@@ -25,7 +25,7 @@ log = structlog.get_logger(__name__)
 class Services:
     runtime: ServiceRuntime
     rules: ComplicationRules
-    link: ExerciseUpdatesLink
+    link: SwitchableLink
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.runtime.engine, self.runtime.outbox)

@@ -1,0 +1,93 @@
+"""`teacher-hiring links`: see and switch the links whose form can change at run time."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from teacher_hiring.runtime.processes import DEFAULT_PORTS
+
+app = typer.Typer(
+    help="Links whose form changes at run time: see their modes, switch one (no restart).",
+    no_args_is_help=True,
+)
+console = Console()
+err = Console(stderr=True)
+
+# Which service produces each link, and so holds its flag.
+OWNERS = {"exercise-updates": "exercises", "complication": "hiring"}
+
+ExercisesUrl = Annotated[str, typer.Option(help="Base URL of exercises")]
+HiringUrl = Annotated[str, typer.Option(help="Base URL of hiring")]
+
+
+def _call(method: str, url: str, **kwargs: Any) -> Any:
+    try:
+        response = httpx.request(method, url, timeout=5.0, **kwargs)
+    except httpx.HTTPError as exc:
+        err.print(f"[red]{url}: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    if response.status_code >= 300:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        err.print(f"[red]{method} {url}: HTTP {response.status_code}: {detail}[/red]")
+        raise typer.Exit(1)
+    return response.json()
+
+
+def _print(states: list[dict[str, Any]]) -> None:
+    table = Table("link", "mode", "modes", "event", "from", "to", "switched")
+    for state in states:
+        switched = state["switched_at"]
+        when = "settings" if switched is None else time.strftime("%F %T", time.localtime(switched))
+        table.add_row(
+            state["link"],
+            f"[bold]{state['mode']}[/bold]",
+            " | ".join(state["modes"]),
+            state["event_name"],
+            state["owner"],
+            state["receiver"],
+            when,
+        )
+    console.print(table)
+
+
+@app.command("list")
+def list_links(
+    exercises_url: ExercisesUrl = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}",
+    hiring_url: HiringUrl = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}",
+) -> None:
+    """Every switchable link, its mode, and whether an operator set it."""
+    urls = {"exercises": exercises_url, "hiring": hiring_url}
+    states = [
+        {**state, "owner": owner}
+        for owner, url in urls.items()
+        for state in _call("GET", url.rstrip("/") + "/operator/links")
+    ]
+    _print(states)
+
+
+@app.command("set")
+def set_link(
+    link: Annotated[str, typer.Argument(help=f"One of: {', '.join(OWNERS)}")],
+    mode: Annotated[
+        str, typer.Argument(help="exercise-updates: push|event; complication: sync|event")
+    ],
+    exercises_url: ExercisesUrl = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}",
+    hiring_url: HiringUrl = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}",
+) -> None:
+    """Switch a link; every instance of its producer follows within half a second."""
+    if link not in OWNERS:
+        err.print(f"[red]link: {link!r} is not one of {', '.join(OWNERS)}[/red]")
+        raise typer.Exit(2)
+    owner = OWNERS[link]
+    url = {"exercises": exercises_url, "hiring": hiring_url}[owner]
+    state = _call("PUT", f"{url.rstrip('/')}/operator/links/{link}", json={"mode": mode})
+    _print([{**state, "owner": owner}])

@@ -1,0 +1,100 @@
+"""Operator endpoints every service has: the links it produces and the mode of each."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, Field
+
+from teacher_hiring.runtime.links import SwitchableLink
+
+
+class UnknownLink(LookupError):
+    pass
+
+
+class ModeRefused(ValueError):
+    pass
+
+
+ERRORS: dict[type[Exception], int] = {UnknownLink: 404, ModeRefused: 422}
+
+
+class LinkState(BaseModel):
+    link: str = Field(description="The link's name, as the CLI and the runbooks spell it")
+    mode: str = Field(description="How rows not yet relayed will leave")
+    modes: list[str] = Field(description="The modes this link knows")
+    event_name: str
+    receiver: str = Field(description="The service at the other end")
+    description: str
+    switched_at: float | None = Field(
+        description="When an operator last set the mode (epoch seconds); null: the settings' value"
+    )
+
+
+class ModeChange(BaseModel):
+    mode: str = Field(min_length=1, max_length=20, examples=["event"])
+
+
+router = APIRouter(prefix="/operator/links", tags=["operator"])
+
+
+def _links(request: Request) -> dict[str, SwitchableLink]:
+    links: list[SwitchableLink] = getattr(request.app.state, "links", [])
+    return {link.name: link for link in links}
+
+
+LinksDep = Annotated[dict[str, SwitchableLink], Depends(_links)]
+LinkName = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+def _state(link: SwitchableLink) -> dict[str, Any]:
+    flag = link.state()
+    return {
+        "link": link.name,
+        "mode": flag.value,
+        "modes": list(link.modes),
+        "event_name": link.event_name,
+        "receiver": link.receiver,
+        "description": link.description,
+        "switched_at": flag.updated_at,
+    }
+
+
+def _find(links: dict[str, SwitchableLink], name: str) -> SwitchableLink:
+    if name not in links:
+        known = ", ".join(sorted(links)) or "none"
+        raise UnknownLink(f"link: {name!r} is not a link of this service (its links: {known})")
+    return links[name]
+
+
+@router.get("", response_model=list[LinkState])
+def list_links(links: LinksDep) -> list[dict[str, Any]]:
+    """The links this service produces whose form can change at run time."""
+    return [_state(link) for _, link in sorted(links.items())]
+
+
+@router.get("/{name}", response_model=LinkState, responses={404: {"description": "UnknownLink"}})
+def get_link(name: LinkName, links: LinksDep) -> dict[str, Any]:
+    return _state(_find(links, name))
+
+
+@router.put(
+    "/{name}",
+    response_model=LinkState,
+    responses={404: {"description": "UnknownLink"}, 422: {"description": "ModeRefused"}},
+)
+def switch_link(name: LinkName, change: ModeChange, links: LinksDep) -> dict[str, Any]:
+    """Switch the link without a restart: every instance follows within half a second.
+
+    Rows already relayed stay where they went (events in the log are still consumed); rows not
+    yet relayed leave by the new mode. The receiver applies each event id once, whichever
+    path brought it, so switching back and forth loses and doubles nothing.
+    """
+    link = _find(links, name)
+    try:
+        link.switch(change.mode)
+    except ValueError as exc:
+        raise ModeRefused(str(exc)) from exc
+    return _state(link)
