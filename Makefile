@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run run-distributed test lint typecheck unit integration e2e simulate bench clean
+.PHONY: install run run-distributed test lint typecheck unit integration e2e simulate bench bench-distributed clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ simulate: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/platform_bench.py
+
+## Events/s from the outbox through Kafka into the ledger, against the raw Kafka client
+## (starts Kafka and PostgreSQL with scripts/ if they are not running; `--profile` for py-spy).
+bench-distributed: install
+	$(BIN)/python bench/distributed_bench.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,9 @@ compared within the run:
   raw       confluent-kafka alone: an idempotent acks=all producer sends N messages (the very
             bytes, keys and headers of the pipeline's BonusAdded events) to a 6-partition
             topic; a consumer group in another process reads them all and commits offsets.
-            Time from the first produce to the last message consumed.
+            Time from the first produce to the last message consumed; the median of 3.
+  raw pg    PostgreSQL alone: the rows bonus's consumer writes for the same events (inbox,
+            account, ledger entry; one commit per 500), from psycopg, no service around it.
   pipeline  the same N events staged in hiring's PostgreSQL outbox, then hiring's relay and
             bonus's consumers as real `teacher-hiring serve` processes: from the moment the
             relay may run until bonus's ledger holds all N (relay, Kafka, consumer, schema
@@ -30,14 +32,21 @@ and topics under a prefix of their own are created for the run and dropped after
 Exits non-zero unless the ledger ends with exactly one entry per staged event (the money
 check). Timings are reported, never asserted.
 
+--profile: py-spy samples hiring during the relay stage and bonus during the one-instance
+ledger stage, and the top functions of the working thread (wall time) and of all threads
+holding the GIL are printed. Where py-spy cannot attach (no binary, no ptrace permission),
+the relay and the money consumer run once more inside this script under cProfile instead.
+
     .venv/bin/python bench/distributed_bench.py [--events 20000] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import multiprocessing
 import os
+import pstats
 import random
 import shutil
 import signal
@@ -56,15 +65,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import sqlalchemy as sa
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from psycopg.types.json import Jsonb
 
+from teacher_hiring.bonus.entrypoints.consumers import MONEY_GROUP
+from teacher_hiring.bonus.entrypoints.consumers import subscriptions as bonus_subscriptions
+from teacher_hiring.messaging.consumer import ConsumerRunner
 from teacher_hiring.messaging.envelope import Envelope, utc_now_rfc3339
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
-from teacher_hiring.messaging.relay import RELAY_LOCK
+from teacher_hiring.messaging.relay import RELAY_LOCK, OutboxRelay
+from teacher_hiring.messaging.sinks import LogSink
+from teacher_hiring.runtime.db import make_engine
 from teacher_hiring.runtime.processes import SERVICES, Deployment, ServiceProcess
+from teacher_hiring.runtime.transports import make_transport
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
@@ -325,10 +342,10 @@ class RawResult:
 
 
 def raw_baseline(
-    registry: SchemaRegistry, events: Sequence[Envelope], prefix: str, meter: CpuMeter
+    registry: SchemaRegistry, events: Sequence[Envelope], topic: str, meter: CpuMeter
 ) -> RawResult:
-    """The pipeline's messages, produced and consumed with confluent-kafka and nothing else."""
-    topic = f"{prefix}raw.{registry.spec('BonusAdded').topic}"
+    """The pipeline's messages, produced and consumed with confluent-kafka and nothing else;
+    a topic and a consumer group of their own."""
     create_topic(topic)
     messages = [
         (
@@ -344,7 +361,7 @@ def raw_baseline(
     queue, leave = context.Queue(), context.Event()
     child = context.Process(
         target=_raw_consumer,
-        args=(topic, f"{prefix}raw", len(messages), queue, leave),
+        args=(topic, f"{topic}.group", len(messages), queue, leave),
         daemon=True,
     )
     child.start()
@@ -376,6 +393,55 @@ def raw_baseline(
     if left or failures or count != len(messages):
         raise RuntimeError(f"raw baseline: {left} undelivered, {failures[:1]}, {count} consumed")
     return RawResult(len(messages), last - started, produced - started, cpu)
+
+
+def raw_postgres(url: str, events: Sequence[Envelope], meter: CpuMeter) -> RawResult:
+    """PostgreSQL alone: the rows bonus's consumer writes for the events (one inbox statement
+    per 500, then each event's account and ledger entry in one statement, one commit per 500),
+    from psycopg without the service around it, into copies of bonus's tables."""
+    names = ("inbox", "accounts", "ledger")
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"CREATE TABLE raw_{name} (LIKE {name} INCLUDING ALL)")
+        before = meter.snapshot()
+        started = time.perf_counter()
+        for start in range(0, len(events), 500):
+            chunk = events[start : start + 500]
+            with conn.transaction():
+                conn.execute(
+                    "INSERT INTO raw_inbox SELECT 'bonus.money', e, 'BonusAdded', %s"
+                    " FROM unnest(%s::text[]) AS e ON CONFLICT DO NOTHING",
+                    (time.time(), [e.event_id for e in chunk]),
+                )
+                for e in chunk:
+                    p, now = e.payload, utc_now_rfc3339()
+                    conn.execute(
+                        "WITH opened AS (INSERT INTO raw_accounts VALUES (%s, %s)"
+                        " ON CONFLICT DO NOTHING) INSERT INTO raw_ledger (manager_id, kind,"
+                        " amount_cents, business_key, source_event_id, source_event_name,"
+                        " source_producer, trace_id, occurred_at, recorded_at, details)"
+                        " VALUES (%s, 'bonus', %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                        " ON CONFLICT (business_key) DO NOTHING",
+                        (
+                            p["manager_id"],
+                            now,
+                            p["manager_id"],
+                            p["amount_cents"],
+                            f"bonus:{p['submission_id']}",
+                            e.event_id,
+                            e.event_name,
+                            e.producer,
+                            e.trace_id,
+                            p["occurred_at"],
+                            now,
+                            Jsonb({k: v for k, v in p.items() if k != "manager_id"}),
+                        ),
+                    )
+        seconds = time.perf_counter() - started
+        cpu = CpuMeter.since(before, meter.snapshot())
+        for name in names:
+            conn.execute(f"DROP TABLE raw_{name}")
+    return RawResult(len(events), seconds, seconds, cpu)
 
 
 # -- CPU per component -----------------------------------------------------------------------------
@@ -477,7 +543,7 @@ class Profile:
     _spies: list[tuple[subprocess.Popen[bytes], Path]] = field(default_factory=list)
 
     def start(self) -> None:
-        spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+        spy = py_spy()
         for kind, extra in (("wall", ["--idle"]), ("gil", ["--gil"])):
             out = self.directory / f"{self.label}-{kind}.txt"
             command = [spy, "record", "--pid", str(self.pid), "--rate", "200", "--format", "raw"]
@@ -517,6 +583,53 @@ class Profile:
         return lines
 
 
+def py_spy() -> str:
+    return shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+
+
+def py_spy_problem(pid: int) -> str | None:
+    """Why py-spy cannot sample the process (no binary, no ptrace permission), or None."""
+    try:
+        done = subprocess.run(
+            [py_spy(), "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if done.returncode == 0:
+        return None
+    return (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[0]
+
+
+def cprofile_report(title: str, profile: cProfile.Profile, top: int) -> list[str]:
+    """The functions with the most own time and the most time with callees."""
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    rows = [
+        (f"{func} ({_short_path(path)}:{line})", tt, ct)
+        for (path, line, func), (_cc, _nc, tt, ct, _callers) in stats.items()
+    ]
+    total = max(ct for _, _, ct in rows) or 1.0
+    lines = [title, "    own time:"]
+    lines += [
+        f"      {tt / total:6.1%}  {name}"
+        for name, tt, _ in sorted(rows, key=lambda r: -r[1])[:top]
+    ]
+    lines.append("    total time (with callees):")
+    lines += [
+        f"      {ct / total:6.1%}  {name}"
+        for name, _, ct in sorted(rows, key=lambda r: -r[2])[:top]
+    ]
+    return lines
+
+
+def _short_path(path: str) -> str:
+    """Inside the package or library it belongs to: teacher_hiring/..., psycopg/..., json/..."""
+    for marker in ("site-packages/", "src/", "/lib/python3"):
+        path = path.split(marker, 1)[-1]
+    if path.startswith(".") and "/" in path:  # the rest of "/lib/python3.11/json/..."
+        path = path.split("/", 1)[1]
+    return path
+
+
 def parse_collapsed(path: Path) -> list[tuple[str, list[str], int]]:
     """py-spy's raw output with --threads: `thread (tid): name;frame;frame... count`."""
     samples = []
@@ -530,10 +643,7 @@ def parse_collapsed(path: Path) -> list[tuple[str, list[str], int]]:
 
 def _short(frame: str) -> str:
     name, _, where = frame.partition(" (")
-    where = where.rstrip(")")
-    for marker in ("site-packages/", "src/"):
-        where = where.split(marker, 1)[-1]
-    return f"{name} ({where})"
+    return f"{name} ({_short_path(where.rstrip(')'))})"
 
 
 def _top_table(samples: list[tuple[list[str], int]], total: int, top: int) -> list[str]:
@@ -587,7 +697,7 @@ class Bench:
             "bonus": ServiceProcess("bonus", deployment),
             "bonus-2": ServiceProcess("bonus", deployment, instance=1),
         }
-        self.hiring_db = sa.create_engine(deployment.database_url("hiring"), poolclass=sa.NullPool)
+        self.hiring_db = sa.create_engine(deployment.database_url("hiring"), pool_size=2)
         self.bonus_db = sa.create_engine(
             deployment.database_url("bonus"), isolation_level="AUTOCOMMIT", pool_size=1
         )
@@ -595,6 +705,8 @@ class Bench:
         self.meter = CpuMeter(self.processes)
         self.staged: list[Envelope] = []
         self.profiles: list[Profile] = []
+        self.cprofiles: list[list[str]] = []
+        self.py_spy = False  # set once py-spy is known to sample these processes
         self._turn: sa.Connection | None = None
 
     def start(self, *labels: str) -> None:
@@ -606,6 +718,14 @@ class Bench:
     def stop(self, *labels: str) -> None:
         for label in labels:
             self.processes[label].stop()
+
+    def print_logs(self, lines: int = 40) -> None:
+        """The end of each service's log (they go with the temporary folder)."""
+        for path in sorted((self.deployment.data_dir / "logs").glob("*.log")):
+            print(f"--- {path.name}, last {lines} lines", file=sys.stderr)
+            print(
+                "\n".join(path.read_text(errors="replace").splitlines()[-lines:]), file=sys.stderr
+            )
 
     def close(self) -> None:
         self.release_relay()
@@ -622,7 +742,11 @@ class Bench:
         with httpx.Client(timeout=30) as client:
             ids = []
             for i in range(count):
-                body = {"name": f"Bench manager {i}", "email": f"m{i}@bench.example"}
+                body = {
+                    "first_name": "Bench",
+                    "last_name": f"Manager {i}",
+                    "email": f"m{i}@bench.example",
+                }
                 response = client.post(url + "/managers", json=body)
                 response.raise_for_status()
                 ids.append(str(response.json()["id"]))
@@ -659,9 +783,19 @@ class Bench:
     def ledger_count(self) -> int:
         return self._scalar(self.bonus_db, sa.text("SELECT count(*) FROM ledger"))
 
-    def unsent(self) -> int:
-        query = sa.text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-        return self._scalar(self.hiring_db, query)
+    def ledger_holds(self, total: int) -> bool:
+        """Whether the ledger holds `total` entries. Polled every POLL_S, so cheap: the
+        highest id (an index lookup) first, counting the entries only once it is that far
+        (ids are never fewer than entries: a conflicting or rolled back insert uses one too).
+        A count on every poll would cost PostgreSQL a large share of a core."""
+        highest = self._scalar(self.bonus_db, sa.text("SELECT coalesce(max(id), 0) FROM ledger"))
+        return highest >= total and self.ledger_count() >= total
+
+    def all_sent(self) -> bool:
+        """Whether no outbox row is left unsent (stops at the first one found)."""
+        query = sa.text("SELECT NOT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL)")
+        with self.hiring_db.connect() as conn:
+            return bool(conn.execute(query).scalar_one())
 
     def mark(self) -> Mark:
         """Where a stage starts: the clocks, the CPU counters and the ledger's size."""
@@ -681,7 +815,7 @@ class Bench:
         CPU per component meanwhile; py-spy on `profile` = (process label, thread name) with
         --profile. `target` is the number of events the stage moves."""
         spy = None
-        if profile is not None and self.args.profile:
+        if profile is not None and self.py_spy:
             label, thread = profile
             spy = Profile(label, self.pid(label), thread, self.args.profile_dir)
             spy.start()
@@ -761,6 +895,47 @@ class Bench:
         return problems
 
 
+def profile_in_process(
+    bench: Bench, registry: SchemaRegistry, managers: Sequence[str], n: int, why: str
+) -> None:
+    """Without py-spy: the relay and bonus's money consumer run in this process under cProfile,
+    on events of their own, hiring and bonus stopped meanwhile (not timed, not in the table)."""
+    print(f"profiling in this process with cProfile (py-spy unusable: {why})...", flush=True)
+    deployment = bench.deployment
+    labels = [label for label, p in bench.processes.items() if p.running() and label != "exercises"]
+    bench.stop(*labels)
+    bench.stage_held(bonus_events(registry, managers, n, seed=4))
+    bench.release_relay()
+    transport = make_transport(
+        deployment.event_log_url(), partitions=PARTITIONS, topic_prefix=deployment.topic_prefix
+    )
+    hiring = make_engine(deployment.database_url("hiring"))
+    relay = OutboxRelay(hiring, LogSink(transport.producer()), service="hiring")
+    profile = cProfile.Profile()
+    profile.enable()
+    while not bench.all_sent():
+        relay.run_once()
+    profile.disable()
+    title = f"relay (hiring's OutboxRelay in this process, cProfile: {why})"
+    bench.cprofiles.append(cprofile_report(title, profile, bench.args.top))
+    bonus = make_engine(deployment.database_url("bonus"))
+    money = next(s for s in bonus_subscriptions() if s.group == MONEY_GROUP)
+    runner = ConsumerRunner("bonus", money, transport, registry, bonus)
+    runner.start()
+    profile = cProfile.Profile()
+    profile.enable()
+    while not bench.ledger_holds(len(bench.staged)):
+        runner.run_once()
+    profile.disable()
+    runner.close()
+    title = f"bonus's money consumer (ConsumerRunner in this process, cProfile: {why})"
+    bench.cprofiles.append(cprofile_report(title, profile, bench.args.top))
+    for engine in (hiring, bonus):
+        engine.dispose()
+    transport.close()
+    bench.start(*labels)
+
+
 def _epoch(rfc3339: str) -> float:
     return datetime.fromisoformat(rfc3339).replace(tzinfo=UTC).timestamp()
 
@@ -787,18 +962,36 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
         bench.start("exercises", "hiring", "bonus")
         managers = bench.create_managers(args.managers)
         print(f"{len(managers)} managers created on exercises, replicated to bonus", flush=True)
+        why_not_py_spy = None
+        if args.profile:
+            why_not_py_spy = (
+                "--profiler cprofile"
+                if args.profiler == "cprofile"
+                else py_spy_problem(bench.pid("hiring"))
+            )
+            bench.py_spy = why_not_py_spy is None
         pipeline_events = bonus_events(registry, managers, n, seed=1)
 
         print("raw confluent-kafka produce -> consume of the same messages...", flush=True)
-        raw = raw_baseline(registry, pipeline_events, prefix, bench.meter)
-        print(f"  raw: {n:,} messages in {raw.seconds:.2f} s = {raw.rate:,.0f}/s", flush=True)
+        runs = []
+        for attempt in range(args.raw_runs):
+            topic = f"{prefix}raw{attempt}.{registry.spec('BonusAdded').topic}"
+            runs.append(raw_baseline(registry, pipeline_events, topic, bench.meter))
+            print(f"  {n:,} in {runs[-1].seconds:.2f} s = {runs[-1].rate:,.0f}/s", flush=True)
+        raw = sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
+        print("raw PostgreSQL: the consumer's rows for the same events, psycopg alone...")
+        raw_pg = raw_postgres(databases["bonus"], pipeline_events, bench.meter)
+        print(f"  {n:,} in {raw_pg.seconds:.2f} s = {raw_pg.rate:,.0f}/s", flush=True)
+        notes.append(
+            "raw: the median of " + ", ".join(f"{r.rate:,.0f}" for r in runs) + " messages/s"
+        )
 
         print("pipeline: outbox -> relay -> Kafka -> bonus's consumer -> ledger...", flush=True)
         bench.stage_held(pipeline_events)
         time.sleep(1)  # let the staging's writes settle before the clock starts
         first_id = bench.last_ledger_id()
         stages["pipeline"] = bench.measure(
-            "pipeline", n, lambda: bench.ledger_count() >= n, release=True
+            "pipeline", n, lambda: bench.ledger_holds(n), release=True
         )
         first, _ = bench.ledger_span(first_id)
         notes.append(
@@ -813,7 +1006,7 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
         stages["relay"] = bench.measure(
             "relay",
             n,
-            lambda: bench.unsent() == 0,
+            lambda: bench.all_sent(),
             release=True,
             profile=("hiring", "hiring-relay"),
         )
@@ -828,7 +1021,7 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
         stages["ledger"] = bench.measure(
             "ledger, 1 instance",
             2 * n - ready.ledger,
-            lambda: bench.ledger_count() >= 2 * n,
+            lambda: bench.ledger_holds(2 * n),
             since=ready,
             profile=("bonus", "bonus-bonus.money"),
         )
@@ -846,7 +1039,7 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
             bench.stage_held(bonus_events(registry, managers, n, seed=3))
             time.sleep(1)
             stages["relay2"] = bench.measure(
-                "relay (again)", n, lambda: bench.unsent() == 0, release=True
+                "relay (again)", n, lambda: bench.all_sent(), release=True
             )
             before_id = bench.last_ledger_id()
             bench.processes["bonus"].start()
@@ -857,7 +1050,7 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
             stages["ledger2"] = bench.measure(
                 "ledger, 2 instances",
                 3 * n - ready.ledger,
-                lambda: bench.ledger_count() >= 3 * n,
+                lambda: bench.ledger_holds(3 * n),
                 since=ready,
             )
             first, last = bench.ledger_span(before_id)
@@ -867,12 +1060,17 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
                 " events/s"
             )
 
+        if why_not_py_spy is not None:
+            profile_in_process(bench, registry, managers, n, why_not_py_spy)
         time.sleep(2)  # anything late (a redelivery) would show in the check
         problems = bench.money_check()
+    except BaseException:
+        bench.print_logs()
+        raise
     finally:
         bench.close()
 
-    report(args, raw, stages, notes, bench)
+    report(args, raw, raw_pg, stages, notes, bench)
     if problems:
         print("\nMONEY CHECK FAILED: " + "; ".join(problems))
         return 1
@@ -884,13 +1082,18 @@ def run(args: Any, prefix: str, databases: dict[str, str], tmp: Path) -> int:
 
 
 def report(
-    args: Any, raw: RawResult, stages: dict[str, Stage], notes: list[str], bench: Bench
+    args: Any,
+    raw: RawResult,
+    raw_pg: RawResult,
+    stages: dict[str, Stage],
+    notes: list[str],
+    bench: Bench,
 ) -> None:
     print()
     print(
         f"Events through Kafka and PostgreSQL: {args.events:,} BonusAdded events per stage,"
         f" {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores shared by everything"
-        + (" (py-spy attached during the stages marked *)" if args.profile else "")
+        + (" (py-spy attached during the stages marked *)" if bench.py_spy else "")
     )
     print()
     labels = {
@@ -902,27 +1105,31 @@ def report(
     }
     rows = [("raw confluent-kafka: produce -> consume", raw.rate, raw.seconds, raw.cpu)]
     rows.append(("raw confluent-kafka: produce only", raw.produce_rate, raw.produce_seconds, {}))
+    rows.append(("raw PostgreSQL: the consumer's rows", raw_pg.rate, raw_pg.seconds, raw_pg.cpu))
     for key, stage_ in stages.items():
-        star = " *" if args.profile and key in ("relay", "ledger") else ""
+        star = " *" if bench.py_spy and key in ("relay", "ledger") else ""
         rows.append((labels[key] + star, stage_.rate, stage_.seconds, stage_.cpu))
     columns = ("hiring", "bonus", "kafka", "postgres", "exercises", "bench", "other")
-    print(
-        "| stage | events/s | seconds | vs raw | "
-        + " | ".join(columns)
-        + " | platform CPU per event |"
-    )
+    print("| stage | events/s | seconds | vs raw | " + " | ".join(columns) + " | CPU per event |")
     print("|---|---|---|---|" + "---|" * len(columns) + "---|")
     for name, rate, seconds, cpu in rows:
         cores = " | ".join(f"{cpu[c] / seconds:.2f}" if c in cpu else "" for c in columns)
-        platform = sum(cpu.get(c, 0.0) for c in columns[:5])
-        per_event = f"{platform / (rate * seconds) * 1e6:,.0f} µs" if cpu else ""
+        used = sum(cpu.get(c, 0.0) for c in columns[:-1])
+        per_event = f"{used / (rate * seconds) * 1e6:,.0f} µs" if cpu else ""
         print(
             f"| {name} | {rate:,.0f} | {seconds:.2f} | {rate / raw.rate:.1%} | {cores} |"
             f" {per_event} |"
         )
     print()
     print("CPU columns: cores busy on average during the stage (2 = the whole machine);")
-    print("'bench' is this script (and py-spy), 'other' whatever else ran on the machine.")
+    print("'bench' is this script (the raw clients, polling, py-spy), 'other' whatever else ran")
+    print("on the machine; CPU per event counts every column but 'other'.")
+    busy = [name for name, _, seconds, cpu in rows if cpu.get("other", 0.0) / seconds > 0.2]
+    if busy:
+        print(
+            f"NOT QUIET: something else used over 0.2 cores during {len(busy)} of the stages"
+            " (see 'other'): their figures are low, run again on a quiet machine."
+        )
     print()
     print(
         f"pipeline / raw = {stages['pipeline'].rate / raw.rate:.1%} (aim: >= 25%);"
@@ -933,6 +1140,9 @@ def report(
     for profile in bench.profiles:
         print()
         print("\n".join(profile.report(args.top)))
+    for lines in bench.cprofiles:
+        print()
+        print("\n".join(lines))
 
 
 def main() -> None:
@@ -944,7 +1154,14 @@ def main() -> None:
     parser.add_argument(
         "--instances", type=int, default=2, choices=(1, 2), help="also measure 2 bonus instances"
     )
+    parser.add_argument("--raw-runs", type=int, default=3, help="raw runs (the median counts)")
     parser.add_argument("--profile", action="store_true", help="py-spy on hiring and bonus")
+    parser.add_argument(
+        "--profiler",
+        choices=("py-spy", "cprofile"),
+        default="py-spy",
+        help="cprofile: the relay and the consumer in this process instead (py-spy's fallback)",
+    )
     parser.add_argument("--top", type=int, default=12, help="functions per profile table")
     parser.add_argument("--profile-dir", type=Path, default=None, help="where py-spy writes")
     args = parser.parse_args()

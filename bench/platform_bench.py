@@ -79,7 +79,12 @@ class Workload:
 
     def setup(self, managers: int, exercises: int) -> None:
         for i in range(managers):
-            body = {"name": f"Bench manager {i}", "email": f"m{i}@bench.example"}
+            body = {
+                "first_name": "Bench",
+                "last_name": f"Manager {i}",
+                "team": "bench",
+                "email": f"m{i}@bench.example",
+            }
             self.authors.append(self._post("exercises", "/managers", body)["id"])
         for i in range(exercises):
             answer = f"answer {i}"
@@ -89,6 +94,7 @@ class Workload:
                 "statement": f"Bench statement {i}",
                 "accepted_answers": [answer],
                 "check_mode": "normalized",
+                "difficulty": 1 + i % 5,
             }
             self.answers[self._post("exercises", "/exercises", body)["id"]] = answer
         deadline = time.monotonic() + 30

@@ -22,6 +22,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 MONEY_FIELDS = ("bonus_cents", "fine_cents", "payment_cents")
+SUBJECTS = ("mathematics", "physics", "general")
+TEAMS = ("mathematics", "sciences")
 
 
 @dataclass(frozen=True)
@@ -134,11 +136,15 @@ class Simulation:
     def _create_managers(self) -> list[str]:
         ids = []
         for i in range(self.config.managers):
-            name = f"Manager {i + 1} (sim {self.config.seed})"
-            body = {"name": name, "email": f"manager{i + 1}.{self.config.seed}@school.example"}
+            body = {
+                "first_name": f"Manager {i + 1}",
+                "last_name": f"(sim {self.config.seed})",
+                "team": TEAMS[i % len(TEAMS)],
+                "email": f"manager{i + 1}.{self.config.seed}@school.example",
+            }
             manager = _ok(self.exercises.post("/managers", json=body))
             ids.append(manager["id"])
-            self.report.names[manager["id"]] = name
+            self.report.names[manager["id"]] = manager["name"]
 
         self._count("managers", len(ids))
         return ids
@@ -153,6 +159,8 @@ class Simulation:
                 "statement": f"Solve exercise {i + 1}.",
                 "accepted_answers": [answer],
                 "check_mode": "normalized",
+                "subject": SUBJECTS[i % len(SUBJECTS)],
+                "difficulty": 1 + self.rng.randrange(5),
             }
             exercise = _ok(self.exercises.post("/exercises", json=body))
             with self._lock:
@@ -206,7 +214,13 @@ class Simulation:
 
     def _one_candidate(self, number: int, seed: int) -> None:
         rng = random.Random(seed)
-        body = {"name": f"Candidate {number + 1}", "email": f"candidate{number + 1}@mail.example"}
+        body: dict[str, str] = {
+            "name": f"Candidate {number + 1}",
+            "email": f"candidate{number + 1}@mail.example",
+        }
+        subjects = SUBJECTS[: min(len(SUBJECTS), self.config.exercises)]
+        if rng.random() < 0.5:  # half of them teach a subject (US-160), the others any
+            body["subject"] = rng.choice(subjects)
         candidate = self._register(body)
         self._count("candidates")
         for exercise in candidate["exercises"]:

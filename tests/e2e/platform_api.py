@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from integration.kafka_broker import running_broker
-from integration.postgres_server import ROLE
+from integration.postgres_server import ROLE, drop_database
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
 
 
@@ -56,9 +56,8 @@ def on_kafka_and_postgres(request: pytest.FixtureRequest, deployment: Deployment
         deployment.database_urls = urls
         yield
     finally:
-        with admin.connect() as conn:
-            for database in created:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        for database in created:
+            drop_database(admin, database)
 
 
 @contextmanager
@@ -76,14 +75,24 @@ def running(platform: Platform, timeout_s: float = 90) -> Iterator[Platform]:
                 print(f"--- {label} log (tail) ---", *tail, sep="\n")
 
 
+@pytest.fixture
+def platform_env() -> dict[str, str]:
+    """Settings of the platform's processes beyond the defaults (EXERCISES_..., HIRING_...); a
+    test module overrides this fixture to start the platform otherwise."""
+    return {}
+
+
 @pytest.fixture(params=DEPLOYMENTS)
-def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+def platform(
+    request: pytest.FixtureRequest, tmp_path: Path, platform_env: dict[str, str]
+) -> Iterator[Platform]:
     """The three services as processes: on SQLite and the embedded log, or on PostgreSQL and
     Kafka (fresh databases and topics of their own for each test)."""
     deployment = Deployment(
         data_dir=tmp_path / "var",
         ports={name: free_port() for name in SERVICES},
         partitions=3,
+        extra_env=platform_env,
     )
     with ExitStack() as stack:
         if request.param == "kafka-postgres":
@@ -111,24 +120,41 @@ class Api:
         )
         return response.json()
 
-    def manager(self, name: str = "Anna Petrova") -> str:
-        email = name.lower().replace(" ", ".") + "@school.example"
-        return str(
-            self.ok("POST", "exercises", "/managers", json={"name": name, "email": email})["id"]
-        )
+    def manager(self, name: str = "Anna Petrova", team: str | None = None) -> str:
+        """A new manager; `name` is split at its first space into first and last name."""
+        first_name, _, last_name = name.partition(" ")
+        body = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "team": team,
+            "email": name.lower().replace(" ", ".") + "@school.example",
+        }
+        return str(self.ok("POST", "exercises", "/managers", json=body)["id"])
 
-    def exercise(self, author_id: str, answer: str, title: str = "Sum") -> str:
+    def exercise(
+        self,
+        author_id: str,
+        answer: str,
+        title: str = "Sum",
+        *,
+        subject: str = "general",
+        difficulty: int = 3,
+    ) -> str:
         body = {
             "author_id": author_id,
             "title": title,
             "statement": f"Statement of {title}",
             "accepted_answers": [answer],
             "check_mode": "normalized",
+            "subject": subject,
+            "difficulty": difficulty,
         }
         return str(self.ok("POST", "exercises", "/exercises", json=body)["id"])
 
-    def candidate(self, name: str = "Ivan") -> dict[str, Any]:
+    def candidate(self, name: str = "Ivan", subject: str | None = None) -> dict[str, Any]:
         body = {"name": name, "email": f"{name.lower().replace(' ', '.')}@mail.example"}
+        if subject is not None:
+            body["subject"] = subject
         result: dict[str, Any] = self.ok("POST", "hiring", "/candidates", json=body)
         return result
 

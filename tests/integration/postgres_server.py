@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,6 +53,32 @@ def _script(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
         timeout=600,  # a first start may install the server from Debian's packages
         check=False,
     )
+
+
+def drop_database(admin: sa.Engine, name: str, timeout_s: float = 30.0) -> None:
+    """Drop a test database, ending the sessions the tests left open in it first.
+
+    Not `WITH (FORCE)`: that also signals an autovacuum worker, which only a superuser may do,
+    and fails the drop. The tests' own sessions are ended here; DROP DATABASE itself makes an
+    autovacuum worker give way, and is tried again while one is still leaving.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name "
+                    "AND backend_type = 'client backend' AND usename = current_user"
+                ),
+                {"name": name},
+            )
+            try:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+                return
+            except sa.exc.OperationalError:  # "is being accessed by other users"
+                if time.monotonic() > deadline:
+                    raise
+        time.sleep(0.2)
 
 
 def _unavailable(message: str) -> None:
@@ -108,9 +135,7 @@ def postgres_database(postgres_server: PostgresServer, postgres_admin: sa.Engine
     try:
         yield postgres_server.url(name)
     finally:
-        with postgres_admin.connect() as conn:
-            # FORCE: a connection the tests left open must not keep the database alive.
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(postgres_admin, name)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 The examples tell one story: manager Anna wrote "Sum of two numbers", candidate Ivan solved it
 as its 3rd completion, a later candidate solved it as its 11th, and Anna complicated it.
-test_schema_registry checks that every (name, version) in the registry has an example here.
+test_schema_registry checks that every (name, version) in the registry has an example here;
+test_upcasters raises each one to the newest version of its event.
 """
 
 from __future__ import annotations
@@ -41,11 +42,35 @@ EXAMPLE_PAYLOADS: dict[tuple[str, int], dict[str, Any]] = {
         "name": "Anna Petrova-Smirnova",
         "email": "anna.petrova@school.example",
     },
+    ("ManagerCreated", 1): {
+        "manager_id": MANAGER_ID,
+        "first_name": "Anna",
+        "last_name": "Petrova",
+        "team": "mathematics",
+        "email": "anna.petrova@school.example",
+    },
+    ("ManagerUpdated", 1): {
+        "manager_id": MANAGER_ID,
+        "first_name": "Anna",
+        "last_name": "Petrova-Smirnova",
+        "team": None,
+        "email": "anna.petrova@school.example",
+    },
     ("ExerciseCreated", 0): _EXERCISE_V1,
     ("ExerciseUpdated", 0): {
         **_EXERCISE_V1,
         "statement": "What is 17 + 25? Answer with a number.",
         "accepted_answers": ["42"],
+        "version": 2,
+        "edited_by": MANAGER_ID,
+    },
+    ("ExerciseCreated", 1): {**_EXERCISE_V1, "subject": "mathematics", "difficulty": 1},
+    ("ExerciseUpdated", 1): {
+        **_EXERCISE_V1,
+        "statement": "What is 17 + 25? Answer with a number.",
+        "accepted_answers": ["42"],
+        "subject": "mathematics",
+        "difficulty": 2,
         "version": 2,
         "edited_by": MANAGER_ID,
     },

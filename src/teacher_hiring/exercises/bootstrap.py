@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import Connection
 
-from teacher_hiring.exercises.adapters import links
+from teacher_hiring.exercises.adapters import event_versions, links
 from teacher_hiring.exercises.domain.errors import (
     ExercisesError,
     InvalidValue,
@@ -21,6 +21,7 @@ from teacher_hiring.exercises.domain.errors import (
 )
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.entrypoints import consumers
+from teacher_hiring.exercises.entrypoints import event_versions as event_versions_routes
 from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
@@ -65,7 +66,12 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
         settings,
         migrations=MIGRATIONS,
         subscriptions=consumers.subscriptions(uow_on, rules),
-        flags={links.FLAG: settings.exercise_updates_link},
+        flags={
+            links.FLAG: settings.exercise_updates_link,
+            **event_versions.default_flags(
+                settings.exercise_events_version, settings.manager_events_version
+            ),
+        },
     )
     link = links.exercise_updates_link(runtime.flags, settings.hiring_url, settings.push_timeout_s)
     runtime.relay.route = link.route
@@ -77,8 +83,10 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
         errors=ERRORS,
         max_request_bytes=settings.max_request_bytes,
     )
-    app.state.services = Services(runtime=runtime, rules=rules, link=link)
+    versions = event_versions.ProducedVersions(runtime.flags, runtime.registry)
+    app.state.services = Services(runtime=runtime, rules=rules, link=link, versions=versions)
     app.state.links = [link]
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(event_versions_routes.router)
     return app

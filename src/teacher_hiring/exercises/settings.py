@@ -35,3 +35,18 @@ class ExercisesSettings(ServiceSettings):
     push_timeout_s: float = Field(
         2.0, gt=0, description="How long a save waits for hiring to take the pushed update"
     )
+    # US-160 and US-170: the version produced until an operator switches it at run time.
+    exercise_events_version: int = Field(
+        1,
+        ge=0,
+        le=1,
+        description="Version of ExerciseCreated/ExerciseUpdated produced (1 carries subject and "
+        "difficulty); the operator flag events.exercise.version overrides it",
+    )
+    manager_events_version: int = Field(
+        1,
+        ge=0,
+        le=1,
+        description="Version of ManagerCreated/ManagerUpdated produced (1: first and last name "
+        "and team; 0: the full name); the operator flag events.manager.version overrides it",
+    )

@@ -7,6 +7,7 @@ uses ON CONFLICT DO NOTHING so that a duplicate does not abort a PostgreSQL tran
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -33,6 +34,42 @@ def claim(conn: Connection, consumer: str, envelope: Envelope) -> bool:
         "processed_at": time.time(),
     }
     return conn.execute(_CLAIM[conn.dialect.name], values).rowcount == 1
+
+
+_CLAIM_RETURNING = (
+    dialect_insert("sqlite", inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+)
+# One statement and four parameters whatever the number of events: PostgreSQL plans it once,
+# and nothing is rendered per event (a multi-row VALUES list would be, for every batch size).
+_CLAIM_ARRAYS = sa.text(
+    "INSERT INTO inbox (consumer, event_id, event_name, processed_at)"
+    " SELECT :consumer, event_id, event_name, :processed_at"
+    " FROM unnest(CAST(:event_ids AS text[]), CAST(:event_names AS text[]))"
+    " AS claimed (event_id, event_name)"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
+def claim_many(conn: Connection, consumer: str, envelopes: Sequence[Envelope]) -> set[str]:
+    """Record several events as applied by `consumer` in one statement; the ids of those not
+    applied before. An id given twice is claimed once (by its first occurrence)."""
+    first = {envelope.event_id: envelope.event_name for envelope in envelopes}
+    if not first:
+        return set()
+    now = time.time()
+    if conn.dialect.name == "postgresql":
+        parameters = {
+            "consumer": consumer,
+            "event_ids": list(first),
+            "event_names": list(first.values()),
+            "processed_at": now,
+        }
+        return set(conn.execute(_CLAIM_ARRAYS, parameters).scalars())
+    rows = [
+        {"consumer": consumer, "event_id": event_id, "event_name": name, "processed_at": now}
+        for event_id, name in first.items()
+    ]
+    return set(conn.execute(_CLAIM_RETURNING, rows).scalars())
 
 
 def seen(conn: Connection, consumer: str, event_id: str) -> bool:

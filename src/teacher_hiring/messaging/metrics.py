@@ -17,6 +17,11 @@ PROCESSED = Counter(
     "Events handled, by outcome (applied, duplicate, ignored)",
     ["service", "consumer", "event_name", "outcome"],
 )
+CONSUMED_VERSIONS = Counter(
+    "events_applied_by_version_total",
+    "Events applied, by the version they were produced in (before upcasting)",
+    ["service", "consumer", "event_name", "event_version"],
+)
 FAILED = Counter(
     "events_failed_total", "Handler attempts that raised", ["service", "consumer", "event_name"]
 )

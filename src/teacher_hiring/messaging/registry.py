@@ -192,6 +192,38 @@ class SchemaRegistry:
     def validate_envelope(self, envelope: Envelope) -> None:
         self.validate(envelope.as_dict())
 
+    def validate_document(self, name: str, version: int, document: Any) -> None:
+        """Check a payload, or a whole event when it has event_name, against one version.
+
+        A payload is checked inside a placeholder envelope, so the errors name its fields as
+        `payload.<field>`, the way a consumer would report them.
+        """
+        self._lookup(name, version)
+        if isinstance(document, dict) and "event_name" in document:
+            found = (document.get("event_name"), document.get("event_version"))
+            if found != (name, version):
+                raise SchemaViolation(
+                    name,
+                    version,
+                    [
+                        f"event_name, event_version: the document is {found[0]!r} version "
+                        f"{found[1]!r}, not {name!r} version {version}"
+                    ],
+                )
+            self.validate(document)
+            return
+        self.validate(
+            {
+                "event_id": "00000000-0000-4000-8000-000000000000",
+                "event_version": version,
+                "event_name": name,
+                "produced_at": "1970-01-01T00:00:00Z",
+                "producer": self._specs[name].producer,
+                "trace_id": "registry-validate",
+                "payload": document,
+            }
+        )
+
     # --- internals ---------------------------------------------------------------------------
 
     def _find(self, name: object, version: object) -> _Compiled | None:

@@ -30,6 +30,14 @@ class Upcaster:
     def add(self, event_name: str, from_version: int, fn: Step) -> None:
         self._steps[(event_name, from_version)] = fn
 
+    def missing_steps(self, event_name: str, from_version: int, to_version: int) -> list[str]:
+        """The steps this upcaster lacks to raise `from_version` to `to_version` (none: it can)."""
+        return [
+            f"{event_name} v{version} -> v{version + 1}"
+            for version in range(from_version, to_version)
+            if (event_name, version) not in self._steps
+        ]
+
     def upcast(self, envelope: Envelope, target_version: int) -> Envelope:
         """Raise the envelope's payload to target_version (a no-op when already there)."""
         version, payload = envelope.event_version, envelope.payload

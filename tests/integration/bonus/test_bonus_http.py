@@ -144,7 +144,13 @@ def test_a_replicated_manager_is_shown_without_calling_exercises(bonus: Bonus) -
 
     account = bonus.http.get("/accounts/anna").json()
 
-    assert account["manager"] == {"name": "Anna Petrova", "email": "anna@school.example"}
+    assert account["manager"] == {
+        "first_name": "Anna",
+        "last_name": "Petrova",
+        "name": "Anna Petrova",
+        "team": None,
+        "email": "anna@school.example",
+    }
     assert exercises_calls() == before
 
 
@@ -173,7 +179,15 @@ def test_an_unknown_manager_is_read_from_exercises_once_and_cached(
 
     def exercises(request: httpx.Request) -> httpx.Response:
         calls.append(request.url.path)
-        return httpx.Response(200, json={"manager_id": "boris", "name": "Boris", "email": "b@x.io"})
+        body = {
+            "id": "boris",
+            "first_name": "Boris",
+            "last_name": "Godunov",
+            "name": "Boris Godunov",
+            "team": "history",
+            "email": "b@x.io",
+        }
+        return httpx.Response(200, json=body)
 
     directory = ExercisesClient(
         "http://exercises.test",
@@ -192,7 +206,14 @@ def test_an_unknown_manager_is_read_from_exercises_once_and_cached(
         second = http.get("/accounts/boris").json()
         bonus.runner("bonus.money").close()
 
-    assert first["manager"] == second["manager"] == {"name": "Boris", "email": "b@x.io"}
+    assert first["manager"] == second["manager"]
+    assert first["manager"] == {
+        "first_name": "Boris",
+        "last_name": "Godunov",
+        "name": "Boris Godunov",
+        "team": "history",
+        "email": "b@x.io",
+    }
     assert calls == ["/managers/boris"]
 
 

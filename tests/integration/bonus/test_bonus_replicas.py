@@ -60,7 +60,30 @@ def test_manager_created_opens_an_empty_account_with_the_manager(bonus: Bonus) -
     account = bonus.http.get("/accounts/anna").json()
     assert account["balance_cents"] == 0
     assert account["entries"] == 0
-    assert account["manager"] == {"name": "Anna Petrova", "email": "anna@school.example"}
+    assert account["manager"] == {
+        "first_name": "Anna",
+        "last_name": "Petrova",
+        "name": "Anna Petrova",
+        "team": None,
+        "email": "anna@school.example",
+    }
+
+
+def test_manager_events_of_both_versions_feed_one_replica_in_the_new_form(bonus: Bonus) -> None:
+    base = {"manager_id": "anna", "email": "anna@school.example"}
+    v1 = {**base, "first_name": "Anna", "last_name": "Petrova", "team": "mathematics"}
+    bonus.publish(
+        envelope("ManagerCreated", {**base, "name": "Anna Maria Petrova"}),
+        envelope("ManagerUpdated", v1, event_version=1, produced_at="2099-01-01T00:00:00Z"),
+    )
+    bonus.consume("bonus.managers")
+
+    shown = bonus.http.get("/accounts/anna").json()["manager"]
+    assert (shown["name"], shown["team"]) == ("Anna Petrova", "mathematics")
+    statement = bonus.http.get(
+        "/accounts/anna/statement", params={"start": "2025-01-01", "end": "2025-02-01"}
+    ).json()
+    assert statement["manager"] == shown
 
 
 def test_manager_created_after_money_keeps_the_lazily_opened_account(bonus: Bonus) -> None:

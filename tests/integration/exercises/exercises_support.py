@@ -35,16 +35,21 @@ class Service:
         assert status < 300, f"{method} {path}: {status} {response.text}"
         return response.json()
 
-    def manager(self, name: str = "Anna Petrova") -> str:
+    def manager(self, name: str = "Anna Petrova", team: str | None = None) -> str:
+        """A new manager; `name` is split at its first space into first and last name."""
+        first_name, _, last_name = name.partition(" ")
         email = name.lower().replace(" ", ".") + "@school.example"
-        return str(self.ok("POST", "/managers", json={"name": name, "email": email})["id"])
+        body = {"first_name": first_name, "last_name": last_name, "team": team, "email": email}
+        return str(self.ok("POST", "/managers", json=body)["id"])
 
-    def exercise(self, author_id: str, answer: str = "5", title: str = "Sum") -> str:
+    def exercise(self, author_id: str, answer: str = "5", title: str = "Sum", **fields: Any) -> str:
+        """A new exercise; `fields` adds subject, difficulty or check_mode."""
         body = {
             "author_id": author_id,
             "title": title,
             "statement": f"Statement of {title}",
             "accepted_answers": [answer],
+            **fields,
         }
         return str(self.ok("POST", "/exercises", json=body)["id"])
 

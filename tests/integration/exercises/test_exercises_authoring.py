@@ -12,29 +12,42 @@ pytestmark = pytest.mark.integration
 def test_creating_a_manager_stages_manager_created_with_exactly_its_fields(
     service: Service,
 ) -> None:
-    manager = service.ok(
-        "POST", "/managers", json={"name": "Anna Petrova", "email": "anna@school.example"}
-    )
+    body = {
+        "first_name": "Anna",
+        "last_name": "Petrova",
+        "team": "mathematics",
+        "email": "anna@school.example",
+    }
+    manager = service.ok("POST", "/managers", json=body)
     assert manager["open_assignments"] == 0
     [event] = service.staged("ManagerCreated")
+    assert event["event_version"] == 1
     assert event["payload"] == {
         "manager_id": manager["id"],
-        "name": "Anna Petrova",
+        "first_name": "Anna",
+        "last_name": "Petrova",
+        "team": "mathematics",
         "email": "anna@school.example",
     }
     assert event["producer"] == "exercises"
-    assert service.ok("GET", f"/managers/{manager['id']}")["name"] == "Anna Petrova"
+    shown = service.ok("GET", f"/managers/{manager['id']}")
+    assert (shown["name"], shown["first_name"], shown["last_name"], shown["team"]) == (
+        "Anna Petrova",
+        "Anna",
+        "Petrova",
+        "mathematics",
+    )
 
 
 def test_changing_a_manager_stages_manager_updated_and_the_same_values_stage_nothing(
     service: Service,
 ) -> None:
     manager_id = service.manager()
-    changed = service.ok("PATCH", f"/managers/{manager_id}", json={"name": "Anna Smirnova"})
+    changed = service.ok("PATCH", f"/managers/{manager_id}", json={"last_name": "Smirnova"})
     assert changed["name"] == "Anna Smirnova"
-    service.ok("PATCH", f"/managers/{manager_id}", json={"name": "Anna Smirnova"})
+    service.ok("PATCH", f"/managers/{manager_id}", json={"last_name": "Smirnova"})
     [event] = service.staged("ManagerUpdated")
-    assert event["payload"]["name"] == "Anna Smirnova"
+    assert (event["payload"]["first_name"], event["payload"]["last_name"]) == ("Anna", "Smirnova")
     assert event["payload"]["manager_id"] == manager_id
 
 

@@ -43,8 +43,11 @@ def exercise_payload(
     check_mode: str = "normalized",
     author_id: str = MANAGER_ID,
     title: str = "Sum of two numbers",
+    subject: str | None = None,
+    difficulty: int | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A v0 payload; with a subject or a difficulty, a v1 payload (US-160)."""
+    payload: dict[str, Any] = {
         "exercise_id": exercise_id or str(uuid.uuid4()),
         "title": title,
         "statement": f"{title}, version {version}",
@@ -55,12 +58,18 @@ def exercise_payload(
         "status": "active",
         "updated_at": AT,
     }
+    if subject is not None or difficulty is not None:
+        payload["subject"] = "general" if subject is None else subject
+        payload["difficulty"] = 3 if difficulty is None else difficulty
+    return payload
 
 
 def exercise_event(payload: dict[str, Any]) -> dict[str, Any]:
-    """ExerciseCreated for version 1, ExerciseUpdated for later versions."""
+    """ExerciseCreated for version 1, ExerciseUpdated for later versions; event version 1 when
+    the payload has a subject, else 0."""
     name = "ExerciseCreated" if payload["version"] == 1 else "ExerciseUpdated"
-    envelope: dict[str, Any] = example_envelope(name)
+    event_version = 1 if "subject" in payload else 0
+    envelope: dict[str, Any] = example_envelope(name, event_version)
     envelope["payload"] = dict(payload)
     if name == "ExerciseUpdated":
         envelope["payload"]["edited_by"] = payload["author_id"]

@@ -66,7 +66,13 @@ def test_fewer_exercises_than_three_are_all_assigned(hiring: Hiring) -> None:
     only = hiring.add_exercise()
     candidate = hiring.register()
     assert candidate["exercises"] == [
-        {"exercise_id": only["exercise_id"], "title": only["title"], "version": 1}
+        {
+            "exercise_id": only["exercise_id"],
+            "title": only["title"],
+            "version": 1,
+            "subject": "general",
+            "difficulty": 3,
+        }
     ]
 
 
@@ -108,6 +114,8 @@ def test_exercises_to_solve_never_show_the_accepted_answers(hiring: Hiring) -> N
             "exercise_id": exercise["exercise_id"],
             "title": exercise["title"],
             "statement": exercise["statement"],
+            "subject": "general",
+            "difficulty": 3,
             "version": 1,
             "solved": False,
             "attempts_left": 4,

@@ -104,6 +104,7 @@ def test_managers_are_upserted_and_redelivery_changes_nothing(hiring: Hiring) ->
     hiring.send_to_log(created, updated, updated, created)
     assert hiring.consume(MANAGERS) == 4
     with hiring.runtime.engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT id, name FROM managers")).all()
-    assert [tuple(row) for row in rows] == [(MANAGER_ID, updated["payload"]["name"])]
+        rows = conn.execute(sa.text("SELECT id, first_name, last_name, team FROM managers")).all()
+    # v0 events, read through the upcaster: "Anna Petrova-Smirnova" split at the first space
+    assert [tuple(row) for row in rows] == [(MANAGER_ID, "Anna", "Petrova-Smirnova", None)]
     assert hiring.count("inbox") == 2

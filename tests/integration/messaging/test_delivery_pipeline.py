@@ -18,14 +18,16 @@ import sqlalchemy as sa
 from event_examples import example_payload
 from sqlalchemy import Connection, Engine
 
+from teacher_hiring.messaging import metrics
 from teacher_hiring.messaging.consumer import ConsumerRunner, EventHandler, Subscription
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.inbox import claim_many
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
 from teacher_hiring.messaging.relay import OutboxRelay
 from teacher_hiring.messaging.sinks import LogSink, Sink
-from teacher_hiring.messaging.tables import metadata, outbox
+from teacher_hiring.messaging.tables import inbox, metadata, outbox
 from teacher_hiring.messaging.transport import OutgoingMessage, dlq_topic
 from teacher_hiring.runtime.db import dispose, make_engine
 
@@ -84,7 +86,7 @@ def stage_managers(engine: Engine, box: Outbox, count: int) -> list[str]:
         for _ in range(count):
             payload = example_payload("ManagerCreated")
             payload["manager_id"] = str(uuid.uuid4())
-            ids.append(box.stage(conn, "ManagerCreated", payload).event_id)
+            ids.append(box.stage(conn, "ManagerCreated", payload, version=0).event_id)
     return ids
 
 
@@ -111,7 +113,7 @@ class DeliveryContract:
     ) -> None:
         box = Outbox(registry, producer="exercises")
         with pytest.raises(RuntimeError), engine.begin() as conn:
-            box.stage(conn, "ManagerCreated", example_payload("ManagerCreated"))
+            box.stage(conn, "ManagerCreated", example_payload("ManagerCreated"), version=0)
             raise RuntimeError("the state change failed")
         relay = OutboxRelay(engine, LogSink(log.producer()), service="test")
         assert relay.run_once() == 0
@@ -124,7 +126,7 @@ class DeliveryContract:
         payload = example_payload("ManagerCreated")
         del payload["email"]
         with pytest.raises(SchemaViolation, match="email"), engine.begin() as conn:
-            box.stage(conn, "ManagerCreated", payload)
+            box.stage(conn, "ManagerCreated", payload, version=0)
         with engine.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one() == 0
 
@@ -260,7 +262,7 @@ class DeliveryContract:
         box = Outbox(registry, producer="exercises")
         with engine.begin() as conn:
             for _ in range(3):
-                box.stage(conn, "ExerciseUpdated", example_payload("ExerciseUpdated"))
+                box.stage(conn, "ExerciseUpdated", example_payload("ExerciseUpdated"), version=0)
         stage_managers(engine, box, 4)
         down = _DownSink()
         relay = OutboxRelay(
@@ -306,6 +308,65 @@ class DeliveryContract:
                 sa.select(sa.func.count(sa.distinct(effects.c.event_id)))
             ).scalar()
         assert distinct == 500
+
+    def test_an_event_twice_in_one_poll_is_applied_once(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        events = [
+            Envelope.new("ManagerCreated", 0, example_payload("ManagerCreated"), producer="x")
+            for _ in range(3)
+        ]
+        log.ensure_topics(["managers"])
+        copies = [events[0], events[1], events[0], events[2], events[1]]
+        log.producer().send([OutgoingMessage("managers", "k", e.to_json()) for e in copies])
+        runner = make_runner(engine, log, registry)
+        assert runner._consumer is not None
+        records = runner._consumer.poll(100, 1.0)
+        assert len(records) == 5
+        done, failed = runner._apply_batch(records)
+        assert (len(done), failed) == (5, None)
+        assert effect_count(engine) == 3
+        with engine.connect() as conn:
+            claimed = conn.execute(sa.select(sa.func.count()).select_from(inbox)).scalar()
+        assert claimed == 3
+
+    def test_a_batch_with_a_failing_event_is_applied_and_counted_once(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        box = Outbox(registry, producer="exercises")
+        ids = stage_managers(engine, box, 8)
+        poisoned = ids[5]
+        calls: dict[str, int] = {}
+
+        def fails_on_one(envelope: Envelope, conn: Connection) -> None:
+            calls[envelope.event_id] = calls.get(envelope.event_id, 0) + 1
+            if envelope.event_id == poisoned:
+                raise ValueError("cannot apply this one")
+            record_effect(envelope, conn)
+
+        applied = metrics.PROCESSED.labels("test", "test.managers", "ManagerCreated", "applied")
+        before = applied._value.get()
+        OutboxRelay(engine, LogSink(log.producer()), service="test").flush()
+        runner = make_runner(engine, log, registry, fails_on_one)
+        drain(runner)
+        assert effect_count(engine) == 7
+        assert applied._value.get() - before == 7  # not again for the batch rolled back
+        assert calls[poisoned] == 1 + 1 + 3  # together, one by one, then its retries
+        with engine.connect() as conn:
+            claimed = set(conn.execute(sa.select(inbox.c.event_id)).scalars())
+        assert claimed == set(ids) - {poisoned}
+
+    def test_claiming_several_events_returns_only_those_new(self, engine: Engine) -> None:
+        a, b, c = (
+            Envelope.new("ManagerCreated", 0, example_payload("ManagerCreated"), producer="x")
+            for _ in range(3)
+        )
+        with engine.begin() as conn:
+            assert claim_many(conn, "g", [b]) == {b.event_id}
+        with engine.begin() as conn:
+            assert claim_many(conn, "g", [a, b, a, c]) == {a.event_id, c.event_id}
+            assert claim_many(conn, "other", [b]) == {b.event_id}
+            assert claim_many(conn, "g", []) == set()
 
 
 def service_database(url: str) -> Iterator[Engine]:

@@ -63,7 +63,7 @@ class SlowLogSink(LogSink):
 def stage(engine: Engine, box: Outbox, key: str) -> None:
     payload = {**example_payload("ManagerCreated"), "manager_id": key}
     with engine.begin() as conn:
-        box.stage(conn, "ManagerCreated", payload)
+        box.stage(conn, "ManagerCreated", payload, version=0)
 
 
 def sent_per_key(log: EmbeddedLog) -> dict[str, list[str]]:
@@ -169,7 +169,7 @@ def test_a_second_event_of_a_key_waits_for_the_first_to_commit(
     first = instances[0].connect()
     transaction = first.begin()
     payload = {**example_payload("ManagerCreated"), "manager_id": "k"}
-    first_event = box.stage(first, "ManagerCreated", payload)
+    first_event = box.stage(first, "ManagerCreated", payload, version=0)
     with ThreadPoolExecutor(max_workers=2) as pool:
         same_key = pool.submit(stage, instances[1], box, "k")
         other_key = pool.submit(stage, instances[1], box, "another")

@@ -46,9 +46,9 @@ def test_a_manager_is_fetched_once_within_the_ttl_and_again_after_it() -> None:
     exercises = client(httpx.MockTransport(answer), clock)
     before = calls("ok")
 
-    assert exercises.manager("m/1") == Manager("Anna", "a@x.io")
+    assert exercises.manager("m/1") == Manager("Anna", "", "a@x.io")
     clock.now += 59
-    assert exercises.manager("m/1") == Manager("Anna", "a@x.io")
+    assert exercises.manager("m/1") == Manager("Anna", "", "a@x.io")
     clock.now += 2
     exercises.manager("m/1")
 
@@ -94,13 +94,23 @@ def test_unknown_managers_and_bad_answers_are_none() -> None:
     assert calls("not_found") == before + 1
 
 
-def test_a_split_name_is_joined() -> None:
+def test_a_manager_of_us_170_keeps_first_and_last_name_and_team() -> None:
     def answer(_request: httpx.Request) -> httpx.Response:
         body = {"first_name": "Anna", "last_name": "Petrova", "team": "math", "email": "a@x.io"}
         return httpx.Response(200, json=body)
 
     exercises = client(httpx.MockTransport(answer), Clock())
-    assert exercises.manager("anna") == Manager("Anna Petrova", "a@x.io")
+    found = exercises.manager("anna")
+    assert found == Manager("Anna", "Petrova", "a@x.io", "math")
+    assert found is not None and found.name == "Anna Petrova"
+
+
+def test_an_older_full_name_is_split_as_the_upcaster_splits_it() -> None:
+    def answer(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"name": "Anna Maria Petrova", "email": "a@x.io"})
+
+    exercises = client(httpx.MockTransport(answer), Clock())
+    assert exercises.manager("anna") == Manager("Anna", "Maria Petrova", "a@x.io")
 
 
 def test_the_cache_keeps_at_most_max_entries() -> None:

@@ -68,6 +68,11 @@ def test_an_edit_that_changes_nothing_is_refused_naming_the_fields() -> None:
         ({"accepted_answers": ("",)}, "accepted_answers"),
         ({"accepted_answers": tuple(str(i) for i in range(21))}, "accepted_answers"),
         ({"version": 0}, "version"),
+        ({"subject": ""}, "subject"),
+        ({"subject": "Mathematics"}, "subject"),
+        ({"subject": "x" * 51}, "subject"),
+        ({"difficulty": 0}, "difficulty"),
+        ({"difficulty": 6}, "difficulty"),
     ],
 )
 def test_exercise_content_out_of_bounds_is_refused_naming_the_field(
@@ -77,15 +82,39 @@ def test_exercise_content_out_of_bounds_is_refused_naming_the_field(
         sum_exercise(**fields)
 
 
-def test_a_manager_needs_a_name_and_an_email_address() -> None:
-    with pytest.raises(InvalidValue, match=r"^name:"):
-        Manager("m", "", "anna@school.example")
+def test_an_exercise_has_the_default_subject_and_difficulty_until_an_edit_changes_them() -> None:
+    exercise = sum_exercise()
+    assert (exercise.subject, exercise.difficulty) == ("general", 3)
+    revised = exercise.revised(subject="mathematics", difficulty=5)
+    assert (revised.version, revised.subject, revised.difficulty) == (2, "mathematics", 5)
+    with pytest.raises(NothingChanged, match=r"^subject: nothing changed"):
+        revised.revised(subject="mathematics")
+
+
+def test_a_manager_needs_a_first_name_and_an_email_address() -> None:
+    with pytest.raises(InvalidValue, match=r"^first_name:"):
+        Manager("m", "", "Petrova", "anna@school.example")
+    with pytest.raises(InvalidValue, match=r"^first_name:"):
+        Manager("m", "  ", "Petrova", "anna@school.example")
     with pytest.raises(InvalidValue, match=r"^email:"):
-        Manager("m", "Anna", "anna at school")
-    manager = Manager("m", "Anna", "anna@school.example")
-    assert manager.changed(None, "anna@other.example").email == "anna@other.example"
+        Manager("m", "Anna", "", "anna at school")
+    with pytest.raises(InvalidValue, match=r"^team:"):
+        Manager("m", "Anna", "", "anna@school.example", team="")
+    with pytest.raises(InvalidValue, match=r"^last_name: first and last name together"):
+        Manager("m", "A" * 100, "P" * 100, "anna@school.example")
+    manager = Manager("m", "Anna", "", "anna@school.example")
+    assert manager.name == "Anna"
+    assert manager.changed(email="anna@other.example").email == "anna@other.example"
     with pytest.raises(NothingChanged):
-        manager.changed(None, None)
+        manager.changed()
+
+
+def test_a_manager_is_shown_by_first_and_last_name_and_the_team_can_be_removed() -> None:
+    manager = Manager("m", "Anna", "Petrova", "anna@school.example", team="mathematics")
+    assert manager.name == "Anna Petrova"
+    assert manager.changed(last_name="Smirnova").name == "Anna Smirnova"
+    assert manager.changed(team=None).team is None
+    assert manager.changed(first_name="Ann").team == "mathematics"
 
 
 def test_the_leaked_version_is_the_current_one_when_it_was_saved_before_the_report() -> None:

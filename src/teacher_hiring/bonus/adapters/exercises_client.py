@@ -19,6 +19,7 @@ import structlog
 
 from teacher_hiring.bonus.domain.model import Manager
 from teacher_hiring.bonus.metrics import EXERCISES_HTTP_CALLS
+from teacher_hiring.messaging.upcasters import split_name
 
 log = structlog.get_logger(__name__)
 
@@ -89,11 +90,19 @@ class ExercisesClient:
 
 
 def _manager(body: object) -> Manager | None:
-    """Accepts {name, email}, or the split name of ManagerCreated v1 (US-170)."""
+    """Accepts first_name, last_name and team (US-170), or only the older full `name`, split
+    as the v0 -> v1 upcaster of ManagerCreated splits it."""
     if not isinstance(body, dict) or not isinstance(body.get("email"), str):
         return None
-    name = body.get("name")
-    if not isinstance(name, str):
-        parts = [body.get("first_name"), body.get("last_name")]
-        name = " ".join(part for part in parts if isinstance(part, str) and part) or None
-    return None if name is None else Manager(name=name, email=body["email"])
+    first_name, last_name, team = body.get("first_name"), body.get("last_name"), body.get("team")
+    if not isinstance(first_name, str) or not first_name:
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            return None
+        first_name, last_name = split_name(name)
+    return Manager(
+        first_name=first_name,
+        last_name=last_name if isinstance(last_name, str) else "",
+        team=team if isinstance(team, str) else None,
+        email=body["email"],
+    )

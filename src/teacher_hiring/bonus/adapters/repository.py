@@ -33,19 +33,33 @@ class _Statements:
     append_entry: sa.Insert
     save_rating: sa.Insert
     save_manager: sa.Insert
+    # PostgreSQL only: open_account and append_entry as one statement (one round trip).
+    open_and_append: sa.Insert | None
 
 
 @cache
 def _statements(dialect: str) -> _Statements:
     rating = dialect_insert(dialect, ratings)
     manager = dialect_insert(dialect, managers)
+    open_account = dialect_insert(dialect, accounts).on_conflict_do_nothing(
+        index_elements=[accounts.c.manager_id]
+    )
+    append_entry = dialect_insert(dialect, ledger).on_conflict_do_nothing(
+        index_elements=[ledger.c.business_key]
+    )
+    open_and_append = None
+    if dialect == "postgresql":
+        # A data-modifying WITH runs once and to completion whatever the main INSERT does, so
+        # the account is opened even when the entry is a duplicate: the two statements' effect.
+        opened = open_account.values(
+            manager_id=sa.bindparam("account_manager_id"),
+            opened_at=sa.bindparam("account_opened_at"),
+        ).cte("opened")
+        open_and_append = append_entry.add_cte(opened)
     return _Statements(
-        open_account=dialect_insert(dialect, accounts).on_conflict_do_nothing(
-            index_elements=[accounts.c.manager_id]
-        ),
-        append_entry=dialect_insert(dialect, ledger).on_conflict_do_nothing(
-            index_elements=[ledger.c.business_key]
-        ),
+        open_account=open_account,
+        append_entry=append_entry,
+        open_and_append=open_and_append,
         save_rating=rating.on_conflict_do_update(
             index_elements=[ratings.c.exercise_id],
             set_={c.name: rating.excluded[c.name] for c in ratings.c if not c.primary_key},
@@ -76,9 +90,24 @@ class BonusRepository:
 
     def append(self, entry: LedgerEntry, recorded_at: str) -> bool:
         """Append the entry; False if its business key is already in the ledger."""
+        return self._append(self._sql.append_entry, entry, recorded_at, {})
+
+    def open_account_and_append(self, entry: LedgerEntry, now: str) -> bool:
+        """open_account(entry's manager) then append(entry), in one statement where the
+        database allows it; False if the business key is already in the ledger."""
+        if self._sql.open_and_append is None:
+            self.open_account(entry.manager_id, now)
+            return self.append(entry, now)
+        account = {"account_manager_id": entry.manager_id, "account_opened_at": now}
+        return self._append(self._sql.open_and_append, entry, now, account)
+
+    def _append(
+        self, statement: sa.Insert, entry: LedgerEntry, recorded_at: str, extra: dict[str, str]
+    ) -> bool:
         result = self.conn.execute(
-            self._sql.append_entry,
+            statement,
             {
+                **extra,
                 "manager_id": entry.manager_id,
                 "kind": entry.kind.value,
                 "amount_cents": entry.amount_cents,
@@ -134,7 +163,9 @@ class BonusRepository:
             self._sql.save_manager,
             {
                 "manager_id": manager_id,
-                "name": manager.name,
+                "first_name": manager.first_name,
+                "last_name": manager.last_name,
+                "team": manager.team,
                 "email": manager.email,
                 "as_of": as_of,
             },

@@ -63,7 +63,9 @@ managers = sa.Table(
     "managers",
     metadata,
     sa.Column("manager_id", sa.String(100), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("first_name", sa.String(200), nullable=False),
+    sa.Column("last_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("team", sa.String(100), nullable=True),
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("as_of", Timestamp, nullable=False),
 )

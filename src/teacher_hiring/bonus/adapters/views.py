@@ -8,7 +8,24 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
-from teacher_hiring.bonus.domain.model import EntryKind
+from teacher_hiring.bonus.domain.model import EntryKind, Manager
+
+_MANAGER_COLUMNS = (managers.c.first_name, managers.c.last_name, managers.c.team, managers.c.email)
+
+
+def _manager_shown(
+    first_name: str | None, last_name: str | None, team: str | None, email: str | None
+) -> dict[str, Any] | None:
+    """The replica's manager as the answers show it; None when the replica lacks them."""
+    if first_name is None or email is None:
+        return None
+    return Manager(first_name, last_name or "", email, team).shown()
+
+
+def manager(conn: Connection, manager_id: str) -> dict[str, Any] | None:
+    query = sa.select(*_MANAGER_COLUMNS).where(managers.c.manager_id == manager_id)
+    row = conn.execute(query).first()
+    return None if row is None else _manager_shown(*row)
 
 
 def _cents(kind: EntryKind) -> sa.ColumnElement[Any]:
@@ -31,8 +48,7 @@ def _per_account() -> sa.Select[Any]:
         sa.select(
             accounts.c.manager_id,
             accounts.c.opened_at,
-            managers.c.name,
-            managers.c.email,
+            *_MANAGER_COLUMNS,
             sa.func.coalesce(sa.func.sum(ledger.c.amount_cents), 0).label("balance_cents"),
             sa.func.count(ledger.c.id).label("entries"),
             *(_cents(kind) for kind in EntryKind),
@@ -43,15 +59,14 @@ def _per_account() -> sa.Select[Any]:
                 managers, managers.c.manager_id == accounts.c.manager_id
             )
         )
-        .group_by(accounts.c.manager_id, accounts.c.opened_at, managers.c.name, managers.c.email)
+        .group_by(accounts.c.manager_id, accounts.c.opened_at, *_MANAGER_COLUMNS)
         .order_by(accounts.c.manager_id)
     )
 
 
 def _account_row(row: sa.RowMapping) -> dict[str, Any]:
     data = dict(row)
-    name, email = data.pop("name"), data.pop("email")
-    data["manager"] = None if name is None else {"name": name, "email": email}
+    data["manager"] = _manager_shown(*(data.pop(column.name) for column in _MANAGER_COLUMNS))
     for key in ("balance_cents", "entries", *(f"{k.value}_cents" for k in EntryKind)):
         data[key] = int(data[key])
     for kind in EntryKind:

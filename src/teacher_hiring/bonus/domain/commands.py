@@ -66,12 +66,14 @@ class RecordRating:
 
 @dataclass(frozen=True, slots=True)
 class ReplicateManager:
-    """From ManagerCreated/ManagerUpdated: keep the replica and open the account.
+    """From ManagerCreated/ManagerUpdated v1: keep the replica and open the account.
 
     `as_of` is when exercises produced the event: the replica never moves back to older data.
     """
 
     manager_id: str
-    name: str
+    first_name: str
+    last_name: str
+    team: str | None
     email: str
     as_of: str

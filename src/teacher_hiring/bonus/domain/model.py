@@ -165,5 +165,22 @@ def newer_rating_wins(stored_version: int | None, incoming_version: int) -> bool
 class Manager:
     """Who owns an account, as far as bonus knows (replica, or exercises over COMM-070)."""
 
-    name: str
+    first_name: str
+    last_name: str
     email: str
+    team: str | None = None
+
+    @property
+    def name(self) -> str:
+        """For display: "First Last", or the first name alone."""
+        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+
+    def shown(self) -> dict[str, Any]:
+        """As the HTTP answers show a manager."""
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "name": self.name,
+            "team": self.team,
+            "email": self.email,
+        }

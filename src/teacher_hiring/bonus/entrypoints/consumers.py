@@ -65,8 +65,8 @@ def subscriptions() -> list[Subscription]:
         Subscription(
             MANAGERS_GROUP,
             {
-                "ManagerCreated": EventHandler(_manager_changed),
-                "ManagerUpdated": EventHandler(_manager_changed),
+                "ManagerCreated": EventHandler(_manager_changed, version=1),
+                "ManagerUpdated": EventHandler(_manager_changed, version=1),
             },
         ),
     ]

@@ -63,6 +63,7 @@ def list_entries(
 def get_statement(
     manager_id: ManagerId,
     uow: UnitOfWorkDep,
+    directory: ManagerDirectoryDep,
     start: Annotated[str, Query(description="First day, YYYY-MM-DD (UTC, included)")],
     end: Annotated[str, Query(description="Day after the last, YYYY-MM-DD (UTC, excluded)")],
 ) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def get_statement(
     closing_balance_cents = opening_balance_cents + credits_cents - debits_cents, and it equals
     the opening balance of a statement starting at `end`.
     """
-    return handlers.account_statement(manager_id, start, end, uow)
+    return handlers.account_statement(manager_id, start, end, uow, directory)
 
 
 @ratings.get("", response_model=list[schemas.Rating])

@@ -16,7 +16,10 @@ class Error(BaseModel):
 
 
 class ManagerOut(BaseModel):
-    name: str
+    first_name: str
+    last_name: str
+    name: str = Field(description="For display: first and last name")
+    team: str | None
     email: str
 
 
@@ -83,6 +86,9 @@ class StatementTotals(BaseModel):
 
 class Statement(BaseModel):
     manager_id: str
+    manager: ManagerOut | None = Field(
+        description="The account's manager, as on the account; null when not known"
+    )
     start: date = Field(description="First day of the period (UTC, included)")
     end: date = Field(description="Day after the period (UTC, excluded)")
     opening_balance_cents: int = Field(description="Balance of every entry before start")

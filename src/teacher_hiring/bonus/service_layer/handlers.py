@@ -49,16 +49,16 @@ def _now() -> str:
 def record_money(command: MoneyCommand, source: EventSource, uow: UnitOfWork) -> Outcome:
     """Turn a money event into its one ledger entry, opening the account if needed.
 
-    Two statements on the happy path. A business key already in the ledger with the same
-    manager and amount is the same money re-emitted (DUPLICATE, counted); with another
-    manager or amount it is BusinessKeyConflict, so the event is retried and dead-lettered.
+    One statement on the happy path (two on SQLite). A business key already in the ledger
+    with the same manager and amount is the same money re-emitted (DUPLICATE, counted); with
+    another manager or amount it is BusinessKeyConflict, so the event is retried and
+    dead-lettered.
     """
     entry = ledger_entry(command, source)
     now = _now()
     with uow:
         repository = uow.repository
-        repository.open_account(entry.manager_id, now)
-        if repository.append(entry, now):
+        if repository.open_account_and_append(entry, now):
             return Outcome.APPLIED
         stored = repository.effect_under(entry.business_key)
         if stored is None or not entry.has_same_effect(stored.manager_id, stored.amount_cents):
@@ -111,9 +111,13 @@ def replicate_manager(command: ReplicateManager, uow: UnitOfWork) -> Outcome:
     as_of = utc_timestamp(command.as_of, "produced_at")
     with uow:
         repository = uow.repository
-        saved = repository.save_manager(
-            command.manager_id, Manager(name=command.name, email=command.email), as_of
+        manager = Manager(
+            first_name=command.first_name,
+            last_name=command.last_name,
+            team=command.team,
+            email=command.email,
         )
+        saved = repository.save_manager(command.manager_id, manager, as_of)
         repository.open_account(command.manager_id, _now())
     return Outcome.APPLIED if saved else Outcome.STALE
 
@@ -133,17 +137,19 @@ def account_overview(
     if found is None:
         raise _no_account(manager_id)
     if found["manager"] is None:
-        manager = directory.manager(manager_id)
-        if manager is not None:
-            found["manager"] = {"name": manager.name, "email": manager.email}
+        found["manager"] = _ask_exercises(manager_id, directory)
     return found
 
 
-def account_statement(manager_id: str, start: str, end: str, uow: UnitOfWork) -> dict[str, Any]:
-    """Opening balance, the entries of [start, end), totals per kind and closing balance."""
+def account_statement(
+    manager_id: str, start: str, end: str, uow: UnitOfWork, directory: ManagerDirectory
+) -> dict[str, Any]:
+    """Opening balance, the entries of [start, end), totals per kind and closing balance,
+    headed by the manager as account_overview finds them."""
     period = statements.Period.parse(start, end)
     with uow:
         _require_account(uow, manager_id)
+        manager = views.manager(uow.conn, manager_id)
         opening = views.balance_before(uow.conn, manager_id, period.starts_at)
         lines = views.entries_between(uow.conn, manager_id, period.starts_at, period.ends_at)
     result = statements.statement(
@@ -152,6 +158,7 @@ def account_statement(manager_id: str, start: str, end: str, uow: UnitOfWork) ->
     totals = result.totals
     return {
         "manager_id": manager_id,
+        "manager": manager or _ask_exercises(manager_id, directory),
         "start": period.start,
         "end": period.end,
         "opening_balance_cents": result.opening_balance_cents,
@@ -224,6 +231,12 @@ def get_rating(exercise_id: str, uow: UnitOfWork) -> dict[str, Any]:
             f"exercise_id: no rating received for {exercise_id}", exercise_id=exercise_id
         )
     return found
+
+
+def _ask_exercises(manager_id: str, directory: ManagerDirectory) -> dict[str, Any] | None:
+    """COMM-070, for a manager the replica lacks; None when exercises does not know or answer."""
+    manager = directory.manager(manager_id)
+    return None if manager is None else manager.shown()
 
 
 def _require_account(uow: UnitOfWork, manager_id: str) -> None:

@@ -16,8 +16,8 @@ class UnitOfWork:
     """`with uow:` opens a transaction on the engine, or joins the consumer's connection.
 
     Bound to a consumer's connection (`UnitOfWork.joining(conn)`), it neither commits nor
-    rolls back: the consumer runner owns that transaction and its savepoint, and an exception
-    leaving the block makes the runner roll the event back.
+    rolls back: the consumer runner owns that transaction (and the savepoint, when it applies
+    events one by one), and an exception leaving the block makes the runner roll the event back.
     """
 
     def __init__(

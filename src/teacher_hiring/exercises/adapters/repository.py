@@ -42,11 +42,7 @@ class Repository:
     def add_manager(self, manager: Manager, now: float) -> None:
         self.conn.execute(
             managers.insert().values(
-                id=manager.id,
-                name=manager.name,
-                email=manager.email,
-                created_at=now,
-                updated_at=now,
+                id=manager.id, **_manager_values(manager), created_at=now, updated_at=now
             )
         )
 
@@ -54,16 +50,20 @@ class Repository:
         self.conn.execute(
             managers.update()
             .where(managers.c.id == manager.id)
-            .values(name=manager.name, email=manager.email, updated_at=now)
+            .values(**_manager_values(manager), updated_at=now)
         )
 
     def get_manager(self, manager_id: str) -> Manager | None:
-        row = self.conn.execute(
-            sa.select(managers.c.id, managers.c.name, managers.c.email).where(
-                managers.c.id == manager_id
-            )
-        ).first()
-        return None if row is None else Manager(id=row.id, name=row.name, email=row.email)
+        row = self.conn.execute(sa.select(managers).where(managers.c.id == manager_id)).first()
+        if row is None:
+            return None
+        return Manager(
+            id=row.id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            team=row.team,
+            email=row.email,
+        )
 
     def open_assignment_counts(self) -> dict[str, int]:
         """Every manager with the number of open assignments they hold (0 included)."""
@@ -103,6 +103,8 @@ class Repository:
             check_mode=row.check_mode,
             version=row.version,
             status=row.status,
+            subject=row.subject,
+            difficulty=row.difficulty,
         )
 
     def saved_at(self, exercise_id: str) -> float:
@@ -289,6 +291,17 @@ def _content(exercise: Exercise) -> dict[str, Any]:
         "statement": exercise.statement,
         "accepted_answers": list(exercise.accepted_answers),
         "check_mode": exercise.check_mode,
+        "subject": exercise.subject,
+        "difficulty": exercise.difficulty,
+    }
+
+
+def _manager_values(manager: Manager) -> dict[str, Any]:
+    return {
+        "first_name": manager.first_name,
+        "last_name": manager.last_name,
+        "team": manager.team,
+        "email": manager.email,
     }
 
 

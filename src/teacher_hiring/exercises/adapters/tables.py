@@ -10,7 +10,9 @@ managers = sa.Table(
     "managers",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("first_name", sa.String(200), nullable=False),
+    sa.Column("last_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("team", sa.String(100), nullable=True),
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
@@ -27,6 +29,8 @@ exercises = sa.Table(
     sa.Column("author_id", sa.String(36), sa.ForeignKey("managers.id"), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("subject", sa.String(50), nullable=False, server_default="general"),
+    sa.Column("difficulty", sa.Integer, nullable=False, server_default="3"),
     sa.Column("created_at", sa.Float, nullable=False),
     # When the current version was saved; a status change does not touch it.
     sa.Column("updated_at", sa.Float, nullable=False),
@@ -46,6 +50,8 @@ exercise_versions = sa.Table(
     sa.Column("statement", sa.Text, nullable=False),
     sa.Column("accepted_answers", sa.JSON, nullable=False),
     sa.Column("check_mode", sa.String(20), nullable=False),
+    sa.Column("subject", sa.String(50), nullable=False, server_default="general"),
+    sa.Column("difficulty", sa.Integer, nullable=False, server_default="3"),
     sa.Column("edited_by", sa.String(36), sa.ForeignKey("managers.id"), nullable=False),
     sa.Column("saved_at", sa.Float, nullable=False),
 )

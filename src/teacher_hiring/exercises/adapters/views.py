@@ -17,6 +17,7 @@ from teacher_hiring.exercises.adapters.tables import (
     payments,
 )
 from teacher_hiring.exercises.domain.clock import to_rfc3339
+from teacher_hiring.exercises.domain.model import full_name
 from teacher_hiring.messaging.tables import outbox
 
 
@@ -60,6 +61,8 @@ def exercise_history(conn: Connection, exercise_id: str) -> list[dict[str, Any]]
             "statement": row.statement,
             "accepted_answers": list(row.accepted_answers),
             "check_mode": row.check_mode,
+            "subject": row.subject,
+            "difficulty": row.difficulty,
             "edited_by": row.edited_by,
             "saved_at": to_rfc3339(row.saved_at),
         }
@@ -142,7 +145,10 @@ def _managers_query() -> sa.Select[Any]:
 def _manager(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
-        "name": row.name,
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "name": full_name(row.first_name, row.last_name),
+        "team": row.team,
         "email": row.email,
         "open_assignments": int(row.open_assignments),
         "created_at": to_rfc3339(row.created_at),
@@ -157,6 +163,8 @@ def _exercise(row: Any) -> dict[str, Any]:
         "statement": row.statement,
         "accepted_answers": list(row.accepted_answers),
         "check_mode": row.check_mode,
+        "subject": row.subject,
+        "difficulty": row.difficulty,
         "author_id": row.author_id,
         "version": row.version,
         "status": row.status,

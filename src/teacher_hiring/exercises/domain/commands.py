@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from teacher_hiring.exercises.domain.model import CheckMode
+from teacher_hiring.exercises.domain.model import (
+    DEFAULT_DIFFICULTY,
+    DEFAULT_SUBJECT,
+    KEEP,
+    CheckMode,
+    Keep,
+)
 
 
 @dataclass(frozen=True)
 class CreateManager:
-    name: str
+    first_name: str
+    last_name: str
     email: str
+    team: str | None = None
 
 
 @dataclass(frozen=True)
 class UpdateManager:
+    """Change a manager; None (KEEP for the team, which may be set to None) keeps a field."""
+
     manager_id: str
-    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    team: str | Keep | None = KEEP
     email: str | None = None
 
 
@@ -27,6 +39,8 @@ class CreateExercise:
     statement: str
     accepted_answers: tuple[str, ...]
     check_mode: CheckMode = "normalized"
+    subject: str = DEFAULT_SUBJECT
+    difficulty: int = DEFAULT_DIFFICULTY
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,8 @@ class EditExercise:
     statement: str | None = None
     accepted_answers: tuple[str, ...] | None = None
     check_mode: CheckMode | None = None
+    subject: str | None = None
+    difficulty: int | None = None
     expected_version: int | None = None
 
 

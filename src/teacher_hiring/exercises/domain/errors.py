@@ -30,6 +30,17 @@ class UnknownExercise(NotFound):
         super().__init__(field, value, "exercise")
 
 
+class UnknownEventFamily(NotFound):
+    """An event family whose produced version nobody can switch here (404)."""
+
+    def __init__(self, family: str, known: tuple[str, ...]) -> None:
+        ExercisesError.__init__(
+            self,
+            f"family: {family!r} is not an event family (known: {', '.join(known)})",
+            field="family",
+        )
+
+
 class UnknownAssignment(NotFound):
     def __init__(self, field: str, value: str) -> None:
         super().__init__(field, value, "complication assignment")

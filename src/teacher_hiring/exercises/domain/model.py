@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from enum import Enum
+from typing import Final, Literal
 
 from teacher_hiring.exercises.domain.errors import (
     InvalidValue,
@@ -24,7 +25,12 @@ AssigneePolicy = Literal["author", "least_loaded"]
 CandidateStatus = Literal["candidate", "teacher"]
 
 NAME_MAX = 200
+TEAM_MAX = 100
 TITLE_MAX = 200
+SUBJECT_MAX = 50
+SUBJECT_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"  # a lowercase slug: "mathematics", "russian-language"
+DEFAULT_SUBJECT = "general"
+DIFFICULTY_MIN, DIFFICULTY_MAX, DEFAULT_DIFFICULTY = 1, 5, 3
 STATEMENT_MAX = 20_000
 ANSWERS_MAX = 20
 ANSWER_MAX = 10_000
@@ -36,27 +42,70 @@ EMAIL_PATTERN = (
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     rf"@{_LABEL}(\.{_LABEL})+$"
 )
-CONTENT_FIELDS = ("title", "statement", "accepted_answers", "check_mode")
+CONTENT_FIELDS = (
+    "title",
+    "statement",
+    "accepted_answers",
+    "check_mode",
+    "subject",
+    "difficulty",
+)
+MANAGER_FIELDS = ("first_name", "last_name", "team", "email")
+
+
+class Keep(Enum):
+    """A field left as it is, where None is a value of its own (no team)."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
 
 
 @dataclass(frozen=True)
 class Manager:
+    """A manager (US-170: the name is first and last name, and a manager may have a team)."""
+
     id: str
-    name: str
+    first_name: str
+    last_name: str
     email: str
+    team: str | None = None
 
     def __post_init__(self) -> None:
-        _check_length("name", self.name, NAME_MAX)
+        _check_length("first_name", self.first_name, NAME_MAX)
+        if not self.first_name.strip():
+            raise InvalidValue("first_name", "must not be blank")
+        if len(self.last_name) > NAME_MAX:
+            raise InvalidValue("last_name", f"must be at most {NAME_MAX} characters")
+        if len(self.name) > NAME_MAX:
+            raise InvalidValue(
+                "last_name", f"first and last name together must be at most {NAME_MAX} characters"
+            )
+        _check_length("team", self.team, TEAM_MAX)
         if not is_email(self.email):
             raise InvalidValue("email", "is not an email address")
 
-    def changed(self, name: str | None, email: str | None) -> Manager:
+    @property
+    def name(self) -> str:
+        return full_name(self.first_name, self.last_name)
+
+    def changed(
+        self,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        team: str | Keep | None = KEEP,
+        email: str | None = None,
+    ) -> Manager:
         """The manager with the given fields replaced; asking to change nothing is refused."""
-        if name is None and email is None:
-            raise NothingChanged(("name", "email"))
+        if first_name is None and last_name is None and team is KEEP and email is None:
+            raise NothingChanged(MANAGER_FIELDS)
         return replace(
             self,
-            name=self.name if name is None else name,
+            first_name=self.first_name if first_name is None else first_name,
+            last_name=self.last_name if last_name is None else last_name,
+            team=self.team if isinstance(team, Keep) else team,
             email=self.email if email is None else email,
         )
 
@@ -71,9 +120,17 @@ class Exercise:
     check_mode: CheckMode
     version: int = 1
     status: ExerciseStatus = "active"
+    subject: str = DEFAULT_SUBJECT
+    difficulty: int = DEFAULT_DIFFICULTY
 
     def __post_init__(self) -> None:
         _check_length("title", self.title, TITLE_MAX)
+        if not is_subject(self.subject):
+            raise InvalidValue(
+                "subject", f"must be a lowercase slug of 1 to {SUBJECT_MAX} characters"
+            )
+        if not DIFFICULTY_MIN <= self.difficulty <= DIFFICULTY_MAX:
+            raise InvalidValue("difficulty", f"must be {DIFFICULTY_MIN} to {DIFFICULTY_MAX}")
         _check_length("statement", self.statement, STATEMENT_MAX)
         if not 1 <= len(self.accepted_answers) <= ANSWERS_MAX:
             raise InvalidValue("accepted_answers", f"give 1 to {ANSWERS_MAX} answers")
@@ -89,6 +146,8 @@ class Exercise:
         statement: str | None = None,
         accepted_answers: tuple[str, ...] | None = None,
         check_mode: CheckMode | None = None,
+        subject: str | None = None,
+        difficulty: int | None = None,
         expected_version: int | None = None,
     ) -> Exercise:
         """The next version: given fields replaced, version + 1; the status is decided apart."""
@@ -99,6 +158,8 @@ class Exercise:
             "statement": statement,
             "accepted_answers": accepted_answers,
             "check_mode": check_mode,
+            "subject": subject,
+            "difficulty": difficulty,
         }
         if all(value is None or value == getattr(self, name) for name, value in given.items()):
             asked = tuple(name for name, value in given.items() if value is not None)
@@ -112,6 +173,8 @@ class Exercise:
                 self.accepted_answers if accepted_answers is None else accepted_answers
             ),
             check_mode=self.check_mode if check_mode is None else check_mode,
+            subject=self.subject if subject is None else subject,
+            difficulty=self.difficulty if difficulty is None else difficulty,
         )
 
     def with_status(self, status: ExerciseStatus) -> Exercise:
@@ -219,6 +282,15 @@ def merge_candidate_updated(
     if incoming.updated_at < stored.updated_at:
         return None
     return replace(incoming, created_at=stored.created_at)
+
+
+def full_name(first_name: str, last_name: str) -> str:
+    """The name shown to people: "First Last", or the first name alone."""
+    return f"{first_name} {last_name}" if last_name else first_name
+
+
+def is_subject(text: str) -> bool:
+    return len(text) <= SUBJECT_MAX and re.fullmatch(SUBJECT_PATTERN, text) is not None
 
 
 def is_email(text: str) -> bool:

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection
 
 from teacher_hiring.exercises.adapters import views
+from teacher_hiring.exercises.adapters.event_versions import ProducedVersions
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.runtime.db import read_only
@@ -26,9 +27,13 @@ class Services:
     runtime: ServiceRuntime
     rules: ComplicationRules
     link: SwitchableLink
+    versions: ProducedVersions
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.runtime.engine, self.runtime.outbox)
+        """A unit of work producing the exercise and manager events at today's versions."""
+        return UnitOfWork(
+            self.runtime.engine, self.runtime.outbox, versions=self.versions.current()
+        )
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

@@ -47,9 +47,15 @@ legacy = APIRouter(prefix="/api", tags=["migration"])
 
 @managers.post("", status_code=201, response_model=models.Manager, responses=_422)
 def create_manager(body: models.NewManager, services: ServicesDep) -> dict[str, Any]:
-    """Create a manager; hiring and bonus learn of it from `ManagerCreated`."""
+    """Create a manager; hiring and bonus learn of it from `ManagerCreated`.
+
+    The old body `{name, email}` is still accepted: the name is split at its first run of
+    whitespace into first_name and last_name, as the v0 -> v1 upcaster of the event does.
+    """
+    first_name, last_name = body.split()
+    cmd = commands.CreateManager(first_name or "", last_name or "", body.email, body.team)
     with services.uow() as uow:
-        manager = handlers.create_manager(commands.CreateManager(body.name, body.email), uow)
+        manager = handlers.create_manager(cmd, uow)
     return _manager(services, manager.id)
 
 
@@ -57,13 +63,13 @@ def create_manager(body: models.NewManager, services: ServicesDep) -> dict[str, 
 def update_manager(
     manager_id: str, body: models.ManagerChanges, services: ServicesDep
 ) -> dict[str, Any]:
-    """Change a manager's name or email; publishes `ManagerUpdated` with the whole new state.
+    """Change a manager's name, team or email; publishes `ManagerUpdated` with the whole new
+    state. The old full `name` is split as on creation; `team: null` removes the team.
 
     Sending the values the manager already has changes nothing and publishes nothing.
     """
-    cmd = commands.UpdateManager(manager_id, name=body.name, email=body.email)
     with services.uow() as uow:
-        handlers.update_manager(cmd, uow)
+        handlers.update_manager(body.command(manager_id), uow)
     return _manager(services, manager_id)
 
 
@@ -100,6 +106,8 @@ def create_exercise(body: models.NewExercise, services: ServicesDep) -> dict[str
         statement=body.statement,
         accepted_answers=tuple(body.accepted_answers),
         check_mode=body.check_mode,
+        subject=body.subject,
+        difficulty=body.difficulty,
     )
     with services.uow() as uow:
         exercise = handlers.create_exercise(cmd, uow)
@@ -159,6 +167,8 @@ def edit_exercise(
         statement=body.statement,
         accepted_answers=None if body.accepted_answers is None else tuple(body.accepted_answers),
         check_mode=body.check_mode,
+        subject=body.subject,
+        difficulty=body.difficulty,
         expected_version=body.expected_version,
     )
     with services.uow() as uow:

@@ -3,22 +3,64 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from teacher_hiring.exercises.domain.commands import UpdateManager
 from teacher_hiring.exercises.domain.model import (
     ANSWER_MAX,
     ANSWERS_MAX,
+    DEFAULT_DIFFICULTY,
+    DEFAULT_SUBJECT,
+    DIFFICULTY_MAX,
+    DIFFICULTY_MIN,
     EMAIL_MAX,
+    KEEP,
     NAME_MAX,
     STATEMENT_MAX,
+    SUBJECT_MAX,
+    SUBJECT_PATTERN,
+    TEAM_MAX,
     TITLE_MAX,
     is_email,
 )
+from teacher_hiring.messaging.upcasters import split_name
 
 CheckMode = Literal["exact", "normalized"]
-Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX, description="Full name")]
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=NAME_MAX,
+        description="Deprecated (US-170): the full name, split at its first run of whitespace "
+        "into first_name and last_name; send those instead",
+        json_schema_extra={"deprecated": True},
+    ),
+]
+FirstName = Annotated[str, Field(min_length=1, max_length=NAME_MAX, description="Given name")]
+LastName = Annotated[
+    str, Field(max_length=NAME_MAX, description="Family name; empty for a manager with one name")
+]
+Team = Annotated[str, Field(min_length=1, max_length=TEAM_MAX, description="The manager's team")]
+Subject = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=SUBJECT_MAX,
+        pattern=SUBJECT_PATTERN,
+        description="What the exercise is about, a lowercase slug (mathematics, "
+        "russian-language); candidates of a subject are assigned exercises of it",
+    ),
+]
+Difficulty = Annotated[
+    int,
+    Field(
+        ge=DIFFICULTY_MIN,
+        le=DIFFICULTY_MAX,
+        description="How hard the author rates it, 1 (easiest) to 5 (hardest)",
+    ),
+]
 
 
 def _email(text: str) -> str:
@@ -53,19 +95,62 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class NewManager(_Body):
-    name: Name
+class _Names(_Body):
+    """first_name and last_name (US-170), or the old full `name`, not both."""
+
+    first_name: FirstName | None = None
+    last_name: LastName | None = None
+    name: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_form_of_the_name(self) -> Self:
+        if self.name is not None and (self.first_name is not None or self.last_name is not None):
+            raise ValueError("name: send either name or first_name and last_name, not both")
+        return self
+
+    def split(self) -> tuple[str | None, str | None]:
+        """(first name, last name); None for what the request leaves as it is."""
+        if self.name is not None:
+            return split_name(self.name)
+        return self.first_name, self.last_name
+
+
+class NewManager(_Names):
+    """{first_name, last_name, team, email}; the old {name, email} is still accepted."""
+
+    team: Team | None = None
     email: Email
 
+    @model_validator(mode="after")
+    def _a_name_is_given(self) -> Self:
+        if self.name is None and self.first_name is None:
+            raise ValueError("first_name: required (or the full name as name)")
+        return self
 
-class ManagerChanges(_Body):
-    name: Name | None = None
+
+class ManagerChanges(_Names):
+    """The fields to change; a field left out stays as it is. `team: null` removes the team."""
+
+    team: Team | None = None
     email: Email | None = None
+
+    def command(self, manager_id: str) -> UpdateManager:
+        first_name, last_name = self.split()
+        return UpdateManager(
+            manager_id,
+            first_name=first_name,
+            last_name=last_name,
+            team=self.team if "team" in self.model_fields_set else KEEP,
+            email=self.email,
+        )
 
 
 class Manager(BaseModel):
     id: str
-    name: str
+    first_name: str
+    last_name: str
+    name: str = Field(description="For display: first and last name")
+    team: str | None
     email: str
     open_assignments: int = Field(description="Complication assignments this manager holds open")
     created_at: str
@@ -81,6 +166,8 @@ class NewExercise(_Body):
         "normalized",
         description="exact, or normalized: trim, case-fold and collapse inner whitespace",
     )
+    subject: Subject = DEFAULT_SUBJECT
+    difficulty: Difficulty = DEFAULT_DIFFICULTY
 
 
 class ExerciseEdit(_Body):
@@ -89,6 +176,8 @@ class ExerciseEdit(_Body):
     statement: Statement | None = None
     accepted_answers: Answers | None = None
     check_mode: CheckMode | None = None
+    subject: Subject | None = None
+    difficulty: Difficulty | None = None
     expected_version: int | None = Field(
         None, ge=1, description="The version the editor started from; refused if not current"
     )
@@ -100,6 +189,8 @@ class Exercise(BaseModel):
     statement: str
     accepted_answers: list[str]
     check_mode: CheckMode
+    subject: str
+    difficulty: int
     author_id: str
     version: int = Field(description="1 when created, +1 on every edit")
     status: Literal["active", "needs_complication"]
@@ -123,6 +214,8 @@ class ExerciseVersion(BaseModel):
     statement: str
     accepted_answers: list[str]
     check_mode: CheckMode
+    subject: str
+    difficulty: int
     edited_by: str
     saved_at: str
 
@@ -186,3 +279,20 @@ class Error(BaseModel):
     error: str = Field(description="The name of the rule broken, e.g. VersionConflict")
     field: str | None = Field(None, description="The request field the refusal is about")
     current_version: int | None = Field(None, description="With VersionConflict only")
+
+
+class EventFamilyVersion(BaseModel):
+    family: Literal["exercise", "manager"] = Field(
+        description="exercise: ExerciseCreated and ExerciseUpdated; manager: ManagerCreated and "
+        "ManagerUpdated"
+    )
+    version: int = Field(description="The version every save produces now")
+    events: list[str]
+    versions: list[int] = Field(description="The versions it can be switched to")
+    switched_at: float | None = Field(
+        description="When an operator last set it (epoch seconds); null: the settings' value"
+    )
+
+
+class VersionChange(_Body):
+    version: int = Field(ge=0, description="The version to produce from the next save on")

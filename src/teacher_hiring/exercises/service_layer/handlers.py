@@ -67,20 +67,33 @@ class ComplicationOutcome:
 
 
 def create_manager(cmd: commands.CreateManager, uow: UnitOfWork) -> Manager:
-    manager = Manager(id=str(uuid.uuid4()), name=cmd.name, email=cmd.email)
+    manager = Manager(
+        id=str(uuid.uuid4()),
+        first_name=cmd.first_name,
+        last_name=cmd.last_name,
+        team=cmd.team,
+        email=cmd.email,
+    )
     uow.repo.add_manager(manager, time.time())
-    uow.stage(events.MANAGER_CREATED, events.manager_payload(manager))
+    _stage_manager(uow, events.MANAGER_CREATED, manager)
     return manager
 
 
 def update_manager(cmd: commands.UpdateManager, uow: UnitOfWork) -> Manager:
     """Change a manager; the same values again change nothing and publish nothing."""
     current = _manager(uow, "manager_id", cmd.manager_id)
-    changed = current.changed(cmd.name, cmd.email)
+    changed = current.changed(
+        first_name=cmd.first_name, last_name=cmd.last_name, team=cmd.team, email=cmd.email
+    )
     if changed != current:
         uow.repo.update_manager(changed, time.time())
-        uow.stage(events.MANAGER_UPDATED, events.manager_payload(changed))
+        _stage_manager(uow, events.MANAGER_UPDATED, changed)
     return changed
+
+
+def _stage_manager(uow: UnitOfWork, event_name: str, manager: Manager) -> None:
+    version = uow.versions.manager
+    uow.stage(event_name, events.manager_payload(manager, version), version=version)
 
 
 # -- exercises -----------------------------------------------------------------------------------
@@ -95,11 +108,15 @@ def create_exercise(cmd: commands.CreateExercise, uow: UnitOfWork) -> Exercise:
         statement=cmd.statement,
         accepted_answers=cmd.accepted_answers,
         check_mode=cmd.check_mode,
+        subject=cmd.subject,
+        difficulty=cmd.difficulty,
     )
     now = time.time()
     uow.repo.add_exercise(exercise, now)
     uow.repo.add_version(exercise, edited_by=cmd.author_id, saved_at=now)
-    uow.stage(events.EXERCISE_CREATED, events.exercise_payload(exercise, now))
+    version = uow.versions.exercise
+    payload = events.exercise_payload(exercise, now, version)
+    uow.stage(events.EXERCISE_CREATED, payload, version=version)
     return exercise
 
 
@@ -119,6 +136,8 @@ def edit_exercise(
         statement=cmd.statement,
         accepted_answers=cmd.accepted_answers,
         check_mode=cmd.check_mode,
+        subject=cmd.subject,
+        difficulty=cmd.difficulty,
         expected_version=cmd.expected_version,
     )
     still_open = uow.repo.open_assignments(current.id)
@@ -130,9 +149,9 @@ def edit_exercise(
         latest = uow.repo.current_version(current.id)
         raise VersionConflict(current.id, cmd.expected_version or current.version, latest)
     uow.repo.add_version(revised, edited_by=cmd.editor_id, saved_at=now)
-    updated = uow.stage(
-        events.EXERCISE_UPDATED, events.exercise_payload(revised, now, edited_by=cmd.editor_id)
-    )
+    version = uow.versions.exercise
+    payload = events.exercise_payload(revised, now, version, edited_by=cmd.editor_id)
+    updated = uow.stage(events.EXERCISE_UPDATED, payload, version=version)
     paid = [_pay(uow, a, revised, rules, now) for a in closing]
     return ExerciseSaved(
         exercise=revised,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from teacher_hiring.exercises.adapters.repository import Repository
+from teacher_hiring.exercises.service_layer.events import EventVersions
 from teacher_hiring.messaging import inbox
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
@@ -19,12 +20,20 @@ class UnitOfWork:
 
     Built with `bound(conn, outbox)` it works inside a transaction someone else owns (a consumer
     runner that already claimed the event in the inbox) and neither commits nor rolls back.
+    `versions` says which version of the exercise and manager events to produce.
     """
 
-    def __init__(self, engine: Engine | None, outbox: Outbox, conn: Connection | None = None):
+    def __init__(
+        self,
+        engine: Engine | None,
+        outbox: Outbox,
+        conn: Connection | None = None,
+        versions: EventVersions | None = None,
+    ):
         self._engine = engine
         self._outbox = outbox
         self._bound = conn
+        self.versions = versions or EventVersions()
         self._transaction: AbstractContextManager[Connection] | None = None
         self._conn: Connection | None = None
         self.staged: list[Envelope] = []
@@ -59,9 +68,12 @@ class UnitOfWork:
         assert self._conn is not None, "use the unit of work in a with block"
         return self._conn
 
-    def stage(self, event_name: str, payload: dict[str, Any]) -> Envelope:
-        """Write the event to the outbox in this transaction (validated against its schema)."""
-        envelope = self._outbox.stage(self.conn, event_name, payload)
+    def stage(
+        self, event_name: str, payload: dict[str, Any], *, version: int | None = None
+    ) -> Envelope:
+        """Write the event to the outbox in this transaction (validated against its schema);
+        at `version`, else at the outbox's version of it."""
+        envelope = self._outbox.stage(self.conn, event_name, payload, version=version)
         self.staged.append(envelope)
         return envelope
 

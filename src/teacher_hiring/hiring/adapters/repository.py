@@ -63,6 +63,8 @@ class AssignableExercise:
     exercise_id: str
     title: str
     version: int
+    subject: str
+    difficulty: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +153,14 @@ _EXERCISE_SIDE = (
 )
 _LOCK_EXERCISE = sa.select(_e.c.id).where(_e.c.id == sa.bindparam("exercise_id")).with_for_update()
 
-_ASSIGNABLE = (
-    sa.select(_e.c.id, _e.c.title, _e.c.version)
+_ASSIGNABLE_ANY = (
+    sa.select(_e.c.id, _e.c.title, _e.c.version, _e.c.subject, _e.c.difficulty)
     .select_from(_e.join(_st, sa.and_(_st.c.exercise_id == _e.c.id, _st.c.version == _e.c.version)))
     .where(_st.c.needs_complication.is_(False))
+)
+_ASSIGNABLE = _ASSIGNABLE_ANY.order_by(_st.c.completions, _e.c.id).limit(sa.bindparam("limit"))
+_ASSIGNABLE_OF_SUBJECT = (
+    _ASSIGNABLE_ANY.where(_e.c.subject == sa.bindparam("subject"))
     .order_by(_st.c.completions, _e.c.id)
     .limit(sa.bindparam("limit"))
 )
@@ -223,12 +229,27 @@ class HiringRepository:
 
     # -- candidates ----------------------------------------------------------------------------
 
-    def assignable_exercises(self, limit: int) -> list[AssignableExercise]:
-        rows = self.conn.execute(_ASSIGNABLE, {"limit": limit})
-        return [AssignableExercise(row.id, row.title, row.version) for row in rows]
+    def assignable_exercises(
+        self, limit: int, subject: str | None = None
+    ) -> list[AssignableExercise]:
+        """The least-completed assignable exercises, of `subject` only unless it is None."""
+        if subject is None:
+            rows = self.conn.execute(_ASSIGNABLE, {"limit": limit})
+        else:
+            rows = self.conn.execute(_ASSIGNABLE_OF_SUBJECT, {"limit": limit, "subject": subject})
+        return [
+            AssignableExercise(row.id, row.title, row.version, row.subject, row.difficulty)
+            for row in rows
+        ]
 
     def add_candidate(
-        self, candidate_id: str, name: str, email: str, exercise_ids: Sequence[str], at: float
+        self,
+        candidate_id: str,
+        name: str,
+        email: str,
+        exercise_ids: Sequence[str],
+        at: float,
+        subject: str | None = None,
     ) -> None:
         self.conn.execute(
             candidates.insert(),
@@ -237,6 +258,7 @@ class HiringRepository:
                 "name": name,
                 "email": email,
                 "status": "candidate",
+                "subject": subject,
                 "created_at": at,
                 "updated_at": at,
             },
@@ -395,6 +417,8 @@ class HiringRepository:
             "statement": cmd.statement,
             "accepted_answers": orjson.dumps(list(cmd.accepted_answers)).decode(),
             "check_mode": cmd.check_mode,
+            "subject": cmd.subject,
+            "difficulty": cmd.difficulty,
             "author_id": cmd.author_id,
             "version": cmd.version,
             "status": cmd.status,
@@ -427,7 +451,13 @@ class HiringRepository:
 
     def replicate_manager(self, cmd: commands.ReplicateManager, at: float) -> None:
         """Insert or overwrite in one statement, so two writers of a new manager cannot clash."""
-        values = {"name": cmd.name, "email": cmd.email, "replicated_at": at}
+        values = {
+            "first_name": cmd.first_name,
+            "last_name": cmd.last_name,
+            "team": cmd.team,
+            "email": cmd.email,
+            "replicated_at": at,
+        }
         insert = dialect_insert(self.conn.dialect.name, managers)
         self.conn.execute(
             insert.values(id=cmd.manager_id, **values).on_conflict_do_update(

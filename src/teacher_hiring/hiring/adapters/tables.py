@@ -13,6 +13,8 @@ candidates = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
+    # US-160: the candidate is assigned exercises of this subject only; NULL: of any subject.
+    sa.Column("subject", sa.String(50), nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
@@ -93,6 +95,8 @@ exercises = sa.Table(
     sa.Column("statement", sa.Text, nullable=False),
     sa.Column("accepted_answers", sa.Text, nullable=False),
     sa.Column("check_mode", sa.String(16), nullable=False),
+    sa.Column("subject", sa.String(50), nullable=False, server_default="general"),
+    sa.Column("difficulty", sa.Integer, nullable=False, server_default="3"),
     sa.Column("author_id", sa.String(36), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
@@ -105,9 +109,12 @@ managers = sa.Table(
     "managers",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("first_name", sa.String(200), nullable=False),
+    sa.Column("last_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("team", sa.String(100), nullable=True),
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("replicated_at", sa.Float, nullable=False),
 )
 
 sa.Index("ix_candidates_status", candidates.c.status, candidates.c.created_at)
+sa.Index("ix_exercises_subject", exercises.c.subject)

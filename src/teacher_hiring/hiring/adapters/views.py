@@ -31,6 +31,7 @@ def _candidate_row(row: Any) -> dict[str, Any]:
         "id": row.id,
         "name": row.name,
         "email": row.email,
+        "subject": row.subject,
         "status": row.status,
         "created_at": rfc3339(row.created_at),
         "updated_at": rfc3339(row.updated_at),
@@ -92,6 +93,8 @@ def exercises_to_solve(
             _ce.c.solved_at,
             _e.c.title,
             _e.c.statement,
+            _e.c.subject,
+            _e.c.difficulty,
             _e.c.version,
             sa.func.coalesce(_ac.c.attempts, 0).label("attempts"),
         )
@@ -113,6 +116,8 @@ def exercises_to_solve(
             "exercise_id": row.exercise_id,
             "title": row.title,
             "statement": row.statement,
+            "subject": row.subject,
+            "difficulty": row.difficulty,
             "version": row.version,
             "solved": row.solved_at is not None,
             "attempts_left": max(0, max_attempts - row.attempts),
@@ -131,6 +136,8 @@ def list_exercises(conn: Connection, *, limit: int, offset: int) -> dict[str, An
         sa.select(
             _e.c.id,
             _e.c.title,
+            _e.c.subject,
+            _e.c.difficulty,
             _e.c.author_id,
             _e.c.version,
             _e.c.check_mode,
@@ -149,6 +156,8 @@ def list_exercises(conn: Connection, *, limit: int, offset: int) -> dict[str, An
         {
             "exercise_id": row.id,
             "title": row.title,
+            "subject": row.subject,
+            "difficulty": row.difficulty,
             "author_id": row.author_id,
             "version": row.version,
             "check_mode": row.check_mode,
@@ -165,9 +174,15 @@ def list_exercises(conn: Connection, *, limit: int, offset: int) -> dict[str, An
 
 def exercise_stats(conn: Connection, exercise_id: str) -> dict[str, Any] | None:
     exercise = conn.execute(
-        sa.select(_e.c.id, _e.c.title, _e.c.author_id, _e.c.version, _e.c.rating_version).where(
-            _e.c.id == exercise_id
-        )
+        sa.select(
+            _e.c.id,
+            _e.c.title,
+            _e.c.subject,
+            _e.c.difficulty,
+            _e.c.author_id,
+            _e.c.version,
+            _e.c.rating_version,
+        ).where(_e.c.id == exercise_id)
     ).first()
     if exercise is None:
         return None
@@ -177,6 +192,8 @@ def exercise_stats(conn: Connection, exercise_id: str) -> dict[str, Any] | None:
     return {
         "exercise_id": exercise.id,
         "title": exercise.title,
+        "subject": exercise.subject,
+        "difficulty": exercise.difficulty,
         "author_id": exercise.author_id,
         "current_version": exercise.version,
         "rating_version": exercise.rating_version,

@@ -8,8 +8,11 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class RegisterCandidate:
+    """`subject`: assign only exercises of this subject (US-160); None: of any subject."""
+
     name: str
     email: str
+    subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,8 @@ class ReplicateExercise:
     statement: str
     accepted_answers: tuple[str, ...]
     check_mode: str
+    subject: str
+    difficulty: int
     author_id: str
     version: int
     status: str
@@ -37,13 +42,15 @@ class ReplicateExercise:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> ReplicateExercise:
-        """From an ExerciseCreated or ExerciseUpdated payload (edited_by is not kept)."""
+        """From an ExerciseCreated or ExerciseUpdated v1 payload (edited_by is not kept)."""
         return cls(
             exercise_id=payload["exercise_id"],
             title=payload["title"],
             statement=payload["statement"],
             accepted_answers=tuple(payload["accepted_answers"]),
             check_mode=payload["check_mode"],
+            subject=payload["subject"],
+            difficulty=payload["difficulty"],
             author_id=payload["author_id"],
             version=payload["version"],
             status=payload["status"],
@@ -54,9 +61,18 @@ class ReplicateExercise:
 @dataclass(frozen=True, slots=True)
 class ReplicateManager:
     manager_id: str
-    name: str
+    first_name: str
+    last_name: str
+    team: str | None
     email: str
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> ReplicateManager:
-        return cls(payload["manager_id"], payload["name"], payload["email"])
+        """From a ManagerCreated or ManagerUpdated v1 payload."""
+        return cls(
+            manager_id=payload["manager_id"],
+            first_name=payload["first_name"],
+            last_name=payload["last_name"],
+            team=payload["team"],
+            email=payload["email"],
+        )

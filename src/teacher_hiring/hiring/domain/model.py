@@ -20,6 +20,8 @@ from teacher_hiring.hiring.domain.errors import (
 CheckMode = Literal["exact", "normalized"]
 CANDIDATE = "candidate"
 TEACHER = "teacher"
+SUBJECT_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"  # as in ExerciseCreated v1: a lowercase slug
+SUBJECT_MAX = 50
 
 
 @dataclass(frozen=True, slots=True)

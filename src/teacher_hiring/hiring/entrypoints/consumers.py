@@ -12,20 +12,22 @@ from teacher_hiring.messaging.envelope import Envelope
 
 
 def on_exercise(envelope: Envelope, conn: Connection) -> None:
-    """ExerciseCreated/ExerciseUpdated: keep the newer version; late or repeated ones do nothing."""
+    """ExerciseCreated/ExerciseUpdated v1 (v0 arrives upcast, with the default subject and
+    difficulty): keep the newer version; late or repeated ones do nothing."""
     cmd = commands.ReplicateExercise.from_payload(envelope.payload)
     handlers.replicate_exercise(cmd, UnitOfWork.on_connection(conn))
 
 
 def on_manager(envelope: Envelope, conn: Connection) -> None:
-    """ManagerCreated/ManagerUpdated carry the whole manager: upsert."""
+    """ManagerCreated/ManagerUpdated v1 (v0 arrives upcast, its name split) carry the whole
+    manager: upsert."""
     cmd = commands.ReplicateManager.from_payload(envelope.payload)
     handlers.replicate_manager(cmd, UnitOfWork.on_connection(conn))
 
 
 def subscriptions() -> list[Subscription]:
-    exercise = EventHandler(on_exercise, version=0)
-    manager = EventHandler(on_manager, version=0)
+    exercise = EventHandler(on_exercise, version=1)
+    manager = EventHandler(on_manager, version=1)
     return [
         Subscription(
             handlers.EXERCISE_FEED, {"ExerciseCreated": exercise, "ExerciseUpdated": exercise}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +12,8 @@ from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.upcasters import event_upcaster
+from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.runtime.db import is_sqlite
 
 
@@ -21,6 +23,7 @@ class Hiring:
     outbox: Outbox
     registry: SchemaRegistry
     rules: Rules
+    upcaster: Upcaster = field(default_factory=event_upcaster)
 
     @property
     def inline_writes(self) -> bool:

@@ -58,10 +58,11 @@ def register_candidate(body: schemas.CandidateIn, hiring: HiringDep) -> dict[str
     """Register a candidate and assign them exercises to solve.
 
     Assigns up to `exercises_per_candidate` (3) exercises whose current version is not marked
-    needs_complication, the least-completed first (ties by exercise id). When fewer exist, the
-    candidate gets those; when none exists, 409 NoExercisesAvailable. Publishes CandidateCreated.
+    needs_complication, the least-completed first (ties by exercise id), of the candidate's
+    `subject` only when one is given. When fewer exist, the candidate gets those; when none
+    exists, 409 NoExercisesAvailable. Publishes CandidateCreated.
     """
-    cmd = commands.RegisterCandidate(name=body.name, email=body.email)
+    cmd = commands.RegisterCandidate(name=body.name, email=body.email, subject=body.subject)
     return handlers.register_candidate(cmd, hiring.uow(), hiring.rules)
 
 
@@ -182,12 +183,12 @@ def exercise_stats(exercise_id: str, hiring: HiringDep) -> dict[str, Any]:
     "/api/v0/exercise",
     response_model=schemas.PushResult,
     tags=["exercise link"],
-    responses={422: _error("Not an ExerciseCreated/ExerciseUpdated envelope, or invalid")},
+    responses={422: _error("Not an ExerciseCreated/ExerciseUpdated v0 or v1 envelope, or invalid")},
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"type": "object"}}},
-            "description": "The whole envelope of ExerciseCreated or ExerciseUpdated",
+            "description": "The whole envelope of ExerciseCreated or ExerciseUpdated, v0 or v1",
         }
     },
 )
@@ -204,7 +205,7 @@ def receive_exercise(body: RawBody, hiring: HiringDep) -> dict[str, bool]:
     except (MalformedEvent, SchemaViolation) as exc:
         # Only here is a schema violation the caller's fault; staged by hiring, it is a bug (500).
         raise EventRefused(str(exc), problem=type(exc).__name__) from exc
-    return {"applied": handlers.receive_pushed_exercise(envelope, hiring.uow())}
+    return {"applied": handlers.receive_pushed_exercise(envelope, hiring.uow(), hiring.upcaster)}
 
 
 @operations.get("/totals/issued", response_model=schemas.IssuedTotals)

@@ -6,25 +6,40 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from teacher_hiring.hiring.domain.model import SUBJECT_MAX, SUBJECT_PATTERN
+
 Status = Literal["candidate", "teacher"]
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+SUBJECT = "What an exercise is about, a lowercase slug (mathematics, russian-language)"
+DIFFICULTY = "How hard its author rates it, 1 (easiest) to 5 (hardest)"
 
 
 class CandidateIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="Full name of the candidate")
     email: str = Field(max_length=320, pattern=EMAIL_PATTERN, description="Email address")
+    subject: str | None = Field(
+        None,
+        min_length=1,
+        max_length=SUBJECT_MAX,
+        pattern=SUBJECT_PATTERN,
+        description="The subject the candidate teaches: only exercises of it are assigned; "
+        "left out, exercises of any subject are",
+    )
 
 
 class AssignedExercise(BaseModel):
     exercise_id: str
     title: str
     version: int = Field(description="The version the candidate must answer")
+    subject: str = Field(description=SUBJECT)
+    difficulty: int = Field(description=DIFFICULTY)
 
 
 class CandidateCreatedOut(BaseModel):
     id: str
     name: str
     email: str
+    subject: str | None = Field(description="The subject asked for at registration, if any")
     status: Status
     exercises: list[AssignedExercise]
 
@@ -33,6 +48,7 @@ class CandidateSummary(BaseModel):
     id: str
     name: str
     email: str
+    subject: str | None = Field(description="The subject asked for at registration, if any")
     status: Status
     created_at: str
     updated_at: str
@@ -62,6 +78,8 @@ class ExerciseToSolve(BaseModel):
     exercise_id: str
     title: str
     statement: str
+    subject: str = Field(description=SUBJECT)
+    difficulty: int = Field(description=DIFFICULTY)
     version: int = Field(description="Send this version with the answer")
     solved: bool
     attempts_left: int = Field(description="Attempts left at this version")
@@ -88,6 +106,8 @@ class SubmissionOut(BaseModel):
 class ExerciseSummary(BaseModel):
     exercise_id: str
     title: str
+    subject: str = Field(description=SUBJECT)
+    difficulty: int = Field(description=DIFFICULTY)
     author_id: str
     version: int
     check_mode: Literal["exact", "normalized"]
@@ -117,6 +137,8 @@ class VersionStatsOut(BaseModel):
 class ExerciseStats(BaseModel):
     exercise_id: str
     title: str
+    subject: str = Field(description=SUBJECT)
+    difficulty: int = Field(description=DIFFICULTY)
     author_id: str
     current_version: int
     rating_version: int

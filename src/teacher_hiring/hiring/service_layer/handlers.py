@@ -40,12 +40,13 @@ from teacher_hiring.hiring.domain.model import (
 )
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.upcasting import Upcaster
 
 EXERCISE_FEED = "hiring.exercises"
 """The consumer group of exercise events; the push endpoint claims under the same name."""
 MANAGER_FEED = "hiring.managers"
-PUSHED_EVENTS = {"ExerciseCreated": 0, "ExerciseUpdated": 0}
-"""Events the push endpoint accepts, with the newest version this code reads."""
+PUSHED_EVENTS = {"ExerciseCreated": 1, "ExerciseUpdated": 1}
+"""Events the push endpoint accepts, with the version this code reads (older ones are upcast)."""
 
 
 # -- candidates ----------------------------------------------------------------------------------
@@ -54,16 +55,20 @@ PUSHED_EVENTS = {"ExerciseCreated": 0, "ExerciseUpdated": 0}
 def register_candidate(
     cmd: commands.RegisterCandidate, uow: UnitOfWork, rules: Rules
 ) -> dict[str, Any]:
-    """Create a candidate with the least-solved assignable exercises (fewer if fewer exist)."""
+    """Create a candidate with the least-solved assignable exercises (fewer if fewer exist),
+    of the candidate's subject only when they named one (US-160)."""
     with uow:
-        chosen = uow.repo.assignable_exercises(rules.exercises_per_candidate)
+        chosen = uow.repo.assignable_exercises(rules.exercises_per_candidate, cmd.subject)
         if not chosen:
+            of_subject = "" if cmd.subject is None else f" of subject {cmd.subject!r}"
             raise NoExercisesAvailable(
-                "no exercise can be assigned: none is known yet, or all need complication"
+                f"no exercise{of_subject} can be assigned: none is known yet, or all need "
+                "complication",
+                subject=cmd.subject,
             )
         candidate_id, now = str(uuid.uuid4()), time.time()
         uow.repo.add_candidate(
-            candidate_id, cmd.name, cmd.email, [e.exercise_id for e in chosen], now
+            candidate_id, cmd.name, cmd.email, [e.exercise_id for e in chosen], now, cmd.subject
         )
         uow.stage(
             "CandidateCreated",
@@ -79,9 +84,17 @@ def register_candidate(
         "id": candidate_id,
         "name": cmd.name,
         "email": cmd.email,
+        "subject": cmd.subject,
         "status": CANDIDATE,
         "exercises": [
-            {"exercise_id": e.exercise_id, "title": e.title, "version": e.version} for e in chosen
+            {
+                "exercise_id": e.exercise_id,
+                "title": e.title,
+                "version": e.version,
+                "subject": e.subject,
+                "difficulty": e.difficulty,
+            }
+            for e in chosen
         ],
     }
 
@@ -271,10 +284,11 @@ def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork) -> boo
     return uow.repo.replicate_exercise(cmd, held=held, at=time.time())
 
 
-def receive_pushed_exercise(envelope: Envelope, uow: UnitOfWork) -> bool:
+def receive_pushed_exercise(envelope: Envelope, uow: UnitOfWork, upcaster: Upcaster) -> bool:
     """The push side of the exercise link: applied once whether it came by push or by the log.
 
-    The envelope is already validated against the registry. True if the replica changed.
+    The envelope is already validated against the registry; an older version is upcast first,
+    as the event consumer does. True if the replica changed.
     """
     newest = PUSHED_EVENTS.get(envelope.event_name)
     if newest is None:
@@ -288,7 +302,8 @@ def receive_pushed_exercise(envelope: Envelope, uow: UnitOfWork) -> bool:
     with uow:
         if not uow.claim(EXERCISE_FEED, envelope):
             return False
-        return _replicate_exercise(commands.ReplicateExercise.from_payload(envelope.payload), uow)
+        current = upcaster.upcast(envelope, newest)
+        return _replicate_exercise(commands.ReplicateExercise.from_payload(current.payload), uow)
 
 
 def replicate_manager(cmd: commands.ReplicateManager, uow: UnitOfWork) -> None:

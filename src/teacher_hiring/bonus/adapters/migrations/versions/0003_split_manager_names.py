@@ -1,0 +1,63 @@
+"""US-170 in bonus's replica of managers: first and last name and a team instead of one name.
+
+An existing manager's name is split at its first run of whitespace, as the v0 -> v1 upcaster
+of ManagerCreated splits it.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-29
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def _split(name: str) -> tuple[str, str]:
+    parts = name.split(maxsplit=1)
+    if not parts:
+        return name, ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE managers RENAME COLUMN name TO first_name")
+    op.add_column(
+        "managers", sa.Column("last_name", sa.String(200), nullable=False, server_default="")
+    )
+    op.add_column("managers", sa.Column("team", sa.String(100), nullable=True))
+    conn = op.get_bind()
+    managers = sa.table(
+        "managers",
+        sa.column("manager_id", sa.String),
+        sa.column("first_name", sa.String),
+        sa.column("last_name", sa.String),
+    )
+    rows = conn.execute(sa.select(managers.c.manager_id, managers.c.first_name)).all()
+    for manager_id, name in rows:
+        first_name, last_name = _split(name)
+        conn.execute(
+            managers.update()
+            .where(managers.c.manager_id == manager_id)
+            .values(first_name=first_name, last_name=last_name)
+        )
+
+
+def downgrade() -> None:
+    managers = sa.table(
+        "managers", sa.column("first_name", sa.String), sa.column("last_name", sa.String)
+    )
+    op.get_bind().execute(
+        managers.update()
+        .where(managers.c.last_name != "")
+        .values(first_name=managers.c.first_name + " " + managers.c.last_name)
+    )
+    op.execute("ALTER TABLE managers DROP COLUMN team")
+    op.execute("ALTER TABLE managers DROP COLUMN last_name")
+    op.execute("ALTER TABLE managers RENAME COLUMN first_name TO name")

@@ -1,0 +1,121 @@
+"""Migration 0003 of each service on a database with data in it (US-160, US-170): names are
+split as the upcaster splits them, exercises get the defaults, and it can be undone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from teacher_hiring.bonus.bootstrap import MIGRATIONS as BONUS
+from teacher_hiring.exercises.bootstrap import MIGRATIONS as EXERCISES
+from teacher_hiring.hiring.bootstrap import MIGRATIONS as HIRING
+from teacher_hiring.runtime.db import dispose, make_engine
+
+pytestmark = pytest.mark.integration
+
+NAMES = {"m1": "Anna Maria Petrova", "m2": "Madonna"}
+SPLIT = {"m1": ("Anna", "Maria Petrova"), "m2": ("Madonna", "")}
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    dispose(engine)
+
+
+def migrate(engine: sa.Engine, migrations: Path, revision: str, *, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def rows(engine: sa.Engine, query: str) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(query))]
+
+
+def test_exercises_splits_its_managers_and_gives_old_exercises_the_defaults(
+    engine: sa.Engine,
+) -> None:
+    migrate(engine, EXERCISES, "0002")
+    with engine.begin() as conn:
+        for manager_id, name in NAMES.items():
+            conn.execute(
+                sa.text("INSERT INTO managers VALUES (:id, :name, 'm@s.example', 1.0, 1.0)"),
+                {"id": manager_id, "name": name},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO exercises VALUES "
+                "('e1', 'Sum', 'S', '[\"5\"]', 'exact', 'm1', 1, 'active', 1.0, 1.0)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO exercise_versions VALUES "
+                "('e1', 1, 'Sum', 'S', '[\"5\"]', 'exact', 'm1', 1.0)"
+            )
+        )
+    migrate(engine, EXERCISES, "head")
+
+    found = rows(engine, "SELECT id, first_name, last_name, team FROM managers ORDER BY id")
+    assert found == [(k, *SPLIT[k], None) for k in sorted(NAMES)]
+    assert rows(engine, "SELECT subject, difficulty FROM exercises") == [("general", 3)]
+    assert rows(engine, "SELECT subject, difficulty FROM exercise_versions") == [("general", 3)]
+
+    migrate(engine, EXERCISES, "0002", down=True)
+    assert rows(engine, "SELECT id, name FROM managers ORDER BY id") == sorted(NAMES.items())
+
+
+@pytest.mark.parametrize(
+    ("migrations", "key", "insert"),
+    [
+        (HIRING, "id", "INSERT INTO managers VALUES (:id, :name, 'm@s.example', 1.0)"),
+        (BONUS, "manager_id", "INSERT INTO managers VALUES (:id, :name, 'm@s.example', 'now')"),
+    ],
+    ids=["hiring", "bonus"],
+)
+def test_the_manager_replicas_split_the_names_they_hold(
+    engine: sa.Engine, migrations: Path, key: str, insert: str
+) -> None:
+    migrate(engine, migrations, "0002")
+    with engine.begin() as conn:
+        for manager_id, name in NAMES.items():
+            conn.execute(sa.text(insert), {"id": manager_id, "name": name})
+    migrate(engine, migrations, "head")
+
+    query = f"SELECT {key}, first_name, last_name, team FROM managers ORDER BY {key}"
+    assert rows(engine, query) == [(k, *SPLIT[k], None) for k in sorted(NAMES)]
+
+    migrate(engine, migrations, "0002", down=True)
+    assert rows(engine, f"SELECT {key}, name FROM managers ORDER BY {key}") == sorted(NAMES.items())
+
+
+def test_hiring_gives_old_exercises_the_defaults_and_old_candidates_no_subject(
+    engine: sa.Engine,
+) -> None:
+    migrate(engine, HIRING, "0002")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO exercises (id, title, statement, accepted_answers, check_mode, "
+                "author_id, version, status, updated_at, replicated_at) VALUES "
+                "('e1', 'Sum', 'S', '[\"5\"]', 'exact', 'm1', 1, 'active', 'now', 1.0)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO candidates VALUES ('c1', 'Ivan', 'i@m.example', 'candidate', 1, 1)"
+            )
+        )
+    migrate(engine, HIRING, "head")
+    assert rows(engine, "SELECT subject, difficulty FROM exercises") == [("general", 3)]
+    assert rows(engine, "SELECT subject FROM candidates") == [(None,)]
