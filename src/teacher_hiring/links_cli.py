@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from teacher_hiring.operator_client import call, err, switched
 from teacher_hiring.runtime.processes import DEFAULT_PORTS
 
 app = typer.Typer(
@@ -17,7 +16,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-err = Console(stderr=True)
 
 # Which service produces each link, and so holds its flag.
 OWNERS = {"exercise-updates": "exercises", "complication": "hiring"}
@@ -26,27 +24,10 @@ ExercisesUrl = Annotated[str, typer.Option(help="Base URL of exercises")]
 HiringUrl = Annotated[str, typer.Option(help="Base URL of hiring")]
 
 
-def _call(method: str, url: str, **kwargs: Any) -> Any:
-    try:
-        response = httpx.request(method, url, timeout=5.0, **kwargs)
-    except httpx.HTTPError as exc:
-        err.print(f"[red]{url}: {exc}[/red]")
-        raise typer.Exit(1) from exc
-    if response.status_code >= 300:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        err.print(f"[red]{method} {url}: HTTP {response.status_code}: {detail}[/red]")
-        raise typer.Exit(1)
-    return response.json()
-
-
 def _print(states: list[dict[str, Any]]) -> None:
     table = Table("link", "mode", "modes", "event", "from", "to", "switched")
     for state in states:
-        switched = state["switched_at"]
-        when = "settings" if switched is None else time.strftime("%F %T", time.localtime(switched))
+        when = switched(state["switched_at"])
         table.add_row(
             state["link"],
             f"[bold]{state['mode']}[/bold]",
@@ -69,7 +50,7 @@ def list_links(
     states = [
         {**state, "owner": owner}
         for owner, url in urls.items()
-        for state in _call("GET", url.rstrip("/") + "/operator/links")
+        for state in call("GET", url.rstrip("/") + "/operator/links")
     ]
     _print(states)
 
@@ -89,5 +70,5 @@ def set_link(
         raise typer.Exit(2)
     owner = OWNERS[link]
     url = {"exercises": exercises_url, "hiring": hiring_url}[owner]
-    state = _call("PUT", f"{url.rstrip('/')}/operator/links/{link}", json={"mode": mode})
+    state = call("PUT", f"{url.rstrip('/')}/operator/links/{link}", json={"mode": mode})
     _print([{**state, "owner": owner}])

@@ -3,14 +3,13 @@ events that exercises produces (US-160, US-170), at run time."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from teacher_hiring.operator_client import call, switched
 from teacher_hiring.runtime.processes import DEFAULT_PORTS
 
 app = typer.Typer(
@@ -19,33 +18,15 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-err = Console(stderr=True)
 
 ExercisesUrl = Annotated[str, typer.Option(help="Base URL of exercises")]
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}"
 
 
-def _call(method: str, url: str, **kwargs: Any) -> Any:
-    try:
-        response = httpx.request(method, url, timeout=5.0, **kwargs)
-    except httpx.HTTPError as exc:
-        err.print(f"[red]{url}: {exc}[/red]")
-        raise typer.Exit(1) from exc
-    if response.status_code >= 300:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        err.print(f"[red]{method} {url}: HTTP {response.status_code}: {detail}[/red]")
-        raise typer.Exit(1)
-    return response.json()
-
-
 def _print(states: list[dict[str, Any]]) -> None:
     table = Table("family", "produces", "can produce", "events", "switched")
     for state in states:
-        switched = state["switched_at"]
-        when = "settings" if switched is None else time.strftime("%F %T", time.localtime(switched))
+        when = switched(state["switched_at"])
         table.add_row(
             state["family"],
             f"[bold]v{state['version']}[/bold]",
@@ -59,7 +40,7 @@ def _print(states: list[dict[str, Any]]) -> None:
 @app.command("show")
 def show(exercises_url: ExercisesUrl = DEFAULT_URL) -> None:
     """Which version of each family a save produces now, and whether an operator set it."""
-    _print(_call("GET", exercises_url.rstrip("/") + "/operator/event-versions"))
+    _print(call("GET", exercises_url.rstrip("/") + "/operator/event-versions"))
 
 
 @app.command("set")
@@ -70,4 +51,4 @@ def set_version(
 ) -> None:
     """Switch a family; every instance of exercises follows within half a second."""
     url = f"{exercises_url.rstrip('/')}/operator/event-versions/{family}"
-    _print([_call("PUT", url, json={"version": version})])
+    _print([call("PUT", url, json={"version": version})])
