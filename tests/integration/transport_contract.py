@@ -396,6 +396,25 @@ class TransportContract:
         ]
         assert all(r.timestamp_ms > 0 for r in records)
 
+    def test_deleting_records_moves_the_start_and_the_rest_keep_their_offsets(
+        self, transport: Transport
+    ) -> None:
+        topic = unique("delete")
+        transport.ensure_topics([topic])
+        transport.producer().send([OutgoingMessage(topic, "one-key", b"%d" % i) for i in range(5)])
+        partition = next(p for p, end in transport.end_offsets(topic).items() if end)
+        assert transport.start_offsets(topic) == dict.fromkeys(transport.end_offsets(topic), 0)
+
+        transport.delete_records(topic, {partition: 3})
+
+        assert transport.start_offsets(topic)[partition] == 3
+        assert transport.end_offsets(topic)[partition] == 5
+        kept = transport.read(topic, partition, 0, 10)
+        assert [(r.offset, r.value) for r in kept] == [(3, b"3"), (4, b"4")]
+        transport.delete_records(topic, {partition: 5})
+        assert transport.start_offsets(topic) == transport.end_offsets(topic)
+        assert transport.read(topic, partition, 0, 10) == []
+
     def test_end_offsets_and_lag_count_what_is_not_committed(self, transport: Transport) -> None:
         topic = unique("lag")
         transport.producer().send(keyed_messages(topic, keys=30, per_key=10))

@@ -264,6 +264,36 @@ class EmbeddedLog(Transport):
     def end_offsets(self, topic: str) -> dict[int, int]:
         return self._store.heads(topic)
 
+    def start_offsets(self, topic: str) -> dict[int, int]:
+        heads = self._store.heads(topic)
+        firsts = dict(
+            self._store.query(
+                """SELECT partition_no, min(offset_no) FROM records WHERE topic = ?
+                   GROUP BY partition_no""",
+                (topic,),
+            )
+        )
+        return {part: firsts.get(part, head) for part, head in heads.items()}
+
+    def delete_records(self, topic: str, before: Mapping[int, int]) -> None:
+        """One transaction for every partition named; offsets beyond the head are refused, as
+        Kafka refuses them."""
+        with self._store.transaction() as conn:
+            for part, offset in before.items():
+                row = conn.execute(
+                    "SELECT next_offset FROM heads WHERE topic = ? AND partition_no = ?",
+                    (topic, part),
+                ).fetchone()
+                if row is None or offset > row[0]:
+                    head = "no such partition" if row is None else f"its end is {row[0]}"
+                    raise TransportError(
+                        f"embedded log: cannot delete {topic}[{part}] below {offset} ({head})"
+                    )
+                conn.execute(
+                    "DELETE FROM records WHERE topic = ? AND partition_no = ? AND offset_no < ?",
+                    (topic, part, offset),
+                )
+
     def enforce_retention(self, now_ms: int | None = None) -> int:
         """Delete the records older than retention_ms and return how many.
 

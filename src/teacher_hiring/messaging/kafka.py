@@ -223,6 +223,25 @@ class KafkaTransport(Transport):
         ends = _list_offsets(self._admin(), [TopicPartition(topic, p) for p in range(count)])
         return {tp.partition: offset for tp, offset in ends.items()}
 
+    def start_offsets(self, topic: str) -> dict[int, int]:
+        count = self.partitions_for(topic)
+        partitions = [TopicPartition(topic, p) for p in range(count)]
+        starts = _list_offsets(self._admin(), partitions, earliest=True)
+        return {tp.partition: offset for tp, offset in starts.items()}
+
+    def delete_records(self, topic: str, before: Mapping[int, int]) -> None:
+        """AdminClient.delete_records: the broker moves each partition's log start offset."""
+        if not before:
+            return
+        futures = self._admin().delete_records(
+            [_TP(topic, part, offset) for part, offset in before.items()],
+            request_timeout=REQUEST_TIMEOUT_S,
+            operation_timeout=REQUEST_TIMEOUT_S,
+        )
+        with _errors(f"deleting records of {topic}"):
+            for future in futures.values():
+                future.result()
+
     def close(self) -> None:
         self._admin_client = None
 

@@ -102,5 +102,11 @@ class PrefixedTransport(Transport):
     def end_offsets(self, topic: str) -> dict[int, int]:
         return self.inner.end_offsets(self._names.outer(topic))
 
+    def start_offsets(self, topic: str) -> dict[int, int]:
+        return self.inner.start_offsets(self._names.outer(topic))
+
+    def delete_records(self, topic: str, before: Mapping[int, int]) -> None:
+        self.inner.delete_records(self._names.outer(topic), before)
+
     def close(self) -> None:
         self.inner.close()

@@ -129,5 +129,16 @@ class Transport(ABC):
     def end_offsets(self, topic: str) -> dict[int, int]:
         """Per partition, the offset the next appended record will get."""
 
+    def start_offsets(self, topic: str) -> dict[int, int]:
+        """Per partition, the offset of the first record still held (the end offset when the
+        partition holds none): retention and `delete_records` move it forward."""
+        raise TransportError(f"{type(self).__name__} cannot tell where its partitions start")
+
+    def delete_records(self, topic: str, before: Mapping[int, int]) -> None:
+        """Delete, per partition, every record below the offset, as Kafka's DeleteRecords does:
+        the partition's start moves there and what remains keeps its offsets (for purging
+        dead letters)."""
+        raise TransportError(f"{type(self).__name__} cannot delete records")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""
