@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teacher_hiring.messaging.tracing import traced
-from teacher_hiring.runtime import operator_http, registry_api
+from teacher_hiring.runtime import bad_requests, operator_http, registry_api
 from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.service import ServiceRuntime
 
@@ -38,11 +38,18 @@ def create_app(
         finally:
             runtime.close()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        responses=bad_requests.RESPONSES,
+    )
     app.state.runtime = runtime
 
     app.add_middleware(TraceAndLimit, max_request_bytes=max_request_bytes)
 
+    bad_requests.install(app)
     for error_type, status in {**operator_http.ERRORS, **errors}.items():
         app.add_exception_handler(error_type, _handler_for(status))
     app.state.links = []
@@ -81,7 +88,8 @@ class TraceAndLimit:
     """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs a task per request).
 
     Binds the caller's X-Trace-Id (or a new one) for the request and every event it causes,
-    echoes it on the response, and refuses bodies over the limit before reading them.
+    echoes it on the response, and refuses bodies over the limit: by Content-Length before
+    reading them, and by the bytes received for a body sent without one (chunked).
     """
 
     def __init__(self, app: ASGIApp, max_request_bytes: int) -> None:
@@ -96,10 +104,11 @@ class TraceAndLimit:
         length = headers.get(b"content-length", b"")
         if length.isdigit() and int(length) > self.max_request_bytes:
             response = JSONResponse(
-                {"detail": f"body: larger than {self.max_request_bytes} bytes"}, status_code=413
+                {"detail": bad_requests.too_large(self.max_request_bytes)}, status_code=413
             )
             await response(scope, receive, send)
             return
+        within_limit = bad_requests.limited(receive, self.max_request_bytes)
         incoming = headers.get(b"x-trace-id")
         with traced(incoming.decode("latin-1")[:64] if incoming else None) as trace_id:
             echo = (b"x-trace-id", trace_id.encode("latin-1"))
@@ -109,7 +118,7 @@ class TraceAndLimit:
                     message["headers"] = [*message.get("headers", []), echo]
                 await send(message)
 
-            await self.app(scope, receive, send_with_trace)
+            await self.app(scope, within_limit, send_with_trace)
 
 
 def _handler_for(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:

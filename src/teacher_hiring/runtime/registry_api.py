@@ -20,14 +20,16 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import jsonschema_rs
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 
 from teacher_hiring.messaging.compatibility import is_compatible
 from teacher_hiring.messaging.registry import EventSpec, SchemaRegistry, SchemaViolation
+from teacher_hiring.runtime.bad_requests import UNREADABLE_BODY, is_unreadable_body
 
 ID_BLOCK = 1000
 GLOBAL_COMPATIBILITY = "BACKWARD"
@@ -59,6 +61,10 @@ class _ConfluentRoute(APIRoute):
                     for error in exc.errors()
                 )
                 return _error(422, 422, f"Unprocessable request: {problems}")
+            except HTTPException as exc:
+                if is_unreadable_body(exc):
+                    return _error(422, 422, f"Unprocessable request: {UNREADABLE_BODY}")
+                raise
 
         return route
 
@@ -202,6 +208,10 @@ def _registry(request: Request) -> SchemaRegistry:
 
 
 Registry = Annotated[SchemaRegistry, Depends(_registry)]
+Subject = Annotated[str, Path(min_length=1, max_length=255, description="An event name")]
+Version = Annotated[
+    str, Path(min_length=1, max_length=20, description='From 1, or "latest" (or -1)')
+]
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorMessage, "description": "Unknown subject (40401), version or schema"},
     422: {"model": ErrorMessage, "description": "Invalid version (42202) or schema (42201)"},
@@ -223,34 +233,36 @@ def subjects(
 
 
 @router.get("/subjects/{subject}/versions")
-def versions(registry: Registry, subject: str) -> list[int]:
+def versions(registry: Registry, subject: Subject) -> list[int]:
     """The subject's versions, from 1 (event_version + 1)."""
     return [version + 1 for version in _spec(registry, subject).versions]
 
 
 @router.get("/subjects/{subject}/versions/{version}", response_model=SubjectVersion)
-def subject_version(registry: Registry, subject: str, version: str) -> Any:
+def subject_version(registry: Registry, subject: Subject, version: Version) -> Any:
     """One version of a subject (`latest` or -1 for the newest), with its id and schema."""
     spec = _spec(registry, subject)
     return _subject_version(registry, spec, _event_version(spec, version))
 
 
 @router.get("/subjects/{subject}/versions/{version}/schema")
-def subject_version_schema(registry: Registry, subject: str, version: str) -> dict[str, Any]:
+def subject_version_schema(
+    registry: Registry, subject: Subject, version: Version
+) -> dict[str, Any]:
     """The schema of one version, as a JSON document rather than a string."""
     spec = _spec(registry, subject)
     return registry.schema(spec.name, _event_version(spec, version))
 
 
 @router.get("/subjects/{subject}/versions/{version}/referencedby")
-def referenced_by(registry: Registry, subject: str, version: str) -> list[int]:
+def referenced_by(registry: Registry, subject: Subject, version: Version) -> list[int]:
     """Schemas that reference this one: none, our schemas have no references."""
     _event_version(_spec(registry, subject), version)
     return []
 
 
 @router.post("/subjects/{subject}", response_model=SubjectVersion)
-def lookup(registry: Registry, subject: str, body: SchemaRequest) -> Any:
+def lookup(registry: Registry, subject: Subject, body: SchemaRequest) -> Any:
     """Is this schema registered under the subject? Answers its version, or 40403."""
     spec = _spec(registry, subject)
     schema = _parsed(body)
@@ -263,7 +275,7 @@ def lookup(registry: Registry, subject: str, body: SchemaRequest) -> Any:
 @router.post("/subjects/{subject}/versions", status_code=422)
 @router.delete("/subjects/{subject}", status_code=422)
 @router.delete("/subjects/{subject}/versions/{version}", status_code=422)
-def refuse_write(subject: str) -> None:
+def refuse_write(subject: Subject) -> None:
     """Registering or deleting is refused (42205): a new version is a file in a pull request."""
     raise RegistryHTTPError(422, 42205, f"Subject '{subject}' {READ_ONLY}")
 
@@ -312,7 +324,7 @@ def global_config() -> Any:
 
 
 @router.get("/config/{subject}", response_model=CompatibilityLevel)
-def subject_config(registry: Registry, subject: str) -> Any:
+def subject_config(registry: Registry, subject: Subject) -> Any:
     """The subject's mode, as events.yaml declares it."""
     return {"compatibilityLevel": _spec(registry, subject).compatibility}
 
@@ -337,7 +349,11 @@ def mode() -> Any:
     response_model_exclude_none=True,
 )
 def compatibility(
-    registry: Registry, subject: str, version: str, body: SchemaRequest, verbose: bool = False
+    registry: Registry,
+    subject: Subject,
+    version: Version,
+    body: SchemaRequest,
+    verbose: bool = False,
 ) -> Any:
     """Would this schema be accepted after the given version, under the subject's mode?
 
@@ -353,7 +369,7 @@ def compatibility(
     response_model_exclude_none=True,
 )
 def compatibility_with_all(
-    registry: Registry, subject: str, body: SchemaRequest, verbose: bool = False
+    registry: Registry, subject: Subject, body: SchemaRequest, verbose: bool = False
 ) -> Any:
     """Would this schema be accepted as the subject's next version, under its mode?"""
     spec = _spec(registry, subject)
@@ -375,12 +391,17 @@ def _compatibility(
 @router.post(
     "/subjects/{subject}/versions/{version}/validate",
     response_model=ValidationAnswer,
-    responses={422: {"model": ValidationAnswer, "description": "The document is invalid"}},
+    responses={
+        422: {
+            "model": ValidationAnswer | ErrorMessage,
+            "description": "The document is invalid, or the version (42202) is",
+        }
+    },
 )
 def validate(
     registry: Registry,
-    subject: str,
-    version: str,
+    subject: Subject,
+    version: Version,
     document: Annotated[Any, Body(description="A payload, or a whole event with event_name")],
 ) -> Any:
     """Not Confluent's: is this payload (or whole event) valid against that version?"""

@@ -10,12 +10,17 @@ from teacher_hiring.bonus.domain.model import EntryKind
 from teacher_hiring.bonus.entrypoints import schemas
 from teacher_hiring.bonus.entrypoints.deps import ManagerDirectoryDep, UnitOfWorkDep
 from teacher_hiring.bonus.service_layer import handlers
+from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.Error}}
 _BAD_PERIOD: dict[int | str, dict[str, Any]] = {
     404: {"model": schemas.Error},
-    422: {"description": "A malformed date, or end not after start (the body names the field)"},
+    422: {
+        "model": schemas.Error | InvalidRequest,
+        "description": "A malformed date, or end not after start (the body names the field)",
+    },
 }
+Day = {"format": "date"}
 
 ManagerId = Annotated[str, Path(min_length=1, max_length=100, description="The manager's id")]
 
@@ -52,7 +57,7 @@ def list_entries(
     manager_id: ManagerId,
     uow: UnitOfWorkDep,
     limit: Annotated[int, Query(ge=1, le=500, description="Entries per page")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Entries to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Entries to skip")] = 0,
     kind: Annotated[EntryKind | None, Query(description="Only entries of this kind")] = None,
 ) -> dict[str, Any]:
     """The account's ledger entries, newest first, each naming its source event and trace."""
@@ -64,8 +69,13 @@ def get_statement(
     manager_id: ManagerId,
     uow: UnitOfWorkDep,
     directory: ManagerDirectoryDep,
-    start: Annotated[str, Query(description="First day, YYYY-MM-DD (UTC, included)")],
-    end: Annotated[str, Query(description="Day after the last, YYYY-MM-DD (UTC, excluded)")],
+    start: Annotated[
+        str, Query(description="First day, YYYY-MM-DD (UTC, included)", json_schema_extra=Day)
+    ],
+    end: Annotated[
+        str,
+        Query(description="Day after the last, YYYY-MM-DD (UTC, excluded)", json_schema_extra=Day),
+    ],
 ) -> dict[str, Any]:
     """A statement for [start, end): opening balance, the entries, totals per kind, closing.
 

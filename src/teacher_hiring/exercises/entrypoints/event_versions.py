@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 
 from teacher_hiring.exercises.entrypoints import models
 from teacher_hiring.exercises.entrypoints.deps import ServicesDep
+from teacher_hiring.runtime.bad_requests import InvalidRequest
 
 Family = Annotated[str, Path(min_length=1, max_length=50, description="exercise or manager")]
 
@@ -25,7 +26,10 @@ def list_event_versions(services: ServicesDep) -> list[dict[str, Any]]:
     response_model=models.EventFamilyVersion,
     responses={
         404: {"model": models.Error, "description": "Not an event family"},
-        422: {"model": models.Error, "description": "A version the family cannot be produced at"},
+        422: {
+            "model": models.Error | InvalidRequest,
+            "description": "A version the family cannot be produced at",
+        },
     },
 )
 def switch_event_version(

@@ -20,9 +20,10 @@ from teacher_hiring.exercises.domain.errors import (
 from teacher_hiring.exercises.entrypoints import models
 from teacher_hiring.exercises.entrypoints.deps import Services, ServicesDep
 from teacher_hiring.exercises.service_layer import handlers
+from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
 
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip")]
 
 _404: dict[int | str, dict[str, Any]] = {
     404: {"model": models.Error, "description": "An id names nothing"}
@@ -31,7 +32,10 @@ _409: dict[int | str, dict[str, Any]] = {
     409: {"model": models.Error, "description": "The exercise moved on, or nobody to assign"}
 }
 _422: dict[int | str, dict[str, Any]] = {
-    422: {"model": models.Error, "description": "Nothing would change, or a value is refused"}
+    422: {
+        "model": models.Error | InvalidRequest,
+        "description": "Nothing would change, or a value is refused",
+    }
 }
 
 managers = APIRouter(prefix="/managers", tags=["managers"])

@@ -26,6 +26,7 @@ from teacher_hiring.exercises.domain.model import (
     is_email,
 )
 from teacher_hiring.messaging.upcasters import split_name
+from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 
 CheckMode = Literal["exact", "normalized"]
 Name = Annotated[
@@ -179,7 +180,10 @@ class ExerciseEdit(_Body):
     subject: Subject | None = None
     difficulty: Difficulty | None = None
     expected_version: int | None = Field(
-        None, ge=1, description="The version the editor started from; refused if not current"
+        None,
+        ge=1,
+        le=DB_INT_MAX,
+        description="The version the editor started from; refused if not current",
     )
 
 
@@ -295,4 +299,6 @@ class EventFamilyVersion(BaseModel):
 
 
 class VersionChange(_Body):
-    version: int = Field(ge=0, description="The version to produce from the next save on")
+    version: int = Field(
+        ge=0, le=DB_INT_MAX, description="The version to produce from the next save on"
+    )

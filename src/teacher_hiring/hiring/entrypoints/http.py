@@ -24,6 +24,7 @@ from teacher_hiring.hiring.entrypoints.deps import HiringDep, RawBody
 from teacher_hiring.hiring.service_layer import handlers
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaViolation
+from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.db import read_only
 
 ERRORS: dict[type[Exception], int] = {
@@ -71,7 +72,7 @@ def list_candidates(
     hiring: HiringDep,
     status: Literal["candidate", "teacher"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
 ) -> dict[str, Any]:
     """Candidates, oldest first, optionally only those of one status (COMM-090, variant 1)."""
     with read_only(hiring.engine) as conn:
@@ -158,7 +159,7 @@ async def submit_answer(
 def list_exercises(
     hiring: HiringDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
 ) -> dict[str, Any]:
     """Exercises in hiring's replica at their current version, with its counters; no answers."""
     with read_only(hiring.engine) as conn:

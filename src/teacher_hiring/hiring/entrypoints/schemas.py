@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from teacher_hiring.hiring.domain.model import SUBJECT_MAX, SUBJECT_PATTERN
+from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 
 Status = Literal["candidate", "teacher"]
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -87,7 +88,9 @@ class ExerciseToSolve(BaseModel):
 
 class SubmissionIn(BaseModel):
     exercise_id: str = Field(min_length=1, max_length=36)
-    exercise_version: int = Field(ge=1, description="The version the candidate was shown")
+    exercise_version: int = Field(
+        ge=1, le=DB_INT_MAX, description="The version the candidate was shown"
+    )
     answer: str = Field(description="The answer; at most max_answer_chars (10,000) characters")
 
 
