@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from teacher_hiring import links_cli
+from teacher_hiring import links_cli, reconcile_cli
 from teacher_hiring.registry_cli import app as registry_app
 from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES, Deployment, Platform
 from teacher_hiring.versions_cli import app as versions_app
@@ -28,6 +28,7 @@ console = Console()
 app.add_typer(registry_app, name="registry")
 app.add_typer(links_cli.app, name="links")
 app.add_typer(versions_app, name="event-versions")
+app.command("reconcile")(reconcile_cli.reconcile)
 
 
 class ServiceName(StrEnum):

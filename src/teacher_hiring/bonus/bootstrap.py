@@ -7,8 +7,14 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from teacher_hiring.bonus.adapters.exercises_client import ExercisesClient, ManagerDirectory
+from teacher_hiring.bonus.adapters.producers_client import (
+    ProducerFailed,
+    ProducersClient,
+    ProducerUnavailable,
+)
 from teacher_hiring.bonus.domain.errors import AccountNotFound, InvalidPeriod, RatingNotFound
-from teacher_hiring.bonus.entrypoints import consumers
+from teacher_hiring.bonus.entrypoints import consumers, reconciliation_http
+from teacher_hiring.bonus.entrypoints.deps import Reconciler
 from teacher_hiring.bonus.entrypoints.http import routers
 from teacher_hiring.bonus.settings import BonusSettings
 from teacher_hiring.runtime.assemble import assemble
@@ -21,6 +27,8 @@ ERRORS: dict[type[Exception], int] = {
     AccountNotFound: 404,
     RatingNotFound: 404,
     InvalidPeriod: 422,
+    ProducerFailed: 502,
+    ProducerUnavailable: 503,
 }
 
 DESCRIPTION = """Manager bonus accounting (seed letter Б).
@@ -32,7 +40,10 @@ Amounts are integer cents."""
 
 
 def bootstrap(
-    settings: BonusSettings | None = None, *, manager_directory: ManagerDirectory | None = None
+    settings: BonusSettings | None = None,
+    *,
+    manager_directory: ManagerDirectory | None = None,
+    producers: ProducersClient | None = None,
 ) -> FastAPI:
     settings = settings or BonusSettings()
     runtime = assemble(
@@ -57,6 +68,14 @@ def bootstrap(
     )
     app.state.settings = settings
     app.state.manager_directory = manager_directory
+    if producers is None:
+        producers = ProducersClient(
+            {"hiring": settings.hiring_url, "exercises": settings.exercises_url},
+            timeout_s=settings.reconciliation_timeout_s,
+        )
+        runtime.on_close.append(producers.close)
+    app.state.reconciler = Reconciler(producers, settings.reconciliation_settle_s)
     for router in routers:
         app.include_router(router)
+    app.include_router(reconciliation_http.router)
     return app

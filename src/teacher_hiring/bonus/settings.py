@@ -32,3 +32,18 @@ class BonusSettings(ServiceSettings):
         "service is not asked again on every request",
     )
     manager_cache_size: int = Field(10_000, ge=1, description="Managers kept in that cache")
+
+    # Reconciliation: asking hiring and exercises what they issued.
+    hiring_url: str = Field(
+        "http://127.0.0.1:8702",
+        description="Base URL of hiring (GET /operator/money-issued, for reconciliation)",
+    )
+    reconciliation_timeout_s: float = Field(
+        5.0, gt=0, description="How long reconciliation waits for a producer's answer"
+    )
+    reconciliation_settle_s: float = Field(
+        60.0,
+        ge=0,
+        description="The default window of reconciliation ends this long ago: money issued "
+        "more recently may still be on its way to the ledger",
+    )

@@ -26,6 +26,7 @@ from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.runtime import issued_http
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import ErrorMap, create_app
 from teacher_hiring.runtime.service import ServiceRuntime
@@ -89,4 +90,5 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(event_versions_routes.router)
+    issued_http.install(app, runtime, settings.money_retention_s)
     return app

@@ -10,6 +10,7 @@ from teacher_hiring.hiring.adapters import links
 from teacher_hiring.hiring.entrypoints import consumers, http
 from teacher_hiring.hiring.entrypoints.deps import Hiring
 from teacher_hiring.hiring.settings import HiringSettings
+from teacher_hiring.runtime import issued_http
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
 
@@ -49,4 +50,5 @@ def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
     app.state.links = [link]
     for router in http.ROUTERS:
         app.include_router(router)
+    issued_http.install(app, runtime, settings.money_retention_s)
     return app

@@ -30,6 +30,12 @@ class HiringSettings(ServiceSettings):
         1000, ge=0, description="Bonus at rating 0; scaled by (100 + rating) / 100"
     )
     fine_cents: int = Field(500, ge=1, description="Fine per completion of a leaked version")
+    money_retention_s: float = Field(
+        90 * 24 * 3600,
+        gt=0,
+        description="How long the money events this service issued are kept after sending, "
+        "for reconciliation and its repair (re-sending under the original event id)",
+    )
 
     # The link whose form can change at run time (the operator's flag starts from this).
     complication_link: Literal["event", "sync"] = Field(

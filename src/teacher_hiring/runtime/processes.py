@@ -60,6 +60,7 @@ class Deployment:
             "EXERCISES_HIRING_URL": self.url("hiring"),
             "HIRING_EXERCISES_URL": self.url("exercises"),
             "BONUS_EXERCISES_URL": self.url("exercises"),
+            "BONUS_HIRING_URL": self.url("hiring"),
         }
         env.update(self.extra_env)
         return env

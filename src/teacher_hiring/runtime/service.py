@@ -35,6 +35,8 @@ class ServiceRuntime:
     maintenance_interval_s: float = 60.0
     checkpoint_interval_s: float = 0.5
     on_close: list[Callable[[], None]] = field(default_factory=list)
+    purges: dict[str, Callable[[], int]] = field(default_factory=dict)
+    """More to forget on each maintenance pass, by name: each returns how many rows went."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -77,8 +79,9 @@ class ServiceRuntime:
                 purged = self.relay.purge_sent(self.outbox_retention_s)
                 retention = getattr(self.transport, "enforce_retention", None)
                 expired = retention() if callable(retention) else 0
-                if purged or expired:
-                    log.info("maintenance.purged", outbox_rows=purged, log_records=expired)
+                more = {name: purge() for name, purge in self.purges.items()}
+                if purged or expired or any(more.values()):
+                    log.info("maintenance.purged", outbox_rows=purged, log_records=expired, **more)
             except Exception:
                 log.exception("maintenance.failed")
 

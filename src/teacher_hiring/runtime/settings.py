@@ -40,7 +40,10 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(500, ge=1)
     consumer_max_attempts: int = Field(5, ge=1)
     outbox_retention_s: float = Field(
-        7 * 24 * 3600, gt=0, description="How long sent events stay in the outbox (reconciliation)"
+        7 * 24 * 3600,
+        gt=0,
+        description="How long sent events stay in the outbox (money events stay longer in the "
+        "record of issued money)",
     )
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     log_level: str = "info"

@@ -46,6 +46,9 @@ ledger = sa.Table(
     ),
 )
 sa.Index("ix_ledger_manager_occurred", ledger.c.manager_id, ledger.c.occurred_at)
+# Reconciliation reads the ledger by window, and looks entries up by their source event.
+sa.Index("ix_ledger_occurred", ledger.c.occurred_at, ledger.c.id)
+sa.Index("ix_ledger_source_event", ledger.c.source_event_id)
 
 ratings = sa.Table(
     "ratings",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -183,3 +184,56 @@ def rating(conn: Connection, exercise_id: str) -> dict[str, Any] | None:
     query = sa.select(ratings).where(ratings.c.exercise_id == exercise_id)
     row = conn.execute(query).mappings().first()
     return None if row is None else dict(row)
+
+
+# -- reconciliation ---------------------------------------------------------------------------
+
+
+def _booked(data: sa.RowMapping) -> dict[str, Any]:
+    return {"manager_id": data["manager_id"], **_entry(data)}
+
+
+def ledger_page(
+    conn: Connection,
+    *,
+    since: str | None,
+    until: str | None,
+    manager_id: str | None,
+    after: tuple[str, int] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Entries that occurred in [since, until), oldest first (ties by arrival), after a cursor."""
+    query = sa.select(ledger.c.manager_id, *_ENTRY_COLUMNS)
+    if since is not None:
+        query = query.where(ledger.c.occurred_at >= since)
+    if until is not None:
+        query = query.where(ledger.c.occurred_at < until)
+    if manager_id is not None:
+        query = query.where(ledger.c.manager_id == manager_id)
+    if after is not None:
+        moment, entry_id = after
+        query = query.where(
+            sa.or_(
+                ledger.c.occurred_at > moment,
+                sa.and_(ledger.c.occurred_at == moment, ledger.c.id > entry_id),
+            )
+        )
+    query = query.order_by(ledger.c.occurred_at, ledger.c.id).limit(limit)
+    return [_booked(row) for row in conn.execute(query).mappings()]
+
+
+def entries_of(
+    conn: Connection, event_ids: Sequence[str], business_keys: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Entries, whenever they occurred, of these source events or under these business keys."""
+    found: dict[int, dict[str, Any]] = {}
+    for column, values in (
+        (ledger.c.source_event_id, list(event_ids)),
+        (ledger.c.business_key, list(business_keys)),
+    ):
+        for start in range(0, len(values), 500):
+            query = sa.select(ledger.c.manager_id, *_ENTRY_COLUMNS).where(
+                column.in_(values[start : start + 500])
+            )
+            found.update((row["id"], _booked(row)) for row in conn.execute(query).mappings())
+    return list(found.values())

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
 from teacher_hiring.bonus.adapters.exercises_client import ManagerDirectory
+from teacher_hiring.bonus.adapters.producers_client import ProducersClient
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.service import ServiceRuntime
@@ -24,5 +26,19 @@ def manager_directory(request: Request) -> ManagerDirectory:
     return cast(ManagerDirectory, request.app.state.manager_directory)
 
 
+@dataclass(frozen=True)
+class Reconciler:
+    """What reconciliation needs: the producers' clients, and how recent money may still be
+    on its way (the default window ends that long ago)."""
+
+    producers: ProducersClient
+    settle_s: float
+
+
+def reconciler(request: Request) -> Reconciler:
+    return cast(Reconciler, request.app.state.reconciler)
+
+
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
 ManagerDirectoryDep = Annotated[ManagerDirectory, Depends(manager_directory)]
+ReconcilerDep = Annotated[Reconciler, Depends(reconciler)]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from teacher_hiring.messaging import issued
+
 metadata = sa.MetaData()
+
+# The money events this service issued, kept after sending (messaging/issued.py).
+issued_money = issued.declare(metadata)
 
 managers = sa.Table(
     "managers",

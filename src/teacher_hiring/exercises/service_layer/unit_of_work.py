@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine
 
 from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.service_layer.events import EventVersions
-from teacher_hiring.messaging import inbox
+from teacher_hiring.messaging import inbox, issued
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 
@@ -72,8 +72,10 @@ class UnitOfWork:
         self, event_name: str, payload: dict[str, Any], *, version: int | None = None
     ) -> Envelope:
         """Write the event to the outbox in this transaction (validated against its schema);
-        at `version`, else at the outbox's version of it."""
+        at `version`, else at the outbox's version of it. A money event is also kept in the
+        record of issued money that reconciliation reads."""
         envelope = self._outbox.stage(self.conn, event_name, payload, version=version)
+        issued.keep(self.conn, envelope)
         self.staged.append(envelope)
         return envelope
 

@@ -9,7 +9,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine
 
 from teacher_hiring.hiring.adapters.repository import HiringRepository
-from teacher_hiring.messaging import inbox
+from teacher_hiring.messaging import inbox, issued
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 
@@ -68,10 +68,13 @@ class UnitOfWork:
         return self._conn
 
     def stage(self, event_name: str, payload: dict[str, Any]) -> Envelope:
-        """Write the event to the outbox in this transaction (validated first)."""
+        """Write the event to the outbox in this transaction (validated first); a money event
+        is also kept in the record of issued money that reconciliation reads."""
         if self._outbox is None:
             raise RuntimeError("this unit of work was built without an outbox")
-        return self._outbox.stage(self.conn, event_name, payload)
+        envelope = self._outbox.stage(self.conn, event_name, payload)
+        issued.keep(self.conn, envelope)
+        return envelope
 
     def claim(self, consumer: str, envelope: Envelope) -> bool:
         """Record the event as applied by `consumer` in this transaction; False if it was."""

@@ -1,0 +1,116 @@
+"""Operator routes of reconciliation: the ledger page by page, the comparison, the repair."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from teacher_hiring.bonus.adapters import views
+from teacher_hiring.bonus.entrypoints import reconciliation_schemas as schemas
+from teacher_hiring.bonus.entrypoints.deps import ReconcilerDep, UnitOfWorkDep
+from teacher_hiring.bonus.service_layer import reconciliation
+from teacher_hiring.runtime.page_params import (
+    BAD_PARAMETER,
+    After,
+    Limit,
+    ManagerFilter,
+    Since,
+    Until,
+    unprocessable,
+)
+from teacher_hiring.runtime.pages import InvalidQuery, Window, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/operator", tags=["operator"])
+
+_PRODUCER_DOWN: dict[int | str, dict[str, Any]] = {
+    **BAD_PARAMETER,
+    502: {
+        "model": schemas.ProducerError,
+        "description": "A producer answered with an error; the body names it (`producer`)",
+    },
+    503: {
+        "model": schemas.ProducerError,
+        "description": "A producer did not answer in time; the body names it (`producer`)",
+    },
+}
+
+
+@router.get("/ledger-entries", response_model=schemas.LedgerPage, responses=BAD_PARAMETER)
+def ledger_entries(
+    uow: UnitOfWorkDep,
+    since: Since = None,
+    until: Until = None,
+    manager_id: ManagerFilter = None,
+    after: After = None,
+    limit: Limit = 500,
+) -> dict[str, Any]:
+    """The ledger's entries whose occurred_at is in [since, until), oldest first, page by page
+    (the same window and cursor as the producers' `/operator/money-issued`)."""
+    try:
+        window = Window.parse(since, until)
+        cursor = None if after is None else decode_cursor(after, int)
+    except InvalidQuery as exc:
+        raise unprocessable(exc) from exc
+    with uow:
+        items = views.ledger_page(
+            uow.conn,
+            since=window.since,
+            until=window.until,
+            manager_id=manager_id,
+            after=None if cursor is None else (cursor[0], int(cursor[1])),
+            limit=limit,
+        )
+    last = items[-1] if len(items) == limit else None
+    return {
+        "items": items,
+        "next": None if last is None else encode_cursor(last["occurred_at"], last["id"]),
+    }
+
+
+@router.get("/reconciliation", response_model=schemas.Report, responses=_PRODUCER_DOWN)
+def reconcile(
+    uow: UnitOfWorkDep,
+    reconciler: ReconcilerDep,
+    since: Since = None,
+    until: Until = None,
+    manager_id: ManagerFilter = None,
+) -> dict[str, Any]:
+    """Compare, per manager, the money hiring and exercises issued in [since, until) with the
+    ledger: missing from the ledger, in it but never issued (or under another event id for the
+    same business key), another amount or manager.
+
+    Both sides are filed under the moment the money was issued. `until` defaults to a short
+    settling time ago (money on its way is not a difference), `since` to seven days before
+    `until`, moved later if a producer no longer keeps older money (`window.clamped`).
+    """
+    query = reconciliation.ReconcileQuery(since=since, until=until, manager_id=manager_id)
+    try:
+        return reconciliation.reconciliation(query, uow, reconciler.producers, reconciler.settle_s)
+    except InvalidQuery as exc:
+        raise unprocessable(exc) from exc
+
+
+@router.post(
+    "/reconciliation/repair", response_model=schemas.RepairResult, responses=_PRODUCER_DOWN
+)
+def repair(
+    uow: UnitOfWorkDep,
+    reconciler: ReconcilerDep,
+    since: Since = None,
+    until: Until = None,
+    manager_id: ManagerFilter = None,
+) -> dict[str, Any]:
+    """Reconcile as GET does, then have the producers re-send what is missing from the ledger,
+    each under its original event id, through their outbox and the usual relay.
+
+    Repairing twice, or repairing money that was only late, doubles nothing: the inbox drops an
+    event id already applied, the ledger's business key a second copy of the same money. An
+    entry nobody issued is reported, never deleted (the ledger is append-only). The answer is
+    the report before the repair and what each producer did; reconcile again to see the result.
+    """
+    query = reconciliation.ReconcileQuery(since=since, until=until, manager_id=manager_id)
+    try:
+        return reconciliation.repair(query, uow, reconciler.producers, reconciler.settle_s)
+    except InvalidQuery as exc:
+        raise unprocessable(exc) from exc

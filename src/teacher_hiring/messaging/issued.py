@@ -1,0 +1,187 @@
+"""The money a producer issued, kept after its event left: what reconciliation compares.
+
+A producer of money events (hiring: BonusAdded and FineAdded; exercises: PaymentCommited)
+writes one row here for each such event, on the connection of the unit of work that stages it
+in the outbox (`keep`), so the record and the event commit together or not at all. The event
+itself still leaves through the outbox only.
+
+The outbox is a queue: its sent rows are purged after `outbox_retention_s`. This record keeps
+the envelope as it was sent for `money_retention_s` (90 days by default), so a gap found later
+is repaired by staging that envelope again (`restage`), under its original event id: it goes
+out by the relay like any event, and the receiver's inbox and the ledger's business key make
+a copy that was not needed change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.messaging.tables import outbox as outbox_table
+from teacher_hiring.runtime.db import locks_rows
+from teacher_hiring.runtime.pages import now_text, parse_moment
+
+MONEY_EVENTS = frozenset({"BonusAdded", "FineAdded", "PaymentCommited"})
+"""Events that move money; each carries manager_id, amount_cents and occurred_at."""
+
+_CHUNK = 500
+Timestamp = sa.String(32).with_variant(sa.String(32, collation="C"), "postgresql")
+
+
+def issued_money_columns() -> list[Any]:
+    return [
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("event_name", sa.String(100), nullable=False),
+        sa.Column("manager_id", sa.String(100), nullable=False),
+        sa.Column("amount_cents", sa.BigInteger, nullable=False),
+        # The event's occurred_at, normalised: the same moment the ledger files the entry under.
+        sa.Column("occurred_at", Timestamp, nullable=False),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+    ]
+
+
+metadata = sa.MetaData()
+issued_money = sa.Table("issued_money", metadata, *issued_money_columns())
+sa.Index("ix_issued_money_occurred", issued_money.c.occurred_at, issued_money.c.event_id)
+sa.Index("ix_issued_money_manager", issued_money.c.manager_id, issued_money.c.occurred_at)
+
+
+def declare(target: sa.MetaData) -> sa.Table:
+    """The table in a service's own metadata (its tables.py), indexes included."""
+    return issued_money.to_metadata(target)
+
+
+def create_issued_money_table(op: Any) -> None:
+    """Called from a producer's Alembic migration (`op` is alembic.op)."""
+    op.create_table("issued_money", *issued_money_columns())
+    op.create_index("ix_issued_money_occurred", "issued_money", ["occurred_at", "event_id"])
+    op.create_index("ix_issued_money_manager", "issued_money", ["manager_id", "occurred_at"])
+
+
+def drop_issued_money_table(op: Any) -> None:
+    op.drop_table("issued_money")
+
+
+def keep(conn: Connection, envelope: Envelope) -> None:
+    """Record a money event just staged in the outbox, in the same transaction; others pass."""
+    if envelope.event_name not in MONEY_EVENTS:
+        return
+    payload = envelope.payload
+    conn.execute(
+        issued_money.insert().values(
+            event_id=envelope.event_id,
+            event_name=envelope.event_name,
+            manager_id=payload["manager_id"],
+            amount_cents=payload["amount_cents"],
+            occurred_at=parse_moment(payload["occurred_at"], "occurred_at"),
+            body=envelope.to_json(),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedQuery:
+    since: str | None = None
+    until: str | None = None
+    manager_id: str | None = None
+    after: tuple[str, str] | None = None
+    limit: int = 500
+
+
+def page(conn: Connection, query: IssuedQuery) -> list[dict[str, Any]]:
+    """Money issued in [since, until), oldest first (ties by event id), after the cursor."""
+    t = issued_money.c
+    select = sa.select(t.event_id, t.manager_id, t.amount_cents, t.occurred_at, t.body)
+    if query.since is not None:
+        select = select.where(t.occurred_at >= query.since)
+    if query.until is not None:
+        select = select.where(t.occurred_at < query.until)
+    if query.manager_id is not None:
+        select = select.where(t.manager_id == query.manager_id)
+    if query.after is not None:
+        moment, event_id = query.after
+        select = select.where(
+            sa.or_(t.occurred_at > moment, sa.and_(t.occurred_at == moment, t.event_id > event_id))
+        )
+    select = select.order_by(t.occurred_at, t.event_id).limit(query.limit)
+    return [_item(*row) for row in conn.execute(select)]
+
+
+def _item(
+    event_id: str, manager_id: str, amount_cents: int, occurred_at: str, body: bytes
+) -> dict[str, Any]:
+    envelope = orjson.loads(body)
+    return {
+        "event_id": event_id,
+        "event_name": envelope["event_name"],
+        "event_version": envelope["event_version"],
+        "producer": envelope["producer"],
+        "produced_at": envelope["produced_at"],
+        "trace_id": envelope["trace_id"],
+        "manager_id": manager_id,
+        "amount_cents": int(amount_cents),
+        "occurred_at": occurred_at,
+        "payload": envelope["payload"],
+    }
+
+
+def purge(engine: Engine, older_than_s: float) -> int:
+    """Forget money that occurred more than `older_than_s` ago; how many records went."""
+    cutoff = now_text(minus_s=older_than_s)
+    with engine.begin() as conn:
+        result = conn.execute(issued_money.delete().where(issued_money.c.occurred_at < cutoff))
+    return int(result.rowcount)
+
+
+class Resent(StrEnum):
+    RESTAGED = "restaged"  # staged again in the outbox, under its own event id
+    PENDING = "pending"  # its outbox row is not sent yet: the relay will deliver it
+    UNKNOWN = "unknown"  # not in the record: never issued here, or forgotten since
+
+
+def restage(conn: Connection, outbox: Outbox, event_ids: Sequence[str]) -> dict[str, Resent]:
+    """Stage the original envelope of each event again, in the caller's transaction.
+
+    A sent outbox row still kept under that event id (the outbox's event ids are unique) is
+    removed first, as its purge would remove it later; an unsent one is left to the relay.
+    On PostgreSQL the records are locked first, so two repairs at once take turns.
+    """
+    wanted = list(dict.fromkeys(event_ids))
+    bodies: dict[str, bytes] = {}
+    queued: dict[str, float | None] = {}
+    for chunk in _chunks(wanted):
+        records = sa.select(issued_money.c.event_id, issued_money.c.body).where(
+            issued_money.c.event_id.in_(chunk)
+        )
+        if locks_rows(conn):
+            records = records.with_for_update()
+        bodies.update((row[0], row[1]) for row in conn.execute(records))
+        rows = sa.select(outbox_table.c.event_id, outbox_table.c.sent_at).where(
+            outbox_table.c.event_id.in_(chunk)
+        )
+        queued.update((row[0], row[1]) for row in conn.execute(rows))
+    outcomes: dict[str, Resent] = {}
+    for event_id in wanted:
+        if event_id not in bodies:
+            outcomes[event_id] = Resent.UNKNOWN
+        elif event_id in queued and queued[event_id] is None:
+            outcomes[event_id] = Resent.PENDING
+        else:
+            if event_id in queued:
+                conn.execute(outbox_table.delete().where(outbox_table.c.event_id == event_id))
+            outbox.stage_envelope(conn, Envelope.from_json(bodies[event_id]))
+            outcomes[event_id] = Resent.RESTAGED
+    return outcomes
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
