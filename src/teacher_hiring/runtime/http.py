@@ -61,7 +61,11 @@ def create_app(
         """The process is up."""
         return {"status": "ok", "service": runtime.name}
 
-    @app.get("/ready", tags=["operations"])
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        responses={503: {"description": "The database does not answer, or a worker stopped"}},
+    )
     def ready(response: Response) -> dict[str, Any]:
         """The database answers and the background workers run."""
         checks: dict[str, Any] = {}
