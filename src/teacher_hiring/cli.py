@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from teacher_hiring import links_cli, reconcile_cli
+from teacher_hiring import links_cli, reconcile_cli, token_cli
 from teacher_hiring.registry_cli import app as registry_app
 from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES, Deployment, Platform
 from teacher_hiring.versions_cli import app as versions_app
@@ -29,6 +29,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(links_cli.app, name="links")
 app.add_typer(versions_app, name="event-versions")
 app.command("reconcile")(reconcile_cli.reconcile)
+app.command("token")(token_cli.token)
 
 
 class ServiceName(StrEnum):
@@ -101,7 +102,14 @@ def run(
     By default on the embedded defaults (SQLite and the embedded event log, nothing else to
     install); with --distributed on Apache Kafka and PostgreSQL, as a cluster would run them.
     """
-    deployment = Deployment(data_dir=data_dir, host=host, partitions=partitions)
+    auth = token_cli.platform_auth()  # one secret for every service (docs/security.md)
+    deployment = Deployment(
+        data_dir=data_dir,
+        host=host,
+        partitions=partitions,
+        environment=auth.environment,
+        auth_secret=auth.auth_secret.get_secret_value(),
+    )
     if distributed:
         deployment = _distributed(deployment)
     platform = Platform(deployment)

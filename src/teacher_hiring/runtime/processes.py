@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
+
 SERVICES = ("exercises", "hiring", "bonus")
 DEFAULT_PORTS = {"exercises": 8701, "hiring": 8702, "bonus": 8703}
 
@@ -23,7 +25,8 @@ class Deployment:
 
     By default every service is one process on SQLite and the embedded log under `data_dir`.
     `database_urls` and `log_url` switch to PostgreSQL and Kafka; `instances` runs several
-    processes of a service, on consecutive ports 10 apart (8702, 8712, ...).
+    processes of a service, on consecutive ports 10 apart (8702, 8712, ...). Every service
+    gets the same `environment` and `auth_secret`, so each verifies the others' tokens.
     """
 
     data_dir: Path = Path("var")
@@ -35,6 +38,8 @@ class Deployment:
     log_url: str | None = None
     instances: Mapping[str, int] = field(default_factory=dict)
     topic_prefix: str = ""
+    environment: str = "development"
+    auth_secret: str = field(default=DEVELOPMENT_SECRET, repr=False)
 
     def port(self, service: str, instance: int = 0) -> int:
         return self.ports[service] + 10 * instance
@@ -57,6 +62,8 @@ class Deployment:
             prefix + "EVENT_LOG_URL": self.event_log_url(),
             prefix + "PARTITIONS": str(self.partitions),
             prefix + "TOPIC_PREFIX": self.topic_prefix,
+            prefix + "ENVIRONMENT": self.environment,
+            prefix + "AUTH_SECRET": self.auth_secret,
             "EXERCISES_HIRING_URL": self.url("hiring"),
             "HIRING_EXERCISES_URL": self.url("exercises"),
             "BONUS_EXERCISES_URL": self.url("exercises"),

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings
+from pydantic import Field
 
-DEVELOPMENT_SECRET = "development-only-secret"
+from teacher_hiring.runtime.auth_settings import AuthSettings
 
 
-class ServiceSettings(BaseSettings):
-    """Read from the environment with the service's prefix (EXERCISES_, HIRING_, BONUS_)."""
+class ServiceSettings(AuthSettings):
+    """Read from the environment with the service's prefix (EXERCISES_, HIRING_, BONUS_);
+    `environment` and `auth_secret` come from AuthSettings (docs/security.md)."""
 
-    environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = Field(ge=1, le=65535)
     database_url: str
@@ -48,10 +47,3 @@ class ServiceSettings(BaseSettings):
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
-    secret: str = DEVELOPMENT_SECRET
-
-    @model_validator(mode="after")
-    def _no_default_secret_in_production(self) -> ServiceSettings:
-        if self.environment != "development" and self.secret == DEVELOPMENT_SECRET:
-            raise ValueError("secret: set a secret of your own outside development")
-        return self

@@ -1,0 +1,132 @@
+"""Who may call a route: FastAPI dependencies over the platform's bearer tokens.
+
+A route (or a whole router, with `dependencies=[...]`) names the rule it needs:
+
+- `require(Role.operator)`: any caller holding one of these roles;
+- `themself(Role.candidate, "candidate_id")`: the candidate the path names, or an operator;
+- `themself(Role.manager, "manager_id")`: the manager the path names, or an operator;
+- `require(Role.service)`: another service of the platform (its push and sync endpoints).
+
+No token, or one that cannot be verified (expired, forged, another issuer, an unknown role), is
+401 with `WWW-Authenticate: Bearer`; a valid token whose holder may not do this is 403. Both
+answer `{"detail": "..."}` saying why, like every other refusal of the services.
+The verifier is the app's `state.tokens` (`install`), built from the service's settings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from teacher_hiring.runtime.tokens import Claims, InvalidToken, Role, Tokens
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A token from `teacher-hiring token <role> [<subject>]`, from a candidate's "
+    "registration or from a manager's creation (docs/security.md)",
+)
+
+ClaimsDependency = Callable[..., Awaitable[Claims]]
+
+
+def install(app: FastAPI, tokens: Tokens) -> None:
+    """Let the app's routes verify tokens signed with this secret."""
+    app.state.tokens = tokens
+
+
+def _unauthorized(detail: str, *, token_given: bool) -> HTTPException:
+    challenge = 'Bearer realm="teacher-hiring"'
+    if token_given:
+        challenge += ', error="invalid_token"'
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": challenge})
+
+
+def forbidden(detail: str) -> HTTPException:
+    """A 403: the caller is known, and may not do this."""
+    return HTTPException(status_code=403, detail=detail)
+
+
+async def authenticated(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Claims:
+    """The caller's verified claims, or 401."""
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise _unauthorized("Authorization: expected 'Bearer <token>'", token_given=True)
+        raise _unauthorized(
+            "Authorization: a bearer token is required (docs/security.md)", token_given=False
+        )
+    tokens: Tokens = request.app.state.tokens
+    try:
+        return tokens.verify(credentials.credentials)
+    except InvalidToken as exc:
+        raise _unauthorized(str(exc), token_given=True) from exc
+
+
+ClaimsDep = Annotated[Claims, Depends(authenticated)]
+
+
+def _names(roles: Iterable[Role]) -> str:
+    return " or ".join(role.value for role in roles)
+
+
+def require(*roles: Role) -> ClaimsDependency:
+    """A dependency admitting a caller with any of these roles."""
+    allowed = frozenset(roles)
+
+    async def with_role(claims: ClaimsDep) -> Claims:
+        if claims.role not in allowed:
+            raise forbidden(f"role: this needs {_names(roles)}; the token's role is {claims.role}")
+        return claims
+
+    with_role.__name__ = f"require_{'_or_'.join(role.value for role in roles)}"
+    return with_role
+
+
+def same_id(one: str, other: str) -> bool:
+    """Ids compared as the services store them: a UUID in any spelling, else exactly."""
+    try:
+        return uuid.UUID(one) == uuid.UUID(other)
+    except ValueError:
+        return one == other
+
+
+def ensure_themself(
+    claims: Claims,
+    role: Role,
+    subject_id: str,
+    field: str,
+    also: Iterable[Role] = (Role.operator,),
+) -> None:
+    """403 unless the caller is the `role` whose id is `subject_id`, or has a role in `also`."""
+    if claims.role in set(also):
+        return
+    if claims.role is not role:
+        raise forbidden(
+            f"role: this needs the {role} themself or {_names(also)}; "
+            f"the token's role is {claims.role}"
+        )
+    if not same_id(claims.subject, subject_id):
+        raise forbidden(f"{field}: a {role} may only act for themself (the token names another)")
+
+
+def themself(
+    role: Role, path_param: str, *, also: Iterable[Role] = (Role.operator,)
+) -> ClaimsDependency:
+    """A dependency admitting the `role` whose id is the path's `path_param`, or `also`."""
+    others = tuple(also)
+
+    async def as_themself(request: Request, claims: ClaimsDep) -> Claims:
+        if path_param not in request.path_params:
+            raise RuntimeError(f"{request.url.path}: no path parameter {path_param!r} to compare")
+        ensure_themself(claims, role, str(request.path_params[path_param]), path_param, others)
+        return claims
+
+    as_themself.__name__ = f"{role.value}_themself"
+    return as_themself

@@ -1,0 +1,162 @@
+"""Bearer tokens: who is calling, and as what (docs/security.md).
+
+A token is a JWT signed with HS256 under the secret every service of one platform shares
+(`*_AUTH_SECRET`), so any service can check a token another one handed out, and no service
+has to ask another who a caller is. Its claims:
+
+- `sub`: whom it names: a candidate's or manager's id, an operator's name, a service's name;
+- `role`: one of `Role` (candidate, manager, operator, service);
+- `iat`, `exp`: when it was minted and when it stops being accepted (epoch seconds);
+- `iss`: the platform that minted it (`ISSUER`).
+
+Nothing here knows about HTTP: `runtime/auth.py` turns a refusal into a 401 or 403.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+
+ISSUER = "teacher-hiring"
+ALGORITHM = "HS256"
+MIN_SECRET_BYTES = 32
+"""RFC 7518 §3.2: an HS256 key has at least as many bytes as the hash (PyJWT warns below it)."""
+
+LEEWAY_S = 10
+"""Clocks of the machines of one platform may differ by this much."""
+
+
+class Role(StrEnum):
+    candidate = "candidate"
+    manager = "manager"
+    operator = "operator"
+    service = "service"
+
+
+DEFAULT_TTL_S: dict[Role, int] = {
+    Role.candidate: 30 * 24 * 3600,
+    Role.manager: 30 * 24 * 3600,
+    Role.operator: 8 * 3600,
+    Role.service: 3600,
+}
+"""Lifetimes of `teacher-hiring token` when `--ttl` is not given."""
+
+SERVICE_TOKEN_TTL_S = 300
+"""Lifetime of the tokens a service mints for its own calls (re-minted before they expire)."""
+
+
+class InvalidToken(Exception):
+    """The token cannot be accepted; the message says why, for the caller (a 401)."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    subject: str
+    role: Role
+    issued_at: int
+    expires_at: int
+    issuer: str = ISSUER
+
+
+def check_secret(secret: str) -> None:
+    """Raise ValueError if the secret is too short to sign with."""
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"shorter than {MIN_SECRET_BYTES} bytes")
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Mints and verifies the platform's tokens with one secret."""
+
+    secret: str
+    issuer: str = ISSUER
+    leeway_s: int = LEEWAY_S
+
+    def __post_init__(self) -> None:
+        check_secret(self.secret)
+
+    def mint(self, role: Role, subject: str, ttl_s: float, *, now: float | None = None) -> str:
+        if not subject:
+            raise ValueError("subject: a token names someone")
+        if ttl_s <= 0:
+            raise ValueError("ttl: a token lives a positive number of seconds")
+        issued = int(time.time() if now is None else now)
+        claims = {
+            "sub": subject,
+            "role": Role(role).value,
+            "iat": issued,
+            "exp": issued + max(1, int(ttl_s)),
+            "iss": self.issuer,
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Claims:
+        """The token's claims, or InvalidToken naming what is wrong with it."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                issuer=self.issuer,
+                leeway=self.leeway_s,
+                options={"require": ["sub", "role", "iat", "exp", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken("token: expired") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise InvalidToken("token: bad signature (not signed by this platform)") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise InvalidToken(f"token: wrong issuer (this platform is {self.issuer!r})") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidToken(f"token: no {exc.claim!r} claim") from exc
+        except jwt.InvalidAlgorithmError as exc:
+            raise InvalidToken(f"token: not signed with {ALGORITHM}") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise InvalidToken("token: issued in the future") from exc
+        except jwt.InvalidTokenError as exc:
+            raise InvalidToken(f"token: not a valid token ({exc})") from exc
+        role = claims["role"]
+        if role not in Role.__members__:
+            known = ", ".join(Role)
+            raise InvalidToken(f"token: unknown role {role!r} (roles: {known})")
+        if not isinstance(claims["sub"], str) or not claims["sub"]:
+            raise InvalidToken("token: 'sub' must name someone")
+        return Claims(
+            subject=claims["sub"],
+            role=Role(role),
+            issued_at=int(claims["iat"]),
+            expires_at=int(claims["exp"]),
+            issuer=claims["iss"],
+        )
+
+
+class ServiceToken:
+    """The token one service sends on its calls to another, re-minted before it expires.
+
+    Shared by the threads of a process (relay, consumers, request handlers): at worst two of
+    them mint a fresh token at the same moment, which is harmless.
+    """
+
+    def __init__(self, tokens: Tokens, service: str, ttl_s: float = SERVICE_TOKEN_TTL_S) -> None:
+        self._tokens = tokens
+        self._service = service
+        self._ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._token = ""
+        self._renew_at = 0.0
+
+    def token(self) -> str:
+        now = time.time()
+        with self._lock:
+            if now >= self._renew_at:
+                self._token = self._tokens.mint(Role.service, self._service, self._ttl_s, now=now)
+                self._renew_at = now + self._ttl_s / 2
+            return self._token
+
+    def headers(self) -> dict[str, str]:
+        """The Authorization header of a call."""
+        return {"Authorization": f"Bearer {self.token()}"}

@@ -1,0 +1,67 @@
+"""`teacher-hiring token`: a bearer token minted with the platform's secret (docs/security.md).
+
+For operators (an operator's token for curl or the OpenAPI page), for trying a route as a
+given candidate or manager, and for the README's tour. It signs with the secret the services
+verify with: TEACHER_HIRING_AUTH_SECRET, as `teacher-hiring run` hands it to every service.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from teacher_hiring.runtime.auth_settings import PlatformAuthSettings
+from teacher_hiring.runtime.tokens import DEFAULT_TTL_S, Role
+
+err = Console(stderr=True)
+
+NAMED_BY_ID = (Role.candidate, Role.manager)
+
+
+def platform_auth() -> PlatformAuthSettings:
+    """The platform's secret and environment, or a message naming the setting and exit 2."""
+    try:
+        return PlatformAuthSettings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            err.print(str(error["msg"]).removeprefix("Value error, "), style="red", markup=False)
+        raise typer.Exit(2) from exc
+
+
+def token(
+    role: Annotated[Role, typer.Argument(help="Whom the token lets in", show_default=False)],
+    subject: Annotated[
+        str | None,
+        typer.Argument(
+            help="The candidate's or manager's id (required for those roles); an operator's "
+            "or service's name (default: the role)",
+            show_default=False,
+        ),
+    ] = None,
+    ttl: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            help="Lifetime in seconds (default: 30 days for candidate and manager, 8 hours for "
+            "operator, 1 hour for service)",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Print a bearer token for ROLE, signed with TEACHER_HIRING_AUTH_SECRET.
+
+    Use it as `curl -H "Authorization: Bearer $(teacher-hiring token operator)" ...`.
+    """
+    if subject is None:
+        if role in NAMED_BY_ID:
+            err.print(f"subject: a {role}'s token names the {role} (their id)", style="red")
+            raise typer.Exit(2)
+        subject = role.value
+    if not subject.strip() or len(subject) > 200:
+        err.print("subject: between 1 and 200 characters, not only spaces", style="red")
+        raise typer.Exit(2)
+    tokens = platform_auth().tokens()
+    typer.echo(tokens.mint(role, subject, ttl or DEFAULT_TTL_S[role]))

@@ -1,0 +1,136 @@
+"""Minting and verifying the platform's bearer tokens: every way a token can be refused."""
+
+from __future__ import annotations
+
+import time
+from unittest import mock
+
+import jwt
+import pytest
+
+from teacher_hiring.runtime.tokens import (
+    ISSUER,
+    InvalidToken,
+    Role,
+    ServiceToken,
+    Tokens,
+)
+
+SECRET = "a-secret-of-at-least-thirty-two-bytes"
+tokens = Tokens(SECRET)
+
+
+def raw(claims: dict[str, object], secret: str = SECRET, algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def full_claims(**changes: object) -> dict[str, object]:
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": "c-1",
+        "role": "candidate",
+        "iat": now,
+        "exp": now + 60,
+        "iss": ISSUER,
+    }
+    claims.update(changes)
+    return {key: value for key, value in claims.items() if value is not None}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_minted_token_verifies_to_its_subject_role_and_lifetime(role: Role) -> None:
+    claims = tokens.verify(tokens.mint(role, "someone", 120, now=time.time()))
+
+    assert (claims.subject, claims.role, claims.issuer) == ("someone", role, ISSUER)
+    assert claims.expires_at - claims.issued_at == 120
+
+
+def test_an_expired_token_is_refused() -> None:
+    token = tokens.mint(Role.operator, "op", 60, now=time.time() - 3600)
+
+    with pytest.raises(InvalidToken, match="expired"):
+        tokens.verify(token)
+
+
+def test_a_token_expired_within_the_clock_leeway_still_passes() -> None:
+    token = tokens.mint(Role.operator, "op", 60, now=time.time() - 65)
+
+    assert tokens.verify(token).subject == "op"
+
+
+def test_a_token_signed_with_another_secret_is_refused() -> None:
+    forged = Tokens("another-secret-of-thirty-two-bytes-or-more").mint(Role.operator, "op", 60)
+
+    with pytest.raises(InvalidToken, match="bad signature"):
+        tokens.verify(forged)
+
+
+def test_a_token_with_a_changed_payload_is_refused() -> None:
+    header, _payload, signature = tokens.mint(Role.candidate, "c-1", 60).split(".")
+    _, promoted, _ = tokens.mint(Role.operator, "c-1", 60).split(".")
+
+    with pytest.raises(InvalidToken, match="bad signature"):
+        tokens.verify(f"{header}.{promoted}.{signature}")
+
+
+def test_a_token_of_another_issuer_is_refused() -> None:
+    with pytest.raises(InvalidToken, match="wrong issuer"):
+        tokens.verify(raw(full_claims(iss="another-platform")))
+
+
+def test_a_token_with_an_unknown_role_is_refused() -> None:
+    with pytest.raises(InvalidToken, match="unknown role 'admin'"):
+        tokens.verify(raw(full_claims(role="admin")))
+
+
+@pytest.mark.parametrize("claim", ["sub", "role", "iat", "exp", "iss"])
+def test_a_token_lacking_a_claim_is_refused(claim: str) -> None:
+    with pytest.raises(InvalidToken, match=f"no '{claim}' claim"):
+        tokens.verify(raw(full_claims(**{claim: None})))
+
+
+def test_an_unsigned_token_is_refused() -> None:
+    unsigned = raw(full_claims(role="operator"), secret="", algorithm="none")
+
+    with pytest.raises(InvalidToken, match="HS256"):
+        tokens.verify(unsigned)
+
+
+def test_a_token_issued_in_the_future_is_refused() -> None:
+    later = int(time.time()) + 3600
+
+    with pytest.raises(InvalidToken, match="future"):
+        tokens.verify(raw(full_claims(iat=later, exp=later + 60)))
+
+
+@pytest.mark.parametrize("text", ["", "not-a-token", "a.b.c"])
+def test_text_that_is_no_token_is_refused(text: str) -> None:
+    with pytest.raises(InvalidToken, match="token: "):
+        tokens.verify(text)
+
+
+def test_a_secret_shorter_than_32_bytes_cannot_sign() -> None:
+    with pytest.raises(ValueError, match="shorter than 32 bytes"):
+        Tokens("x" * 31)
+
+
+@pytest.mark.parametrize(("subject", "ttl"), [("", 60), ("op", 0), ("op", -5)])
+def test_a_token_needs_a_subject_and_a_positive_lifetime(subject: str, ttl: float) -> None:
+    with pytest.raises(ValueError, match=r"^(subject|ttl): "):
+        tokens.mint(Role.operator, subject, ttl)
+
+
+def test_a_service_token_is_reused_then_minted_again_past_half_its_life() -> None:
+    service_token = ServiceToken(tokens, "hiring", ttl_s=100)
+    start = time.time() - 60  # every token minted below is valid now
+    with mock.patch("teacher_hiring.runtime.tokens.time.time", return_value=start):
+        first = service_token.token()
+    with mock.patch("teacher_hiring.runtime.tokens.time.time", return_value=start + 49):
+        assert service_token.token() == first
+    with mock.patch("teacher_hiring.runtime.tokens.time.time", return_value=start + 51):
+        renewed = service_token.token()
+
+    assert renewed != first
+    claims = tokens.verify(renewed)
+    assert (claims.role, claims.subject) == (Role.service, "hiring")
+    assert service_token.headers() == {"Authorization": f"Bearer {renewed}"}
