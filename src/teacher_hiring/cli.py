@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from teacher_hiring import links_cli, reconcile_cli, token_cli
+from teacher_hiring.dead_letters_cli import app as dead_letters_app
 from teacher_hiring.registry_cli import app as registry_app
 from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES, Deployment, Platform
 from teacher_hiring.versions_cli import app as versions_app
@@ -28,6 +29,7 @@ console = Console()
 app.add_typer(registry_app, name="registry")
 app.add_typer(links_cli.app, name="links")
 app.add_typer(versions_app, name="event-versions")
+app.add_typer(dead_letters_app, name="dead-letters")
 app.command("reconcile")(reconcile_cli.reconcile)
 app.command("token")(token_cli.token)
 

@@ -16,6 +16,7 @@ from teacher_hiring.exercises.adapters.tables import metadata as exercises_table
 from teacher_hiring.exercises.bootstrap import MIGRATIONS as EXERCISES
 from teacher_hiring.hiring.adapters.tables import metadata as hiring_tables
 from teacher_hiring.hiring.bootstrap import MIGRATIONS as HIRING
+from teacher_hiring.messaging.dead_letter_replays import dead_letter_replays
 from teacher_hiring.messaging.tables import metadata as messaging_tables
 from teacher_hiring.runtime.db import dispose, make_engine, read_only, upgrade_to_head
 from teacher_hiring.runtime.flags import runtime_flags
@@ -30,13 +31,15 @@ SERVICES = {
 
 
 def declared(service_tables: sa.MetaData) -> sa.MetaData:
-    """The service's tables with those every service has: outbox, inbox, runtime flags."""
+    """The service's tables with those every service has: outbox, inbox, runtime flags, dead
+    letter replays."""
     everything = sa.MetaData()
     for table in service_tables.tables.values():
         table.to_metadata(everything)
     for name in ("outbox", "inbox"):
         messaging_tables.tables[name].to_metadata(everything)
     runtime_flags.to_metadata(everything)
+    dead_letter_replays.to_metadata(everything)
     return everything
 
 

@@ -30,6 +30,12 @@ DEAD_LETTERED = Counter(
     "Events sent to a dead-letter topic, by reason (invalid, failed)",
     ["service", "consumer", "topic", "reason"],
 )
+DEAD_LETTERS_PENDING = Gauge(
+    "dead_letters_pending",
+    "Dead letters of the service's consumers neither replayed nor applied since, per topic",
+    ["service", "topic"],
+    multiprocess_mode="max",
+)
 HANDLER_SECONDS = Histogram(
     "event_handler_seconds",
     "Time to apply one event, inbox included",

@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teacher_hiring.messaging.tracing import traced
-from teacher_hiring.runtime import bad_requests, operator_http, registry_api
+from teacher_hiring.runtime import bad_requests, dead_letters_http, operator_http, registry_api
 from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.service import ServiceRuntime
 
@@ -54,6 +54,7 @@ def create_app(
         app.add_exception_handler(error_type, _handler_for(status))
     app.state.links = []
     app.include_router(operator_http.router)
+    app.include_router(dead_letters_http.router)
     app.include_router(registry_api.router, prefix="/registry")
 
     @app.get("/health", tags=["operations"])

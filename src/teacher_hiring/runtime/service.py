@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import structlog
 from sqlalchemy import Engine
 
 from teacher_hiring.messaging.consumer import ConsumerRunner
+from teacher_hiring.messaging.dead_letters import DeadLetters
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay
@@ -84,6 +86,15 @@ class ServiceRuntime:
                     log.info("maintenance.purged", outbox_rows=purged, log_records=expired, **more)
             except Exception:
                 log.exception("maintenance.failed")
+            try:  # the dead_letters_pending gauge
+                self.dead_letters.refresh_gauge()
+            except Exception:
+                log.exception("maintenance.dead_letters_failed")
+
+    @cached_property
+    def dead_letters(self) -> DeadLetters:
+        """The dead letters of this service's consumer groups (docs/runbooks/dead-letters.md)."""
+        return DeadLetters(self.name, self.transport, self.engine, self.registry, self.runners)
 
     def _checkpoint(self, stop: threading.Event) -> None:
         while not stop.wait(self.checkpoint_interval_s):
