@@ -2,7 +2,9 @@
 
 The server is the private cluster of scripts/postgres.sh. If `status` says it is not running,
 the session starts one on the test port (TH_PG_PORT, default 15432) in a data directory under
-/tmp (TH_PG_DIR), and stops it at the end — only if it started it. When no server can be had,
+/tmp (TH_PG_DIR), and stops it at the end — only if it started it and no other test session
+still uses it (each holds a shared lock on a file beside the data directory while it runs, as
+the Kafka fixture does). When no server can be had,
 PostgreSQL tests are skipped with the script's message on a developer's machine, and fail in
 CI (CI=true), where a skipped backend would pass silently.
 
@@ -15,6 +17,7 @@ once on SQLite and once on PostgreSQL, with the backend in the test id.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import time
@@ -22,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 import sqlalchemy as sa
@@ -96,17 +100,30 @@ def postgres_server() -> Iterator[PostgresServer]:
         "TH_PG_PORT": os.environ.get("TH_PG_PORT", TEST_PORT),
         "TH_PG_DIR": os.environ.get("TH_PG_DIR", TEST_DIR),
     }
-    started = False
-    if _script("status", env).returncode != 0:
-        result = _script("start", env)
-        if result.returncode != 0:
-            _unavailable(result.stderr or result.stdout or f"exit {result.returncode}")
-        started = True
+    users = Path(f"{env['TH_PG_DIR']}.users").open("w")  # noqa: SIM115 - held for the session
     try:
-        yield PostgresServer("127.0.0.1", int(env["TH_PG_PORT"]))
+        fcntl.flock(users, fcntl.LOCK_SH)
+        started = False
+        if _script("status", env).returncode != 0:
+            result = _script("start", env)
+            if result.returncode != 0:
+                _unavailable(result.stderr or result.stdout or f"exit {result.returncode}")
+            started = True
+        try:
+            yield PostgresServer("127.0.0.1", int(env["TH_PG_PORT"]))
+        finally:
+            if started:
+                _stop_unless_in_use(users, env)
     finally:
-        if started:
-            _script("stop", env)
+        users.close()
+
+
+def _stop_unless_in_use(users: IO[str], env: dict[str, str]) -> None:
+    try:
+        fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # another test session still uses it; it stays up for that one
+    _script("stop", env)
 
 
 @pytest.fixture(scope="session")
