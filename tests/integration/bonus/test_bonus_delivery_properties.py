@@ -35,7 +35,7 @@ from integration.bonus.delivery_support import (
 pytestmark = pytest.mark.integration
 
 PROPERTY = settings(
-    max_examples=30,
+    max_examples=25,  # each example delivers its events twice through real databases
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -90,7 +90,7 @@ def rating_replays(draw: st.DrawFn) -> tuple[History, list[Publish]]:
     return History(facts), steps
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=20)
 @given(replay=rating_replays())
 def test_an_older_rating_version_never_overwrites_a_newer_one(
     bonus: Bonus, replay: tuple[History, list[Publish]]
