@@ -126,6 +126,32 @@ def exercises_to_solve(
     ]
 
 
+def submissions_of(conn: Connection, candidate_id: str) -> list[dict[str, Any]] | None:
+    """Every submission hiring stored for the candidate, oldest first, without the answers."""
+    exists = conn.execute(sa.select(_c.c.id).where(_c.c.id == candidate_id)).first()
+    if exists is None:
+        return None
+    s = submissions.c
+    rows = conn.execute(
+        sa.select(
+            s.id, s.exercise_id, s.exercise_version, s.correct, s.attempt_number, s.created_at
+        )
+        .where(s.candidate_id == candidate_id)
+        .order_by(s.created_at, s.id)
+    )
+    return [
+        {
+            "submission_id": row.id,
+            "exercise_id": row.exercise_id,
+            "exercise_version": row.exercise_version,
+            "correct": bool(row.correct),
+            "attempt": row.attempt_number,
+            "submitted_at": rfc3339(row.created_at),
+        }
+        for row in rows
+    ]
+
+
 def _current_stats_join() -> Any:
     return _e.join(_st, sa.and_(_st.c.exercise_id == _e.c.id, _st.c.version == _e.c.version))
 

@@ -155,6 +155,24 @@ async def submit_answer(
     return await run_in_threadpool(handlers.submit_answer, cmd, hiring.uow(), hiring.rules)
 
 
+@candidates.get(
+    "/candidates/{candidate_id}/submissions",
+    response_model=schemas.SubmissionHistory,
+    responses={404: _error("CandidateNotFound")},
+)
+def submission_history(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
+    """Every answer hiring stored for the candidate, with its verdict, oldest first.
+
+    A verdict the candidate was given is here, whatever crashed after it was given; an answer
+    sent again with its Idempotency-Key is here once. The answers themselves are not shown.
+    """
+    with read_only(hiring.engine) as conn:
+        found = views.submissions_of(conn, candidate_id)
+    if found is None:
+        raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
+    return {"candidate_id": candidate_id, "items": found}
+
+
 @exercises.get("/exercises", response_model=schemas.ExercisePage)
 def list_exercises(
     hiring: HiringDep,

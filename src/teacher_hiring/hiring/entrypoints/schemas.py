@@ -106,6 +106,20 @@ class SubmissionOut(BaseModel):
     replayed: bool = Field(description="True when this is the stored first verdict, replayed")
 
 
+class SubmissionRecord(BaseModel):
+    submission_id: str
+    exercise_id: str
+    exercise_version: int
+    correct: bool
+    attempt: int = Field(description="Which attempt at this exercise version it was")
+    submitted_at: str = Field(description="When hiring stored it (RFC 3339, UTC)")
+
+
+class SubmissionHistory(BaseModel):
+    candidate_id: str
+    items: list[SubmissionRecord] = Field(description="Oldest first; never the answers")
+
+
 class ExerciseSummary(BaseModel):
     exercise_id: str
     title: str
