@@ -34,6 +34,11 @@ app.command("reconcile")(reconcile_cli.reconcile)
 app.command("token")(token_cli.token)
 
 
+class WiringChoice(StrEnum):
+    before = "before"
+    after = "after"
+
+
 class ServiceName(StrEnum):
     exercises = "exercises"
     hiring = "hiring"
@@ -98,6 +103,13 @@ def run(
             help="Kafka and PostgreSQL (started by scripts/), two instances of hiring and bonus",
         ),
     ] = False,
+    wiring: Annotated[
+        WiringChoice | None,
+        typer.Option(
+            help="Set every link to the old wiring (before) or this system's (after) once the "
+            "services are up (docs/runbooks/links.md); default: leave the links as they are",
+        ),
+    ] = None,
 ) -> None:
     """Start all three services and keep them running until Ctrl-C.
 
@@ -125,6 +137,8 @@ def run(
     try:
         with console.status("starting exercises, hiring and bonus..."):
             platform.start()
+        if wiring is not None:
+            _wire(platform, wiring)
         _print_addresses(platform)
         while not stopping:
             for name, process in platform.processes.items():
@@ -137,7 +151,7 @@ def run(
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    except (RuntimeError, TimeoutError) as exc:
+    except (RuntimeError, TimeoutError) as exc:  # WiringFailed is a RuntimeError
         console.print(f"[red]could not start: {exc}[/red] (logs in {data_dir / 'logs'})")
         platform.stop()
         _stop_servers(distributed)
@@ -146,6 +160,15 @@ def run(
     platform.stop()
     _stop_servers(distributed)
     console.print("stopped.")
+
+
+def _wire(platform: Platform, wiring: WiringChoice) -> None:
+    from teacher_hiring.runtime.wiring import apply
+
+    urls = {name: platform.deployment.url(name) for name in ("exercises", "hiring")}
+    states = apply("before" if wiring is WiringChoice.before else "after", urls)
+    modes = ", ".join(f"{state['link']}={state['mode']}" for state in states)
+    console.print(f"wiring {wiring.value}: {modes}")
 
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"

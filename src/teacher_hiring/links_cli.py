@@ -10,15 +10,13 @@ from rich.table import Table
 
 from teacher_hiring.operator_client import call, err, switched
 from teacher_hiring.runtime.processes import DEFAULT_PORTS
+from teacher_hiring.runtime.wiring import OWNERS, PRESETS, Wiring, WiringFailed, apply
 
 app = typer.Typer(
     help="Links whose form changes at run time: see their modes, switch one (no restart).",
     no_args_is_help=True,
 )
 console = Console()
-
-# Which service produces each link, and so holds its flag.
-OWNERS = {"exercise-updates": "exercises", "complication": "hiring"}
 
 ExercisesUrl = Annotated[str, typer.Option(help="Base URL of exercises")]
 HiringUrl = Annotated[str, typer.Option(help="Base URL of hiring")]
@@ -32,7 +30,7 @@ def _print(states: list[dict[str, Any]]) -> None:
             state["link"],
             f"[bold]{state['mode']}[/bold]",
             " | ".join(state["modes"]),
-            state["event_name"],
+            state["event_name"] or "(a read)",
             state["owner"],
             state["receiver"],
             when,
@@ -59,7 +57,11 @@ def list_links(
 def set_link(
     link: Annotated[str, typer.Argument(help=f"One of: {', '.join(OWNERS)}")],
     mode: Annotated[
-        str, typer.Argument(help="exercise-updates: push|event; complication: sync|event")
+        str,
+        typer.Argument(
+            help="exercise-updates: push|event; answer-check: sync|replica; complication, "
+            "bonus-credit, fine-debit, payment: sync|event"
+        ),
     ],
     exercises_url: ExercisesUrl = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}",
     hiring_url: HiringUrl = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}",
@@ -72,3 +74,26 @@ def set_link(
     url = {"exercises": exercises_url, "hiring": hiring_url}[owner]
     state = call("PUT", f"{url.rstrip('/')}/operator/links/{link}", json={"mode": mode})
     _print([{**state, "owner": owner}])
+
+
+@app.command("preset")
+def preset(
+    wiring: Annotated[
+        str, typer.Argument(help="before: every link in its old, synchronous form; after: the new")
+    ],
+    exercises_url: ExercisesUrl = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}",
+    hiring_url: HiringUrl = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}",
+) -> None:
+    """Switch every link at once to the old wiring (before) or to this system's (after)."""
+    if wiring not in PRESETS:
+        err.print(f"[red]wiring: {wiring!r} is not one of {', '.join(PRESETS)}[/red]")
+        raise typer.Exit(2)
+    chosen: Wiring = "before" if wiring == "before" else "after"
+    try:
+        states = apply(chosen, {"exercises": exercises_url, "hiring": hiring_url})
+    except WiringFailed as exc:
+        if exc.switched:
+            _print(exc.switched)
+        err.print(f"[red]{exc}; the links above were switched, the others were not[/red]")
+        raise typer.Exit(1) from exc
+    _print(states)

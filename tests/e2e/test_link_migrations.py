@@ -5,10 +5,15 @@ Formal link: exercise streaming, ExerciseUpdated pushed to hiring (sync) or as a
 Functional link: COMM-030, ExerciseCompletedMoreThenTenTimes as an event or by hiring's call
 to POST /api/complicate_exercise on exercises (sync).
 
-Every round of traffic uses both links: eleven candidates solve each of three exercises (the
-11th completion of a version reports it to exercises, which opens an assignment), then the
-author saves a harder version of each (ExerciseUpdated to hiring, a payment to the author).
-The flip happens in the middle of a round, while relays and consumers are busy.
+The old wiring as a whole: `teacher-hiring links preset before|after` switches every link at
+once (COMM-020 answer checks, COMM-030 leak reports, COMM-040/050 bonuses and fines, COMM-080
+payments, from events and replicas to calls inside the requests, or back).
+
+Every round of traffic uses every link: eleven candidates solve each of three exercises (each
+completion pays a bonus, the 11th a fine and reports the version to exercises, which opens an
+assignment), then the author saves a harder version of each (ExerciseUpdated to hiring, a
+payment to the author). The flip happens in the middle of a round, while relays and consumers
+are busy.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from e2e.platform_api import Api, eventually
@@ -25,6 +31,7 @@ from teacher_hiring.cli import app
 from teacher_hiring.messaging.tables import inbox, outbox
 from teacher_hiring.runtime.processes import Platform
 from teacher_hiring.runtime.transports import make_transport
+from teacher_hiring.runtime.wiring import PRESETS, apply
 
 pytestmark = pytest.mark.e2e
 
@@ -34,27 +41,67 @@ ROUNDS = 4
 FLIP_IN_ROUND = 2
 
 LINKS = {
-    # link: (the service that owns its flag, the event it carries, the topic, the receiver)
-    "exercise-updates": ("exercises", "ExerciseUpdated", "exercises", "hiring"),
+    # link: (the service that owns its flag, the event it carries, the topic, the receiver,
+    #        how many of its events one round makes)
+    "exercise-updates": ("exercises", "ExerciseUpdated", "exercises", "hiring", EXERCISES),
     "complication": (
         "hiring",
         "ExerciseCompletedMoreThenTenTimes",
         "exercise-completions",
         "exercises",
+        EXERCISES,
     ),
+    "bonus-credit": ("hiring", "BonusAdded", "money", "bonus", EXERCISES * 10),
+    "fine-debit": ("hiring", "FineAdded", "money", "bonus", EXERCISES * (SOLVERS - 10)),
+    "payment": ("exercises", "PaymentCommited", "money", "bonus", EXERCISES),
 }
+PRESET = "preset"  # not a link: every link at once, to its mode in the wiring named
 MIGRATIONS = [
     pytest.param("exercise-updates", "push", "event", id="formal-sync-to-async"),
     pytest.param("exercise-updates", "event", "push", id="formal-async-to-sync"),
     pytest.param("complication", "sync", "event", id="functional-sync-to-async"),
     pytest.param("complication", "event", "sync", id="functional-async-to-sync"),
+    # Every link at once, there and back: to `after` in round 2, to `before` again in round 3.
+    pytest.param(PRESET, "before", "after", id="old-wiring-to-new-and-back"),
 ]
+CHECK_ROUTE = "/exercises/{exercise_id}"  # COMM-020 in sync mode reads the exercise here
 
 
 def set_mode(api: Api, link: str, mode: str) -> None:
+    if link == PRESET:
+        urls = {name: api.platform[name].url for name in ("exercises", "hiring")}
+        states = apply("before" if mode == "before" else "after", urls)
+        assert {s["link"]: s["mode"] for s in states} == PRESETS[mode]
+        return
     owner = LINKS[link][0]
     state = api.ok("PUT", owner, f"/operator/links/{link}", json={"mode": mode})
     assert state["mode"] == mode
+
+
+def schedule(link: str, before: str, after: str) -> dict[int, str]:
+    """In which rounds the flips happen, and to which mode: a preset flips there and back."""
+    if link == PRESET:
+        return {FLIP_IN_ROUND: after, FLIP_IN_ROUND + 1: before}
+    return {FLIP_IN_ROUND + 1: after}
+
+
+def flipped(link: str, before: str, after: str) -> list[str]:
+    """The links with an event whose mode the flip changes."""
+    if link != PRESET:
+        return [link]
+    return [name for name in LINKS if PRESETS[before][name] != PRESETS[after][name]]
+
+
+def calls_received(api: Api, service: str, route: str) -> float:
+    """`http_requests_total` of GET on one route, read from the service's /metrics."""
+    text = api.call("GET", service, "/metrics").text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "http_requests_total"
+        and (sample.labels.get("method"), sample.labels.get("route")) == ("GET", route)
+    )
 
 
 def event_ids(platform: Platform, service: str, table: sa.Table, event_name: str) -> list[str]:
@@ -90,11 +137,14 @@ def logged_ids(platform: Platform, topic: str, event_name: str) -> set[str]:
 
 def one_round(
     api: Api, answers: dict[str, str], author: str, version: int, flip: Callable[[], None] | None
-) -> None:
+) -> int:
+    """One round of traffic; returns how many submissions it made before the flip."""
     candidates = [api.candidate(f"Round {version} solver {n}") for n in range(SOLVERS)]
+    before_flip = SOLVERS * EXERCISES
     for n, candidate in enumerate(candidates):
         if flip is not None and n == SOLVERS // 2:
             flip()
+            before_flip = n * EXERCISES
         for exercise in candidate["exercises"]:
             assert exercise["version"] == version, exercise
             response = api.submit(
@@ -115,10 +165,11 @@ def one_round(
         saved = api.ok("PUT", "exercises", f"/exercises/{assignment['exercise_id']}", json=edit)
         assert saved["version"] == version + 1
     api.hiring_knows(list(answers), version=version + 1, timeout_s=60)
+    return before_flip
 
 
 def assert_each_applied_once(platform: Platform, link: str) -> set[str]:
-    producer, event_name, _, receiver = LINKS[link]
+    producer, event_name, _, receiver, per_round = LINKS[link]
     staged = event_ids(platform, producer, outbox, event_name)
 
     def all_applied() -> bool:
@@ -127,7 +178,7 @@ def assert_each_applied_once(platform: Platform, link: str) -> set[str]:
     eventually(
         all_applied, what=f"every {event_name} applied by {receiver} exactly once", timeout_s=60
     )
-    assert len(staged) == len(set(staged)) == EXERCISES * ROUNDS
+    assert len(staged) == len(set(staged)) == per_round * ROUNDS
     return set(staged)
 
 
@@ -143,16 +194,24 @@ def test_switching_a_link_under_traffic_loses_and_doubles_nothing(
     }
     api.hiring_knows(list(answers))
 
-    for version in range(1, ROUNDS + 1):
-        flip = (lambda: set_mode(api, link, after)) if version == FLIP_IN_ROUND + 1 else None
-        one_round(api, answers, author, version, flip)
+    mode, checked_by_call = before, 0
+    for version, to in [(v, schedule(link, before, after).get(v)) for v in range(1, ROUNDS + 1)]:
+        flip = (lambda to=to: set_mode(api, link, to)) if to is not None else None
+        made = one_round(api, answers, author, version, flip)
+        checked_by_call += made if mode == "before" else 0
+        mode = to or mode
+        checked_by_call += SOLVERS * EXERCISES - made if mode == "before" else 0
 
-    # Both links carried every event exactly once, whatever path each took.
+    # Every link carried every event exactly once, whatever path each took.
     staged = {name: assert_each_applied_once(platform, name) for name in LINKS}
-    # The flipped link really used both paths: some events went through the log, some not.
-    _, event_name, topic, _ = LINKS[link]
-    through_log = logged_ids(platform, topic, event_name)
-    assert through_log < staged[link] and through_log, (len(through_log), len(staged[link]))
+    # A flipped link really used both paths: some events went through the log, some not.
+    for name in flipped(link, before, after):
+        _, event_name, topic, _, _ = LINKS[name]
+        through_log = logged_ids(platform, topic, event_name)
+        assert through_log < staged[name] and through_log, (name, len(through_log))
+    # Answers were checked by calling exercises exactly while the old wiring was on (COMM-020).
+    if link == PRESET:
+        assert calls_received(api, "exercises", CHECK_ROUTE) == checked_by_call > 0
 
     # The money: one payment per assignment; the ledger holds exactly what was issued.
     assignments = api.ok("GET", "exercises", "/assignments")

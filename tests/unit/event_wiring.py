@@ -271,6 +271,29 @@ def routes(service: str) -> list[Route]:
     return found_routes
 
 
+def reads(service: str) -> list[Route]:
+    """Every SwitchableRead the service builds: data it reads from `receiver` by HTTP on a
+    request instead of from its replica (`event` is empty: a read carries none)."""
+    found_reads: list[Route] = []
+    for module in _service_modules(service):
+        found = _load(module)
+        assert found is not None
+        for call, _ in _calls(found.tree):
+            if _callee(call) != "SwitchableRead":
+                continue
+            where = f"{found.path.relative_to(REPO)}:{call.lineno}"
+            given = {k.arg: k.value for k in call.keywords if k.arg}
+            name = resolve(module, given["name"]) if "name" in given else None
+            receiver = resolve(module, given["receiver"]) if "receiver" in given else None
+            if name is None or receiver is None:
+                raise ScanError(
+                    f"{where}: SwitchableRead needs name= and receiver= as string literals or "
+                    "module constants, so the catalogue check can read them"
+                )
+            found_reads.append(Route(service, "", receiver, where, name))
+    return found_reads
+
+
 class _Built(Exception):
     pass
 

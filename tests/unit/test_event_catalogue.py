@@ -11,7 +11,7 @@ import typing
 from pathlib import Path
 
 import pytest
-from event_wiring import SERVICES, routes
+from event_wiring import SERVICES, reads, routes
 from fastapi import APIRouter
 from typer.testing import CliRunner
 
@@ -128,6 +128,7 @@ def test_every_mode_flag_is_a_setting_and_a_link_of_its_service(links: tuple[Lin
     switchable = [link for link in links if link.mode_flag is not None]
     assert switchable
     found = {(route.service, f"link.{route.name}"): route for s in SERVICES for route in routes(s)}
+    reading = {(read.service, f"link.{read.name}"): read for s in SERVICES for read in reads(s)}
     for link in switchable:
         flag = link.mode_flag
         assert flag is not None
@@ -143,6 +144,11 @@ def test_every_mode_flag_is_a_setting_and_a_link_of_its_service(links: tuple[Lin
         )
         declared = settings.model_fields[field.lower()].annotation
         assert set(typing.get_args(declared)) == set(flag.modes), link.link
+        if (flag.service, flag.flag) in reading:
+            # A read link: its reader holds the flag and, in call mode, asks the link's source.
+            read = reading[(flag.service, flag.flag)]
+            assert flag.service in link.targets and read.receiver == link.source, link.link
+            continue
         route = found[(flag.service, flag.flag)]
         assert route.event in link.events
         assert (route.receiver,) == link.targets

@@ -79,6 +79,9 @@ def test_the_links_that_call_instead_of_publishing_are_found(link_routes: list[R
     found = {(route.service, route.event, route.receiver) for route in link_routes}
     assert ("exercises", "ExerciseUpdated", "hiring") in found
     assert ("hiring", "ExerciseCompletedMoreThenTenTimes", "exercises") in found
+    assert ("hiring", "BonusAdded", "bonus") in found
+    assert ("hiring", "FineAdded", "bonus") in found
+    assert ("exercises", "PaymentCommited", "bonus") in found
 
 
 # --- the comparison fails, and says what to fix --------------------------------------------------

@@ -13,7 +13,7 @@ from teacher_hiring.bonus.adapters.producers_client import (
     ProducerUnavailable,
 )
 from teacher_hiring.bonus.domain.errors import AccountNotFound, InvalidPeriod, RatingNotFound
-from teacher_hiring.bonus.entrypoints import consumers, reconciliation_http
+from teacher_hiring.bonus.entrypoints import calls, consumers, reconciliation_http
 from teacher_hiring.bonus.entrypoints.deps import Reconciler
 from teacher_hiring.bonus.entrypoints.http import routers
 from teacher_hiring.bonus.settings import BonusSettings
@@ -63,7 +63,7 @@ def bootstrap(
         runtime,
         title="Bonus service",
         description=DESCRIPTION,
-        errors=ERRORS,
+        errors={**ERRORS, **calls.ERRORS},
         max_request_bytes=settings.max_request_bytes,
     )
     app.state.settings = settings

@@ -29,6 +29,8 @@ from teacher_hiring.exercises.settings import ExercisesSettings
 from teacher_hiring.runtime import issued_http
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import ErrorMap, create_app
+from teacher_hiring.runtime.link_calls import CALL_ERRORS, CallsInRequest
+from teacher_hiring.runtime.links import left_to_requests, router_of
 from teacher_hiring.runtime.service import ServiceRuntime
 
 NAME = "exercises"
@@ -69,24 +71,33 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
         subscriptions=consumers.subscriptions(uow_on, rules),
         flags={
             links.FLAG: settings.exercise_updates_link,
+            links.PAYMENT_FLAG: settings.payment_link,
             **event_versions.default_flags(
                 settings.exercise_events_version, settings.manager_events_version
             ),
         },
     )
     link = links.exercise_updates_link(runtime.flags, settings.hiring_url, settings.push_timeout_s)
-    runtime.relay.route = link.route
-    runtime.on_close.append(link.sink.close)
+    payment = links.payment_link(runtime.flags, settings.bonus_url, settings.call_timeout_s)
+    runtime.relay.route = router_of([link, payment])
+    runtime.relay.deferred = left_to_requests([payment])
+    runtime.on_close += [link.sink.close, payment.sink.close]
     app = create_app(
         runtime,
         title="Exercises service",
         description=DESCRIPTION,
-        errors=ERRORS,
+        errors={**ERRORS, **CALL_ERRORS},
         max_request_bytes=settings.max_request_bytes,
     )
     versions = event_versions.ProducedVersions(runtime.flags, runtime.registry)
-    app.state.services = Services(runtime=runtime, rules=rules, link=link, versions=versions)
-    app.state.links = [link]
+    app.state.services = Services(
+        runtime=runtime,
+        rules=rules,
+        link=link,
+        versions=versions,
+        calls=CallsInRequest(runtime.engine, runtime.name, [payment]),
+    )
+    app.state.links = [link, payment]
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(event_versions_routes.router)

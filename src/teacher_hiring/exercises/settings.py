@@ -41,6 +41,20 @@ class ExercisesSettings(ServiceSettings):
     push_timeout_s: float = Field(
         2.0, gt=0, description="How long a save waits for hiring to take the pushed update"
     )
+    payment_link: Literal["event", "sync"] = Field(
+        "event",
+        description="COMM-080: PaymentCommited through the event log, or the manager's save "
+        "calling POST /api/v0/money on bonus before it returns (the old wiring)",
+    )
+    bonus_url: str = Field(
+        "http://127.0.0.1:8703", description="Base URL of bonus (COMM-080 in sync mode)"
+    )
+    call_timeout_s: float = Field(
+        1.0,
+        gt=0,
+        description="How long the save's payment call to bonus may take (sync mode) before the "
+        "save answers 504",
+    )
     # US-160 and US-170: the version produced until an operator switches it at run time.
     exercise_events_version: int = Field(
         1,

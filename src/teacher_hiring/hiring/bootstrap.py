@@ -6,13 +6,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from teacher_hiring.hiring.adapters import links
+from teacher_hiring.hiring.adapters import calls
 from teacher_hiring.hiring.entrypoints import consumers, http
 from teacher_hiring.hiring.entrypoints.deps import Hiring
 from teacher_hiring.hiring.settings import HiringSettings
 from teacher_hiring.runtime import issued_http
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
+from teacher_hiring.runtime.link_calls import CALL_ERRORS
 
 NAME = "hiring"
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -25,11 +26,9 @@ def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
         settings,
         migrations=MIGRATIONS,
         subscriptions=consumers.subscriptions(),
-        flags={links.FLAG: settings.complication_link},
+        flags=calls.default_flags(settings),
     )
-    link = links.complication_link(runtime.flags, settings.exercises_url, settings.call_timeout_s)
-    runtime.relay.route = link.route
-    runtime.on_close.append(link.sink.close)
+    submission_calls = calls.wire(runtime, settings)
     app = create_app(
         runtime,
         title="Teacher hiring",
@@ -38,7 +37,7 @@ def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
             "at once from hiring's own replica of exercises, and its consequences (ratings, "
             "bonuses, fines, complications, promotions) leave as events."
         ),
-        errors=http.ERRORS,
+        errors={**http.ERRORS, **CALL_ERRORS},
         max_request_bytes=settings.max_request_bytes,
     )
     app.state.hiring = Hiring(
@@ -46,8 +45,9 @@ def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
         outbox=runtime.outbox,
         registry=runtime.registry,
         rules=settings.rules(),
+        calls=submission_calls,
     )
-    app.state.links = [link]
+    app.state.links = submission_calls.links
     for router in http.ROUTERS:
         app.include_router(router)
     issued_http.install(app, runtime, settings.money_retention_s)

@@ -37,17 +37,39 @@ class HiringSettings(ServiceSettings):
         "for reconciliation and its repair (re-sending under the original event id)",
     )
 
-    # The link whose form can change at run time (the operator's flag starts from this).
+    # The links whose form can change at run time (the operator's flags start from these);
+    # `sync` is the old wiring: the call is made inside the candidate's submission.
     complication_link: Literal["event", "sync"] = Field(
         "event",
         description="COMM-030: ExerciseCompletedMoreThenTenTimes through the event log, or "
-        "hiring's relay calling POST /api/complicate_exercise on exercises",
+        "the submission calling POST /api/complicate_exercise on exercises",
+    )
+    bonus_credit_link: Literal["event", "sync"] = Field(
+        "event",
+        description="COMM-040: BonusAdded through the event log, or the submission calling "
+        "POST /api/v0/money on bonus",
+    )
+    fine_debit_link: Literal["event", "sync"] = Field(
+        "event",
+        description="COMM-050: FineAdded through the event log, or the submission calling "
+        "POST /api/v0/money on bonus",
+    )
+    answer_check_link: Literal["replica", "sync"] = Field(
+        "replica",
+        description="COMM-020: answers checked from hiring's replica of exercises, or from "
+        "GET /exercises/{id} on exercises, called by the submission",
     )
     exercises_url: str = Field(
-        "http://127.0.0.1:8701", description="Base URL of exercises (COMM-030 in sync mode)"
+        "http://127.0.0.1:8701", description="Base URL of exercises (COMM-020, 030 in sync mode)"
+    )
+    bonus_url: str = Field(
+        "http://127.0.0.1:8703", description="Base URL of bonus (COMM-040, 050 in sync mode)"
     )
     call_timeout_s: float = Field(
-        2.0, gt=0, description="How long the relay waits for exercises in sync mode"
+        1.0,
+        gt=0,
+        description="How long a synchronous call to exercises or bonus may take (links in sync "
+        "mode) before the submission fails with 504",
     )
 
     def rules(self) -> Rules:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -38,6 +38,9 @@ log = structlog.get_logger(__name__)
 
 Router = Callable[[str], Sink | None]
 """Maps an event name to a sink other than the log, or None for the log."""
+Deferred = Callable[[], Mapping[str, float]]
+"""Event names that the staging request delivers itself, each with how many seconds after
+staging the relay leaves a row to it (runtime.links: a link called inside the request)."""
 
 RELAY_LOCK = 0x7468_7265_6C61_7900  # "threlay": the advisory lock of a relay's turn
 _TAKE_TURN = sa.text("SELECT pg_try_advisory_xact_lock(CAST(:key AS bigint))")
@@ -63,6 +66,7 @@ class OutboxRelay:
     log_sink: LogSink
     service: str
     route: Router = lambda _name: None
+    deferred: Deferred = lambda: {}
     batch_size: int = 500
     backoff_base_s: float = 0.05
     backoff_max_s: float = 5.0
@@ -174,6 +178,11 @@ class OutboxRelay:
         )
         if held_back:
             query = query.where(outbox.c.event_name.not_in(sorted(held_back)))
+        now = time.time()
+        for event_name, window_s in sorted(self.deferred().items()):
+            # Young rows are their request's to deliver; older ones it failed to, so they go now.
+            young = sa.and_(outbox.c.event_name == event_name, outbox.c.created_at > now - window_s)
+            query = query.where(sa.not_(young))
         return [OutboxRow(*row) for row in conn.execute(query)]
 
     def _by_sink(self, rows: list[OutboxRow]) -> list[tuple[Sink, list[OutboxRow]]]:

@@ -63,11 +63,28 @@ class PushFailed(RuntimeError):
     pass
 
 
+class PushTimedOut(PushFailed):
+    """The receiver did not answer in time (it may still have applied the event)."""
+
+
+class PushUnreachable(PushFailed):
+    """No connection to the receiver: it is down, or the address is wrong."""
+
+
+class PushRefused(PushFailed):
+    """The receiver answered with an error status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class HttpPushSink(Sink):
     """POSTs each envelope to the receiver, which de-duplicates by event id in its inbox.
 
     `body` turns a row into the request body when the endpoint takes another shape than the
     envelope (a synchronous API kept for a link's migration); it must keep the event id.
+    `name` labels the relay's metrics and back-off: one per receiving endpoint.
     """
 
     name = "http-push"
@@ -79,8 +96,12 @@ class HttpPushSink(Sink):
         timeout_s: float = 2.0,
         token: str | None = None,
         body: Callable[[OutboxRow], bytes] | None = None,
+        name: str | None = None,
     ) -> None:
         self.url = url
+        self.timeout_s = timeout_s
+        if name is not None:
+            self.name = name
         self._body = body or (lambda row: row.body)
         headers = {"content-type": "application/json"}
         if token:
@@ -93,10 +114,17 @@ class HttpPushSink(Sink):
                 response = self._client.post(
                     self.url, content=self._body(row), headers={"x-trace-id": row.trace_id}
                 )
+            except httpx.TimeoutException as exc:
+                raise PushTimedOut(f"{self.url}: no answer within {self.timeout_s} s") from exc
+            except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
+                raise PushUnreachable(f"{self.url}: {exc}") from exc
             except httpx.HTTPError as exc:
                 raise PushFailed(f"{self.url}: {exc}") from exc
             if response.status_code >= 300:
-                raise PushFailed(f"{self.url}: HTTP {response.status_code} {response.text[:200]}")
+                text = response.text[:200]
+                raise PushRefused(
+                    f"{self.url}: HTTP {response.status_code} {text}", response.status_code
+                )
 
     def close(self) -> None:
         self._client.close()

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from teacher_hiring.messaging.tracing import traced
 from teacher_hiring.runtime import bad_requests, dead_letters_http, operator_http, registry_api
 from teacher_hiring.runtime.db import read_only
+from teacher_hiring.runtime.http_metrics import count_request
 from teacher_hiring.runtime.service import ServiceRuntime
 
 ErrorMap = Mapping[type[Exception], int]
@@ -47,7 +48,7 @@ def create_app(
     )
     app.state.runtime = runtime
 
-    app.add_middleware(TraceAndLimit, max_request_bytes=max_request_bytes)
+    app.add_middleware(TraceAndLimit, max_request_bytes=max_request_bytes, service=runtime.name)
 
     bad_requests.install(app)
     for error_type, status in {**operator_http.ERRORS, **errors}.items():
@@ -94,12 +95,14 @@ class TraceAndLimit:
 
     Binds the caller's X-Trace-Id (or a new one) for the request and every event it causes,
     echoes it on the response, and refuses bodies over the limit: by Content-Length before
-    reading them, and by the bytes received for a body sent without one (chunked).
+    reading them, and by the bytes received for a body sent without one (chunked). Counts
+    every request by route (`http_requests_total`): the calls a service receives (Problem-060).
     """
 
-    def __init__(self, app: ASGIApp, max_request_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_request_bytes: int, service: str = "") -> None:
         self.app = app
         self.max_request_bytes = max_request_bytes
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,7 +126,10 @@ class TraceAndLimit:
                     message["headers"] = [*message.get("headers", []), echo]
                 await send(message)
 
-            await self.app(scope, within_limit, send_with_trace)
+            try:
+                await self.app(scope, within_limit, send_with_trace)
+            finally:
+                count_request(self.service, scope)
 
 
 def _handler_for(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:

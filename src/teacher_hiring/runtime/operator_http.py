@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
-from teacher_hiring.runtime.links import SwitchableLink
+from teacher_hiring.runtime.links import Switch, SwitchableLink
 
 
 class UnknownLink(LookupError):
@@ -23,9 +23,11 @@ ERRORS: dict[type[Exception], int] = {UnknownLink: 404, ModeRefused: 422}
 
 class LinkState(BaseModel):
     link: str = Field(description="The link's name, as the CLI and the runbooks spell it")
-    mode: str = Field(description="How rows not yet relayed will leave")
+    mode: str = Field(
+        description="How rows not yet delivered will leave (a read link: where reads go)"
+    )
     modes: list[str] = Field(description="The modes this link knows")
-    event_name: str
+    event_name: str | None = Field(description="The event it carries; null for a read link")
     receiver: str = Field(description="The service at the other end")
     description: str
     switched_at: float | None = Field(
@@ -40,29 +42,29 @@ class ModeChange(BaseModel):
 router = APIRouter(prefix="/operator/links", tags=["operator"])
 
 
-def _links(request: Request) -> dict[str, SwitchableLink]:
-    links: list[SwitchableLink] = getattr(request.app.state, "links", [])
+def _links(request: Request) -> dict[str, Switch]:
+    links: list[Switch] = getattr(request.app.state, "links", [])
     return {link.name: link for link in links}
 
 
-LinksDep = Annotated[dict[str, SwitchableLink], Depends(_links)]
+LinksDep = Annotated[dict[str, Switch], Depends(_links)]
 LinkName = Annotated[str, Path(min_length=1, max_length=100)]
 
 
-def _state(link: SwitchableLink) -> dict[str, Any]:
+def _state(link: Switch) -> dict[str, Any]:
     flag = link.state()
     return {
         "link": link.name,
         "mode": flag.value,
         "modes": list(link.modes),
-        "event_name": link.event_name,
+        "event_name": link.event_name if isinstance(link, SwitchableLink) else None,
         "receiver": link.receiver,
         "description": link.description,
         "switched_at": flag.updated_at,
     }
 
 
-def _find(links: dict[str, SwitchableLink], name: str) -> SwitchableLink:
+def _find(links: dict[str, Switch], name: str) -> Switch:
     if name not in links:
         known = ", ".join(sorted(links)) or "none"
         raise UnknownLink(f"link: {name!r} is not a link of this service (its links: {known})")

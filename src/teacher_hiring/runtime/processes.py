@@ -66,6 +66,8 @@ class Deployment:
             prefix + "AUTH_SECRET": self.auth_secret,
             "EXERCISES_HIRING_URL": self.url("hiring"),
             "HIRING_EXERCISES_URL": self.url("exercises"),
+            "HIRING_BONUS_URL": self.url("bonus"),
+            "EXERCISES_BONUS_URL": self.url("bonus"),
             "BONUS_EXERCISES_URL": self.url("exercises"),
             "BONUS_HIRING_URL": self.url("hiring"),
         }
@@ -170,6 +172,18 @@ class Platform:
             process.start()
         for process in self.processes.values():
             process.wait_ready(timeout_s)
+
+    def restart(self, label: str, *, crash: bool = False) -> ServiceProcess:
+        """Start one process again on the same settings: after SIGKILL when `crash` (nothing
+        gets to clean up, as in a real crash), after a clean stop otherwise. Returns at once;
+        `wait_ready` on the result waits for it to serve."""
+        process = self.processes[label]
+        if crash:
+            process.kill()
+        else:
+            process.stop()
+        process.start()
+        return process
 
     def stop(self) -> None:
         for process in self.processes.values():

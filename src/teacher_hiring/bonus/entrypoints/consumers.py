@@ -20,11 +20,12 @@ from teacher_hiring.bonus.domain.commands import (
 )
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.service_layer import handlers
+from teacher_hiring.bonus.service_layer.money_calls import MONEY_FEED
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.consumer import EventHandler, Handler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
 
-MONEY_GROUP = "bonus.money"
+MONEY_GROUP = MONEY_FEED  # POST /api/v0/money claims under the same name
 RATINGS_GROUP = "bonus.ratings"
 MANAGERS_GROUP = "bonus.managers"
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from teacher_hiring.bonus.domain.model import EntryKind
 from teacher_hiring.bonus.entrypoints import schemas
+from teacher_hiring.bonus.entrypoints.calls import money_calls
 from teacher_hiring.bonus.entrypoints.deps import ManagerDirectoryDep, UnitOfWorkDep
 from teacher_hiring.bonus.service_layer import handlers
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
@@ -109,4 +110,4 @@ def ledger_totals(uow: UnitOfWorkDep) -> dict[str, Any]:
     return handlers.ledger_totals(uow)
 
 
-routers = (accounts, ratings, ledger)
+routers = (accounts, ratings, ledger, money_calls)

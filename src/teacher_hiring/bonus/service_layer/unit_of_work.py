@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from teacher_hiring.bonus.adapters.repository import BonusRepository
+from teacher_hiring.messaging import inbox
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 
@@ -67,6 +68,10 @@ class UnitOfWork:
     @property
     def repository(self) -> BonusRepository:
         return BonusRepository(self.conn)
+
+    def claim(self, consumer: str, envelope: Envelope) -> bool:
+        """Record the event as applied by `consumer` in this transaction; False if it was."""
+        return inbox.claim(self.conn, consumer, envelope)
 
     def stage(self, event_name: str, payload: dict[str, Any]) -> Envelope:
         """Write an event to the outbox in this transaction (bonus produces none today)."""

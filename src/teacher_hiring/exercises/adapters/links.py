@@ -1,4 +1,9 @@
-"""The exercise-streaming link to hiring (SPEC §4): ExerciseUpdated pushed or as an event."""
+"""The links exercises holds the flags of (SPEC §4; docs/runbooks/links.md).
+
+Exercise streaming: ExerciseUpdated pushed to hiring or as an event. COMM-080: a payment for
+complication work as the PaymentCommited event, or in `sync` mode the old synchronous call to
+bonus, made inside the manager's save before it answers.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,18 @@ from typing import Literal
 
 from teacher_hiring.messaging.sinks import HttpPushSink
 from teacher_hiring.runtime.flags import RuntimeFlags
-from teacher_hiring.runtime.links import SwitchableLink
+from teacher_hiring.runtime.links import SwitchableLink, request_window
 
 LinkMode = Literal["push", "event"]
 LINK_NAME = "exercise-updates"
 FLAG = f"link.{LINK_NAME}"
 PUSHED_EVENT = "ExerciseUpdated"
 PUSH_PATH = "/api/v0/exercise"
+
+PAYMENT_LINK = "payment"
+PAYMENT_FLAG = f"link.{PAYMENT_LINK}"
+PAYMENT_EVENT = "PaymentCommited"
+MONEY_PATH = "/api/v0/money"
 
 
 def exercise_updates_link(flags: RuntimeFlags, hiring_url: str, timeout_s: float) -> SwitchableLink:
@@ -23,8 +33,29 @@ def exercise_updates_link(flags: RuntimeFlags, hiring_url: str, timeout_s: float
         name=LINK_NAME,
         event_name=PUSHED_EVENT,
         call_mode="push",
-        sink=HttpPushSink(hiring_url.rstrip("/") + PUSH_PATH, timeout_s=timeout_s),
+        sink=HttpPushSink(
+            hiring_url.rstrip("/") + PUSH_PATH, timeout_s=timeout_s, name=f"http-push:{LINK_NAME}"
+        ),
         flags=flags,
         description="Exercise streaming: ExerciseUpdated to hiring",
         receiver="hiring",
+    )
+
+
+def payment_link(flags: RuntimeFlags, bonus_url: str, timeout_s: float) -> SwitchableLink:
+    """In sync mode the save that closes a complication assignment POSTs PaymentCommited to
+    bonus's /api/v0/money before it answers, as the old exercises paid managers."""
+    return SwitchableLink(
+        name=PAYMENT_LINK,
+        event_name=PAYMENT_EVENT,
+        call_mode="sync",
+        sink=HttpPushSink(
+            bonus_url.rstrip("/") + MONEY_PATH,
+            timeout_s=timeout_s,
+            name=f"http-push:{PAYMENT_LINK}",
+        ),
+        flags=flags,
+        description="COMM-080: a payment to the manager who complicated a leaked exercise",
+        receiver="bonus",
+        request_window_s=request_window(timeout_s),
     )

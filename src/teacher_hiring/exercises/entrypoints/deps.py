@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
@@ -15,7 +15,9 @@ from teacher_hiring.exercises.adapters import views
 from teacher_hiring.exercises.adapters.event_versions import ProducedVersions
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.runtime.db import read_only
+from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import SwitchableLink
 from teacher_hiring.runtime.service import ServiceRuntime
 
@@ -28,6 +30,7 @@ class Services:
     rules: ComplicationRules
     link: SwitchableLink
     versions: ProducedVersions
+    calls: CallsInRequest | None = None  # COMM-080 in sync mode: the save pays by a call
 
     def uow(self) -> UnitOfWork:
         """A unit of work producing the exercise and manager events at today's versions."""
@@ -52,6 +55,12 @@ class Services:
             log.exception("exercises.push_failed", event_id=event_id)
         with self.reading() as conn:
             return views.event_sent(conn, event_id)
+
+    def call_now(self, staged: Sequence[Envelope], *, done: str) -> None:
+        """The old wiring: deliver the save's payments to bonus before answering, when the
+        payment link is in sync mode; a failed call raises CallFailed naming bonus."""
+        if self.calls is not None:
+            self.calls.deliver(staged, done=done)
 
 
 def get_services(request: Request) -> Services:

@@ -37,6 +37,18 @@ _422: dict[int | str, dict[str, Any]] = {
         "description": "Nothing would change, or a value is refused",
     }
 }
+_CALLS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "model": models.Error,
+        "description": f"{name}: the payment link is in sync mode "
+        "and its call to bonus failed; the save is kept",
+    }
+    for status, name in (
+        (502, "ReceiverRefused"),
+        (503, "ReceiverUnavailable"),
+        (504, "ReceiverTimedOut"),
+    )
+}
 
 managers = APIRouter(prefix="/managers", tags=["managers"])
 exercises = APIRouter(prefix="/exercises", tags=["exercises"])
@@ -152,7 +164,11 @@ def exercise_versions(exercise_id: str, services: ServicesDep) -> Any:
     return history
 
 
-@exercises.put("/{exercise_id}", response_model=models.SavedExercise, responses=_404 | _409 | _422)
+@exercises.put(
+    "/{exercise_id}",
+    response_model=models.SavedExercise,
+    responses=_404 | _409 | _422 | _CALLS,
+)
 def edit_exercise(
     exercise_id: str, body: models.ExerciseEdit, services: ServicesDep
 ) -> dict[str, Any]:
@@ -163,6 +179,10 @@ def edit_exercise(
     is delivered to hiring before this returns (`pushed`); if hiring is down the save still
     succeeds and the relay keeps retrying. 409 if `expected_version` is not the current version,
     422 if nothing would change.
+
+    With the payment link in sync mode (the old wiring) the payment is sent to bonus before
+    this returns; if bonus fails the answer is 502, 503 or 504 naming bonus, the version is
+    saved all the same and the payment waits in the outbox.
     """
     cmd = commands.EditExercise(
         exercise_id=exercise_id,
@@ -178,6 +198,8 @@ def edit_exercise(
     with services.uow() as uow:
         saved = handlers.edit_exercise(cmd, uow, services.rules)
     pushed = services.push_now(saved.updated_event_id)
+    if saved.payments:
+        services.call_now(uow.staged, done="the new version is saved and its assignment closed")
     return {
         **_exercise(services, exercise_id),
         "pushed": pushed,

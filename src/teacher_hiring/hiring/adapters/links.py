@@ -1,4 +1,11 @@
-"""COMM-030 (SPEC §4): a leaked exercise reported to exercises as an event or by a call."""
+"""The links hiring holds the flags of (SPEC §4; docs/runbooks/links.md).
+
+COMM-030 (a leaked exercise reported to exercises), COMM-040 (a bonus credited by bonus) and
+COMM-050 (a fine debited by bonus): each an event by default, or in `sync` mode the old
+synchronous call, made inside the candidate's submission before it answers. COMM-020 (reading
+the exercise to check an answer): hiring's own replica by default, or in `sync` mode a call to
+exercises inside the submission.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,22 @@ from typing import Literal
 
 from teacher_hiring.messaging.sinks import HttpPushSink, OutboxRow
 from teacher_hiring.runtime.flags import RuntimeFlags
-from teacher_hiring.runtime.links import SwitchableLink
+from teacher_hiring.runtime.links import SwitchableLink, SwitchableRead, request_window
 
 LinkMode = Literal["event", "sync"]
 LINK_NAME = "complication"
 FLAG = f"link.{LINK_NAME}"
 CALLED_EVENT = "ExerciseCompletedMoreThenTenTimes"
 CALL_PATH = "/api/complicate_exercise"
+
+BONUS_LINK = "bonus-credit"
+FINE_LINK = "fine-debit"
+BONUS_EVENT = "BonusAdded"
+FINE_EVENT = "FineAdded"
+MONEY_PATH = "/api/v0/money"
+
+ANSWER_CHECK_LINK = "answer-check"
+ReadMode = Literal["replica", "sync"]
 
 
 def leak_report(row: OutboxRow) -> bytes:
@@ -24,17 +40,68 @@ def leak_report(row: OutboxRow) -> bytes:
 
 
 def complication_link(flags: RuntimeFlags, exercises_url: str, timeout_s: float) -> SwitchableLink:
-    """In event mode ExerciseCompletedMoreThenTenTimes goes through the log; in sync mode
-    hiring's relay calls POST /api/complicate_exercise on exercises and retries until it
-    answers. Either way the candidate's submission never waits for exercises."""
+    """In event mode ExerciseCompletedMoreThenTenTimes goes through the log; in sync mode the
+    submission that reports the leak calls POST /api/complicate_exercise on exercises before
+    it answers (and fails if exercises does), the relay retrying what such a call left."""
     return SwitchableLink(
         name=LINK_NAME,
         event_name=CALLED_EVENT,
         call_mode="sync",
         sink=HttpPushSink(
-            exercises_url.rstrip("/") + CALL_PATH, timeout_s=timeout_s, body=leak_report
+            exercises_url.rstrip("/") + CALL_PATH,
+            timeout_s=timeout_s,
+            body=leak_report,
+            name=f"http-push:{LINK_NAME}",
         ),
         flags=flags,
         description="COMM-030: a version solved more than ten times, to be complicated",
         receiver="exercises",
+        request_window_s=request_window(timeout_s),
+    )
+
+
+def bonus_credit_link(flags: RuntimeFlags, bonus_url: str, timeout_s: float) -> SwitchableLink:
+    """In sync mode the submission that earns a bonus POSTs BonusAdded to bonus's
+    /api/v0/money before it answers, as the old hiring credited bonuses."""
+    return SwitchableLink(
+        name=BONUS_LINK,
+        event_name=BONUS_EVENT,
+        call_mode="sync",
+        sink=_money_sink(bonus_url, timeout_s, BONUS_LINK),
+        flags=flags,
+        description="COMM-040: a bonus credited to the author of a solved exercise",
+        receiver="bonus",
+        request_window_s=request_window(timeout_s),
+    )
+
+
+def fine_debit_link(flags: RuntimeFlags, bonus_url: str, timeout_s: float) -> SwitchableLink:
+    """In sync mode the submission that solves a leaked exercise POSTs FineAdded to bonus's
+    /api/v0/money before it answers, as the old hiring debited fines."""
+    return SwitchableLink(
+        name=FINE_LINK,
+        event_name=FINE_EVENT,
+        call_mode="sync",
+        sink=_money_sink(bonus_url, timeout_s, FINE_LINK),
+        flags=flags,
+        description="COMM-050: a fine debited from the author of a leaked exercise",
+        receiver="bonus",
+        request_window_s=request_window(timeout_s),
+    )
+
+
+def answer_check_link(flags: RuntimeFlags) -> SwitchableRead:
+    """In replica mode answers are checked from hiring's replica of exercises; in sync mode
+    the submission reads the exercise from exercises' GET /exercises/{id} first."""
+    return SwitchableRead(
+        name=ANSWER_CHECK_LINK,
+        flags=flags,
+        description="COMM-020: the exercise an answer is checked against",
+        receiver="exercises",
+    )
+
+
+def _money_sink(bonus_url: str, timeout_s: float, link: str) -> HttpPushSink:
+    return HttpPushSink(
+        bonus_url.rstrip("/") + MONEY_PATH, timeout_s=timeout_s, name=f"http-push:{link}"
     )

@@ -62,6 +62,15 @@ def is_newer_version(incoming: int, held: int | None) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerKey:
+    """What checking an answer needs, as exercises holds it now (COMM-020 in sync mode)."""
+
+    version: int
+    accepted_answers: tuple[str, ...]
+    check_mode: CheckMode
+
+
+@dataclass(frozen=True, slots=True)
 class Exercise:
     """Hiring's replica of the current version of an exercise, with its rating counter."""
 
@@ -78,6 +87,20 @@ class Exercise:
             return answer in self.accepted_answers
         given = normalize_answer(answer)
         return any(given == normalize_answer(accepted) for accepted in self.accepted_answers)
+
+    def checked_by(self, key: AnswerKey) -> Exercise:
+        """This version, checked with the answers exercises holds rather than the replica's.
+
+        Exercises at another version than the replica means one of them moved on: the
+        submission is refused as stale, naming exercises' version.
+        """
+        if key.version != self.version:
+            raise StaleExerciseVersion(
+                f"exercise_version: {self.version} is not the current version {key.version} "
+                f"of exercise {self.exercise_id} at exercises",
+                current_version=key.version,
+            )
+        return replace(self, accepted_answers=key.accepted_answers, check_mode=key.check_mode)
 
     def ensure_current(self, version: int) -> None:
         """Only the current version counts: older ones are leaked, newer ones unknown yet."""

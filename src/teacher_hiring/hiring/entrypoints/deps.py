@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from teacher_hiring.hiring.adapters.calls import HiringCalls
 from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.outbox import Outbox
@@ -24,11 +25,17 @@ class Hiring:
     registry: SchemaRegistry
     rules: Rules
     upcaster: Upcaster = field(default_factory=event_upcaster)
+    calls: HiringCalls | None = None  # the old wiring's calls, made when a link is in sync mode
 
     @property
     def inline_writes(self) -> bool:
         """Whether a write is quick and never waits on a lock (SQLite's single writer)."""
         return is_sqlite(self.engine)
+
+    @property
+    def calling(self) -> HiringCalls | None:
+        """The calls a submission makes now, if any link of it is in sync mode."""
+        return self.calls if self.calls is not None and self.calls.active() else None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.outbox)

@@ -116,6 +116,9 @@ def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[dict[str, A
         409: _error("StaleExerciseVersion: not the current version; body has current_version"),
         422: _error("AnswerTooLong, or a malformed body"),
         429: _error("AttemptLimitReached: every attempt at this version is used"),
+        502: _error("ReceiverRefused: a link in sync mode got an error from exercises or bonus"),
+        503: _error("ReceiverUnavailable: a link in sync mode cannot reach exercises or bonus"),
+        504: _error("ReceiverTimedOut: a link in sync mode got no answer in time"),
     },
 )
 async def submit_answer(
@@ -133,6 +136,11 @@ async def submit_answer(
 ) -> dict[str, Any]:
     """Check an answer at once, from hiring's own replica; never waits for another service.
 
+    Unless an operator put links in sync mode (the old wiring, docs/runbooks/links.md): then
+    the exercise is read from exercises first, and bonuses, fines and leak reports are sent to
+    bonus and exercises before the answer; a failed call is 502, 503 or 504 naming the service
+    (after the commit, with `submission_id`: the verdict is stored all the same).
+
     Checks in order: unknown candidate 404, unknown exercise 404, not assigned 403, a repeated
     Idempotency-Key (the stored response, replayed), an exercise already solved (its first
     correct verdict, replayed), a version other than the current one 409 with current_version,
@@ -146,6 +154,13 @@ async def submit_answer(
         answer=body.answer,
         idempotency_key=idempotency_key,
     )
+    calls = hiring.calling
+    if calls is not None:
+        # The old wiring (links in sync mode): the calls to exercises and bonus block, so in a
+        # worker thread, like the synchronous client of the old service.
+        return await run_in_threadpool(
+            handlers.submit_answer, cmd, hiring.uow(), hiring.rules, calls
+        )
     if hiring.inline_writes:
         # On the event loop: about a millisecond of SQLite work on the service's single writer
         # connection, and the thread hop cost more than it saved.

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import orjson
 
@@ -28,6 +29,7 @@ from teacher_hiring.hiring.domain.errors import (
 from teacher_hiring.hiring.domain.model import (
     CANDIDATE,
     TEACHER,
+    AnswerKey,
     Bonus,
     Exercise,
     Fine,
@@ -102,17 +104,48 @@ def register_candidate(
 # -- submissions ---------------------------------------------------------------------------------
 
 
-def submit_answer(cmd: commands.SubmitAnswer, uow: UnitOfWork, rules: Rules) -> dict[str, Any]:
-    """Check an answer and apply every consequence; replays return the first verdict."""
+class SubmissionCalls(Protocol):
+    """The synchronous calls of the old wiring a submission makes, as the links' modes say."""
+
+    def answer_key(self, exercise_id: str) -> AnswerKey | None:
+        """The answers from exercises (COMM-020 in sync mode), or None: check from the replica."""
+
+    def deliver(self, staged: Sequence[Envelope], *, done: str, **extra: Any) -> None:
+        """Call the receivers of the committed events whose links call in the request."""
+
+
+def submit_answer(
+    cmd: commands.SubmitAnswer,
+    uow: UnitOfWork,
+    rules: Rules,
+    calls: SubmissionCalls | None = None,
+) -> dict[str, Any]:
+    """Check an answer and apply every consequence; replays return the first verdict.
+
+    With `calls` (links in sync mode, the old wiring) the exercise is read from exercises
+    before the transaction and the consequences are delivered after its commit; a failed call
+    fails the request, what was committed stays (see runtime.link_calls).
+    """
     ensure_answer_fits(cmd.answer, rules)
+    key = None if calls is None else calls.answer_key(cmd.exercise_id)
     try:
-        return _submit(cmd, uow, rules)
+        response = _submit(cmd, uow, rules, key)
     except DuplicateSubmission:
         # A concurrent twin committed first; this run now finds and replays its verdict.
-        return _submit(cmd, uow, rules)
+        response = _submit(cmd, uow, rules, key)
+    if calls is not None and uow.staged:
+        verdict = "correct" if response["correct"] else "wrong"
+        calls.deliver(
+            uow.staged,
+            done=f"the answer was checked ({verdict}) and stored",
+            submission_id=response["submission_id"],
+        )
+    return response
 
 
-def _submit(cmd: commands.SubmitAnswer, uow: UnitOfWork, rules: Rules) -> dict[str, Any]:
+def _submit(
+    cmd: commands.SubmitAnswer, uow: UnitOfWork, rules: Rules, key: AnswerKey | None
+) -> dict[str, Any]:
     with uow:
         candidate = uow.repo.candidate_side(
             cmd.candidate_id, cmd.exercise_id, cmd.exercise_version, cmd.idempotency_key
@@ -131,6 +164,8 @@ def _submit(cmd: commands.SubmitAnswer, uow: UnitOfWork, rules: Rules) -> dict[s
         if replay is not None:
             return {**orjson.loads(replay), "replayed": True}
         exercise.ensure_current(cmd.exercise_version)
+        if key is not None:
+            exercise = exercise.checked_by(key)
         verdict = judge(
             exercise,
             stats,

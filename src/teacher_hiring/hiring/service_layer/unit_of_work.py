@@ -31,12 +31,14 @@ class UnitOfWork:
         self._stack: ExitStack | None = None
         self._conn: Connection | None = None
         self._repo: HiringRepository | None = None
+        self.staged: list[Envelope] = []  # the events of the last transaction, in order
 
     @classmethod
     def on_connection(cls, conn: Connection, outbox: Outbox | None = None) -> UnitOfWork:
         return cls(None, outbox, conn)
 
     def __enter__(self) -> Self:
+        self.staged = []
         if self._bound is not None:
             self._conn = self._bound
         else:
@@ -74,6 +76,7 @@ class UnitOfWork:
             raise RuntimeError("this unit of work was built without an outbox")
         envelope = self._outbox.stage(self.conn, event_name, payload)
         issued.keep(self.conn, envelope)
+        self.staged.append(envelope)
         return envelope
 
     def claim(self, consumer: str, envelope: Envelope) -> bool:

@@ -1,0 +1,74 @@
+"""The synchronous end of the money links (COMM-040, 050, 080 in sync mode)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from teacher_hiring.bonus.domain.errors import BusinessKeyConflict, InvalidAmount, InvalidTimestamp
+from teacher_hiring.bonus.service_layer.handlers import Outcome
+from teacher_hiring.bonus.service_layer.money_calls import MoneyEventRefused, receive_money_call
+from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
+from teacher_hiring.messaging.registry import SchemaViolation
+from teacher_hiring.runtime.service import ServiceRuntime
+
+ERRORS: dict[type[Exception], int] = {
+    MoneyEventRefused: 422,
+    InvalidAmount: 422,
+    InvalidTimestamp: 422,
+    BusinessKeyConflict: 409,
+}
+
+money_calls = APIRouter(prefix="/api/v0", tags=["money links"])
+
+
+class MoneyCallResult(BaseModel):
+    applied: bool = Field(description="This call made the ledger entry")
+    outcome: str = Field(
+        description="applied, or duplicate: the event id or its business key was already in"
+    )
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _runtime(request: Request) -> ServiceRuntime:
+    return cast(ServiceRuntime, request.app.state.runtime)
+
+
+@money_calls.post(
+    "/money",
+    response_model=MoneyCallResult,
+    responses={
+        409: {"description": "BusinessKeyConflict: the key is in with another amount or manager"},
+        422: {"description": "Not a valid BonusAdded, FineAdded or PaymentCommited envelope"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": "The whole envelope of BonusAdded, FineAdded or PaymentCommited",
+        }
+    },
+)
+def receive_money(
+    body: Annotated[bytes, Depends(_raw_body)],
+    runtime: Annotated[ServiceRuntime, Depends(_runtime)],
+) -> dict[str, Any]:
+    """Credit a bonus or payment, or debit a fine, now: the old wiring's synchronous call.
+
+    hiring (bonuses, fines) and exercises (payments) call it when their link is in sync mode.
+    The event is claimed in the inbox of the money consumer and booked by the same handler and
+    business key, so the same money sent by the call and by the log is one ledger entry.
+    """
+    try:
+        envelope = Envelope.from_json(body)
+        runtime.registry.validate(envelope.as_dict())
+    except (MalformedEvent, SchemaViolation) as exc:
+        raise MoneyEventRefused(str(exc), problem=type(exc).__name__) from exc
+    outcome = receive_money_call(envelope, UnitOfWork(runtime.engine))
+    return {"applied": outcome is Outcome.APPLIED, "outcome": outcome.value}

@@ -1,0 +1,52 @@
+"""Money credited by a synchronous call (COMM-040, 050, 080 in sync mode: the old wiring).
+
+The caller POSTs the event's whole envelope; it is applied exactly as the money consumer
+applies it from the log: claimed in the inbox under the consumer's own name, then turned into
+its one ledger entry by `record_money` and its business key. So an event that arrives by the
+call and by the log (a link switched under traffic, a retried call) is one entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from teacher_hiring.bonus.domain.commands import CreditBonus, CreditPayment, DebitFine, MoneyCommand
+from teacher_hiring.bonus.domain.errors import BonusError
+from teacher_hiring.bonus.domain.model import EventSource
+from teacher_hiring.bonus.service_layer.handlers import Outcome, record_money
+from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.envelope import Envelope
+
+MONEY_FEED = "bonus.money"
+"""The inbox name of money events: the consumer group and the synchronous endpoint share it."""
+
+MONEY_COMMANDS: dict[str, Callable[..., MoneyCommand]] = {
+    "BonusAdded": CreditBonus,
+    "FineAdded": DebitFine,
+    "PaymentCommited": CreditPayment,
+}
+
+
+class MoneyEventRefused(BonusError):
+    """A call carrying something other than a valid BonusAdded, FineAdded or PaymentCommited."""
+
+
+def receive_money_call(envelope: Envelope, uow: UnitOfWork) -> Outcome:
+    """Apply a money event sent by a call; DUPLICATE when its id or its business key is in."""
+    command_type = MONEY_COMMANDS.get(envelope.event_name)
+    if command_type is None:
+        raise MoneyEventRefused(
+            f"event_name: {envelope.event_name} is not a money event ({', '.join(MONEY_COMMANDS)})",
+            field="event_name",
+        )
+    source = EventSource(
+        event_id=envelope.event_id,
+        event_name=envelope.event_name,
+        producer=envelope.producer,
+        trace_id=envelope.trace_id,
+    )
+    with uow:
+        if not uow.claim(MONEY_FEED, envelope):
+            return Outcome.DUPLICATE
+        command = command_type(**envelope.payload)
+        return record_money(command, source, UnitOfWork.joining(uow.conn))

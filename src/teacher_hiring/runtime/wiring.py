@@ -1,0 +1,96 @@
+"""The platform's two wirings as modes of its links: `before` (the old one) and `after`.
+
+`before` is the first document's "today" column: hiring reads the exercise from exercises to
+check an answer (COMM-020), and calls exercises to report a leak (COMM-030) and bonus to credit
+a bonus or debit a fine (COMM-040, 050) inside the candidate's submission; exercises calls
+bonus to pay for complication work inside the manager's save (COMM-080). `after` is this
+system's form: events and replicas. It is not another copy of the services: each preset only
+sets the runtime flag of each link, and any link can still be switched on its own.
+
+Exercise streaming is `push` in both: it did not exist in the old system (hiring read
+exercises on demand), and `push` is the target form SPEC §4 chose; its event form is measured
+on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import httpx
+
+Wiring = Literal["before", "after"]
+
+OWNERS = {
+    "exercise-updates": "exercises",
+    "payment": "exercises",
+    "answer-check": "hiring",
+    "complication": "hiring",
+    "bonus-credit": "hiring",
+    "fine-debit": "hiring",
+}
+"""Which service produces (or, for a read, makes) each link, and so holds its flag."""
+
+PRESETS: dict[str, dict[str, str]] = {
+    "before": {
+        "answer-check": "sync",
+        "complication": "sync",
+        "bonus-credit": "sync",
+        "fine-debit": "sync",
+        "exercise-updates": "push",
+        "payment": "sync",
+    },
+    "after": {
+        "answer-check": "replica",
+        "complication": "event",
+        "bonus-credit": "event",
+        "fine-debit": "event",
+        "exercise-updates": "push",
+        "payment": "event",
+    },
+}
+"""Applied in this order: hiring's links first, so that with exercises down `after` still
+takes candidates off the old wiring before it fails at exercises' links."""
+
+
+class WiringFailed(RuntimeError):
+    """A link could not be switched; `switched` are those that were, before it."""
+
+    def __init__(self, message: str, switched: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.switched = switched
+
+
+def setting_of(link: str) -> str:
+    """The environment variable a link's mode starts from (EXERCISES_PAYMENT_LINK, ...)."""
+    return f"{OWNERS[link].upper()}_{link.upper().replace('-', '_')}_LINK"
+
+
+def wiring_env(wiring: Wiring) -> dict[str, str]:
+    """The settings that start fresh services in a wiring (flags an operator set win)."""
+    return {setting_of(link): mode for link, mode in PRESETS[wiring].items()}
+
+
+def apply(
+    wiring: Wiring, urls: Mapping[str, str], *, timeout_s: float = 5.0
+) -> list[dict[str, Any]]:
+    """Switch every link to its mode in `wiring` through the owners' /operator/links.
+
+    `urls` gives the base URL of exercises and hiring. Returns each link's new state with its
+    `owner`; raises WiringFailed at the first link that could not be switched.
+    """
+    states: list[dict[str, Any]] = []
+    with httpx.Client(timeout=timeout_s) as client:
+        for link, mode in PRESETS[wiring].items():
+            owner = OWNERS[link]
+            url = f"{urls[owner].rstrip('/')}/operator/links/{link}"
+            try:
+                response = client.put(url, json={"mode": mode})
+            except httpx.HTTPError as exc:
+                raise WiringFailed(f"{url}: {exc}", states) from exc
+            if response.status_code != 200:
+                raise WiringFailed(
+                    f"PUT {url}: HTTP {response.status_code}: {response.text[:300]}", states
+                )
+            states.append({**response.json(), "owner": owner})
+    return states
