@@ -14,7 +14,7 @@ from teacher_hiring.runtime.db import make_engine, upgrade_to_head
 
 pytestmark = pytest.mark.integration
 
-MESSAGING_TABLES = {"outbox", "inbox", "runtime_flags"}  # every service has them
+MESSAGING_TABLES = {"outbox", "inbox", "runtime_flags", "dead_letter_replays"}  # every service has them
 
 
 def test_the_migrated_schema_matches_the_declared_tables(database_url: str) -> None:
