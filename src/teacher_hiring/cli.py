@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from teacher_hiring import links_cli, reconcile_cli, token_cli
+from teacher_hiring.chaos import cli as chaos_cli
 from teacher_hiring.dead_letters_cli import app as dead_letters_app
 from teacher_hiring.registry_cli import app as registry_app
 from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES, Deployment, Platform
@@ -32,6 +33,7 @@ app.add_typer(versions_app, name="event-versions")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.command("reconcile")(reconcile_cli.reconcile)
 app.command("token")(token_cli.token)
+app.command("chaos")(chaos_cli.chaos)
 
 
 class WiringChoice(StrEnum):

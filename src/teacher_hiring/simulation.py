@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -256,9 +257,12 @@ class Simulation:
             answer = self._answer_for(exercise_id, version)
             if rng.random() >= self.config.skill:
                 answer = f"wrong {rng.randrange(10**6)}"
+            # A key per answer: a client that sends it again (a retry after a timeout, a load
+            # balancer trying another instance) gets the stored verdict, not a second attempt.
             response = self.hiring.post(
                 f"/candidates/{candidate_id}/submissions",
                 json={"exercise_id": exercise_id, "exercise_version": version, "answer": answer},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
             )
             if response.status_code == 409 and "current_version" in response.json():
                 self._count("stale_versions_refused")
@@ -268,11 +272,16 @@ class Simulation:
                 self._count("attempt_limits_reached")
                 return
             verdict = _ok(response)
+            self._answered(candidate_id, verdict)
             self._count("submissions")
             if verdict["correct"]:
                 self._count("correct_submissions")
                 return
         return
+
+    def _answered(self, candidate_id: str, verdict: Mapping[str, Any]) -> None:
+        """Each verdict the candidate was given (a 2xx answer); a hook for runs that check
+        afterwards that hiring stored every one of them."""
 
     # -- the money check ---------------------------------------------------------------------------
 

@@ -1,0 +1,61 @@
+"""A Kafka broker of the chaos run's own: scripts/kafka.sh on free ports and a folder of the
+run, so that killing it disturbs no other platform or test session on the machine."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "kafka.sh"
+START_TIMEOUT_S = 600.0  # the first start on a machine fetches the jars
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ScriptBroker:
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port or free_port()
+        self.controller_port = free_port()
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _script(self, command: str, timeout_s: float = START_TIMEOUT_S) -> None:
+        env = {
+            **os.environ,
+            "TH_KAFKA_PORT": str(self.port),
+            "TH_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            "TH_KAFKA_DIR": str(self.data_dir),
+        }
+        done = subprocess.run(
+            [str(SCRIPT), command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).strip()
+            raise RuntimeError(f"scripts/kafka.sh {command} exited {done.returncode}: {output}")
+
+    def start(self) -> None:
+        """Start (again, on its data) and wait until it answers."""
+        self._script("start")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash of the machine's JVM would end it."""
+        pid = int((self.data_dir / "kafka.pid").read_text().strip())
+        os.kill(pid, signal.SIGKILL)
+
+    def stop(self) -> None:
+        self._script("stop", timeout_s=90)
