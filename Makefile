@@ -47,10 +47,11 @@ e2e: install
 simulate: install
 	$(BIN)/teacher-hiring simulate
 
-## Measure submission latency and ledger throughput (starts its own platform).
+## The business problems measured, `before` vs `after`; writes docs/benchmarks.md and its charts
+## (starts its own platform; ~10-15 min). ARGS=--quick (~2-3 min), ARGS=--distributed, ARGS=--help.
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python bench/platform_bench.py
+	$(BIN)/python -m bench $(ARGS)
 
 ## Events/s from the outbox through Kafka into the ledger, against the raw Kafka client
 ## (starts Kafka and PostgreSQL with scripts/ if they are not running; `--profile` for py-spy).

@@ -145,8 +145,11 @@ class Servers:
 
 
 @contextmanager
-def bench_databases(run_id: str) -> Iterator[dict[str, str]]:
-    """One fresh database per service, owned by the services' role, dropped at the end.
+def bench_databases(
+    run_id: str, services: Sequence[str] = SERVICES
+) -> Iterator[dict[str, str]]:
+    """One fresh database per service (or per name given), owned by the services' role,
+    dropped at the end.
 
     Created as the tests create theirs (tests/integration/postgres_server.py): the role of
     scripts/postgres.sh may create databases, on the maintenance database, outside a transaction.
@@ -154,7 +157,7 @@ def bench_databases(run_id: str) -> Iterator[dict[str, str]]:
     admin = sa.create_engine(
         pg_url("postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
     )
-    names = {service: f"th_bench_{service}_{run_id}" for service in SERVICES}
+    names = {service: f"th_bench_{service}_{run_id}" for service in services}
     try:
         with admin.connect() as conn:
             for name in names.values():

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "kafka.sh"
@@ -35,6 +36,8 @@ class ScriptBroker:
             "TH_KAFKA_PORT": str(self.port),
             "TH_KAFKA_CONTROLLER_PORT": str(self.controller_port),
             "TH_KAFKA_DIR": str(self.data_dir),
+            # The script asks the broker for metadata with confluent-kafka: this Python has it.
+            "TH_PYTHON": os.environ.get("TH_PYTHON", sys.executable),
         }
         done = subprocess.run(
             [str(SCRIPT), command],

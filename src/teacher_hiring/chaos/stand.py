@@ -115,17 +115,15 @@ def drop_database(admin: sa.Engine, name: str, timeout_s: float = 30.0) -> None:
 
 @contextmanager
 def postgres_server(port: int) -> Iterator[str]:
-    """The admin URL of the project's PostgreSQL on `port`, started if needed (and then
-    stopped at the end)."""
-    env = {"TH_PG_PORT": str(port)}
-    status = subprocess.run(
-        ["bash", str(POSTGRES_SCRIPT), "status"], env=_env(env), capture_output=True, check=False
-    )
+    """The admin URL of a PostgreSQL answering on `port`; if none does, the project's own
+    cluster (scripts/postgres.sh) is started there, and stopped at the end."""
+    admin_url = POSTGRES.format(port=port, database="postgres")
+    env = _env({"TH_PG_PORT": str(port)})
     started = False
-    if status.returncode != 0:
+    if not _answers(admin_url):
         done = subprocess.run(
             ["bash", str(POSTGRES_SCRIPT), "start"],
-            env=_env(env),
+            env=env,
             capture_output=True,
             text=True,
             check=False,
@@ -134,12 +132,21 @@ def postgres_server(port: int) -> Iterator[str]:
             raise RuntimeError(f"scripts/postgres.sh start: {(done.stderr or done.stdout)[-500:]}")
         started = True
     try:
-        yield POSTGRES.format(port=port, database="postgres")
+        yield admin_url
     finally:
         if started:
-            subprocess.run(
-                ["bash", str(POSTGRES_SCRIPT), "stop"], env=_env(env), capture_output=True
-            )
+            subprocess.run(["bash", str(POSTGRES_SCRIPT), "stop"], env=env, capture_output=True)
+
+
+def _answers(url: str) -> bool:
+    engine = sa.create_engine(url, poolclass=sa.NullPool, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return True
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:

@@ -34,6 +34,7 @@ from teacher_hiring.messaging.transport import (
     Record,
     TopicPartition,
     Transport,
+    TransportError,
     dlq_topic,
 )
 from teacher_hiring.messaging.upcasters import event_upcaster
@@ -393,8 +394,15 @@ class ConsumerRunner:
         if now - self._lag_reported_at < self.lag_report_interval_s:
             return
         self._lag_reported_at = now
+        try:
+            lags = self._consumer.lag()
+        except TransportError as exc:
+            # A metric: while the broker cannot say, the gauge keeps its last value and the
+            # runner goes on polling (failing here would cost the loop its backoff).
+            log.info("consumer.lag_unknown", group=self.group, error=str(exc))
+            return
         per_topic: dict[str, int] = {}
-        for tp, lag in self._consumer.lag().items():
+        for tp, lag in lags.items():
             per_topic[tp.topic] = per_topic.get(tp.topic, 0) + lag
         for topic, lag in per_topic.items():
             metrics.CONSUMER_LAG.labels(self.service, self.group, topic).set(lag)

@@ -42,6 +42,11 @@ from teacher_hiring.messaging.transport import (
 REQUEST_TIMEOUT_S = 30.0
 DELIVERY_TIMEOUT_MS = 30_000  # a message not acknowledged by then fails its send()
 READ_TIMEOUT_S = 10.0
+LAG_TIMEOUT_S = 2.0
+"""How long the lag metric may wait for the broker. It is measured on the consumer's own thread,
+between polls: waiting longer (while the broker restarts or its group coordinator loads) would
+keep the member from polling past max.poll.interval.ms, out of its group, and its partitions
+unread for as long again."""
 
 # Commit errors meaning that this member's generation is over: its partitions are someone else's.
 _REVOKED = frozenset(
@@ -79,7 +84,11 @@ def _take(client: _Client, max_records: int, timeout_s: float) -> list[Message]:
 
 
 def _list_offsets(
-    admin: AdminClient, partitions: Sequence[TopicPartition], *, earliest: bool = False
+    admin: AdminClient,
+    partitions: Sequence[TopicPartition],
+    *,
+    earliest: bool = False,
+    timeout_s: float = REQUEST_TIMEOUT_S,
 ) -> dict[TopicPartition, int]:
     """End offsets (or log starts), from the admin client's own connection: a consumer's
     would wait behind its long-polling fetch."""
@@ -87,13 +96,16 @@ def _list_offsets(
         return {}
     spec = OffsetSpec.earliest() if earliest else OffsetSpec.latest()  # type: ignore[no-untyped-call]
     futures = admin.list_offsets(
-        {_TP(tp.topic, tp.partition): spec for tp in partitions}, request_timeout=REQUEST_TIMEOUT_S
+        {_TP(tp.topic, tp.partition): spec for tp in partitions}, request_timeout=timeout_s
     )
     with _errors("list offsets"):
-        return {
-            TopicPartition(tp.topic, tp.partition): future.result().offset
-            for tp, future in futures.items()
-        }
+        try:
+            return {
+                TopicPartition(tp.topic, tp.partition): future.result(timeout_s).offset
+                for tp, future in futures.items()
+            }
+        except TimeoutError as exc:
+            raise TransportError(f"kafka list offsets: no answer in {timeout_s:g}s") from exc
 
 
 def _record(message: Message) -> Record:
@@ -416,13 +428,16 @@ class _GroupMember(Consumer):
             committed = {
                 TopicPartition(p.topic, p.partition): p.offset
                 for p in client.committed(
-                    [_TP(tp.topic, tp.partition) for tp in owned], REQUEST_TIMEOUT_S
+                    [_TP(tp.topic, tp.partition) for tp in owned], LAG_TIMEOUT_S
                 )
                 if p.offset >= 0
             }
-        ends = _list_offsets(self._admin(), owned)
+        ends = _list_offsets(self._admin(), owned, timeout_s=LAG_TIMEOUT_S)
         starts = _list_offsets(
-            self._admin(), [tp for tp in owned if tp not in committed], earliest=True
+            self._admin(),
+            [tp for tp in owned if tp not in committed],
+            earliest=True,
+            timeout_s=LAG_TIMEOUT_S,
         )
         return {tp: max(0, ends[tp] - committed.get(tp, starts.get(tp, 0))) for tp in owned}
 

@@ -1,0 +1,178 @@
+"""Open-loop load: requests sent on a fixed schedule whatever the answers do.
+
+Latency is measured from the moment a request was due, not from when it left, so a server
+that falls behind shows its queue in the figures instead of slowing the generator down
+(closed-loop generators hide it: coordinated omission). aiohttp, not httpx: the generator
+shares the 2 cores with the services and must cost little per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class Outcome:
+    """One request: when it was due (seconds from the start), how long it took, its status
+    (0 when no answer came: refused connection, timeout)."""
+
+    due_s: float
+    latency_ms: float
+    status: int
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    rate: float
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def sent(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def errors(self) -> int:
+        """Requests that failed: no answer, or a 5xx (the service could not do its job)."""
+        return sum(1 for o in self.outcomes if o.status == 0 or o.status >= 500)
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.sent if self.sent else float("nan")
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        """Every request's latency, answered or failed: a failure after a 1 s timeout is 1 s
+        of a candidate's time too."""
+        return [o.latency_ms for o in self.outcomes]
+
+    def statuses(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for o in self.outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def pct(self, q: float) -> float:
+        return percentile(self.latencies_ms, q)
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<34} sent {self.sent:>6}  errors {self.errors:>6}"
+            f" ({self.error_rate:6.1%})  p50 {self.pct(50):7.2f}  p95 {self.pct(95):7.2f}"
+            f"  p99 {self.pct(99):7.2f} ms  {self.statuses()}"
+        )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank percentile (q in 0..100); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+async def _open_loop(
+    base_url: str,
+    work: Sequence[Request],
+    rate: float,
+    name: str,
+    at: Sequence[tuple[float, Callable[[], None]]],
+) -> PhaseResult:
+    result = PhaseResult(name, rate)
+    interval = 1.0 / rate
+    connector = aiohttp.TCPConnector(limit=1024)
+    timeout = aiohttp.ClientTimeout(total=30)
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as client:
+        started = time.perf_counter()
+
+        async def one(due: float, request: Request) -> None:
+            status = 0
+            try:
+                async with client.post(
+                    request.path, json=request.body, headers=request.headers
+                ) as response:
+                    await response.read()
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError, OSError):
+                status = 0
+            latency_ms = (time.perf_counter() - due) * 1000
+            result.outcomes.append(Outcome(due - started, latency_ms, status))
+
+        # Events of the phase (stop a service, start it again) run in a thread at their
+        # moment, so that a slow kill or start never delays the schedule.
+        events = [
+            asyncio.ensure_future(_later(loop, started + offset, action)) for offset, action in at
+        ]
+        tasks = []
+        for i, request in enumerate(work):
+            due = started + i * interval
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(due, request)))
+        await asyncio.gather(*tasks, *events)
+        result.seconds = time.perf_counter() - started
+    result.outcomes.sort(key=lambda o: o.due_s)
+    return result
+
+
+async def _later(loop: asyncio.AbstractEventLoop, when: float, action: Callable[[], None]) -> None:
+    delay = when - time.perf_counter()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    await loop.run_in_executor(None, action)
+
+
+def open_loop(
+    base_url: str,
+    work: Sequence[Request],
+    rate: float,
+    name: str,
+    at: Sequence[tuple[float, Callable[[], None]]] = (),
+) -> PhaseResult:
+    """Send `work` at `rate` requests/s to `base_url`; `at` = (seconds from start, action)."""
+    return asyncio.run(_open_loop(base_url, work, rate, name, at))
+
+
+async def _concurrently(
+    base_url: str, requests: Sequence[Request], concurrency: int
+) -> list[dict[str, Any]]:
+    answers: list[dict[str, Any]] = [{} for _ in requests]
+    queue = list(enumerate(requests))
+    async with aiohttp.ClientSession(base_url, timeout=aiohttp.ClientTimeout(total=60)) as client:
+
+        async def worker() -> None:
+            while queue:
+                i, request = queue.pop()
+                async with client.post(
+                    request.path, json=request.body, headers=request.headers
+                ) as response:
+                    if response.status >= 300:
+                        text = await response.text()
+                        raise RuntimeError(f"POST {request.path}: {response.status} {text[:300]}")
+                    answers[i] = await response.json()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return answers
+
+
+def post_all(
+    base_url: str, requests: Sequence[Request], concurrency: int = 8
+) -> list[dict[str, Any]]:
+    """Set-up requests (not measured), a few at a time; raises on any non-2xx answer."""
+    return asyncio.run(_concurrently(base_url, requests, concurrency))

@@ -1,0 +1,154 @@
+"""The ledger consumer against FastStream and the raw limits, on Kafka and PostgreSQL.
+
+FastStream has no broker for the embedded log, so this part always runs on Kafka and
+PostgreSQL (started with scripts/ if they do not answer, as bench/distributed_bench.py does),
+whatever deployment the rest of the run used. In one run, on the same N BonusAdded events
+(the very bytes, keys and headers hiring's relay sends), one side after the other so that
+each has the machine to itself:
+  raw kafka    confluent-kafka alone: produce N and consume them in a group (the client's
+               limit; bench/distributed_bench.raw_baseline);
+  raw pg       psycopg alone: bonus's rows for the N events (the database's limit);
+  bonus        bonus's ConsumerRunner in a process of its own (bench/peers/project_ledger.py);
+  faststream   the same database work under FastStream (bench/peers/faststream_ledger.py).
+Each consumer reads the topic from the start into a fresh bonus database; its rate is N over
+the time from its first ledger entry to its last (the group's join is not counted for
+either). Reported as ratios: absolute figures on a shared 2-core machine say little.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench import distributed_bench as kafka_pg
+from teacher_hiring.bonus.bootstrap import MIGRATIONS
+from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.runtime.db import make_engine, upgrade_to_head
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class PeerResult:
+    events: int
+    raw_kafka: float
+    raw_pg: float
+    bonus: float
+    faststream: float
+    bonus_entries: int
+    faststream_entries: int
+
+    def ratios(self) -> dict[str, float]:
+        return {
+            "bonus / raw confluent-kafka": self.bonus / self.raw_kafka,
+            "faststream / raw confluent-kafka": self.faststream / self.raw_kafka,
+            "bonus / raw PostgreSQL rows": self.bonus / self.raw_pg,
+            "faststream / raw PostgreSQL rows": self.faststream / self.raw_pg,
+            "bonus / faststream": self.bonus / self.faststream,
+        }
+
+
+def _produce(registry: SchemaRegistry, events: list, topic: str) -> None:  # type: ignore[type-arg]
+    from confluent_kafka import Producer
+
+    producer = Producer(kafka_pg._producer_config())
+    for e in events:
+        key = registry.partition_key(e.event_name, e.payload).encode()
+        headers = {"event_id": e.event_id, "event_name": e.event_name, "trace_id": e.trace_id}
+        while True:
+            try:
+                producer.produce(topic, e.to_json(), key, headers=headers)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    if producer.flush(60):
+        raise RuntimeError("events not delivered to Kafka")
+
+
+def _consume(command: list[str], database_url: str, expected: int) -> tuple[float, int]:
+    """Run one consumer process to the end; (events/s first to last entry, entries)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", *command], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    lines = [line.strip() for line in process.stdout]
+    if process.wait(960) != 0 or not lines or not lines[-1].startswith("done"):
+        raise RuntimeError(f"{command[0]} failed: {lines[-5:]}")
+    engine = sa.create_engine(database_url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        first, last, count = conn.execute(
+            sa.text("SELECT min(recorded_at), max(recorded_at), count(*) FROM ledger")
+        ).one()
+    engine.dispose()
+    seconds = _epoch(last) - _epoch(first)
+    return (count - 1) / seconds if seconds > 0 else float("nan"), int(count)
+
+
+def _epoch(value: str) -> float:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def compare(events: int, managers: int = 24) -> PeerResult:
+    servers = kafka_pg.Servers()
+    try:
+        servers.ensure()
+    except BaseException:
+        servers.stop()  # what it started before the one that failed
+        raise
+    run_id = uuid.uuid4().hex[:10]
+    prefix = f"bench-{run_id}."
+    try:
+        with kafka_pg.bench_databases(run_id, ("bonus", "peer", "raw")) as urls:
+            for url in urls.values():
+                engine = make_engine(url)
+                upgrade_to_head(engine, MIGRATIONS)
+                engine.dispose()
+            registry = SchemaRegistry.load()
+            manager_ids = [str(uuid.uuid4()) for _ in range(managers)]
+            batch = kafka_pg.bonus_events(registry, manager_ids, events, seed=7)
+            meter = kafka_pg.CpuMeter({})
+            print(f"  raw confluent-kafka: {events:,} events produced and consumed...", flush=True)
+            raw = kafka_pg.raw_baseline(registry, batch, f"{prefix}raw.money", meter)
+            print(f"    {raw.rate:,.0f}/s", flush=True)
+            raw_pg = kafka_pg.raw_postgres(urls["raw"], batch, meter)
+            print(f"  raw PostgreSQL rows: {raw_pg.rate:,.0f}/s", flush=True)
+            topic = f"{prefix}{registry.spec('BonusAdded').topic}"
+            kafka_pg.create_topic(topic)
+            _produce(registry, batch, topic)
+            bonus, bonus_entries = _consume(
+                ["bench.peers.project_ledger", kafka_pg.KAFKA, prefix, urls["bonus"], str(events)],
+                urls["bonus"],
+                events,
+            )
+            print(f"  bonus's ConsumerRunner: {bonus:,.0f}/s ({bonus_entries:,} entries)")
+            peer, peer_entries = _consume(
+                [
+                    "bench.peers.faststream_ledger",
+                    kafka_pg.KAFKA,
+                    topic,
+                    "bench.faststream",
+                    urls["peer"],
+                    str(events),
+                ],
+                urls["peer"],
+                events,
+            )
+            print(f"  FastStream: {peer:,.0f}/s ({peer_entries:,} entries)", flush=True)
+            time.sleep(0.1)
+    finally:
+        try:
+            kafka_pg.delete_topics(prefix)
+        finally:
+            servers.stop()
+    return PeerResult(events, raw.rate, raw_pg.rate, bonus, peer, bonus_entries, peer_entries)

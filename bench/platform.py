@@ -1,0 +1,313 @@
+"""The platform under test: its processes, the tokens the bench calls it with, its workload,
+and what it reports (money issued and booked, requests received, reconciliation).
+
+Embedded (SQLite and the embedded log, one process per service) by default; `distributed`
+runs it on Kafka and PostgreSQL, started with scripts/ as bench/distributed_bench.py does.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench.load import Request, post_all
+from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
+from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
+from teacher_hiring.runtime.tokens import Role, Tokens
+from teacher_hiring.runtime.wiring import OWNERS, PRESETS, Wiring, wiring_env
+
+EXERCISES_PER_CANDIDATE = 20
+"""Assigned at registration: every (candidate, exercise) is submitted once, and candidates are
+all registered before the first measurement (an exercise leaks at its 11th completion and is
+assigned to nobody after), so the more each holds, the fewer registrations a run needs."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Credentials:
+    """Bearer tokens minted as every service verifies them: HS256 under the platform's secret
+    (the development secret, as `teacher-hiring run` hands it out), docs/security.md."""
+
+    def __init__(self, secret: str = DEVELOPMENT_SECRET) -> None:
+        self.tokens = Tokens(secret)
+        self._cache: dict[tuple[Role, str], dict[str, str]] = {}
+
+    def headers(self, role: Role, subject: str) -> dict[str, str]:
+        key = (role, subject)
+        if key not in self._cache:
+            token = self.tokens.mint(role, subject, 24 * 3600)
+            self._cache[key] = {"Authorization": f"Bearer {token}"}
+        return self._cache[key]
+
+    def operator(self) -> dict[str, str]:
+        return self.headers(Role.operator, "bench")
+
+    def manager(self, manager_id: str) -> dict[str, str]:
+        return self.headers(Role.manager, manager_id)
+
+    def candidate(self, candidate_id: str) -> dict[str, str]:
+        return self.headers(Role.candidate, candidate_id)
+
+
+@dataclass
+class UnderTest:
+    """A running platform and a client of it."""
+
+    platform: Platform
+    distributed: bool
+    credentials: Credentials = field(default_factory=Credentials)
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+
+    def url(self, service: str) -> str:
+        return self.platform[service].url
+
+    def get(self, service: str, path: str, **params: Any) -> Any:
+        response = self.client.get(
+            self.url(service) + path, params=params, headers=self.credentials.operator()
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def wire(self, wiring: Wiring) -> None:
+        """Every link to its mode in `wiring`, hiring's first (as runtime.wiring.apply does),
+        as an operator."""
+        for link, mode in PRESETS[wiring].items():
+            self.set_link(link, mode)
+
+    def set_link(self, link: str, mode: str) -> None:
+        owner = OWNERS[link]
+        response = self.client.put(
+            f"{self.url(owner)}/operator/links/{link}",
+            json={"mode": mode},
+            headers=self.credentials.operator(),
+        )
+        response.raise_for_status()
+
+    def kill(self, service: str) -> None:
+        self.platform[service].kill()
+
+    def revive(self, service: str) -> float:
+        """Start a killed service again; seconds until it answers /ready."""
+        started = time.perf_counter()
+        self.platform[service].start()
+        self.platform[service].wait_ready(120)
+        return time.perf_counter() - started
+
+    # -- money --
+
+    def money_issued(self) -> int:
+        """Bonuses and fines hiring issued, and payments exercises issued."""
+        hiring = self.get("hiring", "/totals/issued")["items"]
+        exercises = self.get("exercises", "/totals/issued")
+        return sum(r["bonus_count"] + r["fine_count"] for r in hiring) + sum(
+            r["payment_count"] for r in exercises
+        )
+
+    def money_booked(self) -> int:
+        overall = self.get("bonus", "/ledger/totals")["overall"]
+        return int(overall["bonus_count"] + overall["fine_count"] + overall["payment_count"])
+
+    def wait_for_ledger(self, timeout_s: float = 180) -> float:
+        """Seconds until the ledger holds as many entries as money was issued."""
+        started = time.perf_counter()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            issued, booked = self.money_issued(), self.money_booked()
+            if booked >= issued:
+                return time.perf_counter() - started
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the ledger holds {booked} entries, {issued} issued")
+            time.sleep(0.1)
+
+    def reconcile(self) -> dict[str, Any]:
+        """Bonus's reconciliation of everything issued so far against its ledger."""
+        until = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        since = (datetime.now(UTC) - timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        report: dict[str, Any] = self.get(
+            "bonus", "/operator/reconciliation", since=since, until=until
+        )
+        return report
+
+    # -- requests received --
+
+    def requests_received(self, service: str) -> dict[tuple[str, str], float]:
+        """http_requests_total of one service by (method, route)."""
+        text = self.client.get(self.url(service) + "/metrics").text
+        counts: dict[tuple[str, str], float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "http_requests_total":
+                    key = (sample.labels.get("method", ""), sample.labels.get("route", ""))
+                    counts[key] = counts.get(key, 0.0) + sample.value
+        return counts
+
+
+@contextmanager
+def running(
+    *, distributed: bool, wiring: Wiring = "after", extra_env: dict[str, str] | None = None
+) -> Iterator[UnderTest]:
+    """Start the three services on fresh data; stop them (and what was started for them)."""
+    env = {
+        "HIRING_EXERCISES_PER_CANDIDATE": str(EXERCISES_PER_CANDIDATE),
+        **wiring_env(wiring),
+        **(extra_env or {}),
+    }
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="th-bench-")))
+        kwargs: dict[str, Any] = {}
+        if distributed:
+            from bench import distributed_bench as kafka_pg
+
+            servers = kafka_pg.Servers()
+            stack.callback(servers.stop)  # also what it started before one that failed
+            servers.ensure()
+            run_id = uuid.uuid4().hex[:10]
+            prefix = f"bench-{run_id}."
+            kwargs["database_urls"] = stack.enter_context(kafka_pg.bench_databases(run_id))
+            kwargs["log_url"] = f"kafka://{kafka_pg.KAFKA}"
+            kwargs["topic_prefix"] = prefix
+            stack.callback(kafka_pg.delete_topics, prefix)
+        deployment = Deployment(
+            data_dir=tmp / "var",
+            ports={name: free_port() for name in SERVICES},
+            extra_env=env,
+            **kwargs,
+        )
+        platform = Platform(deployment)
+        stack.callback(platform.stop)
+        platform.start(120)
+        under_test = UnderTest(platform, distributed)
+        stack.callback(under_test.client.close)
+        try:
+            yield under_test
+        except BaseException:
+            print_logs(deployment)
+            raise
+
+
+def print_logs(deployment: Deployment, lines: int = 30) -> None:
+    for path in sorted((deployment.data_dir / "logs").glob("*.log")):
+        print(f"--- {path.name}, last {lines} lines")
+        print("\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+
+
+@dataclass
+class Workload:
+    """Managers, their exercises and registered candidates; the measured requests are the
+    candidates' submissions, each (candidate, exercise) once, right with `skill`."""
+
+    target: UnderTest
+    seed: int = 1
+    skill: float = 0.7
+    authors: list[str] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
+    pending: list[Request] = field(default_factory=list)
+
+    def setup(self, managers: int, exercises: int) -> None:
+        self.authors = self.create_managers(managers)
+        self.create_exercises(exercises)
+
+    def create_managers(self, count: int) -> list[str]:
+        creds = self.target.credentials
+        bodies = [
+            Request(
+                "/managers",
+                {
+                    "first_name": "Bench",
+                    "last_name": f"Manager {i}",
+                    "team": "bench",
+                    "email": f"m{i}.{uuid.uuid4().hex[:6]}@bench.example",
+                },
+                creds.operator(),
+            )
+            for i in range(count)
+        ]
+        return [str(m["id"]) for m in post_all(self.target.url("exercises"), bodies, 1)]
+
+    def create_exercises(self, count: int, authors: list[str] | None = None) -> list[str]:
+        """Exercises with one accepted answer each; waits until hiring's replica holds them."""
+        authors = authors or self.authors
+        creds = self.target.credentials
+        before = self.target.get("hiring", "/exercises", limit=1000)["items"]
+        requests = []
+        for i in range(count):
+            author = authors[i % len(authors)]
+            answer = f"answer {len(self.answers) + i}"
+            body = {
+                "author_id": author,
+                "title": f"Bench exercise {len(self.answers) + i}",
+                "statement": "What is the answer?",
+                "accepted_answers": [answer],
+                "check_mode": "normalized",
+                "difficulty": 1 + i % 5,
+            }
+            requests.append(Request("/exercises", body, creds.manager(author)))
+        created = post_all(self.target.url("exercises"), requests, 1)
+        ids = []
+        for request, exercise in zip(requests, created, strict=True):
+            self.answers[str(exercise["id"])] = request.body["accepted_answers"][0]
+            ids.append(str(exercise["id"]))
+        deadline = time.monotonic() + 60
+        while (
+            len(self.target.get("hiring", "/exercises", limit=1000)["items"]) < len(before) + count
+        ):
+            if time.monotonic() > deadline:
+                raise TimeoutError("hiring's replica did not learn the exercises")
+            time.sleep(0.05)
+        return ids
+
+    def register(self, submissions: int) -> None:
+        """Register enough candidates for `submissions` more submissions (shuffled)."""
+        rng = random.Random(self.seed + len(self.pending))
+        candidates = submissions // EXERCISES_PER_CANDIDATE + 1
+        requests = [
+            Request(
+                "/candidates",
+                {"name": f"Bench candidate {n}", "email": f"c{uuid.uuid4().hex}@bench.example"},
+                {},
+            )
+            for n in range(candidates)
+        ]
+        work = []
+        for candidate in post_all(self.target.url("hiring"), requests, 8):
+            headers = self.target.credentials.candidate(str(candidate["id"]))
+            for exercise in candidate["exercises"]:
+                right = rng.random() < self.skill
+                answer = self.answers.get(exercise["exercise_id"], "?") if right else "wrong"
+                work.append(
+                    Request(
+                        f"/candidates/{candidate['id']}/submissions",
+                        {
+                            "exercise_id": exercise["exercise_id"],
+                            "exercise_version": exercise["version"],
+                            "answer": answer,
+                        },
+                        headers,
+                    )
+                )
+        rng.shuffle(work)
+        self.pending.extend(work)
+        if len(work) < submissions:
+            raise RuntimeError(f"registered for {len(work)} submissions, {submissions} wanted")
+
+    def take(self, count: int) -> list[Request]:
+        if count > len(self.pending):
+            raise RuntimeError(f"{count} submissions wanted, {len(self.pending)} registered")
+        taken, self.pending = self.pending[:count], self.pending[count:]
+        return taken

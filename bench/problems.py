@@ -1,0 +1,370 @@
+"""One measurement per business problem of the first document, on a running platform.
+
+Each function returns plain data (bench/report.py turns it into tables and charts) and prints
+a line per step as it goes, so a long run shows where it is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.load import PhaseResult, open_loop, percentile
+from bench.platform import UnderTest, Workload
+from teacher_hiring.runtime.wiring import Wiring
+
+STATES = ("all up", "bonus down", "exercises down")
+WIRINGS: tuple[Wiring, ...] = ("before", "after")
+SERVICE_ROUTES = ("/metrics", "/ready", "/health")
+"""Requests of the bench itself (and of whoever watches), not of another service."""
+
+
+# -- Problem-010/050/080, 060, 070/100: latency and errors, calls to exercises, the ledger ------
+
+
+@dataclass
+class WiringRun:
+    wiring: Wiring
+    phases: dict[str, PhaseResult] = field(default_factory=dict)
+    exercises_calls: dict[str, float] = field(default_factory=dict)
+    """Requests exercises received from the others during `all up`, by route."""
+    submissions_all_up: int = 0
+    reconciliation: dict[str, Any] = field(default_factory=dict)
+    catch_up_s: float = 0.0
+
+    @property
+    def calls_per_1000(self) -> float:
+        return 1000 * sum(self.exercises_calls.values()) / max(1, self.submissions_all_up)
+
+
+def calls_by_others(
+    before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]
+) -> dict[str, float]:
+    return {
+        f"{method} {route}": count - before.get((method, route), 0.0)
+        for (method, route), count in after.items()
+        if route not in SERVICE_ROUTES
+        and not route.startswith("/operator")
+        and count - before.get((method, route), 0.0) > 0
+    }
+
+
+def latency(target: UnderTest, workload: Workload, rate: float, seconds: float) -> list[WiringRun]:
+    """Each wiring, each state, `rate` submissions/s open loop for `seconds`."""
+    runs = []
+    per_phase = int(rate * seconds)
+    for wiring in WIRINGS:
+        target.wire(wiring)
+        run = WiringRun(wiring)
+        for state in STATES:
+            down = state.split()[0] if state != "all up" else None
+            if down:
+                target.kill(down)
+            else:
+                received = target.requests_received("exercises")
+            name = f"{wiring}, {state}"
+            phase = open_loop(target.url("hiring"), workload.take(per_phase), rate, name)
+            print("  " + phase.line(), flush=True)
+            run.phases[state] = phase
+            if down:
+                target.revive(down)
+            else:
+                run.exercises_calls = calls_by_others(
+                    received, target.requests_received("exercises")
+                )
+                run.submissions_all_up = phase.sent
+            run.catch_up_s = max(run.catch_up_s, target.wait_for_ledger())
+        run.reconciliation = settle_and_reconcile(target)
+        summary = run.reconciliation["summary"]
+        print(
+            f"  {wiring}: exercises received {run.calls_per_1000:.0f} calls per 1,000"
+            f" submissions {run.exercises_calls}; ledger {summary['ledger_count']} entries,"
+            f" issued {summary['issued_count']}, differences {summary['by_kind']}",
+            flush=True,
+        )
+        runs.append(run)
+    target.wire("after")
+    return runs
+
+
+def settle_and_reconcile(target: UnderTest) -> dict[str, Any]:
+    """Once the ledger caught up with what was issued: bonus's reconciliation of it all."""
+    target.wait_for_ledger()
+    time.sleep(1.0)  # anything late (a redelivery, a relay's second try) would show
+    return target.reconcile()
+
+
+def ledger_faults(report: dict[str, Any]) -> tuple[int, int]:
+    """(duplicates, losses) in a reconciliation: entries beyond one per issued business key,
+    and issued money missing from the ledger."""
+    summary = report["summary"]
+    by_kind = summary["by_kind"]
+    lost = int(by_kind.get("missing", 0))
+    extra = int(by_kind.get("not_issued", 0)) + int(by_kind.get("other_event_id", 0))
+    doubled = max(0, int(summary["ledger_count"]) - (int(summary["issued_count"]) - lost))
+    return max(doubled, extra), lost
+
+
+# -- Problem-020: a new version, from the manager's save to hiring serving it -------------------
+
+
+@dataclass
+class Freshness:
+    mode: str
+    seconds: list[float] = field(default_factory=list)
+    refused_old: int = 0
+    checked_old: int = 0
+    old_statuses: dict[int, int] = field(default_factory=dict)
+
+    def pct(self, q: float) -> float:
+        return percentile(self.seconds, q)
+
+
+def freshness(target: UnderTest, workload: Workload, saves: int) -> list[Freshness]:
+    """For `exercise-updates` in push and in event mode: `saves` new versions, each timed from
+    the moment the manager's save is sent until hiring's replica serves it (GET /exercises,
+    polled meanwhile); then a submission of the old version must be refused (409)."""
+    author = workload.authors[0]
+    exercise_ids = workload.create_exercises(max(4, min(saves, 20)), [author])
+    workload_candidate = _candidate(target)
+    versions = dict.fromkeys(exercise_ids, 1)
+    results = []
+    creds = target.credentials
+    with ThreadPoolExecutor(1) as pool, httpx.Client(timeout=30) as client:
+        for mode in ("push", "event"):
+            target.set_link("exercise-updates", mode)
+            result = Freshness(mode)
+            for n in range(saves):
+                exercise_id = exercise_ids[n % len(exercise_ids)]
+                old = versions[exercise_id]
+                body = {
+                    "editor_id": author,
+                    "statement": f"What is the answer? ({mode} {n})",
+                    "expected_version": old,
+                }
+                started = time.perf_counter()
+                save = pool.submit(
+                    client.put,
+                    f"{target.url('exercises')}/exercises/{exercise_id}",
+                    json=body,
+                    headers=creds.manager(author),
+                )
+                served = _wait_served(target, client, exercise_id, old + 1, started)
+                result.seconds.append(served)
+                response = save.result()
+                response.raise_for_status()
+                versions[exercise_id] = old + 1
+                if n % 5 == 0:
+                    result.checked_old += 1
+                    status = _submit_old(target, client, workload_candidate, exercise_id, old)
+                    result.refused_old += status == 409
+                    result.old_statuses[status] = result.old_statuses.get(status, 0) + 1
+            print(
+                f"  exercise-updates={mode}: {saves} saves, save-to-served p50"
+                f" {1000 * result.pct(50):.1f} ms p99 {1000 * result.pct(99):.1f} ms;"
+                f" old version refused {result.refused_old}/{result.checked_old}"
+                f" {result.old_statuses}",
+                flush=True,
+            )
+            results.append(result)
+    target.set_link("exercise-updates", "push")
+    return results
+
+
+def _candidate(target: UnderTest) -> str:
+    response = target.client.post(
+        target.url("hiring") + "/candidates",
+        json={"name": "Freshness check", "email": f"fresh.{time.time_ns()}@bench.example"},
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+def _wait_served(
+    target: UnderTest, client: httpx.Client, exercise_id: str, version: int, started: float
+) -> float:
+    deadline = time.monotonic() + 30
+    url = target.url("hiring") + "/exercises"
+    while time.monotonic() < deadline:
+        items = client.get(url, params={"limit": 1000}, headers=target.credentials.operator())
+        for item in items.json()["items"]:
+            same = item.get("exercise_id", item.get("id")) == exercise_id
+            if same and int(item.get("version", 0)) >= version:
+                return time.perf_counter() - started
+        time.sleep(0.002)
+    raise TimeoutError(f"hiring did not serve version {version} of {exercise_id} in 30 s")
+
+
+def _submit_old(
+    target: UnderTest, client: httpx.Client, candidate_id: str, exercise_id: str, version: int
+) -> int:
+    response = client.post(
+        f"{target.url('hiring')}/candidates/{candidate_id}/submissions",
+        json={"exercise_id": exercise_id, "exercise_version": version, "answer": "?"},
+        headers=target.credentials.candidate(candidate_id),
+    )
+    return response.status_code
+
+
+# -- Problem-040: the highest sustained rate, an outage of bonus under it, the drain ------------
+
+
+@dataclass
+class Capacity:
+    steps: list[PhaseResult] = field(default_factory=list)
+    sustained: float = 0.0
+
+
+def capacity(
+    target: UnderTest, workload: Workload, rates: list[float], seconds: float, p99_ms: float
+) -> Capacity:
+    """Step up the offered rate until p99 reaches `p99_ms` or a request fails; the last rate
+    below is the sustained one."""
+    result = Capacity()
+    for rate in rates:
+        phase = open_loop(
+            target.url("hiring"), workload.take(int(rate * seconds)), rate, f"after, {rate:.0f}/s"
+        )
+        print("  " + phase.line(), flush=True)
+        result.steps.append(phase)
+        target.wait_for_ledger()
+        if phase.pct(99) >= p99_ms or phase.errors:
+            break
+        result.sustained = rate
+    return result
+
+
+@dataclass
+class Sample:
+    t: float
+    issued: int
+    booked: int | None
+
+
+@dataclass
+class Outage:
+    rate: float
+    outage_s: float
+    phase: PhaseResult
+    samples: list[Sample]
+    killed_at: float
+    started_at: float
+    ready_at: float
+    backlog: int = 0
+    drain_s: float = float("nan")
+    drained: int = 0
+    arrival_rate: float = 0.0
+
+    @property
+    def drain_rate(self) -> float:
+        return self.drained / self.drain_s if self.drain_s > 0 else float("nan")
+
+
+def outage(
+    target: UnderTest,
+    workload: Workload,
+    rate: float,
+    outage_s: float,
+    before_s: float,
+    after_s: float,
+) -> Outage:
+    """`rate` submissions/s for before_s + outage_s + after_s; bonus killed after before_s and
+    started again outage_s later. Money issued and booked sampled every 0.2 s."""
+    samples: list[Sample] = []
+    stop = threading.Event()
+    marks: dict[str, float] = {}
+    origin = time.perf_counter()
+
+    def sample() -> None:
+        with httpx.Client(timeout=2) as client:
+            while not stop.is_set():
+                t = time.perf_counter() - origin
+                try:
+                    hiring = client.get(
+                        target.url("hiring") + "/totals/issued",
+                        headers=target.credentials.operator(),
+                    ).json()
+                    issued = sum(r["bonus_count"] + r["fine_count"] for r in hiring["items"])
+                except httpx.HTTPError:
+                    stop.wait(0.2)
+                    continue
+                booked: int | None
+                try:
+                    overall = client.get(
+                        target.url("bonus") + "/ledger/totals",
+                        headers=target.credentials.operator(),
+                    ).json()["overall"]
+                    booked = int(overall["bonus_count"] + overall["fine_count"])
+                except (httpx.HTTPError, KeyError, ValueError):
+                    booked = None
+                samples.append(Sample(t, issued, booked))
+                stop.wait(0.2)
+
+    def kill() -> None:
+        marks["killed"] = time.perf_counter() - origin
+        target.kill("bonus")
+
+    def revive() -> None:
+        marks["started"] = time.perf_counter() - origin
+        target.revive("bonus")
+        marks["ready"] = time.perf_counter() - origin
+
+    sampler = threading.Thread(target=sample, name="bench-sampler", daemon=True)
+    sampler.start()
+    total = before_s + outage_s + after_s
+    phase = open_loop(
+        target.url("hiring"),
+        workload.take(int(rate * total)),
+        rate,
+        f"after, {rate:.0f}/s, bonus down {outage_s:.0f} s",
+        at=[(before_s, kill), (before_s + outage_s, revive)],
+    )
+    marks["end"] = time.perf_counter() - origin
+    target.wait_for_ledger(600)
+    time.sleep(0.5)
+    stop.set()
+    sampler.join()
+    result = Outage(
+        rate, outage_s, phase, samples, marks["killed"], marks["started"], marks["ready"]
+    )
+    _drain(result, marks["end"])
+    print("  " + phase.line(), flush=True)
+    print(
+        f"  backlog {result.backlog} money events when bonus came back; drained in"
+        f" {result.drain_s:.2f} s = {result.drain_rate:,.0f}/s against {result.arrival_rate:,.1f}"
+        f" money events/s arriving ({result.drain_rate / result.arrival_rate:.1f}x)",
+        flush=True,
+    )
+    return result
+
+
+def _drain(result: Outage, load_ended: float) -> None:
+    """The backlog when bonus came back and how long it took to drain it.
+
+    The drain starts at the last sample before bonus booked anything again (bonus starts its
+    consumers before it answers /ready), and ends at the first sample where the lag is back to
+    what it was before the outage (money issued a moment ago is always on its way).
+    """
+    known = [s for s in result.samples if s.booked is not None]
+    before = [s for s in known if s.t < result.killed_at]
+    normal_lag = max([5, *(s.issued - (s.booked or 0) for s in before)])
+    at_kill = max((s.booked or 0 for s in before), default=0)
+    start = next((s for s in known if s.t >= result.started_at and (s.booked or 0) > at_kill), None)
+    if start is None:
+        return
+    begin_t = max((s.t for s in result.samples if s.t < start.t), default=start.t)
+    end = next(
+        (s for s in known if s.t > start.t and s.issued - (s.booked or 0) <= normal_lag), None
+    )
+    result.backlog = start.issued - at_kill
+    if end is not None:
+        result.drain_s = end.t - begin_t
+        result.drained = (end.booked or 0) - at_kill
+    loaded = [s for s in result.samples if s.t <= load_ended]
+    first, last = loaded[0], loaded[-1]
+    result.arrival_rate = (last.issued - first.issued) / max(1e-9, last.t - first.t)
