@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 
 from bench.problems import STATES, Capacity, Freshness, Outage, WiringRun
 
+PALETTE = ["#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e"]
 COLOURS = {"before": "#c0392b", "after": "#2471a3", "push": "#2471a3", "event": "#1e8449"}
 
 
@@ -131,7 +132,7 @@ def bars(values: dict[str, float], title: str, ylabel: str, path: Path) -> None:
     ax.bar(
         names,
         [values[n] for n in names],
-        color=["#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e"][: len(names)],
+        color=[PALETTE[i % len(PALETTE)] for i in range(len(names))],
     )
     for i, name in enumerate(names):
         ax.annotate(f"{values[name]:,.2f}", (i, values[name]), ha="center", va="bottom")

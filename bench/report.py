@@ -370,8 +370,9 @@ def _peers_section(r: Results, cmd: str) -> list[str]:
         "from the start of the topic into a fresh bonus database; rate = events over the time",
         "from its first ledger entry to its last. The FastStream peer (`bench/peers/`) does",
         "bonus's database work per event (schema validation, inbox row, ledger entry and",
-        "account in one transaction, offset committed after it); bonus's ConsumerRunner does",
-        "the same work a poll's batch per transaction. Raw: confluent-kafka produce → consume",
+        "account in one transaction, offset committed after it), then in FastStream's batch",
+        "form (up to 500 messages a call, one transaction); bonus's ConsumerRunner does the",
+        "same work a poll's batch per transaction. Raw: confluent-kafka produce → consume",
         "alone, and psycopg writing bonus's rows alone.",
         "",
         "| ratio | value |",
@@ -380,8 +381,15 @@ def _peers_section(r: Results, cmd: str) -> list[str]:
     lines += [f"| {k} | {v:.2f} |" for k, v in ratios.items()]
     lines += [
         "",
-        f"Entries: bonus {p.bonus_entries:,}, FastStream {p.faststream_entries:,} (each must be"
-        f" {p.events:,}).",
+        "| consumer | events/s in this run | ledger entries (must be the events) |",
+        "|---|---|---|",
+        f"| raw confluent-kafka produce → consume | {p.raw_kafka:,.0f} | |",
+        f"| raw PostgreSQL, bonus's rows | {p.raw_pg:,.0f} | |",
+    ]
+    lines += [
+        f"| {name} | {rate:,.0f} | {p.entries[name]:,} |" for name, rate in p.consumers.items()
+    ]
+    lines += [
         "",
         "![Peers](benchmarks/peers.png)",
         "",

@@ -9,7 +9,8 @@ each has the machine to itself:
                limit; bench/distributed_bench.raw_baseline);
   raw pg       psycopg alone: bonus's rows for the N events (the database's limit);
   bonus        bonus's ConsumerRunner in a process of its own (bench/peers/project_ledger.py);
-  faststream   the same database work under FastStream (bench/peers/faststream_ledger.py).
+  faststream   the same database work under FastStream (bench/peers/faststream_ledger.py),
+               one event per call as FastStream is usually written, then its batch form.
 Each consumer reads the topic from the start into a fresh bonus database; its rate is N over
 the time from its first ledger entry to its last (the group's join is not counted for
 either). Reported as ratios: absolute figures on a shared 2-core machine say little.
@@ -40,19 +41,21 @@ class PeerResult:
     events: int
     raw_kafka: float
     raw_pg: float
-    bonus: float
-    faststream: float
-    bonus_entries: int
-    faststream_entries: int
+    consumers: dict[str, float]
+    """events/s of each consumer: bonus, faststream (per event), faststream batch"""
+    entries: dict[str, int]
 
     def ratios(self) -> dict[str, float]:
-        return {
-            "bonus / raw confluent-kafka": self.bonus / self.raw_kafka,
-            "faststream / raw confluent-kafka": self.faststream / self.raw_kafka,
-            "bonus / raw PostgreSQL rows": self.bonus / self.raw_pg,
-            "faststream / raw PostgreSQL rows": self.faststream / self.raw_pg,
-            "bonus / faststream": self.bonus / self.faststream,
-        }
+        out = {}
+        for name, rate in self.consumers.items():
+            out[f"{name} / raw confluent-kafka"] = rate / self.raw_kafka
+        for name, rate in self.consumers.items():
+            out[f"{name} / raw PostgreSQL rows"] = rate / self.raw_pg
+        bonus = self.consumers["bonus"]
+        for name, rate in self.consumers.items():
+            if name != "bonus":
+                out[f"bonus / {name}"] = bonus / rate
+        return out
 
 
 def _produce(registry: SchemaRegistry, events: list, topic: str) -> None:  # type: ignore[type-arg]
@@ -73,7 +76,7 @@ def _produce(registry: SchemaRegistry, events: list, topic: str) -> None:  # typ
         raise RuntimeError("events not delivered to Kafka")
 
 
-def _consume(command: list[str], database_url: str, expected: int) -> tuple[float, int]:
+def _consume(command: list[str], database_url: str) -> tuple[float, int]:
     """Run one consumer process to the end; (events/s first to last entry, entries)."""
     process = subprocess.Popen(
         [sys.executable, "-m", *command], cwd=ROOT, stdout=subprocess.PIPE, text=True
@@ -109,7 +112,7 @@ def compare(events: int, managers: int = 24) -> PeerResult:
     run_id = uuid.uuid4().hex[:10]
     prefix = f"bench-{run_id}."
     try:
-        with kafka_pg.bench_databases(run_id, ("bonus", "peer", "raw")) as urls:
+        with kafka_pg.bench_databases(run_id, ("bonus", "peer", "peer_batch", "raw")) as urls:
             for url in urls.values():
                 engine = make_engine(url)
                 upgrade_to_head(engine, MIGRATIONS)
@@ -126,29 +129,32 @@ def compare(events: int, managers: int = 24) -> PeerResult:
             topic = f"{prefix}{registry.spec('BonusAdded').topic}"
             kafka_pg.create_topic(topic)
             _produce(registry, batch, topic)
-            bonus, bonus_entries = _consume(
+            rates: dict[str, float] = {}
+            entries: dict[str, int] = {}
+            rates["bonus"], entries["bonus"] = _consume(
                 ["bench.peers.project_ledger", kafka_pg.KAFKA, prefix, urls["bonus"], str(events)],
                 urls["bonus"],
-                events,
             )
-            print(f"  bonus's ConsumerRunner: {bonus:,.0f}/s ({bonus_entries:,} entries)")
-            peer, peer_entries = _consume(
-                [
-                    "bench.peers.faststream_ledger",
-                    kafka_pg.KAFKA,
-                    topic,
-                    "bench.faststream",
-                    urls["peer"],
-                    str(events),
-                ],
-                urls["peer"],
-                events,
-            )
-            print(f"  FastStream: {peer:,.0f}/s ({peer_entries:,} entries)", flush=True)
+            print(f"  bonus's ConsumerRunner: {rates['bonus']:,.0f}/s", flush=True)
+            for name, mode in (("faststream", "each"), ("faststream batch", "batch")):
+                url = urls["peer" if mode == "each" else "peer_batch"]
+                rates[name], entries[name] = _consume(
+                    [
+                        "bench.peers.faststream_ledger",
+                        kafka_pg.KAFKA,
+                        topic,
+                        f"bench.{mode}",
+                        url,
+                        str(events),
+                        mode,
+                    ],
+                    url,
+                )
+                print(f"  {name}: {rates[name]:,.0f}/s", flush=True)
             time.sleep(0.1)
     finally:
         try:
             kafka_pg.delete_topics(prefix)
         finally:
             servers.stop()
-    return PeerResult(events, raw.rate, raw_pg.rate, bonus, peer, bonus_entries, peer_entries)
+    return PeerResult(events, raw.rate, raw_pg.rate, rates, entries)

@@ -1,11 +1,14 @@
 """Bonus's ledger consumer as a Python team would write it with FastStream: a Kafka
-subscriber (aiokafka underneath) that, per money event, validates it against the registry,
-claims it in the inbox and books it (ledger entry + account) in one transaction, then lets
-FastStream commit the offset (AckPolicy.NACK_ON_ERROR: acknowledged after the handler
-returns). The database work is bonus's own (inbox.claim and handlers.record_money), so the
-comparison with bonus's ConsumerRunner is of the consuming, not of the SQL.
+subscriber (aiokafka underneath) that, per money event (per batch of them with `batch`),
+validates it against the registry, claims it in the inbox and books it (ledger entry +
+account) in one transaction, then lets FastStream commit the offset
+(AckPolicy.NACK_ON_ERROR: acknowledged after the handler returns). The database work is
+bonus's own (inbox.claim and handlers.record_money), so the comparison with bonus's
+ConsumerRunner is of the consuming, not of the SQL.
 
-    .venv/bin/python -m bench.peers.faststream_ledger BOOTSTRAP TOPIC GROUP DATABASE_URL EXPECTED
+    .venv/bin/python -m bench.peers.faststream_ledger BOOTSTRAP TOPIC GROUP DB_URL N MODE
+
+MODE: each or batch.
 """
 
 from __future__ import annotations
@@ -37,41 +40,72 @@ COMMANDS: dict[str, Any] = {
 }
 
 
-def serve(bootstrap: str, topic: str, group: str, database_url: str, expected: int) -> None:
-    """Consume until the ledger holds `expected` entries; prints 'ready' once subscribed."""
+def serve(
+    bootstrap: str, topic: str, group: str, database_url: str, expected: int, mode: str
+) -> None:
+    """Consume until `expected` events were handled; prints 'ready' once subscribed.
+
+    `each`: FastStream's usual form, one message per call, one transaction per event, its
+    offset committed after it. `batch`: FastStream's batch subscriber, up to 500 messages per
+    call in one transaction (bonus's ConsumerRunner does the same per poll).
+    """
     engine = make_engine(database_url)
     upgrade_to_head(engine, MIGRATIONS)
     registry = SchemaRegistry.load()
     logging.basicConfig(level=logging.WARNING)
     broker = KafkaBroker(bootstrap, client_id="bench-faststream", log_level=logging.WARNING)
-    booked = 0
+    handled = 0
     done = asyncio.Event()
 
-    @broker.subscriber(
-        topic,
-        group_id=group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        isolation_level="read_committed",
-    )
-    async def on_money(body: dict[str, Any]) -> None:
-        nonlocal booked
-        # FastStream decodes the JSON body; the envelope is checked as the project's is.
-        registry.validate(body)
-        envelope = Envelope.from_dict(body)
+    def book(conn: sa.Connection, envelope: Envelope) -> None:
         source = EventSource(
             event_id=envelope.event_id,
             event_name=envelope.event_name,
             producer=envelope.producer,
             trace_id=envelope.trace_id,
         )
-        with engine.begin() as conn:
-            if inbox.claim(conn, group, envelope):
-                command = COMMANDS[envelope.event_name](**envelope.payload)
-                handlers.record_money(command, source, UnitOfWork.joining(conn))
-        booked += 1
-        if booked >= expected:
+        command = COMMANDS[envelope.event_name](**envelope.payload)
+        handlers.record_money(command, source, UnitOfWork.joining(conn))
+
+    def parsed(body: dict[str, Any]) -> Envelope:
+        # FastStream decodes the JSON body; the envelope is checked as the project's is.
+        registry.validate(body)
+        return Envelope.from_dict(body)
+
+    def count(n: int) -> None:
+        nonlocal handled
+        handled += n
+        if handled >= expected:
             done.set()
+
+    common: dict[str, Any] = {
+        "group_id": group,
+        "auto_offset_reset": "earliest",
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "isolation_level": "read_committed",
+    }
+    if mode == "each":
+
+        @broker.subscriber(topic, **common)
+        async def on_money(body: dict[str, Any]) -> None:
+            envelope = parsed(body)
+            with engine.begin() as conn:
+                if inbox.claim(conn, group, envelope):
+                    book(conn, envelope)
+            count(1)
+
+    else:
+
+        @broker.subscriber(topic, batch=True, max_records=500, batch_timeout_ms=10, **common)
+        async def on_money_batch(bodies: list[dict[str, Any]]) -> None:
+            envelopes = [parsed(body) for body in bodies]
+            with engine.begin() as conn:
+                claimed = inbox.claim_many(conn, group, envelopes)
+                for envelope in envelopes:
+                    if envelope.event_id in claimed:
+                        claimed.discard(envelope.event_id)
+                        book(conn, envelope)
+            count(len(envelopes))
 
     async def main() -> None:
         async with broker:
@@ -82,10 +116,10 @@ def serve(bootstrap: str, topic: str, group: str, database_url: str, expected: i
 
     asyncio.run(main())
     with engine.connect() as conn:
-        count = conn.execute(sa.text("SELECT count(*) FROM ledger")).scalar_one()
-    print(f"done {count} {time.time()}", flush=True)
+        entries = conn.execute(sa.text("SELECT count(*) FROM ledger")).scalar_one()
+    print(f"done {entries} {time.time()}", flush=True)
     engine.dispose()
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    serve(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])
