@@ -240,7 +240,9 @@ class Workload:
         ]
         return [str(m["id"]) for m in post_all(self.target.url("exercises"), bodies, 1)]
 
-    def create_exercises(self, count: int, authors: list[str] | None = None) -> list[str]:
+    def create_exercises(
+        self, count: int, authors: list[str] | None = None, subject: str | None = None
+    ) -> list[str]:
         """Exercises with one accepted answer each; waits until hiring's replica holds them."""
         authors = authors or self.authors
         creds = self.target.credentials
@@ -256,6 +258,7 @@ class Workload:
                 "accepted_answers": [answer],
                 "check_mode": "normalized",
                 "difficulty": 1 + i % 5,
+                **({"subject": subject} if subject else {}),
             }
             requests.append(Request("/exercises", body, creds.manager(author)))
         created = post_all(self.target.url("exercises"), requests, 1)

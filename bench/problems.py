@@ -20,6 +20,9 @@ from teacher_hiring.runtime.wiring import Wiring
 
 STATES = ("all up", "bonus down", "exercises down")
 WIRINGS: tuple[Wiring, ...] = ("before", "after")
+FRESHNESS_SUBJECT = "bench-freshness"
+POLL_S = 0.003
+"""How often hiring is asked whether it serves the new version."""
 SERVICE_ROUTES = ("/metrics", "/ready", "/health")
 """Requests of the bench itself (and of whoever watches), not of another service."""
 
@@ -130,12 +133,14 @@ def freshness(target: UnderTest, workload: Workload, saves: int) -> list[Freshne
     the moment the manager's save is sent until hiring's replica serves it (GET /exercises,
     polled meanwhile); then a submission of the old version must be refused (409)."""
     author = workload.authors[0]
-    exercise_ids = workload.create_exercises(max(4, min(saves, 20)), [author])
+    # A subject of their own: the candidate who checks the refusals is assigned exactly these.
+    exercise_ids = workload.create_exercises(max(4, min(saves, 20)), [author], FRESHNESS_SUBJECT)
     workload_candidate = _candidate(target)
     versions = dict.fromkeys(exercise_ids, 1)
     results = []
     creds = target.credentials
     with ThreadPoolExecutor(1) as pool, httpx.Client(timeout=30) as client:
+        positions = _positions(target, client, exercise_ids)
         for mode in ("push", "event"):
             target.set_link("exercise-updates", mode)
             result = Freshness(mode)
@@ -154,7 +159,9 @@ def freshness(target: UnderTest, workload: Workload, saves: int) -> list[Freshne
                     json=body,
                     headers=creds.manager(author),
                 )
-                served = _wait_served(target, client, exercise_id, old + 1, started)
+                served = _wait_served(
+                    target, client, exercise_id, positions[exercise_id], old + 1, started
+                )
                 result.seconds.append(served)
                 response = save.result()
                 response.raise_for_status()
@@ -179,24 +186,46 @@ def freshness(target: UnderTest, workload: Workload, saves: int) -> list[Freshne
 def _candidate(target: UnderTest) -> str:
     response = target.client.post(
         target.url("hiring") + "/candidates",
-        json={"name": "Freshness check", "email": f"fresh.{time.time_ns()}@bench.example"},
+        json={
+            "name": "Freshness check",
+            "email": f"fresh.{time.time_ns()}@bench.example",
+            "subject": FRESHNESS_SUBJECT,
+        },
     )
     response.raise_for_status()
     return str(response.json()["id"])
 
 
+def _positions(target: UnderTest, client: httpx.Client, exercise_ids: list[str]) -> dict[str, int]:
+    """Where each exercise is in hiring's list (oldest first, so it stays there): the poll
+    then reads that one row, and costs hiring little while it applies the update."""
+    items = client.get(
+        target.url("hiring") + "/exercises",
+        params={"limit": 1000},
+        headers=target.credentials.operator(),
+    ).json()["items"]
+    found = {str(item.get("exercise_id", item.get("id"))): i for i, item in enumerate(items)}
+    return {exercise_id: found[exercise_id] for exercise_id in exercise_ids}
+
+
 def _wait_served(
-    target: UnderTest, client: httpx.Client, exercise_id: str, version: int, started: float
+    target: UnderTest,
+    client: httpx.Client,
+    exercise_id: str,
+    position: int,
+    version: int,
+    started: float,
 ) -> float:
     deadline = time.monotonic() + 30
     url = target.url("hiring") + "/exercises"
+    params = {"offset": position, "limit": 1}
     while time.monotonic() < deadline:
-        items = client.get(url, params={"limit": 1000}, headers=target.credentials.operator())
+        items = client.get(url, params=params, headers=target.credentials.operator())
         for item in items.json()["items"]:
             same = item.get("exercise_id", item.get("id")) == exercise_id
             if same and int(item.get("version", 0)) >= version:
                 return time.perf_counter() - started
-        time.sleep(0.002)
+        time.sleep(POLL_S)
     raise TimeoutError(f"hiring did not serve version {version} of {exercise_id} in 30 s")
 
 
