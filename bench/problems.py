@@ -10,10 +10,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.distributed_bench import Profile
 from bench.load import PhaseResult, open_loop, percentile
 from bench.platform import UnderTest, Workload
 from teacher_hiring.runtime.wiring import Wiring
@@ -39,6 +41,8 @@ class WiringRun:
     submissions_all_up: int = 0
     reconciliation: dict[str, Any] = field(default_factory=dict)
     catch_up_s: float = 0.0
+    profile: list[str] = field(default_factory=list)
+    """py-spy's summary of hiring during `all up`, with --profile."""
 
     @property
     def calls_per_1000(self) -> float:
@@ -57,8 +61,15 @@ def calls_by_others(
     }
 
 
-def latency(target: UnderTest, workload: Workload, rate: float, seconds: float) -> list[WiringRun]:
-    """Each wiring, each state, `rate` submissions/s open loop for `seconds`."""
+def latency(
+    target: UnderTest,
+    workload: Workload,
+    rate: float,
+    seconds: float,
+    profile_dir: Path | None = None,
+) -> list[WiringRun]:
+    """Each wiring, each state, `rate` submissions/s open loop for `seconds`; with
+    `profile_dir`, py-spy samples hiring during each wiring's `all up` row."""
     runs = []
     per_phase = int(rate * seconds)
     for wiring in WIRINGS:
@@ -71,7 +82,15 @@ def latency(target: UnderTest, workload: Workload, rate: float, seconds: float) 
             else:
                 received = target.requests_received("exercises")
             name = f"{wiring}, {state}"
+            spy = None
+            if profile_dir is not None and not down:
+                hiring = target.platform["hiring"].pid
+                spy = Profile(f"hiring-{wiring}", hiring, "MainThread", profile_dir)
+                spy.start()
             phase = open_loop(target.url("hiring"), workload.take(per_phase), rate, name)
+            if spy is not None:
+                spy.stop()
+                run.profile = spy.report(12)
             print("  " + phase.line(), flush=True)
             run.phases[state] = phase
             if down:

@@ -162,6 +162,11 @@ def write(r: Results) -> Path:
     lines += _peers_section(r, cmd)
     if r.notes:
         lines += ["## Notes of this run", ""] + [f"- {n}" for n in r.notes] + [""]
+    profiles = [run for run in r.latency if run.profile]
+    if profiles:
+        lines += ["## Profiles of this run (--profile)", ""]
+        for run in profiles:
+            lines += [f"hiring during `{run.wiring}, all up`:", "", "```", *run.profile, "```", ""]
     lines += _profile_section()
     DOC.write_text("\n".join(lines))
     return DOC

@@ -22,7 +22,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from bench import problems, report
@@ -51,6 +53,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--managers", type=int, default=10)
     parser.add_argument("--exercises", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy on hiring during the `all up` rows"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/ alone")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -128,7 +133,11 @@ def run_sections(
 ) -> None:
     if "latency" in args.only:
         print(f"latency: {args.rate:.0f}/s open loop, {args.seconds:.0f} s per row", flush=True)
-        results.latency = problems.latency(target, workload, args.rate, args.seconds)
+        profile_dir = Path(tempfile.mkdtemp(prefix="th-bench-profile-")) if args.profile else None
+        results.latency = problems.latency(target, workload, args.rate, args.seconds, profile_dir)
+        for run in results.latency:
+            if run.profile:
+                print("\n".join(run.profile), flush=True)
     if "capacity" in args.only or "outage" in args.only:
         if "capacity" in args.only:
             print(f"capacity: steps {args.steps}, {args.step_seconds:.0f} s each", flush=True)
