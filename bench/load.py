@@ -14,8 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-
 
 @dataclass(frozen=True)
 class Request:
@@ -92,6 +90,8 @@ async def _open_loop(
     name: str,
     at: Sequence[tuple[float, Callable[[], None]]],
 ) -> PhaseResult:
+    import aiohttp  # the bench extra: the rest of this module is plain data
+
     result = PhaseResult(name, rate)
     interval = 1.0 / rate
     connector = aiohttp.TCPConnector(limit=1024)
@@ -152,6 +152,8 @@ def open_loop(
 async def _concurrently(
     base_url: str, requests: Sequence[Request], concurrency: int
 ) -> list[dict[str, Any]]:
+    import aiohttp
+
     answers: list[dict[str, Any]] = [{} for _ in requests]
     queue = list(enumerate(requests))
     async with aiohttp.ClientSession(base_url, timeout=aiohttp.ClientTimeout(total=60)) as client:

@@ -7,8 +7,8 @@ import platform as host
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
-from bench import charts
 from bench.peers.compare import PeerResult
 from bench.problems import STATES, Capacity, Freshness, Outage, WiringRun, ledger_faults
 
@@ -172,6 +172,14 @@ def write(r: Results) -> Path:
     return DOC
 
 
+def _charts() -> ModuleType:
+    """bench.charts, imported when drawing: matplotlib is in the bench extra only, and the
+    goals are judged without it."""
+    from bench import charts
+
+    return charts
+
+
 def _goals_section(r: Results) -> list[str]:
     lines = [
         "## Goals (embedded deployment, this 2-core machine)",
@@ -187,7 +195,7 @@ def _goals_section(r: Results) -> list[str]:
 def _latency_section(r: Results, cmd: str) -> list[str]:
     if not r.latency:
         return []
-    charts.latency(r.latency, FIGURES / "latency.png")
+    _charts().latency(r.latency, FIGURES / "latency.png")
     lines = [
         "## Problem-010, 050, 080: submission latency and errors, before vs after",
         "",
@@ -228,7 +236,7 @@ def _latency_section(r: Results, cmd: str) -> list[str]:
             f"| {run.wiring} | {run.submissions_all_up:,} | {run.calls_per_1000:,.0f} | {routes} |"
         )
         calls[run.wiring] = run.calls_per_1000
-    charts.bars(
+    _charts().bars(
         calls, "Problem-060: exercises calls per 1,000 submissions", "calls", FIGURES / "calls.png"
     )
     lines += [
@@ -267,7 +275,7 @@ def _latency_section(r: Results, cmd: str) -> list[str]:
 def _freshness_section(r: Results, cmd: str) -> list[str]:
     if not r.freshness:
         return []
-    charts.freshness(r.freshness, FIGURES / "freshness.png")
+    _charts().freshness(r.freshness, FIGURES / "freshness.png")
     lines = [
         "## Problem-020: from a manager's save to hiring serving the new version",
         "",
@@ -299,7 +307,7 @@ def _capacity_section(r: Results, cmd: str) -> list[str]:
     lines: list[str] = []
     if r.capacity is not None:
         c = r.capacity
-        charts.capacity(c, r.p99_limit_ms, FIGURES / "capacity.png")
+        _charts().capacity(c, r.p99_limit_ms, FIGURES / "capacity.png")
         lines += [
             "## Problem-040: the highest sustained rate, and a bonus outage under it",
             "",
@@ -326,7 +334,7 @@ def _capacity_section(r: Results, cmd: str) -> list[str]:
         ]
     if r.outage is not None:
         o = r.outage
-        charts.outage(o, FIGURES / "outage.png")
+        _charts().outage(o, FIGURES / "outage.png")
         p = o.phase
         lines += [
             f"Under {o.rate:.0f} submissions/s, bonus killed for {o.outage_s:.0f} s and started"
@@ -360,7 +368,7 @@ def _peers_section(r: Results, cmd: str) -> list[str]:
         return []
     p = r.peers
     ratios = p.ratios()
-    charts.bars(
+    _charts().bars(
         {k.replace(" / ", "/\n"): v for k, v in ratios.items()},
         "Ledger consumers: ratios of events/s",
         "ratio",

@@ -1,0 +1,108 @@
+"""How the bench turns what it observed into figures and verdicts (bench/load.py,
+bench/problems.py, bench/report.py): pure logic on made-up observations."""
+
+from __future__ import annotations
+
+import math
+
+from bench.load import Outcome, PhaseResult, percentile
+from bench.problems import Outage, Sample, WiringRun, _drain, ledger_faults
+from bench.report import Results, goals
+
+
+def phase(name: str, latencies: list[float], statuses: list[int], rate: float = 300) -> PhaseResult:
+    result = PhaseResult(name, rate)
+    result.outcomes = [
+        Outcome(i / rate, ms, status)
+        for i, (ms, status) in enumerate(zip(latencies, statuses, strict=True))
+    ]
+    return result
+
+
+def reconciliation(issued: int, ledger: int, **by_kind: int) -> dict[str, object]:
+    return {
+        "summary": {
+            "issued_count": issued,
+            "ledger_count": ledger,
+            "by_kind": {"missing": 0, "not_issued": 0, "other_event_id": 0, **by_kind},
+        }
+    }
+
+
+def test_percentile_is_the_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 51
+    assert percentile(values, 99) == 100
+    assert percentile([7.0], 99) == 7.0
+    assert math.isnan(percentile([], 50))
+
+
+def test_errors_are_no_answer_and_5xx_not_4xx() -> None:
+    result = phase("p", [1, 2, 3, 4, 5], [200, 409, 0, 503, 504])
+    assert result.errors == 3
+    assert result.error_rate == 3 / 5
+    assert result.statuses() == {0: 1, 200: 1, 409: 1, 503: 1, 504: 1}
+    assert result.latencies_ms == [1, 2, 3, 4, 5]
+
+
+def test_ledger_faults_counts_losses_and_entries_beyond_what_was_issued() -> None:
+    assert ledger_faults(reconciliation(100, 100)) == (0, 0)
+    assert ledger_faults(reconciliation(100, 97, missing=3)) == (0, 3)
+    assert ledger_faults(reconciliation(100, 102, not_issued=2)) == (2, 0)
+    assert ledger_faults(reconciliation(100, 101)) == (1, 0)
+
+
+def test_drain_runs_from_the_last_sample_before_booking_again_to_the_usual_lag() -> None:
+    # 100 money events/s issued; bonus down from t=2 to t=5; it books 1,000/s once back.
+    samples = [Sample(t / 10, 10 * t, 10 * t - 3) for t in range(0, 20)]  # lag 3 before
+    samples += [Sample(t / 10, 10 * t, None) for t in range(20, 55)]
+    booked = 10 * 19 - 3
+    for t in range(55, 120):
+        booked = min(10 * t - 3, booked + 100) if t > 55 else booked
+        samples.append(Sample(t / 10, 10 * t, booked))
+    result = Outage(100, 3, phase("o", [1], [200]), samples, 2.0, 5.0, 5.4)
+    _drain(result, load_ended=11.9)
+    first_booking = next(s for s in samples if s.t >= 5.0 and (s.booked or 0) > 187)
+    assert first_booking.t == 5.6
+    assert result.backlog == first_booking.issued - 187
+    end = next(s for s in samples if s.t > 5.6 and s.issued - (s.booked or 0) <= 5)
+    assert math.isclose(result.drain_s, end.t - 5.5)
+    assert result.drained == (end.booked or 0) - 187
+    assert math.isclose(result.arrival_rate, 100, rel_tol=1e-6)
+    assert result.drain_rate > 5 * result.arrival_rate
+
+
+def test_drain_is_unknown_while_bonus_never_booked_again() -> None:
+    samples = [Sample(t / 10, 10 * t, 10 * t) for t in range(0, 20)]
+    samples += [Sample(t / 10, 10 * t, None) for t in range(20, 60)]
+    result = Outage(100, 3, phase("o", [1], [200]), samples, 2.0, 5.0, 5.4)
+    _drain(result, load_ended=6.0)
+    assert math.isnan(result.drain_s)
+    assert math.isnan(result.drain_rate)
+
+
+def test_goals_compare_after_with_before_and_judge_each() -> None:
+    fast, slow = [2.0] * 100, [400.0] * 100
+    before = WiringRun("before", submissions_all_up=100)
+    before.phases = {
+        "all up": phase("b", slow, [200] * 100),
+        "bonus down": phase("b", slow, [503] * 100),
+        "exercises down": phase("b", slow, [503] * 100),
+    }
+    before.exercises_calls = {"GET /exercises/{exercise_id}": 100}
+    before.reconciliation = reconciliation(70, 70)
+    after = WiringRun("after", submissions_all_up=100)
+    after.phases = {
+        "all up": phase("a", fast, [200] * 100),
+        "bonus down": phase("a", fast, [200] * 100),
+        "exercises down": phase("a", fast, [200] * 99 + [502]),
+    }
+    after.reconciliation = reconciliation(70, 69, missing=1)
+    results = Results("make bench", "embedded", 300, 4, latency=[before, after])
+    verdicts = {g.name: g.met for g in goals(results)}
+    assert verdicts["after p99 at 300 submissions/s ≤ 1/5 of before's"] is True
+    assert verdicts["after error rate with bonus down = 0 (before fails)"] is True
+    assert verdicts["after error rate with exercises down = 0 (before fails)"] is False
+    assert verdicts["exercises calls per 1,000 submissions, after = 0"] is True
+    assert verdicts["ledger duplicates and losses, after"] is False
+    assert verdicts["ledger duplicates and losses, before"] is None
