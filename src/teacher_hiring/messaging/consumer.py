@@ -164,11 +164,18 @@ class ConsumerRunner:
             # one-event transactions (each with its commit and offset write) into one.
             time.sleep(self.linger_s)
             records += self._consumer.poll(self.batch_size - len(records), 0)
-        done, failed = self._apply_batch(records)
-        if failed is not None:
-            self._rewind(records, done, failed)
-            self._apply_with_retries(failed)
-            done.append(failed)
+        try:
+            done, failed = self._apply_batch(records)
+            if failed is not None:
+                self._rewind(records, done, failed)
+                self._apply_with_retries(failed)
+                done.append(failed)
+        except Exception:
+            # The database refused the transaction itself (it is away, the session was ended):
+            # nothing of this poll is known to be applied, and the consumer's position is
+            # already past it. Read it all again next time; the inbox drops what was applied.
+            self._read_again(records)
+            raise
         self._commit(done)
         return len(done)
 
@@ -319,6 +326,16 @@ class ConsumerRunner:
             tp = record.topic_partition
             first_left[tp] = min(first_left.get(tp, record.offset), record.offset)
         for tp, offset in first_left.items():
+            self._consumer.seek(tp, offset)
+
+    def _read_again(self, records: list[Record]) -> None:
+        """Move each partition of the poll back to its first record in it."""
+        assert self._consumer is not None
+        first: dict[TopicPartition, int] = {}
+        for record in records:
+            tp = record.topic_partition
+            first[tp] = min(first.get(tp, record.offset), record.offset)
+        for tp, offset in first.items():
             self._consumer.seek(tp, offset)
 
     def _apply_with_retries(self, record: Record) -> None:

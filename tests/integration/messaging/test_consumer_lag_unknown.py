@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from integration.messaging.test_delivery_pipeline import (
-    effect_count,
+from integration.messaging.consumer_support import (
+    applied_count,
     embedded_log,
-    make_runner,
-    record_effect,
+    runner_of,
     service_database,
     stage_managers,
 )
@@ -36,7 +35,7 @@ def test_a_lag_the_broker_cannot_tell_neither_fails_the_loop_nor_stops_the_recor
 ) -> None:
     registry = SchemaRegistry.load()
     log = embedded_log(tmp_path)
-    runner = make_runner(engine, log, registry, record_effect)
+    runner = runner_of(engine, log, registry)
     runner.lag_report_interval_s = 0.0
     consumer = runner._consumer
     assert consumer is not None
@@ -57,4 +56,4 @@ def test_a_lag_the_broker_cannot_tell_neither_fails_the_loop_nor_stops_the_recor
         assert runner.run_once() == 0
     finally:
         runner.close()
-    assert asked and applied == 3 and effect_count(engine) == 3
+    assert asked and applied == 3 and applied_count(engine) == 3
