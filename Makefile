@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run run-distributed test lint typecheck unit integration e2e simulate bench bench-distributed clean
+.PHONY: install run run-distributed test lint typecheck unit integration e2e simulate chaos bench bench-distributed clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,16 @@ e2e: install
 ## Drive a running platform (`make run` in another terminal) with simulated users.
 simulate: install
 	$(BIN)/teacher-hiring simulate
+
+## Break a platform of its own while simulated users work, on each deployment in turn, and check
+## that nothing was lost or doubled (docs/chaos.md). CHAOS_SECONDS of faults each, CHAOS_SEED.
+CHAOS_SECONDS ?= 240
+CHAOS_SEED    ?= 1
+chaos: install
+	@status=0; for deployment in embedded distributed; do \
+	  $(BIN)/teacher-hiring chaos --deployment $$deployment --seconds $(CHAOS_SECONDS) \
+	    --seed $(CHAOS_SEED) || status=1; \
+	done; exit $$status
 
 ## The business problems measured, `before` vs `after`; writes docs/benchmarks.md and its charts
 ## (starts its own platform; ~10-15 min). ARGS=--quick (~2-3 min), ARGS=--distributed, ARGS=--help.

@@ -48,6 +48,8 @@ def clean() -> Observed:
         bonus_ratings={"x1": Rating(1, 50, 4)},
         candidate_statuses={"c1": "teacher"},
         replica_statuses={"c1": "teacher"},
+        leaked=[("x1", 1)],
+        assignments=[("x1", 1)],
     )
 
 
@@ -99,6 +101,12 @@ def test_money_in_a_dead_letter_topic_is_not_lost_and_not_owed_in_the_balance() 
     assert (verdict.lost, verdict.money_dead_lettered) == (0, 1)
 
 
+def test_poison_of_the_money_topic_is_no_dead_lettered_money() -> None:
+    poison = DeadLetter("money", "", "bonus", "invalid", "not-issued-by-anyone")
+    seen = replace(clean(), dead_letters=[*clean().dead_letters, poison])
+    assert judge(seen).money_dead_lettered == 0
+
+
 def test_the_same_money_twice_in_the_ledger_is_doubled() -> None:
     again = replace(BONUS, event_id="e9")  # re-emitted under a new event id
     seen = replace(clean(), ledger=[BONUS, again, FINE, PAYMENT], balances={"m1": 1600, "m2": 3000})
@@ -148,3 +156,12 @@ def test_a_replica_left_behind_by_a_late_duplicate_fails() -> None:
     assert list(failed(stale_rating)) == ["replicas agree after duplicates and reordering"]
     status = replace(clean(), replica_statuses={"c1": "candidate"})
     assert list(failed(status)) == ["replicas agree after duplicates and reordering"]
+
+
+def test_a_leak_reported_twice_opens_one_assignment_and_a_lost_report_none_is_caught() -> None:
+    twice = replace(clean(), assignments=[("x1", 1), ("x1", 1)])
+    assert list(failed(twice)) == ["each leaked version has one complication assignment"]
+    none = replace(clean(), assignments=[])
+    assert list(failed(none)) == ["each leaked version has one complication assignment"]
+    unleaked = replace(clean(), assignments=[("x1", 1), ("x1", 2)])
+    assert list(failed(unleaked)) == ["each leaked version has one complication assignment"]

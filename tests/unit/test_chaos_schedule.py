@@ -14,9 +14,10 @@ from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
 
 PLAN = Plan(
     seconds=120,
-    kill_targets=["exercises", "hiring", "hiring-2", "bonus", "bonus-2", BROKER],
+    kill_targets=["exercises", "hiring", "hiring-2", "bonus", "bonus-2"],
     topics=["money", "exercises", "managers"],
     databases=["exercises", "hiring", "bonus"],
+    broker_kill_interval_s=30,
 )
 
 
@@ -31,7 +32,7 @@ def test_faults_come_in_time_order_within_the_run_about_once_per_interval() -> N
     assert times == sorted(times) and times[0] > 0 and times[-1] < PLAN.seconds
     per_kind = Counter(f.kind for f in faults)
     expected = {
-        Kind.KILL: 120 / 5,
+        Kind.KILL: 120 / 5 + 120 / 30,
         Kind.DUPLICATE: 120 / 2,
         Kind.POISON: 120 / 3,
         Kind.OUTAGE: 120 / 6,
@@ -43,7 +44,7 @@ def test_faults_come_in_time_order_within_the_run_about_once_per_interval() -> N
 def test_targets_are_drawn_from_the_plan_and_every_one_is_hit_in_a_long_run() -> None:
     faults = schedule(replace(PLAN, seconds=600), 3)
     kills = {f.target for f in faults if f.kind is Kind.KILL}
-    assert kills == set(PLAN.kill_targets)
+    assert kills == {*PLAN.kill_targets, BROKER}
     assert {f.target for f in faults if f.kind is Kind.POISON} == set(PLAN.topics)
     assert {f.variant for f in faults if f.kind is Kind.POISON} == {p.value for p in Poison}
     outages = [f for f in faults if f.kind is Kind.OUTAGE]
@@ -58,9 +59,16 @@ def test_changing_one_kind_of_fault_leaves_the_others_where_they_were() -> None:
 
 
 def test_an_interval_of_zero_turns_that_fault_off() -> None:
-    plan = replace(PLAN, kill_interval_s=0, outage_interval_s=0)
+    plan = replace(PLAN, kill_interval_s=0, broker_kill_interval_s=0, outage_interval_s=0)
     kinds = {f.kind for f in schedule(plan, 1)}
     assert kinds == {Kind.DUPLICATE, Kind.POISON}
+
+
+def test_the_broker_is_killed_on_a_schedule_of_its_own() -> None:
+    broker_kills = [f for f in schedule(PLAN, 4) if f.target == BROKER]
+    assert 2 <= len(broker_kills) <= 6
+    without = schedule(replace(PLAN, broker_kill_interval_s=0), 4)
+    assert without == [f for f in schedule(PLAN, 4) if f.target != BROKER]
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,8 @@ class Observed:
     bonus_ratings: Mapping[str, Rating] = field(default_factory=dict)
     candidate_statuses: Mapping[str, str] = field(default_factory=dict)  # hiring's
     replica_statuses: Mapping[str, str] = field(default_factory=dict)  # exercises' replica
+    leaked: Sequence[tuple[str, int]] = ()  # versions hiring found leaked (exercise, version)
+    assignments: Sequence[tuple[str, int]] = ()  # exercises' complication assignments
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,16 +149,19 @@ def judge(seen: Observed) -> Verdict:
         reconciliation_clean(seen, parked),
         poison_dead_lettered(seen),
         replicas_agree(seen),
+        one_assignment_per_leak(seen),
     )
     return Verdict(results, len(parked))
 
 
 def money_dead_lettered(seen: Observed) -> set[str]:
-    """Event ids of money events bonus dead-lettered (a handler that kept failing)."""
+    """Event ids of issued money that bonus dead-lettered (a handler that kept failing); the
+    poison of the money topic is no issued money."""
+    issued = {money.event_id for money in seen.issued}
     return {
         letter.event_id
         for letter in seen.dead_letters
-        if letter.service == "bonus" and letter.topic == "money" and letter.event_id
+        if letter.service == "bonus" and letter.topic == "money" and letter.event_id in issued
     }
 
 
@@ -325,6 +330,26 @@ def replicas_agree(seen: Observed) -> Result:
             violations.append(f"candidate {candidate_id}: {status}, exercises has {replica}")
     checked = len(seen.exercise_versions) + len(seen.hiring_ratings) + len(seen.candidate_statuses)
     return Result("replicas agree after duplicates and reordering", checked, _shown(violations))
+
+
+def one_assignment_per_leak(seen: Observed) -> Result:
+    """Each version hiring found leaked has one complication assignment, however often its
+    leak report was delivered; none was opened for a version that did not leak."""
+    opened = Counter(seen.assignments)
+    violations = [
+        f"exercise {exercise_id} v{version}: {opened[(exercise_id, version)]} assignments"
+        for exercise_id, version in sorted(set(seen.leaked))
+        if opened[(exercise_id, version)] != 1
+    ]
+    violations += [
+        f"exercise {exercise_id} v{version}: an assignment, and hiring saw no leak"
+        for exercise_id, version in sorted(set(opened) - set(seen.leaked))
+    ]
+    return Result(
+        "each leaked version has one complication assignment",
+        len(set(seen.leaked)),
+        _shown(violations),
+    )
 
 
 def _one_per_key(money: Iterable[Money]) -> dict[str, Money]:

@@ -3,8 +3,10 @@ check that nothing was lost or doubled, print the figures; exit 1 on any violati
 
 from __future__ import annotations
 
+import os
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -25,7 +27,9 @@ class DeploymentChoice(StrEnum):
     distributed = "distributed"
 
 
-Interval = Annotated[float, typer.Option(min=0, help="Mean seconds between faults; 0: never")]
+Interval = Annotated[
+    float, typer.Option(min=0, help="Mean seconds between faults of this kind; 0: never")
+]
 
 
 def chaos(
@@ -42,9 +46,10 @@ def chaos(
     duplicate_interval: Interval = 2.0,
     poison_interval: Interval = 3.0,
     outage_interval: Interval = 6.0,
-    kill_broker: Annotated[
-        bool, typer.Option(help="Among the kills, the Kafka broker (distributed)")
-    ] = True,
+    broker_kill_interval: Annotated[
+        float,
+        typer.Option(min=0, help="Mean seconds between kills of the Kafka broker (distributed)"),
+    ] = 60.0,
     concurrency: Annotated[int, typer.Option(min=1, help="Candidates working at once")] = 4,
     settle_timeout: Annotated[
         float, typer.Option(min=1, help="Seconds the checks may wait for the platform to settle")
@@ -71,7 +76,7 @@ def chaos(
         duplicate_interval_s=duplicate_interval,
         poison_interval_s=poison_interval,
         outage_interval_s=outage_interval,
-        kill_broker=kill_broker,
+        broker_kill_interval_s=broker_kill_interval,
         concurrency=concurrency,
         settle_timeout_s=settle_timeout,
     )
@@ -89,7 +94,9 @@ def chaos(
     )
     console.print(f"chaos on {deployment.value}: data and logs in {where.data_dir.resolve()}")
     try:
-        with opened as up:
+        # The Kafka client library logs every refused connection to stderr while the broker is
+        # away: into the run's folder, not over the tables.
+        with _stderr_to(where.data_dir / "logs" / "chaos-stderr.log"), opened as up:
             run = ChaosRun(
                 up.platform, config, deployment=deployment.value, broker=up.broker, console=console
             )
@@ -97,6 +104,21 @@ def chaos(
     except (RuntimeError, TimeoutError) as exc:
         console.print(f"[red]the platform could not be started: {exc}[/red] (logs in {folder})")
         raise typer.Exit(2) from exc
+    (where.data_dir / "faults.log").write_text("\n".join(report.injected.log) + "\n")
     print_report(report, console)
+    console.print(f"each fault as it was made: {where.data_dir / 'faults.log'}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+@contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(2)
+    with path.open("ab") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

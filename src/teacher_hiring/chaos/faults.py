@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -159,33 +159,48 @@ class Injector:
         self._broker_back = threading.Event()
         self._broker_back.set()
         self._restarts: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._lanes = {name: _Lane(name) for name in ("records", "databases")}
 
     @property
     def broker_up(self) -> bool:
         return self._broker_back.is_set()
 
     def apply(self, fault: Fault) -> None:
-        """Make the fault; one that cannot be made now (the broker is away) is counted as
-        skipped, never as injected."""
+        """Make the fault, or have it made: records go through the log and a database outage
+        lasts a while, so each of those has a lane of its own and the schedule keeps its
+        time. A fault that cannot be made now (the broker is away, its lane still busy with the
+        previous one) is counted as skipped, never as injected."""
+        if fault.kind is Kind.KILL:
+            self._guarded(self._kill, fault)
+            return
         if fault.kind in (Kind.DUPLICATE, Kind.POISON) and not self.broker_up:
             self._count(f"skipped:{fault.kind.value}", fault, "the broker is away")
             return
+        lane = self._lanes["records" if fault.kind is not Kind.OUTAGE else "databases"]
+        if not lane.submit(lambda: self._guarded(self._make, fault)):
+            self._count(f"skipped:{fault.kind.value}", fault, "the previous one is not done")
+
+    def _make(self, fault: Fault) -> None:
+        if fault.kind is Kind.DUPLICATE:
+            self._deliver_again(fault)
+        elif fault.kind is Kind.POISON:
+            self._poison(fault)
+        else:
+            self.outages.hold(fault.target, fault.duration_s)
+            self._count(f"outage:{fault.target}", fault)
+
+    def _guarded(self, make: Callable[[Fault], None], fault: Fault) -> None:
         try:
-            if fault.kind is Kind.KILL:
-                self._kill(fault)
-            elif fault.kind is Kind.DUPLICATE:
-                self._deliver_again(fault)
-            elif fault.kind is Kind.POISON:
-                self._poison(fault)
-            else:
-                self.outages.hold(fault.target, fault.duration_s)
-                self._count(f"outage:{fault.target}", fault)
+            make(fault)
         except (TransportError, sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
             self._count(f"skipped:{fault.kind.value}", fault, str(exc).splitlines()[0][:120])
 
-    def _count(self, key: str, fault: Fault, note: str = "") -> None:
-        self.injected.counts[key] += 1
-        self.injected.log.append(fault.describe() + (f" (skipped: {note})" if note else ""))
+    def _count(self, key: str, fault: Fault, note: str = "", *, detail: str = "") -> None:
+        line = fault.describe() + (f": {detail}" if detail else "")
+        with self._lock:
+            self.injected.counts[key] += 1
+            self.injected.log.append(line + (f" (skipped: {note})" if note else ""))
 
     # -- kills -----------------------------------------------------------------------------------
 
@@ -250,31 +265,59 @@ class Injector:
                 continue
             headers = {**record.headers, CHAOS_HEADER: f"again:{record.partition}:{record.offset}"}
             self._send(OutgoingMessage(record.topic, record.key, record.value, headers))
-            self.injected.delivered.append(
-                Delivered(
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    envelope.event_name,
-                    envelope.event_id,
+            with self._lock:
+                self.injected.delivered.append(
+                    Delivered(
+                        record.topic,
+                        record.partition,
+                        record.offset,
+                        envelope.event_name,
+                        envelope.event_id,
+                    )
                 )
-            )
-            self._count(f"duplicate:{record.topic}", fault)
+            detail = f"{envelope.event_name} at {record.partition}:{record.offset}"
+            self._count(f"duplicate:{record.topic}", fault, detail=detail)
 
     def _poison(self, fault: Fault) -> None:
         key = f"{POISON_KEY}{len(self.injected.poison) + 1}"
         value = poison_bytes(Poison(fault.variant), fault.target, self.registry)
         self._send(OutgoingMessage(fault.target, key, value, {CHAOS_HEADER: fault.variant}))
-        self.injected.poison.append(SentPoison(fault.target, key, fault.variant))
+        with self._lock:
+            self.injected.poison.append(SentPoison(fault.target, key, fault.variant))
         self._count(f"poison:{fault.variant}", fault)
 
-    def close(self, timeout_s: float = 120.0) -> None:
+    def finish(self, timeout_s: float = 120.0) -> None:
+        """Wait for the faults still being made, and for the broker to be back."""
+        for lane in self._lanes.values():
+            lane.join(timeout_s)
         for restart in self._restarts:
             restart.join(timeout_s)
+
+    def close(self, timeout_s: float = 120.0) -> None:
+        self.finish(timeout_s)
         if self._producer is not None:
             self._producer.close()
             self._producer = None
         self.outages.close()
+
+
+class _Lane:
+    """One fault at a time, on a thread of its own."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._thread: threading.Thread | None = None
+
+    def submit(self, work: Callable[[], None]) -> bool:
+        if self._thread is not None and self._thread.is_alive():
+            return False
+        self._thread = threading.Thread(target=work, name=f"chaos-{self.name}", daemon=True)
+        self._thread.start()
+        return True
+
+    def join(self, timeout_s: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout_s)
 
 
 def poison_bytes(variant: Poison, topic: str, registry: SchemaRegistry) -> bytes:

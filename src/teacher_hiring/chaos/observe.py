@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.domain.reconciliation import expected
@@ -195,11 +196,20 @@ def replicas(services: Services, observed: Observed) -> None:
         e["exercise_id"]: int(e["version"]) for e in services.offset_pages("hiring", "/exercises")
     }
     ratings = {}
+    leaked = []
     for exercise_id in observed.replica_versions:
         stats = services.get("hiring", f"/exercises/{exercise_id}/stats")
         by_version = {int(v["version"]): int(v["rating"]) for v in stats["versions"]}
         ratings[exercise_id] = Ratings(int(stats["rating_version"]), by_version)
+        leaked += [
+            (exercise_id, int(v["version"])) for v in stats["versions"] if v["needs_complication"]
+        ]
     observed.hiring_ratings = ratings
+    observed.leaked = leaked
+    observed.assignments = [
+        (a["exercise_id"], int(a["exercise_version"]))
+        for a in services.offset_pages("exercises", "/assignments")
+    ]
     observed.bonus_ratings = {
         r["exercise_id"]: Rating(int(r["exercise_version"]), int(r["rating"]), r["rating_version"])
         for r in services.get("bonus", "/ratings")
@@ -243,3 +253,52 @@ def observe(
     observed.differences = reconciliation(services, since, until)
     replicas(services, observed)
     return observed
+
+
+def on_the_way(urls: Mapping[str, str]) -> dict[str, str]:
+    """Per process, what its /metrics say is still on its way: outbox rows not relayed, and
+    records its consumers have not committed. Shown when the checks did not come to hold."""
+    found = {}
+    for label, url in urls.items():
+        try:
+            text = httpx.get(url.rstrip("/") + "/metrics", timeout=10).text
+        except httpx.HTTPError as exc:
+            found[label] = f"no metrics: {exc}"
+            continue
+        backlog, lags = 0.0, []
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "outbox_backlog":
+                    backlog = max(backlog, sample.value)
+                elif sample.name == "consumer_lag" and sample.value:
+                    lags.append(
+                        f"{sample.labels['consumer']}/{sample.labels['topic']} {sample.value:g}"
+                    )
+        found[label] = f"outbox {backlog:g}; lag " + (", ".join(lags) or "0")
+    return found
+
+
+def broker_view(bootstrap: str, transport: Transport) -> dict[str, str]:
+    """Per consumer group on the broker: its members, and per partition the records it has
+    not committed. Shown, with on_the_way, when the checks did not come to hold."""
+    from confluent_kafka import ConsumerGroupTopicPartitions
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    found: dict[str, str] = {}
+    try:
+        groups = [g.group_id for g in admin.list_consumer_groups().result(30).valid]
+        described = admin.describe_consumer_groups(groups) if groups else {}
+        for group in sorted(groups):
+            members = described[group].result(30).members
+            offsets = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
+            committed = offsets[group].result(30).topic_partitions or []
+            behind = []
+            for tp in committed:
+                end = transport.end_offsets(tp.topic).get(tp.partition, 0)
+                if end > tp.offset:
+                    behind.append(f"{tp.topic}[{tp.partition}] {end - max(tp.offset, 0)}")
+            found[group] = f"{len(members)} members; behind: " + (", ".join(behind) or "none")
+    except Exception as exc:  # a diagnosis must not hide the verdict it explains
+        found["broker"] = f"cannot tell: {exc}"
+    return found

@@ -77,6 +77,8 @@ def print_report(report: ChaosReport, console: Console) -> None:
             detail = "\n".join([result.note, *result.violations]).strip()
             checks.add_row(result.name, str(result.checked), mark, escape(detail))
         console.print(checks)
+    for label, what in sorted(report.on_the_way.items()):
+        console.print(f"still on its way in {label}: {escape(what)}")
     for problem in report.problems:
         console.print(f"[red]the run could not finish: {escape(problem)}[/red]")
     shown = figures(report)

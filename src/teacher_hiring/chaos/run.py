@@ -13,7 +13,7 @@ from rich.console import Console
 from teacher_hiring.chaos import observe
 from teacher_hiring.chaos.checks import Accepted, Observed, Stored, Verdict, judge
 from teacher_hiring.chaos.faults import Broker, Injected, Injector, Outages
-from teacher_hiring.chaos.schedule import BROKER, Plan, schedule
+from teacher_hiring.chaos.schedule import Plan, schedule
 from teacher_hiring.chaos.users import ChaosUsers
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.transport import TransportError
@@ -35,7 +35,7 @@ class ChaosConfig:
     duplicate_interval_s: float = 2.0
     poison_interval_s: float = 3.0
     outage_interval_s: float = 6.0
-    kill_broker: bool = True
+    broker_kill_interval_s: float = 60.0
     managers: int = 3
     exercises: int = 12
     concurrency: int = 4
@@ -57,6 +57,7 @@ class ChaosReport:
     settle_seconds: float = 0.0
     verdict: Verdict | None = None
     problems: list[str] = field(default_factory=list)  # the run itself could not do something
+    on_the_way: dict[str, str] = field(default_factory=dict)  # per process, if it did not settle
 
     @property
     def ok(self) -> bool:
@@ -100,15 +101,15 @@ class ChaosRun:
         )
 
     def plan(self) -> Plan:
-        targets = list(self.platform.processes)
-        if self.broker is not None and self.config.kill_broker:
-            targets.append(BROKER)
         return Plan(
             seconds=self.config.seconds,
-            kill_targets=targets,
+            kill_targets=list(self.platform.processes),
             topics=self.registry.topics(),
             databases=SERVICES,
             kill_interval_s=self.config.kill_interval_s,
+            broker_kill_interval_s=0.0
+            if self.broker is None
+            else self.config.broker_kill_interval_s,
             duplicate_interval_s=self.config.duplicate_interval_s,
             poison_interval_s=self.config.poison_interval_s,
             outage_interval_s=self.config.outage_interval_s,
@@ -161,11 +162,20 @@ class ChaosRun:
             finally:
                 stop.set()
                 worker.join()
+            self.injector.finish()
             report.seconds = time.monotonic() - began
             settling = time.monotonic()
             with self.console.status("settling: every process back, the checks until they hold"):
                 self._everything_back()
                 report.verdict = self._settle(users, started_at)
+                if not report.verdict.ok:
+                    report.on_the_way = observe.on_the_way(
+                        {label: p.url for label, p in self.platform.processes.items()}
+                    )
+                    log_url = self.platform.deployment.log_url or ""
+                    if log_url.startswith("kafka://"):
+                        view = observe.broker_view(log_url.removeprefix("kafka://"), self.transport)
+                        report.on_the_way.update({f"group {g}": v for g, v in view.items()})
             report.settle_seconds = time.monotonic() - settling
             report.events = observe.events_on_topics(self.transport, self.registry.topics()) - (
                 len(self.injector.injected.delivered) + len(self.injector.injected.poison)

@@ -53,13 +53,18 @@ class Fault:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What a run may break and how often (mean seconds between faults of a kind; 0: never)."""
+    """What a run may break and how often (mean seconds between faults of a kind; 0: never).
+
+    The broker is killed on a schedule of its own: it takes far longer than a service to come
+    back (tens of seconds), and while it is away no record can be delivered again or poisoned.
+    """
 
     seconds: float
-    kill_targets: Sequence[str]
+    kill_targets: Sequence[str]  # process labels
     topics: Sequence[str]
     databases: Sequence[str]
     kill_interval_s: float = 5.0
+    broker_kill_interval_s: float = 0.0  # 0: the deployment has no broker to kill
     duplicate_interval_s: float = 2.0
     poison_interval_s: float = 3.0
     outage_interval_s: float = 6.0
@@ -69,7 +74,7 @@ class Plan:
     def __post_init__(self) -> None:
         if self.seconds <= 0:
             raise ValueError(f"seconds: must be positive, not {self.seconds}")
-        for name in ("kill", "duplicate", "poison", "outage"):
+        for name in ("kill", "broker_kill", "duplicate", "poison", "outage"):
             if getattr(self, f"{name}_interval_s") < 0:
                 raise ValueError(f"{name}_interval: must be 0 (never) or positive")
         if not 0 < self.outage_min_s <= self.outage_max_s:
@@ -82,15 +87,16 @@ def schedule(plan: Plan, seed: int) -> list[Fault]:
     the users get going before anything breaks."""
     faults: list[Fault] = []
     streams = (
-        (Kind.KILL, plan.kill_interval_s, plan.kill_targets),
-        (Kind.DUPLICATE, plan.duplicate_interval_s, plan.topics),
-        (Kind.POISON, plan.poison_interval_s, plan.topics),
-        (Kind.OUTAGE, plan.outage_interval_s, plan.databases),
+        ("kill", Kind.KILL, plan.kill_interval_s, plan.kill_targets),
+        ("kill-broker", Kind.KILL, plan.broker_kill_interval_s, [BROKER]),
+        ("duplicate", Kind.DUPLICATE, plan.duplicate_interval_s, plan.topics),
+        ("poison", Kind.POISON, plan.poison_interval_s, plan.topics),
+        ("db-outage", Kind.OUTAGE, plan.outage_interval_s, plan.databases),
     )
-    for kind, interval, targets in streams:
+    for stream, kind, interval, targets in streams:
         if interval == 0 or not targets:
             continue
-        rng = random.Random(f"{seed}:{kind.value}")
+        rng = random.Random(f"{seed}:{stream}")
         at = interval * rng.uniform(0.5, 1.5)
         while at < plan.seconds:
             faults.append(_fault(kind, round(at, 3), sorted(targets), plan, rng))
