@@ -81,6 +81,7 @@ from teacher_hiring.messaging.relay import RELAY_LOCK, OutboxRelay
 from teacher_hiring.messaging.sinks import LogSink
 from teacher_hiring.runtime.db import make_engine
 from teacher_hiring.runtime.processes import SERVICES, Deployment, ServiceProcess
+from teacher_hiring.runtime.tokens import Role, Tokens
 from teacher_hiring.runtime.transports import make_transport
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -742,7 +743,8 @@ class Bench:
     def create_managers(self, count: int) -> list[str]:
         """Over HTTP on exercises; waits until bonus's replica holds them all (ManagerCreated)."""
         url = self.processes["exercises"].url
-        with httpx.Client(timeout=30) as client:
+        operator = Tokens(self.deployment.auth_secret).mint(Role.operator, "bench", 3600)
+        with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {operator}"}) as client:
             ids = []
             for i in range(count):
                 body = {

@@ -24,7 +24,9 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from teacher_hiring.runtime.bearer import Bearer
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
+from teacher_hiring.runtime.tokens import Role, Tokens
 from teacher_hiring.runtime.wiring import apply
 
 CHECK_ROUTE = "/exercises/{exercise_id}"
@@ -67,6 +69,7 @@ def submit_many(
         registered = client.post(hiring + "/candidates", json=body)
         registered.raise_for_status()
         candidate = registered.json()
+        own = {"Authorization": f"Bearer {candidate['access_token']}"}  # the candidate's token
         for exercise in candidate["exercises"]:
             submission = {
                 "exercise_id": exercise["exercise_id"],
@@ -75,7 +78,7 @@ def submit_many(
             }
             started = time.perf_counter()
             response = client.post(
-                f"{hiring}/candidates/{candidate['id']}/submissions", json=submission
+                f"{hiring}/candidates/{candidate['id']}/submissions", json=submission, headers=own
             )
             latencies.append((time.perf_counter() - started) * 1000)
             failed += response.status_code >= 500
@@ -91,11 +94,13 @@ def run(wiring: str, submissions: int) -> list[tuple[str, int, int, float, float
         platform = Platform(deployment)
         platform.start()
         try:
-            client = httpx.Client(timeout=10)
+            operator = Tokens(deployment.auth_secret).mint(Role.operator, "bench", 3600)
+            client = httpx.Client(timeout=10, headers={"Authorization": f"Bearer {operator}"})
             exercises = platform["exercises"].url
             apply(
                 "before" if wiring == "before" else "after",
                 {s: platform[s].url for s in ("exercises", "hiring")},
+                auth=Bearer(lambda: operator),
             )
             manager = client.post(
                 exercises + "/managers",

@@ -165,10 +165,15 @@ def run(
 
 
 def _wire(platform: Platform, wiring: WiringChoice) -> None:
+    from teacher_hiring import operator_client
     from teacher_hiring.runtime.wiring import apply
 
     urls = {name: platform.deployment.url(name) for name in ("exercises", "hiring")}
-    states = apply("before" if wiring is WiringChoice.before else "after", urls)
+    states = apply(
+        "before" if wiring is WiringChoice.before else "after",
+        urls,
+        auth=operator_client.auth(),
+    )
     modes = ", ".join(f"{state['link']}={state['mode']}" for state in states)
     console.print(f"wiring {wiring.value}: {modes}")
 
@@ -232,6 +237,7 @@ def simulate(
     Ends with a summary and a check that the bonus ledger holds exactly what hiring and
     exercises issued; exits non-zero if it does not.
     """
+    from teacher_hiring import operator_client
     from teacher_hiring.simulation import Simulation, SimulationConfig
 
     config = SimulationConfig(
@@ -245,6 +251,7 @@ def simulate(
         exercises_url=exercises_url,
         hiring_url=hiring_url,
         bonus_url=bonus_url,
+        operator_token=operator_client.operator_token(),
     )
     try:
         report = Simulation(config, console).run()

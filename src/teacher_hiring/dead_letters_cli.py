@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
+from teacher_hiring import operator_client
 from teacher_hiring.operator_client import call, err
 from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES
 
@@ -57,7 +58,9 @@ def _services(
 def _ask(method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
     """The status and JSON of an answer that may be a refusal; a transport error exits 1."""
     try:
-        response = httpx.request(method, url, timeout=TIMEOUT_S, **kwargs)
+        response = httpx.request(
+            method, url, timeout=TIMEOUT_S, auth=operator_client.auth(), **kwargs
+        )
     except httpx.HTTPError as exc:
         err.print(f"[red]{escape(url)}: {escape(str(exc))}[/red]", emoji=False)
         raise typer.Exit(1) from exc

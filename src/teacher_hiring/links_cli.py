@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from teacher_hiring import operator_client
 from teacher_hiring.operator_client import call, err, switched
 from teacher_hiring.runtime.processes import DEFAULT_PORTS
 from teacher_hiring.runtime.wiring import OWNERS, PRESETS, Wiring, WiringFailed, apply
@@ -90,7 +91,9 @@ def preset(
         raise typer.Exit(2)
     chosen: Wiring = "before" if wiring == "before" else "after"
     try:
-        states = apply(chosen, {"exercises": exercises_url, "hiring": hiring_url})
+        states = apply(
+            chosen, {"exercises": exercises_url, "hiring": hiring_url}, auth=operator_client.auth()
+        )
     except WiringFailed as exc:
         if exc.switched:
             _print(exc.switched)

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from teacher_hiring import operator_client
 from teacher_hiring.runtime.processes import DEFAULT_PORTS
 
 console = Console()
@@ -35,7 +36,9 @@ class _Failed(Exception):
 
 def _call(method: str, url: str, params: dict[str, str]) -> Any:
     try:
-        response = httpx.request(method, url, params=params, timeout=REPORT_TIMEOUT_S)
+        response = httpx.request(
+            method, url, params=params, timeout=REPORT_TIMEOUT_S, auth=operator_client.auth()
+        )
     except httpx.HTTPError as exc:
         raise _Failed(f"{url}: bonus did not answer: {exc}", UNAVAILABLE) from exc
     if response.status_code < 300:

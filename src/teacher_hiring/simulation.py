@@ -39,6 +39,9 @@ class SimulationConfig:
     exercises_url: str = "http://127.0.0.1:8701"
     hiring_url: str = "http://127.0.0.1:8702"
     bonus_url: str = "http://127.0.0.1:8703"
+    operator_token: str | None = field(default=None, repr=False)
+    """Creates the managers and reads the totals; None: minted with TEACHER_HIRING_AUTH_SECRET.
+    Managers act with the token of their creation, candidates with that of their registration."""
 
 
 @dataclass
@@ -103,10 +106,25 @@ class Simulation:
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._assignments_before = 0
+        self._tokens: dict[str, dict[str, str]] = {}  # a manager's or candidate's header
+        operator = _bearer(config.operator_token or _operator_token())
         limits = httpx.Limits(max_connections=config.concurrency * 2 + 4)
-        self.exercises = httpx.Client(base_url=config.exercises_url, timeout=10, limits=limits)
-        self.hiring = httpx.Client(base_url=config.hiring_url, timeout=10, limits=limits)
-        self.bonus = httpx.Client(base_url=config.bonus_url, timeout=10)
+        self.exercises = httpx.Client(
+            base_url=config.exercises_url, timeout=10, limits=limits, headers=operator
+        )
+        self.hiring = httpx.Client(
+            base_url=config.hiring_url, timeout=10, limits=limits, headers=operator
+        )
+        self.bonus = httpx.Client(base_url=config.bonus_url, timeout=10, headers=operator)
+
+    def _as(self, person_id: str) -> dict[str, str]:
+        """The header of a manager or candidate of this run; an operator's for anyone else."""
+        with self._lock:
+            return self._tokens.get(person_id, {})
+
+    def _keep_token(self, created: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._tokens[str(created["id"])] = _bearer(str(created["access_token"]))
 
     # -- the whole run ---------------------------------------------------------------------------
 
@@ -144,6 +162,7 @@ class Simulation:
                 "email": f"manager{i + 1}.{self.config.seed}@school.example",
             }
             manager = _ok(self.exercises.post("/managers", json=body))
+            self._keep_token(manager)
             ids.append(manager["id"])
             self.report.names[manager["id"]] = manager["name"]
 
@@ -154,8 +173,9 @@ class Simulation:
         ids = []
         for i in range(self.config.exercises):
             answer = f"answer {i + 1} {self.rng.randrange(10**6)}"
+            author_id = manager_ids[i % len(manager_ids)]
             body = {
-                "author_id": manager_ids[i % len(manager_ids)],
+                "author_id": author_id,
                 "title": f"Exercise {i + 1}",
                 "statement": f"Solve exercise {i + 1}.",
                 "accepted_answers": [answer],
@@ -163,7 +183,9 @@ class Simulation:
                 "subject": SUBJECTS[i % len(SUBJECTS)],
                 "difficulty": 1 + self.rng.randrange(5),
             }
-            exercise = _ok(self.exercises.post("/exercises", json=body))
+            exercise = _ok(
+                self.exercises.post("/exercises", json=body, headers=self._as(author_id))
+            )
             with self._lock:
                 self._answers[(exercise["id"], exercise["version"])] = answer
             ids.append(exercise["id"])
@@ -197,7 +219,9 @@ class Simulation:
             "statement": f"A harder statement ({answer[-4:]}).",
             "accepted_answers": [answer],
         }
-        response = self.exercises.put(f"/exercises/{exercise_id}", json=body)
+        response = self.exercises.put(
+            f"/exercises/{exercise_id}", json=body, headers=self._as(body["editor_id"])
+        )
         exercise = _ok(response)
         with self._lock:
             self._answers[(exercise_id, exercise["version"])] = answer
@@ -223,10 +247,13 @@ class Simulation:
         if rng.random() < 0.5:  # half of them teach a subject (US-160), the others any
             body["subject"] = rng.choice(subjects)
         candidate = self._register(body)
+        self._keep_token(candidate)
         self._count("candidates")
         for exercise in candidate["exercises"]:
             self._solve(candidate["id"], exercise["exercise_id"], exercise["version"], rng)
-        final = _ok(self.hiring.get(f"/candidates/{candidate['id']}"))
+        final = _ok(
+            self.hiring.get(f"/candidates/{candidate['id']}", headers=self._as(candidate["id"]))
+        )
         if final["status"] == "teacher":
             self._count("teachers")
 
@@ -262,7 +289,7 @@ class Simulation:
             response = self.hiring.post(
                 f"/candidates/{candidate_id}/submissions",
                 json={"exercise_id": exercise_id, "exercise_version": version, "answer": answer},
-                headers={"Idempotency-Key": uuid.uuid4().hex},
+                headers={"Idempotency-Key": uuid.uuid4().hex} | self._as(candidate_id),
             )
             if response.status_code == 409 and "current_version" in response.json():
                 self._count("stale_versions_refused")
@@ -314,6 +341,17 @@ class Simulation:
 def _money(cents: int) -> str:
     units, rest = divmod(abs(int(cents)), 100)
     return f"{'-' if cents < 0 else ''}{units}.{rest:02d}"
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _operator_token() -> str:
+    from teacher_hiring.runtime.auth_settings import PlatformAuthSettings
+    from teacher_hiring.runtime.tokens import Role
+
+    return PlatformAuthSettings().tokens().mint(Role.operator, "simulation", 24 * 3600)
 
 
 def _ok(response: httpx.Response) -> Any:

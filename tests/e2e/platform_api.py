@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from integration.credentials import OPERATOR, SERVICE, as_candidate, as_manager
 from integration.kafka_broker import running_broker
 from integration.postgres_server import ROLE, drop_database
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
@@ -101,11 +102,28 @@ def platform(
 
 
 class Api:
-    """Thin HTTP helpers with the platform's vocabulary."""
+    """Thin HTTP helpers with the platform's vocabulary.
+
+    Calls are an operator's unless they say otherwise: a submission is its candidate's, an
+    exercise is written by its author; `operator`, `service`, `candidate()` and `manager_token()`
+    are the headers of each role (the tokens minted with the development secret the platform
+    runs on, docs/security.md).
+    """
+
+    operator = OPERATOR
+    service = SERVICE
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.client = httpx.Client(timeout=10)
+        self.client = httpx.Client(timeout=10, headers=OPERATOR)
+
+    @staticmethod
+    def as_candidate(candidate_id: str) -> dict[str, str]:
+        return as_candidate(candidate_id)
+
+    @staticmethod
+    def as_manager(manager_id: str) -> dict[str, str]:
+        return as_manager(manager_id)
 
     def url(self, service: str, path: str) -> str:
         return self.platform[service].url + path
@@ -149,7 +167,10 @@ class Api:
             "subject": subject,
             "difficulty": difficulty,
         }
-        return str(self.ok("POST", "exercises", "/exercises", json=body)["id"])
+        created = self.ok(
+            "POST", "exercises", "/exercises", json=body, headers=as_manager(author_id)
+        )
+        return str(created["id"])
 
     def candidate(self, name: str = "Ivan", subject: str | None = None) -> dict[str, Any]:
         body = {"name": name, "email": f"{name.lower().replace(' ', '.')}@mail.example"}
@@ -161,7 +182,7 @@ class Api:
     def submit(
         self, candidate_id: str, exercise_id: str, version: int, answer: str, key: str | None = None
     ) -> httpx.Response:
-        headers = {"Idempotency-Key": key} if key else {}
+        headers = as_candidate(candidate_id) | ({"Idempotency-Key": key} if key else {})
         return self.call(
             "POST",
             "hiring",

@@ -91,7 +91,8 @@ class Stream:
                         "exercise_version": submission.version,
                         "answer": submission.answer,
                     },
-                    headers={"Idempotency-Key": submission.key},
+                    headers={"Idempotency-Key": submission.key}
+                    | self.api.as_candidate(submission.candidate_id),
                 )
             except httpx.TransportError:
                 with self.lock:

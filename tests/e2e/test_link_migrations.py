@@ -27,6 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from e2e.platform_api import Api, eventually
+from integration.credentials import OPERATOR_AUTH
 from teacher_hiring.cli import app
 from teacher_hiring.messaging.tables import inbox, outbox
 from teacher_hiring.runtime.processes import Platform
@@ -70,7 +71,7 @@ CHECK_ROUTE = "/exercises/{exercise_id}"  # COMM-020 in sync mode reads the exer
 def set_mode(api: Api, link: str, mode: str) -> None:
     if link == PRESET:
         urls = {name: api.platform[name].url for name in ("exercises", "hiring")}
-        states = apply("before" if mode == "before" else "after", urls)
+        states = apply("before" if mode == "before" else "after", urls, auth=OPERATOR_AUTH)
         assert {s["link"]: s["mode"] for s in states} == PRESETS[mode]
         return
     owner = LINKS[link][0]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from integration.credentials import OPERATOR
 from teacher_hiring.exercises.bootstrap import bootstrap
 from teacher_hiring.exercises.settings import ExercisesSettings
 
@@ -21,7 +22,7 @@ def test_the_exercises_service_serves_its_registry_in_confluents_shape(tmp_path:
         run_workers=False,
         log_format="console",
     )
-    with TestClient(bootstrap(settings)) as http:
+    with TestClient(bootstrap(settings), headers=OPERATOR) as http:
         registry = http.app.state.runtime.registry  # type: ignore[attr-defined]
         spec = registry.spec("ExerciseCreated")
         latest = http.get("/registry/subjects/ExerciseCreated/versions/latest").json()

@@ -169,4 +169,8 @@ def test_the_openapi_document_names_the_bearer_scheme() -> None:
     document: dict[str, Any] = client.get("/openapi.json").json()
 
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    assert {"bearer": []} in document["paths"]["/operator/things"]["get"]["security"]
+    operation = document["paths"]["/operator/things"]["get"]
+    assert {"bearer": []} in operation["security"]
+    assert {"401", "403"} <= set(operation["responses"])
+    problem = operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"]
+    assert problem.rsplit("/", 1)[-1] in document["components"]["schemas"]

@@ -36,7 +36,7 @@ V0_IDS = {
 
 
 def client_for(registry: SchemaRegistry) -> TestClient:
-    runtime = cast(ServiceRuntime, SimpleNamespace(registry=registry, name="test"))
+    runtime = cast(ServiceRuntime, SimpleNamespace(registry=registry, name="test", tokens=None))
     app = create_app(
         runtime, title="test", description="test", errors={}, max_request_bytes=1 << 20
     )

@@ -17,6 +17,7 @@ from teacher_hiring.bonus.entrypoints import calls, consumers, reconciliation_ht
 from teacher_hiring.bonus.entrypoints.deps import Reconciler
 from teacher_hiring.bonus.entrypoints.http import routers
 from teacher_hiring.bonus.settings import BonusSettings
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
 
@@ -56,6 +57,7 @@ def bootstrap(
             ttl_s=settings.manager_cache_ttl_s,
             failure_ttl_s=settings.manager_failure_ttl_s,
             max_entries=settings.manager_cache_size,
+            auth=runtime.service_auth(),
         )
         runtime.on_close.append(client.close)
         manager_directory = client
@@ -72,10 +74,11 @@ def bootstrap(
         producers = ProducersClient(
             {"hiring": settings.hiring_url, "exercises": settings.exercises_url},
             timeout_s=settings.reconciliation_timeout_s,
+            auth=runtime.service_auth(),
         )
         runtime.on_close.append(producers.close)
     app.state.reconciler = Reconciler(producers, settings.reconciliation_settle_s)
     for router in routers:
         app.include_router(router)
-    app.include_router(reconciliation_http.router)
+    app.include_router(reconciliation_http.router, dependencies=[auth.OPERATOR])
     return app

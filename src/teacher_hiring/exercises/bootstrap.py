@@ -26,7 +26,7 @@ from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
-from teacher_hiring.runtime import issued_http
+from teacher_hiring.runtime import auth, issued_http
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import ErrorMap, create_app
 from teacher_hiring.runtime.link_calls import CALL_ERRORS, CallsInRequest
@@ -77,8 +77,13 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
             ),
         },
     )
-    link = links.exercise_updates_link(runtime.flags, settings.hiring_url, settings.push_timeout_s)
-    payment = links.payment_link(runtime.flags, settings.bonus_url, settings.call_timeout_s)
+    service_auth = runtime.service_auth()
+    link = links.exercise_updates_link(
+        runtime.flags, settings.hiring_url, settings.push_timeout_s, service_auth
+    )
+    payment = links.payment_link(
+        runtime.flags, settings.bonus_url, settings.call_timeout_s, service_auth
+    )
     runtime.relay.route = router_of([link, payment])
     runtime.relay.deferred = left_to_requests([payment])
     runtime.on_close += [link.sink.close, payment.sink.close]
@@ -100,6 +105,6 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
     app.state.links = [link, payment]
     for router in ROUTERS:
         app.include_router(router)
-    app.include_router(event_versions_routes.router)
+    app.include_router(event_versions_routes.router, dependencies=[auth.OPERATOR])
     issued_http.install(app, runtime, settings.money_retention_s)
     return app

@@ -84,7 +84,8 @@ class HttpPushSink(Sink):
 
     `body` turns a row into the request body when the endpoint takes another shape than the
     envelope (a synchronous API kept for a link's migration); it must keep the event id.
-    `name` labels the relay's metrics and back-off: one per receiving endpoint.
+    `name` labels the relay's metrics and back-off: one per receiving endpoint. `auth` signs
+    each request (the sending service's bearer token).
     """
 
     name = "http-push"
@@ -94,7 +95,7 @@ class HttpPushSink(Sink):
         url: str,
         *,
         timeout_s: float = 2.0,
-        token: str | None = None,
+        auth: httpx.Auth | None = None,
         body: Callable[[OutboxRow], bytes] | None = None,
         name: str | None = None,
     ) -> None:
@@ -104,9 +105,7 @@ class HttpPushSink(Sink):
             self.name = name
         self._body = body or (lambda row: row.body)
         headers = {"content-type": "application/json"}
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        self._client = httpx.Client(timeout=timeout_s, headers=headers)
+        self._client = httpx.Client(timeout=timeout_s, headers=headers, auth=auth)
 
     def deliver(self, rows: Sequence[OutboxRow]) -> None:
         for row in rows:

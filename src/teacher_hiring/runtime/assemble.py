@@ -83,4 +83,5 @@ def assemble(
         flags=RuntimeFlags(engine, flags or {}),
         run_workers=settings.run_workers,
         outbox_retention_s=settings.outbox_retention_s,
+        tokens=settings.tokens(),
     )

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from teacher_hiring.runtime.bad_requests import Problem
 from teacher_hiring.runtime.tokens import Claims, InvalidToken, Role, Tokens
 
+SCHEME = "bearer"
 bearer_scheme = HTTPBearer(
     auto_error=False,
-    scheme_name="bearer",
+    scheme_name=SCHEME,
     description="A token from `teacher-hiring token <role> [<subject>]`, from a candidate's "
     "registration or from a manager's creation (docs/security.md)",
 )
@@ -34,9 +36,38 @@ bearer_scheme = HTTPBearer(
 ClaimsDependency = Callable[..., Awaitable[Claims]]
 
 
-def install(app: FastAPI, tokens: Tokens) -> None:
-    """Let the app's routes verify tokens signed with this secret."""
+REFUSALS: dict[str, str] = {
+    "401": "No bearer token, or one that does not verify (expired, forged, another issuer, "
+    "an unknown role)",
+    "403": "The token's role may not do this, or it names another candidate or manager",
+}
+
+
+def install(app: FastAPI, tokens: Tokens | None) -> None:
+    """Let the app's routes verify tokens signed with this secret (None: refuse every token),
+    and document 401 and 403 on every operation that needs a token."""
     app.state.tokens = tokens
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return _with_refusals(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _with_refusals(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that names the bearer scheme may answer 401 and 403, as a `Problem`."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Problem", Problem.model_json_schema())
+    problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if {SCHEME: []} in operation.get("security", []):
+                for status, description in REFUSALS.items():
+                    operation["responses"].setdefault(
+                        status, {"description": description, "content": problem}
+                    )
+    return document
 
 
 def _unauthorized(detail: str, *, token_given: bool) -> HTTPException:
@@ -56,13 +87,13 @@ async def authenticated(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Claims:
     """The caller's verified claims, or 401."""
+    tokens = await _tokens(request)
     if credentials is None:
         if request.headers.get("authorization"):
             raise _unauthorized("Authorization: expected 'Bearer <token>'", token_given=True)
         raise _unauthorized(
             "Authorization: a bearer token is required (docs/security.md)", token_given=False
         )
-    tokens: Tokens = request.app.state.tokens
     try:
         return tokens.verify(credentials.credentials)
     except InvalidToken as exc:
@@ -70,6 +101,17 @@ async def authenticated(
 
 
 ClaimsDep = Annotated[Claims, Depends(authenticated)]
+
+
+async def _tokens(request: Request) -> Tokens:
+    tokens: Tokens | None = getattr(request.app.state, "tokens", None)
+    if tokens is None:
+        raise RuntimeError("this app was built without the platform's secret (auth.install)")
+    return tokens
+
+
+TokensDep = Annotated[Tokens, Depends(_tokens)]
+"""For a route that hands out a token (a registration, a manager's creation)."""
 
 
 def _names(roles: Iterable[Role]) -> str:
@@ -105,13 +147,12 @@ def ensure_themself(
     also: Iterable[Role] = (Role.operator,),
 ) -> None:
     """403 unless the caller is the `role` whose id is `subject_id`, or has a role in `also`."""
-    if claims.role in set(also):
+    others = tuple(also)
+    if claims.role in others:
         return
     if claims.role is not role:
-        raise forbidden(
-            f"role: this needs the {role} themself or {_names(also)}; "
-            f"the token's role is {claims.role}"
-        )
+        needed = f"the {role} themself" + (f" or {_names(others)}" if others else "")
+        raise forbidden(f"role: this needs {needed}; the token's role is {claims.role}")
     if not same_id(claims.subject, subject_id):
         raise forbidden(f"{field}: a {role} may only act for themself (the token names another)")
 
@@ -130,3 +171,13 @@ def themself(
 
     as_themself.__name__ = f"{role.value}_themself"
     return as_themself
+
+
+OPERATOR = Depends(require(Role.operator))
+"""The `/operator/...` endpoints, and what only whoever runs the platform may change."""
+OPERATOR_OR_SERVICE = Depends(require(Role.operator, Role.service))
+"""Operator endpoints another service calls too (reconciliation reading what was issued)."""
+SERVICE = Depends(require(Role.service))
+"""The endpoints by which one service pushes to or calls another."""
+STAFF = Depends(require(Role.manager, Role.operator))
+"""What any manager of the school may read, and operators."""

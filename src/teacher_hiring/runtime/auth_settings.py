@@ -58,7 +58,7 @@ class AuthSettings(BaseSettings):
 
     def tokens(self) -> Tokens:
         """The minter and verifier of tokens under this secret."""
-        return Tokens(self.auth_secret.get_secret_value())
+        return Tokens(self.auth_secret.get_secret_value(), access_ttl_s=self.access_token_ttl_s)
 
 
 class PlatformAuthSettings(AuthSettings):

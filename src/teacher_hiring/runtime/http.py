@@ -13,7 +13,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teacher_hiring.messaging.tracing import traced
-from teacher_hiring.runtime import bad_requests, dead_letters_http, operator_http, registry_api
+from teacher_hiring.runtime import (
+    auth,
+    bad_requests,
+    dead_letters_http,
+    operator_http,
+    registry_api,
+)
 from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.http_metrics import count_request
 from teacher_hiring.runtime.service import ServiceRuntime
@@ -54,9 +60,10 @@ def create_app(
     for error_type, status in {**operator_http.ERRORS, **errors}.items():
         app.add_exception_handler(error_type, _handler_for(status))
     app.state.links = []
-    app.include_router(operator_http.router)
-    app.include_router(dead_letters_http.router)
-    app.include_router(registry_api.router, prefix="/registry")
+    auth.install(app, runtime.tokens)  # who may call what: docs/security.md
+    app.include_router(operator_http.router, dependencies=[auth.OPERATOR])
+    app.include_router(dead_letters_http.router, dependencies=[auth.OPERATOR])
+    app.include_router(registry_api.router, prefix="/registry")  # reads public, writes refused
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from teacher_hiring.messaging import issued
 from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.page_params import (
     BAD_PARAMETER,
@@ -48,7 +49,8 @@ def install(app: FastAPI, runtime: ServiceRuntime, retention_s: float) -> None:
     """Add the routes to a producer's app, and forgetting old records to its maintenance."""
     app.state.issued_money = IssuedMoney(runtime.name, runtime.engine, runtime.outbox, retention_s)
     runtime.purges["issued_money"] = lambda: issued.purge(runtime.engine, retention_s)
-    app.include_router(router)
+    # Operators, and bonus's reconciliation asking with its service token.
+    app.include_router(router, dependencies=[auth.OPERATOR_OR_SERVICE])
 
 
 def _issued_money(request: Request) -> IssuedMoney:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import httpx
 import structlog
 from sqlalchemy import Engine
 
@@ -16,8 +17,10 @@ from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay
 from teacher_hiring.messaging.transport import Transport
+from teacher_hiring.runtime.bearer import Bearer
 from teacher_hiring.runtime.db import checkpoint, dispose
 from teacher_hiring.runtime.flags import RuntimeFlags
+from teacher_hiring.runtime.tokens import ServiceToken, Tokens
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +42,8 @@ class ServiceRuntime:
     on_close: list[Callable[[], None]] = field(default_factory=list)
     purges: dict[str, Callable[[], int]] = field(default_factory=dict)
     """More to forget on each maintenance pass, by name: each returns how many rows went."""
+    tokens: Tokens | None = None
+    """The platform's tokens: verifies the callers' (runtime/auth.py), mints this service's."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -90,6 +95,17 @@ class ServiceRuntime:
                 self.dead_letters.refresh_gauge()
             except Exception:
                 log.exception("maintenance.dead_letters_failed")
+
+    @cached_property
+    def service_token(self) -> ServiceToken:
+        """The token this service sends on its calls to the others (docs/security.md)."""
+        if self.tokens is None:
+            raise RuntimeError(f"{self.name}: no secret to mint a service token with")
+        return ServiceToken(self.tokens, self.name)
+
+    def service_auth(self) -> httpx.Auth:
+        """For the HTTP clients of this service's calls to the others: its service token."""
+        return Bearer(self.service_token.token)
 
     @cached_property
     def dead_letters(self) -> DeadLetters:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import jwt
@@ -72,9 +72,11 @@ def check_secret(secret: str) -> None:
 class Tokens:
     """Mints and verifies the platform's tokens with one secret."""
 
-    secret: str
+    secret: str = field(repr=False)
     issuer: str = ISSUER
     leeway_s: int = LEEWAY_S
+    access_ttl_s: float = DEFAULT_TTL_S[Role.candidate]
+    """Lifetime of the tokens a service hands out to a person (`access_token`)."""
 
     def __post_init__(self) -> None:
         check_secret(self.secret)
@@ -93,6 +95,10 @@ class Tokens:
             "iss": self.issuer,
         }
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def access_token(self, role: Role, subject: str) -> str:
+        """The token handed to a candidate at registration, to a manager at creation."""
+        return self.mint(role, subject, self.access_ttl_s)
 
     def verify(self, token: str) -> Claims:
         """The token's claims, or InvalidToken naming what is wrong with it."""

@@ -72,15 +72,20 @@ def wiring_env(wiring: Wiring) -> dict[str, str]:
 
 
 def apply(
-    wiring: Wiring, urls: Mapping[str, str], *, timeout_s: float = 5.0
+    wiring: Wiring,
+    urls: Mapping[str, str],
+    *,
+    auth: httpx.Auth | None = None,
+    timeout_s: float = 5.0,
 ) -> list[dict[str, Any]]:
     """Switch every link to its mode in `wiring` through the owners' /operator/links.
 
-    `urls` gives the base URL of exercises and hiring. Returns each link's new state with its
-    `owner`; raises WiringFailed at the first link that could not be switched.
+    `urls` gives the base URL of exercises and hiring, `auth` an operator's token. Returns each
+    link's new state with its `owner`; raises WiringFailed at the first link that could not be
+    switched.
     """
     states: list[dict[str, Any]] = []
-    with httpx.Client(timeout=timeout_s) as client:
+    with httpx.Client(timeout=timeout_s, auth=auth) as client:
         for link, mode in PRESETS[wiring].items():
             owner = OWNERS[link]
             url = f"{urls[owner].rstrip('/')}/operator/links/{link}"

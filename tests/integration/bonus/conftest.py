@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from integration.bonus.bonus_support import Bonus, make_settings
+from integration.credentials import OPERATOR
 from teacher_hiring.bonus.bootstrap import bootstrap
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
 
@@ -16,7 +17,7 @@ from teacher_hiring.messaging.embedded_log import EmbeddedLog
 @pytest.fixture
 def bonus(tmp_path: Path, database_url: str) -> Iterator[Bonus]:
     app = bootstrap(make_settings(tmp_path, database_url=database_url))
-    with TestClient(app) as http:
+    with TestClient(app, headers=OPERATOR) as http:
         service = Bonus(app, http, EmbeddedLog(tmp_path / "events.db"))
         try:
             yield service

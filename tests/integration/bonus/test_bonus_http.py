@@ -18,6 +18,7 @@ from integration.bonus.bonus_support import (
     make_settings,
     payment_commited,
 )
+from integration.credentials import OPERATOR
 from teacher_hiring.bonus.adapters.exercises_client import ExercisesClient
 from teacher_hiring.bonus.bootstrap import bootstrap
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
@@ -197,7 +198,7 @@ def test_an_unknown_manager_is_read_from_exercises_once_and_cached(
         transport=httpx.MockTransport(exercises),
     )
     app = bootstrap(make_settings(tmp_path, database_url=database_url), manager_directory=directory)
-    with TestClient(app) as http:
+    with TestClient(app, headers=OPERATOR) as http:
         bonus = Bonus(app, http, EmbeddedLog(tmp_path / "events.db"))
         bonus.publish(envelope("BonusAdded", bonus_added("boris")))
         bonus.consume()

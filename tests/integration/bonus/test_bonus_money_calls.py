@@ -20,6 +20,7 @@ from integration.bonus.bonus_support import (
     payment_commited,
     rating_changed,
 )
+from integration.credentials import SERVICE
 from teacher_hiring.messaging.envelope import Envelope
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,7 @@ MONEY: list[tuple[str, Callable[..., dict[str, Any]], str]] = [
 
 def call(bonus: Bonus, event: Envelope | dict[str, Any]) -> Any:
     body = event.to_json() if isinstance(event, Envelope) else orjson.dumps(event)
-    return bonus.http.post("/api/v0/money", content=body)
+    return bonus.http.post("/api/v0/money", content=body, headers=SERVICE)
 
 
 def entries(bonus: Bonus) -> list[tuple[str, int, str]]:
@@ -118,7 +119,9 @@ def test_a_call_that_is_not_a_valid_money_event_is_refused_naming_the_problem(
     bonus: Bonus, body: bytes | dict[str, Any], names: str
 ) -> None:
     response = bonus.http.post(
-        "/api/v0/money", content=body if isinstance(body, bytes) else orjson.dumps(body)
+        "/api/v0/money",
+        content=body if isinstance(body, bytes) else orjson.dumps(body),
+        headers=SERVICE,
     )
 
     assert response.status_code == 422, response.text

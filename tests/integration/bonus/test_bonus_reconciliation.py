@@ -26,6 +26,7 @@ from integration.bonus.bonus_support import (
     envelope,
     make_settings,
 )
+from integration.credentials import OPERATOR
 from integration.exercises.exercises_support import Service, leak_event
 from integration.hiring.hiring_support import Hiring
 from integration.hiring.hiring_support import make_settings as hiring_settings
@@ -115,14 +116,17 @@ def platform(tmp_path: Path, database_url: str) -> Iterator[Platform]:
             log_level="warning",
         )
     )
-    with TestClient(hiring_app) as hiring_http, TestClient(exercises_app) as exercises_http:
+    with (
+        TestClient(hiring_app, headers=OPERATOR) as hiring_http,
+        TestClient(exercises_app, headers=OPERATOR) as exercises_http,
+    ):
         producers = ProducersClient(
             {}, timeout_s=5, clients={"hiring": hiring_http, "exercises": exercises_http}
         )
         bonus_app = bootstrap(
             make_settings(tmp_path, database_url=database_url), producers=producers
         )
-        with TestClient(bonus_app) as bonus_http:
+        with TestClient(bonus_app, headers=OPERATOR) as bonus_http:
             log = EmbeddedLog(log_path)
             found = Platform(
                 Bonus(bonus_app, bonus_http, log),
@@ -315,7 +319,8 @@ def silent_port() -> Iterator[int]:
 
 def _bonus_with(tmp_path: Path, database_url: str, producers: ProducersClient) -> TestClient:
     return TestClient(
-        bootstrap(make_settings(tmp_path, database_url=database_url), producers=producers)
+        bootstrap(make_settings(tmp_path, database_url=database_url), producers=producers),
+        headers=OPERATOR,
     )
 
 
@@ -343,8 +348,10 @@ def test_a_producer_answering_an_error_is_named_in_a_502_and_bad_input_is_a_422(
         hiring_settings(tmp_path, database_url=f"sqlite:///{tmp_path}/hiring.db")
     )
     with (
-        TestClient(hiring_app) as hiring_http,
-        TestClient(hiring_app, base_url="http://testserver/no-such-prefix") as wrong_path,
+        TestClient(hiring_app, headers=OPERATOR) as hiring_http,
+        TestClient(
+            hiring_app, base_url="http://testserver/no-such-prefix", headers=OPERATOR
+        ) as wrong_path,
     ):
         producers = ProducersClient(
             {}, timeout_s=5, clients={"hiring": hiring_http, "exercises": wrong_path}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from integration.credentials import OPERATOR
 from integration.exercises.exercises_support import Service, ServiceFactory
 from teacher_hiring.exercises.bootstrap import bootstrap
 from teacher_hiring.exercises.settings import ExercisesSettings
@@ -28,7 +29,7 @@ def make_service(tmp_path: Path, database_url: str) -> Iterator[ServiceFactory]:
             log_format="console",
             **overrides,
         )
-        client = TestClient(bootstrap(settings))
+        client = TestClient(bootstrap(settings), headers=OPERATOR)
         client.__enter__()
         service = Service(client)
         stack.append((service, client))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from event_examples import example_envelope
 from fastapi.testclient import TestClient
 
+from integration.credentials import SERVICE
 from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.messaging.envelope import utc_now_rfc3339
 from teacher_hiring.messaging.tables import outbox
@@ -30,6 +31,9 @@ class Service:
     # -- HTTP --------------------------------------------------------------------------------
 
     def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON of a 2xx answer; as an operator, or as hiring on the /api/ of the links."""
+        if path.startswith("/api/"):
+            kwargs["headers"] = SERVICE | kwargs.get("headers", {})
         response = self.client.request(method, path, **kwargs)
         status = response.status_code
         assert status < 300, f"{method} {path}: {status} {response.text}"

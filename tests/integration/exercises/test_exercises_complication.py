@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from integration.credentials import SERVICE
 from integration.exercises.exercises_support import Service, ServiceFactory, leak_event
 from teacher_hiring.exercises.entrypoints.consumers import COMPLETIONS_GROUP
 from teacher_hiring.messaging.envelope import utc_now_rfc3339
@@ -153,7 +154,9 @@ def test_the_synchronous_call_opens_the_same_assignment_the_event_would(service:
     }
     [assignment] = service.assignments()
     assert assignment["id"] == first["assignment_id"]
-    unknown = service.client.post("/api/complicate_exercise", json={**report, "exercise_id": "x"})
+    unknown = service.client.post(
+        "/api/complicate_exercise", json={**report, "exercise_id": "x"}, headers=SERVICE
+    )
     assert unknown.status_code == 404 and unknown.json()["field"] == "exercise_id"
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from integration.credentials import OPERATOR, SERVICE
 from integration.exercises.exercises_support import Service
 from teacher_hiring.exercises.bootstrap import bootstrap
 from teacher_hiring.exercises.domain.commands import EditExercise, OpenComplicationAssignment
@@ -41,7 +42,7 @@ def instances(tmp_path: Path, postgres_url: str) -> Iterator[list[Service]]:
             exercise_updates_link="event",
             log_format="console",
         )
-        client = TestClient(bootstrap(settings))
+        client = TestClient(bootstrap(settings), headers=OPERATOR)
         client.__enter__()
         running.append((Service(client), client))
     yield [service for service, _ in running]
@@ -63,7 +64,7 @@ def report_leak(service: Service, exercise_id: str, author: str) -> Callable[[],
         "candidate_id": str(uuid.uuid4()),
         "event_id": str(uuid.uuid4()),
     }
-    return lambda: service.client.post("/api/complicate_exercise", json=body)
+    return lambda: service.client.post("/api/complicate_exercise", json=body, headers=SERVICE)
 
 
 def save(

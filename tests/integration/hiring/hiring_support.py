@@ -14,6 +14,7 @@ from event_examples import MANAGER_ID, example_envelope
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from integration.credentials import SERVICE, as_candidate
 from teacher_hiring.hiring.settings import HiringSettings
 from teacher_hiring.messaging.consumer import ConsumerRunner
 from teacher_hiring.messaging.transport import OutgoingMessage
@@ -93,7 +94,7 @@ class Hiring:
 
     def push(self, envelope: dict[str, Any]) -> httpx.Response:
         response: httpx.Response = self.http.post(
-            "/api/v0/exercise", content=orjson.dumps(envelope)
+            "/api/v0/exercise", content=orjson.dumps(envelope), headers=SERVICE
         )
         return response
 
@@ -155,7 +156,7 @@ class Hiring:
         version: int = 1,
         key: str | None = None,
     ) -> httpx.Response:
-        headers = {"Idempotency-Key": key} if key else {}
+        headers = as_candidate(candidate_id) | ({"Idempotency-Key": key} if key else {})
         response: httpx.Response = self.http.post(
             f"/candidates/{candidate_id}/submissions",
             json={"exercise_id": exercise_id, "exercise_version": version, "answer": answer},

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from integration.credentials import OPERATOR
 from integration.hiring.hiring_support import Hiring, exercise_event, make_settings
 from teacher_hiring.hiring.bootstrap import bootstrap
 
@@ -28,7 +29,7 @@ def instances(tmp_path: Path, postgres_url: str) -> Iterator[list[Hiring]]:
     running: list[tuple[Hiring, TestClient]] = []
     for _ in range(2):
         app = bootstrap(make_settings(tmp_path, database_url=postgres_url))
-        client = TestClient(app)
+        client = TestClient(app, headers=OPERATOR)
         client.__enter__()
         running.append((Hiring(app, client), client))
     yield [hiring for hiring, _ in running]

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from event_examples import MANAGER_ID
 from fastapi.testclient import TestClient
 
+from integration.credentials import OPERATOR
 from integration.hiring.hiring_support import Hiring, make_settings
 from teacher_hiring.hiring.bootstrap import bootstrap
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.integration
 def hiring(tmp_path: Path, database_url: str) -> Iterator[Hiring]:
     """One completion pays a bonus; every later one of the version is a fine."""
     settings = make_settings(tmp_path, database_url=database_url, completions_before_complication=1)
-    with TestClient(bootstrap(settings)) as http:
+    with TestClient(bootstrap(settings), headers=OPERATOR) as http:
         service = Hiring(http.app, http)  # type: ignore[arg-type]
         try:
             yield service

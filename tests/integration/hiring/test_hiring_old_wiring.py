@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from integration.bonus.bonus_support import closed_port
+from integration.credentials import OPERATOR
 from integration.hiring.hiring_support import Hiring, make_settings
 from integration.link_stand_in import Answer, StandIn, stand_in
 from teacher_hiring.hiring.bootstrap import bootstrap
@@ -41,7 +42,7 @@ def make_hiring(tmp_path: Path, database_url: str, stand_in: StandIn) -> Iterato
     def make(**overrides: Any) -> Hiring:
         values = {"exercises_url": stand_in.url, "bonus_url": stand_in.url, **overrides}
         app = bootstrap(make_settings(tmp_path, database_url, call_timeout_s=TIMEOUT_S, **values))
-        client = TestClient(app)
+        client = TestClient(app, headers=OPERATOR)
         client.__enter__()
         clients.append(client)
         return Hiring(app, client)

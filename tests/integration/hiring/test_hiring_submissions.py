@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from event_examples import MANAGER_ID
 
+from integration.credentials import as_candidate
 from integration.hiring.hiring_support import Hiring
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.service_layer import handlers
@@ -67,7 +68,9 @@ def test_answer_of_10001_characters_is_refused_naming_answer(hiring: Hiring) -> 
 def test_malformed_submissions_are_422(
     hiring: Hiring, headers: dict[str, str], body: dict[str, object]
 ) -> None:
-    response = hiring.http.post("/candidates/c/submissions", json=body, headers=headers)
+    response = hiring.http.post(
+        "/candidates/c/submissions", json=body, headers=as_candidate("c") | headers
+    )
     assert response.status_code == 422
 
 

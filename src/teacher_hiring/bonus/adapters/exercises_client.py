@@ -40,11 +40,13 @@ class ExercisesClient:
         max_entries: int = 10_000,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout_s),  # each of connect, write, read and pool
             transport=transport,
+            auth=auth,  # bonus's service token
             headers={"accept": "application/json"},
         )
         self._ttl_s = ttl_s

@@ -44,6 +44,7 @@ class ProducersClient:
         timeout_s: float,
         page_size: int = 1000,
         clients: Mapping[str, httpx.Client] | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.timeout_s = timeout_s
         self.page_size = page_size
@@ -55,6 +56,7 @@ class ProducersClient:
                     base_url=url.rstrip("/"),
                     timeout=httpx.Timeout(timeout_s),
                     headers={"accept": "application/json"},
+                    auth=auth,  # bonus's service token
                 ),
             )
 

@@ -13,6 +13,7 @@ from teacher_hiring.bonus.service_layer.money_calls import MoneyEventRefused, re
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaViolation
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.service import ServiceRuntime
 
 ERRORS: dict[type[Exception], int] = {
@@ -22,7 +23,7 @@ ERRORS: dict[type[Exception], int] = {
     BusinessKeyConflict: 409,
 }
 
-money_calls = APIRouter(prefix="/api/v0", tags=["money links"])
+money_calls = APIRouter(prefix="/api/v0", tags=["money links"], dependencies=[auth.SERVICE])
 
 
 class MoneyCallResult(BaseModel):

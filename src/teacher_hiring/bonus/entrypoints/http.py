@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from teacher_hiring.bonus.domain.model import EntryKind
 from teacher_hiring.bonus.entrypoints import schemas
 from teacher_hiring.bonus.entrypoints.calls import money_calls
 from teacher_hiring.bonus.entrypoints.deps import ManagerDirectoryDep, UnitOfWorkDep
 from teacher_hiring.bonus.service_layer import handlers
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
+from teacher_hiring.runtime.tokens import Role
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.Error}}
 _BAD_PERIOD: dict[int | str, dict[str, Any]] = {
@@ -25,12 +27,15 @@ Day = {"format": "date"}
 
 ManagerId = Annotated[str, Path(min_length=1, max_length=100, description="The manager's id")]
 
+# Who may call what (docs/security.md): a manager reads their own account, operators all.
+MANAGER_THEMSELF = Depends(auth.themself(Role.manager, "manager_id"))
+
 accounts = APIRouter(prefix="/accounts", tags=["accounts"])
-ratings = APIRouter(prefix="/ratings", tags=["ratings"])
-ledger = APIRouter(prefix="/ledger", tags=["ledger"])
+ratings = APIRouter(prefix="/ratings", tags=["ratings"], dependencies=[auth.STAFF])
+ledger = APIRouter(prefix="/ledger", tags=["ledger"], dependencies=[auth.OPERATOR])
 
 
-@accounts.get("", response_model=list[schemas.Account])
+@accounts.get("", response_model=list[schemas.Account], dependencies=[auth.OPERATOR])
 def list_accounts(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
     """Every manager's account with its balance and entry counts.
 
@@ -40,7 +45,12 @@ def list_accounts(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
     return handlers.list_accounts(uow)
 
 
-@accounts.get("/{manager_id}", response_model=schemas.Account, responses=_NOT_FOUND)
+@accounts.get(
+    "/{manager_id}",
+    response_model=schemas.Account,
+    responses=_NOT_FOUND,
+    dependencies=[MANAGER_THEMSELF],
+)
 def get_account(
     manager_id: ManagerId, uow: UnitOfWorkDep, directory: ManagerDirectoryDep
 ) -> dict[str, Any]:
@@ -53,7 +63,12 @@ def get_account(
     return handlers.account_overview(manager_id, uow, directory)
 
 
-@accounts.get("/{manager_id}/entries", response_model=schemas.EntriesPage, responses=_NOT_FOUND)
+@accounts.get(
+    "/{manager_id}/entries",
+    response_model=schemas.EntriesPage,
+    responses=_NOT_FOUND,
+    dependencies=[MANAGER_THEMSELF],
+)
 def list_entries(
     manager_id: ManagerId,
     uow: UnitOfWorkDep,
@@ -65,7 +80,12 @@ def list_entries(
     return handlers.account_entries(manager_id, uow, limit=limit, offset=offset, kind=kind)
 
 
-@accounts.get("/{manager_id}/statement", response_model=schemas.Statement, responses=_BAD_PERIOD)
+@accounts.get(
+    "/{manager_id}/statement",
+    response_model=schemas.Statement,
+    responses=_BAD_PERIOD,
+    dependencies=[MANAGER_THEMSELF],
+)
 def get_statement(
     manager_id: ManagerId,
     uow: UnitOfWorkDep,

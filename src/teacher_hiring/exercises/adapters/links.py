@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import httpx
+
 from teacher_hiring.messaging.sinks import HttpPushSink
 from teacher_hiring.runtime.flags import RuntimeFlags
 from teacher_hiring.runtime.links import SwitchableLink, request_window
@@ -25,7 +27,9 @@ PAYMENT_EVENT = "PaymentCommited"
 MONEY_PATH = "/api/v0/money"
 
 
-def exercise_updates_link(flags: RuntimeFlags, hiring_url: str, timeout_s: float) -> SwitchableLink:
+def exercise_updates_link(
+    flags: RuntimeFlags, hiring_url: str, timeout_s: float, auth: httpx.Auth | None = None
+) -> SwitchableLink:
     """In push mode ExerciseUpdated goes to hiring's endpoint, and a manager's save waits for
     it (so candidates never answer a version that was replaced); in event mode it goes through
     the log like every other event."""
@@ -34,7 +38,10 @@ def exercise_updates_link(flags: RuntimeFlags, hiring_url: str, timeout_s: float
         event_name=PUSHED_EVENT,
         call_mode="push",
         sink=HttpPushSink(
-            hiring_url.rstrip("/") + PUSH_PATH, timeout_s=timeout_s, name=f"http-push:{LINK_NAME}"
+            hiring_url.rstrip("/") + PUSH_PATH,
+            timeout_s=timeout_s,
+            auth=auth,
+            name=f"http-push:{LINK_NAME}",
         ),
         flags=flags,
         description="Exercise streaming: ExerciseUpdated to hiring",
@@ -42,7 +49,9 @@ def exercise_updates_link(flags: RuntimeFlags, hiring_url: str, timeout_s: float
     )
 
 
-def payment_link(flags: RuntimeFlags, bonus_url: str, timeout_s: float) -> SwitchableLink:
+def payment_link(
+    flags: RuntimeFlags, bonus_url: str, timeout_s: float, auth: httpx.Auth | None = None
+) -> SwitchableLink:
     """In sync mode the save that closes a complication assignment POSTs PaymentCommited to
     bonus's /api/v0/money before it answers, as the old exercises paid managers."""
     return SwitchableLink(
@@ -52,6 +61,7 @@ def payment_link(flags: RuntimeFlags, bonus_url: str, timeout_s: float) -> Switc
         sink=HttpPushSink(
             bonus_url.rstrip("/") + MONEY_PATH,
             timeout_s=timeout_s,
+            auth=auth,
             name=f"http-push:{PAYMENT_LINK}",
         ),
         flags=flags,

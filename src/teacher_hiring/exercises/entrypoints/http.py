@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from teacher_hiring.exercises.adapters import views
 from teacher_hiring.exercises.domain import commands
@@ -20,7 +20,9 @@ from teacher_hiring.exercises.domain.errors import (
 from teacher_hiring.exercises.entrypoints import models
 from teacher_hiring.exercises.entrypoints.deps import Services, ServicesDep
 from teacher_hiring.exercises.service_layer import handlers
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
+from teacher_hiring.runtime.tokens import Role
 
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return")]
 Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip")]
@@ -50,20 +52,37 @@ _CALLS: dict[int | str, dict[str, Any]] = {
     )
 }
 
+# Who may call what (docs/security.md): managers and operators read; a manager writes as
+# themself; operators create and edit managers; hiring and bonus read what their links need.
+STAFF_OR_SERVICE = Depends(auth.require(Role.manager, Role.operator, Role.service))
+
 managers = APIRouter(prefix="/managers", tags=["managers"])
 exercises = APIRouter(prefix="/exercises", tags=["exercises"])
-assignments = APIRouter(prefix="/assignments", tags=["complication assignments"])
-candidates = APIRouter(prefix="/candidates", tags=["candidates"])
-reports = APIRouter(tags=["reports"])
-legacy = APIRouter(prefix="/api", tags=["migration"])
+assignments = APIRouter(
+    prefix="/assignments", tags=["complication assignments"], dependencies=[auth.STAFF]
+)
+candidates = APIRouter(prefix="/candidates", tags=["candidates"], dependencies=[auth.STAFF])
+reports = APIRouter(tags=["reports"], dependencies=[auth.OPERATOR])
+legacy = APIRouter(prefix="/api", tags=["migration"], dependencies=[auth.SERVICE])
 
 
 # -- managers ------------------------------------------------------------------------------------
 
 
-@managers.post("", status_code=201, response_model=models.Manager, responses=_422)
-def create_manager(body: models.NewManager, services: ServicesDep) -> dict[str, Any]:
-    """Create a manager; hiring and bonus learn of it from `ManagerCreated`.
+@managers.post(
+    "",
+    status_code=201,
+    response_model=models.CreatedManager,
+    responses=_422,
+    dependencies=[auth.OPERATOR],
+)
+def create_manager(
+    body: models.NewManager, services: ServicesDep, tokens: auth.TokensDep
+) -> dict[str, Any]:
+    """Create a manager (operators only); hiring and bonus learn of it from `ManagerCreated`.
+
+    The answer carries the manager's `access_token`, their bearer token (docs/security.md),
+    to be handed to them; it is shown this once.
 
     The old body `{name, email}` is still accepted: the name is split at its first run of
     whitespace into first_name and last_name, as the v0 -> v1 upcaster of the event does.
@@ -72,15 +91,22 @@ def create_manager(body: models.NewManager, services: ServicesDep) -> dict[str, 
     cmd = commands.CreateManager(first_name or "", last_name or "", body.email, body.team)
     with services.uow() as uow:
         manager = handlers.create_manager(cmd, uow)
-    return _manager(services, manager.id)
+    created = _manager(services, manager.id)
+    return {**created, "access_token": tokens.access_token(Role.manager, manager.id)}
 
 
-@managers.patch("/{manager_id}", response_model=models.Manager, responses=_404 | _422)
+@managers.patch(
+    "/{manager_id}",
+    response_model=models.Manager,
+    responses=_404 | _422,
+    dependencies=[auth.OPERATOR],
+)
 def update_manager(
     manager_id: str, body: models.ManagerChanges, services: ServicesDep
 ) -> dict[str, Any]:
-    """Change a manager's name, team or email; publishes `ManagerUpdated` with the whole new
-    state. The old full `name` is split as on creation; `team: null` removes the team.
+    """Change a manager's name, team or email (operators only); publishes `ManagerUpdated`
+    with the whole new state. The old full `name` is split as on creation; `team: null`
+    removes the team.
 
     Sending the values the manager already has changes nothing and publishes nothing.
     """
@@ -89,14 +115,19 @@ def update_manager(
     return _manager(services, manager_id)
 
 
-@managers.get("", response_model=list[models.Manager])
+@managers.get("", response_model=list[models.Manager], dependencies=[auth.STAFF])
 def list_managers(services: ServicesDep, limit: Limit = 1000, offset: Offset = 0) -> Any:
     """Every manager, with the number of complication assignments each holds open."""
     with services.reading() as conn:
         return views.managers_list(conn, limit, offset)
 
 
-@managers.get("/{manager_id}", response_model=models.Manager, responses=_404)
+@managers.get(
+    "/{manager_id}",
+    response_model=models.Manager,
+    responses=_404,
+    dependencies=[STAFF_OR_SERVICE],
+)
 def get_manager(manager_id: str, services: ServicesDep) -> dict[str, Any]:
     """One manager (COMM-010, COMM-070: hiring and bonus read managers here)."""
     return _manager(services, manager_id)
@@ -113,9 +144,17 @@ def _manager(services: Services, manager_id: str) -> dict[str, Any]:
 # -- exercises -----------------------------------------------------------------------------------
 
 
-@exercises.post("", status_code=201, response_model=models.Exercise, responses=_404)
-def create_exercise(body: models.NewExercise, services: ServicesDep) -> dict[str, Any]:
-    """Create an exercise at version 1, status active; publishes `ExerciseCreated`."""
+@exercises.post(
+    "", status_code=201, response_model=models.Exercise, responses=_404, dependencies=[auth.STAFF]
+)
+def create_exercise(
+    body: models.NewExercise, services: ServicesDep, caller: auth.ClaimsDep
+) -> dict[str, Any]:
+    """Create an exercise at version 1, status active; publishes `ExerciseCreated`.
+
+    A manager writes as themself (`author_id` is their id); an operator for any manager.
+    """
+    auth.ensure_themself(caller, Role.manager, body.author_id, "author_id")
     cmd = commands.CreateExercise(
         author_id=body.author_id,
         title=body.title,
@@ -130,7 +169,7 @@ def create_exercise(body: models.NewExercise, services: ServicesDep) -> dict[str
     return _exercise(services, exercise.id)
 
 
-@exercises.get("", response_model=list[models.Exercise])
+@exercises.get("", response_model=list[models.Exercise], dependencies=[auth.STAFF])
 def list_exercises(
     services: ServicesDep,
     author_id: str | None = None,
@@ -143,7 +182,12 @@ def list_exercises(
         return views.exercises_list(conn, author_id, status, limit, offset)
 
 
-@exercises.get("/{exercise_id}", response_model=models.Exercise, responses=_404)
+@exercises.get(
+    "/{exercise_id}",
+    response_model=models.Exercise,
+    responses=_404,
+    dependencies=[STAFF_OR_SERVICE],
+)
 def get_exercise(exercise_id: str, services: ServicesDep) -> dict[str, Any]:
     """The current version of an exercise, accepted answers included (COMM-020).
 
@@ -153,7 +197,10 @@ def get_exercise(exercise_id: str, services: ServicesDep) -> dict[str, Any]:
 
 
 @exercises.get(
-    "/{exercise_id}/versions", response_model=list[models.ExerciseVersion], responses=_404
+    "/{exercise_id}/versions",
+    response_model=list[models.ExerciseVersion],
+    responses=_404,
+    dependencies=[auth.STAFF],
 )
 def exercise_versions(exercise_id: str, services: ServicesDep) -> Any:
     """Every saved version of the exercise, oldest first, with who saved it and when."""
@@ -168,9 +215,10 @@ def exercise_versions(exercise_id: str, services: ServicesDep) -> Any:
     "/{exercise_id}",
     response_model=models.SavedExercise,
     responses=_404 | _409 | _422 | _CALLS,
+    dependencies=[auth.STAFF],
 )
 def edit_exercise(
-    exercise_id: str, body: models.ExerciseEdit, services: ServicesDep
+    exercise_id: str, body: models.ExerciseEdit, services: ServicesDep, caller: auth.ClaimsDep
 ) -> dict[str, Any]:
     """Save a new version (version + 1) and publish `ExerciseUpdated` (US-030).
 
@@ -183,7 +231,10 @@ def edit_exercise(
     With the payment link in sync mode (the old wiring) the payment is sent to bonus before
     this returns; if bonus fails the answer is 502, 503 or 504 naming bonus, the version is
     saved all the same and the payment waits in the outbox.
+
+    A manager saves as themself (`editor_id` is their id); an operator for any manager.
     """
+    auth.ensure_themself(caller, Role.manager, body.editor_id, "editor_id")
     cmd = commands.EditExercise(
         exercise_id=exercise_id,
         editor_id=body.editor_id,
@@ -221,23 +272,33 @@ def _exercise(services: Services, exercise_id: str) -> dict[str, Any]:
 @assignments.get("", response_model=list[models.Assignment])
 def list_assignments(
     services: ServicesDep,
+    caller: auth.ClaimsDep,
     assignee_id: str | None = None,
     status: Literal["open", "closed"] | None = None,
     limit: Limit = 1000,
     offset: Offset = 0,
 ) -> Any:
-    """Complication assignments, oldest first, optionally of one assignee or in one status."""
+    """Complication assignments, oldest first, optionally of one assignee or in one status.
+
+    A manager sees their own only: without `assignee_id` it is theirs, another's is 403.
+    """
+    if caller.role is Role.manager:
+        assignee_id = assignee_id or caller.subject
+        auth.ensure_themself(caller, Role.manager, assignee_id, "assignee_id")
     with services.reading() as conn:
         return views.assignments_list(conn, assignee_id, status, limit, offset)
 
 
 @assignments.get("/{assignment_id}", response_model=models.Assignment, responses=_404)
-def get_assignment(assignment_id: str, services: ServicesDep) -> dict[str, Any]:
-    """One complication assignment."""
+def get_assignment(
+    assignment_id: str, services: ServicesDep, caller: auth.ClaimsDep
+) -> dict[str, Any]:
+    """One complication assignment; a manager sees their own only (another's is 403)."""
     with services.reading() as conn:
         found = views.assignment(conn, assignment_id)
     if found is None:
         raise UnknownAssignment("assignment_id", assignment_id)
+    auth.ensure_themself(caller, Role.manager, found["assignee_id"], "assignment_id")
     return found
 
 

@@ -158,6 +158,13 @@ class Manager(BaseModel):
     updated_at: str
 
 
+class CreatedManager(Manager):
+    access_token: str = Field(
+        description="The manager's bearer token (docs/security.md), to be handed to them; "
+        "shown only here"
+    )
+
+
 class NewExercise(_Body):
     author_id: str = Field(description="The manager who writes the exercise (must exist)")
     title: Title

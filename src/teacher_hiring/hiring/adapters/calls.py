@@ -65,15 +65,15 @@ class HiringCalls:
 
 def wire(runtime: ServiceRuntime, settings: HiringSettings) -> HiringCalls:
     """Build hiring's links, point its relay at them, and return the submission's calls."""
-    flags, timeout_s = runtime.flags, settings.call_timeout_s
+    flags, timeout_s, auth = runtime.flags, settings.call_timeout_s, runtime.service_auth()
     produced = [
-        links.complication_link(flags, settings.exercises_url, timeout_s),
-        links.bonus_credit_link(flags, settings.bonus_url, timeout_s),
-        links.fine_debit_link(flags, settings.bonus_url, timeout_s),
+        links.complication_link(flags, settings.exercises_url, timeout_s, auth),
+        links.bonus_credit_link(flags, settings.bonus_url, timeout_s, auth),
+        links.fine_debit_link(flags, settings.bonus_url, timeout_s, auth),
     ]
     runtime.relay.route = router_of(produced)
     runtime.relay.deferred = left_to_requests(produced)
-    reader = ExercisesReader(settings.exercises_url, timeout_s)
+    reader = ExercisesReader(settings.exercises_url, timeout_s, auth)
     runtime.on_close += [link.sink.close for link in produced] + [reader.close]
     return HiringCalls(
         answer_check=links.answer_check_link(flags),

@@ -19,10 +19,10 @@ NOT_CHECKED = "the answer was not checked and nothing was stored"
 class ExercisesReader:
     """A short-timeout HTTP client of exercises; a failure becomes the submission's error."""
 
-    def __init__(self, base_url: str, timeout_s: float) -> None:
+    def __init__(self, base_url: str, timeout_s: float, auth: httpx.Auth | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
-        self._client = httpx.Client(timeout=timeout_s)
+        self._client = httpx.Client(timeout=timeout_s, auth=auth)
 
     def answer_key(self, exercise_id: str, trace_id: str | None = None) -> AnswerKey | None:
         """The current version's answers, or None when exercises knows no such exercise.

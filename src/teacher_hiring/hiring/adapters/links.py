@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Literal
 
+import httpx
+
 from teacher_hiring.messaging.sinks import HttpPushSink, OutboxRow
 from teacher_hiring.runtime.flags import RuntimeFlags
 from teacher_hiring.runtime.links import SwitchableLink, SwitchableRead, request_window
@@ -39,7 +41,9 @@ def leak_report(row: OutboxRow) -> bytes:
     return json.dumps({**event["payload"], "event_id": event["event_id"]}).encode()
 
 
-def complication_link(flags: RuntimeFlags, exercises_url: str, timeout_s: float) -> SwitchableLink:
+def complication_link(
+    flags: RuntimeFlags, exercises_url: str, timeout_s: float, auth: httpx.Auth | None = None
+) -> SwitchableLink:
     """In event mode ExerciseCompletedMoreThenTenTimes goes through the log; in sync mode the
     submission that reports the leak calls POST /api/complicate_exercise on exercises before
     it answers (and fails if exercises does), the relay retrying what such a call left."""
@@ -50,6 +54,7 @@ def complication_link(flags: RuntimeFlags, exercises_url: str, timeout_s: float)
         sink=HttpPushSink(
             exercises_url.rstrip("/") + CALL_PATH,
             timeout_s=timeout_s,
+            auth=auth,
             body=leak_report,
             name=f"http-push:{LINK_NAME}",
         ),
@@ -60,14 +65,16 @@ def complication_link(flags: RuntimeFlags, exercises_url: str, timeout_s: float)
     )
 
 
-def bonus_credit_link(flags: RuntimeFlags, bonus_url: str, timeout_s: float) -> SwitchableLink:
+def bonus_credit_link(
+    flags: RuntimeFlags, bonus_url: str, timeout_s: float, auth: httpx.Auth | None = None
+) -> SwitchableLink:
     """In sync mode the submission that earns a bonus POSTs BonusAdded to bonus's
     /api/v0/money before it answers, as the old hiring credited bonuses."""
     return SwitchableLink(
         name=BONUS_LINK,
         event_name=BONUS_EVENT,
         call_mode="sync",
-        sink=_money_sink(bonus_url, timeout_s, BONUS_LINK),
+        sink=_money_sink(bonus_url, timeout_s, BONUS_LINK, auth),
         flags=flags,
         description="COMM-040: a bonus credited to the author of a solved exercise",
         receiver="bonus",
@@ -75,14 +82,16 @@ def bonus_credit_link(flags: RuntimeFlags, bonus_url: str, timeout_s: float) -> 
     )
 
 
-def fine_debit_link(flags: RuntimeFlags, bonus_url: str, timeout_s: float) -> SwitchableLink:
+def fine_debit_link(
+    flags: RuntimeFlags, bonus_url: str, timeout_s: float, auth: httpx.Auth | None = None
+) -> SwitchableLink:
     """In sync mode the submission that solves a leaked exercise POSTs FineAdded to bonus's
     /api/v0/money before it answers, as the old hiring debited fines."""
     return SwitchableLink(
         name=FINE_LINK,
         event_name=FINE_EVENT,
         call_mode="sync",
-        sink=_money_sink(bonus_url, timeout_s, FINE_LINK),
+        sink=_money_sink(bonus_url, timeout_s, FINE_LINK, auth),
         flags=flags,
         description="COMM-050: a fine debited from the author of a leaked exercise",
         receiver="bonus",
@@ -101,7 +110,9 @@ def answer_check_link(flags: RuntimeFlags) -> SwitchableRead:
     )
 
 
-def _money_sink(bonus_url: str, timeout_s: float, link: str) -> HttpPushSink:
+def _money_sink(
+    bonus_url: str, timeout_s: float, link: str, auth: httpx.Auth | None
+) -> HttpPushSink:
     return HttpPushSink(
-        bonus_url.rstrip("/") + MONEY_PATH, timeout_s=timeout_s, name=f"http-push:{link}"
+        bonus_url.rstrip("/") + MONEY_PATH, timeout_s=timeout_s, auth=auth, name=f"http-push:{link}"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.concurrency import run_in_threadpool
 
 from teacher_hiring.hiring.adapters import views
@@ -24,8 +24,10 @@ from teacher_hiring.hiring.entrypoints.deps import HiringDep, RawBody
 from teacher_hiring.hiring.service_layer import handlers
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaViolation
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.db import read_only
+from teacher_hiring.runtime.tokens import Role
 
 ERRORS: dict[type[Exception], int] = {
     CandidateNotFound: 404,
@@ -39,6 +41,13 @@ ERRORS: dict[type[Exception], int] = {
 }
 
 IDEMPOTENCY_KEY_MAX = 200
+
+# Who may call what (docs/security.md): a candidate only for themself, and only they submit.
+THE_CANDIDATE = Depends(auth.themself(Role.candidate, "candidate_id", also=()))
+CANDIDATE_OR_OPERATOR = Depends(auth.themself(Role.candidate, "candidate_id"))
+CANDIDATE_OR_STAFF = Depends(
+    auth.themself(Role.candidate, "candidate_id", also=(Role.operator, Role.manager))
+)
 
 candidates = APIRouter(tags=["candidates"])
 exercises = APIRouter(tags=["exercises"])
@@ -55,19 +64,25 @@ def _error(description: str) -> dict[str, Any]:
     response_model=schemas.CandidateCreatedOut,
     responses={409: _error("NoExercisesAvailable: nothing can be assigned")},
 )
-def register_candidate(body: schemas.CandidateIn, hiring: HiringDep) -> dict[str, Any]:
-    """Register a candidate and assign them exercises to solve.
+def register_candidate(
+    body: schemas.CandidateIn, hiring: HiringDep, tokens: auth.TokensDep
+) -> dict[str, Any]:
+    """Register a candidate and assign them exercises to solve; open to anyone.
 
     Assigns up to `exercises_per_candidate` (3) exercises whose current version is not marked
     needs_complication, the least-completed first (ties by exercise id), of the candidate's
     `subject` only when one is given. When fewer exist, the candidate gets those; when none
     exists, 409 NoExercisesAvailable. Publishes CandidateCreated.
+
+    The answer carries the candidate's `access_token`: their bearer token for every other
+    route of theirs (docs/security.md). It is shown this once.
     """
     cmd = commands.RegisterCandidate(name=body.name, email=body.email, subject=body.subject)
-    return handlers.register_candidate(cmd, hiring.uow(), hiring.rules)
+    registered = handlers.register_candidate(cmd, hiring.uow(), hiring.rules)
+    return {**registered, "access_token": tokens.access_token(Role.candidate, registered["id"])}
 
 
-@candidates.get("/candidates", response_model=schemas.CandidatePage)
+@candidates.get("/candidates", response_model=schemas.CandidatePage, dependencies=[auth.STAFF])
 def list_candidates(
     hiring: HiringDep,
     status: Literal["candidate", "teacher"] | None = None,
@@ -83,6 +98,7 @@ def list_candidates(
     "/candidates/{candidate_id}",
     response_model=schemas.CandidateDetail,
     responses={404: _error("CandidateNotFound")},
+    dependencies=[CANDIDATE_OR_STAFF],
 )
 def get_candidate(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
     """A candidate's status and assigned exercises, each with whether it is solved."""
@@ -97,6 +113,7 @@ def get_candidate(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
     "/candidates/{candidate_id}/exercises",
     response_model=list[schemas.ExerciseToSolve],
     responses={404: _error("CandidateNotFound")},
+    dependencies=[CANDIDATE_OR_OPERATOR],
 )
 def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[dict[str, Any]]:
     """The exercises a candidate must solve, at their current version; never the answers."""
@@ -120,6 +137,7 @@ def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[dict[str, A
         503: _error("ReceiverUnavailable: a link in sync mode cannot reach exercises or bonus"),
         504: _error("ReceiverTimedOut: a link in sync mode got no answer in time"),
     },
+    dependencies=[THE_CANDIDATE],
 )
 async def submit_answer(
     candidate_id: str,
@@ -174,6 +192,7 @@ async def submit_answer(
     "/candidates/{candidate_id}/submissions",
     response_model=schemas.SubmissionHistory,
     responses={404: _error("CandidateNotFound")},
+    dependencies=[CANDIDATE_OR_OPERATOR],
 )
 def submission_history(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
     """Every answer hiring stored for the candidate, with its verdict, oldest first.
@@ -188,7 +207,7 @@ def submission_history(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
     return {"candidate_id": candidate_id, "items": found}
 
 
-@exercises.get("/exercises", response_model=schemas.ExercisePage)
+@exercises.get("/exercises", response_model=schemas.ExercisePage, dependencies=[auth.STAFF])
 def list_exercises(
     hiring: HiringDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
@@ -203,6 +222,7 @@ def list_exercises(
     "/exercises/{exercise_id}/stats",
     response_model=schemas.ExerciseStats,
     responses={404: _error("ExerciseNotFound")},
+    dependencies=[auth.STAFF],
 )
 def exercise_stats(exercise_id: str, hiring: HiringDep) -> dict[str, Any]:
     """Per version: completions, attempted candidates, failed first attempts, rating, leaked."""
@@ -217,6 +237,7 @@ def exercise_stats(exercise_id: str, hiring: HiringDep) -> dict[str, Any]:
     "/api/v0/exercise",
     response_model=schemas.PushResult,
     tags=["exercise link"],
+    dependencies=[auth.SERVICE],
     responses={422: _error("Not an ExerciseCreated/ExerciseUpdated v0 or v1 envelope, or invalid")},
     openapi_extra={
         "requestBody": {
@@ -242,7 +263,7 @@ def receive_exercise(body: RawBody, hiring: HiringDep) -> dict[str, bool]:
     return {"applied": handlers.receive_pushed_exercise(envelope, hiring.uow(), hiring.upcaster)}
 
 
-@operations.get("/totals/issued", response_model=schemas.IssuedTotals)
+@operations.get("/totals/issued", response_model=schemas.IssuedTotals, dependencies=[auth.OPERATOR])
 def issued_totals(hiring: HiringDep) -> dict[str, Any]:
     """Per manager, the bonuses and fines hiring has issued, to compare with the ledger."""
     with read_only(hiring.engine) as conn:

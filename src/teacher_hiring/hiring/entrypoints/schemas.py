@@ -43,6 +43,10 @@ class CandidateCreatedOut(BaseModel):
     subject: str | None = Field(description="The subject asked for at registration, if any")
     status: Status
     exercises: list[AssignedExercise]
+    access_token: str = Field(
+        description="The candidate's bearer token for their own routes (docs/security.md); "
+        "shown only here"
+    )
 
 
 class CandidateSummary(BaseModel):

@@ -1,0 +1,34 @@
+"""Bearer tokens for the tests, minted with the development secret the test services run on.
+
+Clients act as an operator by default (`OPERATOR`), who may read everything and write what
+the tests set up; a submission carries its candidate's token, a push or a synchronous call
+the token of a service (docs/security.md).
+"""
+
+from __future__ import annotations
+
+from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
+from teacher_hiring.runtime.bearer import Bearer
+from teacher_hiring.runtime.tokens import Role, Tokens
+
+TOKENS = Tokens(DEVELOPMENT_SECRET)
+TTL_S = 24 * 3600
+
+
+def bearer(role: Role, subject: str | None = None) -> dict[str, str]:
+    """The Authorization header of `role`, naming `subject` (by default the role itself)."""
+    return {"Authorization": f"Bearer {TOKENS.mint(role, subject or role.value, TTL_S)}"}
+
+
+def as_candidate(candidate_id: str) -> dict[str, str]:
+    return bearer(Role.candidate, candidate_id)
+
+
+def as_manager(manager_id: str) -> dict[str, str]:
+    return bearer(Role.manager, manager_id)
+
+
+OPERATOR = bearer(Role.operator)
+SERVICE = bearer(Role.service, "tests")
+OPERATOR_AUTH = Bearer(lambda: OPERATOR["Authorization"].removeprefix("Bearer "))
+"""For what takes an httpx.Auth (runtime.wiring.apply)."""
