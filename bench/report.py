@@ -143,10 +143,11 @@ def write(r: Results) -> Path:
         ".venv/bin/python -m bench --help        # every flag (rate, phase length, outage, ...)",
         "```",
         "",
-        f"This run: {cmd} — {r.deployment}, {r.started:%Y-%m-%d %H:%M} UTC,"
-        f" {os.cpu_count()} cores ({host.machine()}) shared by the three services, their relays"
-        f" and consumers and the load generator; {r.seconds / 60:.1f} minutes. Absolute",
-        "figures move from run to run on this machine; compare within the run.",
+        f"This run: {cmd} — {r.deployment}, {r.started:%Y-%m-%d %H:%M} UTC,",
+        f"{r.seconds / 60:.1f} minutes, {os.cpu_count()} cores ({host.machine()}) shared by the"
+        " three services, their relays",
+        "and consumers and the load generator. Absolute figures move from run to run on this",
+        "machine; compare within the run.",
         "",
         "Load: open loop (requests sent on a fixed schedule whatever the answers do, latency",
         "measured from the moment each was due, so queueing shows instead of hiding); each",
@@ -170,6 +171,11 @@ def write(r: Results) -> Path:
     lines += _profile_section()
     DOC.write_text("\n".join(lines))
     return DOC
+
+
+def _kinds(by_kind: dict[str, int]) -> str:
+    found = {k: v for k, v in by_kind.items() if v}
+    return ", ".join(f"{k}: {v}" for k, v in found.items()) or "none"
 
 
 def _charts() -> ModuleType:
@@ -199,8 +205,8 @@ def _latency_section(r: Results, cmd: str) -> list[str]:
     lines = [
         "## Problem-010, 050, 080: submission latency and errors, before vs after",
         "",
-        f"{r.rate:.0f} submissions/s offered for {r.phase_s:.0f} s per row: all services up,"
-        " then bonus killed (SIGKILL) for the row, then exercises. In `before` a submission",
+        f"{r.rate:.0f} submissions/s offered for {r.phase_s:.0f} s per row: all services up,",
+        "then bonus killed (SIGKILL) for the row, then exercises. In `before` a submission",
         "reads the exercise from exercises and calls bonus (and, on a leak, exercises) before",
         "it answers; in `after` it commits its verdict with its events and answers.",
         "",
@@ -260,7 +266,7 @@ def _latency_section(r: Results, cmd: str) -> list[str]:
         dup, lost = ledger_faults(run.reconciliation)
         lines.append(
             f"| {run.wiring} | {s['issued_count']:,} | {s['ledger_count']:,} | {dup} | {lost} |"
-            f" {s['by_kind'] or 'none'} | {run.catch_up_s:.1f} s |"
+            f" {_kinds(s['by_kind'])} | {run.catch_up_s:.1f} s |"
         )
     lines += [
         "",
@@ -324,8 +330,13 @@ def _capacity_section(r: Results, cmd: str) -> list[str]:
             )
         lines += [
             "",
-            f"Sustained: **{c.sustained:.0f} submissions/s** with p99 under"
-            f" {r.p99_limit_ms:.0f} ms.",
+            (
+                f"Sustained: **{c.sustained:.0f} submissions/s** with p99 under"
+                f" {r.p99_limit_ms:.0f} ms."
+                if c.sustained
+                else f"No step kept p99 under {r.p99_limit_ms:.0f} ms: the outage below runs at"
+                " the lowest step."
+            ),
             "",
             "![Latency by rate](benchmarks/capacity.png)",
             "",
@@ -337,9 +348,9 @@ def _capacity_section(r: Results, cmd: str) -> list[str]:
         _charts().outage(o, FIGURES / "outage.png")
         p = o.phase
         lines += [
-            f"Under {o.rate:.0f} submissions/s, bonus killed for {o.outage_s:.0f} s and started"
-            " again; money issued (hiring's `/totals/issued`) and booked (bonus's"
-            " `/ledger/totals`) sampled every 0.2 s.",
+            f"Under {o.rate:.0f} submissions/s, bonus killed for {o.outage_s:.0f} s and started",
+            "again; money issued (hiring's `/totals/issued`) and booked (bonus's `/ledger/totals`)",
+            "sampled every 0.2 s.",
             "",
             "| submissions | errors | p50 | p99 | backlog at restart | restart to /ready |"
             " drain time | drain rate | arrival rate | drain / arrival |",

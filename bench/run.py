@@ -49,7 +49,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--p99-ms", type=float, default=50.0, help="capacity's p99 limit")
     parser.add_argument("--outage", type=float, help="seconds bonus is down [120; quick 10]")
     parser.add_argument("--saves", type=int, help="saves per exercise-updates mode [100; quick 20]")
-    parser.add_argument("--peer-events", type=int, help="events of the peers [20000; quick 3000]")
+    parser.add_argument("--peer-events", type=int, help="events of the peers [10000; quick 3000]")
     parser.add_argument("--managers", type=int, default=10)
     parser.add_argument("--exercises", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
@@ -63,7 +63,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.step_seconds = args.step_seconds or (3.0 if quick else 8.0)
     args.outage = args.outage if args.outage is not None else (10.0 if quick else 120.0)
     args.saves = args.saves or (20 if quick else 100)
-    args.peer_events = args.peer_events or (3000 if quick else 20000)
+    args.peer_events = args.peer_events or (3000 if quick else 10000)
     default_steps = "150,300,450,600" if quick else "100,200,300,400,500,600,800"
     args.steps = [float(s) for s in (args.steps or default_steps).split(",")]
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
