@@ -148,7 +148,9 @@ class UnderTest:
 
     def requests_received(self, service: str) -> dict[tuple[str, str], float]:
         """http_requests_total of one service by (method, route)."""
-        text = self.client.get(self.url(service) + "/metrics").text
+        text = self.client.get(
+            self.url(service) + "/metrics", headers=self.credentials.operator()
+        ).text
         counts: dict[tuple[str, str], float] = {}
         for family in text_string_to_metric_families(text):
             for sample in family.samples:

@@ -188,7 +188,7 @@ def _charts() -> ModuleType:
 
 def _goals_section(r: Results) -> list[str]:
     lines = [
-        "## Goals (embedded deployment, this 2-core machine)",
+        f"## Goals ({r.deployment}; the goals were set for the embedded deployment)",
         "",
         "| goal | target | measured | |",
         "|---|---|---|---|",
