@@ -8,6 +8,7 @@ A database outage is a lock or a refusal on the service's own database, for a mo
 
 from __future__ import annotations
 
+import queue
 import random
 import sqlite3
 import threading
@@ -155,7 +156,9 @@ class Injector:
         self.outages = outages
         self.broker = broker
         self.injected = Injected()
-        self._producer: Producer | None = None
+        # Made now: a Kafka producer first has to be given its id by the broker (idempotence),
+        # which it does in the background while the users get going.
+        self._producer: Producer | None = transport.producer()
         self._broker_back = threading.Event()
         self._broker_back.set()
         self._restarts: list[threading.Thread] = []
@@ -179,7 +182,7 @@ class Injector:
             return
         lane = self._lanes["records" if fault.kind is not Kind.OUTAGE else "databases"]
         if not lane.submit(lambda: self._guarded(self._make, fault)):
-            self._count(f"skipped:{fault.kind.value}", fault, "the previous one is not done")
+            self._count(f"skipped:{fault.kind.value}", fault, "too many still waiting")
 
     def _make(self, fault: Fault) -> None:
         if fault.kind is Kind.DUPLICATE:
@@ -302,21 +305,29 @@ class Injector:
 
 
 class _Lane:
-    """One fault at a time, on a thread of its own."""
+    """Faults made one after the other on a thread of its own, a few waiting at most: one that
+    finds the lane full is skipped (the log or the database is too slow to keep up)."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._thread: threading.Thread | None = None
+    def __init__(self, name: str, waiting: int = 3) -> None:
+        self._work: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=waiting)
+        self._thread = threading.Thread(target=self._run, name=f"chaos-{name}", daemon=True)
+        self._thread.start()
 
     def submit(self, work: Callable[[], None]) -> bool:
-        if self._thread is not None and self._thread.is_alive():
+        try:
+            self._work.put_nowait(work)
+        except queue.Full:
             return False
-        self._thread = threading.Thread(target=work, name=f"chaos-{self.name}", daemon=True)
-        self._thread.start()
         return True
 
+    def _run(self) -> None:
+        while (work := self._work.get()) is not None:
+            work()
+
     def join(self, timeout_s: float) -> None:
-        if self._thread is not None:
+        """Make what is waiting, then stop."""
+        if self._thread.is_alive():
+            self._work.put(None, timeout=timeout_s)
             self._thread.join(timeout_s)
 
 

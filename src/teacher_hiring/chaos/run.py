@@ -88,6 +88,7 @@ class ChaosRun:
             client_id="chaos",
         )
         token = Tokens(where.auth_secret).mint(Role.operator, "chaos", 24 * 3600)
+        self.operator_token = token
         self.services = observe.Services(
             {name: where.url(name) for name in SERVICES},
             {"Authorization": f"Bearer {token}"},
@@ -131,6 +132,7 @@ class ChaosRun:
             exercises_url=deployment.url("exercises"),
             hiring_url=deployment.url("hiring"),
             bonus_url=deployment.url("bonus"),
+            operator_token=self.operator_token,
         )
         return ChaosUsers(config, urls, console=self.console)
 

@@ -25,6 +25,7 @@ from teacher_hiring.chaos.checks import Accepted
 from teacher_hiring.simulation import Simulation, SimulationConfig, _items, _ok
 
 RETRY_PAUSE_S = 0.25
+ALREADY_SAVED = '"error":"NothingChanged"'
 
 
 class PatientClient(httpx.Client):
@@ -146,5 +147,11 @@ class ChaosUsers(Simulation):
             try:
                 self._complicate_open_assignments()
             except Exception as exc:
+                if ALREADY_SAVED in str(exc):
+                    # The save was sent again after its answer was lost (the process died
+                    # after committing it): the new version is there; the next round sees
+                    # the assignment closed.
+                    self._count("complications_sent_again")
+                    continue
                 with self._lock:
                     self.errors.append(f"manager: {exc}"[:300])
