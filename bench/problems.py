@@ -329,27 +329,26 @@ def outage(
     origin = time.perf_counter()
 
     def sample() -> None:
-        with httpx.Client(timeout=2) as client:
+        # The ledger first, then what was issued: the lag read is never less than it was.
+        # A bonus that does not answer (down, or starting) is a sample without `booked`.
+        operator = target.credentials.operator()
+        with httpx.Client(timeout=10) as client:
             while not stop.is_set():
                 t = time.perf_counter() - origin
-                try:
-                    hiring = client.get(
-                        target.url("hiring") + "/totals/issued",
-                        headers=target.credentials.operator(),
-                    ).json()
-                    issued = sum(r["bonus_count"] + r["fine_count"] for r in hiring["items"])
-                except httpx.HTTPError:
-                    stop.wait(0.2)
-                    continue
                 booked: int | None
                 try:
-                    overall = client.get(
-                        target.url("bonus") + "/ledger/totals",
-                        headers=target.credentials.operator(),
-                    ).json()["overall"]
+                    answer = client.get(target.url("bonus") + "/ledger/totals", headers=operator)
+                    overall = answer.json()["overall"]
                     booked = int(overall["bonus_count"] + overall["fine_count"])
                 except (httpx.HTTPError, KeyError, ValueError):
                     booked = None
+                try:
+                    answer = client.get(target.url("hiring") + "/totals/issued", headers=operator)
+                    items = answer.json()["items"]
+                except (httpx.HTTPError, KeyError, ValueError):
+                    stop.wait(0.2)
+                    continue
+                issued = sum(r["bonus_count"] + r["fine_count"] for r in items)
                 samples.append(Sample(t, issued, booked))
                 stop.wait(0.2)
 
