@@ -161,11 +161,11 @@ class ChaosRun:
                         _sleep_until(began + fault.at_s)
                         self.injector.apply(fault)
                     _sleep_until(began + self.config.seconds)
+                report.seconds = time.monotonic() - began
             finally:
                 stop.set()
                 worker.join()
-            self.injector.finish()
-            report.seconds = time.monotonic() - began
+            self.injector.finish()  # what is still waiting in its lane, the broker's restart
             settling = time.monotonic()
             with self.console.status("settling: every process back, the checks until they hold"):
                 self._everything_back()
