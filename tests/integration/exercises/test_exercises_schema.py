@@ -14,7 +14,8 @@ from teacher_hiring.runtime.db import make_engine, upgrade_to_head
 
 pytestmark = pytest.mark.integration
 
-MESSAGING_TABLES = {"outbox", "inbox", "runtime_flags", "dead_letter_replays"}  # every service has them
+# every service has them
+MESSAGING_TABLES = {"outbox", "inbox", "runtime_flags", "dead_letter_replays"}
 
 
 def test_the_migrated_schema_matches_the_declared_tables(database_url: str) -> None:
