@@ -146,9 +146,7 @@ class Servers:
 
 
 @contextmanager
-def bench_databases(
-    run_id: str, services: Sequence[str] = SERVICES
-) -> Iterator[dict[str, str]]:
+def bench_databases(run_id: str, services: Sequence[str] = SERVICES) -> Iterator[dict[str, str]]:
     """One fresh database per service (or per name given), owned by the services' role,
     dropped at the end.
 
