@@ -7,6 +7,7 @@ tried in the integration tests.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -85,14 +86,17 @@ def test_another_scheme_is_401_saying_what_is_expected() -> None:
 @pytest.mark.parametrize(
     ("token", "reason"),
     [
-        (tokens.mint(Role.operator, "op", 60, now=time.time() - 3600), "expired"),
-        (Tokens("x" * 40).mint(Role.operator, "op", 60), "bad signature"),
-        (Tokens(SECRET, issuer="elsewhere").mint(Role.operator, "op", 60), "wrong issuer"),
-        ("garbage", "not a valid token"),
+        (lambda: tokens.mint(Role.operator, "op", 60, now=time.time() - 3600), "expired"),
+        (lambda: Tokens("x" * 40).mint(Role.operator, "op", 60), "bad signature"),
+        (lambda: Tokens(SECRET, issuer="elsewhere").mint(Role.operator, "op", 60), "wrong issuer"),
+        (lambda: "garbage", "not a valid token"),
     ],
+    ids=["expired", "forged", "another-issuer", "garbage"],
 )
-def test_a_token_that_does_not_verify_is_401_naming_why(token: str, reason: str) -> None:
-    response = client.get("/operator/things", headers={"Authorization": f"Bearer {token}"})
+def test_a_token_that_does_not_verify_is_401_naming_why(
+    token: Callable[[], str], reason: str
+) -> None:
+    response = client.get("/operator/things", headers={"Authorization": f"Bearer {token()}"})
 
     assert response.status_code == 401
     assert reason in response.json()["detail"]
