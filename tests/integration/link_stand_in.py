@@ -28,6 +28,7 @@ class Answer:
 class StandIn:
     def __init__(self) -> None:
         self.received: list[tuple[str, str, Any]] = []
+        self.authorizations: list[str] = []  # each request's Authorization header, in order
         self.answers: dict[str, Answer] = {}
         stand_in = self
 
@@ -35,6 +36,7 @@ class StandIn:
             def _answer(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                stand_in.authorizations.append(self.headers.get("authorization", ""))
                 stand_in.received.append((self.command, self.path, orjson.loads(raw or b"null")))
                 answer = stand_in.answers.get(self.path, Answer())
                 time.sleep(answer.delay_s)
