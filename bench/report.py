@@ -232,7 +232,7 @@ def _latency_section(r: Results, cmd: str) -> list[str]:
         "From exercises' `http_requests_total{service,method,route}` over the `all up` row"
         " (the bench's own /metrics reads left out).",
         "",
-        "| wiring | submissions | calls per 1,000 | by route |",
+        "| wiring | submissions handled by hiring | calls per 1,000 | by route |",
         "|---|---|---|---|",
     ]
     calls = {}
