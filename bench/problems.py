@@ -275,22 +275,44 @@ class Capacity:
     sustained: float = 0.0
 
 
+REFINE_STEPS = 2
+"""Halvings of the gap between the last rate that held and the first that did not."""
+
+
 def capacity(
     target: UnderTest, workload: Workload, rates: list[float], seconds: float, p99_ms: float
 ) -> Capacity:
-    """Step up the offered rate until p99 reaches `p99_ms` or a request fails; the last rate
-    below is the sustained one."""
+    """Step up the offered rate until p99 reaches `p99_ms` or a request fails, then halve the
+    gap to the last rate that held REFINE_STEPS times; the highest rate that held is the
+    sustained one."""
     result = Capacity()
-    for rate in rates:
+
+    def holds(rate: float) -> bool:
         phase = open_loop(
             target.url("hiring"), workload.take(int(rate * seconds)), rate, f"after, {rate:.0f}/s"
         )
         print("  " + phase.line(), flush=True)
         result.steps.append(phase)
         target.wait_for_ledger()
-        if phase.pct(99) >= p99_ms or phase.errors:
+        return phase.pct(99) < p99_ms and not phase.errors
+
+    failed = None
+    for rate in rates:
+        if not holds(rate):
+            failed = rate
             break
         result.sustained = rate
+    if failed is not None and result.sustained:
+        low, high = result.sustained, failed
+        for _ in range(REFINE_STEPS):
+            middle = round((low + high) / 2)
+            if middle in (low, high):
+                break
+            if holds(middle):
+                low = result.sustained = middle
+            else:
+                high = middle
+    result.steps.sort(key=lambda phase: phase.rate)
     return result
 
 

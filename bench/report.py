@@ -318,7 +318,8 @@ def _capacity_section(r: Results, cmd: str) -> list[str]:
             "## Problem-040: the highest sustained rate, and a bonus outage under it",
             "",
             f"`after`, all services up; the offered rate stepped up until p99 reached"
-            f" {r.p99_limit_ms:.0f} ms or a request failed.",
+            f" {r.p99_limit_ms:.0f} ms or a request failed, then the gap to the last rate that"
+            " held halved twice.",
             "",
             "| offered/s | sent | errors | p50 | p95 | p99 |",
             "|---|---|---|---|---|---|",

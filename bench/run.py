@@ -83,7 +83,8 @@ def submissions_needed(args: argparse.Namespace) -> int:
     if "latency" in args.only:
         needed += int(6 * args.rate * args.seconds)
     if "capacity" in args.only:
-        needed += int(sum(rate * args.step_seconds for rate in args.steps))
+        refined = problems.REFINE_STEPS * max(args.steps)  # the halvings, at most this fast
+        needed += int((sum(args.steps) + refined) * args.step_seconds)
     if "outage" in args.only:
         before_s, after_s = outage_windows(args)
         needed += int(max(args.steps) * (before_s + args.outage + after_s))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+from bench import problems
 from bench.load import Outcome, PhaseResult, percentile
 from bench.problems import Outage, Sample, WiringRun, _drain, ledger_faults
 from bench.report import Results, goals
@@ -106,3 +108,26 @@ def test_goals_compare_after_with_before_and_judge_each() -> None:
     assert verdicts["exercises calls per 1,000 submissions, after = 0"] is True
     assert verdicts["ledger duplicates and losses, after"] is False
     assert verdicts["ledger duplicates and losses, before"] is None
+
+
+def test_capacity_steps_up_then_halves_the_gap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server whose p99 crosses 50 ms above 260 requests/s.
+    def fake_open_loop(_url: str, work: list[int], rate: float, name: str) -> PhaseResult:
+        latency = 10.0 if rate <= 260 else 80.0
+        return phase(name, [latency] * len(work), [200] * len(work), rate)
+
+    class Target:
+        def url(self, _service: str) -> str:
+            return "http://hiring"
+
+        def wait_for_ledger(self) -> float:
+            return 0.0
+
+    class Work:
+        def take(self, count: int) -> list[int]:
+            return [0] * count
+
+    monkeypatch.setattr(problems, "open_loop", fake_open_loop)
+    result = problems.capacity(Target(), Work(), [100, 200, 300, 400], 1, 50)  # type: ignore[arg-type]
+    assert [step.rate for step in result.steps] == [100, 200, 250, 275, 300]
+    assert result.sustained == 250
