@@ -26,8 +26,9 @@ SUBMISSION = ("POST", "/candidates/{candidate_id}/submissions")
 FRESHNESS_SUBJECT = "bench-freshness"
 POLL_S = 0.003
 """How often hiring is asked whether it serves the new version."""
-SERVICE_ROUTES = ("/metrics", "/ready", "/health")
-"""Requests of the bench itself (and of whoever watches), not of another service."""
+SERVICE_ROUTES = ("/metrics", "/ready", "/health", "/totals/issued")
+"""Requests of the bench itself (and of whoever watches: its reads of what was issued while
+it waits for the ledger), not of another service."""
 
 
 # -- Problem-010/050/080, 060, 070/100: latency and errors, calls to exercises, the ledger ------
