@@ -195,7 +195,27 @@ def _goals_section(r: Results) -> list[str]:
     ]
     for g in goals(r):
         lines.append(f"| {g.name} | {g.target} | {g.measured} | {_met(g)} |")
-    return [*lines, ""]
+    lines.append("")
+    after = r.run("after")
+    if after is not None and r.capacity is not None:
+        p99 = after.phases["all up"].pct(99)
+        if p99 >= r.p99_limit_ms and r.capacity.sustained < r.rate:
+            lines += [
+                f"**Why the latency goal is missed.** `after` itself cannot keep up with"
+                f" {r.rate:.0f} submissions/s on this machine: the capacity search below holds"
+                f" p99 under {r.p99_limit_ms:.0f} ms up to {r.capacity.sustained:.0f}/s only, so at"
+                f" {r.rate:.0f}/s both wirings queue and the ratio compares two queues (`before`'s"
+                " capped by the bench's 30 s timeout, most of its requests failing). What remains"
+                " is hiring's CPU per submission: it is one process, and py-spy (`--profile`)"
+                " shows its main thread holding the GIL most of the time, the time spread over the"
+                " request path — routing and dependencies, the bearer token's verification, the"
+                " submission's own SQL through SQLAlchemy Core, the outbox staging of its events"
+                " — with no single hot spot; more throughput needs a second hiring process (the"
+                " distributed deployment runs two) or a leaner request path, not a fix of one"
+                " function.",
+                "",
+            ]
+    return lines
 
 
 def _latency_section(r: Results, cmd: str) -> list[str]:
