@@ -2,11 +2,12 @@
 
 Publishing is found statically, by reading each service package: every `.stage(<event>, ...)`
 call (the outbox is the only way an event leaves a service), every `Envelope.new(<event>, ...)`,
-and every `SwitchableLink(event_name=..., receiver=...)` (a link that sends a staged event to
-its receiver over HTTP instead of the log). An event name must be a string literal or a
-module-level string constant, so the scan cannot miss one; anything else is an error naming
-the file and line. Consuming is found by running each service's `bootstrap()` up to the call
-that builds its runtime, and reading the subscriptions it was given.
+and every `SwitchableLink(event_name=..., receiver=...)` or `called_in_request(...)` with the
+same keywords (a link that sends a staged event to its receiver over HTTP instead of the log).
+An event name must be a string literal or a module-level string constant, so the scan cannot
+miss one; anything else is an error naming the file and line. Consuming is found by running
+each service's `bootstrap()` up to the call that builds its runtime, and reading the
+subscriptions it was given.
 """
 
 from __future__ import annotations
@@ -248,6 +249,10 @@ def published(service: str) -> list[Use]:
     return uses
 
 
+LINK_BUILDERS = {"SwitchableLink", "called_in_request"}
+"""The calls that build a link sending a staged event over HTTP (runtime/links.py)."""
+
+
 def routes(service: str) -> list[Route]:
     """Every SwitchableLink the service builds: a staged event sent to a receiver by HTTP."""
     found_routes: list[Route] = []
@@ -255,7 +260,7 @@ def routes(service: str) -> list[Route]:
         found = _load(module)
         assert found is not None
         for call, _ in _calls(found.tree):
-            if _callee(call) != "SwitchableLink":
+            if _callee(call) not in LINK_BUILDERS:
                 continue
             where = f"{found.path.relative_to(REPO)}:{call.lineno}"
             given = {k.arg: k.value for k in call.keywords if k.arg}

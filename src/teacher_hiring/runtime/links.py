@@ -23,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from teacher_hiring.messaging.sinks import Sink
+import httpx
+
+from teacher_hiring.messaging.sinks import HttpPushSink, OutboxRow, Sink
 from teacher_hiring.runtime.flags import Flag, RuntimeFlags
 
 EVENT = "event"
@@ -136,3 +138,40 @@ def request_window(timeout_s: float) -> float:
     """How long the relay leaves a row to the request that staged it: the call's timeout and
     a margin for the request to mark it sent."""
     return timeout_s + 2.0
+
+
+MONEY_CALL_PATH = "/api/v0/money"
+"""Bonus's endpoint that books a money event brought by a call (COMM-040, 050, 080)."""
+
+
+def called_in_request(
+    flags: RuntimeFlags,
+    *,
+    name: str,
+    event_name: str,
+    receiver_url: str,
+    path: str,
+    timeout_s: float,
+    auth: httpx.Auth | None,
+    description: str,
+    receiver: str,
+    body: Callable[[OutboxRow], bytes] | None = None,
+) -> SwitchableLink:
+    """A link of the old wiring: in `sync` mode the request that staged the event POSTs it to
+    the receiver before it answers; the relay delivers what a failed request left behind."""
+    return SwitchableLink(
+        name=name,
+        event_name=event_name,
+        call_mode="sync",
+        sink=HttpPushSink(
+            receiver_url.rstrip("/") + path,
+            timeout_s=timeout_s,
+            auth=auth,
+            body=body,
+            name=f"http-push:{name}",
+        ),
+        flags=flags,
+        description=description,
+        receiver=receiver,
+        request_window_s=request_window(timeout_s),
+    )

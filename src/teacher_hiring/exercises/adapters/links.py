@@ -13,7 +13,7 @@ import httpx
 
 from teacher_hiring.messaging.sinks import HttpPushSink
 from teacher_hiring.runtime.flags import RuntimeFlags
-from teacher_hiring.runtime.links import SwitchableLink, request_window
+from teacher_hiring.runtime.links import MONEY_CALL_PATH, SwitchableLink, called_in_request
 
 LinkMode = Literal["push", "event"]
 LINK_NAME = "exercise-updates"
@@ -24,7 +24,6 @@ PUSH_PATH = "/api/v0/exercise"
 PAYMENT_LINK = "payment"
 PAYMENT_FLAG = f"link.{PAYMENT_LINK}"
 PAYMENT_EVENT = "PaymentCommited"
-MONEY_PATH = "/api/v0/money"
 
 
 def exercise_updates_link(
@@ -54,18 +53,14 @@ def payment_link(
 ) -> SwitchableLink:
     """In sync mode the save that closes a complication assignment POSTs PaymentCommited to
     bonus's /api/v0/money before it answers, as the old exercises paid managers."""
-    return SwitchableLink(
+    return called_in_request(
+        flags,
         name=PAYMENT_LINK,
         event_name=PAYMENT_EVENT,
-        call_mode="sync",
-        sink=HttpPushSink(
-            bonus_url.rstrip("/") + MONEY_PATH,
-            timeout_s=timeout_s,
-            auth=auth,
-            name=f"http-push:{PAYMENT_LINK}",
-        ),
-        flags=flags,
+        receiver_url=bonus_url,
+        path=MONEY_CALL_PATH,
+        timeout_s=timeout_s,
+        auth=auth,
         description="COMM-080: a payment to the manager who complicated a leaked exercise",
         receiver="bonus",
-        request_window_s=request_window(timeout_s),
     )

@@ -14,9 +14,14 @@ from typing import Literal
 
 import httpx
 
-from teacher_hiring.messaging.sinks import HttpPushSink, OutboxRow
+from teacher_hiring.messaging.sinks import OutboxRow
 from teacher_hiring.runtime.flags import RuntimeFlags
-from teacher_hiring.runtime.links import SwitchableLink, SwitchableRead, request_window
+from teacher_hiring.runtime.links import (
+    MONEY_CALL_PATH,
+    SwitchableLink,
+    SwitchableRead,
+    called_in_request,
+)
 
 LinkMode = Literal["event", "sync"]
 LINK_NAME = "complication"
@@ -28,7 +33,6 @@ BONUS_LINK = "bonus-credit"
 FINE_LINK = "fine-debit"
 BONUS_EVENT = "BonusAdded"
 FINE_EVENT = "FineAdded"
-MONEY_PATH = "/api/v0/money"
 
 ANSWER_CHECK_LINK = "answer-check"
 ReadMode = Literal["replica", "sync"]
@@ -47,21 +51,17 @@ def complication_link(
     """In event mode ExerciseCompletedMoreThenTenTimes goes through the log; in sync mode the
     submission that reports the leak calls POST /api/complicate_exercise on exercises before
     it answers (and fails if exercises does), the relay retrying what such a call left."""
-    return SwitchableLink(
+    return called_in_request(
+        flags,
         name=LINK_NAME,
         event_name=CALLED_EVENT,
-        call_mode="sync",
-        sink=HttpPushSink(
-            exercises_url.rstrip("/") + CALL_PATH,
-            timeout_s=timeout_s,
-            auth=auth,
-            body=leak_report,
-            name=f"http-push:{LINK_NAME}",
-        ),
-        flags=flags,
+        receiver_url=exercises_url,
+        path=CALL_PATH,
+        timeout_s=timeout_s,
+        auth=auth,
+        body=leak_report,
         description="COMM-030: a version solved more than ten times, to be complicated",
         receiver="exercises",
-        request_window_s=request_window(timeout_s),
     )
 
 
@@ -70,15 +70,16 @@ def bonus_credit_link(
 ) -> SwitchableLink:
     """In sync mode the submission that earns a bonus POSTs BonusAdded to bonus's
     /api/v0/money before it answers, as the old hiring credited bonuses."""
-    return SwitchableLink(
+    return called_in_request(
+        flags,
         name=BONUS_LINK,
         event_name=BONUS_EVENT,
-        call_mode="sync",
-        sink=_money_sink(bonus_url, timeout_s, BONUS_LINK, auth),
-        flags=flags,
+        receiver_url=bonus_url,
+        path=MONEY_CALL_PATH,
+        timeout_s=timeout_s,
+        auth=auth,
         description="COMM-040: a bonus credited to the author of a solved exercise",
         receiver="bonus",
-        request_window_s=request_window(timeout_s),
     )
 
 
@@ -87,15 +88,16 @@ def fine_debit_link(
 ) -> SwitchableLink:
     """In sync mode the submission that solves a leaked exercise POSTs FineAdded to bonus's
     /api/v0/money before it answers, as the old hiring debited fines."""
-    return SwitchableLink(
+    return called_in_request(
+        flags,
         name=FINE_LINK,
         event_name=FINE_EVENT,
-        call_mode="sync",
-        sink=_money_sink(bonus_url, timeout_s, FINE_LINK, auth),
-        flags=flags,
+        receiver_url=bonus_url,
+        path=MONEY_CALL_PATH,
+        timeout_s=timeout_s,
+        auth=auth,
         description="COMM-050: a fine debited from the author of a leaked exercise",
         receiver="bonus",
-        request_window_s=request_window(timeout_s),
     )
 
 
@@ -107,12 +109,4 @@ def answer_check_link(flags: RuntimeFlags) -> SwitchableRead:
         flags=flags,
         description="COMM-020: the exercise an answer is checked against",
         receiver="exercises",
-    )
-
-
-def _money_sink(
-    bonus_url: str, timeout_s: float, link: str, auth: httpx.Auth | None
-) -> HttpPushSink:
-    return HttpPushSink(
-        bonus_url.rstrip("/") + MONEY_PATH, timeout_s=timeout_s, auth=auth, name=f"http-push:{link}"
     )
