@@ -10,6 +10,7 @@ import pytest
 
 from teacher_hiring.runtime.tokens import (
     ISSUER,
+    VERIFIED_CACHE_SIZE,
     InvalidToken,
     Role,
     ServiceToken,
@@ -134,3 +135,35 @@ def test_a_service_token_is_reused_then_minted_again_past_half_its_life() -> Non
     claims = tokens.verify(renewed)
     assert (claims.role, claims.subject) == (Role.service, "hiring")
     assert service_token.headers() == {"Authorization": f"Bearer {renewed}"}
+
+
+def test_a_token_verified_before_is_refused_once_its_time_is_up() -> None:
+    verifier = Tokens(SECRET)
+    now = time.time()
+    token = verifier.mint(Role.candidate, "c-1", 60, now=now)
+    assert verifier.verify(token).subject == "c-1"  # now remembered as verified
+
+    expiry = int(now) + 60 + verifier.leeway_s
+    with mock.patch("teacher_hiring.runtime.tokens.time.time", return_value=expiry - 0.5):
+        assert verifier.verify(token).subject == "c-1"
+    with (
+        mock.patch("teacher_hiring.runtime.tokens.time.time", return_value=expiry),
+        pytest.raises(InvalidToken, match="expired"),
+    ):
+        verifier.verify(token)
+
+
+def test_a_refused_token_stays_refused() -> None:
+    verifier = Tokens(SECRET)
+    forged = raw(full_claims(), secret="another-secret-of-thirty-two-bytes!")
+    for _ in range(2):
+        with pytest.raises(InvalidToken, match="bad signature"):
+            verifier.verify(forged)
+
+
+def test_the_verified_tokens_kept_are_bounded() -> None:
+    verifier = Tokens(SECRET)
+    for n in range(VERIFIED_CACHE_SIZE + 10):
+        verifier.verify(verifier.mint(Role.candidate, f"c-{n}", 60))
+
+    assert len(verifier._verified) <= VERIFIED_CACHE_SIZE

@@ -52,6 +52,7 @@ metadata = sa.MetaData()
 issued_money = sa.Table("issued_money", metadata, *issued_money_columns())
 sa.Index("ix_issued_money_occurred", issued_money.c.occurred_at, issued_money.c.event_id)
 sa.Index("ix_issued_money_manager", issued_money.c.manager_id, issued_money.c.occurred_at)
+_KEEP = issued_money.insert()
 
 
 def declare(target: sa.MetaData) -> sa.Table:
@@ -76,14 +77,15 @@ def keep(conn: Connection, envelope: Envelope) -> None:
         return
     payload = envelope.payload
     conn.execute(
-        issued_money.insert().values(
-            event_id=envelope.event_id,
-            event_name=envelope.event_name,
-            manager_id=payload["manager_id"],
-            amount_cents=payload["amount_cents"],
-            occurred_at=parse_moment(payload["occurred_at"], "occurred_at"),
-            body=envelope.to_json(),
-        )
+        _KEEP,
+        {
+            "event_id": envelope.event_id,
+            "event_name": envelope.event_name,
+            "manager_id": payload["manager_id"],
+            "amount_cents": payload["amount_cents"],
+            "occurred_at": parse_moment(payload["occurred_at"], "occurred_at"),
+            "body": envelope.to_json(),
+        },
     )
 
 

@@ -44,6 +44,26 @@ staging the relay leaves a row to it (runtime.links: a link called inside the re
 
 RELAY_LOCK = 0x7468_7265_6C61_7900  # "threlay": the advisory lock of a relay's turn
 _TAKE_TURN = sa.text("SELECT pg_try_advisory_xact_lock(CAST(:key AS bigint))")
+_UNSENT = (
+    sa.select(
+        outbox.c.id,
+        outbox.c.event_id,
+        outbox.c.event_name,
+        outbox.c.topic,
+        outbox.c.partition_key,
+        outbox.c.body,
+        outbox.c.trace_id,
+    )
+    .where(outbox.c.sent_at.is_(None))
+    .order_by(outbox.c.id)
+    .limit(sa.bindparam("batch_size"))
+)
+_MARK_SENT = (
+    outbox.update()
+    .where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(sent_at=sa.bindparam("now"))
+)
+"""Built once: the relay runs them on every pass, which under load is every few ms."""
 
 
 @dataclass
@@ -162,20 +182,7 @@ class OutboxRelay:
         return names
 
     def _unsent(self, conn: Connection, held_back: set[str]) -> list[OutboxRow]:
-        query = (
-            sa.select(
-                outbox.c.id,
-                outbox.c.event_id,
-                outbox.c.event_name,
-                outbox.c.topic,
-                outbox.c.partition_key,
-                outbox.c.body,
-                outbox.c.trace_id,
-            )
-            .where(outbox.c.sent_at.is_(None))
-            .order_by(outbox.c.id)
-            .limit(self.batch_size)
-        )
+        query = _UNSENT
         if held_back:
             query = query.where(outbox.c.event_name.not_in(sorted(held_back)))
         now = time.time()
@@ -183,7 +190,7 @@ class OutboxRelay:
             # Young rows are their request's to deliver; older ones it failed to, so they go now.
             young = sa.and_(outbox.c.event_name == event_name, outbox.c.created_at > now - window_s)
             query = query.where(sa.not_(young))
-        return [OutboxRow(*row) for row in conn.execute(query)]
+        return [OutboxRow(*row) for row in conn.execute(query, {"batch_size": self.batch_size})]
 
     def _by_sink(self, rows: list[OutboxRow]) -> list[tuple[Sink, list[OutboxRow]]]:
         groups: dict[str, tuple[Sink, list[OutboxRow]]] = {}
@@ -196,7 +203,7 @@ class OutboxRelay:
         now = time.time()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            conn.execute(outbox.update().where(outbox.c.id.in_(chunk)).values(sent_at=now))
+            conn.execute(_MARK_SENT, {"ids": chunk, "now": now})
 
     def purge_sent(self, older_than_s: float) -> int:
         """Forget rows sent long ago (kept meanwhile for reconciliation)."""
