@@ -67,6 +67,7 @@ def bootstrap(
         description=DESCRIPTION,
         errors={**ERRORS, **calls.ERRORS},
         max_request_bytes=settings.max_request_bytes,
+        routers=routers,
     )
     app.state.settings = settings
     app.state.manager_directory = manager_directory
@@ -78,7 +79,5 @@ def bootstrap(
         )
         runtime.on_close.append(producers.close)
     app.state.reconciler = Reconciler(producers, settings.reconciliation_settle_s)
-    for router in routers:
-        app.include_router(router)
     app.include_router(reconciliation_http.router, dependencies=[auth.OPERATOR])
     return app

@@ -93,6 +93,7 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         errors={**ERRORS, **CALL_ERRORS},
         max_request_bytes=settings.max_request_bytes,
+        routers=ROUTERS,
     )
     versions = event_versions.ProducedVersions(runtime.flags, runtime.registry)
     app.state.services = Services(
@@ -103,8 +104,6 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
         calls=CallsInRequest(runtime.engine, runtime.name, [payment]),
     )
     app.state.links = [link, payment]
-    for router in ROUTERS:
-        app.include_router(router)
     app.include_router(event_versions_routes.router, dependencies=[auth.OPERATOR])
     issued_http.install(app, runtime, settings.money_retention_s)
     return app

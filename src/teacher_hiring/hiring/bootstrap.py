@@ -39,6 +39,7 @@ def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
         ),
         errors={**http.ERRORS, **CALL_ERRORS},
         max_request_bytes=settings.max_request_bytes,
+        routers=http.ROUTERS,
     )
     app.state.hiring = Hiring(
         engine=runtime.engine,
@@ -48,7 +49,5 @@ def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
         calls=submission_calls,
     )
     app.state.links = submission_calls.links
-    for router in http.ROUTERS:
-        app.include_router(router)
     issued_http.install(app, runtime, settings.money_retention_s)
     return app

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,8 +34,14 @@ def create_app(
     description: str,
     errors: ErrorMap,
     max_request_bytes: int,
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
-    """A FastAPI app wired to the runtime; routers are added by the service's entrypoint."""
+    """A FastAPI app wired to the runtime, with the service's own `routers`.
+
+    They are included first: a request is matched against the routes in order, router by
+    router, and the service's routes are what candidates and managers call all day; the
+    operators' routes come after them. Routers a service adds later go last.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +67,8 @@ def create_app(
         app.add_exception_handler(error_type, _handler_for(status))
     app.state.links = []
     auth.install(app, runtime.tokens)  # who may call what: docs/security.md
+    for router in routers:
+        app.include_router(router)
     app.include_router(operator_http.router, dependencies=[auth.OPERATOR])
     app.include_router(dead_letters_http.router, dependencies=[auth.OPERATOR])
     app.include_router(registry_api.router, prefix="/registry")  # reads public, writes refused
