@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, NoReturn
 
-import pytest
+from missing_part import missing
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "kafka.sh"
 PORT, CONTROLLER_PORT = 19092, 19093
@@ -51,10 +51,7 @@ def _script(command: str, timeout_s: float) -> tuple[bool, str]:
 
 
 def _unavailable(message: str) -> NoReturn:
-    reason = f"no Kafka broker for the tests: {message}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
+    missing(f"no Kafka broker for the tests: {message}")
 
 
 @contextmanager

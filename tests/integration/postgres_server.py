@@ -30,6 +30,8 @@ from typing import IO
 import pytest
 import sqlalchemy as sa
 
+from missing_part import missing
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "postgres.sh"
 TEST_PORT = "15432"
 TEST_DIR = "/tmp/teacher-hiring-pg-test"
@@ -86,10 +88,7 @@ def drop_database(admin: sa.Engine, name: str, timeout_s: float = 30.0) -> None:
 
 
 def _unavailable(message: str) -> None:
-    reason = f"PostgreSQL unavailable: {message.strip()}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
+    missing(f"PostgreSQL unavailable: {message.strip()}")
 
 
 @pytest.fixture(scope="session")
