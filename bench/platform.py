@@ -7,6 +7,7 @@ runs it on Kafka and PostgreSQL, started with scripts/ as bench/distributed_benc
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import tempfile
@@ -32,6 +33,9 @@ EXERCISES_PER_CANDIDATE = 20
 """Assigned at registration: every (candidate, exercise) is submitted once, and candidates are
 all registered before the first measurement (an exercise leaks at its 11th completion and is
 assigned to nobody after), so the more each holds, the fewer registrations a run needs."""
+
+
+LOAD_GENERATOR = "load generator"
 
 
 def free_port() -> int:
@@ -101,6 +105,19 @@ class UnderTest:
 
     def kill(self, service: str) -> None:
         self.platform[service].kill()
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) so far of each service's process, and of this one: the
+        load generator, which takes its share of the same 2 cores."""
+        clock = os.sysconf("SC_CLK_TCK")
+        spent = {}
+        for name in SERVICES:
+            stat = Path(f"/proc/{self.platform[name].pid}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+            spent[name] = (int(fields[11]) + int(fields[12])) / clock
+        mine = os.times()
+        spent[LOAD_GENERATOR] = mine.user + mine.system
+        return spent
 
     def revive(self, service: str) -> float:
         """Start a killed service again; seconds until it answers /ready."""

@@ -47,6 +47,9 @@ class WiringRun:
     catch_up_s: float = 0.0
     profile: list[str] = field(default_factory=list)
     """py-spy's summary of hiring during `all up`, with --profile."""
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    """CPU milliseconds per submission sent during `all up`, by process (services and the
+    load generator): what a submission costs, whatever the machine's speed that day."""
 
     @property
     def calls_per_1000(self) -> float:
@@ -92,11 +95,21 @@ def latency(
                 hiring = target.platform["hiring"].pid
                 spy = Profile(f"hiring-{wiring}", hiring, "MainThread", profile_dir)
                 spy.start()
+            cpu_before = target.cpu_seconds() if not down else {}
             phase = open_loop(target.url("hiring"), workload.take(per_phase), rate, name)
+            if not down:
+                cpu_after = target.cpu_seconds()
+                run.cpu_ms = {
+                    process: (cpu_after[process] - spent) * 1000 / max(1, phase.sent)
+                    for process, spent in cpu_before.items()
+                }
             if spy is not None:
                 spy.stop()
                 run.profile = spy.report(12)
             print("  " + phase.line(), flush=True)
+            if not down:
+                spent = ", ".join(f"{process} {ms:.2f}" for process, ms in run.cpu_ms.items())
+                print(f"    CPU ms per submission: {spent}", flush=True)
             run.phases[state] = phase
             if down:
                 target.revive(down)

@@ -218,6 +218,28 @@ def _goals_section(r: Results) -> list[str]:
     return lines
 
 
+def _cpu_lines(r: Results) -> list[str]:
+    """CPU per submission by process during `all up`: the cost of a submission, which unlike
+    its latency does not depend on how close to saturation the machine ran that day."""
+    runs = [run for run in r.latency if run.cpu_ms]
+    if not runs:
+        return []
+    processes = list(runs[0].cpu_ms)
+    lines = [
+        "",
+        f"CPU time per submission during `all up` (user + system, ms), and what {r.rate:.0f}/s"
+        " of it takes of the machine's 2 cores:",
+        "",
+        "| wiring | " + " | ".join(processes) + " | all | cores at the rate |",
+        "|---|" + "---|" * (len(processes) + 2),
+    ]
+    for run in runs:
+        total = sum(run.cpu_ms.values())
+        cells = " | ".join(f"{run.cpu_ms[p]:.2f}" for p in processes)
+        lines.append(f"| {run.wiring} | {cells} | {total:.2f} | {total * r.rate / 1000:.2f} |")
+    return lines
+
+
 def _latency_section(r: Results, cmd: str) -> list[str]:
     if not r.latency:
         return []
@@ -241,6 +263,7 @@ def _latency_section(r: Results, cmd: str) -> list[str]:
                 f"| {run.wiring} | {state} | {p.sent:,} | {p.errors:,} | {p.error_rate:.1%} |"
                 f" {_ms(p.pct(50))} | {_ms(p.pct(95))} | {_ms(p.pct(99))} | {statuses} |"
             )
+    lines += _cpu_lines(r)
     lines += [
         "",
         "![Latency distribution](benchmarks/latency.png)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from bench import problems
+from bench import problems, report
 from bench.load import Outcome, PhaseResult, percentile
 from bench.problems import Outage, Sample, WiringRun, _drain, ledger_faults
 from bench.report import Results, goals
@@ -131,3 +131,19 @@ def test_capacity_steps_up_then_halves_the_gap(monkeypatch: pytest.MonkeyPatch) 
     result = problems.capacity(Target(), Work(), [100, 200, 300, 400], 1, 50)  # type: ignore[arg-type]
     assert [step.rate for step in result.steps] == [100, 200, 250, 275, 300]
     assert result.sustained == 250
+
+
+def test_cpu_per_submission_is_tabled_with_the_cores_it_takes_at_the_rate() -> None:
+    before = WiringRun("before", cpu_ms={"hiring": 2.5, "bonus": 1.0, "load generator": 0.5})
+    after = WiringRun("after", cpu_ms={"hiring": 3.0, "bonus": 0.5, "load generator": 0.5})
+    results = Results("make bench", "embedded", 300, 4, latency=[before, after])
+
+    table = [line for line in report._cpu_lines(results) if line.startswith("| ")]
+
+    assert table[0] == "| wiring | hiring | bonus | load generator | all | cores at the rate |"
+    assert table[1] == "| before | 2.50 | 1.00 | 0.50 | 4.00 | 1.20 |"
+    assert table[2] == "| after | 3.00 | 0.50 | 0.50 | 4.00 | 1.20 |"
+
+
+def test_no_cpu_table_without_cpu_figures() -> None:
+    assert report._cpu_lines(Results("make bench", "embedded", 300, 4)) == []
