@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.tables import outbox as outbox_table
-from teacher_hiring.runtime.db import locks_rows
+from teacher_hiring.runtime.db import bound_insert, locks_rows
 from teacher_hiring.runtime.pages import now_text, parse_moment
 
 MONEY_EVENTS = frozenset({"BonusAdded", "FineAdded", "PaymentCommited"})
@@ -52,7 +52,9 @@ metadata = sa.MetaData()
 issued_money = sa.Table("issued_money", metadata, *issued_money_columns())
 sa.Index("ix_issued_money_occurred", issued_money.c.occurred_at, issued_money.c.event_id)
 sa.Index("ix_issued_money_manager", issued_money.c.manager_id, issued_money.c.occurred_at)
-_KEEP = issued_money.insert()
+_KEEP = bound_insert(
+    issued_money, ("event_id", "event_name", "manager_id", "amount_cents", "occurred_at", "body")
+)
 
 
 def declare(target: sa.MetaData) -> sa.Table:
@@ -76,8 +78,8 @@ def keep(conn: Connection, envelope: Envelope) -> None:
     if envelope.event_name not in MONEY_EVENTS:
         return
     payload = envelope.payload
-    conn.execute(
-        _KEEP,
+    _KEEP(
+        conn,
         {
             "event_id": envelope.event_id,
             "event_name": envelope.event_name,

@@ -25,11 +25,24 @@ from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.tracing import current_trace_id
+from teacher_hiring.runtime.db import bound_insert
 
 STAGED = "outbox_staged"
 KEY_LOCKS = 0x7468_6F62  # "thob": the advisory lock space (first int4) of partition keys
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), hashtext(:key))")
-_INSERT = outbox.insert()
+_INSERT = bound_insert(
+    outbox,
+    (
+        "event_id",
+        "event_name",
+        "event_version",
+        "topic",
+        "partition_key",
+        "body",
+        "trace_id",
+        "created_at",
+    ),
+)
 """Built once, values bound per row: a statement built per call spends more in SQLAlchemy's
 cache-key walk than SQLite spends writing the row."""
 
@@ -103,8 +116,8 @@ class Outbox:
         if conn.dialect.name == "postgresql":
             conn.execute(_LOCK_KEY, {"space": KEY_LOCKS, "key": key})  # see the module's doc
         conn.info[STAGED] = True  # read by the relay's commit hook (wake_relay_on_commit)
-        conn.execute(
-            _INSERT,
+        _INSERT(
+            conn,
             {
                 "event_id": envelope.event_id,
                 "event_name": envelope.event_name,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from alembic import command
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.compiler import SQLCompiler
 
 READ_ONLY = "teacher_hiring_read_only"
 MIGRATION_LOCK = 0x7468_6D69_6772_6174  # "thmigrat": the advisory lock of schema upgrades
@@ -46,6 +49,54 @@ def dialect_insert(dialect: str, table: sa.Table) -> Any:
     """
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
     return statement.execution_options(preserve_rowcount=True)
+
+
+class DriverStatement:
+    """A Core statement compiled once per dialect and run with `exec_driver_sql`.
+
+    For the few statements every submission runs: `Connection.execute` spends about 57 µs a
+    statement in SQLAlchemy (cache-key lookup, parameter processing, result set-up) and
+    `exec_driver_sql` about 21 (bench on this machine's SQLite), with errors translated and
+    dead connections invalidated the same way. Only for statements whose bind parameters are
+    all named and whose values need no conversion (str, int, float, bool, bytes, None); rows
+    come back as the driver gives them (a boolean is 0 or 1 on SQLite).
+    """
+
+    def __init__(self, statement: sa.ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def __call__(self, conn: Connection, params: Mapping[str, Any]) -> sa.CursorResult[Any]:
+        compiled = self._compiled.get(conn.dialect.name) or self._compile(conn)
+        values = {**compiled.constants, **params}
+        bound: Any = values if compiled.order is None else tuple(values[n] for n in compiled.order)
+        return conn.exec_driver_sql(compiled.sql, bound, execution_options=_PRESERVE_ROWCOUNT)
+
+    def _compile(self, conn: Connection) -> _Compiled:
+        compiled = cast(SQLCompiler, self.statement.compile(dialect=conn.dialect))
+        # sqlite3 takes qmark parameters in order; psycopg's pyformat takes the mapping.
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        # Values written in the statement itself (coalesce(x, 0)) are bound parameters too.
+        constants = {name: value for name, value in compiled.params.items() if value is not None}
+        found = _Compiled(compiled.string, order, constants)
+        self._compiled[conn.dialect.name] = found
+        return found
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None
+    constants: dict[str, Any]
+
+
+_PRESERVE_ROWCOUNT = {"preserve_rowcount": True}
+"""psycopg has no row count left once the cursor is closed (see dialect_insert)."""
+
+
+def bound_insert(table: sa.Table, columns: Iterable[str]) -> DriverStatement:
+    """INSERT of these columns, each bound to the parameter of its name."""
+    return DriverStatement(table.insert().values({name: sa.bindparam(name) for name in columns}))
 
 
 def locks_rows(conn: Connection) -> bool:

@@ -37,7 +37,7 @@ from teacher_hiring.hiring.adapters.tables import (
 )
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.model import CheckMode, Exercise, VersionStats
-from teacher_hiring.runtime.db import dialect_insert, locks_rows
+from teacher_hiring.runtime.db import DriverStatement, bound_insert, dialect_insert, locks_rows
 
 
 class DuplicateSubmission(Exception):
@@ -89,7 +89,7 @@ _st = exercise_version_stats
 _solved = submissions.alias("solved")
 _others = candidate_exercises.alias("others")
 
-_CANDIDATE_SIDE = (
+_CANDIDATE_SIDE = DriverStatement(
     sa.select(
         _c.c.name,
         _c.c.status,
@@ -129,11 +129,11 @@ _CANDIDATE_SIDE = (
     )
     .where(_c.c.id == sa.bindparam("candidate_id"))
 )
-_LOCK_CANDIDATE = (
+_LOCK_CANDIDATE = DriverStatement(
     sa.select(_c.c.id).where(_c.c.id == sa.bindparam("candidate_id")).with_for_update()
 )
 
-_EXERCISE_SIDE = (
+_EXERCISE_SIDE = DriverStatement(
     sa.select(
         _e.c.id,
         _e.c.title,
@@ -151,7 +151,9 @@ _EXERCISE_SIDE = (
     .select_from(_e.join(_st, sa.and_(_st.c.exercise_id == _e.c.id, _st.c.version == _e.c.version)))
     .where(_e.c.id == sa.bindparam("exercise_id"))
 )
-_LOCK_EXERCISE = sa.select(_e.c.id).where(_e.c.id == sa.bindparam("exercise_id")).with_for_update()
+_LOCK_EXERCISE = DriverStatement(
+    sa.select(_e.c.id).where(_e.c.id == sa.bindparam("exercise_id")).with_for_update()
+)
 
 _ASSIGNABLE_ANY = (
     sa.select(_e.c.id, _e.c.title, _e.c.version, _e.c.subject, _e.c.difficulty)
@@ -175,9 +177,12 @@ _SET_STATUS = (
     .where(_c.c.id == sa.bindparam("k_id"))
     .values(status=sa.bindparam("status"), updated_at=sa.bindparam("updated_at"))
 )
-_INSERT_SUBMISSION = submissions.insert()
-_INSERT_COUNTER = attempt_counters.insert()
-_UPDATE_COUNTER = (
+_INSERT_SUBMISSION = bound_insert(submissions, [field.name for field in fields(NewSubmission)])
+_INSERT_COUNTER = bound_insert(
+    attempt_counters,
+    ("candidate_id", "exercise_id", "exercise_version", "attempts", "first_attempt_failed"),
+)
+_UPDATE_COUNTER = DriverStatement(
     attempt_counters.update()
     .where(
         _ac.c.candidate_id == sa.bindparam("k_candidate_id"),
@@ -186,7 +191,7 @@ _UPDATE_COUNTER = (
     )
     .values(attempts=sa.bindparam("attempts"))
 )
-_UPDATE_STATS = (
+_UPDATE_STATS = DriverStatement(
     exercise_version_stats.update()
     .where(
         _st.c.exercise_id == sa.bindparam("k_exercise_id"),
@@ -200,12 +205,12 @@ _UPDATE_STATS = (
         needs_complication=sa.bindparam("needs_complication"),
     )
 )
-_UPDATE_RATING_VERSION = (
+_UPDATE_RATING_VERSION = DriverStatement(
     exercises.update()
     .where(_e.c.id == sa.bindparam("k_id"))
     .values(rating_version=sa.bindparam("rating_version"))
 )
-_MARK_SOLVED = (
+_MARK_SOLVED = DriverStatement(
     candidate_exercises.update()
     .where(
         _ce.c.candidate_id == sa.bindparam("k_candidate_id"),
@@ -295,9 +300,9 @@ class HiringRepository:
     ) -> CandidateSide | None:
         """What the submission needs of the candidate, who stays locked until the commit."""
         if self._lock:
-            self.conn.execute(_LOCK_CANDIDATE, {"candidate_id": candidate_id})
-        row = self.conn.execute(
-            _CANDIDATE_SIDE,
+            _LOCK_CANDIDATE(self.conn, {"candidate_id": candidate_id})
+        row = _CANDIDATE_SIDE(
+            self.conn,
             {
                 "candidate_id": candidate_id,
                 "exercise_id": exercise_id,
@@ -321,8 +326,8 @@ class HiringRepository:
     def exercise_side(self, exercise_id: str) -> tuple[Exercise, VersionStats] | None:
         """The current version with its stats; the exercise stays locked until the commit."""
         if self._lock:
-            self.conn.execute(_LOCK_EXERCISE, {"exercise_id": exercise_id})
-        row = self.conn.execute(_EXERCISE_SIDE, {"exercise_id": exercise_id}).first()
+            _LOCK_EXERCISE(self.conn, {"exercise_id": exercise_id})
+        row = _EXERCISE_SIDE(self.conn, {"exercise_id": exercise_id}).first()
         if row is None:
             return None
         exercise = Exercise(
@@ -346,7 +351,7 @@ class HiringRepository:
     def add_submission(self, submission: NewSubmission) -> None:
         # No savepoint: a duplicate aborts the whole unit of work, which the caller retries.
         try:
-            self.conn.execute(_INSERT_SUBMISSION, _submission_row(submission))
+            _INSERT_SUBMISSION(self.conn, _submission_row(submission))
         except IntegrityError as exc:
             raise DuplicateSubmission(submission.idempotency_key) from exc
 
@@ -360,8 +365,8 @@ class HiringRepository:
         first_attempt_failed: bool,
     ) -> None:
         if attempts == 1:
-            self.conn.execute(
-                _INSERT_COUNTER,
+            _INSERT_COUNTER(
+                self.conn,
                 {
                     "candidate_id": candidate_id,
                     "exercise_id": exercise_id,
@@ -371,8 +376,8 @@ class HiringRepository:
                 },
             )
             return
-        self.conn.execute(
-            _UPDATE_COUNTER,
+        _UPDATE_COUNTER(
+            self.conn,
             {
                 "k_candidate_id": candidate_id,
                 "k_exercise_id": exercise_id,
@@ -382,20 +387,18 @@ class HiringRepository:
         )
 
     def save_stats(self, exercise_id: str, version: int, stats: VersionStats) -> None:
-        self.conn.execute(
-            _UPDATE_STATS, {"k_exercise_id": exercise_id, "k_version": version, **_stats_row(stats)}
+        _UPDATE_STATS(
+            self.conn, {"k_exercise_id": exercise_id, "k_version": version, **_stats_row(stats)}
         )
 
     def set_rating_version(self, exercise_id: str, rating_version: int) -> None:
-        self.conn.execute(
-            _UPDATE_RATING_VERSION, {"k_id": exercise_id, "rating_version": rating_version}
-        )
+        _UPDATE_RATING_VERSION(self.conn, {"k_id": exercise_id, "rating_version": rating_version})
 
     def mark_solved(
         self, candidate_id: str, exercise_id: str, version: int, submission_id: str, at: float
     ) -> None:
-        result = self.conn.execute(
-            _MARK_SOLVED,
+        result = _MARK_SOLVED(
+            self.conn,
             {
                 "k_candidate_id": candidate_id,
                 "k_exercise_id": exercise_id,
