@@ -68,6 +68,8 @@ class DriverStatement:
 
     def __call__(self, conn: Connection, params: Mapping[str, Any]) -> sa.CursorResult[Any]:
         compiled = self._compiled.get(conn.dialect.name) or self._compile(conn)
+        if missing := compiled.required - params.keys():
+            raise KeyError(f"parameters not given: {', '.join(sorted(missing))}")
         values = {**compiled.constants, **params}
         bound: Any = values if compiled.order is None else tuple(values[n] for n in compiled.order)
         return conn.exec_driver_sql(compiled.sql, bound, execution_options=_PRESERVE_ROWCOUNT)
@@ -78,7 +80,8 @@ class DriverStatement:
         order = tuple(compiled.positiontup or ()) if compiled.positional else None
         # Values written in the statement itself (coalesce(x, 0)) are bound parameters too.
         constants = {name: value for name, value in compiled.params.items() if value is not None}
-        found = _Compiled(compiled.string, order, constants)
+        required = frozenset(compiled.params) - constants.keys()
+        found = _Compiled(compiled.string, order, constants, required)
         self._compiled[conn.dialect.name] = found
         return found
 
@@ -88,6 +91,7 @@ class _Compiled:
     sql: str
     order: tuple[str, ...] | None
     constants: dict[str, Any]
+    required: frozenset[str]
 
 
 _PRESERVE_ROWCOUNT = {"preserve_rowcount": True}
