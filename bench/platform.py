@@ -152,6 +152,35 @@ class UnderTest:
                 raise TimeoutError(f"the ledger holds {booked} entries, {issued} issued")
             time.sleep(0.1)
 
+    def backlog(self) -> float:
+        """Records the services' consumers have not committed, and outbox rows not yet sent
+        (their /metrics: consumer_lag is reported about once a second, outbox_backlog on each
+        read)."""
+        waiting = 0.0
+        for service in SERVICES:
+            text = self.client.get(
+                self.url(service) + "/metrics", headers=self.credentials.operator()
+            ).text
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    if sample.name in ("consumer_lag", "outbox_backlog"):
+                        waiting += sample.value
+        return waiting
+
+    def wait_until_caught_up(self, timeout_s: float = 300) -> float:
+        """Seconds until every consumer and relay has nothing left, twice over a lag report's
+        interval: the next measurement then shares the machine with no catching up (a revived
+        exercises reading the candidates registered meanwhile, say)."""
+        started = time.perf_counter()
+        deadline = time.monotonic() + timeout_s
+        quiet = 0
+        while quiet < 2:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still {self.backlog():.0f} records to consume or relay")
+            quiet = quiet + 1 if self.backlog() == 0 else 0
+            time.sleep(1.1)
+        return time.perf_counter() - started
+
     def reconcile(self) -> dict[str, Any]:
         """Bonus's reconciliation of everything issued so far against its ledger."""
         until = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

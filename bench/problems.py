@@ -114,6 +114,7 @@ def latency(
             if down:
                 target.revive(down)
             run.catch_up_s = max(run.catch_up_s, target.wait_for_ledger())
+            target.wait_until_caught_up()
             if not down:
                 # Once hiring is done with the row: a request its client gave up on may still
                 # have been handled, calls and all.
@@ -308,6 +309,7 @@ def capacity(
         print("  " + phase.line(), flush=True)
         result.steps.append(phase)
         target.wait_for_ledger()
+        target.wait_until_caught_up()
         return phase.pct(99) < p99_ms and not phase.errors
 
     failed = None

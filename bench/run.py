@@ -111,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             workload.register(needed)
             print(f"  done in {time.perf_counter() - t0:.1f} s", flush=True)
             target.wait_for_ledger()
-            time.sleep(1.0)
+            # Exercises reads every CandidateCreated of the registration: measured rows must
+            # not share the machine with that.
+            waited = target.wait_until_caught_up(900)
+            print(f"  consumers caught up {waited:.1f} s later", flush=True)
             run_sections(args, results, target, workload)
     if "peers" in args.only:
         from bench.peers.compare import compare

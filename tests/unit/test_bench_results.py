@@ -123,6 +123,9 @@ def test_capacity_steps_up_then_halves_the_gap(monkeypatch: pytest.MonkeyPatch) 
         def wait_for_ledger(self) -> float:
             return 0.0
 
+        def wait_until_caught_up(self) -> float:
+            return 0.0
+
     class Work:
         def take(self, count: int) -> list[int]:
             return [0] * count
