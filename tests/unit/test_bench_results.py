@@ -8,7 +8,7 @@ import math
 import pytest
 from bench import problems, report
 from bench.load import Outcome, PhaseResult, percentile
-from bench.problems import Outage, Sample, WiringRun, _drain, ledger_faults
+from bench.problems import Capacity, Outage, Sample, WiringRun, _drain, ledger_faults
 from bench.report import Results, goals
 
 
@@ -150,3 +150,25 @@ def test_cpu_per_submission_is_tabled_with_the_cores_it_takes_at_the_rate() -> N
 
 def test_no_cpu_table_without_cpu_figures() -> None:
     assert report._cpu_lines(Results("make bench", "embedded", 300, 4)) == []
+
+
+def test_a_queue_at_the_offered_rate_is_explained_by_the_cpu_a_submission_costs() -> None:
+    after = WiringRun("after", cpu_ms={"hiring": 3.0, "bonus": 0.5, "load generator": 0.5})
+    after.phases = {"all up": phase("a", [200.0] * 100, [200] * 100)}
+    results = Results("make bench", "embedded", 300, 4, latency=[after])
+    results.capacity = Capacity(sustained=125)
+
+    text = "\n".join(report._goals_section(results))
+
+    assert "**Why `after`'s p99 at 300/s is over 50 ms.**" in text
+    assert "up to 125/s only" in text
+    assert "4.0 ms of CPU in all" in text and "0.90 cores for hiring" in text
+
+
+def test_no_queue_to_explain_when_after_holds_the_rate() -> None:
+    after = WiringRun("after", cpu_ms={"hiring": 3.0})
+    after.phases = {"all up": phase("a", [20.0] * 100, [200] * 100)}
+    results = Results("make bench", "embedded", 300, 4, latency=[after])
+    results.capacity = Capacity(sustained=300)
+
+    assert "Why" not in "\n".join(report._goals_section(results))
