@@ -68,6 +68,24 @@ def calls_by_others(
     }
 
 
+WARM_UP_S = 5.0
+"""Seconds of the offered load sent, not measured, before a wiring's rows."""
+
+
+def warm_up(
+    target: UnderTest, workload: Workload, rate: float, seconds: float, wiring: str
+) -> None:
+    """The offered load for a few seconds, not measured: the first seconds after a start or a
+    rewiring pay for caches filling (SQLite's pages, each candidate's first token check), which
+    is not the cost of a submission. Then everything it caused is consumed."""
+    phase = open_loop(
+        target.url("hiring"), workload.take(int(rate * seconds)), rate, f"{wiring}, warm-up"
+    )
+    print(f"  {wiring}, warm-up: {phase.sent:,} sent at {rate:.0f}/s, not measured", flush=True)
+    target.wait_for_ledger()
+    target.wait_until_caught_up()
+
+
 def latency(
     target: UnderTest,
     workload: Workload,
@@ -82,6 +100,7 @@ def latency(
     for wiring in WIRINGS:
         target.wire(wiring)
         run = WiringRun(wiring)
+        warm_up(target, workload, rate, min(seconds, WARM_UP_S), wiring)
         for state in STATES:
             down = state.split()[0] if state != "all up" else None
             if down:

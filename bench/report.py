@@ -154,6 +154,9 @@ def write(r: Results) -> Path:
         "submission is a registered candidate's answer to one of their exercises, 70 % right;",
         "every request carries a bearer token minted with the development secret as the",
         "services verify it. An error is no answer or a 5xx; its time counts in the latency.",
+        "Before each wiring's rows, a few seconds of the same load are sent and not measured",
+        "(caches filling after a start or a rewiring), and every row starts once all consumers",
+        "and relays have caught up.",
         "",
     ]
     lines += _goals_section(r)

@@ -81,7 +81,8 @@ def outage_windows(args: argparse.Namespace) -> tuple[float, float]:
 def submissions_needed(args: argparse.Namespace) -> int:
     needed = 0
     if "latency" in args.only:
-        needed += int(6 * args.rate * args.seconds)
+        warm_up = 2 * args.rate * min(args.seconds, problems.WARM_UP_S)  # one per wiring
+        needed += int(6 * args.rate * args.seconds + warm_up)
     if "capacity" in args.only:
         refined = problems.REFINE_STEPS * max(args.steps)  # the halvings, at most this fast
         needed += int((sum(args.steps) + refined) * args.step_seconds)
