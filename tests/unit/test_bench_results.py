@@ -172,3 +172,22 @@ def test_no_queue_to_explain_when_after_holds_the_rate() -> None:
     results.capacity = Capacity(sustained=300)
 
     assert "Why" not in "\n".join(report._goals_section(results))
+
+
+def test_after_slower_with_a_service_down_is_said() -> None:
+    after = WiringRun("after")
+    after.phases = {
+        "all up": phase("a", [10.0] * 100, [200] * 100),
+        "bonus down": phase("a", [500.0] * 100, [200] * 100),
+        "exercises down": phase("a", [12.0] * 100, [200] * 100),
+    }
+    results = Results("make bench", "embedded", 300, 4, latency=[after])
+
+    said = "\n".join(report._slower_when_down(results))
+
+    assert "slower with a service down" in said
+    assert "bonus down (p99 500.0 ms)" in said
+    assert "exercises down" not in said
+
+    after.phases["bonus down"] = phase("a", [15.0] * 100, [200] * 100)
+    assert report._slower_when_down(results) == []
