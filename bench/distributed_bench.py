@@ -451,7 +451,8 @@ def raw_postgres(url: str, events: Sequence[Envelope], meter: CpuMeter) -> RawRe
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_of(pid: int) -> float | None:
+def cpu_of(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has spent so far; None once it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -512,7 +513,7 @@ class CpuMeter:
 
     def snapshot(self) -> tuple[dict[str, dict[int, float]], float]:
         taken = {
-            group: {pid: cpu for pid in pids if (cpu := _cpu_of(pid)) is not None}
+            group: {pid: cpu for pid in pids if (cpu := cpu_of(pid)) is not None}
             for group, pids in self.pids().items()
         }
         return taken, _machine_busy()

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from bench.load import Request, post_all
 from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
@@ -109,12 +110,14 @@ class UnderTest:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) so far of each service's process, and of this one: the
         load generator, which takes its share of the same 2 cores."""
-        clock = os.sysconf("SC_CLK_TCK")
+        from bench.distributed_bench import cpu_of
+
         spent = {}
         for name in SERVICES:
-            stat = Path(f"/proc/{self.platform[name].pid}/stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
-            spent[name] = (int(fields[11]) + int(fields[12])) / clock
+            seconds = cpu_of(self.platform[name].pid)
+            if seconds is None:
+                raise RuntimeError(f"{name} is not running")
+            spent[name] = seconds
         mine = os.times()
         spent[LOAD_GENERATOR] = mine.user + mine.system
         return spent
@@ -156,16 +159,19 @@ class UnderTest:
         """Records the services' consumers have not committed, and outbox rows not yet sent
         (their /metrics: consumer_lag is reported about once a second, outbox_backlog on each
         read)."""
-        waiting = 0.0
-        for service in SERVICES:
-            text = self.client.get(
-                self.url(service) + "/metrics", headers=self.credentials.operator()
-            ).text
-            for family in text_string_to_metric_families(text):
-                for sample in family.samples:
-                    if sample.name in ("consumer_lag", "outbox_backlog"):
-                        waiting += sample.value
-        return waiting
+        return sum(
+            sample.value
+            for service in SERVICES
+            for sample in self.metric_samples(service)
+            if sample.name in ("consumer_lag", "outbox_backlog")
+        )
+
+    def settle(self) -> float:
+        """Between measurements: seconds until the ledger holds what was issued, then until
+        every consumer and relay has caught up."""
+        booked_s = self.wait_for_ledger()
+        self.wait_until_caught_up()
+        return booked_s
 
     def wait_until_caught_up(self, timeout_s: float = 300) -> float:
         """Seconds until every consumer and relay has nothing left, twice over a lag report's
@@ -192,17 +198,21 @@ class UnderTest:
 
     # -- requests received --
 
-    def requests_received(self, service: str) -> dict[tuple[str, str], float]:
-        """http_requests_total of one service by (method, route)."""
+    def metric_samples(self, service: str) -> Iterator[Sample]:
+        """Every sample of the service's /metrics, as it is now."""
         text = self.client.get(
             self.url(service) + "/metrics", headers=self.credentials.operator()
         ).text
-        counts: dict[tuple[str, str], float] = {}
         for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == "http_requests_total":
-                    key = (sample.labels.get("method", ""), sample.labels.get("route", ""))
-                    counts[key] = counts.get(key, 0.0) + sample.value
+            yield from family.samples
+
+    def requests_received(self, service: str) -> dict[tuple[str, str], float]:
+        """http_requests_total of one service by (method, route)."""
+        counts: dict[tuple[str, str], float] = {}
+        for sample in self.metric_samples(service):
+            if sample.name == "http_requests_total":
+                key = (sample.labels.get("method", ""), sample.labels.get("route", ""))
+                counts[key] = counts.get(key, 0.0) + sample.value
         return counts
 
 

@@ -82,8 +82,7 @@ def warm_up(
         target.url("hiring"), workload.take(int(rate * seconds)), rate, f"{wiring}, warm-up"
     )
     print(f"  {wiring}, warm-up: {phase.sent:,} sent at {rate:.0f}/s, not measured", flush=True)
-    target.wait_for_ledger()
-    target.wait_until_caught_up()
+    target.settle()
 
 
 def latency(
@@ -132,8 +131,7 @@ def latency(
             run.phases[state] = phase
             if down:
                 target.revive(down)
-            run.catch_up_s = max(run.catch_up_s, target.wait_for_ledger())
-            target.wait_until_caught_up()
+            run.catch_up_s = max(run.catch_up_s, target.settle())
             if not down:
                 # Once hiring is done with the row: a request its client gave up on may still
                 # have been handled, calls and all.
@@ -327,8 +325,7 @@ def capacity(
         )
         print("  " + phase.line(), flush=True)
         result.steps.append(phase)
-        target.wait_for_ledger()
-        target.wait_until_caught_up()
+        target.settle()
         return phase.pct(99) < p99_ms and not phase.errors
 
     failed = None

@@ -120,10 +120,7 @@ def test_capacity_steps_up_then_halves_the_gap(monkeypatch: pytest.MonkeyPatch) 
         def url(self, _service: str) -> str:
             return "http://hiring"
 
-        def wait_for_ledger(self) -> float:
-            return 0.0
-
-        def wait_until_caught_up(self) -> float:
+        def settle(self) -> float:
             return 0.0
 
     class Work:
