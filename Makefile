@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run run-distributed test lint typecheck unit integration e2e simulate chaos bench bench-distributed clean
+.PHONY: install run run-distributed test lint typecheck unit integration e2e simulate chaos bench bench-speed bench-distributed clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ chaos: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench $(ARGS)
+
+## The platform on one machine at 300 submissions/s: p99 with all up and with exercises and bonus
+## stopped, the ledger's drain against raw SQLite; 3 fresh platforms, writes docs/speed.md (~3-4 min).
+bench-speed: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.speed $(ARGS)
 
 ## Events/s from the outbox through Kafka into the ledger, against the raw Kafka client
 ## (starts Kafka and PostgreSQL with scripts/ if they are not running; `--profile` for py-spy).

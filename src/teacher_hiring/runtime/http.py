@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -46,6 +47,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runtime.start_workers()
+        # What start-up built (modules, routes, schemas, compiled statements) lives as long as
+        # the process: frozen, it is left out of the collector's full passes, which would
+        # otherwise walk all of it and stop every request for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -1,0 +1,364 @@
+"""`make bench-speed`: the platform on one machine at its rated load, on the embedded defaults.
+
+Each run starts the three services on fresh data (SQLite and the embedded log, the `after`
+wiring), registers the candidates, sends the load a few seconds unmeasured, then:
+
+  all up       --rate submissions/s, open loop, for --seconds: p50/p95/p99, throughput,
+               errors, CPU per submission; then the seconds until the ledger holds every
+               money event issued (its lag back to zero after the load stops);
+  both down    exercises and bonus stopped, the same load: hiring answers alone, so its p99
+               over the all-up p99 should be about 1 (a submission waits for no service);
+  drain        bonus started again alone: the money events of `both down` booked, in
+               events/s from its ledger's own timestamps, against raw SQLite writing the
+               same rows on the same disk in the same run (the baseline of the ratio);
+               then exercises started again and everything consumed.
+
+--runs N repeats it on fresh platforms; the goals are judged on the median of the runs.
+
+    .venv/bin/python -m bench.speed [--runs 3] [--rate 300] [--seconds 20] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.load import PhaseResult, open_loop
+from bench.platform import UnderTest, Workload, running
+from bench.problems import warm_up
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "speed.md"
+P99_GOAL_MS = 15.0
+LEDGER_GOAL = 1000.0
+"""Money events/s the ledger keeps up with."""
+LAG_GOAL_S = 10.0
+"""The issue's "within seconds" of the load stopping, as a number."""
+RATIO_LIMIT = 1.5
+"""`both down` p99 over `all up` p99 taken as "about 1": within the noise of a 2-core machine
+over a 20 s row, and far from what a submission that waited for another service would show."""
+
+
+@dataclass
+class Run:
+    """One platform, start to stop."""
+
+    all_up: PhaseResult
+    both_down: PhaseResult
+    cpu_ms: dict[str, float]
+    """CPU milliseconds per submission during `all up`, by process."""
+    lag_after_load_s: float
+    """From the last answer of `all up` until the ledger held every money event issued."""
+    backlog: int
+    """Money events issued while bonus was down, booked when it came back."""
+    drain_rate: float
+    """Of that backlog, events/s between its first and last ledger entry."""
+    caught_up_s: float
+    """From starting bonus until its ledger held the whole backlog: start-up included."""
+    raw_rate: float
+    """Raw SQLite writing the same number of ledger and inbox rows, rows/s."""
+
+    @property
+    def down_over_up(self) -> float:
+        return self.both_down.pct(99) / self.all_up.pct(99)
+
+    @property
+    def drain_over_raw(self) -> float:
+        return self.drain_rate / self.raw_rate
+
+
+@dataclass
+class Goal:
+    name: str
+    measured: str
+    met: bool
+
+
+@dataclass
+class Results:
+    command: str
+    rate: float
+    seconds: float
+    runs: list[Run] = field(default_factory=list)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def median(self, figure: str) -> float:
+        return statistics.median(float(getattr(run, figure)) for run in self.runs)
+
+    def median_pct(self, row: str, q: float) -> float:
+        return statistics.median(getattr(run, row).pct(q) for run in self.runs)
+
+
+def goals(r: Results) -> list[Goal]:
+    """The issue's speed goals, judged on the runs' medians."""
+    p99 = r.median_pct("all_up", 99)
+    errors = sum(run.all_up.errors + run.both_down.errors for run in r.runs)
+    ratio = r.median("down_over_up")
+    drain = r.median("drain_rate")
+    lag = r.median("lag_after_load_s")
+    return [
+        Goal(
+            f"submission p99 at {r.rate:.0f}/s, all up ≤ {P99_GOAL_MS:.0f} ms",
+            f"{p99:.1f} ms",
+            p99 <= P99_GOAL_MS,
+        ),
+        Goal(
+            f"p99 with exercises and bonus down / all up ≈ 1 (≤ {RATIO_LIMIT})",
+            f"{ratio:.2f}",
+            ratio <= RATIO_LIMIT,
+        ),
+        Goal("errors (no answer or 5xx), either row = 0", f"{errors}", errors == 0),
+        Goal(
+            f"ledger keeps up with ≥ {LEDGER_GOAL:,.0f} money events/s",
+            f"{drain:,.0f}/s",
+            drain >= LEDGER_GOAL,
+        ),
+        Goal(
+            f"ledger lag back to zero within {LAG_GOAL_S:.0f} s of the load stopping",
+            f"{lag:.2f} s",
+            lag <= LAG_GOAL_S,
+        ),
+    ]
+
+
+def rows(r: Results) -> list[str]:
+    """The markdown table of every run, then the medians."""
+    head = [
+        "| run | all up p50 | p95 | p99 | throughput | both down p99 | down / up |"
+        " hiring CPU per submission | lag after load | drain | raw SQLite | drain / raw |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    body = []
+    for i, run in enumerate(r.runs, 1):
+        up, down = run.all_up, run.both_down
+        body.append(
+            f"| {i} | {up.pct(50):.1f} ms | {up.pct(95):.1f} ms | {up.pct(99):.1f} ms"
+            f" | {throughput(up):.0f}/s | {down.pct(99):.1f} ms | {run.down_over_up:.2f}"
+            f" | {run.cpu_ms.get('hiring', float('nan')):.2f} ms | {run.lag_after_load_s:.2f} s"
+            f" | {run.drain_rate:,.0f}/s | {run.raw_rate:,.0f}/s | {run.drain_over_raw:.2f} |"
+        )
+    if len(r.runs) > 1:
+        body.append(
+            f"| median | {r.median_pct('all_up', 50):.1f} ms | {r.median_pct('all_up', 95):.1f} ms"
+            f" | {r.median_pct('all_up', 99):.1f} ms"
+            f" | {statistics.median(throughput(run.all_up) for run in r.runs):.0f}/s"
+            f" | {r.median_pct('both_down', 99):.1f} ms | {r.median('down_over_up'):.2f}"
+            f" | {statistics.median(run.cpu_ms.get('hiring', 0.0) for run in r.runs):.2f} ms"
+            f" | {r.median('lag_after_load_s'):.2f} s | {r.median('drain_rate'):,.0f}/s"
+            f" | {r.median('raw_rate'):,.0f}/s | {r.median('drain_over_raw'):.2f} |"
+        )
+    return head + body
+
+
+def throughput(phase: PhaseResult) -> float:
+    """Submissions answered per second over the row, from the first due time to the last answer."""
+    answered = sum(1 for o in phase.outcomes if o.status)
+    return answered / phase.seconds if phase.seconds else float("nan")
+
+
+def document(r: Results) -> str:
+    when = r.started.strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# The platform on one machine: speed",
+        "",
+        "A submission's response time at the rated load, with all services up and with",
+        "exercises and bonus stopped, and how fast the bonus ledger books a backlog. Embedded",
+        "defaults (SQLite and the embedded event log, one process per service), the `after`",
+        "wiring, open-loop load (latency counted from the moment a request was due).",
+        "",
+        "```",
+        "make bench-speed                                  # 3 runs, ~3-4 min",
+        ".venv/bin/python -m bench.speed --help            # rate, row length, runs",
+        "```",
+        "",
+        f"This run: `{r.command}`, {when}, {len(r.runs)} run(s) of {r.seconds:.0f} s rows"
+        f" at {r.rate:.0f} submissions/s.",
+        "",
+        *rows(r),
+        "",
+        "| goal | measured (median) | met? |",
+        "|---|---|---|",
+        *(f"| {g.name} | {g.measured} | {'met' if g.met else 'missed'} |" for g in goals(r)),
+        "",
+        "- **all up / both down**: the same load with every service up, then with exercises and",
+        "  bonus stopped. Hiring checks an answer from its own replica and stages its events in",
+        "  its own database, so the ratio is the test of that: it would be far above 1 if a",
+        "  submission waited for another service.",
+        "- **lag after load**: from the last answer of `all up` until the ledger held every",
+        "  money event hiring and exercises issued.",
+        "- **drain**: the money events issued while bonus was down, booked once it is started",
+        "  again, per second between the first and the last of their ledger entries. **raw",
+        "  SQLite** writes as many ledger and inbox rows, 500 per transaction, on the same disk",
+        "  in the same run: the baseline the drain is compared with.",
+        "- **CPU per submission**: user and system time of hiring's process over `all up`, per",
+        "  submission sent; unlike latency, it does not depend on how loaded the machine was.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+def one_run(args: argparse.Namespace, index: int) -> Run:
+    print(f"run {index}: starting the platform (embedded)...", flush=True)
+    per_row = int(args.rate * args.seconds)
+    with running(distributed=False) as target:
+        workload = Workload(target, seed=args.seed + index)
+        workload.setup(args.managers, args.exercises)
+        workload.register(2 * per_row + int(args.rate * args.warm_up))
+        target.wait_for_ledger()
+        target.wait_until_caught_up(900)
+        warm_up(target, workload, args.rate, args.warm_up, "after")
+
+        cpu_before = target.cpu_seconds()
+        all_up = open_loop(target.url("hiring"), workload.take(per_row), args.rate, "all up")
+        cpu_after = target.cpu_seconds()
+        lag = target.wait_for_ledger()
+        cpu_ms = {
+            process: (cpu_after[process] - spent) * 1000 / max(1, all_up.sent)
+            for process, spent in cpu_before.items()
+        }
+        print("  " + all_up.line(), flush=True)
+        print(f"    hiring CPU {cpu_ms['hiring']:.2f} ms per submission; ledger {lag:.1f} s later")
+        target.wait_until_caught_up()
+
+        booked_before = target.money_booked()
+        paid = target.money_issued() - hiring_issued(target)  # exercises' payments, kept
+        target.kill("exercises")
+        target.kill("bonus")
+        both_down = open_loop(
+            target.url("hiring"), workload.take(per_row), args.rate, "exercises and bonus down"
+        )
+        print("  " + both_down.line(), flush=True)
+        issued = wait_issued_settled(target) + paid
+        backlog = issued - booked_before
+        started = time.perf_counter()
+        target.revive("bonus")
+        while target.money_booked() < issued:
+            time.sleep(0.05)
+        caught_up = time.perf_counter() - started
+        drain_rate = ledger_rate(Path(target.platform.deployment.data_dir) / "bonus.db", backlog)
+        target.revive("exercises")
+        target.wait_until_caught_up()
+        raw = raw_sqlite_rate(backlog)
+        print(
+            f"  drain: {backlog:,} money events booked at {drain_rate:,.0f}/s (raw SQLite"
+            f" {raw:,.0f} rows/s), ledger complete {caught_up:.1f} s after starting bonus",
+            flush=True,
+        )
+        return Run(all_up, both_down, cpu_ms, lag, backlog, drain_rate, caught_up, raw)
+
+
+def hiring_issued(target: UnderTest) -> int:
+    """Bonuses and fines hiring issued (exercises, which issues payments, may be down)."""
+    items = target.get("hiring", "/totals/issued")["items"]
+    return sum(int(r["bonus_count"] + r["fine_count"]) for r in items)
+
+
+def wait_issued_settled(target: UnderTest) -> int:
+    """What hiring issued, once its last requests of the row are done issuing."""
+    issued, previous = hiring_issued(target), -1
+    while issued != previous:
+        time.sleep(0.5)
+        issued, previous = hiring_issued(target), issued
+    return issued
+
+
+def ledger_rate(database: Path, newest: int) -> float:
+    """Events/s over the ledger's `newest` entries, from their own recorded_at."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        first, last = conn.execute(
+            "SELECT min(recorded_at), max(recorded_at) FROM"
+            " (SELECT recorded_at FROM ledger ORDER BY id DESC LIMIT ?)",
+            (newest,),
+        ).fetchone()
+    span = (_instant(last) - _instant(first)).total_seconds()
+    return newest / span if span > 0 else float("nan")
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def raw_sqlite_rate(rows: int, per_transaction: int = 500) -> float:
+    """Ledger and inbox rows/s written by sqlite3 alone, as the services open their databases
+    (WAL, synchronous=NORMAL): what the disk and SQLite allow, whatever the service does."""
+    with tempfile.TemporaryDirectory(prefix="th-speed-raw-") as tmp:
+        conn = sqlite3.connect(Path(tmp) / "raw.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(
+            "CREATE TABLE ledger (id INTEGER PRIMARY KEY, manager_id TEXT, kind TEXT,"
+            " amount_cents INTEGER, business_key TEXT UNIQUE, source_event_id TEXT,"
+            " recorded_at TEXT, details TEXT)"
+        )
+        conn.execute("CREATE TABLE inbox (grp TEXT, event_id TEXT, PRIMARY KEY (grp, event_id))")
+        now = datetime.now(UTC).isoformat()
+        started = time.perf_counter()
+        for start in range(0, rows, per_transaction):
+            conn.execute("BEGIN")
+            for n in range(start, min(rows, start + per_transaction)):
+                event = str(uuid.uuid4())
+                conn.execute(
+                    "INSERT INTO ledger (manager_id, kind, amount_cents, business_key,"
+                    " source_event_id, recorded_at, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    ("m", "bonus", 100, f"bonus:{n}", event, now, '{"completion": 1}'),
+                )
+                conn.execute("INSERT INTO inbox VALUES (?, ?)", ("bonus", event))
+            conn.execute("COMMIT")
+        seconds = time.perf_counter() - started
+        conn.close()
+    return rows / seconds
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.speed",
+        description=__doc__,
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
+    parser.add_argument("--runs", type=int, default=3, help="fresh platforms, one after another")
+    parser.add_argument("--rate", type=float, default=300.0, help="submissions/s")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of a row")
+    parser.add_argument("--warm-up", type=float, default=5.0, help="unmeasured seconds first")
+    parser.add_argument("--managers", type=int, default=10)
+    parser.add_argument("--exercises", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true", help="print only, leave docs/ alone")
+    args = parser.parse_args(argv)
+    if args.runs < 1 or args.rate <= 0 or args.seconds <= 0 or args.warm_up < 0:
+        parser.error("--runs must be at least 1, --rate and --seconds positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    command = "make bench-speed" + (
+        f" ARGS={shlex.quote(' '.join(sys.argv[1:]))}" if sys.argv[1:] else ""
+    )
+    results = Results(command, args.rate, args.seconds)
+    for index in range(1, args.runs + 1):
+        results.runs.append(one_run(args, index))
+    print()
+    print("\n".join(rows(results)))
+    print()
+    for goal in goals(results):
+        print(f"{'met   ' if goal.met else 'MISSED'}  {goal.name}: {goal.measured}")
+    if not args.no_write:
+        DOC.write_text(document(results))
+        print(f"\nwrote {DOC.relative_to(ROOT)}")
+    return 0 if all(goal.met for goal in goals(results)) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

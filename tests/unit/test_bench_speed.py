@@ -1,0 +1,82 @@
+"""How bench/speed.py judges the platform's speed goals: pure logic on made-up runs, and the
+ledger's drain read from a ledger's own timestamps."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from pathlib import Path
+
+from bench.load import Outcome, PhaseResult
+from bench.speed import Results, Run, goals, ledger_rate, raw_sqlite_rate, rows, throughput
+
+
+def phase(
+    latencies: list[float], statuses: list[int] | None = None, seconds: float = 1.0
+) -> PhaseResult:
+    result = PhaseResult("row", 300)
+    statuses = statuses or [200] * len(latencies)
+    result.outcomes = [
+        Outcome(i / 300, ms, status)
+        for i, (ms, status) in enumerate(zip(latencies, statuses, strict=True))
+    ]
+    result.seconds = seconds
+    return result
+
+
+def run(up_p99: float, down_p99: float, drain: float = 2000.0, lag: float = 0.5) -> Run:
+    up = phase([1.0] * 99 + [up_p99])
+    down = phase([1.0] * 99 + [down_p99])
+    return Run(up, down, {"hiring": 1.5}, lag, 4000, drain, 2.0, 100_000.0)
+
+
+def test_goals_are_judged_on_the_median_run() -> None:
+    results = Results("make bench-speed", 300, 20, [run(9, 10), run(40, 45), run(12, 11)])
+    by_name = {goal.name: goal for goal in goals(results)}
+    p99 = next(g for name, g in by_name.items() if name.startswith("submission p99"))
+    assert p99.measured == "12.0 ms" and p99.met
+    ratio = next(g for name, g in by_name.items() if name.startswith("p99 with exercises"))
+    assert ratio.measured == "1.11" and ratio.met  # the ratios 1.11, 1.12, 0.92
+
+
+def test_a_slow_median_or_a_high_ratio_or_a_slow_ledger_is_missed() -> None:
+    judged = goals(Results("c", 300, 20, [run(30, 90, drain=900, lag=20)]))
+    assert [g.name for g in judged if g.met] == ["errors (no answer or 5xx), either row = 0"]
+    assert len(judged) == 5
+
+
+def test_an_error_in_either_row_misses_the_errors_goal() -> None:
+    failing = run(5, 5)
+    failing.both_down = phase([1.0] * 99 + [5.0], [200] * 99 + [503])
+    errors = next(g for g in goals(Results("c", 300, 20, [failing])) if g.name.startswith("errors"))
+    assert errors.measured == "1" and not errors.met
+
+
+def test_throughput_counts_answers_only() -> None:
+    assert throughput(phase([1.0, 1.0, 1.0, 1.0], [200, 409, 0, 200], seconds=2.0)) == 1.5
+    assert math.isnan(throughput(phase([], [], seconds=0.0)))
+
+
+def test_the_table_has_a_row_per_run_and_a_median_row_for_several() -> None:
+    assert len(rows(Results("c", 300, 20, [run(9, 10)]))) == 3
+    table = rows(Results("c", 300, 20, [run(9, 10), run(40, 45), run(12, 11)]))
+    assert len(table) == 6
+    assert table[-1].startswith("| median | 1.0 ms | 1.0 ms | 12.0 ms |")
+
+
+def test_ledger_rate_spans_the_newest_entries_only(tmp_path: Path) -> None:
+    database = tmp_path / "bonus.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE ledger (id INTEGER PRIMARY KEY, recorded_at TEXT)")
+        # An old entry, then 11 entries 0.1 s apart: 10 intervals, 1 s.
+        conn.execute("INSERT INTO ledger (recorded_at) VALUES ('2026-12-01T00:00:00.000000Z')")
+        for n in range(11):
+            conn.execute(
+                "INSERT INTO ledger (recorded_at) VALUES (?)",
+                (f"2026-12-02T10:00:0{n // 10}.{n % 10}00000Z",),
+            )
+    assert ledger_rate(database, 11) == 11.0
+
+
+def test_raw_sqlite_writes_rows() -> None:
+    assert raw_sqlite_rate(1200) > 0
