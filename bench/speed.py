@@ -201,6 +201,14 @@ def document(r: Results) -> str:
         "  in the same run: the baseline the drain is compared with.",
         "- **CPU per submission**: user and system time of hiring's process over `all up`, per",
         "  submission sent; unlike latency, it does not depend on how loaded the machine was.",
+        "  At 300/s hiring's one event loop is busy that many milliseconds of every 3.3: the",
+        "  nearer it gets to all of them, the longer the queue a small disturbance leaves.",
+        "- **Pauses that are not a submission's**: a full pass of Python's garbage collector",
+        "  walks every object of a process and stops it meanwhile (50 ms over the load",
+        "  generator's heap of prepared requests, 40-90 ms over a service's start-up objects).",
+        "  The load generator freezes its heap before it sends (bench/load.py), and each",
+        "  service freezes what its start-up built (runtime/http.py), so those passes look only",
+        "  at what came after. Before that, the generator's own pauses showed as p99 spikes.",
         "",
     ]
     return "\n".join(lines)
