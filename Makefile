@@ -23,9 +23,12 @@ run: install
 run-distributed: install
 	$(BIN)/teacher-hiring run --distributed
 
-## Lint, type-check and run every test.
+## Lint, type-check and run every test, on WORKERS processes (a test file's tests stay on one;
+## the workers share the tests' PostgreSQL and Kafka, tests/shared_server.py). WORKERS=0: none.
+WORKERS ?= 2
+PYTEST  := $(BIN)/pytest -n $(WORKERS) --dist loadfile
 test: install lint typecheck
-	$(BIN)/pytest
+	$(PYTEST)
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -35,13 +38,13 @@ typecheck: install
 	$(BIN)/mypy src/teacher_hiring
 
 unit: install
-	$(BIN)/pytest tests/unit
+	$(PYTEST) tests/unit
 
 integration: install
-	$(BIN)/pytest tests/integration
+	$(PYTEST) tests/integration
 
 e2e: install
-	$(BIN)/pytest tests/e2e
+	$(PYTEST) tests/e2e
 
 ## Drive a running platform (`make run` in another terminal) with simulated users.
 simulate: install

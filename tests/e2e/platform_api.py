@@ -38,12 +38,15 @@ def kafka_bootstrap() -> Iterator[str]:
 
 
 @contextmanager
-def on_kafka_and_postgres(request: pytest.FixtureRequest, deployment: Deployment) -> Iterator[None]:
-    """Points the deployment at the test broker and at fresh databases, with a topic prefix of
-    its own; drops the databases afterwards."""
+def on_kafka_and_postgres(
+    request: pytest.FixtureRequest, deployment: Deployment, bootstrap: str | None = None
+) -> Iterator[None]:
+    """Points the deployment at the test broker (or the one at `bootstrap`) and at fresh
+    databases, with a topic prefix of its own; drops the databases afterwards."""
     server = request.getfixturevalue("postgres_server")
     admin = request.getfixturevalue("postgres_admin")
-    deployment.log_url = "kafka://" + request.getfixturevalue("kafka_bootstrap")
+    bootstrap = bootstrap or request.getfixturevalue("kafka_bootstrap")
+    deployment.log_url = f"kafka://{bootstrap}"
     deployment.topic_prefix = f"e2e-{uuid.uuid4().hex[:10]}."
     created: list[str] = []
     urls = {}

@@ -30,7 +30,9 @@ from e2e.platform_api import (
     on_kafka_and_postgres,
     running,
 )
-from integration.kafka_broker import broker_answers, start_broker, stop_broker
+from missing_part import missing
+from teacher_hiring.chaos.broker import ScriptBroker
+from teacher_hiring.chaos.stand import private_broker
 from teacher_hiring.messaging.embedded_log import partition_for_key
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
 
@@ -42,15 +44,44 @@ CANDIDATES = 60
 RECOVERY_S = 90.0
 
 
-@pytest.fixture
-def scaled(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
-    deployment = Deployment(
+def scaled_deployment(tmp_path: Path) -> Deployment:
+    return Deployment(
         data_dir=tmp_path / "var",
         ports={name: free_port() for name in SERVICES},
         partitions=PARTITIONS,
         instances={"hiring": 2, "bonus": 2},
     )
+
+
+@pytest.fixture
+def scaled(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    deployment = scaled_deployment(tmp_path)
     with on_kafka_and_postgres(request, deployment), running(Platform(deployment)) as platform:
+        yield platform
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[ScriptBroker]:
+    """A broker of the test's own, to stop and start: the session's is shared with other tests
+    that may be running at the same time."""
+    try:
+        with private_broker(tmp_path / "kafka") as broker:
+            yield broker
+    except RuntimeError as exc:
+        if "scripts/kafka.sh start" not in str(exc):
+            raise
+        missing(f"no Kafka broker of the test's own: {exc}")
+
+
+@pytest.fixture
+def scaled_on_own_broker(
+    request: pytest.FixtureRequest, tmp_path: Path, own_broker: ScriptBroker
+) -> Iterator[Platform]:
+    deployment = scaled_deployment(tmp_path)
+    with (
+        on_kafka_and_postgres(request, deployment, own_broker.bootstrap),
+        running(Platform(deployment)) as platform,
+    ):
         yield platform
 
 
@@ -290,10 +321,13 @@ def test_an_instance_killed_mid_stream_loses_and_doubles_nothing(
     assert all(scaled[label].running() for label in scaled.processes if label != victim)
 
 
-def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(scaled: Platform) -> None:
+def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(
+    scaled_on_own_broker: Platform, own_broker: ScriptBroker
+) -> None:
     """Submissions go on while the broker stops, while it is down, and while it starts again:
     hiring answers from its own database, the outboxes keep the events, and everything arrives
     once the broker is back."""
+    scaled = scaled_on_own_broker
     api = Api(scaled)
     answers = managers_on_every_partition(api)
     api.hiring_knows(list(answers))
@@ -301,13 +335,13 @@ def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(scaled: Platform)
     before, during, after = (submissions[n::3] for n in range(3))
     stream = Stream(api, instances=["hiring", "hiring-2"])
 
-    stream.run(before, alongside=stop_broker)
-    assert not broker_answers()
+    stream.run(before, alongside=own_broker.stop)
+    assert not own_broker.answers()
     accepted_before = len(stream.accepted)
     stream.run(during)
     assert len(stream.accepted) > accepted_before, "nothing was accepted while Kafka was down"
-    stream.run(after, alongside=start_broker)
+    stream.run(after, alongside=own_broker.start)
 
-    assert broker_answers()
+    assert own_broker.answers()
     assert_nothing_lost_or_doubled(api, stream, timeout_s=RECOVERY_S)
     assert all(process.running() for process in scaled.processes.values())

@@ -4,13 +4,13 @@
 A broker that cannot be started skips the Kafka tests on a developer's machine and fails them
 in CI (CI=true): there a missing broker is a broken build, not an optional test.
 
-Test sessions may overlap (several engineers, one machine): each holds a shared lock while it
-uses the broker, and the session that started it stops it only if no other one holds the lock.
+Test processes may overlap (the workers of `pytest -n`, several engineers on one machine): the
+broker is started by whichever needs it first and stopped by the last one using it
+(tests/shared_server.py).
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
@@ -18,9 +18,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import NoReturn
 
 from missing_part import missing
+from shared_server import SharedServer
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "kafka.sh"
 PORT, CONTROLLER_PORT = 19092, 19093
@@ -54,49 +55,28 @@ def _unavailable(message: str) -> NoReturn:
     missing(f"no Kafka broker for the tests: {message}")
 
 
-@contextmanager
-def running_broker() -> Iterator[str]:
-    """Yields the bootstrap address of a broker that answers."""
-    users = Path(f"{DATA_DIR}.users").open("w")  # noqa: SIM115 - held for the whole session
-    try:
-        fcntl.flock(users, fcntl.LOCK_SH)
-        started = False
-        answering, _ = _script("status", 30)
-        if not answering:
-            started, output = _script("start", START_TIMEOUT_S)
-            if not started:
-                _unavailable(output)
-        yield f"127.0.0.1:{PORT}"
-        if started:
-            _stop_unless_in_use(users)
-    finally:
-        users.close()
+def _start() -> None:
+    started, output = _script("start", START_TIMEOUT_S)
+    if not started:
+        _unavailable(output)
 
 
-def _stop_unless_in_use(users: IO[str]) -> None:
-    try:
-        fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return  # another session still uses it; it stays up for the next one
+def _stop_and_forget() -> None:
     stopped, output = _script("stop", STOP_TIMEOUT_S)
     if not stopped:
         raise RuntimeError(f"scripts/kafka.sh stop failed: {output}")
     shutil.rmtree(DATA_DIR, ignore_errors=True)
 
 
-def stop_broker() -> None:
-    """Stops the test broker (SIGTERM, a controlled shutdown); its data stays for the restart."""
-    stopped, output = _script("stop", STOP_TIMEOUT_S)
-    if not stopped:
-        raise RuntimeError(f"scripts/kafka.sh stop failed: {output}")
-
-
-def start_broker() -> None:
-    """Starts the test broker again on its data and waits until it answers."""
-    started, output = _script("start", START_TIMEOUT_S)
-    if not started:
-        raise RuntimeError(f"scripts/kafka.sh start failed: {output}")
-
-
 def broker_answers() -> bool:
     return _script("status", 30)[0]
+
+
+SHARED = SharedServer(DATA_DIR, is_up=broker_answers, start=_start, stop=_stop_and_forget)
+
+
+@contextmanager
+def running_broker() -> Iterator[str]:
+    """Yields the bootstrap address of a broker that answers."""
+    with SHARED.used():
+        yield f"127.0.0.1:{PORT}"

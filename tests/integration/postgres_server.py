@@ -1,10 +1,9 @@
 """PostgreSQL for the tests: the server for the session, a fresh database for each test.
 
 The server is the private cluster of scripts/postgres.sh. If `status` says it is not running,
-the session starts one on the test port (TH_PG_PORT, default 15432) in a data directory under
-/tmp (TH_PG_DIR), and stops it at the end — only if it started it and no other test session
-still uses it (each holds a shared lock on a file beside the data directory while it runs, as
-the Kafka fixture does). When no server can be had,
+the tests start one on the test port (TH_PG_PORT, default 15432) in a data directory under
+/tmp (TH_PG_DIR); the last test process using it stops it (tests/shared_server.py: the workers
+of `pytest -n` and overlapping sessions share it). When no server can be had,
 PostgreSQL tests are skipped with the script's message on a developer's machine, and fail in
 CI (CI=true), where a skipped backend would pass silently.
 
@@ -17,7 +16,6 @@ once on SQLite and once on PostgreSQL, with the backend in the test id.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
 import time
@@ -25,12 +23,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pytest
 import sqlalchemy as sa
 
 from missing_part import missing
+from shared_server import SharedServer
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "postgres.sh"
 TEST_PORT = "15432"
@@ -93,36 +91,29 @@ def _unavailable(message: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """The running server, started (and later stopped) by this session if it was not up."""
+    """The running server, started (and later stopped) by the tests if it was not up."""
     env = {
         **os.environ,
         "TH_PG_PORT": os.environ.get("TH_PG_PORT", TEST_PORT),
         "TH_PG_DIR": os.environ.get("TH_PG_DIR", TEST_DIR),
     }
-    users = Path(f"{env['TH_PG_DIR']}.users").open("w")  # noqa: SIM115 - held for the session
-    try:
-        fcntl.flock(users, fcntl.LOCK_SH)
-        started = False
-        if _script("status", env).returncode != 0:
-            result = _script("start", env)
-            if result.returncode != 0:
-                _unavailable(result.stderr or result.stdout or f"exit {result.returncode}")
-            started = True
-        try:
-            yield PostgresServer("127.0.0.1", int(env["TH_PG_PORT"]))
-        finally:
-            if started:
-                _stop_unless_in_use(users, env)
-    finally:
-        users.close()
 
+    def start() -> None:
+        result = _script("start", env)
+        if result.returncode != 0:
+            _unavailable(result.stderr or result.stdout or f"exit {result.returncode}")
 
-def _stop_unless_in_use(users: IO[str], env: dict[str, str]) -> None:
-    try:
-        fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return  # another test session still uses it; it stays up for that one
-    _script("stop", env)
+    def stop() -> None:
+        _script("stop", env)
+
+    server = SharedServer(
+        Path(env["TH_PG_DIR"]),
+        is_up=lambda: _script("status", env).returncode == 0,
+        start=start,
+        stop=stop,
+    )
+    with server.used():
+        yield PostgresServer("127.0.0.1", int(env["TH_PG_PORT"]))
 
 
 @pytest.fixture(scope="session")

@@ -56,8 +56,9 @@ def test_catalogue_check_names_the_stale_file(tmp_path: Path) -> None:
     (tmp_path / "asyncapi.yaml").write_text("asyncapi: 3.0.0\n")
     stale = runner.invoke(app, ["catalogue", "--check", "--docs-dir", str(tmp_path)])
     assert stale.exit_code == 1
-    assert "asyncapi.yaml is stale" in " ".join(stale.output.split())
-    assert "events.md is stale" not in stale.output
+    said = "".join(stale.output.split())  # the console wraps long paths anywhere
+    assert "asyncapi.yamlisstale" in said
+    assert "events.mdisstale" not in said
 
 
 def test_the_catalogue_lists_every_event_with_its_topic_key_and_dead_letters(

@@ -62,3 +62,11 @@ class ScriptBroker:
 
     def stop(self) -> None:
         self._script("stop", timeout_s=90)
+
+    def answers(self) -> bool:
+        """Whether it answers a metadata request now."""
+        try:
+            self._script("status", timeout_s=30)
+        except RuntimeError:
+            return False
+        return True

@@ -65,7 +65,7 @@ def registry() -> SchemaRegistry:
     return SchemaRegistry.load()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     with running_broker() as bootstrap:
         yield bootstrap
