@@ -344,8 +344,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/ alone")
     args = parser.parse_args(argv)
-    if args.runs < 1 or args.rate <= 0 or args.seconds <= 0 or args.warm_up < 0:
-        parser.error("--runs must be at least 1, --rate and --seconds positive")
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, not {args.runs}")
+    for flag, value in (("--rate", args.rate), ("--seconds", args.seconds)):
+        if value <= 0:
+            parser.error(f"{flag} must be positive, not {value:g}")
+    if args.warm_up < 0:
+        parser.error(f"--warm-up must not be negative, not {args.warm_up:g}")
     return args
 
 

@@ -7,8 +7,9 @@ import math
 import sqlite3
 from pathlib import Path
 
+import pytest
 from bench.load import Outcome, PhaseResult
-from bench.speed import Results, Run, goals, ledger_rate, raw_sqlite_rate, rows, throughput
+from bench.speed import Results, Run, goals, ledger_rate, parse, raw_sqlite_rate, rows, throughput
 
 
 def phase(
@@ -80,3 +81,21 @@ def test_ledger_rate_spans_the_newest_entries_only(tmp_path: Path) -> None:
 
 def test_raw_sqlite_writes_rows() -> None:
     assert raw_sqlite_rate(1200) > 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--runs", "0"], "--runs must be at least 1, not 0"),
+        (["--rate", "0"], "--rate must be positive, not 0"),
+        (["--seconds", "-1"], "--seconds must be positive, not -1"),
+        (["--warm-up", "-2"], "--warm-up must not be negative, not -2"),
+    ],
+)
+def test_nonsense_flags_are_refused_naming_the_flag(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse(flags)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
