@@ -56,6 +56,9 @@ def create_app(
             yield
         finally:
             runtime.close()
+            # Collectable again: a process that runs one app after another (the tests) would
+            # otherwise keep every stopped one.
+            gc.unfreeze()
 
     app = FastAPI(
         title=title,
