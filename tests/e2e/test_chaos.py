@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from e2e.platform_api import free_port
-from missing_part import missing
+from integration.kafka_broker import broker_of_its_own
 from teacher_hiring.chaos import stand
 from teacher_hiring.chaos.report import figures, print_report
 from teacher_hiring.chaos.run import ChaosConfig, ChaosRun
@@ -38,13 +38,6 @@ CONFIG = ChaosConfig(
 )
 
 
-def _private_broker(stack: ExitStack, folder: Path) -> stand.ScriptBroker:
-    try:
-        return stack.enter_context(stand.private_broker(folder))
-    except RuntimeError as exc:
-        missing(f"no Kafka broker of the run's own: {exc}")
-
-
 DEPLOYMENTS = [
     "embedded",
     pytest.param("distributed", marks=[pytest.mark.kafka, pytest.mark.postgres]),
@@ -62,7 +55,7 @@ def chaos_stand(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[stan
             return
         server = request.getfixturevalue("postgres_server")
         stack.enter_context(stand.fresh_databases(server.url("postgres"), deployment))
-        broker = _private_broker(stack, tmp_path / "kafka")
+        broker = stack.enter_context(broker_of_its_own(tmp_path / "kafka"))
         deployment.log_url = f"kafka://{broker.bootstrap}"
         deployment.instances = {"hiring": 2, "bonus": 2}
         platform = stack.enter_context(stand.running(Platform(deployment)))

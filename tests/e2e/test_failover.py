@@ -30,9 +30,8 @@ from e2e.platform_api import (
     on_kafka_and_postgres,
     running,
 )
-from missing_part import missing
+from integration.kafka_broker import broker_of_its_own
 from teacher_hiring.chaos.broker import ScriptBroker
-from teacher_hiring.chaos.stand import private_broker
 from teacher_hiring.messaging.embedded_log import partition_for_key
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
 
@@ -62,15 +61,8 @@ def scaled(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]
 
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[ScriptBroker]:
-    """A broker of the test's own, to stop and start: the session's is shared with other tests
-    that may be running at the same time."""
-    try:
-        with private_broker(tmp_path / "kafka") as broker:
-            yield broker
-    except RuntimeError as exc:
-        if "scripts/kafka.sh start" not in str(exc):
-            raise
-        missing(f"no Kafka broker of the test's own: {exc}")
+    with broker_of_its_own(tmp_path / "kafka") as broker:
+        yield broker
 
 
 @pytest.fixture

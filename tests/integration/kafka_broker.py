@@ -22,6 +22,7 @@ from typing import NoReturn
 
 from missing_part import missing
 from shared_server import SharedServer
+from teacher_hiring.chaos.broker import ScriptBroker
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "kafka.sh"
 PORT, CONTROLLER_PORT = 19092, 19093
@@ -80,3 +81,18 @@ def running_broker() -> Iterator[str]:
     """Yields the bootstrap address of a broker that answers."""
     with SHARED.used():
         yield f"127.0.0.1:{PORT}"
+
+
+@contextmanager
+def broker_of_its_own(folder: Path) -> Iterator[ScriptBroker]:
+    """A broker on free ports and in a folder of the test's own, to stop, kill or pause: the
+    session's is shared with the tests running meanwhile. Stopped at the end."""
+    broker = ScriptBroker(folder)
+    try:
+        broker.start()
+    except RuntimeError as exc:
+        _unavailable(f"none of the test's own: {exc}")
+    try:
+        yield broker
+    finally:
+        broker.stop()

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from missing_part import missing
+from integration.kafka_broker import broker_of_its_own
 from teacher_hiring.chaos.broker import ScriptBroker
-from teacher_hiring.chaos.stand import private_broker
 from teacher_hiring.messaging.kafka import KafkaTransport
 from teacher_hiring.messaging.transport import OutgoingMessage, TransportError
 
@@ -32,13 +31,8 @@ SESSION_TIMEOUT_MS = 10_000
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[ScriptBroker]:
-    try:
-        with private_broker(tmp_path / "kafka") as started:
-            yield started
-    except RuntimeError as exc:
-        if "scripts/kafka.sh start" not in str(exc):
-            raise
-        missing(f"no Kafka broker of the test's own: {exc}")
+    with broker_of_its_own(tmp_path / "kafka") as started:
+        yield started
 
 
 def test_the_lag_metric_gives_up_well_before_the_poll_interval_when_the_broker_stalls(
