@@ -76,6 +76,8 @@ class UnderTest:
 
     platform: Platform
     distributed: bool
+    exercises_per_candidate: int = EXERCISES_PER_CANDIDATE
+    """What hiring assigns each candidate at registration, as it was started with."""
     credentials: Credentials = field(default_factory=Credentials)
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
 
@@ -218,11 +220,15 @@ class UnderTest:
 
 @contextmanager
 def running(
-    *, distributed: bool, wiring: Wiring = "after", extra_env: dict[str, str] | None = None
+    *,
+    distributed: bool,
+    wiring: Wiring = "after",
+    extra_env: dict[str, str] | None = None,
+    exercises_per_candidate: int = EXERCISES_PER_CANDIDATE,
 ) -> Iterator[UnderTest]:
     """Start the three services on fresh data; stop them (and what was started for them)."""
     env = {
-        "HIRING_EXERCISES_PER_CANDIDATE": str(EXERCISES_PER_CANDIDATE),
+        "HIRING_EXERCISES_PER_CANDIDATE": str(exercises_per_candidate),
         **wiring_env(wiring),
         **(extra_env or {}),
     }
@@ -250,7 +256,7 @@ def running(
         platform = Platform(deployment)
         stack.callback(platform.stop)
         platform.start(120)
-        under_test = UnderTest(platform, distributed)
+        under_test = UnderTest(platform, distributed, exercises_per_candidate)
         stack.callback(under_test.client.close)
         try:
             yield under_test
@@ -336,7 +342,7 @@ class Workload:
     def register(self, submissions: int) -> None:
         """Register enough candidates for `submissions` more submissions (shuffled)."""
         rng = random.Random(self.seed + len(self.pending))
-        candidates = submissions // EXERCISES_PER_CANDIDATE + 1
+        candidates = submissions // self.target.exercises_per_candidate + 1
         requests = [
             Request(
                 "/candidates",

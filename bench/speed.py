@@ -1,7 +1,8 @@
 """`make bench-speed`: the platform on one machine at its rated load, on the embedded defaults.
 
 Each run starts the three services on fresh data (SQLite and the embedded log, the `after`
-wiring), registers the candidates, sends the load a few seconds unmeasured, then:
+wiring, every setting at its default: 3 exercises per candidate), registers the candidates,
+sends the load a few seconds unmeasured, then:
 
   all up       --rate submissions/s, open loop, for --seconds: p50/p95/p99, throughput,
                errors, CPU per submission; then the seconds until the ledger holds every
@@ -35,7 +36,10 @@ from pathlib import Path
 from bench.load import PhaseResult, open_loop
 from bench.platform import UnderTest, Workload, running
 from bench.problems import warm_up
+from teacher_hiring.hiring.settings import HiringSettings
 
+DEFAULT_EXERCISES = HiringSettings.model_fields["exercises_per_candidate"].default
+"""Assigned at registration by default (`make bench` assigns more, to need fewer candidates)."""
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "speed.md"
 P99_GOAL_MS = 15.0
@@ -172,8 +176,10 @@ def document(r: Results) -> str:
         "",
         "A submission's response time at the rated load, with all services up and with",
         "exercises and bonus stopped, and how fast the bonus ledger books a backlog. Embedded",
-        "defaults (SQLite and the embedded event log, one process per service), the `after`",
-        "wiring, open-loop load (latency counted from the moment a request was due).",
+        "defaults (SQLite and the embedded event log, one process per service, every setting at",
+        "its default: 3 exercises per candidate), the `after` wiring, open-loop load (latency",
+        "counted from the moment a request was due). Each submission is a registered",
+        "candidate's answer to one of their exercises, 70 % right, with the candidate's token.",
         "",
         "```",
         "make bench-speed                                  # 3 runs, ~3-4 min",
@@ -220,7 +226,8 @@ def document(r: Results) -> str:
 def one_run(args: argparse.Namespace, index: int) -> Run:
     print(f"run {index}: starting the platform (embedded)...", flush=True)
     per_row = int(args.rate * args.seconds)
-    with running(distributed=False) as target:
+    # The business default of exercises per candidate, as everything else: the embedded defaults.
+    with running(distributed=False, exercises_per_candidate=DEFAULT_EXERCISES) as target:
         workload = Workload(target, seed=args.seed + index)
         workload.setup(args.managers, args.exercises)
         workload.register(2 * per_row + int(args.rate * args.warm_up))
