@@ -135,22 +135,29 @@ class UnderTest:
 
     def money_issued(self) -> int:
         """Bonuses and fines hiring issued, and payments exercises issued."""
-        hiring = self.get("hiring", "/totals/issued")["items"]
-        exercises = self.get("exercises", "/totals/issued")
-        return sum(r["bonus_count"] + r["fine_count"] for r in hiring) + sum(
-            r["payment_count"] for r in exercises
-        )
+        return self.hiring_issued() + self.exercises_paid()
+
+    def hiring_issued(self) -> int:
+        """Bonuses and fines hiring issued."""
+        items = self.get("hiring", "/totals/issued")["items"]
+        return sum(int(r["bonus_count"] + r["fine_count"]) for r in items)
+
+    def exercises_paid(self) -> int:
+        """Payments exercises issued."""
+        return sum(int(r["payment_count"]) for r in self.get("exercises", "/totals/issued"))
 
     def money_booked(self) -> int:
         overall = self.get("bonus", "/ledger/totals")["overall"]
         return int(overall["bonus_count"] + overall["fine_count"] + overall["payment_count"])
 
-    def wait_for_ledger(self, timeout_s: float = 180) -> float:
-        """Seconds until the ledger holds as many entries as money was issued."""
+    def wait_for_ledger(self, timeout_s: float = 180, issued: int | None = None) -> float:
+        """Seconds until the ledger holds as many entries as money was issued (or `issued`, a
+        count known while a service that issues money is down)."""
         started = time.perf_counter()
         deadline = time.monotonic() + timeout_s
         while True:
-            issued, booked = self.money_issued(), self.money_booked()
+            booked = self.money_booked()
+            issued = self.money_issued() if issued is None else issued
             if booked >= issued:
                 return time.perf_counter() - started
             if time.monotonic() > deadline:

@@ -249,8 +249,8 @@ def _slower_when_down(r: Results) -> list[str]:
         "",
         f"In this run `after` answered slower with a service down than with all up (p99"
         f" {_ms(up)}): {', '.join(slower)}, with no error. A submission waits for no other"
-        " service; runs of `after` alone on a fresh platform have not shown it, so it is"
-        " something the `before` rows leave behind on the same platform, still to be found.",
+        " service, so this is something of the run to look into (the machine, the bench's own"
+        " pauses, what an earlier row left to consume), not of the design.",
     ]
 
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bench.load import PhaseResult, open_loop
 from bench.platform import UnderTest, Workload, running
 from bench.problems import warm_up
@@ -248,7 +250,7 @@ def one_run(args: argparse.Namespace, index: int) -> Run:
         target.wait_until_caught_up()
 
         booked_before = target.money_booked()
-        paid = target.money_issued() - hiring_issued(target)  # exercises' payments, kept
+        paid = target.exercises_paid()  # none while exercises is down
         target.kill("exercises")
         target.kill("bonus")
         both_down = open_loop(
@@ -259,10 +261,10 @@ def one_run(args: argparse.Namespace, index: int) -> Run:
         backlog = issued - booked_before
         started = time.perf_counter()
         target.revive("bonus")
-        while target.money_booked() < issued:
-            time.sleep(0.05)
+        target.wait_for_ledger(issued=issued)
         caught_up = time.perf_counter() - started
-        drain_rate = ledger_rate(Path(target.platform.deployment.data_dir) / "bonus.db", backlog)
+        bonus_db = make_url(target.platform.deployment.database_url("bonus")).database
+        drain_rate = ledger_rate(Path(str(bonus_db)), backlog)
         target.revive("exercises")
         target.wait_until_caught_up()
         raw = raw_sqlite_rate(backlog)
@@ -274,18 +276,12 @@ def one_run(args: argparse.Namespace, index: int) -> Run:
         return Run(all_up, both_down, cpu_ms, lag, backlog, drain_rate, caught_up, raw)
 
 
-def hiring_issued(target: UnderTest) -> int:
-    """Bonuses and fines hiring issued (exercises, which issues payments, may be down)."""
-    items = target.get("hiring", "/totals/issued")["items"]
-    return sum(int(r["bonus_count"] + r["fine_count"]) for r in items)
-
-
 def wait_issued_settled(target: UnderTest) -> int:
     """What hiring issued, once its last requests of the row are done issuing."""
-    issued, previous = hiring_issued(target), -1
+    issued, previous = target.hiring_issued(), -1
     while issued != previous:
         time.sleep(0.5)
-        issued, previous = hiring_issued(target), issued
+        issued, previous = target.hiring_issued(), issued
     return issued
 
 
