@@ -97,6 +97,12 @@ class OutboxRelay:
 
     def run_once(self) -> int:
         """Relay one batch; returns how many rows were marked sent (0 if not this relay's turn)."""
+        return self.take_turn() or 0
+
+    def take_turn(self) -> int | None:
+        """Relay one batch; how many rows were marked sent, or None if another relay of the
+        service was relaying one: then rows committed before this call may still be on
+        their way, in that relay's batch."""
         with self._lock:
             held_back = self._held_back()
             if is_sqlite(self.engine):
@@ -109,7 +115,7 @@ class OutboxRelay:
                 return len(delivered)
             with self.engine.begin() as conn:
                 if not conn.execute(_TAKE_TURN, {"key": RELAY_LOCK}).scalar_one():
-                    return 0  # another relay of this service is relaying a batch
+                    return None  # another relay of this service is relaying a batch
                 delivered = self._deliver(self._unsent(conn, held_back))
                 self._mark_sent(conn, delivered)
             return len(delivered)

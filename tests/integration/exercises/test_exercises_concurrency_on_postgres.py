@@ -10,45 +10,77 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from integration.credentials import OPERATOR, SERVICE
 from integration.exercises.exercises_support import Service
+from integration.link_stand_in import StandIn, stand_in
 from teacher_hiring.exercises.bootstrap import bootstrap
-from teacher_hiring.exercises.domain.commands import EditExercise, OpenComplicationAssignment
+from teacher_hiring.exercises.domain.commands import (
+    EditExercise,
+    OpenComplicationAssignment,
+    UpdateManager,
+)
 from teacher_hiring.exercises.domain.model import CandidateSnapshot
 from teacher_hiring.exercises.service_layer import handlers
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.messaging.relay import RELAY_LOCK
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+__all__ = ["stand_in"]  # a fixture of the tests below
 
 T = TypeVar("T")
 
 
-@pytest.fixture
-def instances(tmp_path: Path, postgres_url: str) -> Iterator[list[Service]]:
+@contextmanager
+def two_instances(tmp_path: Path, postgres_url: str, **settings: Any) -> Iterator[list[Service]]:
     running: list[tuple[Service, TestClient]] = []
     for _ in range(2):
-        settings = ExercisesSettings(
-            database_url=postgres_url,
-            event_log_url=f"sqlite:///{tmp_path}/events.db",
-            run_workers=False,
-            exercise_updates_link="event",
-            log_format="console",
+        client = TestClient(
+            bootstrap(
+                ExercisesSettings(
+                    database_url=postgres_url,
+                    event_log_url=f"sqlite:///{tmp_path}/events.db",
+                    run_workers=False,
+                    log_format="console",
+                    **settings,
+                )
+            ),
+            headers=OPERATOR,
         )
-        client = TestClient(bootstrap(settings), headers=OPERATOR)
         client.__enter__()
         running.append((Service(client), client))
-    yield [service for service, _ in running]
-    for service, client in reversed(running):
-        service.close()
-        client.__exit__(None, None, None)
+    try:
+        yield [service for service, _ in running]
+    finally:
+        for service, client in reversed(running):
+            service.close()
+            client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def instances(tmp_path: Path, postgres_url: str) -> Iterator[list[Service]]:
+    with two_instances(tmp_path, postgres_url, exercise_updates_link="event") as made:
+        yield made
+
+
+@pytest.fixture
+def pushing_instances(
+    tmp_path: Path, postgres_url: str, stand_in: StandIn
+) -> Iterator[list[Service]]:
+    """Both push ExerciseUpdated to `stand_in` (hiring) before a save answers."""
+    with two_instances(
+        tmp_path, postgres_url, exercise_updates_link="push", hiring_url=stand_in.url
+    ) as made:
+        yield made
 
 
 def at_once(*requests: Callable[[], httpx.Response]) -> list[httpx.Response]:
@@ -199,3 +231,80 @@ def test_created_and_updated_of_a_new_candidate_applied_at_once_keep_both(
     for candidate in replica.values():
         assert candidate["status"] == "teacher"  # the newer state
         assert candidate["created_at"] is not None  # and the creation time of the older one
+
+
+def test_two_changes_to_one_manager_at_once_both_stay(instances: list[Service]) -> None:
+    first, second = instances
+    manager_id = first.manager("Anna Petrova")
+    renaming = held_open(
+        lambda uow: handlers.update_manager(UpdateManager(manager_id, team="physics"), uow),
+        second.services.uow(),
+    )
+    next(renaming)  # the team changed, not committed yet
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        body = {"email": "anna@new.example"}
+        moving = pool.submit(first.client.patch, f"/managers/{manager_id}", json=body)
+        time.sleep(0.3)
+        assert not moving.done()  # the manager is locked by the other change
+        next(renaming, None)
+        assert moving.result(10).status_code == 200
+
+    stored = first.ok("GET", f"/managers/{manager_id}")
+    assert (stored["team"], stored["email"]) == ("physics", "anna@new.example")
+    last = first.staged("ManagerUpdated")[-1]["payload"]
+    assert (last["team"], last["email"]) == ("physics", "anna@new.example")
+
+
+@contextmanager
+def relay_turn_held(service: Service) -> Iterator[Callable[[], None]]:
+    """As if another instance's relay were sending a batch: its turn's lock, held until the
+    returned function is called (or the block ends)."""
+    conn = service.runtime.engine.connect()
+    transaction = conn.begin()
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": RELAY_LOCK})
+    try:
+        yield transaction.rollback
+    finally:
+        if transaction.is_active:
+            transaction.rollback()
+        conn.close()
+
+
+def test_a_save_waits_for_the_other_instances_relay_then_is_pushed_before_it_answers(
+    pushing_instances: list[Service], stand_in: StandIn
+) -> None:
+    first, second = pushing_instances
+    author = first.manager()
+    exercise_id = first.exercise(author)
+    first.runtime.relay.flush()
+
+    with relay_turn_held(first) as release, ThreadPoolExecutor(max_workers=1) as pool:
+        saving = pool.submit(save(second, exercise_id, author, statement="Harder"))
+        time.sleep(0.3)
+        assert not saving.done()  # waiting for its turn, not answering "not pushed"
+        release()
+        saved = saving.result(10)
+
+    assert saved.status_code == 200 and saved.json()["pushed"] is True
+    pushed = stand_in.bodies("/api/v0/exercise")
+    assert [body["exercise_id"] for body in pushed] == [exercise_id]
+
+
+def test_a_save_waits_for_the_other_instances_relay_no_longer_than_its_limit(
+    pushing_instances: list[Service],
+) -> None:
+    first, second = pushing_instances
+    author = first.manager()
+    exercise_id = first.exercise(author)
+    second.services.push_wait_s = 0.3
+
+    with relay_turn_held(first):
+        started = time.monotonic()
+        saved = save(second, exercise_id, author, statement="Harder")()
+        waited = time.monotonic() - started
+
+    assert saved.status_code == 200 and saved.json()["pushed"] is False
+    assert 0.3 <= waited < 3
+    updated = second.staged("ExerciseUpdated")[-1]["event_id"]
+    assert second.unsent(updated)  # left to the relays, whose turn comes once the lock goes

@@ -53,8 +53,10 @@ class Repository:
             .values(**_manager_values(manager), updated_at=now)
         )
 
-    def get_manager(self, manager_id: str) -> Manager | None:
-        row = self.conn.execute(sa.select(managers).where(managers.c.id == manager_id)).first()
+    def get_manager(self, manager_id: str, *, lock: bool = False) -> Manager | None:
+        """The manager; with `lock`, no other transaction changes them until this one ends."""
+        query = sa.select(managers).where(managers.c.id == manager_id)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             return None
         return Manager(

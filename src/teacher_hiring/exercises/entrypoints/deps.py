@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from teacher_hiring.runtime.service import ServiceRuntime
 
 log = structlog.get_logger(__name__)
 
+TURN_PAUSE_S = 0.005
+
 
 @dataclass
 class Services:
@@ -31,6 +34,7 @@ class Services:
     link: SwitchableLink
     versions: ProducedVersions
     calls: CallsInRequest | None = None  # COMM-080 in sync mode: the save pays by a call
+    push_wait_s: float = 5.0  # how long a save waits for another instance's relay to push
 
     def uow(self) -> UnitOfWork:
         """A unit of work producing the exercise and manager events at today's versions."""
@@ -46,15 +50,27 @@ class Services:
 
     def push_now(self, event_id: str) -> bool:
         """In push mode, relay at once so hiring has the new version before the editor's
-        response; True if the event was delivered. A failure only leaves it to the relay."""
+        response; True if the event was delivered. A failure only leaves it to the relay.
+
+        With several instances, another one's relay may be sending a batch when this one
+        tries: the event is then in that batch or the next turn's, so this one waits its
+        turn (at most the push timeout) rather than answer before hiring has the version.
+        """
         if self.link.mode != "push":
             return False
-        try:
-            self.runtime.relay.run_once()
-        except Exception:
-            log.exception("exercises.push_failed", event_id=event_id)
-        with self.reading() as conn:
-            return views.event_sent(conn, event_id)
+        deadline = time.monotonic() + self.push_wait_s
+        while True:
+            try:
+                turn = self.runtime.relay.take_turn()
+            except Exception:
+                log.exception("exercises.push_failed", event_id=event_id)
+                turn = 0
+            with self.reading() as conn:
+                if views.event_sent(conn, event_id):
+                    return True
+            if turn is not None or time.monotonic() > deadline:
+                return False  # this relay's turn came and the push failed: the relay retries
+            time.sleep(TURN_PAUSE_S)
 
     def call_now(self, staged: Sequence[Envelope], *, done: str) -> None:
         """The old wiring: deliver the save's payments to bonus before answering, when the

@@ -80,8 +80,12 @@ def create_manager(cmd: commands.CreateManager, uow: UnitOfWork) -> Manager:
 
 
 def update_manager(cmd: commands.UpdateManager, uow: UnitOfWork) -> Manager:
-    """Change a manager; the same values again change nothing and publish nothing."""
-    current = _manager(uow, "manager_id", cmd.manager_id)
+    """Change a manager; the same values again change nothing and publish nothing.
+
+    The manager stays locked until the commit: two changes at once (two instances) apply one
+    after the other, the second over the first, rather than both over the same old state.
+    """
+    current = _manager(uow, "manager_id", cmd.manager_id, lock=True)
     changed = current.changed(
         first_name=cmd.first_name, last_name=cmd.last_name, team=cmd.team, email=cmd.email
     )
@@ -281,8 +285,8 @@ def _replicate_candidate(
 # -- lookups -------------------------------------------------------------------------------------
 
 
-def _manager(uow: UnitOfWork, field: str, manager_id: str) -> Manager:
-    manager = uow.repo.get_manager(manager_id)
+def _manager(uow: UnitOfWork, field: str, manager_id: str, *, lock: bool = False) -> Manager:
+    manager = uow.repo.get_manager(manager_id, lock=lock)
     if manager is None:
         raise UnknownManager(field, manager_id)
     return manager
