@@ -37,7 +37,7 @@ ledger stage, and the top functions of the working thread (wall time) and of all
 holding the GIL are printed. Where py-spy cannot attach (no binary, no ptrace permission),
 the relay and the money consumer run once more inside this script under cProfile instead.
 
-    .venv/bin/python bench/distributed_bench.py [--events 20000] [--profile]
+    .venv/bin/python -m bench.distributed_bench [--events 20000] [--profile]
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import RELAY_LOCK, OutboxRelay
 from teacher_hiring.messaging.sinks import LogSink
+from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime.db import make_engine
 from teacher_hiring.runtime.processes import SERVICES, Deployment, ServiceProcess
 from teacher_hiring.runtime.tokens import Role, Tokens
@@ -343,22 +344,27 @@ class RawResult:
         return self.messages / self.produce_seconds
 
 
+def records_of(
+    registry: SchemaRegistry, events: Sequence[Envelope]
+) -> list[tuple[bytes, bytes, dict[str, str | bytes | None]]]:
+    """(key, value, headers) of each event as hiring's relay sends it: the partition key, and
+    the body and headers messaging.wire lays the event out in (LogSink does the same)."""
+    codec = RecordCodec(registry)
+    records = []
+    for e in events:
+        value, headers = codec.encode(e)
+        key = registry.partition_key(e.event_name, e.payload).encode()
+        records.append((key, value, dict[str, str | bytes | None](headers)))
+    return records
+
+
 def raw_baseline(
     registry: SchemaRegistry, events: Sequence[Envelope], topic: str, meter: CpuMeter
 ) -> RawResult:
     """The pipeline's messages, produced and consumed with confluent-kafka and nothing else;
     a topic and a consumer group of their own."""
     create_topic(topic)
-    messages = [
-        (
-            registry.partition_key(e.event_name, e.payload).encode(),
-            e.to_json(),
-            dict[str, str | bytes | None](
-                event_id=e.event_id, event_name=e.event_name, trace_id=e.trace_id
-            ),
-        )
-        for e in events
-    ]
+    messages = records_of(registry, events)
     context = multiprocessing.get_context("spawn")
     queue, leave = context.Queue(), context.Event()
     child = context.Process(
@@ -914,7 +920,7 @@ def profile_in_process(
         deployment.event_log_url(), partitions=PARTITIONS, topic_prefix=deployment.topic_prefix
     )
     hiring = make_engine(deployment.database_url("hiring"))
-    relay = OutboxRelay(hiring, LogSink(transport.producer()), service="hiring")
+    relay = OutboxRelay(hiring, LogSink(transport.producer(), registry), service="hiring")
     profile = cProfile.Profile()
     profile.enable()
     while not bench.all_sent():

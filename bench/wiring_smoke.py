@@ -8,7 +8,7 @@ latency p50/p95/p99 in ms, and the GET /exercises/{id} calls exercises received 
 submissions (its `http_requests_total`). Exits non-zero if `after` failed any submission or
 called exercises, or if `before` did not fail with bonus down.
 
-    .venv/bin/python bench/wiring_smoke.py [--submissions 300]
+    .venv/bin/python -m bench.wiring_smoke [--submissions 300]
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ import sqlalchemy as sa
 
 from bench import distributed_bench as kafka_pg
 from teacher_hiring.bonus.bootstrap import MIGRATIONS
+from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.runtime.db import make_engine, upgrade_to_head
 
@@ -58,16 +60,15 @@ class PeerResult:
         return out
 
 
-def _produce(registry: SchemaRegistry, events: list, topic: str) -> None:  # type: ignore[type-arg]
+def _produce(registry: SchemaRegistry, events: Sequence[Envelope], topic: str) -> None:
+    """The events as hiring's relay writes them (messaging.wire: the body, the `ce_` headers)."""
     from confluent_kafka import Producer
 
     producer = Producer(kafka_pg._producer_config())
-    for e in events:
-        key = registry.partition_key(e.event_name, e.payload).encode()
-        headers = {"event_id": e.event_id, "event_name": e.event_name, "trace_id": e.trace_id}
+    for key, value, headers in kafka_pg.records_of(registry, events):
         while True:
             try:
-                producer.produce(topic, e.to_json(), key, headers=headers)
+                producer.produce(topic, value, key, headers=headers)
                 break
             except BufferError:
                 producer.poll(0.05)

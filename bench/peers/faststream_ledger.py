@@ -1,5 +1,7 @@
 """Bonus's ledger consumer as a Python team would write it with FastStream: a Kafka
 subscriber (aiokafka underneath) that, per money event (per batch of them with `batch`),
+reads the event from the record (FastStream decodes the JSON body, the payload; the event's
+id, name, version, time, producer and trace id are in its `ce_` headers, messaging.wire),
 validates it against the registry, claims it in the inbox and books it (ledger entry +
 account) in one transaction, then lets FastStream commit the offset
 (AckPolicy.NACK_ON_ERROR: acknowledged after the handler returns). The database work is
@@ -22,13 +24,14 @@ from typing import Any
 import sqlalchemy as sa
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 
 from teacher_hiring.bonus.bootstrap import MIGRATIONS
 from teacher_hiring.bonus.domain.commands import CreditBonus, CreditPayment, DebitFine
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.service_layer import handlers
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
-from teacher_hiring.messaging import inbox
+from teacher_hiring.messaging import inbox, wire
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.runtime.db import make_engine, upgrade_to_head
@@ -52,6 +55,9 @@ def serve(
     engine = make_engine(database_url)
     upgrade_to_head(engine, MIGRATIONS)
     registry = SchemaRegistry.load()
+    for name in COMMANDS:
+        if any(registry.body_fields(name, v) is not None for v in registry.spec(name).versions):
+            raise SystemExit(f"{name}'s records do not carry the bare payload")
     logging.basicConfig(level=logging.WARNING)
     broker = KafkaBroker(bootstrap, client_id="bench-faststream", log_level=logging.WARNING)
     handled = 0
@@ -67,10 +73,23 @@ def serve(
         command = COMMANDS[envelope.event_name](**envelope.payload)
         handlers.record_money(command, source, UnitOfWork.joining(conn))
 
-    def parsed(body: dict[str, Any]) -> Envelope:
-        # FastStream decodes the JSON body; the envelope is checked as the project's is.
-        registry.validate(body)
-        return Envelope.from_dict(body)
+    def parsed(payload: dict[str, Any], headers: dict[str, str]) -> Envelope:
+        # FastStream decodes the JSON body (the payload); the rest of the event is in the
+        # record's headers, read as messaging.wire's RecordCodec.decode reads them; the
+        # envelope is then checked as the project's consumer checks it.
+        envelope = Envelope.from_dict(
+            {
+                "event_id": headers.get(wire.ID),
+                "event_version": int(headers[wire.EVENT_VERSION]),
+                "event_name": headers[wire.TYPE],
+                "produced_at": headers.get(wire.TIME),
+                "producer": headers.get(wire.SOURCE),
+                "trace_id": headers.get(wire.TRACE_ID),
+                "payload": payload,
+            }
+        )
+        registry.validate(envelope.as_dict())
+        return envelope
 
     def count(n: int) -> None:
         nonlocal handled
@@ -87,8 +106,8 @@ def serve(
     if mode == "each":
 
         @broker.subscriber(topic, **common)
-        async def on_money(body: dict[str, Any]) -> None:
-            envelope = parsed(body)
+        async def on_money(body: dict[str, Any], message: KafkaMessage) -> None:
+            envelope = parsed(body, message.headers)
             with engine.begin() as conn:
                 if inbox.claim(conn, group, envelope):
                     book(conn, envelope)
@@ -97,8 +116,12 @@ def serve(
     else:
 
         @broker.subscriber(topic, batch=True, max_records=500, batch_timeout_ms=10, **common)
-        async def on_money_batch(bodies: list[dict[str, Any]]) -> None:
-            envelopes = [parsed(body) for body in bodies]
+        async def on_money_batch(bodies: list[dict[str, Any]], message: KafkaMessage) -> None:
+            # batch_headers: each record's headers, in the order of the bodies
+            envelopes = [
+                parsed(body, headers)
+                for body, headers in zip(bodies, message.batch_headers, strict=True)
+            ]
             with engine.begin() as conn:
                 claimed = inbox.claim_many(conn, group, envelopes)
                 for envelope in envelopes:
