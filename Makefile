@@ -19,7 +19,8 @@ install: $(STAMP)
 run: install
 	$(BIN)/teacher-hiring run
 
-## The same on Apache Kafka and PostgreSQL (started by scripts/), two instances of hiring and bonus.
+## The same on Apache Kafka and PostgreSQL (started by scripts/), two instances of every service,
+## each service behind one address (8701-8703) by the platform's proxy.
 run-distributed: install
 	$(BIN)/teacher-hiring run --distributed
 

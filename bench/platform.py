@@ -82,7 +82,8 @@ class UnderTest:
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
 
     def url(self, service: str) -> str:
-        return self.platform[service].url
+        """The service's one address (the proxy's, if it ran several instances)."""
+        return self.platform.deployment.url(service)
 
     def get(self, service: str, path: str, **params: Any) -> Any:
         response = self.client.get(

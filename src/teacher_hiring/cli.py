@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import gc
 import importlib
-import signal
-import subprocess
-import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from teacher_hiring import links_cli, reconcile_cli, token_cli
+from teacher_hiring import links_cli, reconcile_cli, run_cli, token_cli
 from teacher_hiring.chaos import cli as chaos_cli
 from teacher_hiring.dead_letters_cli import app as dead_letters_app
 from teacher_hiring.registry_cli import app as registry_app
-from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES, Deployment, Platform
+from teacher_hiring.runtime.processes import DEFAULT_PORTS
 from teacher_hiring.versions_cli import app as versions_app
 
 app = typer.Typer(
@@ -34,11 +30,7 @@ app.add_typer(dead_letters_app, name="dead-letters")
 app.command("reconcile")(reconcile_cli.reconcile)
 app.command("token")(token_cli.token)
 app.command("chaos")(chaos_cli.chaos)
-
-
-class WiringChoice(StrEnum):
-    before = "before"
-    after = "after"
+app.command("run")(run_cli.run)
 
 
 class ServiceName(StrEnum):
@@ -56,6 +48,9 @@ def serve(
     """Run one service: its HTTP API, outbox relay and event consumers, in this process."""
     import uvicorn
 
+    from teacher_hiring.runtime.parent_death import follow_parent
+
+    follow_parent()  # started by `run`: do not outlive it
     bootstrap_module = importlib.import_module(f"teacher_hiring.{service.value}.bootstrap")
     settings_module = importlib.import_module(f"teacher_hiring.{service.value}.settings")
     settings_class = next(
@@ -80,6 +75,35 @@ def serve(
     )
 
 
+@app.command()
+def proxy(
+    route: Annotated[
+        list[str],
+        typer.Option(
+            help="LISTEN=UPSTREAM[,UPSTREAM...], e.g. "
+            "127.0.0.1:8702=127.0.0.1:8712,127.0.0.1:8722; once per address to serve"
+        ),
+    ],
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds a connection waits while no upstream accepts")
+    ] = 5.0,
+) -> None:
+    """Give each service one address in front of its instances (TCP, round-robin, an instance
+    that refuses connections skipped); `run --distributed` starts one."""
+    from teacher_hiring.runtime import proxy as tcp_proxy
+    from teacher_hiring.runtime.logging import configure_logging
+    from teacher_hiring.runtime.parent_death import follow_parent
+
+    try:
+        routes = [tcp_proxy.Route.parse(text) for text in route]
+    except ValueError as exc:
+        console.print(f"[red]--route {exc}[/red]")
+        raise typer.Exit(2) from exc
+    configure_logging("proxy")
+    follow_parent()
+    tcp_proxy.run(routes, wait_s=wait)
+
+
 def _tune_garbage_collector() -> None:
     """Fewer, cheaper collections: what exists after start-up lives as long as the process.
 
@@ -89,130 +113,6 @@ def _tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
-
-
-@app.command()
-def run(
-    data_dir: Annotated[
-        Path, typer.Option(help="Where databases, the event log and logs go")
-    ] = Path("var"),
-    host: Annotated[str, typer.Option(help="Listen address of every service")] = "127.0.0.1",
-    partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic")] = 6,
-    distributed: Annotated[
-        bool,
-        typer.Option(
-            "--distributed",
-            help="Kafka and PostgreSQL (started by scripts/), two instances of hiring and bonus",
-        ),
-    ] = False,
-    wiring: Annotated[
-        WiringChoice | None,
-        typer.Option(
-            help="Set every link to the old wiring (before) or this system's (after) once the "
-            "services are up (docs/runbooks/links.md); default: leave the links as they are",
-        ),
-    ] = None,
-) -> None:
-    """Start all three services and keep them running until Ctrl-C.
-
-    By default on the embedded defaults (SQLite and the embedded event log, nothing else to
-    install); with --distributed on Apache Kafka and PostgreSQL, as a cluster would run them.
-    """
-    auth = token_cli.platform_auth()  # one secret for every service (docs/security.md)
-    deployment = Deployment(
-        data_dir=data_dir,
-        host=host,
-        partitions=partitions,
-        environment=auth.environment,
-        auth_secret=auth.auth_secret.get_secret_value(),
-    )
-    if distributed:
-        deployment = _distributed(deployment)
-    platform = Platform(deployment)
-    stopping = False
-
-    def _stop(_signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        with console.status("starting exercises, hiring and bonus..."):
-            platform.start()
-        if wiring is not None:
-            _wire(platform, wiring)
-        _print_addresses(platform)
-        while not stopping:
-            for name, process in platform.processes.items():
-                if not process.running():
-                    console.print(
-                        f"[red]{name} exited (code {process.exit_code()}); "
-                        f"see {data_dir / 'logs' / (name + '.log')}. Restarting.[/red]"
-                    )
-                    process.start()
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    except (RuntimeError, TimeoutError) as exc:  # WiringFailed is a RuntimeError
-        console.print(f"[red]could not start: {exc}[/red] (logs in {data_dir / 'logs'})")
-        platform.stop()
-        _stop_servers(distributed)
-        raise typer.Exit(1) from exc
-    console.print("stopping...")
-    platform.stop()
-    _stop_servers(distributed)
-    console.print("stopped.")
-
-
-def _wire(platform: Platform, wiring: WiringChoice) -> None:
-    from teacher_hiring import operator_client
-    from teacher_hiring.runtime.wiring import apply
-
-    urls = {name: platform.deployment.url(name) for name in ("exercises", "hiring")}
-    states = apply(
-        "before" if wiring is WiringChoice.before else "after",
-        urls,
-        auth=operator_client.auth(),
-    )
-    modes = ", ".join(f"{state['link']}={state['mode']}" for state in states)
-    console.print(f"wiring {wiring.value}: {modes}")
-
-
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
-
-
-def _distributed(deployment: Deployment) -> Deployment:
-    """Start Kafka and PostgreSQL with the project's scripts and point the services at them."""
-    for script in ("kafka.sh", "postgres.sh"):
-        console.print(f"starting {script.removesuffix('.sh')} ({SCRIPTS / script} start)...")
-        done = subprocess.run([str(SCRIPTS / script), "start"], check=False)
-        if done.returncode != 0:
-            console.print(f"[red]{script} start failed with code {done.returncode}[/red]")
-            raise typer.Exit(done.returncode)
-    pg = "postgresql+psycopg://teacher_hiring@127.0.0.1:5432/th_{}"
-    deployment.database_urls = {name: pg.format(name) for name in SERVICES}
-    deployment.log_url = "kafka://127.0.0.1:9092"
-    deployment.instances = {"hiring": 2, "bonus": 2}
-    return deployment
-
-
-def _stop_servers(distributed: bool) -> None:
-    if distributed:
-        for script in ("kafka.sh", "postgres.sh"):
-            subprocess.run([str(SCRIPTS / script), "stop"], check=False)
-
-
-def _print_addresses(platform: Platform) -> None:
-    table = Table(title="teacher-hiring platform is running (Ctrl-C stops it)")
-    table.add_column("service")
-    table.add_column("API")
-    table.add_column("OpenAPI docs")
-    for label, process in platform.processes.items():
-        table.add_row(label, process.url, process.url + "/docs")
-    console.print(table)
-    deployment = platform.deployment
-    console.print(f"events: {deployment.event_log_url()}")
-    console.print(f"data and logs: {deployment.data_dir.resolve()}")
 
 
 @app.command()

@@ -21,7 +21,13 @@ from teacher_hiring.chaos import stand
 from teacher_hiring.chaos.report import figures, print_report
 from teacher_hiring.chaos.run import ChaosConfig, ChaosRun
 from teacher_hiring.chaos.schedule import BROKER, Kind, schedule
-from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
+from teacher_hiring.runtime.processes import (
+    DISTRIBUTED_INSTANCES,
+    SERVICES,
+    Deployment,
+    Platform,
+    free_instance_ports,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +63,8 @@ def chaos_stand(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[stan
         stack.enter_context(stand.fresh_databases(server.url("postgres"), deployment))
         broker = stack.enter_context(broker_of_its_own(tmp_path / "kafka"))
         deployment.log_url = f"kafka://{broker.bootstrap}"
-        deployment.instances = {"hiring": 2, "bonus": 2}
+        deployment.instances = dict(DISTRIBUTED_INSTANCES)
+        deployment.instance_ports = free_instance_ports(DISTRIBUTED_INSTANCES)
         platform = stack.enter_context(stand.running(Platform(deployment)))
         yield stand.Stand(platform, broker)
 

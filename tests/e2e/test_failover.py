@@ -33,7 +33,7 @@ from e2e.platform_api import (
 from integration.kafka_broker import broker_of_its_own
 from teacher_hiring.chaos.broker import ScriptBroker
 from teacher_hiring.messaging.embedded_log import partition_for_key
-from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
+from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform, free_instance_ports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres]
 
@@ -44,11 +44,13 @@ RECOVERY_S = 90.0
 
 
 def scaled_deployment(tmp_path: Path) -> Deployment:
+    instances = {"hiring": 2, "bonus": 2}
     return Deployment(
         data_dir=tmp_path / "var",
         ports={name: free_port() for name in SERVICES},
         partitions=PARTITIONS,
-        instances={"hiring": 2, "bonus": 2},
+        instances=instances,
+        instance_ports=free_instance_ports(instances),
     )
 
 

@@ -37,7 +37,7 @@ def chaos(
         DeploymentChoice,
         typer.Option(
             help="embedded: SQLite and the embedded log; distributed: PostgreSQL and a Kafka "
-            "broker of the run's own, two instances of hiring and bonus"
+            "broker of the run's own, two instances of every service behind one address each"
         ),
     ] = DeploymentChoice.embedded,
     seconds: Annotated[float, typer.Option(min=1, help="How long the faults go on")] = 60.0,

@@ -13,7 +13,7 @@ from rich.console import Console
 from teacher_hiring.chaos import observe
 from teacher_hiring.chaos.checks import Accepted, Observed, Stored, Verdict, judge
 from teacher_hiring.chaos.faults import Broker, Injected, Injector, Outages
-from teacher_hiring.chaos.schedule import Plan, schedule
+from teacher_hiring.chaos.schedule import Fault, Plan, schedule
 from teacher_hiring.chaos.users import ChaosUsers
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.transport import TransportError
@@ -117,11 +117,10 @@ class ChaosRun:
         )
 
     def _users(self) -> ChaosUsers:
+        """Users reach each service at its one address, as real ones would: its only process,
+        or the proxy in front of its instances."""
         deployment = self.platform.deployment
-        urls = {
-            name: [p.url for p in self.platform.processes.values() if p.name == name]
-            for name in SERVICES
-        }
+        urls = {name: [deployment.url(name)] for name in SERVICES}
         config = SimulationConfig(
             candidates=0,
             managers=self.config.managers,
@@ -136,9 +135,10 @@ class ChaosRun:
         )
         return ChaosUsers(config, urls, console=self.console)
 
-    def run(self) -> ChaosReport:
+    def run(self, faults: list[Fault] | None = None) -> ChaosReport:
+        """The run, with the faults of the seed's schedule, or with `faults` when given."""
         started_at = now_text(minus_s=60)
-        faults = schedule(self.plan(), self.config.seed)
+        faults = schedule(self.plan(), self.config.seed) if faults is None else faults
         users = self._users()
         report = ChaosReport(
             self.label,

@@ -3,7 +3,8 @@
 Embedded: the three services on SQLite and the embedded log under a folder of the run.
 Distributed: PostgreSQL (scripts/postgres.sh, started if it is not running) with a fresh
 database per service, dropped afterwards; a Kafka broker of the run's own (a broker that other
-platforms share is not for killing); two instances of hiring and of bonus.
+platforms share is not for killing); two instances of every service, each service behind one
+address (the platform's proxy), as `teacher-hiring run --distributed` runs them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ import sqlalchemy as sa
 
 from teacher_hiring.chaos.broker import SCRIPT as KAFKA_SCRIPT
 from teacher_hiring.chaos.broker import ScriptBroker, free_port
-from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
+from teacher_hiring.runtime.processes import (
+    DISTRIBUTED_INSTANCES,
+    SERVICES,
+    Deployment,
+    Platform,
+    free_instance_ports,
+)
 
 POSTGRES_SCRIPT = KAFKA_SCRIPT.with_name("postgres.sh")
 POSTGRES = "postgresql+psycopg://teacher_hiring@127.0.0.1:{port}/{database}"
@@ -160,6 +167,7 @@ def distributed(deployment: Deployment, *, postgres_port: int = 5432) -> Iterato
         stack.enter_context(fresh_databases(admin_url, deployment))
         broker = stack.enter_context(private_broker(deployment.data_dir / "kafka"))
         deployment.log_url = f"kafka://{broker.bootstrap}"
-        deployment.instances = {"hiring": 2, "bonus": 2}
+        deployment.instances = dict(DISTRIBUTED_INSTANCES)
+        deployment.instance_ports = free_instance_ports(DISTRIBUTED_INSTANCES)
         platform = stack.enter_context(running(Platform(deployment)))
         yield Stand(platform, broker)

@@ -2,10 +2,12 @@
 
 They are the simulation's own actors (teacher_hiring.simulation): managers write exercises
 and complicate the leaked ones, candidates register and answer. Two things change under
-faults. Their HTTP clients behave as a load balancer in front of the services would: a request
-that meets a dead process or a 5xx is sent again, the same request with the same
-Idempotency-Key, to the next instance (or the same one once it is back). And every verdict a
-candidate was given is written down, so that the checks can ask hiring for each of them.
+faults. They reach each service at its one address (the platform's proxy when it runs several
+instances), and their HTTP clients behave as a patient user's would: a request that meets a
+dead process (its connection dropped) or a 5xx is sent again, the same request with the same
+Idempotency-Key, and the proxy hands it to a live instance (or the same one once it is back).
+And every verdict a candidate was given is written down, so that the checks can ask hiring
+for each of them.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ ALREADY_SAVED = '"error":"NothingChanged"'
 
 class PatientClient(httpx.Client):
     """Sends a request again, unchanged, while it meets a dead process or a 5xx, for up to
-    `patience_s`; spreads requests over the instances of a service, as a load balancer would.
-    The last answer (or transport error) is the caller's when patience runs out."""
+    `patience_s`; with several `bases`, spreads requests over them in turn. The last answer
+    (or transport error) is the caller's when patience runs out."""
 
     def __init__(
         self,

@@ -4,29 +4,49 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from teacher_hiring.runtime import parent_death
 from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
+from teacher_hiring.runtime.proxy import Route
 
 SERVICES = ("exercises", "hiring", "bonus")
 DEFAULT_PORTS = {"exercises": 8701, "hiring": 8702, "bonus": 8703}
+DISTRIBUTED_INSTANCES = dict.fromkeys(SERVICES, 2)
+"""The distributed run: two instances of every service, each service behind one address."""
+
+
+def free_port() -> int:
+    """A port nothing listens on now (for a deployment of its own: tests, chaos, bench)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def free_instance_ports(instances: Mapping[str, int]) -> dict[str, list[int]]:
+    """A free port for each instance of each service that runs several."""
+    return {name: [free_port() for _ in range(count)] for name, count in instances.items()}
 
 
 @dataclass
 class Deployment:
     """Where each service listens and keeps its data; turned into each process's environment.
 
-    By default every service is one process on SQLite and the embedded log under `data_dir`.
-    `database_urls` and `log_url` switch to PostgreSQL and Kafka; `instances` runs several
-    processes of a service, on consecutive ports 10 apart (8702, 8712, ...). Every service
-    gets the same `environment` and `auth_secret`, so each verifies the others' tokens.
+    By default every service is one process on SQLite and the embedded log under `data_dir`,
+    listening on the service's port. `database_urls` and `log_url` switch to PostgreSQL and
+    Kafka; `instances` runs several processes of a service behind the platform's proxy, which
+    listens on the service's port: the instances listen on `instance_ports`, by default 10, 20,
+    ... above it (hiring: 8712, 8722). Everything that calls a service uses its one address
+    (`url`), the services' links to each other included. Every service gets the same
+    `environment` and `auth_secret`, so each verifies the others' tokens.
     """
 
     data_dir: Path = Path("var")
@@ -37,15 +57,41 @@ class Deployment:
     database_urls: Mapping[str, str] = field(default_factory=dict)
     log_url: str | None = None
     instances: Mapping[str, int] = field(default_factory=dict)
+    instance_ports: Mapping[str, Sequence[int]] = field(default_factory=dict)
     topic_prefix: str = ""
     environment: str = "development"
     auth_secret: str = field(default=DEVELOPMENT_SECRET, repr=False)
 
-    def port(self, service: str, instance: int = 0) -> int:
-        return self.ports[service] + 10 * instance
+    def count(self, service: str) -> int:
+        return self.instances.get(service, 1)
 
-    def url(self, service: str, instance: int = 0) -> str:
+    def proxied(self, service: str) -> bool:
+        return self.count(service) > 1
+
+    def port(self, service: str, instance: int = 0) -> int:
+        """Where an instance listens: alone, on the service's port; behind the proxy, its own."""
+        if not self.proxied(service):
+            return self.ports[service] + 10 * instance
+        given = self.instance_ports.get(service)
+        return given[instance] if given else self.ports[service] + 10 * (instance + 1)
+
+    def url(self, service: str) -> str:
+        """The service's one address: its only instance, or the proxy in front of them."""
+        return f"http://{self.host}:{self.ports[service]}"
+
+    def instance_url(self, service: str, instance: int = 0) -> str:
         return f"http://{self.host}:{self.port(service, instance)}"
+
+    def routes(self) -> list[Route]:
+        """What the proxy forwards: each service with several instances, to them."""
+        return [
+            Route(
+                (self.host, self.ports[name]),
+                tuple((self.host, self.port(name, i)) for i in range(self.count(name))),
+            )
+            for name in SERVICES
+            if self.proxied(name)
+        ]
 
     def event_log_url(self) -> str:
         return self.log_url or f"sqlite:///{self.data_dir / 'events.db'}"
@@ -75,8 +121,79 @@ class Deployment:
         return env
 
 
+class ChildProcess:
+    """A process of the platform started by this one, its output in a log file of its own.
+
+    It follows this process (runtime.parent_death): if this one dies without stopping it,
+    it stops itself rather than live on holding its port.
+    """
+
+    process: subprocess.Popen[bytes] | None
+    log_path: Path | None
+
+    @property
+    def label(self) -> str:
+        raise NotImplementedError
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def default_log_path(self) -> Path:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        env = {**os.environ, **self.environment(), **parent_death.child_env()}
+        log_path = self.log_path or self.default_log_path()
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log_file:
+            self.process = subprocess.Popen(
+                self.command(),
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError(f"{self.label} was never started")
+        return self.process.pid
+
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def terminate(self) -> None:
+        """SIGTERM: stop cleanly, without waiting for it."""
+        if self.process is not None and self.running():
+            self.process.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL if it does not stop in time."""
+        if not self.running():
+            return
+        assert self.process is not None
+        self.terminate()
+        try:
+            self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: the crash case, nothing gets to clean up."""
+        if self.process is not None and self.running():
+            self.process.kill()
+            self.process.wait(10)
+
+
 @dataclass
-class ServiceProcess:
+class ServiceProcess(ChildProcess):
     name: str
     deployment: Deployment
     log_path: Path | None = None
@@ -89,23 +206,17 @@ class ServiceProcess:
 
     @property
     def url(self) -> str:
-        return self.deployment.url(self.name, self.instance)
+        """This instance's own address (the service's is `deployment.url(name)`)."""
+        return self.deployment.instance_url(self.name, self.instance)
 
-    def start(self) -> None:
-        env = {**os.environ, **self.deployment.env_for(self.name, self.instance)}
-        log_path = self.log_path or self.deployment.data_dir / "logs" / f"{self.label}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "teacher_hiring.cli", "serve", self.name],
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "teacher_hiring.cli", "serve", self.name]
 
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+    def environment(self) -> dict[str, str]:
+        return self.deployment.env_for(self.name, self.instance)
+
+    def default_log_path(self) -> Path:
+        return self.deployment.data_dir / "logs" / f"{self.label}.log"
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -123,55 +234,85 @@ class ServiceProcess:
             time.sleep(0.1)
         raise TimeoutError(f"{self.label} not ready after {timeout_s}s: {last_error}")
 
+
+@dataclass
+class ProxyProcess(ChildProcess):
+    """The proxy in front of the services that run several instances (runtime.proxy)."""
+
+    routes: Sequence[Route]
+    log_dir: Path
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
     @property
-    def pid(self) -> int:
-        if self.process is None:
-            raise RuntimeError(f"{self.label} was never started")
-        return self.process.pid
+    def label(self) -> str:
+        return "proxy"
 
-    def exit_code(self) -> int | None:
-        return None if self.process is None else self.process.poll()
+    def command(self) -> list[str]:
+        routes = [arg for route in self.routes for arg in ("--route", str(route))]
+        return [sys.executable, "-m", "teacher_hiring.cli", "proxy", *routes]
 
-    def stop(self, timeout_s: float = 15.0) -> None:
-        """SIGTERM, then SIGKILL if it does not stop in time."""
-        if not self.running():
-            return
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
+    def environment(self) -> dict[str, str]:
+        return {}
 
-    def kill(self) -> None:
-        """SIGKILL: the crash case, nothing gets to clean up."""
-        if self.process is not None and self.running():
-            self.process.kill()
-            self.process.wait(10)
+    def default_log_path(self) -> Path:
+        return self.log_dir / "proxy.log"
+
+    def wait_ready(self, timeout_s: float = 30.0) -> None:
+        """Until every route's address accepts connections."""
+        deadline = time.monotonic() + timeout_s
+        waiting = [route.listen for route in self.routes]
+        while waiting:
+            if not self.running():
+                raise RuntimeError(f"proxy exited with code {self.exit_code()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"proxy not listening on {waiting} after {timeout_s}s")
+            waiting = [address for address in waiting if not _accepts(address)]
+            time.sleep(0.05 if waiting else 0)
+
+
+def _accepts(address: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(address, timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 @dataclass
 class Platform:
-    """The three services as separate processes on one machine."""
+    """The services as separate processes on one machine, and the proxy in front of those
+    that run several instances."""
 
     deployment: Deployment
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    proxy: ProxyProcess | None = None
 
     def __post_init__(self) -> None:
         for name in SERVICES:
-            for instance in range(self.deployment.instances.get(name, 1)):
+            for instance in range(self.deployment.count(name)):
                 process = ServiceProcess(name, self.deployment, instance=instance)
                 self.processes.setdefault(process.label, process)
+        routes = self.deployment.routes()
+        if routes and self.proxy is None:
+            self.proxy = ProxyProcess(routes, self.deployment.data_dir / "logs")
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.processes[name]
 
+    def children(self) -> list[ChildProcess]:
+        """Every process this platform starts: the services' and the proxy."""
+        proxy: list[ChildProcess] = [self.proxy] if self.proxy else []
+        return [*self.processes.values(), *proxy]
+
     def start(self, timeout_s: float = 60.0) -> None:
         self.deployment.data_dir.mkdir(parents=True, exist_ok=True)
-        for process in self.processes.values():
-            process.start()
+        for child in self.children():
+            child.start()
         for process in self.processes.values():
             process.wait_ready(timeout_s)
+        if self.proxy is not None:
+            self.proxy.wait_ready(timeout_s)
 
     def restart(self, label: str, *, crash: bool = False) -> ServiceProcess:
         """Start one process again on the same settings: after SIGKILL when `crash` (nothing
@@ -185,6 +326,18 @@ class Platform:
         process.start()
         return process
 
+    def revive(self) -> list[tuple[str, int | None]]:
+        """Start again every process that exited; (label, exit code) of each."""
+        revived = []
+        for child in self.children():
+            if not child.running():
+                revived.append((child.label, child.exit_code()))
+                child.start()
+        return revived
+
     def stop(self) -> None:
-        for process in self.processes.values():
-            process.stop()
+        """Every process at once, each given its time to stop cleanly."""
+        for child in self.children():
+            child.terminate()
+        for child in self.children():
+            child.stop()
