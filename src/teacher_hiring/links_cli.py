@@ -31,7 +31,7 @@ def _print(states: list[dict[str, Any]]) -> None:
             state["link"],
             f"[bold]{state['mode']}[/bold]",
             " | ".join(state["modes"]),
-            state["event_name"] or "(a read)",
+            ", ".join(state["events"]) or "(a read)",
             state["owner"],
             state["receiver"],
             when,

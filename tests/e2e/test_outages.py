@@ -1,4 +1,4 @@
-"""A fallen exercises or bonus service takes nothing else down, and catches up when back."""
+"""A fallen service takes nothing else down, and catches up when it is back."""
 
 from __future__ import annotations
 
@@ -65,3 +65,27 @@ def test_the_ledger_is_complete_after_bonus_comes_back(api: Api, platform: Platf
         timeout_s=RECOVERY_S,
     )
     assert len({e["business_key"] for e in entries}) == 8
+
+
+def test_managers_keep_writing_exercises_while_hiring_is_down_and_it_catches_up(
+    api: Api, platform: Platform
+) -> None:
+    author = api.manager()
+    first = api.exercise(author, "ok", "Written while hiring is up")
+    api.hiring_knows([first], timeout_s=0.1)  # pushed before its creation answered
+    platform["hiring"].kill()
+
+    body = {"author_id": author, "title": "Written while down", "statement": "?"}
+    created = api.call(
+        "POST",
+        "exercises",
+        "/exercises",
+        json={**body, "accepted_answers": ["ok"]},
+        headers=api.as_manager(author),
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["pushed"] is False  # kept in the outbox: exercises did not wait
+
+    platform["hiring"].start()
+    platform["hiring"].wait_ready()
+    api.hiring_knows([created.json()["id"]], timeout_s=RECOVERY_S)  # the relay's retry

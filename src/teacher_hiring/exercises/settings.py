@@ -34,12 +34,15 @@ class ExercisesSettings(ServiceSettings):
     )
     exercise_updates_link: Literal["push", "event"] = Field(
         "push",
-        description="ExerciseUpdated pushed to hiring's POST /api/v0/exercise before the "
-        "manager's save returns, or published to the event log like every other event",
+        description="ExerciseCreated and ExerciseUpdated pushed to hiring's POST "
+        "/api/v0/exercise before the manager's creation or save returns, or published to the "
+        "event log like every other event",
     )
     hiring_url: str = Field("http://127.0.0.1:8702", description="Base URL of hiring (push mode)")
     push_timeout_s: float = Field(
-        2.0, gt=0, description="How long a save waits for hiring to take the pushed update"
+        2.0,
+        gt=0,
+        description="How long a creation or save waits for hiring to take the pushed event",
     )
     payment_link: Literal["event", "sync"] = Field(
         "event",

@@ -67,10 +67,16 @@ class SwitchableLink(_Switch):
     call_mode: str  # the mode whose deliveries go to `sink`; in EVENT mode they go to the log
     sink: Sink
     request_window_s: float | None = None  # set: in call mode the staging request calls
+    more_events: tuple[str, ...] = ()  # relayed by the same sink in the same mode, in order
 
     @property
     def modes(self) -> tuple[str, ...]:
         return (self.call_mode, EVENT)
+
+    @property
+    def event_names(self) -> tuple[str, ...]:
+        """Every event whose path the mode decides: the link's own, then `more_events`."""
+        return (self.event_name, *self.more_events)
 
     @property
     def calls(self) -> bool:
@@ -82,7 +88,7 @@ class SwitchableLink(_Switch):
         return self.request_window_s is not None and self.calls
 
     def route(self, event_name: str) -> Sink | None:
-        if event_name == self.event_name and self.calls:
+        if event_name in self.event_names and self.calls:
             return self.sink
         return None
 

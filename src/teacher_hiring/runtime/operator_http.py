@@ -28,6 +28,10 @@ class LinkState(BaseModel):
     )
     modes: list[str] = Field(description="The modes this link knows")
     event_name: str | None = Field(description="The event it carries; null for a read link")
+    events: list[str] = Field(
+        description="Every event whose path the mode decides (`event_name` first); none for a "
+        "read link"
+    )
     receiver: str = Field(description="The service at the other end")
     description: str
     switched_at: float | None = Field(
@@ -58,6 +62,7 @@ def _state(link: Switch) -> dict[str, Any]:
         "mode": flag.value,
         "modes": list(link.modes),
         "event_name": link.event_name if isinstance(link, SwitchableLink) else None,
+        "events": list(link.event_names) if isinstance(link, SwitchableLink) else [],
         "receiver": link.receiver,
         "description": link.description,
         "switched_at": flag.updated_at,

@@ -1,5 +1,6 @@
-"""The exercise-streaming link: ExerciseUpdated pushed to hiring before the save returns,
-kept in the outbox and retried while hiring is down, or published to the log in event mode."""
+"""The exercise-streaming link: ExerciseCreated and ExerciseUpdated pushed to hiring before the
+creation or save returns, kept in the outbox and retried while hiring is down, or published to
+the log in event mode."""
 
 from __future__ import annotations
 
@@ -57,6 +58,25 @@ def receiver() -> Iterator[Receiver]:
     running.stop()
 
 
+def test_a_creation_pushes_the_exercise_to_hiring_before_it_returns(
+    make_service: ServiceFactory, receiver: Receiver
+) -> None:
+    service = make_service(exercise_updates_link="push", hiring_url=receiver.url)
+    author = service.manager()
+
+    body = {"author_id": author, "title": "Sum", "statement": "2+3?", "accepted_answers": ["5"]}
+    created = service.ok("POST", "/exercises", json=body)
+
+    assert created["pushed"] is True
+    [event] = service.staged("ExerciseCreated")
+    assert receiver.received == [("/api/v0/exercise", event)]
+    assert event["payload"]["exercise_id"] == created["id"]
+    assert not service.unsent(event["event_id"])
+    [manager] = service.staged("ManagerCreated")
+    assert not service.unsent(manager["event_id"])  # the rest went to the log meanwhile
+    assert service.log_records("exercises") == []
+
+
 def test_a_save_pushes_the_new_version_to_hiring_before_it_returns(
     make_service: ServiceFactory, receiver: Receiver
 ) -> None:
@@ -67,16 +87,14 @@ def test_a_save_pushes_the_new_version_to_hiring_before_it_returns(
     saved = service.edit(exercise_id, author, statement="Harder", accepted_answers=["43"])
 
     assert saved["pushed"] is True
+    [created] = service.staged("ExerciseCreated")
     [update] = service.staged("ExerciseUpdated")
-    assert receiver.received == [("/api/v0/exercise", update)]
+    assert receiver.received == [("/api/v0/exercise", created), ("/api/v0/exercise", update)]
     assert update["payload"]["version"] == 2
     assert not service.unsent(update["event_id"])
-    created = service.staged("ExerciseCreated")[0]
-    assert not service.unsent(created["event_id"])  # the rest went to the log meanwhile
-    assert service.log_records("exercises") == [created]
 
 
-def test_with_hiring_down_the_save_succeeds_and_the_push_is_retried_later(
+def test_with_hiring_down_creations_and_saves_succeed_and_the_pushes_are_retried_later(
     make_service: ServiceFactory,
 ) -> None:
     down = Receiver()
@@ -84,23 +102,29 @@ def test_with_hiring_down_the_save_succeeds_and_the_push_is_retried_later(
     down.stop()
     service = make_service(exercise_updates_link="push", hiring_url=f"http://127.0.0.1:{port}")
     author = service.manager()
-    exercise_id = service.exercise(author)
 
+    body = {"author_id": author, "title": "Sum", "statement": "2+3?", "accepted_answers": ["5"]}
+    created = service.client.post("/exercises", json=body)
+    assert created.status_code == 201
+    assert created.json()["pushed"] is False
+    exercise_id = created.json()["id"]
     response = service.client.put(
         f"/exercises/{exercise_id}", json={"editor_id": author, "statement": "Harder"}
     )
 
     assert response.status_code == 200
     assert response.json()["pushed"] is False
+    [creation] = service.staged("ExerciseCreated")
     [update] = service.staged("ExerciseUpdated")
-    assert service.unsent(update["event_id"])
+    assert service.unsent(creation["event_id"]) and service.unsent(update["event_id"])
 
     back = Receiver(port)
     try:
         time.sleep(0.1)  # past the relay's back-off
         assert service.runtime.relay.flush(timeout_s=5)
-        assert back.received == [("/api/v0/exercise", update)]
-        assert not service.unsent(update["event_id"])
+        pushed = [("/api/v0/exercise", creation), ("/api/v0/exercise", update)]
+        assert back.received == pushed  # in the order they were committed
+        assert not service.unsent(creation["event_id"]) and not service.unsent(update["event_id"])
     finally:
         back.stop()
 
@@ -128,11 +152,12 @@ def test_the_link_mode_can_be_switched_at_run_time(
 
     switched = service.ok("PUT", "/operator/links/exercise-updates", json={"mode": "event"})
     assert switched["mode"] == "event" and switched["switched_at"] is not None
+    assert switched["events"] == ["ExerciseUpdated", "ExerciseCreated"]
     logged = service.edit(exercise_id, author, statement="Logged")
     service.runtime.relay.flush(timeout_s=5)
 
     assert logged["pushed"] is False
-    assert [e["payload"]["version"] for _, e in receiver.received] == [2]
+    assert [e["payload"]["version"] for _, e in receiver.received] == [1, 2]
     in_log = [e for e in service.log_records("exercises") if e["event_name"] == "ExerciseUpdated"]
     assert [e["payload"]["version"] for e in in_log] == [3]
 

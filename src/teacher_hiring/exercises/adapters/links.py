@@ -1,8 +1,8 @@
 """The links exercises holds the flags of (SPEC §4; docs/runbooks/links.md).
 
-Exercise streaming: ExerciseUpdated pushed to hiring or as an event. COMM-080: a payment for
-complication work as the PaymentCommited event, or in `sync` mode the old synchronous call to
-bonus, made inside the manager's save before it answers.
+Exercise streaming: ExerciseCreated and ExerciseUpdated pushed to hiring or as events.
+COMM-080: a payment for complication work as the PaymentCommited event, or in `sync` mode the
+old synchronous call to bonus, made inside the manager's save before it answers.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ LinkMode = Literal["push", "event"]
 LINK_NAME = "exercise-updates"
 FLAG = f"link.{LINK_NAME}"
 PUSHED_EVENT = "ExerciseUpdated"
+CREATED_EVENT = "ExerciseCreated"
 PUSH_PATH = "/api/v0/exercise"
 
 PAYMENT_LINK = "payment"
@@ -29,13 +30,16 @@ PAYMENT_EVENT = "PaymentCommited"
 def exercise_updates_link(
     flags: RuntimeFlags, hiring_url: str, timeout_s: float, auth: httpx.Auth | None = None
 ) -> SwitchableLink:
-    """In push mode ExerciseUpdated goes to hiring's endpoint, and a manager's save waits for
-    it (so candidates never answer a version that was replaced); in event mode it goes through
-    the log like every other event."""
+    """In push mode ExerciseUpdated and ExerciseCreated go to hiring's endpoint, and the
+    manager's save or creation waits for them: candidates never answer a version that was
+    replaced, and a new exercise can be assigned as soon as it exists. In event mode they go
+    through the log like every other event. One sink carries both, so they reach hiring in the
+    order they were committed."""
     return SwitchableLink(
         name=LINK_NAME,
         event_name=PUSHED_EVENT,
         call_mode="push",
+        more_events=(CREATED_EVENT,),
         sink=HttpPushSink(
             hiring_url.rstrip("/") + PUSH_PATH,
             timeout_s=timeout_s,
@@ -43,7 +47,7 @@ def exercise_updates_link(
             name=f"http-push:{LINK_NAME}",
         ),
         flags=flags,
-        description="Exercise streaming: ExerciseUpdated to hiring",
+        description="Exercise streaming: ExerciseUpdated and ExerciseCreated to hiring",
         receiver="hiring",
     )
 

@@ -49,8 +49,9 @@ class Services:
             yield conn
 
     def push_now(self, event_id: str) -> bool:
-        """In push mode, relay at once so hiring has the new version before the editor's
-        response; True if the event was delivered. A failure only leaves it to the relay.
+        """In push mode, relay at once so hiring has the new exercise or version before the
+        manager's response; True if the event was delivered. A failure only leaves it to the
+        relay.
 
         With several instances, another one's relay may be sending a batch when this one
         tries: the event is then in that batch or the next turn's, so this one waits its

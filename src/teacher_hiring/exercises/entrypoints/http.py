@@ -145,12 +145,20 @@ def _manager(services: Services, manager_id: str) -> dict[str, Any]:
 
 
 @exercises.post(
-    "", status_code=201, response_model=models.Exercise, responses=_404, dependencies=[auth.STAFF]
+    "",
+    status_code=201,
+    response_model=models.CreatedExercise,
+    responses=_404,
+    dependencies=[auth.STAFF],
 )
 def create_exercise(
     body: models.NewExercise, services: ServicesDep, caller: auth.ClaimsDep
 ) -> dict[str, Any]:
     """Create an exercise at version 1, status active; publishes `ExerciseCreated`.
+
+    In push mode the exercise is delivered to hiring before this returns (`pushed`), so a
+    candidate registering next can be assigned it; if hiring is down the exercise is created
+    all the same and the relay keeps retrying.
 
     A manager writes as themself (`author_id` is their id); an operator for any manager.
     """
@@ -165,8 +173,9 @@ def create_exercise(
         difficulty=body.difficulty,
     )
     with services.uow() as uow:
-        exercise = handlers.create_exercise(cmd, uow)
-    return _exercise(services, exercise.id)
+        created = handlers.create_exercise(cmd, uow)
+    pushed = services.push_now(created.created_event_id)
+    return {**_exercise(services, created.exercise.id), "pushed": pushed}
 
 
 @exercises.get("", response_model=list[models.Exercise], dependencies=[auth.STAFF])

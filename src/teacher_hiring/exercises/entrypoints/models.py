@@ -209,6 +209,13 @@ class Exercise(BaseModel):
     updated_at: str = Field(description="When the current version was saved")
 
 
+class CreatedExercise(Exercise):
+    pushed: bool = Field(
+        description="The exercise reached hiring before this response, so candidates can be "
+        "assigned it at once (push mode only)"
+    )
+
+
 class SavedExercise(Exercise):
     pushed: bool = Field(
         description="The new version reached hiring before this response (push mode only)"

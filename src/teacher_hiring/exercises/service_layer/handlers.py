@@ -44,6 +44,12 @@ LEAK_EVENT = "ExerciseCompletedMoreThenTenTimes"
 
 
 @dataclass(frozen=True)
+class ExerciseCreation:
+    exercise: Exercise
+    created_event_id: str
+
+
+@dataclass(frozen=True)
 class ExerciseSaved:
     exercise: Exercise
     updated_event_id: str
@@ -103,7 +109,7 @@ def _stage_manager(uow: UnitOfWork, event_name: str, manager: Manager) -> None:
 # -- exercises -----------------------------------------------------------------------------------
 
 
-def create_exercise(cmd: commands.CreateExercise, uow: UnitOfWork) -> Exercise:
+def create_exercise(cmd: commands.CreateExercise, uow: UnitOfWork) -> ExerciseCreation:
     _manager(uow, "author_id", cmd.author_id)
     exercise = Exercise(
         id=str(uuid.uuid4()),
@@ -120,8 +126,8 @@ def create_exercise(cmd: commands.CreateExercise, uow: UnitOfWork) -> Exercise:
     uow.repo.add_version(exercise, edited_by=cmd.author_id, saved_at=now)
     version = uow.versions.exercise
     payload = events.exercise_payload(exercise, now, version)
-    uow.stage(events.EXERCISE_CREATED, payload, version=version)
-    return exercise
+    created = uow.stage(events.EXERCISE_CREATED, payload, version=version)
+    return ExerciseCreation(exercise=exercise, created_event_id=created.event_id)
 
 
 def edit_exercise(
