@@ -27,6 +27,18 @@ from teacher_hiring.runtime.service import ServiceRuntime
 
 ErrorMap = Mapping[type[Exception], int]
 
+RETRY_AFTER_S = 1
+"""Seconds a "not yet" refusal asks the caller to wait (an error with `not_yet` set): events
+on their way between the services arrive within that, even from the log."""
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": f"Seconds to wait before asking again ({RETRY_AFTER_S}): the refusal "
+        "may lift once events on their way have arrived",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+"""The header in the OpenAPI document, for the routes whose refusals may be "not yet"."""
+
 
 def create_app(
     runtime: ServiceRuntime,
@@ -160,6 +172,9 @@ def _handler_for(status: int) -> Callable[[Request, Exception], Awaitable[Respon
     async def handle(_request: Request, exc: Exception) -> Response:
         body: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__}
         body.update(getattr(exc, "extra", {}) or {})
-        return JSONResponse(body, status_code=status)
+        # Where the platform is still eventually consistent the answer says so, and when to
+        # ask again, rather than look like a refusal for good.
+        retry = {"Retry-After": str(RETRY_AFTER_S)} if getattr(exc, "not_yet", False) else None
+        return JSONResponse(body, status_code=status, headers=retry)
 
     return handle

@@ -76,10 +76,14 @@ def test_fewer_exercises_than_three_are_all_assigned(hiring: Hiring) -> None:
     ]
 
 
-def test_no_exercise_to_assign_is_a_conflict_and_creates_nothing(hiring: Hiring) -> None:
+def test_no_exercise_yet_is_a_conflict_that_says_when_to_ask_again_and_creates_nothing(
+    hiring: Hiring,
+) -> None:
     response = hiring.http.post("/candidates", json={"name": "Ivan", "email": "ivan@mail.example"})
     assert response.status_code == 409
     assert response.json()["error"] == "NoExercisesAvailable"
+    assert "may still be on their way" in response.json()["detail"]
+    assert response.headers["retry-after"] == "1"  # hiring learns of exercises by events
     assert hiring.count("candidates") == 0
     assert hiring.events() == []
 

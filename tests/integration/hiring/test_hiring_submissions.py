@@ -109,8 +109,10 @@ def test_stale_version_is_409_with_the_current_version(hiring: Hiring) -> None:
     assert stale.status_code == 409
     assert stale.json()["error"] == "StaleExerciseVersion"
     assert stale.json()["current_version"] == 2
+    assert "retry-after" not in stale.headers  # replaced for good
     future = hiring.submit(candidate["id"], exercise["exercise_id"], "42", version=3)
     assert (future.status_code, future.json()["current_version"]) == (409, 2)
+    assert future.headers["retry-after"] == "1"  # on its way to hiring
     assert hiring.count("submissions") == 0
     assert hiring.stats(exercise["exercise_id"])["versions"][0]["attempted_candidates"] == 0
 

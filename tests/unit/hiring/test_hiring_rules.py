@@ -85,6 +85,8 @@ def test_only_the_current_version_may_be_answered() -> None:
         with pytest.raises(StaleExerciseVersion) as refused:
             current.ensure_current(version)
         assert refused.value.extra == {"current_version": 2}
+        # A newer version is on its way to hiring: asking again may succeed; an older never.
+        assert refused.value.not_yet is (version == 3)
 
 
 def test_answers_longer_than_the_limit_are_refused_naming_answer() -> None:

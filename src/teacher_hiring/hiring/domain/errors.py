@@ -6,11 +6,19 @@ from typing import Any
 
 
 class HiringError(Exception):
-    """Base of every hiring error; `extra` fields are added to the JSON error body."""
+    """Base of every hiring error; `extra` fields are added to the JSON error body.
 
-    def __init__(self, message: str, **extra: Any) -> None:
+    `not_yet` marks a refusal that may lift by itself once events on their way arrive (hiring
+    learns of exercises through events): the HTTP answer then says when to ask again.
+    """
+
+    not_yet: bool = False
+
+    def __init__(self, message: str, *, not_yet: bool | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.extra: dict[str, Any] = extra
+        if not_yet is not None:
+            self.not_yet = not_yet
 
 
 class CandidateNotFound(HiringError):
@@ -26,11 +34,18 @@ class ExerciseNotAssigned(HiringError):
 
 
 class NoExercisesAvailable(HiringError):
-    """Nothing can be assigned: no exercise replicated yet, or every one needs complication."""
+    """Nothing can be assigned: no exercise replicated yet, or every one needs complication.
+
+    Either may change without the candidate doing anything (an exercise or a new version on
+    its way), so it is a "not yet".
+    """
+
+    not_yet = True
 
 
 class StaleExerciseVersion(HiringError):
-    """The answer names a version other than the current one (Problem-020); carries it."""
+    """The answer names a version other than the current one (Problem-020); carries it. A
+    newer one is a "not yet": hiring has not received it."""
 
 
 class AttemptLimitReached(HiringError):

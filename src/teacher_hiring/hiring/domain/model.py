@@ -109,6 +109,7 @@ class Exercise:
             raise StaleExerciseVersion(
                 f"exercise_version: {version} is {relation} than the current version "
                 f"{self.version} of exercise {self.exercise_id}",
+                not_yet=version > self.version,
                 current_version=self.version,
             )
 

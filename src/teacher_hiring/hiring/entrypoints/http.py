@@ -27,6 +27,7 @@ from teacher_hiring.messaging.registry import SchemaViolation
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.db import read_only
+from teacher_hiring.runtime.http import RETRY_AFTER
 from teacher_hiring.runtime.tokens import Role
 
 ERRORS: dict[type[Exception], int] = {
@@ -58,11 +59,21 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description}
 
 
+def _not_yet(description: str) -> dict[str, Any]:
+    """A refusal that may lift by itself: it carries Retry-After (runtime.http)."""
+    return {"description": description, "headers": RETRY_AFTER}
+
+
 @candidates.post(
     "/candidates",
     status_code=201,
     response_model=schemas.CandidateCreatedOut,
-    responses={409: _error("NoExercisesAvailable: nothing can be assigned")},
+    responses={
+        409: _not_yet(
+            "NoExercisesAvailable: nothing can be assigned yet; exercises may still be on their "
+            "way to hiring (Retry-After)"
+        )
+    },
 )
 def register_candidate(
     body: schemas.CandidateIn, hiring: HiringDep, tokens: auth.TokensDep
@@ -72,7 +83,9 @@ def register_candidate(
     Assigns up to `exercises_per_candidate` (3) exercises whose current version is not marked
     needs_complication, the least-completed first (ties by exercise id), of the candidate's
     `subject` only when one is given. When fewer exist, the candidate gets those; when none
-    exists, 409 NoExercisesAvailable. Publishes CandidateCreated.
+    exists, 409 NoExercisesAvailable with a Retry-After header: hiring learns of exercises
+    through events, so one written a moment ago may still be on its way (in the default push
+    mode a creation delivers its exercise before it returns). Publishes CandidateCreated.
 
     The answer carries the candidate's `access_token`: their bearer token for every other
     route of theirs (docs/security.md). It is shown this once.
@@ -130,7 +143,10 @@ def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[dict[str, A
     responses={
         403: _error("ExerciseNotAssigned: the exercise is not one of this candidate's"),
         404: _error("CandidateNotFound or ExerciseNotFound"),
-        409: _error("StaleExerciseVersion: not the current version; body has current_version"),
+        409: _not_yet(
+            "StaleExerciseVersion: not the current version; body has current_version. A newer "
+            "one hiring has not received yet carries Retry-After"
+        ),
         422: _error("AnswerTooLong, or a malformed body"),
         429: _error("AttemptLimitReached: every attempt at this version is used"),
         502: _error("ReceiverRefused: a link in sync mode got an error from exercises or bonus"),
@@ -161,9 +177,10 @@ async def submit_answer(
 
     Checks in order: unknown candidate 404, unknown exercise 404, not assigned 403, a repeated
     Idempotency-Key (the stored response, replayed), an exercise already solved (its first
-    correct verdict, replayed), a version other than the current one 409 with current_version,
-    no attempts left at this version 429. Then the verdict, the rating, the bonus or fine, the
-    complication and the promotion to teacher are committed together with their events.
+    correct verdict, replayed), a version other than the current one 409 with current_version
+    (and Retry-After when it is newer: on its way to hiring), no attempts left at this version
+    429. Then the verdict, the rating, the bonus or fine, the complication and the promotion to
+    teacher are committed together with their events.
     """
     cmd = commands.SubmitAnswer(
         candidate_id=candidate_id,

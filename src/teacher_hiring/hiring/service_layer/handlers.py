@@ -64,8 +64,8 @@ def register_candidate(
         if not chosen:
             of_subject = "" if cmd.subject is None else f" of subject {cmd.subject!r}"
             raise NoExercisesAvailable(
-                f"no exercise{of_subject} can be assigned: none is known yet, or all need "
-                "complication",
+                f"no exercise{of_subject} can be assigned yet: new exercises may still be on "
+                "their way to hiring, or all need complication; try again shortly",
                 subject=cmd.subject,
             )
         candidate_id, now = str(uuid.uuid4()), time.time()
