@@ -92,7 +92,8 @@ def run(
     started_servers = _distributed(deployment) if distributed else []
     platform = Platform(deployment)
     for signum in STOP_SIGNALS:  # a closed terminal (SIGHUP) stops everything, as Ctrl-C does
-        signal.signal(signum, _stop_requested)
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` asked to live on
+            signal.signal(signum, _stop_requested)
     try:
         with console.status("starting exercises, hiring and bonus..."):
             platform.start()

@@ -103,9 +103,13 @@ def _ready(port: int) -> bool:
         return False
 
 
+def ignore_hangups() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as `nohup` starts a command
+
+
 @contextmanager
 def teacher_hiring_run(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, nohup: bool = False
 ) -> Iterator[Run]:
     """`teacher-hiring run` in a process of its own, serving; whatever is left is killed."""
     base_port = free_base_port()
@@ -117,6 +121,7 @@ def teacher_hiring_run(
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
+            preexec_fn=ignore_hangups if nohup else None,
         )
     run = Run(process, base_port, output)
     children: set[int] = set()
@@ -191,3 +196,19 @@ def test_a_closed_terminal_stops_the_run_cleanly(tmp_path: Path) -> None:
         assert run.process.wait(30) == 0
         assert_gone_within(children, run.service_ports, 1.0)
         assert run.output.read_text().rstrip().endswith("stopped.")
+
+
+def test_under_nohup_a_closed_terminal_leaves_the_run_up_and_sigterm_stops_it(
+    tmp_path: Path,
+) -> None:
+    with teacher_hiring_run(tmp_path, nohup=True) as run:
+        children = children_of(run.process.pid)
+
+        run.process.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert run.process.poll() is None
+        assert all(_ready(port) for port in run.service_ports)
+
+        run.process.send_signal(signal.SIGTERM)
+        assert run.process.wait(30) == 0
+        assert_gone_within(children, run.service_ports, 1.0)
