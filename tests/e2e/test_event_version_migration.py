@@ -46,6 +46,7 @@ from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.tables import inbox, outbox
 from teacher_hiring.messaging.transport import OutgoingMessage, Transport
+from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime.processes import Platform
 from teacher_hiring.runtime.transports import make_transport
 
@@ -114,7 +115,7 @@ def logged(platform: Platform, topic: str) -> list[Envelope]:
     log = transport(platform)
     try:
         return [
-            Envelope.from_json(record.value)
+            RecordCodec(SchemaRegistry.load()).decode(record.value, record.headers)
             for partition in range(log.partitions_for(topic))
             for record in log.read(topic, partition, 0, 100_000)
         ]
@@ -127,16 +128,13 @@ def append_to_log(platform: Platform, registry: SchemaRegistry, *envelopes: Enve
     messages = []
     for envelope in envelopes:
         registry.validate_envelope(envelope)
+        value, headers = RecordCodec(registry).encode(envelope)
         messages.append(
             OutgoingMessage(
                 topic=registry.spec(envelope.event_name).topic,
                 key=registry.partition_key(envelope.event_name, envelope.payload),
-                value=envelope.to_json(),
-                headers={
-                    "event_id": envelope.event_id,
-                    "event_name": envelope.event_name,
-                    "trace_id": envelope.trace_id,
-                },
+                value=value,
+                headers=headers,
             )
         )
     log = transport(platform)

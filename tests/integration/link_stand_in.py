@@ -17,6 +17,9 @@ from typing import Any
 import orjson
 import pytest
 
+from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.wire import RecordCodec
+
 
 @dataclass
 class Answer:
@@ -28,6 +31,7 @@ class Answer:
 class StandIn:
     def __init__(self) -> None:
         self.received: list[tuple[str, str, Any]] = []
+        self.raw: list[tuple[str, bytes, dict[str, str]]] = []  # path, body, headers
         self.authorizations: list[str] = []  # each request's Authorization header, in order
         self.answers: dict[str, Answer] = {}
         stand_in = self
@@ -38,6 +42,7 @@ class StandIn:
                 raw = self.rfile.read(length) if length else b""
                 stand_in.authorizations.append(self.headers.get("authorization", ""))
                 stand_in.received.append((self.command, self.path, orjson.loads(raw or b"null")))
+                stand_in.raw.append((self.path, raw, dict(self.headers.items())))
                 answer = stand_in.answers.get(self.path, Answer())
                 time.sleep(answer.delay_s)
                 body = orjson.dumps({} if answer.body is None else answer.body)
@@ -70,6 +75,15 @@ class StandIn:
 
     def bodies(self, path: str) -> list[Any]:
         return [body for _, at, body in self.received if at == path]
+
+    def events(self, path: str) -> list[dict[str, Any]]:
+        """The events pushed to the path, put back together from body and `ce-` headers."""
+        codec = RecordCodec(SchemaRegistry.load())
+        return [
+            codec.decode_http(body, headers).as_dict()
+            for at, body, headers in self.raw
+            if at == path
+        ]
 
     def stop(self) -> None:
         self.server.shutdown()

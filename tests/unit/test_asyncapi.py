@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
+import orjson
 import pytest
 import yaml
 from event_examples import EXAMPLE_PAYLOADS, example_envelope
 
 from teacher_hiring.messaging import asyncapi
+from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.jsonschema_draft07 import (
     DRAFT_07_FORMAT,
     DRAFT_2020_12,
@@ -25,6 +27,7 @@ from teacher_hiring.messaging.jsonschema_draft07 import (
 from teacher_hiring.messaging.link_table import Link, load_links
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.transport import dlq_topic
+from teacher_hiring.messaging.wire import RecordCodec
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "schemas"
@@ -104,7 +107,7 @@ def test_the_official_schema_refuses_a_broken_document(document: dict[str, Any],
         del broken["servers"]["kafka"]["protocol"]
     else:
         payload = broken["components"]["messages"]["BonusAdded.v0"]["payload"]["schema"]
-        payload["properties"]["event_id"]["type"] = 17
+        payload["properties"]["manager_id"]["type"] = 17
     assert asyncapi_errors(broken) != []
 
 
@@ -143,10 +146,12 @@ def test_every_event_version_is_a_message_of_its_topic_keyed_by_its_partition_ke
             assert message["bindings"]["kafka"]["key"]["type"] == "string"
             assert message["x-producer"] == spec.producer
             assert message["x-consumers"] == list(spec.consumers)
-            assert message["correlationId"]["location"] == "$message.payload#/trace_id"
-            wire = message["payload"]["schema"]["properties"]
-            assert wire["event_name"]["const"] == spec.name
-            assert wire["event_version"]["const"] == version
+            assert message["correlationId"]["location"] == "$message.header#/ce_traceid"
+            headers = message["headers"]["schema"]["properties"]
+            assert headers["ce_type"]["const"] == spec.name
+            assert headers["ce_eventversion"]["const"] == str(version)
+            assert headers["ce_source"]["const"] == spec.producer
+            assert message["payload"]["schema"]["title"] == spec.name
 
 
 def test_each_topic_has_its_dead_letter_channel(
@@ -228,13 +233,19 @@ def test_the_embedded_schema_accepts_what_the_registry_accepts(
     # would otherwise test nothing here.
     assert version in registry.spec(name).versions, f"{name} v{version} is not in the registry"
     message = document["components"]["messages"][asyncapi.message_id(name, version)]
-    validator = jsonschema_rs.Draft7Validator(message["payload"]["schema"])
+    body_schema, headers_schema = message["payload"]["schema"], message["headers"]["schema"]
+    body_validator = jsonschema_rs.validator_for(body_schema)
+    headers_validator = jsonschema_rs.Draft7Validator(headers_schema)
     event = example_envelope(name, version)
     registry.validate(event)
-    assert validator.is_valid(event)
-    assert not validator.is_valid({**event, "event_version": version + 1})
-    assert not validator.is_valid({**event, "unexpected": 1})
-    assert not validator.is_valid({k: v for k, v in event.items() if k != "trace_id"})
+    value, headers = RecordCodec(registry).encode(Envelope.from_dict(event))
+    body = orjson.loads(value)
+    assert body_validator.is_valid(body)
+    assert headers_validator.is_valid(headers)
+    assert not headers_validator.is_valid({**headers, "ce_eventversion": str(version + 1)})
+    assert not headers_validator.is_valid({k: v for k, v in headers.items() if k != "ce_traceid"})
+    if body_schema.get("additionalProperties") is False:
+        assert not body_validator.is_valid({**body, "unexpected": 1})
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from teacher_hiring.chaos.faults import consumers_of, poison_bytes
+from teacher_hiring.chaos.faults import consumers_of, poison_record
 from teacher_hiring.chaos.schedule import BROKER, Kind, Plan, Poison, schedule
-from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
+from teacher_hiring.messaging.envelope import MalformedEvent
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
+from teacher_hiring.messaging.wire import RecordCodec
 
 PLAN = Plan(
     seconds=120,
@@ -86,9 +87,9 @@ def test_a_plan_that_cannot_run_is_refused_naming_the_field(
 @pytest.mark.parametrize("topic", ["money", "managers", "exercises"])
 def test_every_poison_is_refused_by_the_consumers_parsing(variant: Poison, topic: str) -> None:
     registry = SchemaRegistry.load()
-    value = poison_bytes(variant, topic, registry)
+    value, headers = poison_record(variant, topic, registry)
     with pytest.raises((MalformedEvent, SchemaViolation)):
-        envelope = Envelope.from_json(value)
+        envelope = RecordCodec(registry).decode(value, headers)
         registry.validate(envelope.as_dict())
 
 

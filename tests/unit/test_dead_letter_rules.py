@@ -23,6 +23,7 @@ from teacher_hiring.messaging.dead_letter_rules import (
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.transport import Record
+from teacher_hiring.messaging.wire import RecordCodec
 
 REGISTRY = SchemaRegistry.load()
 
@@ -51,9 +52,17 @@ def event(version: int = 0, **payload: object) -> Envelope:
 def letter(
     value: bytes | None = None, partition: int = 0, offset: int = 0, **headers: str
 ) -> DeadLetter:
+    """A dead letter of the record layout before messaging.wire (the whole envelope in the
+    body), which the tools still read; `laid_out` makes one of today's layout."""
     raw = event().to_json() if value is None else value
     record = Record("managers.dlq", partition, offset, "m-1", raw, runner_headers(**headers), 1)
-    return DeadLetter.from_record("managers", record)
+    return DeadLetter.from_record("managers", record, REGISTRY)
+
+
+def laid_out(original: Envelope) -> DeadLetter:
+    body, event_headers = RecordCodec(REGISTRY).encode(original)
+    record = Record("managers.dlq", 0, 0, "m-1", body, runner_headers(**event_headers), 1)
+    return DeadLetter.from_record("managers", record, REGISTRY)
 
 
 @pytest.mark.parametrize(("text", "expected"), [("0:12", (0, 12)), (" 3:4 ", (3, 4))])
@@ -86,6 +95,14 @@ def test_a_dead_letter_tells_who_dead_lettered_it_why_and_when() -> None:
     assert (dead.event_id, dead.event_name) == (original.event_id, "ManagerCreated")
 
 
+def test_a_dead_letter_of_todays_layout_reads_its_event_from_body_and_headers() -> None:
+    original = event()
+    dead = laid_out(original)
+    assert dead.envelope == original and dead.parse_error is None
+    assert orjson.loads(dead.value) == original.payload
+    assert dead.replay_headers("managers.dlq")["ce_id"] == original.event_id
+
+
 def test_bytes_that_are_no_envelope_are_kept_raw_with_the_reason() -> None:
     dead = letter(b"{not json", dlq_reason="invalid")
     assert dead.envelope is None and dead.event_id is None
@@ -101,7 +118,7 @@ def test_a_time_that_is_no_finite_number_falls_back_to_the_records(stamp: str) -
 
 def test_without_the_runners_time_the_records_time_is_when() -> None:
     record = Record("managers.dlq", 0, 0, "k", b"x", {"dlq_reason": "invalid"}, 1_700_000_000_250)
-    dead = DeadLetter.from_record("managers", record)
+    dead = DeadLetter.from_record("managers", record, REGISTRY)
     assert dead.dead_lettered_at == 1_700_000_000.25
     assert dead.attempts is None and dead.consumer == ""
 

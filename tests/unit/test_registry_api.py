@@ -95,9 +95,12 @@ def test_a_subject_version_carries_id_event_version_and_schema_string(
         "id": 9001,
         "version": 1,
         "eventVersion": 0,
+        "recordBody": "payload",
         "schemaType": "JSON",
         "schema": answer["schema"],
     }
+    whole = http.get("/registry/subjects/ExerciseCompletedMoreThenTenTimes/versions/1").json()
+    assert whole["recordBody"] == "event"
     assert json.loads(answer["schema"]) == real.schema("BonusAdded", 0)
     raw = http.get("/registry/subjects/BonusAdded/versions/1/schema").json()
     assert raw == real.schema("BonusAdded", 0)

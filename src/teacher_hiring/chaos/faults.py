@@ -25,8 +25,9 @@ from sqlalchemy.engine import make_url
 
 from teacher_hiring.chaos.schedule import BROKER, Fault, Kind, Poison
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent, utc_now_rfc3339
-from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
 from teacher_hiring.messaging.transport import OutgoingMessage, Producer, Transport, TransportError
+from teacher_hiring.messaging.wire import RecordCodec, headers_of
 from teacher_hiring.runtime.processes import Platform
 
 POISON_KEY = "chaos-poison-"
@@ -153,6 +154,7 @@ class Injector:
         self.platform = platform
         self.transport = transport
         self.registry = registry
+        self._codec = RecordCodec(registry)
         self.outages = outages
         self.broker = broker
         self.injected = Injected()
@@ -263,8 +265,8 @@ class Injector:
             if record.key.startswith(POISON_KEY):
                 continue  # a poison record delivered again would be one more dead letter
             try:
-                envelope = Envelope.from_json(record.value)
-            except MalformedEvent:
+                envelope = self._codec.decode(record.value, record.headers)
+            except (MalformedEvent, SchemaViolation):
                 continue
             headers = {**record.headers, CHAOS_HEADER: f"again:{record.partition}:{record.offset}"}
             self._send(OutgoingMessage(record.topic, record.key, record.value, headers))
@@ -283,8 +285,9 @@ class Injector:
 
     def _poison(self, fault: Fault) -> None:
         key = f"{POISON_KEY}{len(self.injected.poison) + 1}"
-        value = poison_bytes(Poison(fault.variant), fault.target, self.registry)
-        self._send(OutgoingMessage(fault.target, key, value, {CHAOS_HEADER: fault.variant}))
+        value, headers = poison_record(Poison(fault.variant), fault.target, self.registry)
+        headers[CHAOS_HEADER] = fault.variant
+        self._send(OutgoingMessage(fault.target, key, value, headers))
         with self._lock:
             self.injected.poison.append(SentPoison(fault.target, key, fault.variant))
         self._count(f"poison:{fault.variant}", fault)
@@ -331,26 +334,33 @@ class _Lane:
             self._thread.join(timeout_s)
 
 
-def poison_bytes(variant: Poison, topic: str, registry: SchemaRegistry) -> bytes:
-    """A record of the topic that no consumer may apply, of the given kind."""
-    if variant is Poison.INVALID_JSON:
-        return b'{"event_id": "' + str(uuid.uuid4()).encode() + b'", "event_name": '
+def poison_record(
+    variant: Poison, topic: str, registry: SchemaRegistry
+) -> tuple[bytes, dict[str, str]]:
+    """A record of the topic (body and headers, as messaging.wire lays events out) that no
+    consumer may apply, of the given kind."""
     spec = sorted(registry.events_on_topic(topic), key=lambda s: s.name)[0]
-    name, version, payload = spec.name, spec.latest_version, {"chaos": True}
+    name, version = spec.name, spec.latest_version
     if variant is Poison.UNKNOWN_EVENT:
         name, version = UNKNOWN_EVENT_NAME, 0
     elif variant is Poison.UNKNOWN_VERSION:
         version = spec.latest_version + 100
-    envelope = {
-        "event_id": str(uuid.uuid4()),
-        "event_version": version,
-        "event_name": name,
-        "produced_at": utc_now_rfc3339(),
-        "producer": "chaos",
-        "trace_id": uuid.uuid4().hex,
-        "payload": payload,
-    }
-    return orjson.dumps(envelope)
+    envelope = Envelope(
+        event_id=str(uuid.uuid4()),
+        event_version=version,
+        event_name=name,
+        produced_at=utc_now_rfc3339(),
+        producer="chaos",
+        trace_id=uuid.uuid4().hex,
+        payload={"chaos": True},
+    )
+    headers = headers_of(envelope)
+    if variant is Poison.INVALID_JSON:
+        return b'{"chaos": ', headers
+    fields = registry.body_fields(spec.name, spec.latest_version)
+    whole = envelope.as_dict()
+    body = envelope.payload if fields is None else {field: whole[field] for field in fields}
+    return orjson.dumps(body), headers
 
 
 def consumers_of(topic: str, registry: SchemaRegistry) -> frozenset[str]:

@@ -1,7 +1,8 @@
 """The AsyncAPI 3.0.0 document of the whole platform, generated from the schema registry.
 
 Channels are the topics and their dead-letter topics; messages are the event versions, each
-with the JSON Schema of the record on the wire (the envelope holding the registry's schema);
+with the registry's JSON Schema as the record's payload (the record's body is exactly what
+that schema describes, messaging.wire) and the CloudEvents attributes as its headers;
 operations say which service sends and which receives each event.
 
 AsyncAPI 3 describes one application, and this document describes three services at once, so
@@ -22,7 +23,8 @@ from typing import Any
 
 import yaml
 
-from teacher_hiring.messaging.jsonschema_draft07 import DRAFT_2020_12, draft07_differences, embed
+from teacher_hiring.messaging import wire
+from teacher_hiring.messaging.jsonschema_draft07 import draft07_differences, embed
 from teacher_hiring.messaging.link_table import Link
 from teacher_hiring.messaging.registry import EventSpec, SchemaRegistry
 from teacher_hiring.messaging.transport import dlq_topic
@@ -46,11 +48,15 @@ services together. Each operation is one service sending or receiving one event,
 `<service>.<send|receive>.<Event>`, with the service in `x-service` and as its tag; \
 `<service>.dead-letter.<topic>` is a consumer setting aside a record it could not apply.
 
-A message's payload is the whole record on the wire: the envelope of `schemas/envelope.json` \
-with the event's name and version fixed and its payload described by \
-`schemas/<Event>/v<N>.json` (named in `x-schema-file`). The registry's schemas are JSON \
-Schema draft 2020-12; one that uses only keywords meaning the same in draft-07 is embedded as \
-draft-07, any other unchanged as `application/schema+json;version=2020-12`.
+A message's payload is the record's body exactly as `schemas/<Event>/v<N>.json` (named in \
+`x-schema-file`) describes it, so any JSON Schema validator accepts a record as it is: the \
+bare payload for most events, the whole event for one whose schema describes it whole (the \
+seed's ExerciseCompletedMoreThenTenTimes). What the body does not hold travels in headers, as \
+CloudEvents' Kafka binding does in binary mode: `ce_id`, `ce_type` (the event's name), \
+`ce_source` (the producing service), `ce_time`, `ce_eventversion`, `ce_traceid` and \
+`ce_dataschema`; a push over HTTP carries the same attributes as `ce-` headers. The registry's \
+schemas are JSON Schema draft 2020-12; one that uses only keywords meaning the same in draft-07 \
+is embedded as draft-07, any other unchanged as `application/schema+json;version=2020-12`.
 
 The partition key is a field of the payload (`x-partition-key`; its value is the Kafka key), so \
 the events of one aggregate stay in order on one partition."""
@@ -87,16 +93,35 @@ SERVERS: dict[str, Any] = {
     },
 }
 
-_EVENT_HEADERS: dict[str, Any] = {
-    "type": "object",
-    "description": "Record headers on the event log; a push over HTTP carries x-trace-id.",
-    "required": ["event_id", "event_name", "trace_id"],
-    "properties": {
-        "event_id": {"type": "string", "description": "The envelope's event_id."},
-        "event_name": {"type": "string", "description": "The envelope's event_name."},
-        "trace_id": {"type": "string", "description": "The envelope's trace_id."},
-    },
-}
+
+def _event_headers(spec: EventSpec, event_version: int) -> dict[str, Any]:
+    """The record's headers (messaging.wire): CloudEvents' attributes in the Kafka binding."""
+
+    def attribute(description: str, **more: Any) -> dict[str, Any]:
+        return {"type": "string", "description": description, **more}
+
+    return {
+        "type": "object",
+        "description": (
+            "Record headers on the event log, as CloudEvents' Kafka binding spells them; a push "
+            "over HTTP carries the same as `ce-` headers."
+        ),
+        "required": [*wire.EVENT_HEADERS, wire.CONTENT_TYPE_HEADER],
+        "properties": {
+            wire.SPECVERSION: attribute("CloudEvents version.", const=wire.SPEC_VERSION),
+            wire.ID: attribute("The event's id; consumers drop redeliveries by it.", format="uuid"),
+            wire.TYPE: attribute("The event's name.", const=spec.name),
+            wire.SOURCE: attribute("The service that produced it.", const=spec.producer),
+            wire.TIME: attribute("When the producer created it (RFC 3339).", format="date-time"),
+            wire.EVENT_VERSION: attribute("The event's version.", const=str(event_version)),
+            wire.TRACE_ID: attribute("The request that caused it, carried through its effects."),
+            wire.DATASCHEMA: attribute(
+                "The schema of the body.", const=wire.schema_urn(spec.name, event_version)
+            ),
+            wire.CONTENT_TYPE_HEADER: attribute("The body's type.", const=wire.CONTENT_TYPE),
+        },
+    }
+
 
 _DEAD_LETTER_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -282,11 +307,11 @@ def _event_message(
             f"partition key `{spec.key}`; compatibility {spec.compatibility}."
         ),
         "contentType": "application/json",
-        "headers": embed(_EVENT_HEADERS),
-        "payload": embed(_wire_schema(registry, spec, event_version)),
+        "headers": embed(_event_headers(spec, event_version)),
+        "payload": embed(registry.schema(spec.name, event_version)),
         "correlationId": {
             "description": "The trace id of the request that caused the event.",
-            "location": "$message.payload#/trace_id",
+            "location": f"$message.header#/{wire.TRACE_ID}",
         },
         "bindings": {
             "kafka": {
@@ -326,8 +351,8 @@ def _dead_letter_message() -> dict[str, Any]:
         "headers": embed(_DEAD_LETTER_HEADERS),
         "payload": embed(
             {
-                "description": "The original record's value, byte for byte: an envelope of one "
-                "of the topic's messages, or whatever a record that could not be parsed held."
+                "description": "The original record's value, byte for byte: the body of one of "
+                "the topic's messages, or whatever a record that could not be parsed held."
             }
         ),
         "bindings": {
@@ -336,37 +361,4 @@ def _dead_letter_message() -> dict[str, Any]:
                 "bindingVersion": KAFKA_BINDING_VERSION,
             }
         },
-    }
-
-
-def _wire_schema(registry: SchemaRegistry, spec: EventSpec, event_version: int) -> dict[str, Any]:
-    """The schema of the whole record: the envelope, holding the registry's schema."""
-    envelope = registry.envelope_schema()
-    event = registry.schema(spec.name, event_version)
-    event.pop("$schema", None)
-    fields: dict[str, Any] = dict(envelope["properties"])
-    fields["event_name"] = {**fields["event_name"], "const": spec.name}
-    fields["event_version"] = {**fields["event_version"], "const": event_version}
-    required: list[str] = list(envelope["required"])
-    source = f"schemas/{spec.name}/v{event_version}.json"
-    if spec.scope == "payload":
-        fields["payload"] = event
-        about = f"its payload is {source}"
-    else:
-        # The file describes the whole event: its fields narrow the envelope's.
-        for name, prop in event.get("properties", {}).items():
-            if name == "payload":
-                fields[name] = {**fields[name], **prop}
-            else:
-                fields[name] = {**fields[name], "allOf": [prop]}
-        required += [name for name in event.get("required", []) if name not in required]
-        about = f"{source} describes the event within it"
-    return {
-        "$schema": DRAFT_2020_12,
-        "title": f"{spec.name} v{event_version}",
-        "description": f"{spec.name} version {event_version} in the event envelope; {about}.",
-        "type": "object",
-        "required": required,
-        "properties": fields,
-        "additionalProperties": envelope.get("additionalProperties", False),
     }

@@ -24,9 +24,16 @@ AsyncAPI 3.0.0 document; do not edit. CI fails when either file is stale, and wh
 publishes or consumes an event that this catalogue does not list, or the catalogue lists a
 producer or consumer that does not really publish or subscribe.
 
-Every event travels in the envelope of `schemas/envelope.json`: `event_id` (UUID),
-`event_version`, `event_name`, `produced_at` (RFC 3339), `producer`, `trace_id`, `payload`.
-The partition key is a field of the payload: events with the same key stay in order on one
+A record's body is exactly what its event's schema `schemas/<Event>/v<N>.json` describes, so a
+standard JSON Schema validator accepts it as it is: the bare payload when the schema describes
+the payload, the whole event (`event_id`, `event_version`, `event_name`, `produced_at`,
+`payload`) when it describes the event whole. The rest of the event's attributes travel in
+record headers, as CloudEvents' Kafka binding does: `ce_specversion` (`1.0`), `ce_id` (the
+event id, UUID), `ce_type` (its name), `ce_source` (the producing service), `ce_time`
+(RFC 3339), `ce_eventversion`, `ce_traceid` (the request that caused it), `ce_dataschema`
+(`urn:teacher-hiring:event:<Event>:v<N>`) and `content-type`; a push over HTTP carries them as
+`ce-` headers. Together they make the envelope of `schemas/envelope.json` that producers and
+consumers work with. The partition key is a field of the payload: events with the same key stay in order on one
 partition. A record that a consumer cannot parse, validate or apply (after its retries) goes
 to `<topic>.dlq` with its reason.
 """
@@ -108,9 +115,9 @@ def _services(registry: SchemaRegistry) -> list[str]:
 def _event(registry: SchemaRegistry, spec: EventSpec, links: tuple[Link, ...]) -> list[str]:
     used_by = [link.link for link in links if spec.name in link.events]
     scope = (
-        "each file describes the payload"
+        "each file describes the payload, and a record's body is the payload"
         if spec.scope == "payload"
-        else "each file describes the whole event within the envelope"
+        else "each file describes the whole event, and a record's body is that whole event"
     )
     lines = [
         f"## {spec.name}",

@@ -1,14 +1,14 @@
 """The consumer runner: reads a group's records and applies them exactly once per effect.
 
-For each record: parse and validate (a poison record goes straight to `<topic>.dlq`), upcast to
-the version the handler expects, then, in one database transaction, claim the event in the
-inbox and run the handler. The records of a poll share one transaction, so throughput does not
-pay a commit per event: first all together, their inbox claims in one statement; if any of
-them fails, that transaction rolls back whole and the records are applied again with a
-savepoint each, which isolates the failing one. Offsets are committed to the transport only
-after the database commit; a crash in between re-delivers, and the inbox absorbs it. A handler
-that keeps failing is retried with exponential backoff, then dead-lettered with its error, and
-the partition moves on.
+For each record: parse (either layout of messaging.wire) and validate (a poison record goes
+straight to `<topic>.dlq`), upcast to the version the handler expects, then, in one database
+transaction, claim the event in the inbox and run the handler. The records of a poll share
+one transaction, so throughput does not pay a commit per event: first all together, their
+inbox claims in one statement; if any of them fails, that transaction rolls back whole and
+the records are applied again with a savepoint each, which isolates the failing one. Offsets
+are committed to the transport only after the database commit; a crash in between
+re-delivers, and the inbox absorbs it. A handler that keeps failing is retried with
+exponential backoff, then dead-lettered with its error, and the partition moves on.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from teacher_hiring.messaging.transport import (
 )
 from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
+from teacher_hiring.messaging.wire import RecordCodec
 
 log = structlog.get_logger(__name__)
 
@@ -108,8 +109,10 @@ class ConsumerRunner:
     _consumer: Consumer | None = None
     _dlq: Producer | None = None
     _lag_reported_at: float = 0.0
+    _codec: RecordCodec = field(init=False)
 
     def __post_init__(self) -> None:
+        self._codec = RecordCodec(self.registry)
         gaps = version_gaps(self.subscription, self.registry, self.upcaster)
         if gaps:
             raise ValueError(
@@ -300,7 +303,7 @@ class ConsumerRunner:
     def _parse(self, record: Record) -> Envelope:
         """The valid envelope, or _Poison (also for a version newer than its handler reads)."""
         try:
-            envelope = Envelope.from_json(record.value)
+            envelope = self._codec.decode(record.value, record.headers)
             self.registry.validate(envelope.as_dict())
         except (MalformedEvent, SchemaViolation) as exc:
             raise _Poison(str(exc)) from exc

@@ -18,6 +18,7 @@ from typing import Any
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
 from teacher_hiring.messaging.transport import Record
+from teacher_hiring.messaging.wire import RecordCodec
 
 # Headers the consumer runner adds when it dead-letters a record; a replay strips them.
 RUNNER_HEADERS = frozenset(
@@ -118,11 +119,11 @@ class DeadLetter:
     parse_error: str | None
 
     @classmethod
-    def from_record(cls, topic: str, record: Record) -> DeadLetter:
+    def from_record(cls, topic: str, record: Record, registry: SchemaRegistry) -> DeadLetter:
         try:
-            envelope: Envelope | None = Envelope.from_json(record.value)
+            envelope: Envelope | None = RecordCodec(registry).decode(record.value, record.headers)
             problem = None
-        except MalformedEvent as exc:
+        except (MalformedEvent, SchemaViolation) as exc:
             envelope, problem = None, str(exc)
         return cls(
             topic=topic,

@@ -340,7 +340,7 @@ class DeadLetters:
                     break
                 records += batch
                 position = batch[-1].offset + 1
-        letters = [DeadLetter.from_record(topic, record) for record in records]
+        letters = [DeadLetter.from_record(topic, record, self.registry) for record in records]
         mine = [d for d in letters if d.consumer in self._groups]
         foreign = [d for d in letters if d.consumer not in self._groups]
         return _Scan(mine, foreign, starts, ends)
@@ -358,7 +358,7 @@ class DeadLetters:
         found = self.transport.read(dlq, partition, offset, 1)
         if not found or found[0].offset != offset:
             raise DeadLetterNotFound(f"dead_letter_id: {where} (purged, or never written)")
-        letter = DeadLetter.from_record(topic, found[0])
+        letter = DeadLetter.from_record(topic, found[0], self.registry)
         if letter.consumer not in self._groups:
             raise DeadLetterNotFound(
                 f"dead_letter_id: {letter.id} of {dlq} is {letter.consumer or 'no group'}'s, "

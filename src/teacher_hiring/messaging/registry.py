@@ -149,6 +149,11 @@ class SchemaRegistry:
         """A copy, so a caller serving or rewriting it cannot change what is validated."""
         return copy.deepcopy(self._lookup(name, version).schema)
 
+    def body_fields(self, name: str, version: int) -> tuple[str, ...] | None:
+        """What a record of this event and version holds in its body (messaging.wire): None
+        for the bare payload (scope `payload`), else the envelope fields its schema names."""
+        return self._lookup(name, version).projection
+
     def envelope_schema(self) -> dict[str, Any]:
         return copy.deepcopy(self._envelope_schema)
 

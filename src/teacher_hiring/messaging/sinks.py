@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.transport import OutgoingMessage, Producer
+from teacher_hiring.messaging.wire import RecordCodec, to_http_headers
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +20,7 @@ class OutboxRow:
     event_name: str
     topic: str
     partition_key: str
-    body: bytes
+    body: bytes  # the whole envelope as the outbox stores it; messaging.wire lays it out
     trace_id: str
 
 
@@ -34,29 +36,21 @@ class Sink(ABC):
 
 
 class LogSink(Sink):
-    """Appends rows to the transport (embedded log or Kafka), keyed for per-aggregate order."""
+    """Appends rows to the transport (embedded log or Kafka), keyed for per-aggregate order,
+    laid out by messaging.wire (without `registry`, by the registry's own folder)."""
 
     name = "log"
 
-    def __init__(self, producer: Producer) -> None:
+    def __init__(self, producer: Producer, registry: SchemaRegistry | None = None) -> None:
         self.producer = producer
+        self.codec = RecordCodec(registry or SchemaRegistry.load())
 
     def deliver(self, rows: Sequence[OutboxRow]) -> None:
-        self.producer.send(
-            [
-                OutgoingMessage(
-                    topic=row.topic,
-                    key=row.partition_key,
-                    value=row.body,
-                    headers={
-                        "event_id": row.event_id,
-                        "event_name": row.event_name,
-                        "trace_id": row.trace_id,
-                    },
-                )
-                for row in rows
-            ]
-        )
+        self.producer.send([self._message(row) for row in rows])
+
+    def _message(self, row: OutboxRow) -> OutgoingMessage:
+        value, headers = self.codec.encode_stored(row.body)
+        return OutgoingMessage(topic=row.topic, key=row.partition_key, value=value, headers=headers)
 
 
 class PushFailed(RuntimeError):
@@ -80,10 +74,12 @@ class PushRefused(PushFailed):
 
 
 class HttpPushSink(Sink):
-    """POSTs each envelope to the receiver, which de-duplicates by event id in its inbox.
+    """POSTs each event to the receiver, which de-duplicates by event id in its inbox.
 
-    `body` turns a row into the request body when the endpoint takes another shape than the
-    envelope (a synchronous API kept for a link's migration); it must keep the event id.
+    The request is laid out like a record (messaging.wire): the body as the event's schema
+    says, the rest in `ce-` headers. `body` turns a row into the request body instead when the
+    endpoint takes another shape (a synchronous API kept for a link's migration); it must keep
+    the event id. Without `registry`, the events are laid out by the registry's own folder.
     `name` labels the relay's metrics and back-off: one per receiving endpoint. `auth` signs
     each request (the sending service's bearer token).
     """
@@ -94,6 +90,7 @@ class HttpPushSink(Sink):
         self,
         url: str,
         *,
+        registry: SchemaRegistry | None = None,
         timeout_s: float = 2.0,
         auth: httpx.Auth | None = None,
         body: Callable[[OutboxRow], bytes] | None = None,
@@ -103,16 +100,17 @@ class HttpPushSink(Sink):
         self.timeout_s = timeout_s
         if name is not None:
             self.name = name
-        self._body = body or (lambda row: row.body)
+        self._registry = registry
+        self._codec: RecordCodec | None = None
+        self._body = body
         headers = {"content-type": "application/json"}
         self._client = httpx.Client(timeout=timeout_s, headers=headers, auth=auth)
 
     def deliver(self, rows: Sequence[OutboxRow]) -> None:
         for row in rows:
+            content, headers = self._request(row)
             try:
-                response = self._client.post(
-                    self.url, content=self._body(row), headers={"x-trace-id": row.trace_id}
-                )
+                response = self._client.post(self.url, content=content, headers=headers)
             except httpx.TimeoutException as exc:
                 raise PushTimedOut(f"{self.url}: no answer within {self.timeout_s} s") from exc
             except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
@@ -124,6 +122,14 @@ class HttpPushSink(Sink):
                 raise PushRefused(
                     f"{self.url}: HTTP {response.status_code} {text}", response.status_code
                 )
+
+    def _request(self, row: OutboxRow) -> tuple[bytes, dict[str, str]]:
+        if self._body is not None:
+            return self._body(row), {"x-trace-id": row.trace_id}
+        if self._codec is None:
+            self._codec = RecordCodec(self._registry or SchemaRegistry.load())
+        value, headers = self._codec.encode_stored(row.body)
+        return value, {**to_http_headers(headers), "x-trace-id": row.trace_id}
 
     def close(self) -> None:
         self._client.close()

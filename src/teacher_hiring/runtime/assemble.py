@@ -14,6 +14,7 @@ from teacher_hiring.messaging.relay import OutboxRelay, Router
 from teacher_hiring.messaging.sinks import LogSink
 from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
+from teacher_hiring.runtime.clock import Clock, system_clock
 from teacher_hiring.runtime.db import make_engine, upgrade_to_head
 from teacher_hiring.runtime.flags import RuntimeFlags
 from teacher_hiring.runtime.logging import configure_logging
@@ -34,10 +35,12 @@ def assemble(
     registry: SchemaRegistry | None = None,
     flags: Mapping[str, str] | None = None,
     configure_logs: bool = True,
+    clock: Clock = system_clock,
 ) -> ServiceRuntime:
     """Engine (migrated to head), transport, outbox, relay and consumer runners of a service.
 
-    `flags` are the operator flags of the service with their values before anyone sets them.
+    `flags` are the operator flags of the service with their values before anyone sets them;
+    `clock` is where its events' `produced_at` comes from.
     """
     if configure_logs:
         configure_logging(name, settings.log_level, settings.log_format)
@@ -53,7 +56,7 @@ def assemble(
     )
     relay = OutboxRelay(
         engine=engine,
-        log_sink=LogSink(transport.producer()),
+        log_sink=LogSink(transport.producer(), registry),
         service=name,
         batch_size=settings.relay_batch_size,
     )
@@ -77,7 +80,7 @@ def assemble(
         engine=engine,
         transport=transport,
         registry=registry,
-        outbox=Outbox(registry, producer=name, versions=versions),
+        outbox=Outbox(registry, producer=name, versions=versions, clock=clock),
         relay=relay,
         runners=runners,
         flags=RuntimeFlags(engine, flags or {}),

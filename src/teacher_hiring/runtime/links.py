@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.sinks import HttpPushSink, OutboxRow, Sink
 from teacher_hiring.runtime.flags import Flag, RuntimeFlags
 
@@ -162,6 +163,7 @@ def called_in_request(
     description: str,
     receiver: str,
     body: Callable[[OutboxRow], bytes] | None = None,
+    registry: SchemaRegistry | None = None,
 ) -> SwitchableLink:
     """A link of the old wiring: in `sync` mode the request that staged the event POSTs it to
     the receiver before it answers; the relay delivers what a failed request left behind."""
@@ -172,6 +174,7 @@ def called_in_request(
         sink=HttpPushSink(
             receiver_url.rstrip("/") + path,
             timeout_s=timeout_s,
+            registry=registry,
             auth=auth,
             body=body,
             name=f"http-push:{name}",

@@ -90,6 +90,14 @@ class SubjectVersion(_Model):
     id: int = Field(description="Schema id: 1000 * event position in events.yaml + version")
     version: int = Field(description="Confluent's 1-based version: eventVersion + 1")
     event_version: int = Field(alias="eventVersion", description="Our event_version (from 0)")
+    record_body: str = Field(
+        alias="recordBody",
+        description=(
+            "What a record's body holds, exactly as the schema describes it: `payload` (the "
+            "bare payload) or `event` (the whole event); the rest travels in ce_* headers"
+        ),
+        examples=["payload"],
+    )
     schema_type: str = Field("JSON", alias="schemaType")
     schema_: str = Field(alias="schema", description="The JSON Schema, as a JSON string")
 
@@ -178,6 +186,7 @@ def _subject_version(registry: SchemaRegistry, spec: EventSpec, event_version: i
         "id": schema_id(registry, spec.name, event_version),
         "version": event_version + 1,
         "eventVersion": event_version,
+        "recordBody": "payload" if spec.scope == "payload" else "event",
         "schemaType": "JSON",
         "schema": _as_string(registry.schema(spec.name, event_version)),
     }

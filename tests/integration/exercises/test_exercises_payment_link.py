@@ -29,6 +29,7 @@ def leaked(service: Service) -> tuple[str, str]:
     exercise_id = service.exercise(author)
     report = {
         "exercise_id": exercise_id,
+        "exercise_version": 1,
         "title": "Sum",
         "author_id": author,
         "candidate_id": str(uuid.uuid4()),
@@ -51,7 +52,8 @@ def test_in_sync_mode_the_assignees_save_pays_by_calling_bonus_before_it_answers
     saved = service.edit(exercise_id, author, statement="Harder")
 
     [payment] = service.staged("PaymentCommited")
-    assert stand_in.bodies(MONEY) == [payment]
+    assert stand_in.events(MONEY) == [payment]
+    assert stand_in.bodies(MONEY) == [payment["payload"]]
     assert payment["payload"]["assignment_id"] == saved["closed_assignment_ids"][0]
     assert not service.unsent(payment["event_id"])
     [update] = service.staged("ExerciseUpdated")

@@ -10,16 +10,21 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import orjson
 import pytest
 
 from integration.exercises.exercises_support import Service, ServiceFactory
+from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.wire import RecordCodec
 
 pytestmark = pytest.mark.integration
 
 
+CODEC = RecordCodec(SchemaRegistry.load())
+
+
 class Receiver:
-    """A stand-in for hiring's POST /api/v0/exercise on a real socket."""
+    """A stand-in for hiring's POST /api/v0/exercise on a real socket; keeps each pushed event
+    as put back together from its body and `ce-` headers."""
 
     def __init__(self, port: int = 0) -> None:
         self.received: list[tuple[str, Any]] = []
@@ -28,7 +33,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
-                received.append((self.path, orjson.loads(body)))
+                event = CODEC.decode_http(body, dict(self.headers.items()))
+                received.append((self.path, event.as_dict()))
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.end_headers()

@@ -171,12 +171,12 @@ def test_a_resend_stages_the_original_envelope_again_under_its_event_id(hiring: 
     assert relay.flush(timeout_s=10)
     transport = hiring.runtime.transport
     on_the_log = [
-        orjson.loads(record.value)
+        record.headers["ce_id"]
         for partition in range(transport.partitions_for("money"))
         for record in transport.read("money", partition, 0, 1000)
     ]
-    assert [e["event_id"] for e in on_the_log].count(bonus["event_id"]) == 2
-    assert [e["event_id"] for e in on_the_log].count(money[2]["event_id"]) == 1
+    assert on_the_log.count(bonus["event_id"]) == 2
+    assert on_the_log.count(money[2]["event_id"]) == 1
     assert len(page(hiring)["items"]) == 3  # re-sending issues nothing new
 
 

@@ -76,7 +76,8 @@ def test_in_sync_mode_the_bonus_is_posted_to_bonus_before_the_submission_answers
     verdict = hiring.solve(candidate["id"], exercise["exercise_id"], "42")
 
     [bonus] = hiring.events("BonusAdded")
-    assert stand_in.bodies(MONEY) == [bonus]  # the whole envelope, its event id with it
+    assert stand_in.bodies(MONEY) == [bonus["payload"]]  # the event as its schema says
+    assert stand_in.events(MONEY) == [bonus]  # and the rest in its ce- headers
     assert bonus["payload"]["submission_id"] == verdict["submission_id"]
     assert sent_at(hiring, bonus["event_id"]) is not None  # the relay will not send it again
     [rating] = hiring.events("TaskRatingChanged")
@@ -149,7 +150,7 @@ def test_the_relay_delivers_what_a_failed_call_left_once_the_requests_window_has
         time.sleep(0.1)
 
     assert sent_at(hiring, bonus["event_id"]) is not None
-    assert stand_in.bodies(MONEY) == [bonus, bonus]  # the failed call, then the relay's
+    assert stand_in.events(MONEY) == [bonus, bonus]  # the failed call, then the relay's
 
 
 def test_the_eleventh_completion_posts_its_fine_and_then_its_leak_report_in_sync_mode(
@@ -164,7 +165,11 @@ def test_the_eleventh_completion_posts_its_fine_and_then_its_leak_report_in_sync
     [fine] = hiring.events("FineAdded")
     [leak] = hiring.events("ExerciseCompletedMoreThenTenTimes")
     calls = [(path, body) for _, path, body in stand_in.received]
-    assert calls == [(MONEY, fine), (LEAK, {**leak["payload"], "event_id": leak["event_id"]})]
+    assert calls == [
+        (MONEY, fine["payload"]),
+        (LEAK, {**leak["payload"], "event_id": leak["event_id"]}),
+    ]
+    assert stand_in.events(MONEY) == [fine]
     assert len(hiring.events("BonusAdded")) == 10  # bonuses stayed events
     assert sent_at(hiring, fine["event_id"]) and sent_at(hiring, leak["event_id"])
 

@@ -19,12 +19,12 @@ from event_examples import example_payload
 from sqlalchemy import Engine
 
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
-from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay
 from teacher_hiring.messaging.sinks import LogSink, OutboxRow
 from teacher_hiring.messaging.tables import metadata, outbox
+from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime.db import dispose, make_engine
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -71,7 +71,7 @@ def sent_per_key(log: EmbeddedLog) -> dict[str, list[str]]:
     per_key: dict[str, list[str]] = defaultdict(list)
     for partition in range(log.partitions_for("managers")):
         for record in log.read("managers", partition, 0, 100_000):
-            envelope = Envelope.from_json(record.value)
+            envelope = RecordCodec(SchemaRegistry.load()).decode(record.value, record.headers)
             per_key[envelope.payload["manager_id"]].append(envelope.event_id)
     return per_key
 

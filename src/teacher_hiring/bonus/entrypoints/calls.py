@@ -11,8 +11,9 @@ from teacher_hiring.bonus.domain.errors import BusinessKeyConflict, InvalidAmoun
 from teacher_hiring.bonus.service_layer.handlers import Outcome
 from teacher_hiring.bonus.service_layer.money_calls import MoneyEventRefused, receive_money_call
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
-from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
+from teacher_hiring.messaging.envelope import MalformedEvent
 from teacher_hiring.messaging.registry import SchemaViolation
+from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.service import ServiceRuntime
 
@@ -52,12 +53,16 @@ def _runtime(request: Request) -> ServiceRuntime:
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"type": "object"}}},
-            "description": "The whole envelope of BonusAdded, FineAdded or PaymentCommited",
+            "description": (
+                "BonusAdded, FineAdded or PaymentCommited: the payload, its id, name, version and "
+                "origin in CloudEvents `ce-` headers (or the whole envelope, as before)"
+            ),
         }
     },
 )
 def receive_money(
     body: Annotated[bytes, Depends(_raw_body)],
+    request: Request,
     runtime: Annotated[ServiceRuntime, Depends(_runtime)],
 ) -> dict[str, Any]:
     """Credit a bonus or payment, or debit a fine, now: the old wiring's synchronous call.
@@ -67,7 +72,7 @@ def receive_money(
     business key, so the same money sent by the call and by the log is one ledger entry.
     """
     try:
-        envelope = Envelope.from_json(body)
+        envelope = RecordCodec(runtime.registry).decode_http(body, request.headers)
         runtime.registry.validate(envelope.as_dict())
     except (MalformedEvent, SchemaViolation) as exc:
         raise MoneyEventRefused(str(exc), problem=type(exc).__name__) from exc

@@ -11,6 +11,7 @@ from typing import Literal
 
 import httpx
 
+from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.sinks import HttpPushSink
 from teacher_hiring.runtime.flags import RuntimeFlags
 from teacher_hiring.runtime.links import MONEY_CALL_PATH, SwitchableLink, called_in_request
@@ -28,7 +29,11 @@ PAYMENT_EVENT = "PaymentCommited"
 
 
 def exercise_updates_link(
-    flags: RuntimeFlags, hiring_url: str, timeout_s: float, auth: httpx.Auth | None = None
+    flags: RuntimeFlags,
+    hiring_url: str,
+    timeout_s: float,
+    auth: httpx.Auth | None = None,
+    registry: SchemaRegistry | None = None,
 ) -> SwitchableLink:
     """In push mode ExerciseUpdated and ExerciseCreated go to hiring's endpoint, and the
     manager's save or creation waits for them: candidates never answer a version that was
@@ -44,6 +49,7 @@ def exercise_updates_link(
             hiring_url.rstrip("/") + PUSH_PATH,
             timeout_s=timeout_s,
             auth=auth,
+            registry=registry,
             name=f"http-push:{LINK_NAME}",
         ),
         flags=flags,
@@ -53,7 +59,11 @@ def exercise_updates_link(
 
 
 def payment_link(
-    flags: RuntimeFlags, bonus_url: str, timeout_s: float, auth: httpx.Auth | None = None
+    flags: RuntimeFlags,
+    bonus_url: str,
+    timeout_s: float,
+    auth: httpx.Auth | None = None,
+    registry: SchemaRegistry | None = None,
 ) -> SwitchableLink:
     """In sync mode the save that closes a complication assignment POSTs PaymentCommited to
     bonus's /api/v0/money before it answers, as the old exercises paid managers."""
@@ -65,6 +75,7 @@ def payment_link(
         path=MONEY_CALL_PATH,
         timeout_s=timeout_s,
         auth=auth,
+        registry=registry,
         description="COMM-080: a payment to the manager who complicated a leaked exercise",
         receiver="bonus",
     )

@@ -67,9 +67,9 @@ def wire(runtime: ServiceRuntime, settings: HiringSettings) -> HiringCalls:
     """Build hiring's links, point its relay at them, and return the submission's calls."""
     flags, timeout_s, auth = runtime.flags, settings.call_timeout_s, runtime.service_auth()
     produced = [
-        links.complication_link(flags, settings.exercises_url, timeout_s, auth),
-        links.bonus_credit_link(flags, settings.bonus_url, timeout_s, auth),
-        links.fine_debit_link(flags, settings.bonus_url, timeout_s, auth),
+        links.complication_link(flags, settings.exercises_url, timeout_s, auth, runtime.registry),
+        links.bonus_credit_link(flags, settings.bonus_url, timeout_s, auth, runtime.registry),
+        links.fine_debit_link(flags, settings.bonus_url, timeout_s, auth, runtime.registry),
     ]
     runtime.relay.route = router_of(produced)
     runtime.relay.deferred = left_to_requests(produced)

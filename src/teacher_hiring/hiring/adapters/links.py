@@ -14,6 +14,7 @@ from typing import Literal
 
 import httpx
 
+from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.sinks import OutboxRow
 from teacher_hiring.runtime.flags import RuntimeFlags
 from teacher_hiring.runtime.links import (
@@ -46,7 +47,11 @@ def leak_report(row: OutboxRow) -> bytes:
 
 
 def complication_link(
-    flags: RuntimeFlags, exercises_url: str, timeout_s: float, auth: httpx.Auth | None = None
+    flags: RuntimeFlags,
+    exercises_url: str,
+    timeout_s: float,
+    auth: httpx.Auth | None = None,
+    registry: SchemaRegistry | None = None,
 ) -> SwitchableLink:
     """In event mode ExerciseCompletedMoreThenTenTimes goes through the log; in sync mode the
     submission that reports the leak calls POST /api/complicate_exercise on exercises before
@@ -59,6 +64,7 @@ def complication_link(
         path=CALL_PATH,
         timeout_s=timeout_s,
         auth=auth,
+        registry=registry,
         body=leak_report,
         description="COMM-030: a version solved more than ten times, to be complicated",
         receiver="exercises",
@@ -66,7 +72,11 @@ def complication_link(
 
 
 def bonus_credit_link(
-    flags: RuntimeFlags, bonus_url: str, timeout_s: float, auth: httpx.Auth | None = None
+    flags: RuntimeFlags,
+    bonus_url: str,
+    timeout_s: float,
+    auth: httpx.Auth | None = None,
+    registry: SchemaRegistry | None = None,
 ) -> SwitchableLink:
     """In sync mode the submission that earns a bonus POSTs BonusAdded to bonus's
     /api/v0/money before it answers, as the old hiring credited bonuses."""
@@ -78,13 +88,18 @@ def bonus_credit_link(
         path=MONEY_CALL_PATH,
         timeout_s=timeout_s,
         auth=auth,
+        registry=registry,
         description="COMM-040: a bonus credited to the author of a solved exercise",
         receiver="bonus",
     )
 
 
 def fine_debit_link(
-    flags: RuntimeFlags, bonus_url: str, timeout_s: float, auth: httpx.Auth | None = None
+    flags: RuntimeFlags,
+    bonus_url: str,
+    timeout_s: float,
+    auth: httpx.Auth | None = None,
+    registry: SchemaRegistry | None = None,
 ) -> SwitchableLink:
     """In sync mode the submission that solves a leaked exercise POSTs FineAdded to bonus's
     /api/v0/money before it answers, as the old hiring debited fines."""
@@ -96,6 +111,7 @@ def fine_debit_link(
         path=MONEY_CALL_PATH,
         timeout_s=timeout_s,
         auth=auth,
+        registry=registry,
         description="COMM-050: a fine debited from the author of a leaked exercise",
         receiver="bonus",
     )
