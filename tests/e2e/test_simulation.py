@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
@@ -48,13 +49,15 @@ def test_simulated_candidates_and_managers_leave_a_ledger_that_matches_what_was_
     records = every_record(platform)
     assert {name for name, _ in records} >= {
         "ManagerCreated",
-        "ExerciseCreated",
         "CandidateCreated",
         "BonusAdded",
         "ExerciseCompletedMoreThenTenTimes",
         "PaymentCommited",
     }, sorted({name for name, _ in records})
+    # ExerciseCreated and ExerciseUpdated are pushed to hiring over HTTP in the default mode.
     refused = [problem for _, problems in records for problem in problems]
+    counts = Counter(name for name, _ in records)
+    print(f"{len(records)} records validated as they are, {len(refused)} refused:", dict(counts))
     assert refused == [], refused[:5]
 
 
