@@ -1,5 +1,5 @@
-"""`teacher-hiring event-versions`: see and switch the version of the exercise and manager
-events that exercises produces (US-160, US-170), at run time."""
+"""`teacher-hiring event-versions`: see and switch, at run time, the version of each event family
+a service produces: exercises' `exercise` and `manager` (US-160, US-170), hiring's `leak`."""
 
 from __future__ import annotations
 
@@ -9,46 +9,78 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from teacher_hiring.operator_client import call, switched
+from teacher_hiring.exercises.service_layer.events import FAMILIES as EXERCISES_FAMILIES
+from teacher_hiring.hiring.service_layer.events import FAMILIES as HIRING_FAMILIES
+from teacher_hiring.operator_client import call, err, switched
 from teacher_hiring.runtime.processes import DEFAULT_PORTS
 
 app = typer.Typer(
-    help="The version of the exercise and manager events that exercises produces: see it, "
-    "switch it (no restart).",
+    help="The version of each event family a service produces (exercise and manager on "
+    "exercises, leak on hiring): see it, switch it (no restart).",
     no_args_is_help=True,
 )
 console = Console()
 
+PRODUCER = {
+    **dict.fromkeys(EXERCISES_FAMILIES, "exercises"),
+    **dict.fromkeys(HIRING_FAMILIES, "hiring"),
+}
+"""Which service produces each family, and so holds its flag."""
+
 ExercisesUrl = Annotated[str, typer.Option(help="Base URL of exercises")]
-DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}"
+HiringUrl = Annotated[str, typer.Option(help="Base URL of hiring")]
+DEFAULT_EXERCISES_URL = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}"
+DEFAULT_HIRING_URL = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}"
 
 
-def _print(states: list[dict[str, Any]]) -> None:
-    table = Table("family", "produces", "can produce", "events", "switched")
-    for state in states:
-        when = switched(state["switched_at"])
+def _print(states: list[tuple[str, dict[str, Any]]]) -> None:
+    table = Table("family", "service", "produces", "can produce", "events", "switched")
+    for service, state in states:
         table.add_row(
             state["family"],
+            service,
             f"[bold]v{state['version']}[/bold]",
             ", ".join(f"v{v}" for v in state["versions"]),
             ", ".join(state["events"]),
-            when,
+            switched(state["switched_at"]),
         )
     console.print(table)
 
 
 @app.command("show")
-def show(exercises_url: ExercisesUrl = DEFAULT_URL) -> None:
-    """Which version of each family a save produces now, and whether an operator set it."""
-    _print(call("GET", exercises_url.rstrip("/") + "/operator/event-versions"))
+def show(
+    exercises_url: ExercisesUrl = DEFAULT_EXERCISES_URL,
+    hiring_url: HiringUrl = DEFAULT_HIRING_URL,
+) -> None:
+    """Which version of each family a command produces now, and whether an operator set it.
+
+    A service that does not answer is named and left out; exits 1 only if none answers.
+    """
+    states: list[tuple[str, dict[str, Any]]] = []
+    for service, url in (("exercises", exercises_url), ("hiring", hiring_url)):
+        try:
+            answer = call("GET", url.rstrip("/") + "/operator/event-versions")
+        except typer.Exit:  # the call printed why
+            continue
+        states += [(service, state) for state in answer]
+    if not states:
+        raise typer.Exit(1)
+    _print(states)
 
 
 @app.command("set")
 def set_version(
-    family: Annotated[str, typer.Argument(help="exercise or manager")],
-    version: Annotated[int, typer.Argument(help="The version to produce from the next save on")],
-    exercises_url: ExercisesUrl = DEFAULT_URL,
+    family: Annotated[str, typer.Argument(help="exercise or manager (exercises), leak (hiring)")],
+    version: Annotated[int, typer.Argument(help="The version to produce from the next command on")],
+    exercises_url: ExercisesUrl = DEFAULT_EXERCISES_URL,
+    hiring_url: HiringUrl = DEFAULT_HIRING_URL,
 ) -> None:
-    """Switch a family; every instance of exercises follows within half a second."""
-    url = f"{exercises_url.rstrip('/')}/operator/event-versions/{family}"
-    _print([call("PUT", url, json={"version": version})])
+    """Switch a family on the service producing it; every instance follows within half a
+    second."""
+    service = PRODUCER.get(family)
+    if service is None:
+        err.print(f"[red]family: {family!r} is not an event family ({', '.join(PRODUCER)})[/red]")
+        raise typer.Exit(1)
+    base = exercises_url if service == "exercises" else hiring_url
+    url = f"{base.rstrip('/')}/operator/event-versions/{family}"
+    _print([(service, call("PUT", url, json={"version": version}))])

@@ -141,6 +141,7 @@ def _populated(clients: dict[str, TestClient]) -> World:
     headers |= {key: _bearer(body["access_token"]) for key, body in candidates.items()}
     report = {
         "exercise_id": exercise["id"],
+        "exercise_version": 1,
         "title": "Sum",
         "author_id": anna,
         "candidate_id": candidates["ivan"]["id"],
@@ -224,6 +225,9 @@ FORBIDDEN = [
     ("bonus", "GET", "/operator/reconciliation", "anna"),
     ("bonus", "GET", "/operator/ledger-entries", "service"),
     ("exercises", "GET", "/operator/event-versions", "anna"),
+    ("hiring", "PUT", "/operator/event-versions/leak", "service"),
+    ("hiring", "GET", "/exercises/{exercise}/completions/{ivan}", "ivan"),
+    ("hiring", "GET", "/exercises/{exercise}/completions/{ivan}", "anna"),
     ("hiring", "GET", "/operator/money-issued", "anna"),
     ("exercises", "POST", "/operator/money-issued/resend", "ivan"),
     # the services' own endpoints

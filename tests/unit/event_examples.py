@@ -95,6 +95,13 @@ EXAMPLE_PAYLOADS: dict[tuple[str, int], dict[str, Any]] = {
         "author_id": MANAGER_ID,
         "candidate_id": CANDIDATE_ID,
     },
+    ("ExerciseCompletedMoreThenTenTimes", 1): {
+        "exercise_id": EXERCISE_ID,
+        "exercise_version": 1,
+        "title": "Sum of two numbers",
+        "author_id": MANAGER_ID,
+        "candidate_id": CANDIDATE_ID,
+    },
     ("TaskRatingChanged", 0): {
         "exercise_id": EXERCISE_ID,
         "exercise_version": 1,

@@ -3,7 +3,8 @@
 For each event and each version in the registry, the example of that version validates, is
 raised step by step to the newest version, and validates against the newest schema. And every
 consumer subscription reads every version in the registry: its handlers are written for the
-newest version, and the upcaster has every step from v0 up to it.
+newest version, and the upcaster has every step from v0 up to it. The leak report's step asks
+its producer for the version; here a stand-in answers as hiring's records would.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from event_examples import EXAMPLE_PAYLOADS, example_envelope, example_payload
+from event_examples import CANDIDATE_ID, EXAMPLE_PAYLOADS, example_envelope, example_payload
 from sqlalchemy import Connection
 
 from teacher_hiring.bonus.entrypoints import consumers as bonus_consumers
@@ -25,13 +26,22 @@ from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.upcasters import (
     DEFAULT_DIFFICULTY,
     DEFAULT_SUBJECT,
+    LEAK_EVENT,
     STEPS,
     event_upcaster,
     exercise_v0_to_v1,
+    leak_v0_to_v1,
     manager_v0_to_v1,
     split_name,
 )
 from teacher_hiring.messaging.upcasting import Upcaster
+
+LEAKED = {(EXAMPLE_PAYLOADS[(LEAK_EVENT, 0)]["exercise_id"], CANDIDATE_ID): 1}
+"""What hiring recorded: the version each (exercise, candidate) completion was of."""
+
+
+def hiring_records(payload: dict[str, Any]) -> int:
+    return LEAKED[(payload["exercise_id"], payload["candidate_id"])]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +81,7 @@ def test_every_stored_version_upcasts_to_a_valid_newest_version(
     registry.validate_envelope(stored)
     newest = registry.spec(name).latest_version
 
-    upcast = event_upcaster().upcast(stored, newest)
+    upcast = event_upcaster(hiring_records).upcast(stored, newest)
 
     assert upcast.event_version == newest
     registry.validate_envelope(upcast)
@@ -86,7 +96,7 @@ def test_every_stored_version_upcasts_to_a_valid_newest_version(
 def test_every_consumer_reads_every_version_still_in_the_registry(
     registry: SchemaRegistry, service: str, subscription: Subscription
 ) -> None:
-    assert version_gaps(subscription, registry, event_upcaster()) == []
+    assert version_gaps(subscription, registry, event_upcaster(hiring_records)) == []
     for name, handler in subscription.handlers.items():
         assert handler.version == registry.spec(name).latest_version, (
             f"{service}'s {subscription.group} reads {name} v{handler.version}; newer versions "
@@ -164,3 +174,53 @@ def test_a_manager_of_v0_becomes_a_valid_manager_of_v1_without_a_team(
     for event in ("ManagerCreated", "ManagerUpdated"):
         envelope = {**example_envelope(event, 1), "payload": new}
         registry.validate(envelope)
+
+
+# --- the leak report's step (v1 names the leaked version) --------------------------------------
+
+
+def test_a_leak_report_of_v0_gets_the_version_hiring_recorded_for_its_candidate(
+    registry: SchemaRegistry,
+) -> None:
+    old = example_payload(LEAK_EVENT, 0)
+    asked: list[dict[str, Any]] = []
+
+    def hiring(payload: dict[str, Any]) -> int:
+        asked.append(payload)
+        return 4
+
+    upcast = event_upcaster(hiring).upcast(
+        Envelope.from_dict({**example_envelope(LEAK_EVENT, 0), "payload": old}), 1
+    )
+
+    assert asked == [old]
+    assert upcast.payload == {**old, "exercise_version": 4}
+    registry.validate_envelope(upcast)
+    assert leak_v0_to_v1(old, 4) == upcast.payload
+
+
+def test_a_leak_report_of_v1_is_read_as_it_is_without_asking_anyone() -> None:
+    def nobody(_payload: dict[str, Any]) -> int:
+        raise AssertionError("a v1 report names its version")
+
+    stored = Envelope.from_dict(example_envelope(LEAK_EVENT, 1))
+    assert event_upcaster(nobody).upcast(stored, 1) is stored
+
+
+def test_when_hiring_cannot_say_the_report_is_not_read_rather_than_guessed() -> None:
+    def unreachable(_payload: dict[str, Any]) -> int:
+        raise ConnectionError("hiring: cannot be reached")
+
+    stored = Envelope.from_dict(example_envelope(LEAK_EVENT, 0))
+    with pytest.raises(ConnectionError):
+        event_upcaster(unreachable).upcast(stored, 1)
+
+
+def test_without_a_way_to_ask_hiring_no_consumer_of_v0_leak_reports_can_be_built(
+    registry: SchemaRegistry,
+) -> None:
+    reads_v1 = Subscription("g", {LEAK_EVENT: EventHandler(lambda e, c: None, version=1)})
+    assert version_gaps(reads_v1, registry, event_upcaster()) == [
+        f"no upcaster for {LEAK_EVENT} v0 -> v1"
+    ]
+    assert version_gaps(reads_v1, registry, event_upcaster(hiring_records)) == []

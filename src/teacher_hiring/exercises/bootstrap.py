@@ -6,14 +6,17 @@ Nothing here runs at import time; `bootstrap()` is called by the CLI and by the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Connection
 
 from teacher_hiring.exercises.adapters import event_versions, links
+from teacher_hiring.exercises.adapters.hiring_client import HiringCompletions
 from teacher_hiring.exercises.domain.errors import (
     ExercisesError,
     InvalidValue,
+    LeakNotConfirmed,
     NoManagerToAssign,
     NotFound,
     NothingChanged,
@@ -21,13 +24,15 @@ from teacher_hiring.exercises.domain.errors import (
 )
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.entrypoints import consumers
-from teacher_hiring.exercises.entrypoints import event_versions as event_versions_routes
 from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.runtime import auth, issued_http
+from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
+from teacher_hiring.runtime.clock import Clock, system_clock
 from teacher_hiring.runtime.http import ErrorMap, create_app
 from teacher_hiring.runtime.link_calls import CALL_ERRORS, CallsInRequest
 from teacher_hiring.runtime.links import left_to_requests, router_of
@@ -39,9 +44,11 @@ ERRORS: ErrorMap = {
     NotFound: 404,
     VersionConflict: 409,
     NoManagerToAssign: 409,
+    LeakNotConfirmed: 409,
     NothingChanged: 422,
     InvalidValue: 422,
     ExercisesError: 400,
+    **produced_versions.ERRORS,
 }
 DESCRIPTION = """Exercise management and authoring (seed letter З).
 
@@ -52,23 +59,32 @@ candidates, fed by events, without calling hiring.
 """
 
 
-def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
+def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_clock) -> FastAPI:
+    """The app; `clock` gives the service's "now" (a test sets it to disagree with hiring's)."""
     settings = settings or ExercisesSettings()
     rules = ComplicationRules(
         payment_cents=settings.complication_payment_cents,
         assignee_policy=settings.complication_assignee,
     )
     runtime: ServiceRuntime | None = None
+    leaks: HiringCompletions | None = None
 
     def uow_on(conn: Connection) -> UnitOfWork:
         assert runtime is not None
         return UnitOfWork.bound(conn, runtime.outbox)
+
+    def leaked_version(payload: dict[str, Any]) -> int:
+        """What a v0 leak report leaves out, from hiring's records (adapters.hiring_client)."""
+        assert leaks is not None
+        return leaks.leaked_version(payload["exercise_id"], payload["candidate_id"])
 
     runtime = assemble(
         NAME,
         settings,
         migrations=MIGRATIONS,
         subscriptions=consumers.subscriptions(uow_on, rules),
+        upcaster=event_upcaster(leaked_version),
+        clock=clock,
         flags={
             links.FLAG: settings.exercise_updates_link,
             links.PAYMENT_FLAG: settings.payment_link,
@@ -78,6 +94,7 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
         },
     )
     service_auth = runtime.service_auth()
+    leaks = HiringCompletions(settings.hiring_url, settings.hiring_lookup_timeout_s, service_auth)
     link = links.exercise_updates_link(
         runtime.flags, settings.hiring_url, settings.push_timeout_s, service_auth
     )
@@ -86,7 +103,7 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
     )
     runtime.relay.route = router_of([link, payment])
     runtime.relay.deferred = left_to_requests([payment])
-    runtime.on_close += [link.sink.close, payment.sink.close]
+    runtime.on_close += [link.sink.close, payment.sink.close, leaks.close]
     app = create_app(
         runtime,
         title="Exercises service",
@@ -95,15 +112,17 @@ def bootstrap(settings: ExercisesSettings | None = None) -> FastAPI:
         max_request_bytes=settings.max_request_bytes,
         routers=ROUTERS,
     )
-    versions = event_versions.ProducedVersions(runtime.flags, runtime.registry)
+    versions = event_versions.produced_versions(runtime.flags, runtime.registry)
     app.state.services = Services(
         runtime=runtime,
         rules=rules,
         link=link,
         versions=versions,
+        leaks=leaks,
         calls=CallsInRequest(runtime.engine, runtime.name, [payment]),
     )
     app.state.links = [link, payment]
-    app.include_router(event_versions_routes.router, dependencies=[auth.OPERATOR])
+    app.state.event_versions = versions
+    app.include_router(produced_versions.router, dependencies=[auth.OPERATOR])
     issued_http.install(app, runtime, settings.money_retention_s)
     return app

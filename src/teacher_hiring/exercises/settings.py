@@ -38,7 +38,16 @@ class ExercisesSettings(ServiceSettings):
         "/api/v0/exercise before the manager's creation or save returns, or published to the "
         "event log like every other event",
     )
-    hiring_url: str = Field("http://127.0.0.1:8702", description="Base URL of hiring (push mode)")
+    hiring_url: str = Field(
+        "http://127.0.0.1:8702",
+        description="Base URL of hiring (push mode, and the version a v0 leak report concerned)",
+    )
+    hiring_lookup_timeout_s: float = Field(
+        1.0,
+        gt=0,
+        description="How long to wait for hiring to say which version a v0 leak report "
+        "concerned; the report is retried, never dropped, when it does not answer",
+    )
     push_timeout_s: float = Field(
         2.0,
         gt=0,

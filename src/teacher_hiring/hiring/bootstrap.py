@@ -6,12 +6,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from teacher_hiring.hiring.adapters import calls
+from teacher_hiring.hiring.adapters import calls, event_versions
 from teacher_hiring.hiring.entrypoints import consumers, http
 from teacher_hiring.hiring.entrypoints.deps import Hiring
 from teacher_hiring.hiring.settings import HiringSettings
-from teacher_hiring.runtime import issued_http
+from teacher_hiring.runtime import auth, issued_http
+from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
+from teacher_hiring.runtime.clock import Clock, system_clock
 from teacher_hiring.runtime.http import create_app
 from teacher_hiring.runtime.link_calls import CALL_ERRORS
 
@@ -19,14 +21,19 @@ NAME = "hiring"
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 
 
-def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
+def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_clock) -> FastAPI:
+    """The app; `clock` gives the service's "now" (a test sets it to disagree with exercises')."""
     settings = settings or HiringSettings()
     runtime = assemble(
         NAME,
         settings,
         migrations=MIGRATIONS,
-        subscriptions=consumers.subscriptions(),
-        flags=calls.default_flags(settings),
+        subscriptions=consumers.subscriptions(clock),
+        flags={
+            **calls.default_flags(settings),
+            **event_versions.default_flags(settings.leak_events_version),
+        },
+        clock=clock,
     )
     submission_calls = calls.wire(runtime, settings)
     app = create_app(
@@ -37,17 +44,21 @@ def bootstrap(settings: HiringSettings | None = None) -> FastAPI:
             "at once from hiring's own replica of exercises, and its consequences (ratings, "
             "bonuses, fines, complications, promotions) leave as events."
         ),
-        errors={**http.ERRORS, **CALL_ERRORS},
+        errors={**http.ERRORS, **CALL_ERRORS, **produced_versions.ERRORS},
         max_request_bytes=settings.max_request_bytes,
         routers=http.ROUTERS,
     )
+    versions = event_versions.produced_versions(runtime.flags, runtime.registry)
     app.state.hiring = Hiring(
         engine=runtime.engine,
         outbox=runtime.outbox,
         registry=runtime.registry,
         rules=settings.rules(),
         calls=submission_calls,
+        versions=versions,
     )
     app.state.links = submission_calls.links
+    app.state.event_versions = versions
+    app.include_router(produced_versions.router, dependencies=[auth.OPERATOR])
     issued_http.install(app, runtime, settings.money_retention_s)
     return app

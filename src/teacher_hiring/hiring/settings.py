@@ -37,6 +37,14 @@ class HiringSettings(ServiceSettings):
         "for reconciliation and its repair (re-sending under the original event id)",
     )
 
+    leak_events_version: int = Field(
+        1,
+        ge=0,
+        le=1,
+        description="Version of ExerciseCompletedMoreThenTenTimes produced (1 names the leaked "
+        "exercise version; 0 is the seed's); the operator flag events.leak.version overrides it",
+    )
+
     # The links whose form can change at run time (the operator's flags start from these);
     # `sync` is the old wiring: the call is made inside the candidate's submission.
     complication_link: Literal["event", "sync"] = Field(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.tracing import current_trace_id
+from teacher_hiring.runtime.clock import Clock, rfc3339, system_clock
 from teacher_hiring.runtime.db import bound_insert
 
 STAGED = "outbox_staged"
@@ -66,16 +68,19 @@ def wake_relay_on_commit(engine: Engine, wake: Callable[[], None]) -> None:
 
 
 class Outbox:
-    """Validates and stores the events one service produces."""
+    """Validates and stores the events one service produces; `produced_at` is read from the
+    service's clock, so a test can run producers whose clocks disagree."""
 
     def __init__(
         self,
         registry: SchemaRegistry,
         producer: str,
         versions: Mapping[str, int] | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.registry = registry
         self.producer = producer
+        self.clock = clock
         self._versions = dict(versions or {})
 
     def version_of(self, event_name: str) -> int:
@@ -105,6 +110,7 @@ class Outbox:
             producer=self.producer,
             trace_id=current_trace_id(),
         )
+        envelope = replace(envelope, produced_at=rfc3339(self.clock()))
         self.stage_envelope(conn, envelope)
         return envelope
 

@@ -4,10 +4,16 @@ Every consumer of these events reads an old version through them: the consumer r
 the payload to the version its handler is written for before calling it, so no handler ever
 branches on versions. Each step turns a valid payload of one version into a valid payload of
 the next; tests/unit/test_upcasters.py checks that on every stored version's example.
+
+One step needs a fact the old event does not hold: which exercise version a leak report of v0
+concerned. Only its producer, hiring, knows it (the version its candidate's completion was of),
+so that step takes the consumer's way of asking (`LeakedVersion`); without one, no consumer of
+v0 leak reports can be built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from teacher_hiring.messaging.upcasting import Step, Upcaster
@@ -46,6 +52,32 @@ def manager_v0_to_v1(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+LEAK_EVENT = "ExerciseCompletedMoreThenTenTimes"
+
+LeakedVersion = Callable[[dict[str, Any]], int]
+"""The exercise version a v0 leak report (its payload) concerned, as hiring's records say."""
+
+
+def leak_v0_to_v1(payload: dict[str, Any], exercise_version: int) -> dict[str, Any]:
+    """A leak report of v0 with the version it concerned, learnt from its producer's records."""
+    return {
+        "exercise_id": payload["exercise_id"],
+        "exercise_version": exercise_version,
+        "title": payload["title"],
+        "author_id": payload["author_id"],
+        "candidate_id": payload["candidate_id"],
+    }
+
+
+def leak_step(leaked_version: LeakedVersion) -> Step:
+    """The v0 -> v1 step of leak reports, asking `leaked_version` for what v0 does not say."""
+
+    def step(payload: dict[str, Any]) -> dict[str, Any]:
+        return leak_v0_to_v1(payload, leaked_version(payload))
+
+    return step
+
+
 STEPS: dict[tuple[str, int], Step] = {
     ("ExerciseCreated", 0): exercise_v0_to_v1,
     ("ExerciseUpdated", 0): exercise_v0_to_v1,
@@ -55,9 +87,12 @@ STEPS: dict[tuple[str, int], Step] = {
 """(event name, from version) -> the step to the next version."""
 
 
-def event_upcaster() -> Upcaster:
-    """An upcaster knowing every step above; each consumer runner gets its own."""
+def event_upcaster(leaked_version: LeakedVersion | None = None) -> Upcaster:
+    """An upcaster knowing every step above, and the leak reports' step when given the way to
+    ask hiring (only their consumer, exercises, needs it); each consumer runner gets its own."""
     upcaster = Upcaster()
     for (event_name, from_version), step in STEPS.items():
         upcaster.add(event_name, from_version, step)
+    if leaked_version is not None:
+        upcaster.add(LEAK_EVENT, 0, leak_step(leaked_version))
     return upcaster

@@ -16,6 +16,7 @@ from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.messaging.envelope import utc_now_rfc3339
 from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.transport import OutgoingMessage, Record, dlq_topic
+from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime.service import ServiceRuntime
 
 
@@ -106,9 +107,9 @@ class Service:
 
     def log_records(self, topic: str) -> list[dict[str, Any]]:
         """The envelopes on a topic of the embedded log, every partition, in offset order each."""
-        transport = self.runtime.transport
+        transport, codec = self.runtime.transport, RecordCodec(self.runtime.registry)
         return [
-            orjson.loads(record.value)
+            codec.decode(record.value, record.headers).as_dict()
             for partition in range(transport.partitions_for(topic))
             for record in transport.read(topic, partition, 0, 1000)
         ]
@@ -128,13 +129,23 @@ class Service:
                 runner.close()
 
 
-def leak_event(exercise_id: str, author_id: str, **envelope: Any) -> dict[str, Any]:
-    """An ExerciseCompletedMoreThenTenTimes produced now (unless told otherwise)."""
-    event = example_envelope("ExerciseCompletedMoreThenTenTimes")
+def leak_event(
+    exercise_id: str,
+    author_id: str,
+    version: int | None = 1,
+    *,
+    candidate_id: str | None = None,
+    **envelope: Any,
+) -> dict[str, Any]:
+    """An ExerciseCompletedMoreThenTenTimes produced now (unless told otherwise): v1, naming
+    the leaked `version`; with `version=None`, a v0 report, which names none."""
+    event = example_envelope("ExerciseCompletedMoreThenTenTimes", 0 if version is None else 1)
     event["produced_at"] = utc_now_rfc3339()
     event["payload"].update(
-        exercise_id=exercise_id, author_id=author_id, candidate_id=str(uuid.uuid4())
+        exercise_id=exercise_id, author_id=author_id, candidate_id=candidate_id or str(uuid.uuid4())
     )
+    if version is not None:
+        event["payload"]["exercise_version"] = version
     event.update(envelope)
     return event
 

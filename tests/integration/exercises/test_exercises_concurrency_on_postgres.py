@@ -91,6 +91,7 @@ def at_once(*requests: Callable[[], httpx.Response]) -> list[httpx.Response]:
 def report_leak(service: Service, exercise_id: str, author: str) -> Callable[[], httpx.Response]:
     body = {
         "exercise_id": exercise_id,
+        "exercise_version": 1,
         "title": "Sum",
         "author_id": author,
         "candidate_id": str(uuid.uuid4()),
@@ -141,8 +142,8 @@ def test_the_assignee_saving_twice_at_once_is_paid_once(instances: list[Service]
     assert (assignment["status"], assignment["closed_with_version"]) == ("closed", 2)
 
 
-def leak_report(exercise_id: str, author: str, reported_at: float) -> OpenComplicationAssignment:
-    return OpenComplicationAssignment(exercise_id, "Sum", author, "candidate", reported_at)
+def leak_report(exercise_id: str, author: str, version: int = 1) -> OpenComplicationAssignment:
+    return OpenComplicationAssignment(exercise_id, version, "Sum", author, "candidate")
 
 
 def held_open(work: Callable[[UnitOfWork], T], uow: UnitOfWork) -> Iterator[T]:
@@ -157,7 +158,7 @@ def test_a_save_waits_for_a_leak_report_in_progress_then_closes_its_assignment(
     first, second = instances
     author = first.manager()
     exercise_id = first.exercise(author)
-    report = leak_report(exercise_id, author, reported_at=time.time())
+    report = leak_report(exercise_id, author)
     rules = second.services.rules
     reporting = held_open(
         lambda uow: handlers.open_complication_assignment(report, uow, rules),
@@ -183,8 +184,7 @@ def test_a_leak_report_waits_for_a_save_in_progress_then_finds_the_version_repla
     first, second = instances
     author = first.manager()
     exercise_id = first.exercise(author)
-    report = leak_report(exercise_id, author, reported_at=time.time())  # version 1 leaked...
-    time.sleep(0.01)
+    report = leak_report(exercise_id, author, version=1)  # version 1 leaked...
     edit = EditExercise(exercise_id, author, statement="Complicated already")
     rules = first.services.rules
     saving = held_open(lambda uow: handlers.edit_exercise(edit, uow, rules), first.services.uow())

@@ -18,8 +18,8 @@ from teacher_hiring.exercises.domain.model import (
     Exercise,
     Manager,
     choose_assignee,
-    leaked_version,
     status_after_save,
+    version_to_complicate,
 )
 
 
@@ -117,12 +117,19 @@ def test_a_manager_is_shown_by_first_and_last_name_and_the_team_can_be_removed()
     assert manager.changed(first_name="Ann").team == "mathematics"
 
 
-def test_the_leaked_version_is_the_current_one_when_it_was_saved_before_the_report() -> None:
-    assert leaked_version(current_version=2, saved_at=100.0, reported_at=150.0) == 2
+def test_a_leak_of_the_current_version_is_complicated() -> None:
+    assert version_to_complicate(sum_exercise(version=2), leaked_version=2) == 2
 
 
-def test_a_report_older_than_the_current_version_leaks_nothing_to_complicate() -> None:
-    assert leaked_version(current_version=2, saved_at=200.0, reported_at=150.0) is None
+def test_a_leak_of_a_version_a_later_save_replaced_leaves_nothing_to_complicate() -> None:
+    assert version_to_complicate(sum_exercise(version=3), leaked_version=2) is None
+    assert version_to_complicate(sum_exercise(version=3), leaked_version=1) is None
+
+
+def test_a_leak_of_a_version_never_saved_here_is_refused_naming_exercise_version() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        version_to_complicate(sum_exercise(version=2), leaked_version=3)
+    assert refused.value.extra["field"] == "exercise_version"
 
 
 def test_the_author_complicates_their_own_leaked_exercise() -> None:

@@ -109,11 +109,6 @@ class Repository:
             difficulty=row.difficulty,
         )
 
-    def saved_at(self, exercise_id: str) -> float:
-        """When the current version of the exercise was saved."""
-        query = sa.select(exercises.c.updated_at).where(exercises.c.id == exercise_id)
-        return float(self.conn.execute(query).scalar_one())
-
     def save_revision(self, exercise: Exercise, previous_version: int, now: float) -> bool:
         """Store the new version unless another save got there first (False then)."""
         result = self.conn.execute(

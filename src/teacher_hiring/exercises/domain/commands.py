@@ -60,15 +60,12 @@ class EditExercise:
 
 @dataclass(frozen=True)
 class OpenComplicationAssignment:
-    """An exercise was solved more than ten times and is assumed leaked.
-
-    `reported_at` (epoch seconds) is when hiring saw the leak: a version saved after it was not
-    the one that leaked. `event_id` is set when the request must be de-duplicated by id.
-    """
+    """Version `exercise_version` of an exercise was solved more than ten times and is assumed
+    leaked. `event_id` is set when the request must be de-duplicated by id."""
 
     exercise_id: str
+    exercise_version: int
     title: str
     author_id: str
     candidate_id: str
-    reported_at: float
     event_id: str | None = None

@@ -30,17 +30,6 @@ class UnknownExercise(NotFound):
         super().__init__(field, value, "exercise")
 
 
-class UnknownEventFamily(NotFound):
-    """An event family whose produced version nobody can switch here (404)."""
-
-    def __init__(self, family: str, known: tuple[str, ...]) -> None:
-        ExercisesError.__init__(
-            self,
-            f"family: {family!r} is not an event family (known: {', '.join(known)})",
-            field="family",
-        )
-
-
 class UnknownAssignment(NotFound):
     def __init__(self, field: str, value: str) -> None:
         super().__init__(field, value, "complication assignment")
@@ -71,6 +60,19 @@ class InvalidValue(ExercisesError):
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}", field=field)
+
+
+class LeakNotConfirmed(ExercisesError):
+    """hiring holds no leak of the exercise by the named candidate's completion (409): a leak
+    report whose version cannot be known opens nothing, and the event is retried, then kept
+    with the dead letters for a person to look at."""
+
+    def __init__(self, exercise_id: str, candidate_id: str, reason: str) -> None:
+        super().__init__(
+            f"candidate_id: hiring confirms no leak of exercise {exercise_id} by the completion "
+            f"of candidate {candidate_id} ({reason})",
+            field="candidate_id",
+        )
 
 
 class NoManagerToAssign(ExercisesError):

@@ -186,12 +186,21 @@ def status_after_save(open_assignments_left: int) -> ExerciseStatus:
     return "needs_complication" if open_assignments_left else "active"
 
 
-def leaked_version(current_version: int, saved_at: float, reported_at: float) -> int | None:
-    """The version a leak report is about: the current one, unless it was saved after the
-    report (then the leaked version is already replaced and there is nothing to complicate)."""
-    if saved_at > reported_at:
-        return None
-    return current_version
+def version_to_complicate(exercise: Exercise, leaked_version: int) -> int | None:
+    """The version a leak report opens an assignment for: the leaked one, while it is current.
+
+    None once a later save replaced it: the leaked text is gone, hiring no longer serves it,
+    and there is nothing left to complicate. Decided by versions alone, never by comparing
+    times: hiring's clock and this service's need not agree. A version never saved here is
+    refused (hiring learns versions from exercises, so it cannot know a newer one).
+    """
+    if leaked_version > exercise.version:
+        raise InvalidValue(
+            "exercise_version",
+            f"exercise {exercise.id} has no version {leaked_version} (its current version "
+            f"is {exercise.version})",
+        )
+    return leaked_version if leaked_version == exercise.version else None
 
 
 def choose_assignee(

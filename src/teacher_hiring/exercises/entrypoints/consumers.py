@@ -1,7 +1,8 @@
 """The consumer groups of the exercises service: parse each event and call its handler.
 
 The runner has already claimed the event in the inbox, in the transaction it passes here; a
-handler that raises is retried, then dead-lettered.
+handler that raises is retried, then dead-lettered. Leak reports are read at v1: a v0 one
+reaches the handler upcast, with the version hiring's records say it concerned.
 """
 
 from __future__ import annotations
@@ -48,18 +49,19 @@ def subscriptions(uow_on: UowFactory, rules: ComplicationRules) -> list[Subscrip
                 "CandidateUpdated": EventHandler(on_candidate_updated),
             },
         ),
-        Subscription(COMPLETIONS_GROUP, {handlers.LEAK_EVENT: EventHandler(on_leak)}),
+        Subscription(COMPLETIONS_GROUP, {handlers.LEAK_EVENT: EventHandler(on_leak, version=1)}),
     ]
 
 
 def leak_report(envelope: Envelope) -> commands.OpenComplicationAssignment:
+    """A v1 report; its `produced_at` is hiring's clock and decides nothing here."""
     payload = envelope.payload
     return commands.OpenComplicationAssignment(
         exercise_id=payload["exercise_id"],
+        exercise_version=payload["exercise_version"],
         title=payload["title"],
         author_id=payload["author_id"],
         candidate_id=payload["candidate_id"],
-        reported_at=from_rfc3339(envelope.produced_at),
         event_id=envelope.event_id,
     )
 

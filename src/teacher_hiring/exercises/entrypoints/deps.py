@@ -12,12 +12,13 @@ import structlog
 from fastapi import Depends, Request
 from sqlalchemy import Connection
 
-from teacher_hiring.exercises.adapters import views
-from teacher_hiring.exercises.adapters.event_versions import ProducedVersions
+from teacher_hiring.exercises.adapters import event_versions, views
+from teacher_hiring.exercises.adapters.hiring_client import HiringCompletions
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.runtime.db import read_only
+from teacher_hiring.runtime.event_versions import ProducedVersions
 from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import SwitchableLink
 from teacher_hiring.runtime.service import ServiceRuntime
@@ -33,14 +34,14 @@ class Services:
     rules: ComplicationRules
     link: SwitchableLink
     versions: ProducedVersions
+    leaks: HiringCompletions  # which version a leak report of v0 concerned, asked of hiring
     calls: CallsInRequest | None = None  # COMM-080 in sync mode: the save pays by a call
     push_wait_s: float = 5.0  # how long a save waits for another instance's relay to push
 
     def uow(self) -> UnitOfWork:
         """A unit of work producing the exercise and manager events at today's versions."""
-        return UnitOfWork(
-            self.runtime.engine, self.runtime.outbox, versions=self.versions.current()
-        )
+        versions = event_versions.current(self.versions)
+        return UnitOfWork(self.runtime.engine, self.runtime.outbox, versions=versions)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

@@ -5,7 +5,6 @@ Domain errors travel up to the error handlers of runtime.http (mapped in bootstr
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -44,6 +43,18 @@ _CALLS: dict[int | str, dict[str, Any]] = {
         "model": models.Error,
         "description": f"{name}: the payment link is in sync mode "
         "and its call to bonus failed; the save is kept",
+    }
+    for status, name in (
+        (502, "ReceiverRefused"),
+        (503, "ReceiverUnavailable"),
+        (504, "ReceiverTimedOut"),
+    )
+}
+_ASKING_HIRING: dict[int | str, dict[str, Any]] = {
+    status: {
+        "model": models.Error,
+        "description": f"{name}: the report names no version and hiring, asked which one, "
+        "could not say; nothing was opened, call again",
     }
     for status, name in (
         (502, "ReceiverRefused"),
@@ -312,21 +323,29 @@ def get_assignment(
 
 
 @legacy.post(
-    "/complicate_exercise", response_model=models.ComplicationResult, responses=_404 | _409
+    "/complicate_exercise",
+    response_model=models.ComplicationResult,
+    responses=_404 | _409 | _422 | _ASKING_HIRING,
 )
 def complicate_exercise(body: models.LeakReport, services: ServicesDep) -> dict[str, Any]:
     """The synchronous form of COMM-030, kept while the link migrates to the event.
 
     Does what `ExerciseCompletedMoreThenTenTimes` does: opens one complication assignment for
-    the exercise's current version. With `event_id`, a report already applied here or from
-    the event is not applied again.
+    the leaked version while it is the current one (`stale` once a later version replaced it).
+    A report without `exercise_version` (the event's v0) has it read from hiring's record of
+    the candidate's completion: 409 when hiring confirms no such leak, 502, 503 or 504 when
+    hiring cannot say now (call again). With `event_id`, a report already applied here or
+    from the event is not applied again.
     """
+    version = body.exercise_version
+    if version is None:  # asked before the transaction, which then holds no lock meanwhile
+        version = services.leaks.leaked_version(body.exercise_id, body.candidate_id)
     cmd = commands.OpenComplicationAssignment(
         exercise_id=body.exercise_id,
+        exercise_version=version,
         title=body.title,
         author_id=body.author_id,
         candidate_id=body.candidate_id,
-        reported_at=time.time(),
         event_id=None if body.event_id is None else str(body.event_id),
     )
     with services.uow() as uow:

@@ -254,6 +254,13 @@ class LeakReport(BaseModel):
     """Extra fields are ignored: the old callers of this endpoint send more than it reads."""
 
     exercise_id: str
+    exercise_version: int | None = Field(
+        None,
+        ge=1,
+        le=DB_INT_MAX,
+        description="The version solved more than ten times (the event's v1 carries it); left "
+        "out, exercises asks hiring which version the candidate's completion was of",
+    )
     title: str
     author_id: str
     candidate_id: str
@@ -266,7 +273,7 @@ class ComplicationResult(BaseModel):
     assignment_id: str | None = Field(description="The assignment for the leaked version, if any")
     created: bool = Field(description="This call opened it")
     outcome: Literal["opened", "duplicate", "stale"] = Field(
-        description="stale: the leaked version was already replaced, so nothing was opened"
+        description="stale: a later version already replaced the leaked one, so nothing was opened"
     )
 
 
@@ -297,22 +304,3 @@ class Error(BaseModel):
     error: str = Field(description="The name of the rule broken, e.g. VersionConflict")
     field: str | None = Field(None, description="The request field the refusal is about")
     current_version: int | None = Field(None, description="With VersionConflict only")
-
-
-class EventFamilyVersion(BaseModel):
-    family: Literal["exercise", "manager"] = Field(
-        description="exercise: ExerciseCreated and ExerciseUpdated; manager: ManagerCreated and "
-        "ManagerUpdated"
-    )
-    version: int = Field(description="The version every save produces now")
-    events: list[str]
-    versions: list[int] = Field(description="The versions it can be switched to")
-    switched_at: float | None = Field(
-        description="When an operator last set it (epoch seconds); null: the settings' value"
-    )
-
-
-class VersionChange(_Body):
-    version: int = Field(
-        ge=0, le=DB_INT_MAX, description="The version to produce from the next save on"
-    )

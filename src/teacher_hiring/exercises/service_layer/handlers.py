@@ -6,7 +6,6 @@ block, so whatever it writes and stages commits together or not at all.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +27,10 @@ from teacher_hiring.exercises.domain.model import (
     Manager,
     Payment,
     choose_assignee,
-    leaked_version,
     merge_candidate_created,
     merge_candidate_updated,
     status_after_save,
+    version_to_complicate,
 )
 from teacher_hiring.exercises.service_layer import events
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
@@ -80,7 +79,7 @@ def create_manager(cmd: commands.CreateManager, uow: UnitOfWork) -> Manager:
         team=cmd.team,
         email=cmd.email,
     )
-    uow.repo.add_manager(manager, time.time())
+    uow.repo.add_manager(manager, uow.clock())
     _stage_manager(uow, events.MANAGER_CREATED, manager)
     return manager
 
@@ -96,7 +95,7 @@ def update_manager(cmd: commands.UpdateManager, uow: UnitOfWork) -> Manager:
         first_name=cmd.first_name, last_name=cmd.last_name, team=cmd.team, email=cmd.email
     )
     if changed != current:
-        uow.repo.update_manager(changed, time.time())
+        uow.repo.update_manager(changed, uow.clock())
         _stage_manager(uow, events.MANAGER_UPDATED, changed)
     return changed
 
@@ -121,7 +120,7 @@ def create_exercise(cmd: commands.CreateExercise, uow: UnitOfWork) -> ExerciseCr
         subject=cmd.subject,
         difficulty=cmd.difficulty,
     )
-    now = time.time()
+    now = uow.clock()
     uow.repo.add_exercise(exercise, now)
     uow.repo.add_version(exercise, edited_by=cmd.author_id, saved_at=now)
     version = uow.versions.exercise
@@ -154,7 +153,7 @@ def edit_exercise(
     closing = [a for a in still_open if a.closed_by_save_of(cmd.editor_id)]
     revised = revised.with_status(status_after_save(len(still_open) - len(closing)))
 
-    now = time.time()
+    now = uow.clock()
     if not uow.repo.save_revision(revised, current.version, now):
         latest = uow.repo.current_version(current.id)
         raise VersionConflict(current.id, cmd.expected_version or current.version, latest)
@@ -201,18 +200,20 @@ def _pay(
 def open_complication_assignment(
     cmd: commands.OpenComplicationAssignment, uow: UnitOfWork, rules: ComplicationRules
 ) -> ComplicationOutcome:
-    """Open one assignment for the leaked version; a repeated report opens nothing new.
+    """Open one assignment for the leaked version while it is the current one; a repeated
+    report opens nothing new, a report of a replaced version nothing at all.
 
     Opening publishes no event (SPEC has none for it): the assignee sees it in the API. The
     exercise stays locked until the commit, so a concurrent save of a new version is either
-    seen (the report may be stale) or waits, and sees the assignment.
+    seen (the report is then stale) or waits, and sees the assignment.
     """
     exercise = _exercise(uow, cmd.exercise_id, lock=True)
-    version = leaked_version(exercise.version, uow.repo.saved_at(exercise.id), cmd.reported_at)
+    version = version_to_complicate(exercise, cmd.exercise_version)
     if version is None:
         log.info(
             "complication.stale_report",
             exercise_id=exercise.id,
+            leaked_version=cmd.exercise_version,
             current_version=exercise.version,
             event_id=cmd.event_id,
         )
@@ -228,7 +229,7 @@ def open_complication_assignment(
             rules.assignee_policy, exercise.author_id, uow.repo.open_assignment_counts()
         ),
     )
-    if not uow.repo.add_assignment(assignment, time.time(), cmd.event_id):
+    if not uow.repo.add_assignment(assignment, uow.clock(), cmd.event_id):
         raced = uow.repo.assignment_for(exercise.id, version)
         return ComplicationOutcome(raced.id if raced else None, "duplicate")
     uow.repo.set_status(exercise.id, "needs_complication")

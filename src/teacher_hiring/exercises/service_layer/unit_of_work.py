@@ -13,6 +13,7 @@ from teacher_hiring.exercises.service_layer.events import EventVersions
 from teacher_hiring.messaging import inbox, issued
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.runtime.clock import Clock
 
 
 class UnitOfWork:
@@ -20,7 +21,8 @@ class UnitOfWork:
 
     Built with `bound(conn, outbox)` it works inside a transaction someone else owns (a consumer
     runner that already claimed the event in the inbox) and neither commits nor rolls back.
-    `versions` says which version of the exercise and manager events to produce.
+    `versions` says which version of the exercise and manager events to produce; `clock` (the
+    outbox's) gives the handlers' "now".
     """
 
     def __init__(
@@ -34,6 +36,7 @@ class UnitOfWork:
         self._outbox = outbox
         self._bound = conn
         self.versions = versions or EventVersions()
+        self.clock: Clock = outbox.clock
         self._transaction: AbstractContextManager[Connection] | None = None
         self._conn: Connection | None = None
         self.staged: list[Envelope] = []

@@ -237,6 +237,35 @@ def exercise_stats(conn: Connection, exercise_id: str) -> dict[str, Any] | None:
     }
 
 
+def completion(conn: Connection, exercise_id: str, candidate_id: str) -> dict[str, Any] | None:
+    """The version of the exercise the candidate solved, and whether hiring holds it leaked
+    (the submission that counted it may have been the one that leaked it); None if unsolved."""
+    row = conn.execute(
+        sa.select(_ce.c.solved_version, _st.c.needs_complication)
+        .select_from(
+            _ce.outerjoin(
+                _st,
+                sa.and_(
+                    _st.c.exercise_id == _ce.c.exercise_id, _st.c.version == _ce.c.solved_version
+                ),
+            )
+        )
+        .where(
+            _ce.c.candidate_id == candidate_id,
+            _ce.c.exercise_id == exercise_id,
+            _ce.c.solved_version.is_not(None),
+        )
+    ).first()
+    if row is None:
+        return None
+    return {
+        "exercise_id": exercise_id,
+        "candidate_id": candidate_id,
+        "exercise_version": row.solved_version,
+        "leaked": bool(row.needs_complication),
+    }
+
+
 def issued_totals(conn: Connection) -> dict[str, Any]:
     """Per manager, the bonuses and fines hiring has staged, for reconciliation."""
     s = submissions.c

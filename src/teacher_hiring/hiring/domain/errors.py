@@ -29,6 +29,10 @@ class ExerciseNotFound(HiringError):
     pass
 
 
+class CompletionNotFound(HiringError):
+    """The candidate has not solved the exercise (or either is unknown)."""
+
+
 class ExerciseNotAssigned(HiringError):
     """A candidate may only answer the exercises assigned to them."""
 

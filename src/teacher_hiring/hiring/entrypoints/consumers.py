@@ -9,23 +9,24 @@ from teacher_hiring.hiring.service_layer import handlers
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.consumer import EventHandler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.runtime.clock import Clock, system_clock
 
 
-def on_exercise(envelope: Envelope, conn: Connection) -> None:
-    """ExerciseCreated/ExerciseUpdated v1 (v0 arrives upcast, with the default subject and
-    difficulty): keep the newer version; late or repeated ones do nothing."""
-    cmd = commands.ReplicateExercise.from_payload(envelope.payload)
-    handlers.replicate_exercise(cmd, UnitOfWork.on_connection(conn))
+def subscriptions(clock: Clock = system_clock) -> list[Subscription]:
+    """The groups and their handlers; `clock` stamps what the replicas store."""
 
+    def on_exercise(envelope: Envelope, conn: Connection) -> None:
+        """ExerciseCreated/ExerciseUpdated v1 (v0 arrives upcast, with the default subject and
+        difficulty): keep the newer version; late or repeated ones do nothing."""
+        cmd = commands.ReplicateExercise.from_payload(envelope.payload)
+        handlers.replicate_exercise(cmd, UnitOfWork.on_connection(conn, clock=clock))
 
-def on_manager(envelope: Envelope, conn: Connection) -> None:
-    """ManagerCreated/ManagerUpdated v1 (v0 arrives upcast, its name split) carry the whole
-    manager: upsert."""
-    cmd = commands.ReplicateManager.from_payload(envelope.payload)
-    handlers.replicate_manager(cmd, UnitOfWork.on_connection(conn))
+    def on_manager(envelope: Envelope, conn: Connection) -> None:
+        """ManagerCreated/ManagerUpdated v1 (v0 arrives upcast, its name split) carry the whole
+        manager: upsert."""
+        cmd = commands.ReplicateManager.from_payload(envelope.payload)
+        handlers.replicate_manager(cmd, UnitOfWork.on_connection(conn, clock=clock))
 
-
-def subscriptions() -> list[Subscription]:
     exercise = EventHandler(on_exercise, version=1)
     manager = EventHandler(on_manager, version=1)
     return [

@@ -8,14 +8,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from teacher_hiring.hiring.adapters import event_versions
 from teacher_hiring.hiring.adapters.calls import HiringCalls
 from teacher_hiring.hiring.domain.model import Rules
+from teacher_hiring.hiring.service_layer.events import EventVersions
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.runtime.db import is_sqlite
+from teacher_hiring.runtime.event_versions import ProducedVersions
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Hiring:
     rules: Rules
     upcaster: Upcaster = field(default_factory=event_upcaster)
     calls: HiringCalls | None = None  # the old wiring's calls, made when a link is in sync mode
+    versions: ProducedVersions | None = None  # the operator's choice of produced versions
 
     @property
     def inline_writes(self) -> bool:
@@ -37,8 +41,12 @@ class Hiring:
         """The calls a submission makes now, if any link of it is in sync mode."""
         return self.calls if self.calls is not None and self.calls.active() else None
 
+    def produced(self) -> EventVersions:
+        """The versions a command produces now (the newest, with no operator flags)."""
+        return EventVersions() if self.versions is None else event_versions.current(self.versions)
+
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.outbox)
+        return UnitOfWork(self.engine, self.outbox, versions=self.produced)
 
 
 async def get_hiring(request: Request) -> Hiring:

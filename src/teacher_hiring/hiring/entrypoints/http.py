@@ -13,6 +13,7 @@ from teacher_hiring.hiring.domain.errors import (
     AnswerTooLong,
     AttemptLimitReached,
     CandidateNotFound,
+    CompletionNotFound,
     EventRefused,
     ExerciseNotAssigned,
     ExerciseNotFound,
@@ -32,6 +33,7 @@ from teacher_hiring.runtime.tokens import Role
 
 ERRORS: dict[type[Exception], int] = {
     CandidateNotFound: 404,
+    CompletionNotFound: 404,
     ExerciseNotFound: 404,
     ExerciseNotAssigned: 403,
     NoExercisesAvailable: 409,
@@ -247,6 +249,29 @@ def exercise_stats(exercise_id: str, hiring: HiringDep) -> dict[str, Any]:
         found = views.exercise_stats(conn, exercise_id)
     if found is None:
         raise ExerciseNotFound(f"exercise_id: no exercise {exercise_id}")
+    return found
+
+
+@exercises.get(
+    "/exercises/{exercise_id}/completions/{candidate_id}",
+    response_model=schemas.Completion,
+    responses={404: _error("CompletionNotFound: the candidate has not solved the exercise")},
+    dependencies=[auth.OPERATOR_OR_SERVICE],
+)
+def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
+    """Which version of the exercise the candidate solved, and whether it leaked.
+
+    How exercises learns which version a leak report of v0 concerned (it names the exercise
+    and the candidate whose solution was the eleventh, not the version): from the records
+    hiring made with the report, so that no clock of either service decides it.
+    """
+    with read_only(hiring.engine) as conn:
+        found = views.completion(conn, exercise_id, candidate_id)
+    if found is None:
+        raise CompletionNotFound(
+            f"candidate_id: candidate {candidate_id} has not solved exercise {exercise_id}",
+            field="candidate_id",
+        )
     return found
 
 

@@ -168,6 +168,15 @@ class ExerciseStats(BaseModel):
     )
 
 
+class Completion(BaseModel):
+    exercise_id: str
+    candidate_id: str
+    exercise_version: int = Field(description="The version of the exercise the candidate solved")
+    leaked: bool = Field(
+        description="Whether that version was solved more than ten times (needs complication)"
+    )
+
+
 class ManagerTotals(BaseModel):
     manager_id: str
     bonus_cents: int

@@ -6,7 +6,6 @@ same transaction, so state and events commit together or not at all.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -40,6 +39,7 @@ from teacher_hiring.hiring.domain.model import (
     judge,
     rfc3339,
 )
+from teacher_hiring.hiring.service_layer import events
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.upcasting import Upcaster
@@ -68,7 +68,7 @@ def register_candidate(
                 "their way to hiring, or all need complication; try again shortly",
                 subject=cmd.subject,
             )
-        candidate_id, now = str(uuid.uuid4()), time.time()
+        candidate_id, now = str(uuid.uuid4()), uow.clock()
         uow.repo.add_candidate(
             candidate_id, cmd.name, cmd.email, [e.exercise_id for e in chosen], now, cmd.subject
         )
@@ -186,7 +186,7 @@ def _record(
     verdict: Verdict,
 ) -> dict[str, Any]:
     """Store the verdict and stage its events, rating first so bonuses follow their rating."""
-    submission_id, now = str(uuid.uuid4()), time.time()
+    submission_id, now = str(uuid.uuid4()), uow.clock()
     at = rfc3339(now)
     response = {
         "submission_id": submission_id,
@@ -236,15 +236,9 @@ def _record(
     if money is not None:
         _stage_money(uow, money, exercise, verdict, cmd.candidate_id, submission_id, at)
     if verdict.complication_opened:
-        uow.stage(
-            "ExerciseCompletedMoreThenTenTimes",
-            {
-                "exercise_id": exercise.exercise_id,
-                "title": exercise.title,
-                "author_id": exercise.author_id,
-                "candidate_id": cmd.candidate_id,
-            },
-        )
+        version = uow.versions().leak
+        payload = events.leak_payload(exercise, cmd.candidate_id, version)
+        uow.stage(events.LEAK, payload, version=version)
     if verdict.becomes_teacher:
         _promote(uow, cmd.candidate_id, candidate.name, now)
     return response
@@ -316,7 +310,7 @@ def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork) -> boo
     held = uow.repo.replicated_version(cmd.exercise_id)
     if not is_newer_version(cmd.version, held):
         return False
-    return uow.repo.replicate_exercise(cmd, held=held, at=time.time())
+    return uow.repo.replicate_exercise(cmd, held=held, at=uow.clock())
 
 
 def receive_pushed_exercise(envelope: Envelope, uow: UnitOfWork, upcaster: Upcaster) -> bool:
@@ -343,4 +337,4 @@ def receive_pushed_exercise(envelope: Envelope, uow: UnitOfWork, upcaster: Upcas
 
 def replicate_manager(cmd: commands.ReplicateManager, uow: UnitOfWork) -> None:
     with uow:
-        uow.repo.replicate_manager(cmd, time.time())
+        uow.repo.replicate_manager(cmd, uow.clock())
