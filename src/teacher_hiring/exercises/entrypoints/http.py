@@ -50,6 +50,13 @@ _CALLS: dict[int | str, dict[str, Any]] = {
         (504, "ReceiverTimedOut"),
     )
 }
+_LEAK_409: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": models.Error,
+        "description": "NoManagerToAssign, or LeakNotConfirmed: hiring, asked which version the "
+        "report concerned, holds no leak by that candidate's completion",
+    }
+}
 _ASKING_HIRING: dict[int | str, dict[str, Any]] = {
     status: {
         "model": models.Error,
@@ -325,7 +332,7 @@ def get_assignment(
 @legacy.post(
     "/complicate_exercise",
     response_model=models.ComplicationResult,
-    responses=_404 | _409 | _422 | _ASKING_HIRING,
+    responses=_404 | _LEAK_409 | _422 | _ASKING_HIRING,
 )
 def complicate_exercise(body: models.LeakReport, services: ServicesDep) -> dict[str, Any]:
     """The synchronous form of COMM-030, kept while the link migrates to the event.
