@@ -96,10 +96,10 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
     service_auth = runtime.service_auth()
     leaks = HiringCompletions(settings.hiring_url, settings.hiring_lookup_timeout_s, service_auth)
     link = links.exercise_updates_link(
-        runtime.flags, settings.hiring_url, settings.push_timeout_s, service_auth
+        runtime.flags, settings.hiring_url, settings.push_timeout_s, service_auth, runtime.registry
     )
     payment = links.payment_link(
-        runtime.flags, settings.bonus_url, settings.call_timeout_s, service_auth
+        runtime.flags, settings.bonus_url, settings.call_timeout_s, service_auth, runtime.registry
     )
     runtime.relay.route = router_of([link, payment])
     runtime.relay.deferred = left_to_requests([payment])

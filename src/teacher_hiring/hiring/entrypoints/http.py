@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from teacher_hiring.hiring.adapters import views
@@ -23,8 +23,9 @@ from teacher_hiring.hiring.domain.errors import (
 from teacher_hiring.hiring.entrypoints import schemas
 from teacher_hiring.hiring.entrypoints.deps import HiringDep, RawBody
 from teacher_hiring.hiring.service_layer import handlers
-from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
+from teacher_hiring.messaging.envelope import MalformedEvent
 from teacher_hiring.messaging.registry import SchemaViolation
+from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.db import read_only
@@ -285,19 +286,22 @@ def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> dict[s
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"type": "object"}}},
-            "description": "The whole envelope of ExerciseCreated or ExerciseUpdated, v0 or v1",
+            "description": (
+                "ExerciseCreated or ExerciseUpdated, v0 or v1: the payload, its id, name, version "
+                "and origin in CloudEvents `ce-` headers (or the whole envelope, as before)"
+            ),
         }
     },
 )
-def receive_exercise(body: RawBody, hiring: HiringDep) -> dict[str, bool]:
-    """The push end of the exercise link: the exercises service POSTs the event envelope here.
+def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> dict[str, bool]:
+    """The push end of the exercise link: the exercises service POSTs the event here.
 
     Claimed in the inbox under the same consumer name as the event consumer, so an update that
     arrives both by push and by the log is applied once; an older version never overwrites a
     newer one. `applied` is false for a duplicate or a version that is not newer.
     """
     try:
-        envelope = Envelope.from_json(body)
+        envelope = RecordCodec(hiring.registry).decode_http(body, request.headers)
         hiring.registry.validate(envelope.as_dict())
     except (MalformedEvent, SchemaViolation) as exc:
         # Only here is a schema violation the caller's fault; staged by hiring, it is a bug (500).
