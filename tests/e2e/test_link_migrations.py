@@ -133,7 +133,7 @@ def logged_ids(platform: Platform, topic: str, event_name: str) -> set[str]:
         ]
     finally:
         transport.close()
-    return {r.headers["event_id"] for r in records if r.headers.get("event_name") == event_name}
+    return {r.headers["ce_id"] for r in records if r.headers.get("ce_type") == event_name}
 
 
 def one_round(

@@ -33,9 +33,9 @@ event id, UUID), `ce_type` (its name), `ce_source` (the producing service), `ce_
 (RFC 3339), `ce_eventversion`, `ce_traceid` (the request that caused it), `ce_dataschema`
 (`urn:teacher-hiring:event:<Event>:v<N>`) and `content-type`; a push over HTTP carries them as
 `ce-` headers. Together they make the envelope of `schemas/envelope.json` that producers and
-consumers work with. The partition key is a field of the payload: events with the same key stay in order on one
-partition. A record that a consumer cannot parse, validate or apply (after its retries) goes
-to `<topic>.dlq` with its reason.
+consumers work with. The partition key is a field of the payload: events with the same key
+stay in order on one partition. A record that a consumer cannot parse, validate or apply
+(after its retries) goes to `<topic>.dlq` with its reason.
 """
 
 
