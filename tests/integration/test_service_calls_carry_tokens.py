@@ -97,7 +97,12 @@ def test_exercises_pushes_to_hiring_as_exercises(
     saved = service.edit(exercise_id, author, statement="A harder statement")
 
     assert saved["pushed"] is True
-    assert [path for _, path, _ in stand_in.received] == ["/api/v0/exercise"]
+    # The creation is pushed too (ExerciseCreated rides the same link), then the edit.
+    assert [path for _, path, _ in stand_in.received] == ["/api/v0/exercise"] * 2
+    assert [event["event_name"] for event in stand_in.events("/api/v0/exercise")] == [
+        "ExerciseCreated",
+        "ExerciseUpdated",
+    ]
     assert callers(stand_in) == {(Role.service, "exercises")}
 
 
