@@ -76,7 +76,7 @@ bench-speed: install
 ## Events/s from the outbox through Kafka into the ledger, against the raw Kafka client
 ## (starts Kafka and PostgreSQL with scripts/ if they are not running; `--profile` for py-spy).
 bench-distributed: install
-	$(BIN)/python -m bench.distributed_bench
+	$(BIN)/python -m bench.distributed $(ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

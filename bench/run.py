@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import problems, report
-from bench.platform import Workload, running
+from bench.lib import problems, report
+from bench.lib.platform_under_test import Workload, running
 
 SECTIONS = ("latency", "freshness", "capacity", "outage", "peers")
 
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  consumers caught up {waited:.1f} s later", flush=True)
             run_sections(args, results, target, workload)
     if "peers" in args.only:
-        from bench.peers.compare import compare
+        from bench.lib.peers import compare
 
         print(f"peers: {args.peer_events:,} money events on Kafka + PostgreSQL...", flush=True)
         results.peers = compare(args.peer_events)

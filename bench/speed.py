@@ -35,9 +35,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bench.load import PhaseResult, open_loop
-from bench.platform import UnderTest, Workload, running
-from bench.problems import warm_up
+from bench.lib.load import PhaseResult, open_loop
+from bench.lib.platform_under_test import UnderTest, Workload, running
+from bench.lib.problems import warm_up
 from teacher_hiring.hiring.settings import HiringSettings
 
 DEFAULT_EXERCISES = HiringSettings.model_fields["exercises_per_candidate"].default
@@ -214,7 +214,7 @@ def document(r: Results) -> str:
         "- **Pauses that are not a submission's**: a full pass of Python's garbage collector",
         "  walks every object of a process and stops it meanwhile (50 ms over the load",
         "  generator's heap of prepared requests, 40-90 ms over a service's start-up objects).",
-        "  The load generator freezes its heap before it sends (bench/load.py), and each",
+        "  The load generator freezes its heap before it sends (bench/lib/load.py), and each",
         "  service freezes what its start-up built (runtime/http.py), so those passes look only",
         "  at what came after. Before that, the generator's own pauses showed as p99 spikes.",
         "",

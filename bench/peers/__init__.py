@@ -1,2 +1,2 @@
-"""The bonus ledger consumer against what a Python team would otherwise use (FastStream) and
-against the raw limits of the client and the database (bench/peers/compare.py)."""
+"""The bonus ledger consumer and what a Python team would otherwise use (FastStream), each run
+in a process of its own by the comparison in bench/lib/peers.py."""

@@ -1,15 +1,15 @@
-"""How the bench turns what it observed into figures and verdicts (bench/load.py,
-bench/problems.py, bench/report.py): pure logic on made-up observations."""
+"""How the bench turns what it observed into figures and verdicts (bench/lib/load.py,
+bench/lib/problems.py, bench/lib/report.py): pure logic on made-up observations."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
-from bench import problems, report
-from bench.load import Outcome, PhaseResult, percentile
-from bench.problems import Capacity, Outage, Sample, WiringRun, _drain, ledger_faults
-from bench.report import Results, goals
+from bench.lib import problems, report
+from bench.lib.load import Outcome, PhaseResult, percentile
+from bench.lib.problems import Capacity, Outage, Sample, WiringRun, _drain, ledger_faults
+from bench.lib.report import Results, goals
 
 
 def phase(name: str, latencies: list[float], statuses: list[int], rate: float = 300) -> PhaseResult:

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from bench.load import Outcome, PhaseResult
+from bench.lib.load import Outcome, PhaseResult
 from bench.speed import Results, Run, goals, ledger_rate, parse, raw_sqlite_rate, rows, throughput
 
 

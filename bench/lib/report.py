@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from bench.peers.compare import PeerResult
-from bench.problems import STATES, Capacity, Freshness, Outage, WiringRun, ledger_faults
+from bench.lib.peers import PeerResult
+from bench.lib.problems import STATES, Capacity, Freshness, Outage, WiringRun, ledger_faults
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmarks.md"
 FIGURES = ROOT / "docs" / "benchmarks"
 
@@ -184,7 +184,7 @@ def _kinds(by_kind: dict[str, int]) -> str:
 def _charts() -> ModuleType:
     """bench.charts, imported when drawing: matplotlib is in the bench extra only, and the
     goals are judged without it."""
-    from bench import charts
+    from bench.lib import charts
 
     return charts
 
@@ -508,7 +508,7 @@ def _profile_section() -> list[str]:
     return [
         "## Where the time goes",
         "",
-        "`make bench-distributed` (bench/distributed_bench.py) takes the pipeline apart on",
+        "`make bench-distributed` (bench/distributed.py) takes the pipeline apart on",
         "Kafka and PostgreSQL stage by stage (relay alone, ledger alone, one and two bonus",
         "instances) with CPU per component, and `--profile` samples hiring and bonus with",
         "py-spy (cProfile where py-spy cannot attach). What earlier profiles of the submission",

@@ -1,12 +1,12 @@
 """The ledger consumer against FastStream and the raw limits, on Kafka and PostgreSQL.
 
 FastStream has no broker for the embedded log, so this part always runs on Kafka and
-PostgreSQL (started with scripts/ if they do not answer, as bench/distributed_bench.py does),
+PostgreSQL (started with scripts/ if they do not answer, bench/lib/kafka_pg.py),
 whatever deployment the rest of the run used. In one run, on the same N BonusAdded events
 (the very bytes, keys and headers hiring's relay sends), one side after the other so that
 each has the machine to itself:
   raw kafka    confluent-kafka alone: produce N and consume them in a group (the client's
-               limit; bench/distributed_bench.raw_baseline);
+               limit; bench/lib/raw.py);
   raw pg       psycopg alone: bonus's rows for the N events (the database's limit);
   bonus        bonus's ConsumerRunner in a process of its own (bench/peers/project_ledger.py);
   faststream   the same database work under FastStream (bench/peers/faststream_ledger.py),
@@ -28,8 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from confluent_kafka import Producer
 
-from bench import distributed_bench as kafka_pg
+from bench.lib import kafka_pg
+from bench.lib.cpu import CpuMeter
+from bench.lib.raw import raw_baseline, raw_postgres
+from bench.lib.records import bonus_events, producer_config, records_of
 from teacher_hiring.bonus.bootstrap import MIGRATIONS
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
@@ -62,10 +66,8 @@ class PeerResult:
 
 def _produce(registry: SchemaRegistry, events: Sequence[Envelope], topic: str) -> None:
     """The events as hiring's relay writes them (messaging.wire: the body, the `ce_` headers)."""
-    from confluent_kafka import Producer
-
-    producer = Producer(kafka_pg._producer_config())
-    for key, value, headers in kafka_pg.records_of(registry, events):
+    producer = Producer(producer_config())
+    for key, value, headers in records_of(registry, events):
         while True:
             try:
                 producer.produce(topic, value, key, headers=headers)
@@ -114,48 +116,52 @@ def compare(events: int, managers: int = 24) -> PeerResult:
     prefix = f"bench-{run_id}."
     try:
         with kafka_pg.bench_databases(run_id, ("bonus", "peer", "peer_batch", "raw")) as urls:
-            for url in urls.values():
-                engine = make_engine(url)
-                upgrade_to_head(engine, MIGRATIONS)
-                engine.dispose()
-            registry = SchemaRegistry.load()
-            manager_ids = [str(uuid.uuid4()) for _ in range(managers)]
-            batch = kafka_pg.bonus_events(registry, manager_ids, events, seed=7)
-            meter = kafka_pg.CpuMeter({})
-            print(f"  raw confluent-kafka: {events:,} events produced and consumed...", flush=True)
-            raw = kafka_pg.raw_baseline(registry, batch, f"{prefix}raw.money", meter)
-            print(f"    {raw.rate:,.0f}/s", flush=True)
-            raw_pg = kafka_pg.raw_postgres(urls["raw"], batch, meter)
-            print(f"  raw PostgreSQL rows: {raw_pg.rate:,.0f}/s", flush=True)
-            topic = f"{prefix}{registry.spec('BonusAdded').topic}"
-            kafka_pg.create_topic(topic)
-            _produce(registry, batch, topic)
-            rates: dict[str, float] = {}
-            entries: dict[str, int] = {}
-            rates["bonus"], entries["bonus"] = _consume(
-                ["bench.peers.project_ledger", kafka_pg.KAFKA, prefix, urls["bonus"], str(events)],
-                urls["bonus"],
-            )
-            print(f"  bonus's ConsumerRunner: {rates['bonus']:,.0f}/s", flush=True)
-            for name, mode in (("faststream", "each"), ("faststream batch", "batch")):
-                url = urls["peer" if mode == "each" else "peer_batch"]
-                rates[name], entries[name] = _consume(
-                    [
-                        "bench.peers.faststream_ledger",
-                        kafka_pg.KAFKA,
-                        topic,
-                        f"bench.{mode}",
-                        url,
-                        str(events),
-                        mode,
-                    ],
-                    url,
-                )
-                print(f"  {name}: {rates[name]:,.0f}/s", flush=True)
-            time.sleep(0.1)
+            return _compare_on(urls, prefix, events, managers)
     finally:
         try:
             kafka_pg.delete_topics(prefix)
         finally:
             servers.stop()
+
+
+def _compare_on(urls: dict[str, str], prefix: str, events: int, managers: int) -> PeerResult:
+    """The raw limits, then each consumer, on fresh bonus databases and topics under `prefix`."""
+    for url in urls.values():
+        engine = make_engine(url)
+        upgrade_to_head(engine, MIGRATIONS)
+        engine.dispose()
+    registry = SchemaRegistry.load()
+    manager_ids = [str(uuid.uuid4()) for _ in range(managers)]
+    batch = bonus_events(registry, manager_ids, events, seed=7)
+    meter = CpuMeter({})
+    print(f"  raw confluent-kafka: {events:,} events produced and consumed...", flush=True)
+    raw = raw_baseline(registry, batch, f"{prefix}raw.money", meter)
+    print(f"    {raw.rate:,.0f}/s", flush=True)
+    raw_pg = raw_postgres(urls["raw"], batch, meter)
+    print(f"  raw PostgreSQL rows: {raw_pg.rate:,.0f}/s", flush=True)
+    topic = f"{prefix}{registry.spec('BonusAdded').topic}"
+    kafka_pg.create_topic(topic)
+    _produce(registry, batch, topic)
+    rates, entries = _consumers(urls, prefix, topic, events)
+    time.sleep(0.1)
     return PeerResult(events, raw.rate, raw_pg.rate, rates, entries)
+
+
+def _consumers(
+    urls: dict[str, str], prefix: str, topic: str, events: int
+) -> tuple[dict[str, float], dict[str, int]]:
+    """Bonus's ConsumerRunner, then FastStream per event and in batches, one after the other:
+    (events/s, ledger entries) of each."""
+    rates: dict[str, float] = {}
+    entries: dict[str, int] = {}
+    rates["bonus"], entries["bonus"] = _consume(
+        ["bench.peers.project_ledger", kafka_pg.KAFKA, prefix, urls["bonus"], str(events)],
+        urls["bonus"],
+    )
+    print(f"  bonus's ConsumerRunner: {rates['bonus']:,.0f}/s", flush=True)
+    for name, mode in (("faststream", "each"), ("faststream batch", "batch")):
+        url = urls["peer" if mode == "each" else "peer_batch"]
+        command = ["bench.peers.faststream_ledger", kafka_pg.KAFKA, topic, f"bench.{mode}"]
+        rates[name], entries[name] = _consume([*command, url, str(events), mode], url)
+        print(f"  {name}: {rates[name]:,.0f}/s", flush=True)
+    return rates, entries

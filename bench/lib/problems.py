@@ -1,6 +1,6 @@
 """One measurement per business problem of the first document, on a running platform.
 
-Each function returns plain data (bench/report.py turns it into tables and charts) and prints
+Each function returns plain data (bench/lib/report.py turns it into tables and charts) and prints
 a line per step as it goes, so a long run shows where it is.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
-from bench.distributed_bench import Profile
-from bench.load import PhaseResult, open_loop, percentile
-from bench.platform import UnderTest, Workload
+from bench.lib.load import PhaseResult, open_loop, percentile
+from bench.lib.platform_under_test import UnderTest, Workload
+from bench.lib.profiles import Profile
 from teacher_hiring.runtime.wiring import Wiring
 
 STATES = ("all up", "bonus down", "exercises down")

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from bench.problems import STATES, Capacity, Freshness, Outage, WiringRun
+from bench.lib.problems import STATES, Capacity, Freshness, Outage, WiringRun
 
 PALETTE = ["#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e"]
 COLOURS = {"before": "#c0392b", "after": "#2471a3", "push": "#2471a3", "event": "#1e8449"}

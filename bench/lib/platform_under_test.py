@@ -2,7 +2,7 @@
 and what it reports (money issued and booked, requests received, reconciliation).
 
 Embedded (SQLite and the embedded log, one process per service) by default; `distributed`
-runs it on Kafka and PostgreSQL, started with scripts/ as bench/distributed_bench.py does.
+runs it on Kafka and PostgreSQL, started with scripts/ (bench/lib/kafka_pg.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from bench.load import Request, post_all
+from bench.lib import kafka_pg
+from bench.lib.cpu import cpu_of
+from bench.lib.load import Request, post_all
 from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
 from teacher_hiring.runtime.tokens import Role, Tokens
@@ -113,8 +115,6 @@ class UnderTest:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) so far of each service's process, and of this one: the
         load generator, which takes its share of the same 2 cores."""
-        from bench.distributed_bench import cpu_of
-
         spent = {}
         for name in SERVICES:
             seconds = cpu_of(self.platform[name].pid)
@@ -244,8 +244,6 @@ def running(
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="th-bench-")))
         kwargs: dict[str, Any] = {}
         if distributed:
-            from bench import distributed_bench as kafka_pg
-
             servers = kafka_pg.Servers()
             stack.callback(servers.stop)  # also what it started before one that failed
             servers.ensure()
