@@ -95,51 +95,16 @@ def latency(
     """Each wiring, each state, `rate` submissions/s open loop for `seconds`; with
     `profile_dir`, py-spy samples hiring during each wiring's `all up` row."""
     runs = []
-    per_phase = int(rate * seconds)
     for wiring in WIRINGS:
         target.wire(wiring)
         run = WiringRun(wiring)
         warm_up(target, workload, rate, min(seconds, WARM_UP_S), wiring)
+        row = Row(target, workload, rate, int(rate * seconds), run)
         for state in STATES:
-            down = state.split()[0] if state != "all up" else None
-            if down:
-                target.kill(down)
+            if state == "all up":
+                row.all_up(profile_dir)
             else:
-                received = target.requests_received("exercises")
-                handled = target.requests_received("hiring").get(SUBMISSION, 0.0)
-            name = f"{wiring}, {state}"
-            spy = None
-            if profile_dir is not None and not down:
-                hiring = target.platform["hiring"].pid
-                spy = Profile(f"hiring-{wiring}", hiring, "MainThread", profile_dir)
-                spy.start()
-            cpu_before = target.cpu_seconds() if not down else {}
-            phase = open_loop(target.url("hiring"), workload.take(per_phase), rate, name)
-            if not down:
-                cpu_after = target.cpu_seconds()
-                run.cpu_ms = {
-                    process: (cpu_after[process] - spent) * 1000 / max(1, phase.sent)
-                    for process, spent in cpu_before.items()
-                }
-            if spy is not None:
-                spy.stop()
-                run.profile = spy.report(12)
-            print("  " + phase.line(), flush=True)
-            if not down:
-                spent = ", ".join(f"{process} {ms:.2f}" for process, ms in run.cpu_ms.items())
-                print(f"    CPU ms per submission: {spent}", flush=True)
-            run.phases[state] = phase
-            if down:
-                target.revive(down)
-            run.catch_up_s = max(run.catch_up_s, target.settle())
-            if not down:
-                # Once hiring is done with the row: a request its client gave up on may still
-                # have been handled, calls and all.
-                run.exercises_calls = calls_by_others(
-                    received, target.requests_received("exercises")
-                )
-                hiring_now = target.requests_received("hiring").get(SUBMISSION, 0.0)
-                run.submissions_all_up = int(hiring_now - handled)
+                row.down(state)
         run.reconciliation = settle_and_reconcile(target)
         summary = run.reconciliation["summary"]
         print(
@@ -151,6 +116,64 @@ def latency(
         runs.append(run)
     target.wire("after")
     return runs
+
+
+@dataclass
+class Row:
+    """One wiring's rows of `latency`, each recorded into `run`."""
+
+    target: UnderTest
+    workload: Workload
+    rate: float
+    per_phase: int
+    run: WiringRun
+
+    def all_up(self, profile_dir: Path | None) -> None:
+        """Every service up: the latency, CPU per submission, the calls exercises received
+        and, with `profile_dir`, py-spy on hiring."""
+        target, run = self.target, self.run
+        received = target.requests_received("exercises")
+        handled = target.requests_received("hiring").get(SUBMISSION, 0.0)
+        spy = None
+        if profile_dir is not None:
+            hiring = target.platform["hiring"].pid
+            spy = Profile(f"hiring-{run.wiring}", hiring, "MainThread", profile_dir)
+            spy.start()
+        cpu_before = target.cpu_seconds()
+        phase = self._send("all up")
+        cpu_after = target.cpu_seconds()
+        run.cpu_ms = {
+            process: (cpu_after[process] - spent) * 1000 / max(1, phase.sent)
+            for process, spent in cpu_before.items()
+        }
+        if spy is not None:
+            spy.stop()
+            run.profile = spy.report(12)
+        print("  " + phase.line(), flush=True)
+        spent = ", ".join(f"{process} {ms:.2f}" for process, ms in run.cpu_ms.items())
+        print(f"    CPU ms per submission: {spent}", flush=True)
+        run.phases["all up"] = phase
+        run.catch_up_s = max(run.catch_up_s, target.settle())
+        # Once hiring is done with the row: a request its client gave up on may still have
+        # been handled, calls and all.
+        run.exercises_calls = calls_by_others(received, target.requests_received("exercises"))
+        hiring_now = target.requests_received("hiring").get(SUBMISSION, 0.0)
+        run.submissions_all_up = int(hiring_now - handled)
+
+    def down(self, state: str) -> None:
+        """The service `state` names killed for the row, then started again."""
+        service = state.split()[0]
+        self.target.kill(service)
+        phase = self._send(state)
+        print("  " + phase.line(), flush=True)
+        self.run.phases[state] = phase
+        self.target.revive(service)
+        self.run.catch_up_s = max(self.run.catch_up_s, self.target.settle())
+
+    def _send(self, state: str) -> PhaseResult:
+        requests = self.workload.take(self.per_phase)
+        name = f"{self.run.wiring}, {state}"
+        return open_loop(self.target.url("hiring"), requests, self.rate, name)
 
 
 def settle_and_reconcile(target: UnderTest) -> dict[str, Any]:
@@ -193,42 +216,16 @@ def freshness(target: UnderTest, workload: Workload, saves: int) -> list[Freshne
     author = workload.authors[0]
     # A subject of their own: the candidate who checks the refusals is assigned exactly these.
     exercise_ids = workload.create_exercises(max(4, min(saves, 20)), [author], FRESHNESS_SUBJECT)
-    workload_candidate = _candidate(target)
-    versions = dict.fromkeys(exercise_ids, 1)
+    candidate = _candidate(target)
     results = []
-    creds = target.credentials
     with ThreadPoolExecutor(1) as pool, httpx.Client(timeout=30) as client:
         positions = _positions(target, client, exercise_ids)
+        editor = Editor(target, client, pool, author, candidate, positions)
         for mode in ("push", "event"):
             target.set_link("exercise-updates", mode)
             result = Freshness(mode)
             for n in range(saves):
-                exercise_id = exercise_ids[n % len(exercise_ids)]
-                old = versions[exercise_id]
-                body = {
-                    "editor_id": author,
-                    "statement": f"What is the answer? ({mode} {n})",
-                    "expected_version": old,
-                }
-                started = time.perf_counter()
-                save = pool.submit(
-                    client.put,
-                    f"{target.url('exercises')}/exercises/{exercise_id}",
-                    json=body,
-                    headers=creds.manager(author),
-                )
-                served = _wait_served(
-                    target, client, exercise_id, positions[exercise_id], old + 1, started
-                )
-                result.seconds.append(served)
-                response = save.result()
-                response.raise_for_status()
-                versions[exercise_id] = old + 1
-                if n % 5 == 0:
-                    result.checked_old += 1
-                    status = _submit_old(target, client, workload_candidate, exercise_id, old)
-                    result.refused_old += status == 409
-                    result.old_statuses[status] = result.old_statuses.get(status, 0) + 1
+                editor.save(result, exercise_ids[n % len(exercise_ids)], n)
             print(
                 f"  exercise-updates={mode}: {saves} saves, save-to-served p50"
                 f" {1000 * result.pct(50):.1f} ms p99 {1000 * result.pct(99):.1f} ms;"
@@ -239,6 +236,49 @@ def freshness(target: UnderTest, workload: Workload, saves: int) -> list[Freshne
             results.append(result)
     target.set_link("exercise-updates", "push")
     return results
+
+
+@dataclass
+class Editor:
+    """The manager who saves new versions of the exercises, and the candidate who then
+    submits an answer to an old one."""
+
+    target: UnderTest
+    client: httpx.Client
+    pool: ThreadPoolExecutor
+    author: str
+    candidate: str
+    positions: dict[str, int]
+    """Where each exercise is in hiring's list."""
+    versions: dict[str, int] = field(default_factory=dict)
+
+    def save(self, result: Freshness, exercise_id: str, n: int) -> None:
+        """The `n`th save: timed until hiring serves it; every fifth, the old version checked."""
+        target, client = self.target, self.client
+        old = self.versions.get(exercise_id, 1)
+        body = {
+            "editor_id": self.author,
+            "statement": f"What is the answer? ({result.mode} {n})",
+            "expected_version": old,
+        }
+        started = time.perf_counter()
+        save = self.pool.submit(
+            client.put,
+            f"{target.url('exercises')}/exercises/{exercise_id}",
+            json=body,
+            headers=target.credentials.manager(self.author),
+        )
+        position = self.positions[exercise_id]
+        served = _wait_served(target, client, exercise_id, position, old + 1, started)
+        result.seconds.append(served)
+        response = save.result()
+        response.raise_for_status()
+        self.versions[exercise_id] = old + 1
+        if n % 5 == 0:
+            result.checked_old += 1
+            status = _submit_old(target, client, self.candidate, exercise_id, old)
+            result.refused_old += status == 409
+            result.old_statuses[status] = result.old_statuses.get(status, 0) + 1
 
 
 def _candidate(target: UnderTest) -> str:
@@ -384,34 +424,8 @@ def outage(
 ) -> Outage:
     """`rate` submissions/s for before_s + outage_s + after_s; bonus killed after before_s and
     started again outage_s later. Money issued and booked sampled every 0.2 s."""
-    samples: list[Sample] = []
-    stop = threading.Event()
     marks: dict[str, float] = {}
     origin = time.perf_counter()
-
-    def sample() -> None:
-        # The ledger first, then what was issued: the lag read is never less than it was.
-        # A bonus that does not answer (down, or starting) is a sample without `booked`.
-        operator = target.credentials.operator()
-        with httpx.Client(timeout=10) as client:
-            while not stop.is_set():
-                t = time.perf_counter() - origin
-                booked: int | None
-                try:
-                    answer = client.get(target.url("bonus") + "/ledger/totals", headers=operator)
-                    overall = answer.json()["overall"]
-                    booked = int(overall["bonus_count"] + overall["fine_count"])
-                except (httpx.HTTPError, KeyError, ValueError):
-                    booked = None
-                try:
-                    answer = client.get(target.url("hiring") + "/totals/issued", headers=operator)
-                    items = answer.json()["items"]
-                except (httpx.HTTPError, KeyError, ValueError):
-                    stop.wait(0.2)
-                    continue
-                issued = sum(r["bonus_count"] + r["fine_count"] for r in items)
-                samples.append(Sample(t, issued, booked))
-                stop.wait(0.2)
 
     def kill() -> None:
         marks["killed"] = time.perf_counter() - origin
@@ -422,7 +436,7 @@ def outage(
         target.revive("bonus")
         marks["ready"] = time.perf_counter() - origin
 
-    sampler = threading.Thread(target=sample, name="bench-sampler", daemon=True)
+    sampler = MoneySampler(target, origin)
     sampler.start()
     total = before_s + outage_s + after_s
     phase = open_loop(
@@ -435,8 +449,7 @@ def outage(
     marks["end"] = time.perf_counter() - origin
     target.wait_for_ledger(600)
     time.sleep(0.5)
-    stop.set()
-    sampler.join()
+    samples = sampler.stop()
     result = Outage(
         rate, outage_s, phase, samples, marks["killed"], marks["started"], marks["ready"]
     )
@@ -449,6 +462,54 @@ def outage(
         flush=True,
     )
     return result
+
+
+class MoneySampler:
+    """A thread reading money booked (bonus) and issued (hiring) every 0.2 s, in seconds
+    since `origin`."""
+
+    def __init__(self, target: UnderTest, origin: float) -> None:
+        self.target = target
+        self.origin = origin
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        self._thread.join()
+        return self.samples
+
+    def _run(self) -> None:
+        # The ledger first, then what was issued: the lag read is never less than it was.
+        # A bonus that does not answer (down, or starting) is a sample without `booked`.
+        operator = self.target.credentials.operator()
+        with httpx.Client(timeout=10) as client:
+            while not self._stop.is_set():
+                t = time.perf_counter() - self.origin
+                booked = self._booked(client, operator)
+                try:
+                    answer = client.get(
+                        self.target.url("hiring") + "/totals/issued", headers=operator
+                    )
+                    items = answer.json()["items"]
+                except (httpx.HTTPError, KeyError, ValueError):
+                    self._stop.wait(0.2)
+                    continue
+                issued = sum(r["bonus_count"] + r["fine_count"] for r in items)
+                self.samples.append(Sample(t, issued, booked))
+                self._stop.wait(0.2)
+
+    def _booked(self, client: httpx.Client, operator: dict[str, str]) -> int | None:
+        try:
+            answer = client.get(self.target.url("bonus") + "/ledger/totals", headers=operator)
+            overall = answer.json()["overall"]
+            return int(overall["bonus_count"] + overall["fine_count"])
+        except (httpx.HTTPError, KeyError, ValueError):
+            return None
 
 
 def _drain(result: Outage, load_ended: float) -> None:

@@ -55,25 +55,49 @@ def serve(
     engine = make_engine(database_url)
     upgrade_to_head(engine, MIGRATIONS)
     registry = SchemaRegistry.load()
+    _check_bare_payloads(registry)
+    logging.basicConfig(level=logging.WARNING)
+    broker = KafkaBroker(bootstrap, client_id="bench-faststream", log_level=logging.WARNING)
+    progress = Progress(expected)
+    subscribe = _subscribe_each if mode == "each" else _subscribe_batch
+    subscribe(broker, topic, group, Ledger(engine, registry, group), progress)
+    asyncio.run(_consume(broker, progress))
+    with engine.connect() as conn:
+        entries = conn.execute(sa.text("SELECT count(*) FROM ledger")).scalar_one()
+    print(f"done {entries} {time.time()}", flush=True)
+    engine.dispose()
+
+
+def _check_bare_payloads(registry: SchemaRegistry) -> None:
+    """FastStream decodes a record's body as the payload: it must carry nothing else."""
     for name in COMMANDS:
         if any(registry.body_fields(name, v) is not None for v in registry.spec(name).versions):
             raise SystemExit(f"{name}'s records do not carry the bare payload")
-    logging.basicConfig(level=logging.WARNING)
-    broker = KafkaBroker(bootstrap, client_id="bench-faststream", log_level=logging.WARNING)
-    handled = 0
-    done = asyncio.Event()
 
-    def book(conn: sa.Connection, envelope: Envelope) -> None:
-        source = EventSource(
-            event_id=envelope.event_id,
-            event_name=envelope.event_name,
-            producer=envelope.producer,
-            trace_id=envelope.trace_id,
-        )
-        command = COMMANDS[envelope.event_name](**envelope.payload)
-        handlers.record_money(command, source, UnitOfWork.joining(conn))
 
-    def parsed(payload: dict[str, Any], headers: dict[str, str]) -> Envelope:
+class Progress:
+    """Events handled so far; `done` is set once the expected number were."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.handled = 0
+        self.done = asyncio.Event()
+
+    def count(self, n: int) -> None:
+        self.handled += n
+        if self.handled >= self.expected:
+            self.done.set()
+
+
+class Ledger:
+    """Bonus's database work for a money event: the inbox claim, then its ledger entry."""
+
+    def __init__(self, engine: sa.Engine, registry: SchemaRegistry, group: str) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.group = group
+
+    def parsed(self, payload: dict[str, Any], headers: dict[str, str]) -> Envelope:
         # FastStream decodes the JSON body (the payload); the rest of the event is in the
         # record's headers, read as messaging.wire's RecordCodec.decode reads them; the
         # envelope is then checked as the project's consumer checks it.
@@ -88,60 +112,74 @@ def serve(
                 "payload": payload,
             }
         )
-        registry.validate(envelope.as_dict())
+        self.registry.validate(envelope.as_dict())
         return envelope
 
-    def count(n: int) -> None:
-        nonlocal handled
-        handled += n
-        if handled >= expected:
-            done.set()
+    def apply(self, envelope: Envelope) -> None:
+        """One event in a transaction of its own."""
+        with self.engine.begin() as conn:
+            if inbox.claim(conn, self.group, envelope):
+                self._book(conn, envelope)
 
-    common: dict[str, Any] = {
+    def apply_many(self, envelopes: list[Envelope]) -> None:
+        """A batch of events in one transaction."""
+        with self.engine.begin() as conn:
+            claimed = inbox.claim_many(conn, self.group, envelopes)
+            for envelope in envelopes:
+                if envelope.event_id in claimed:
+                    claimed.discard(envelope.event_id)
+                    self._book(conn, envelope)
+
+    @staticmethod
+    def _book(conn: sa.Connection, envelope: Envelope) -> None:
+        source = EventSource(
+            event_id=envelope.event_id,
+            event_name=envelope.event_name,
+            producer=envelope.producer,
+            trace_id=envelope.trace_id,
+        )
+        command = COMMANDS[envelope.event_name](**envelope.payload)
+        handlers.record_money(command, source, UnitOfWork.joining(conn))
+
+
+def _options(group: str) -> dict[str, Any]:
+    return {
         "group_id": group,
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "isolation_level": "read_committed",
     }
-    if mode == "each":
 
-        @broker.subscriber(topic, **common)
-        async def on_money(body: dict[str, Any], message: KafkaMessage) -> None:
-            envelope = parsed(body, message.headers)
-            with engine.begin() as conn:
-                if inbox.claim(conn, group, envelope):
-                    book(conn, envelope)
-            count(1)
 
-    else:
+def _subscribe_each(
+    broker: KafkaBroker, topic: str, group: str, ledger: Ledger, progress: Progress
+) -> None:
+    @broker.subscriber(topic, **_options(group))
+    async def on_money(body: dict[str, Any], message: KafkaMessage) -> None:
+        ledger.apply(ledger.parsed(body, message.headers))
+        progress.count(1)
 
-        @broker.subscriber(topic, batch=True, max_records=500, batch_timeout_ms=10, **common)
-        async def on_money_batch(bodies: list[dict[str, Any]], message: KafkaMessage) -> None:
-            # batch_headers: each record's headers, in the order of the bodies
-            envelopes = [
-                parsed(body, headers)
-                for body, headers in zip(bodies, message.batch_headers, strict=True)
-            ]
-            with engine.begin() as conn:
-                claimed = inbox.claim_many(conn, group, envelopes)
-                for envelope in envelopes:
-                    if envelope.event_id in claimed:
-                        claimed.discard(envelope.event_id)
-                        book(conn, envelope)
-            count(len(envelopes))
 
-    async def main() -> None:
-        async with broker:
-            await broker.start()
-            print("ready", flush=True)
-            await asyncio.wait_for(done.wait(), timeout=900)
-            await asyncio.sleep(0.5)  # let the last offset commit go out
+def _subscribe_batch(
+    broker: KafkaBroker, topic: str, group: str, ledger: Ledger, progress: Progress
+) -> None:
+    @broker.subscriber(topic, batch=True, max_records=500, batch_timeout_ms=10, **_options(group))
+    async def on_money_batch(bodies: list[dict[str, Any]], message: KafkaMessage) -> None:
+        # batch_headers: each record's headers, in the order of the bodies
+        envelopes = [
+            ledger.parsed(body, headers)
+            for body, headers in zip(bodies, message.batch_headers, strict=True)
+        ]
+        ledger.apply_many(envelopes)
+        progress.count(len(envelopes))
 
-    asyncio.run(main())
-    with engine.connect() as conn:
-        entries = conn.execute(sa.text("SELECT count(*) FROM ledger")).scalar_one()
-    print(f"done {entries} {time.time()}", flush=True)
-    engine.dispose()
+
+async def _consume(broker: KafkaBroker, progress: Progress) -> None:
+    async with broker:
+        await broker.start()
+        print("ready", flush=True)
+        await asyncio.wait_for(progress.done.wait(), timeout=900)
+        await asyncio.sleep(0.5)  # let the last offset commit go out
 
 
 if __name__ == "__main__":
