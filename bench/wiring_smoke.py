@@ -85,7 +85,11 @@ def submit_many(
     return latencies, failed
 
 
-def run(wiring: str, submissions: int) -> list[tuple[str, int, int, float, float, float, float]]:
+Row = tuple[str, int, int, float, float, float, float]
+"""(wiring and state, submissions, 5xx, p50, p95, p99 ms, exercises' calls per 1,000)"""
+
+
+def run(wiring: str, submissions: int) -> list[Row]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="th-wiring-") as folder:
         deployment = Deployment(
@@ -96,53 +100,65 @@ def run(wiring: str, submissions: int) -> list[tuple[str, int, int, float, float
         try:
             operator = Tokens(deployment.auth_secret).mint(Role.operator, "bench", 3600)
             client = httpx.Client(timeout=10, headers={"Authorization": f"Bearer {operator}"})
-            exercises = platform["exercises"].url
             apply(
                 "before" if wiring == "before" else "after",
                 {s: platform[s].url for s in ("exercises", "hiring")},
                 auth=Bearer(lambda: operator),
             )
-            manager = client.post(
-                exercises + "/managers",
-                json={
-                    "first_name": "Smoke",
-                    "last_name": "Author",
-                    "email": "smoke@school.example",
-                },
-            ).json()["id"]
-            answers = {}
             needed = 2 * submissions // 10 + 6  # each exercise leaks at its 11th completion
-            for n in range(needed):
-                body = {
-                    "author_id": manager,
-                    "title": f"E{n}",
-                    "statement": "?",
-                    "accepted_answers": [f"a{n}"],
-                }
-                answers[client.post(exercises + "/exercises", json=body).json()["id"]] = f"a{n}"
-            while len(client.get(platform["hiring"].url + "/exercises").json()["items"]) < needed:
-                time.sleep(0.05)
+            answers = create_exercises(client, platform, needed)
             for state in ("all up", "bonus down"):
                 if state == "bonus down":
                     platform["bonus"].kill()
-                calls_before = checks_received(client, exercises)
-                latencies, failed = submit_many(client, platform, answers, submissions)
-                calls = checks_received(client, exercises) - calls_before
-                rows.append(
-                    (
-                        f"{wiring}, {state}",
-                        len(latencies),
-                        failed,
-                        statistics.median(latencies),
-                        percentile(latencies, 0.95),
-                        percentile(latencies, 0.99),
-                        1000 * calls / len(latencies),
-                    )
-                )
+                rows.append(measure(client, platform, answers, submissions, f"{wiring}, {state}"))
             client.close()
         finally:
             platform.stop()
     return rows
+
+
+def create_exercises(client: httpx.Client, platform: Platform, needed: int) -> dict[str, str]:
+    """A manager's `needed` exercises, once hiring's replica holds them: {id: its answer}."""
+    exercises = platform["exercises"].url
+    manager = client.post(
+        exercises + "/managers",
+        json={
+            "first_name": "Smoke",
+            "last_name": "Author",
+            "email": "smoke@school.example",
+        },
+    ).json()["id"]
+    answers = {}
+    for n in range(needed):
+        body = {
+            "author_id": manager,
+            "title": f"E{n}",
+            "statement": "?",
+            "accepted_answers": [f"a{n}"],
+        }
+        answers[client.post(exercises + "/exercises", json=body).json()["id"]] = f"a{n}"
+    while len(client.get(platform["hiring"].url + "/exercises").json()["items"]) < needed:
+        time.sleep(0.05)
+    return answers
+
+
+def measure(
+    client: httpx.Client, platform: Platform, answers: dict[str, str], count: int, name: str
+) -> Row:
+    """`count` submissions, and the calls exercises received meanwhile."""
+    exercises = platform["exercises"].url
+    calls_before = checks_received(client, exercises)
+    latencies, failed = submit_many(client, platform, answers, count)
+    calls = checks_received(client, exercises) - calls_before
+    return (
+        name,
+        len(latencies),
+        failed,
+        statistics.median(latencies),
+        percentile(latencies, 0.95),
+        percentile(latencies, 0.99),
+        1000 * calls / len(latencies),
+    )
 
 
 def main() -> int:

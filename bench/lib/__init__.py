@@ -4,6 +4,7 @@ and their reports, and the Kafka and PostgreSQL plumbing of the distributed runs
   load                 the open-loop load generator
   platform_under_test  the platform started for a run, its workload and what it reports
   problems             one measurement per business problem (`python -m bench`)
+  results              what `python -m bench` measured, and the goals judged on it
   report, charts       docs/benchmarks.md and its figures
   peers                bonus's ledger consumer against FastStream and the raw clients
   kafka_pg             Kafka and PostgreSQL: servers, databases, topics, ports

@@ -14,9 +14,12 @@ import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
+
+if TYPE_CHECKING:
+    import aiohttp
 
 T = TypeVar("T")
 
@@ -105,53 +108,66 @@ async def _open_loop(
     import aiohttp  # the bench extra: the rest of this module is plain data
 
     result = PhaseResult(name, rate)
-    interval = 1.0 / rate
     connector = aiohttp.TCPConnector(limit=CONNECTIONS)
     timeout = aiohttp.ClientTimeout(total=30)
-    loop = asyncio.get_running_loop()
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as client:
-
-        async def warm() -> None:
-            async with client.get("/health") as response:
-                await response.read()
-
         # Bodies are encoded and connections opened before the clock starts: neither is measured.
         encoded = [
             (orjson.dumps(request.body), {**request.headers, "Content-Type": "application/json"})
             for request in work
         ]
-        await asyncio.gather(*(warm() for _ in range(CONNECTIONS)))
+        await asyncio.gather(*(_warm(client) for _ in range(CONNECTIONS)))
         with collector_paused():
-            started = time.perf_counter()
-
-            async def one(due: float, path: str, body: bytes, headers: dict[str, str]) -> None:
-                status = 0
-                try:
-                    async with client.post(path, data=body, headers=headers) as response:
-                        await response.read()
-                        status = response.status
-                except (aiohttp.ClientError, TimeoutError, OSError):
-                    status = 0
-                latency_ms = (time.perf_counter() - due) * 1000
-                result.outcomes.append(Outcome(due - started, latency_ms, status))
-
-            # Events of the phase (stop a service, start it again) run in a thread at their
-            # moment, so that a slow kill or start never delays the schedule.
-            events = [
-                asyncio.ensure_future(_later(loop, started + offset, action))
-                for offset, action in at
-            ]
-            tasks = []
-            for i, request in enumerate(work):
-                due = started + i * interval
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(one(due, request.path, *encoded[i])))
-            await asyncio.gather(*tasks, *events)
-            result.seconds = time.perf_counter() - started
+            await _on_schedule(client, work, encoded, result, at)
     result.outcomes.sort(key=lambda o: o.due_s)
     return result
+
+
+async def _warm(client: aiohttp.ClientSession) -> None:
+    async with client.get("/health") as response:
+        await response.read()
+
+
+async def _on_schedule(
+    client: aiohttp.ClientSession,
+    work: Sequence[Request],
+    encoded: Sequence[tuple[bytes, dict[str, str]]],
+    result: PhaseResult,
+    at: Sequence[tuple[float, Callable[[], None]]],
+) -> None:
+    """Each request sent at its due time (one every 1/rate s from now), whatever the answers
+    do; its latency counted from that due time."""
+    import aiohttp
+
+    interval = 1.0 / result.rate
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+
+    async def one(due: float, path: str, body: bytes, headers: dict[str, str]) -> None:
+        status = 0
+        try:
+            async with client.post(path, data=body, headers=headers) as response:
+                await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            status = 0
+        latency_ms = (time.perf_counter() - due) * 1000
+        result.outcomes.append(Outcome(due - started, latency_ms, status))
+
+    # Events of the phase (stop a service, start it again) run in a thread at their moment,
+    # so that a slow kill or start never delays the schedule.
+    events = [
+        asyncio.ensure_future(_later(loop, started + offset, action)) for offset, action in at
+    ]
+    tasks = []
+    for i, request in enumerate(work):
+        due = started + i * interval
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(due, request.path, *encoded[i])))
+    await asyncio.gather(*tasks, *events)
+    result.seconds = time.perf_counter() - started
 
 
 @contextmanager

@@ -4,111 +4,15 @@ from __future__ import annotations
 
 import os
 import platform as host
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from bench.lib.peers import PeerResult
-from bench.lib.problems import STATES, Capacity, Freshness, Outage, WiringRun, ledger_faults
+from bench.lib.problems import STATES, Capacity, Outage, WiringRun, ledger_faults
+from bench.lib.results import Goal, Results, goals
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmarks.md"
 FIGURES = ROOT / "docs" / "benchmarks"
-
-
-@dataclass
-class Goal:
-    name: str
-    target: str
-    measured: str
-    met: bool | None  # None: not measured in this run
-
-
-@dataclass
-class Results:
-    command: str
-    deployment: str
-    rate: float
-    phase_s: float
-    latency: list[WiringRun] = field(default_factory=list)
-    freshness: list[Freshness] = field(default_factory=list)
-    capacity: Capacity | None = None
-    p99_limit_ms: float = 50.0
-    outage: Outage | None = None
-    peers: PeerResult | None = None
-    peers_note: str = ""
-    notes: list[str] = field(default_factory=list)
-    started: datetime = field(default_factory=lambda: datetime.now(UTC))
-    seconds: float = 0.0
-
-    def run(self, wiring: str) -> WiringRun | None:
-        return next((r for r in self.latency if r.wiring == wiring), None)
-
-
-def goals(r: Results) -> list[Goal]:
-    out: list[Goal] = []
-    before, after = r.run("before"), r.run("after")
-    if before and after:
-        b99, a99 = before.phases["all up"].pct(99), after.phases["all up"].pct(99)
-        out.append(
-            Goal(
-                f"after p99 at {r.rate:.0f} submissions/s ≤ 1/5 of before's",
-                "ratio ≤ 0.20",
-                f"{a99:.1f} ms / {b99:.1f} ms = {a99 / b99:.2f}",
-                a99 / b99 <= 0.2,
-            )
-        )
-        for state in STATES[1:]:
-            ae, be = after.phases[state].error_rate, before.phases[state].error_rate
-            out.append(
-                Goal(
-                    f"after error rate with {state.split()[0]} down = 0 (before fails)",
-                    "0 %",
-                    f"after {ae:.1%}, before {be:.1%}",
-                    ae == 0,
-                )
-            )
-        out.append(
-            Goal(
-                "exercises calls per 1,000 submissions, after = 0",
-                "0",
-                f"after {after.calls_per_1000:.0f}, before {before.calls_per_1000:.0f}",
-                after.calls_per_1000 == 0,
-            )
-        )
-        for run in (before, after):
-            dup, lost = ledger_faults(run.reconciliation)
-            out.append(
-                Goal(
-                    f"ledger duplicates and losses, {run.wiring}",
-                    "0 and 0" if run.wiring == "after" else "(reported)",
-                    f"{dup} duplicated, {lost} lost",
-                    (dup == 0 and lost == 0) if run.wiring == "after" else None,
-                )
-            )
-    limits = {"push": 0.100, "event": 1.0}
-    for f in r.freshness:
-        out.append(
-            Goal(
-                f"save-to-served p99, exercise-updates={f.mode}",
-                f"≤ {1000 * limits[f.mode]:.0f} ms",
-                f"{1000 * f.pct(99):.1f} ms (p50 {1000 * f.pct(50):.1f} ms)",
-                f.pct(99) <= limits[f.mode],
-            )
-        )
-    if r.outage is not None:
-        o = r.outage
-        ratio = o.drain_rate / o.arrival_rate if o.arrival_rate else float("nan")
-        out.append(
-            Goal(
-                "drain rate after a bonus outage ≥ 5× the arrival rate",
-                "≥ 5×",
-                f"{o.drain_rate:,.0f}/s vs {o.arrival_rate:,.1f}/s = {ratio:.1f}×",
-                ratio >= 5,
-            )
-        )
-    return out
 
 
 def _met(goal: Goal) -> str:
@@ -279,6 +183,11 @@ def _cpu_lines(r: Results) -> list[str]:
 def _latency_section(r: Results, cmd: str) -> list[str]:
     if not r.latency:
         return []
+    return [*_latency_table(r, cmd), *_calls_table(r, cmd), *_ledger_table(r)]
+
+
+def _latency_table(r: Results, cmd: str) -> list[str]:
+    """Problem-010, 050, 080: each wiring's rows, CPU per submission, and the chart."""
     _charts().latency(r.latency, FIGURES / "latency.png")
     lines = [
         "## Problem-010, 050, 080: submission latency and errors, before vs after",
@@ -301,12 +210,19 @@ def _latency_section(r: Results, cmd: str) -> list[str]:
             )
     lines += _cpu_lines(r)
     lines += _slower_when_down(r)
-    lines += [
+    return [
+        *lines,
         "",
         "![Latency distribution](benchmarks/latency.png)",
         "",
         f"Produced by {cmd} (section `latency`).",
         "",
+    ]
+
+
+def _calls_table(r: Results, cmd: str) -> list[str]:
+    """Problem-060: the calls exercises received from the others, and the chart."""
+    lines = [
         "## Problem-060: HTTP calls received by exercises per 1,000 submissions",
         "",
         "From exercises' `http_requests_total{service,method,route}` over the `all up` row"
@@ -325,12 +241,19 @@ def _latency_section(r: Results, cmd: str) -> list[str]:
     _charts().bars(
         calls, "Problem-060: exercises calls per 1,000 submissions", "calls", FIGURES / "calls.png"
     )
-    lines += [
+    return [
+        *lines,
         "",
         "![Calls to exercises](benchmarks/calls.png)",
         "",
         f"Produced by {cmd} (section `latency`).",
         "",
+    ]
+
+
+def _ledger_table(r: Results) -> list[str]:
+    """Problem-070, 100: each wiring's reconciliation."""
+    lines = [
         "## Problem-070, 100: duplicates and losses in the ledger",
         "",
         "After each wiring's three rows, once the ledger holds as much money as was issued:",
@@ -348,14 +271,14 @@ def _latency_section(r: Results, cmd: str) -> list[str]:
             f"| {run.wiring} | {s['issued_count']:,} | {s['ledger_count']:,} | {dup} | {lost} |"
             f" {_kinds(s['by_kind'])} | {run.catch_up_s:.1f} s |"
         )
-    lines += [
+    return [
+        *lines,
         "",
         "`before` keeps the money rule of this system (outbox first, inbox and business key at",
         "bonus), so it shows the failures candidates see, not lost money: the old system lost a",
         "credit whose call failed and doubled one sent again after an error.",
         "",
     ]
-    return lines
 
 
 def _freshness_section(r: Results, cmd: str) -> list[str]:
@@ -392,65 +315,72 @@ def _freshness_section(r: Results, cmd: str) -> list[str]:
 def _capacity_section(r: Results, cmd: str) -> list[str]:
     lines: list[str] = []
     if r.capacity is not None:
-        c = r.capacity
-        _charts().capacity(c, r.p99_limit_ms, FIGURES / "capacity.png")
-        lines += [
-            "## Problem-040: the highest sustained rate, and a bonus outage under it",
-            "",
-            f"`after`, all services up; the offered rate stepped up until p99 reached"
-            f" {r.p99_limit_ms:.0f} ms or a request failed, then the gap to the last rate that"
-            " held halved twice.",
-            "",
-            "| offered/s | sent | errors | p50 | p95 | p99 |",
-            "|---|---|---|---|---|---|",
-        ]
-        for s in c.steps:
-            lines.append(
-                f"| {s.rate:.0f} | {s.sent:,} | {s.errors} | {_ms(s.pct(50))} |"
-                f" {_ms(s.pct(95))} | {_ms(s.pct(99))} |"
-            )
-        lines += [
-            "",
-            (
-                f"Sustained: **{c.sustained:.0f} submissions/s** with p99 under"
-                f" {r.p99_limit_ms:.0f} ms."
-                if c.sustained
-                else f"No step kept p99 under {r.p99_limit_ms:.0f} ms: the outage below runs at"
-                " the lowest step."
-            ),
-            "",
-            "![Latency by rate](benchmarks/capacity.png)",
-            "",
-            f"Produced by {cmd} (section `capacity`).",
-            "",
-        ]
+        lines += _capacity_table(r, r.capacity, cmd)
     if r.outage is not None:
-        o = r.outage
-        _charts().outage(o, FIGURES / "outage.png")
-        p = o.phase
-        lines += [
-            f"Under {o.rate:.0f} submissions/s, bonus killed for {o.outage_s:.0f} s and started",
-            "again; money issued (hiring's `/totals/issued`) and booked (bonus's `/ledger/totals`)",
-            "sampled every 0.2 s.",
-            "",
-            "| submissions | errors | p50 | p99 | backlog at restart | restart to /ready |"
-            " drain time | drain rate | arrival rate | drain / arrival |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-            f"| {p.sent:,} | {p.errors} | {_ms(p.pct(50))} | {_ms(p.pct(99))} |"
-            f" {o.backlog:,} money events | {o.ready_at - o.started_at:.2f} s |"
-            f" {o.drain_s:.2f} s | {o.drain_rate:,.0f}/s | {o.arrival_rate:,.1f}/s |"
-            f" {o.drain_rate / max(o.arrival_rate, 1e-9):.1f}× |",
-            "",
-            "The drain runs from the last sample before bonus booked again to the first where",
-            "the lag is back to its level before the outage, while submissions keep arriving;",
-            "its rate is the events booked over that time.",
-            "",
-            "![Lag and throughput](benchmarks/outage.png)",
-            "",
-            f"Produced by {cmd} (section `outage`).",
-            "",
-        ]
+        lines += _outage_table(r.outage, cmd)
     return lines
+
+
+def _capacity_table(r: Results, c: Capacity, cmd: str) -> list[str]:
+    _charts().capacity(c, r.p99_limit_ms, FIGURES / "capacity.png")
+    lines = [
+        "## Problem-040: the highest sustained rate, and a bonus outage under it",
+        "",
+        f"`after`, all services up; the offered rate stepped up until p99 reached"
+        f" {r.p99_limit_ms:.0f} ms or a request failed, then the gap to the last rate that"
+        " held halved twice.",
+        "",
+        "| offered/s | sent | errors | p50 | p95 | p99 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in c.steps:
+        lines.append(
+            f"| {s.rate:.0f} | {s.sent:,} | {s.errors} | {_ms(s.pct(50))} |"
+            f" {_ms(s.pct(95))} | {_ms(s.pct(99))} |"
+        )
+    lines += [
+        "",
+        (
+            f"Sustained: **{c.sustained:.0f} submissions/s** with p99 under"
+            f" {r.p99_limit_ms:.0f} ms."
+            if c.sustained
+            else f"No step kept p99 under {r.p99_limit_ms:.0f} ms: the outage below runs at"
+            " the lowest step."
+        ),
+        "",
+        "![Latency by rate](benchmarks/capacity.png)",
+        "",
+        f"Produced by {cmd} (section `capacity`).",
+        "",
+    ]
+    return lines
+
+
+def _outage_table(o: Outage, cmd: str) -> list[str]:
+    _charts().outage(o, FIGURES / "outage.png")
+    p = o.phase
+    return [
+        f"Under {o.rate:.0f} submissions/s, bonus killed for {o.outage_s:.0f} s and started",
+        "again; money issued (hiring's `/totals/issued`) and booked (bonus's `/ledger/totals`)",
+        "sampled every 0.2 s.",
+        "",
+        "| submissions | errors | p50 | p99 | backlog at restart | restart to /ready |"
+        " drain time | drain rate | arrival rate | drain / arrival |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| {p.sent:,} | {p.errors} | {_ms(p.pct(50))} | {_ms(p.pct(99))} |"
+        f" {o.backlog:,} money events | {o.ready_at - o.started_at:.2f} s |"
+        f" {o.drain_s:.2f} s | {o.drain_rate:,.0f}/s | {o.arrival_rate:,.1f}/s |"
+        f" {o.drain_rate / max(o.arrival_rate, 1e-9):.1f}× |",
+        "",
+        "The drain runs from the last sample before bonus booked again to the first where",
+        "the lag is back to its level before the outage, while submissions keep arriving;",
+        "its rate is the events booked over that time.",
+        "",
+        "![Lag and throughput](benchmarks/outage.png)",
+        "",
+        f"Produced by {cmd} (section `outage`).",
+        "",
+    ]
 
 
 def _peers_section(r: Results, cmd: str) -> list[str]:

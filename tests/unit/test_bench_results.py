@@ -1,5 +1,6 @@
 """How the bench turns what it observed into figures and verdicts (bench/lib/load.py,
-bench/lib/problems.py, bench/lib/report.py): pure logic on made-up observations."""
+bench/lib/problems.py, bench/lib/results.py, bench/lib/report.py): pure logic on made-up
+observations."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from bench.lib import problems, report
 from bench.lib.load import Outcome, PhaseResult, percentile
 from bench.lib.problems import Capacity, Outage, Sample, WiringRun, _drain, ledger_faults
-from bench.lib.report import Results, goals
+from bench.lib.results import Results, goals
 
 
 def phase(name: str, latencies: list[float], statuses: list[int], rate: float = 300) -> PhaseResult:
