@@ -7,30 +7,18 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from teacher_hiring.bonus.adapters.exercises_client import ExercisesClient, ManagerDirectory
-from teacher_hiring.bonus.adapters.producers_client import (
-    ProducerFailed,
-    ProducersClient,
-    ProducerUnavailable,
-)
-from teacher_hiring.bonus.domain.errors import AccountNotFound, InvalidPeriod, RatingNotFound
-from teacher_hiring.bonus.entrypoints import calls, consumers, reconciliation_http
+from teacher_hiring.bonus.adapters.producers_client import ProducersClient
+from teacher_hiring.bonus.entrypoints import consumers, reconciliation_http
 from teacher_hiring.bonus.entrypoints.deps import Reconciler
-from teacher_hiring.bonus.entrypoints.http import routers
+from teacher_hiring.bonus.entrypoints.errors import ERRORS
+from teacher_hiring.bonus.entrypoints.http import ROUTERS
 from teacher_hiring.bonus.settings import BonusSettings
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
 
-SERVICE = "bonus"
+NAME = "bonus"
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
-
-ERRORS: dict[type[Exception], int] = {
-    AccountNotFound: 404,
-    RatingNotFound: 404,
-    InvalidPeriod: 422,
-    ProducerFailed: 502,
-    ProducerUnavailable: 503,
-}
 
 DESCRIPTION = """Manager bonus accounting (seed letter Б).
 
@@ -48,7 +36,7 @@ def bootstrap(
 ) -> FastAPI:
     settings = settings or BonusSettings()
     runtime = assemble(
-        SERVICE, settings, migrations=MIGRATIONS, subscriptions=consumers.subscriptions()
+        NAME, settings, migrations=MIGRATIONS, subscriptions=consumers.subscriptions()
     )
     if manager_directory is None:
         client = ExercisesClient(
@@ -65,9 +53,9 @@ def bootstrap(
         runtime,
         title="Bonus service",
         description=DESCRIPTION,
-        errors={**ERRORS, **calls.ERRORS},
+        errors=ERRORS,
         max_request_bytes=settings.max_request_bytes,
-        routers=routers,
+        routers=ROUTERS,
     )
     app.state.settings = settings
     app.state.manager_directory = manager_directory

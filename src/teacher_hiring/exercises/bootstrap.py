@@ -13,18 +13,10 @@ from sqlalchemy import Connection
 
 from teacher_hiring.exercises.adapters import event_versions, links
 from teacher_hiring.exercises.adapters.hiring_client import HiringCompletions
-from teacher_hiring.exercises.domain.errors import (
-    ExercisesError,
-    InvalidValue,
-    LeakNotConfirmed,
-    NoManagerToAssign,
-    NotFound,
-    NothingChanged,
-    VersionConflict,
-)
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.entrypoints import consumers
 from teacher_hiring.exercises.entrypoints.deps import Services
+from teacher_hiring.exercises.entrypoints.errors import ERRORS
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
@@ -33,23 +25,13 @@ from teacher_hiring.runtime import auth, issued_http
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.clock import Clock, system_clock
-from teacher_hiring.runtime.http import ErrorMap, create_app
-from teacher_hiring.runtime.link_calls import CALL_ERRORS, CallsInRequest
+from teacher_hiring.runtime.http import create_app
+from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import left_to_requests, router_of
 from teacher_hiring.runtime.service import ServiceRuntime
 
 NAME = "exercises"
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
-ERRORS: ErrorMap = {
-    NotFound: 404,
-    VersionConflict: 409,
-    NoManagerToAssign: 409,
-    LeakNotConfirmed: 409,
-    NothingChanged: 422,
-    InvalidValue: 422,
-    ExercisesError: 400,
-    **produced_versions.ERRORS,
-}
 DESCRIPTION = """Exercise management and authoring (seed letter З).
 
 Managers write exercises and save new versions of them; every change is published as an event.
@@ -108,7 +90,7 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
         runtime,
         title="Exercises service",
         description=DESCRIPTION,
-        errors={**ERRORS, **CALL_ERRORS},
+        errors=ERRORS,
         max_request_bytes=settings.max_request_bytes,
         routers=ROUTERS,
     )

@@ -7,15 +7,16 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from teacher_hiring.hiring.adapters import calls, event_versions
-from teacher_hiring.hiring.entrypoints import consumers, http
+from teacher_hiring.hiring.entrypoints import consumers
 from teacher_hiring.hiring.entrypoints.deps import Hiring
+from teacher_hiring.hiring.entrypoints.errors import ERRORS
+from teacher_hiring.hiring.entrypoints.http import ROUTERS
 from teacher_hiring.hiring.settings import HiringSettings
 from teacher_hiring.runtime import auth, issued_http
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.clock import Clock, system_clock
 from teacher_hiring.runtime.http import create_app
-from teacher_hiring.runtime.link_calls import CALL_ERRORS
 
 NAME = "hiring"
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -44,9 +45,9 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
             "at once from hiring's own replica of exercises, and its consequences (ratings, "
             "bonuses, fines, complications, promotions) leave as events."
         ),
-        errors={**http.ERRORS, **CALL_ERRORS, **produced_versions.ERRORS},
+        errors=ERRORS,
         max_request_bytes=settings.max_request_bytes,
-        routers=http.ROUTERS,
+        routers=ROUTERS,
     )
     versions = event_versions.produced_versions(runtime.flags, runtime.registry)
     app.state.hiring = Hiring(

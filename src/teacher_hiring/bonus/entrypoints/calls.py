@@ -7,7 +7,6 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from teacher_hiring.bonus.domain.errors import BusinessKeyConflict, InvalidAmount, InvalidTimestamp
 from teacher_hiring.bonus.service_layer.handlers import Outcome
 from teacher_hiring.bonus.service_layer.money_calls import MoneyEventRefused, receive_money_call
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
@@ -16,13 +15,6 @@ from teacher_hiring.messaging.registry import SchemaViolation
 from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.service import ServiceRuntime
-
-ERRORS: dict[type[Exception], int] = {
-    MoneyEventRefused: 422,
-    InvalidAmount: 422,
-    InvalidTimestamp: 422,
-    BusinessKeyConflict: 409,
-}
 
 money_calls = APIRouter(prefix="/api/v0", tags=["money links"], dependencies=[auth.SERVICE])
 

@@ -130,4 +130,4 @@ def ledger_totals(uow: UnitOfWorkDep) -> dict[str, Any]:
     return handlers.ledger_totals(uow)
 
 
-routers = (accounts, ratings, ledger, money_calls)
+ROUTERS = (accounts, ratings, ledger, money_calls)

@@ -1,6 +1,6 @@
 """HTTP routes: parse the request, call one handler or view, translate the result.
 
-Domain errors travel up to the error handlers of runtime.http (mapped in bootstrap.ERRORS).
+Domain errors travel up to the error handlers of runtime.http (mapped in entrypoints.errors).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from teacher_hiring.exercises.domain.errors import (
     UnknownExercise,
     UnknownManager,
 )
-from teacher_hiring.exercises.entrypoints import models
+from teacher_hiring.exercises.entrypoints import schemas
 from teacher_hiring.exercises.entrypoints.deps import Services, ServicesDep
 from teacher_hiring.exercises.service_layer import handlers
 from teacher_hiring.runtime import auth
@@ -27,20 +27,20 @@ Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return"
 Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip")]
 
 _404: dict[int | str, dict[str, Any]] = {
-    404: {"model": models.Error, "description": "An id names nothing"}
+    404: {"model": schemas.Error, "description": "An id names nothing"}
 }
 _409: dict[int | str, dict[str, Any]] = {
-    409: {"model": models.Error, "description": "The exercise moved on, or nobody to assign"}
+    409: {"model": schemas.Error, "description": "The exercise moved on, or nobody to assign"}
 }
 _422: dict[int | str, dict[str, Any]] = {
     422: {
-        "model": models.Error | InvalidRequest,
+        "model": schemas.Error | InvalidRequest,
         "description": "Nothing would change, or a value is refused",
     }
 }
 _CALLS: dict[int | str, dict[str, Any]] = {
     status: {
-        "model": models.Error,
+        "model": schemas.Error,
         "description": f"{name}: the payment link is in sync mode "
         "and its call to bonus failed; the save is kept",
     }
@@ -52,14 +52,14 @@ _CALLS: dict[int | str, dict[str, Any]] = {
 }
 _LEAK_409: dict[int | str, dict[str, Any]] = {
     409: {
-        "model": models.Error,
+        "model": schemas.Error,
         "description": "NoManagerToAssign, or LeakNotConfirmed: hiring, asked which version the "
         "report concerned, holds no leak by that candidate's completion",
     }
 }
 _ASKING_HIRING: dict[int | str, dict[str, Any]] = {
     status: {
-        "model": models.Error,
+        "model": schemas.Error,
         "description": f"{name}: the report names no version and hiring, asked which one, "
         "could not say; nothing was opened, call again",
     }
@@ -90,12 +90,12 @@ legacy = APIRouter(prefix="/api", tags=["migration"], dependencies=[auth.SERVICE
 @managers.post(
     "",
     status_code=201,
-    response_model=models.CreatedManager,
+    response_model=schemas.CreatedManager,
     responses=_422,
     dependencies=[auth.OPERATOR],
 )
 def create_manager(
-    body: models.NewManager, services: ServicesDep, tokens: auth.TokensDep
+    body: schemas.NewManager, services: ServicesDep, tokens: auth.TokensDep
 ) -> dict[str, Any]:
     """Create a manager (operators only); hiring and bonus learn of it from `ManagerCreated`.
 
@@ -115,12 +115,12 @@ def create_manager(
 
 @managers.patch(
     "/{manager_id}",
-    response_model=models.Manager,
+    response_model=schemas.Manager,
     responses=_404 | _422,
     dependencies=[auth.OPERATOR],
 )
 def update_manager(
-    manager_id: str, body: models.ManagerChanges, services: ServicesDep
+    manager_id: str, body: schemas.ManagerChanges, services: ServicesDep
 ) -> dict[str, Any]:
     """Change a manager's name, team or email (operators only); publishes `ManagerUpdated`
     with the whole new state. The old full `name` is split as on creation; `team: null`
@@ -133,7 +133,7 @@ def update_manager(
     return _manager(services, manager_id)
 
 
-@managers.get("", response_model=list[models.Manager], dependencies=[auth.STAFF])
+@managers.get("", response_model=list[schemas.Manager], dependencies=[auth.STAFF])
 def list_managers(services: ServicesDep, limit: Limit = 1000, offset: Offset = 0) -> Any:
     """Every manager, with the number of complication assignments each holds open."""
     with services.reading() as conn:
@@ -142,7 +142,7 @@ def list_managers(services: ServicesDep, limit: Limit = 1000, offset: Offset = 0
 
 @managers.get(
     "/{manager_id}",
-    response_model=models.Manager,
+    response_model=schemas.Manager,
     responses=_404,
     dependencies=[STAFF_OR_SERVICE],
 )
@@ -165,12 +165,12 @@ def _manager(services: Services, manager_id: str) -> dict[str, Any]:
 @exercises.post(
     "",
     status_code=201,
-    response_model=models.CreatedExercise,
+    response_model=schemas.CreatedExercise,
     responses=_404,
     dependencies=[auth.STAFF],
 )
 def create_exercise(
-    body: models.NewExercise, services: ServicesDep, caller: auth.ClaimsDep
+    body: schemas.NewExercise, services: ServicesDep, caller: auth.ClaimsDep
 ) -> dict[str, Any]:
     """Create an exercise at version 1, status active; publishes `ExerciseCreated`.
 
@@ -196,7 +196,7 @@ def create_exercise(
     return {**_exercise(services, created.exercise.id), "pushed": pushed}
 
 
-@exercises.get("", response_model=list[models.Exercise], dependencies=[auth.STAFF])
+@exercises.get("", response_model=list[schemas.Exercise], dependencies=[auth.STAFF])
 def list_exercises(
     services: ServicesDep,
     author_id: str | None = None,
@@ -211,7 +211,7 @@ def list_exercises(
 
 @exercises.get(
     "/{exercise_id}",
-    response_model=models.Exercise,
+    response_model=schemas.Exercise,
     responses=_404,
     dependencies=[STAFF_OR_SERVICE],
 )
@@ -225,7 +225,7 @@ def get_exercise(exercise_id: str, services: ServicesDep) -> dict[str, Any]:
 
 @exercises.get(
     "/{exercise_id}/versions",
-    response_model=list[models.ExerciseVersion],
+    response_model=list[schemas.ExerciseVersion],
     responses=_404,
     dependencies=[auth.STAFF],
 )
@@ -240,12 +240,12 @@ def exercise_versions(exercise_id: str, services: ServicesDep) -> Any:
 
 @exercises.put(
     "/{exercise_id}",
-    response_model=models.SavedExercise,
+    response_model=schemas.SavedExercise,
     responses=_404 | _409 | _422 | _CALLS,
     dependencies=[auth.STAFF],
 )
 def edit_exercise(
-    exercise_id: str, body: models.ExerciseEdit, services: ServicesDep, caller: auth.ClaimsDep
+    exercise_id: str, body: schemas.ExerciseEdit, services: ServicesDep, caller: auth.ClaimsDep
 ) -> dict[str, Any]:
     """Save a new version (version + 1) and publish `ExerciseUpdated` (US-030).
 
@@ -296,7 +296,7 @@ def _exercise(services: Services, exercise_id: str) -> dict[str, Any]:
 # -- complication assignments --------------------------------------------------------------------
 
 
-@assignments.get("", response_model=list[models.Assignment])
+@assignments.get("", response_model=list[schemas.Assignment])
 def list_assignments(
     services: ServicesDep,
     caller: auth.ClaimsDep,
@@ -316,7 +316,7 @@ def list_assignments(
         return views.assignments_list(conn, assignee_id, status, limit, offset)
 
 
-@assignments.get("/{assignment_id}", response_model=models.Assignment, responses=_404)
+@assignments.get("/{assignment_id}", response_model=schemas.Assignment, responses=_404)
 def get_assignment(
     assignment_id: str, services: ServicesDep, caller: auth.ClaimsDep
 ) -> dict[str, Any]:
@@ -331,10 +331,10 @@ def get_assignment(
 
 @legacy.post(
     "/complicate_exercise",
-    response_model=models.ComplicationResult,
+    response_model=schemas.ComplicationResult,
     responses=_404 | _LEAK_409 | _422 | _ASKING_HIRING,
 )
-def complicate_exercise(body: models.LeakReport, services: ServicesDep) -> dict[str, Any]:
+def complicate_exercise(body: schemas.LeakReport, services: ServicesDep) -> dict[str, Any]:
     """The synchronous form of COMM-030, kept while the link migrates to the event.
 
     Does what `ExerciseCompletedMoreThenTenTimes` does: opens one complication assignment for
@@ -367,7 +367,7 @@ def complicate_exercise(body: models.LeakReport, services: ServicesDep) -> dict[
 # -- candidates and reports ----------------------------------------------------------------------
 
 
-@candidates.get("", response_model=list[models.Candidate])
+@candidates.get("", response_model=list[schemas.Candidate])
 def list_candidates(
     services: ServicesDep,
     status: Literal["candidate", "teacher"] | None = None,
@@ -379,7 +379,7 @@ def list_candidates(
         return views.candidates_list(conn, status, limit, offset)
 
 
-@reports.get("/totals/issued", response_model=list[models.IssuedTotal])
+@reports.get("/totals/issued", response_model=list[schemas.IssuedTotal])
 def issued_totals(services: ServicesDep) -> Any:
     """Per manager, the complication payments issued: what the bonus ledger must hold."""
     with services.reading() as conn:

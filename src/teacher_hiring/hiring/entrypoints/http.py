@@ -10,15 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 from teacher_hiring.hiring.adapters import views
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.errors import (
-    AnswerTooLong,
-    AttemptLimitReached,
     CandidateNotFound,
     CompletionNotFound,
     EventRefused,
-    ExerciseNotAssigned,
     ExerciseNotFound,
-    NoExercisesAvailable,
-    StaleExerciseVersion,
 )
 from teacher_hiring.hiring.entrypoints import schemas
 from teacher_hiring.hiring.entrypoints.deps import HiringDep, RawBody
@@ -31,18 +26,6 @@ from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.http import RETRY_AFTER
 from teacher_hiring.runtime.tokens import Role
-
-ERRORS: dict[type[Exception], int] = {
-    CandidateNotFound: 404,
-    CompletionNotFound: 404,
-    ExerciseNotFound: 404,
-    ExerciseNotAssigned: 403,
-    NoExercisesAvailable: 409,
-    StaleExerciseVersion: 409,
-    AttemptLimitReached: 429,
-    AnswerTooLong: 422,
-    EventRefused: 422,
-}
 
 IDEMPOTENCY_KEY_MAX = 200
 

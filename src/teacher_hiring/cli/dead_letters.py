@@ -18,8 +18,8 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from teacher_hiring import operator_client
-from teacher_hiring.operator_client import call, err
+from teacher_hiring.cli import operator_client
+from teacher_hiring.cli.operator_client import call, err
 from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES
 
 app = typer.Typer(

@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from teacher_hiring import token_cli
+from teacher_hiring.cli.token import platform_auth
 from teacher_hiring.runtime.processes import (
     DEFAULT_PORTS,
     DISTRIBUTED_INSTANCES,
@@ -34,7 +34,7 @@ from teacher_hiring.runtime.processes import (
 )
 
 console = Console()
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+SCRIPTS = Path(__file__).resolve().parents[3] / "scripts"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 DEFAULT_BASE_PORT = min(DEFAULT_PORTS.values()) - 1
 
@@ -80,7 +80,7 @@ def run(
     By default on the embedded defaults (SQLite and the embedded event log, nothing else to
     install); with --distributed on Apache Kafka and PostgreSQL, as a cluster would run them.
     """
-    auth = token_cli.platform_auth()  # one secret for every service (docs/security.md)
+    auth = platform_auth()  # one secret for every service (docs/security.md)
     deployment = Deployment(
         data_dir=data_dir,
         host=host,
@@ -136,7 +136,7 @@ def _say(text: str) -> None:
 
 
 def _wire(platform: Platform, wiring: WiringChoice) -> None:
-    from teacher_hiring import operator_client
+    from teacher_hiring.cli import operator_client
     from teacher_hiring.runtime.wiring import apply
 
     urls = {name: platform.deployment.url(name) for name in ("exercises", "hiring")}

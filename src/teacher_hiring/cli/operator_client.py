@@ -25,7 +25,7 @@ OPERATOR = "operator"
 
 def operator_token() -> str:
     """An operator's token under the platform's secret; a bad secret is a message and exit 2."""
-    from teacher_hiring.token_cli import platform_auth
+    from teacher_hiring.cli.token import platform_auth
 
     return platform_auth().tokens().mint(Role.operator, OPERATOR, DEFAULT_TTL_S[Role.operator])
 

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from teacher_hiring import operator_client
+from teacher_hiring.cli import operator_client
 from teacher_hiring.runtime.processes import DEFAULT_PORTS
 
 console = Console()

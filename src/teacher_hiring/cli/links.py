@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from teacher_hiring import operator_client
-from teacher_hiring.operator_client import call, err, switched
+from teacher_hiring.cli import operator_client
+from teacher_hiring.cli.operator_client import call, err, switched
 from teacher_hiring.runtime.processes import DEFAULT_PORTS
 from teacher_hiring.runtime.wiring import OWNERS, PRESETS, Wiring, WiringFailed, apply
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from teacher_hiring.token_cli import platform_auth
+from teacher_hiring.cli.token import platform_auth
 
 if TYPE_CHECKING:
     from teacher_hiring.chaos.stand import Stand

@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from teacher_hiring.cli.operator_client import call, err, switched
 from teacher_hiring.exercises.service_layer.events import FAMILIES as EXERCISES_FAMILIES
 from teacher_hiring.hiring.service_layer.events import FAMILIES as HIRING_FAMILIES
-from teacher_hiring.operator_client import call, err, switched
 from teacher_hiring.runtime.processes import DEFAULT_PORTS
 
 app = typer.Typer(
