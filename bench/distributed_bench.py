@@ -73,8 +73,9 @@ from psycopg.types.json import Jsonb
 
 from teacher_hiring.bonus.entrypoints.consumers import MONEY_GROUP
 from teacher_hiring.bonus.entrypoints.consumers import subscriptions as bonus_subscriptions
+from teacher_hiring.foundation.time import now_rfc3339
 from teacher_hiring.messaging.consumer import ConsumerRunner
-from teacher_hiring.messaging.envelope import Envelope, utc_now_rfc3339
+from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import RELAY_LOCK, OutboxRelay
@@ -251,7 +252,7 @@ def bonus_events(
             "completion_number": rng.randrange(1, 11),
             "rating": rating,
             "rating_version": rng.randrange(0, 20),
-            "occurred_at": utc_now_rfc3339(),
+            "occurred_at": now_rfc3339(),
         }
         envelope = Envelope.new("BonusAdded", version, payload, producer="hiring")
         registry.validate(envelope.as_dict())
@@ -422,7 +423,7 @@ def raw_postgres(url: str, events: Sequence[Envelope], meter: CpuMeter) -> RawRe
                     (time.time(), [e.event_id for e in chunk]),
                 )
                 for e in chunk:
-                    p, now = e.payload, utc_now_rfc3339()
+                    p, now = e.payload, now_rfc3339()
                     conn.execute(
                         "WITH opened AS (INSERT INTO raw_accounts VALUES (%s, %s)"
                         " ON CONFLICT DO NOTHING) INSERT INTO raw_ledger (manager_id, kind,"

@@ -10,6 +10,7 @@ from teacher_hiring.bonus.adapters import views
 from teacher_hiring.bonus.entrypoints import reconciliation_schemas as schemas
 from teacher_hiring.bonus.entrypoints.deps import ReconcilerDep, UnitOfWorkDep
 from teacher_hiring.bonus.service_layer import reconciliation
+from teacher_hiring.foundation.pages import InvalidQuery, Window, decode_cursor, encode_cursor
 from teacher_hiring.runtime.page_params import (
     BAD_PARAMETER,
     After,
@@ -19,7 +20,6 @@ from teacher_hiring.runtime.page_params import (
     Until,
     unprocessable,
 )
-from teacher_hiring.runtime.pages import InvalidQuery, Window, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/operator", tags=["operator"])
 

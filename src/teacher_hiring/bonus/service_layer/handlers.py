@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -22,13 +21,13 @@ from teacher_hiring.bonus.domain.model import (
     EventSource,
     Manager,
     Rating,
-    format_utc,
     ledger_entry,
     newer_rating_wins,
     utc_timestamp,
 )
 from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.foundation.time import now_rfc3339
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +39,7 @@ class Outcome(StrEnum):
 
 
 def _now() -> str:
-    return format_utc(datetime.now(UTC))
+    return now_rfc3339()
 
 
 # -- events ---------------------------------------------------------------------------------

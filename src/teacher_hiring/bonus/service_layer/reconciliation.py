@@ -34,7 +34,7 @@ from teacher_hiring.bonus.domain.reconciliation import (
     reconcile,
 )
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
-from teacher_hiring.runtime import pages
+from teacher_hiring.foundation import pages
 
 DEFAULT_WINDOW_S = 7 * 24 * 3600
 LEDGER_PAGE = 5000

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from teacher_hiring.foundation.sql import DriverStatement, bound_insert, dialect_insert, locks_rows
 from teacher_hiring.hiring.adapters.tables import (
     attempt_counters,
     candidate_exercises,
@@ -37,7 +38,6 @@ from teacher_hiring.hiring.adapters.tables import (
 )
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.model import CheckMode, Exercise, VersionStats
-from teacher_hiring.runtime.db import DriverStatement, bound_insert, dialect_insert, locks_rows
 
 
 class DuplicateSubmission(Exception):

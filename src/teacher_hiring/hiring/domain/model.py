@@ -8,7 +8,6 @@ the handler only has to store it and stage its events in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Literal
 
 from teacher_hiring.hiring.domain.errors import (
@@ -36,12 +35,6 @@ class Rules:
     def bonus_cents(self, rating: int) -> int:
         """10.00 * (100 + rating) / 100, rounded down to the cent."""
         return self.bonus_base_cents * (100 + rating) // 100
-
-
-def rfc3339(epoch_s: float) -> str:
-    """How every time leaves hiring: RFC 3339 in UTC, ending in Z."""
-    moment = datetime.fromtimestamp(epoch_s, UTC)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def normalize_answer(text: str) -> str:
