@@ -8,7 +8,6 @@ from typing import Any
 import structlog
 
 from teacher_hiring.bonus.adapters import views
-from teacher_hiring.bonus.adapters.exercises_client import ManagerDirectory
 from teacher_hiring.bonus.domain import statement as statements
 from teacher_hiring.bonus.domain.commands import MoneyCommand, RecordRating, ReplicateManager
 from teacher_hiring.bonus.domain.errors import (
@@ -26,6 +25,7 @@ from teacher_hiring.bonus.domain.model import (
     utc_timestamp,
 )
 from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
+from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.foundation.time import now_rfc3339
 

@@ -221,3 +221,45 @@ def _count_first_attempt(stats: VersionStats, correct: bool) -> tuple[VersionSta
         stats, attempted_candidates=attempted, failed_first_attempts=failed, rating=rating
     )
     return after, attempted == 1 or rating != stats.rating
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    """A submission as hiring records it, with the money its verdict issued (if any)."""
+
+    id: str
+    candidate_id: str
+    exercise_id: str
+    exercise_version: int
+    answer: str
+    correct: bool
+    attempt_number: int
+    idempotency_key: str | None
+    response: str
+    created_at: float
+    money_kind: str | None = None
+    money_cents: int | None = None
+    money_manager_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSide:
+    """What a submission needs to know about the candidate, in one read."""
+
+    name: str
+    status: str
+    assigned: bool
+    solved_response: str | None
+    keyed_response: str | None
+    attempts: int
+    first_attempt_failed: bool
+    unsolved: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssignableExercise:
+    exercise_id: str
+    title: str
+    version: int
+    subject: str
+    difficulty: int

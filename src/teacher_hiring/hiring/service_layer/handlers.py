@@ -13,14 +13,10 @@ import orjson
 
 from teacher_hiring.foundation.ids import new_id
 from teacher_hiring.foundation.time import rfc3339
-from teacher_hiring.hiring.adapters.repository import (
-    CandidateSide,
-    DuplicateSubmission,
-    NewSubmission,
-)
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.errors import (
     CandidateNotFound,
+    DuplicateSubmission,
     EventRefused,
     ExerciseNotAssigned,
     ExerciseNotFound,
@@ -31,8 +27,10 @@ from teacher_hiring.hiring.domain.model import (
     TEACHER,
     AnswerKey,
     Bonus,
+    CandidateSide,
     Exercise,
     Fine,
+    NewSubmission,
     Rules,
     Verdict,
     ensure_answer_fits,
