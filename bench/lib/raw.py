@@ -16,7 +16,8 @@ from psycopg.types.json import Jsonb
 from bench.lib.cpu import CpuMeter
 from bench.lib.kafka_pg import KAFKA, PARTITIONS, create_topic
 from bench.lib.records import producer_config, records_of
-from teacher_hiring.messaging.envelope import Envelope, utc_now_rfc3339
+from teacher_hiring.foundation.time import now_rfc3339
+from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 
 
@@ -143,7 +144,7 @@ def raw_postgres(url: str, events: Sequence[Envelope], meter: CpuMeter) -> RawRe
                     (time.time(), [e.event_id for e in chunk]),
                 )
                 for e in chunk:
-                    p, now = e.payload, utc_now_rfc3339()
+                    p, now = e.payload, now_rfc3339()
                     conn.execute(
                         "WITH opened AS (INSERT INTO raw_accounts VALUES (%s, %s)"
                         " ON CONFLICT DO NOTHING) INSERT INTO raw_ledger (manager_id, kind,"

@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.lib.kafka_pg import KAFKA
-from teacher_hiring.messaging.envelope import Envelope, utc_now_rfc3339
+from teacher_hiring.foundation.time import now_rfc3339
+from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.wire import RecordCodec
@@ -39,7 +40,7 @@ def bonus_events(
             "completion_number": rng.randrange(1, 11),
             "rating": rating,
             "rating_version": rng.randrange(0, 20),
-            "occurred_at": utc_now_rfc3339(),
+            "occurred_at": now_rfc3339(),
         }
         envelope = Envelope.new("BonusAdded", version, payload, producer="hiring")
         registry.validate(envelope.as_dict())

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from teacher_hiring.runtime.db import DriverStatement, bound_insert, dispose, make_engine
+from teacher_hiring.foundation.sql import DriverStatement, bound_insert
+from teacher_hiring.runtime.db import dispose, make_engine
 
 pytestmark = pytest.mark.integration
 

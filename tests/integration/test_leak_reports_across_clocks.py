@@ -30,14 +30,13 @@ from integration.credentials import OPERATOR, as_candidate
 from integration.exercises.exercises_support import Service
 from integration.http_server import free_port, serving
 from teacher_hiring.exercises.bootstrap import bootstrap as exercises_app
-from teacher_hiring.exercises.domain.clock import from_rfc3339
 from teacher_hiring.exercises.entrypoints.consumers import COMPLETIONS_GROUP
 from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.foundation.time import ShiftedClock, epoch_seconds
 from teacher_hiring.hiring.bootstrap import bootstrap as hiring_app
 from teacher_hiring.hiring.service_layer.handlers import EXERCISE_FEED
 from teacher_hiring.hiring.settings import HiringSettings
 from teacher_hiring.messaging.tables import outbox
-from teacher_hiring.runtime.clock import ShiftedClock
 from teacher_hiring.runtime.service import ServiceRuntime
 
 pytestmark = pytest.mark.integration
@@ -162,8 +161,10 @@ def test_a_leak_is_decided_by_its_version_whichever_way_the_clocks_disagree(
     assert exercises.ok("GET", f"/exercises/{stale}")["status"] == "active"
 
     # What the two clocks said, which a rule comparing them would have believed.
-    saved = {e: from_rfc3339(exercises.ok("GET", f"/exercises/{e}")["updated_at"]) for e in reports}
-    produced = {e: from_rfc3339(report["produced_at"]) for e, report in reports.items()}
+    saved = {
+        e: epoch_seconds(exercises.ok("GET", f"/exercises/{e}")["updated_at"]) for e in reports
+    }
+    produced = {e: epoch_seconds(report["produced_at"]) for e, report in reports.items()}
     if hiring_offset_s < 0:
         assert produced[genuine] < saved[genuine]  # "produced before version 2": stale
     else:

@@ -14,11 +14,12 @@ from teacher_hiring.bonus.adapters.tables import metadata as bonus_tables
 from teacher_hiring.bonus.bootstrap import MIGRATIONS as BONUS
 from teacher_hiring.exercises.adapters.tables import metadata as exercises_tables
 from teacher_hiring.exercises.bootstrap import MIGRATIONS as EXERCISES
+from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.hiring.adapters.tables import metadata as hiring_tables
 from teacher_hiring.hiring.bootstrap import MIGRATIONS as HIRING
 from teacher_hiring.messaging.dead_letter_replays import dead_letter_replays
 from teacher_hiring.messaging.tables import metadata as messaging_tables
-from teacher_hiring.runtime.db import dispose, make_engine, read_only, upgrade_to_head
+from teacher_hiring.runtime.db import dispose, make_engine, upgrade_to_head
 from teacher_hiring.runtime.flags import runtime_flags
 
 pytestmark = pytest.mark.integration

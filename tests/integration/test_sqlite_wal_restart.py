@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.runtime import db
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,7 @@ def wal_bytes_after_traffic(path: Path, restart_frames: int) -> int:
     def read(offset_s: float) -> None:
         time.sleep(offset_s)
         while not stop.is_set():
-            with db.read_only(engine) as conn:
+            with read_only(engine) as conn:
                 conn.exec_driver_sql("SELECT max(id) FROM t").scalar()
                 time.sleep(0.002)  # a request's snapshot: milliseconds
 

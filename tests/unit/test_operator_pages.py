@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from teacher_hiring.runtime.pages import (
+from teacher_hiring.foundation.pages import (
     InvalidQuery,
     Window,
     decode_cursor,

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from teacher_hiring.bonus.adapters.exercises_client import ExercisesClient, ManagerDirectory
+from teacher_hiring.bonus.adapters.exercises_client import ExercisesClient
 from teacher_hiring.bonus.adapters.producers_client import ProducersClient
 from teacher_hiring.bonus.entrypoints import consumers, reconciliation_http
 from teacher_hiring.bonus.entrypoints.deps import Reconciler
 from teacher_hiring.bonus.entrypoints.errors import ERRORS
 from teacher_hiring.bonus.entrypoints.http import ROUTERS
+from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
 from teacher_hiring.bonus.settings import BonusSettings
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.assemble import assemble

@@ -13,7 +13,6 @@ import random
 import sqlite3
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from teacher_hiring.chaos.schedule import BROKER, Fault, Kind, Poison
-from teacher_hiring.messaging.envelope import Envelope, MalformedEvent, utc_now_rfc3339
+from teacher_hiring.foundation.ids import new_id, new_trace_id
+from teacher_hiring.foundation.time import now_rfc3339
+from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
 from teacher_hiring.messaging.transport import OutgoingMessage, Producer, Transport, TransportError
 from teacher_hiring.messaging.wire import RecordCodec, headers_of
@@ -346,12 +347,12 @@ def poison_record(
     elif variant is Poison.UNKNOWN_VERSION:
         version = spec.latest_version + 100
     envelope = Envelope(
-        event_id=str(uuid.uuid4()),
+        event_id=new_id(),
         event_version=version,
         event_name=name,
-        produced_at=utc_now_rfc3339(),
+        produced_at=now_rfc3339(),
         producer="chaos",
-        trace_id=uuid.uuid4().hex,
+        trace_id=new_trace_id(),
         payload={"chaos": True},
     )
     headers = headers_of(envelope)

@@ -15,9 +15,9 @@ from teacher_hiring.chaos.checks import Accepted, Observed, Stored, Verdict, jud
 from teacher_hiring.chaos.faults import Broker, Injected, Injector, Outages
 from teacher_hiring.chaos.schedule import Fault, Plan, schedule
 from teacher_hiring.chaos.users import ChaosUsers
+from teacher_hiring.foundation.pages import now_text
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.transport import TransportError
-from teacher_hiring.runtime.pages import now_text
 from teacher_hiring.runtime.processes import SERVICES, Platform
 from teacher_hiring.runtime.tokens import Role, Tokens
 from teacher_hiring.runtime.transports import make_transport

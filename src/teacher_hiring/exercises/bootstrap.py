@@ -20,11 +20,11 @@ from teacher_hiring.exercises.entrypoints.errors import ERRORS
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.runtime import auth, issued_http
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
-from teacher_hiring.runtime.clock import Clock, system_clock
 from teacher_hiring.runtime.http import create_app
 from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import left_to_requests, router_of

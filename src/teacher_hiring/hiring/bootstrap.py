@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.hiring.adapters import calls, event_versions
 from teacher_hiring.hiring.entrypoints import consumers
 from teacher_hiring.hiring.entrypoints.deps import Hiring
@@ -15,7 +16,6 @@ from teacher_hiring.hiring.settings import HiringSettings
 from teacher_hiring.runtime import auth, issued_http
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
-from teacher_hiring.runtime.clock import Clock, system_clock
 from teacher_hiring.runtime.http import create_app
 
 NAME = "hiring"

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from teacher_hiring.runtime.db import dialect_insert
+from teacher_hiring.foundation.sql import dialect_insert
 
 TABLE = "dead_letter_replays"
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.messaging import dead_letter_replays as replays
 from teacher_hiring.messaging import metrics
 from teacher_hiring.messaging.consumer import ConsumerRunner
@@ -45,7 +46,6 @@ from teacher_hiring.messaging.dead_letter_rules import (
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.tables import inbox
 from teacher_hiring.messaging.transport import OutgoingMessage, Record, Transport, dlq_topic
-from teacher_hiring.runtime.db import read_only
 
 READ_CHUNK = 500
 INBOX_CHUNK = 500

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from teacher_hiring.foundation.ids import new_id, new_trace_id
+from teacher_hiring.foundation.time import now_rfc3339
 
 ENVELOPE_FIELDS = (
     "event_id",
@@ -22,14 +23,6 @@ ENVELOPE_FIELDS = (
 
 class MalformedEvent(ValueError):
     """The bytes on the wire are not an envelope (bad JSON, not an object, missing fields)."""
-
-
-def utc_now_rfc3339() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def new_trace_id() -> str:
-    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +46,10 @@ class Envelope:
         trace_id: str | None = None,
     ) -> Envelope:
         return cls(
-            event_id=str(uuid.uuid4()),
+            event_id=new_id(),
             event_version=event_version,
             event_name=event_name,
-            produced_at=utc_now_rfc3339(),
+            produced_at=now_rfc3339(),
             producer=producer,
             trace_id=trace_id or new_trace_id(),
             payload=payload,

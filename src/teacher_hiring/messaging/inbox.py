@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from teacher_hiring.foundation.sql import dialect_insert
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.tables import inbox
-from teacher_hiring.runtime.db import dialect_insert
 
 _CLAIM: dict[str, sa.Insert] = {
     dialect: dialect_insert(dialect, inbox).on_conflict_do_nothing()

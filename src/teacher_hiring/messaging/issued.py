@@ -23,11 +23,11 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from teacher_hiring.foundation.pages import now_text, parse_moment
+from teacher_hiring.foundation.sql import bound_insert, locks_rows
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.tables import outbox as outbox_table
-from teacher_hiring.runtime.db import bound_insert, locks_rows
-from teacher_hiring.runtime.pages import now_text, parse_moment
 
 MONEY_EVENTS = frozenset({"BonusAdded", "FineAdded", "PaymentCommited"})
 """Events that move money; each carries manager_id, amount_cents and occurred_at."""

@@ -22,12 +22,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, event, text
 
+from teacher_hiring.foundation.sql import bound_insert
+from teacher_hiring.foundation.time import Clock, rfc3339, system_clock
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.tracing import current_trace_id
-from teacher_hiring.runtime.clock import Clock, rfc3339, system_clock
-from teacher_hiring.runtime.db import bound_insert
 
 STAGED = "outbox_staged"
 KEY_LOCKS = 0x7468_6F62  # "thob": the advisory lock space (first int4) of partition keys

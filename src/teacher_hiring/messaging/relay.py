@@ -29,10 +29,10 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy import Connection, Engine
 
+from teacher_hiring.foundation.sql import is_sqlite, read_only
 from teacher_hiring.messaging import metrics
 from teacher_hiring.messaging.sinks import LogSink, OutboxRow, Sink
 from teacher_hiring.messaging.tables import outbox
-from teacher_hiring.runtime.db import is_sqlite, read_only
 
 log = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 
 import structlog
 
-from teacher_hiring.messaging.envelope import new_trace_id
+from teacher_hiring.foundation.ids import new_trace_id
 
 _current: ContextVar[str | None] = ContextVar("trace_id", default=None)
 

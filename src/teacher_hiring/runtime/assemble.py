@@ -7,6 +7,7 @@ import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.messaging.consumer import ConsumerRunner, Subscription
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
@@ -14,7 +15,6 @@ from teacher_hiring.messaging.relay import OutboxRelay, Router
 from teacher_hiring.messaging.sinks import LogSink
 from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
-from teacher_hiring.runtime.clock import Clock, system_clock
 from teacher_hiring.runtime.db import make_engine, upgrade_to_head
 from teacher_hiring.runtime.flags import RuntimeFlags
 from teacher_hiring.runtime.logging import configure_logging

@@ -2,116 +2,30 @@
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
-from sqlalchemy.sql.compiler import SQLCompiler
 
-READ_ONLY = "teacher_hiring_read_only"
+from teacher_hiring.foundation.sql import (
+    READ_ONLY,
+    forget_reader,
+    is_sqlite,
+    pair_reader,
+    reader_of,
+)
+
 MIGRATION_LOCK = 0x7468_6D69_6772_6174  # "thmigrat": the advisory lock of schema upgrades
 _MIGRATION_TURN = text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))")
-
-_readers: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
-
-
-def read_only(engine: Engine) -> Connection:
-    """A connection for queries only; a snapshot read that never waits for a writer.
-
-    Use it for every read that feeds a page or a report, so readers never queue behind writers.
-    On PostgreSQL its transactions are REPEATABLE READ, READ ONLY: every query of a page sees
-    the same snapshot, as on SQLite (READ COMMITTED would give each query its own), a read-only
-    transaction never fails to serialize, and a view that tried to write would fail loudly.
-    """
-    reader = _readers.get(engine, engine)
-    if is_sqlite(reader):
-        return reader.connect().execution_options(**{READ_ONLY: True})
-    return reader.connect().execution_options(
-        isolation_level="REPEATABLE READ", postgresql_readonly=True, **{READ_ONLY: True}
-    )
-
-
-def dialect_insert(dialect: str, table: sa.Table) -> Any:
-    """An INSERT in the dialect (`conn.dialect.name`) that knows ON CONFLICT, row count kept.
-
-    "0 rows inserted" is how a duplicate shows. SQLAlchemy memoizes the row count of UPDATE
-    and DELETE only, and psycopg, unlike sqlite3, has none left once the cursor is closed:
-    without preserve_rowcount an INSERT reads -1 there.
-    """
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    return statement.execution_options(preserve_rowcount=True)
-
-
-class DriverStatement:
-    """A Core statement compiled once per dialect and run with `exec_driver_sql`.
-
-    For the few statements every submission runs: `Connection.execute` spends about 57 µs a
-    statement in SQLAlchemy (cache-key lookup, parameter processing, result set-up) and
-    `exec_driver_sql` about 21 (bench on this machine's SQLite), with errors translated and
-    dead connections invalidated the same way. Only for statements whose bind parameters are
-    all named and whose values need no conversion (str, int, float, bool, bytes, None); rows
-    come back as the driver gives them (a boolean is 0 or 1 on SQLite).
-    """
-
-    def __init__(self, statement: sa.ClauseElement) -> None:
-        self.statement = statement
-        self._compiled: dict[str, _Compiled] = {}
-
-    def __call__(self, conn: Connection, params: Mapping[str, Any]) -> sa.CursorResult[Any]:
-        compiled = self._compiled.get(conn.dialect.name) or self._compile(conn)
-        if missing := compiled.required - params.keys():
-            raise KeyError(f"parameters not given: {', '.join(sorted(missing))}")
-        values = {**compiled.constants, **params}
-        bound: Any = values if compiled.order is None else tuple(values[n] for n in compiled.order)
-        return conn.exec_driver_sql(compiled.sql, bound, execution_options=_PRESERVE_ROWCOUNT)
-
-    def _compile(self, conn: Connection) -> _Compiled:
-        compiled = cast(SQLCompiler, self.statement.compile(dialect=conn.dialect))
-        # sqlite3 takes qmark parameters in order; psycopg's pyformat takes the mapping.
-        order = tuple(compiled.positiontup or ()) if compiled.positional else None
-        # Values written in the statement itself (coalesce(x, 0)) are bound parameters too.
-        constants = {name: value for name, value in compiled.params.items() if value is not None}
-        required = frozenset(compiled.params) - constants.keys()
-        found = _Compiled(compiled.string, order, constants, required)
-        self._compiled[conn.dialect.name] = found
-        return found
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    order: tuple[str, ...] | None
-    constants: dict[str, Any]
-    required: frozenset[str]
-
-
-_PRESERVE_ROWCOUNT = {"preserve_rowcount": True}
-"""psycopg has no row count left once the cursor is closed (see dialect_insert)."""
-
-
-def bound_insert(table: sa.Table, columns: Iterable[str]) -> DriverStatement:
-    """INSERT of these columns, each bound to the parameter of its name."""
-    return DriverStatement(table.insert().values({name: sa.bindparam(name) for name in columns}))
-
-
-def locks_rows(conn: Connection) -> bool:
-    """Whether read-then-write needs row locks here: SQLite runs one writer at a time (every
-    write transaction begins IMMEDIATE), PostgreSQL runs them side by side."""
-    return conn.dialect.name != "sqlite"
 
 
 def dispose(engine: Engine) -> None:
     engine.dispose()
-    reader = _readers.pop(engine, None)
+    reader = forget_reader(engine)
     if reader is not None:
         reader.dispose()
 
@@ -122,9 +36,9 @@ def make_engine(url: str, *, pool_size: int = 5, background_checkpoints: bool = 
     On SQLite one process writes through ONE pooled connection: SQLite has a single writer
     anyway, and threads queueing on the pool are woken the moment it is free, whereas threads
     colliding on SQLite's lock back off in sleeps of growing length (throughput collapses under
-    load). Reads go through a companion engine of snapshot readers (`read_only`). Every write
-    transaction starts with BEGIN IMMEDIATE: a deferred one that upgrades to a write fails at
-    once with SQLITE_BUSY in WAL mode when another process wrote in between.
+    load). Reads go through a companion engine of snapshot readers (`foundation.sql.read_only`).
+    Every write transaction starts with BEGIN IMMEDIATE: a deferred one that upgrades to a write
+    fails at once with SQLITE_BUSY in WAL mode when another process wrote in between.
 
     On PostgreSQL (`postgresql+psycopg://`) writers run concurrently, so one pool serves both:
     `pool_size` connections kept, as many again under bursts (an instance holds at most twice
@@ -146,7 +60,7 @@ def make_engine(url: str, *, pool_size: int = 5, background_checkpoints: bool = 
     writer = _sqlite_engine(
         url, pool_size=1, max_overflow=0, autocheckpoint=not background_checkpoints
     )
-    _readers[writer] = _sqlite_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    pair_reader(writer, _sqlite_engine(url, pool_size=pool_size, max_overflow=pool_size))
     return writer
 
 
@@ -175,7 +89,7 @@ def checkpoint(engine: Engine) -> None:
         return
     # On a DBAPI connection of the readers, outside any transaction: a checkpoint run inside
     # one would wait for that transaction's own snapshot.
-    raw = _readers.get(engine, engine).raw_connection()
+    raw = reader_of(engine).raw_connection()
     try:
         cursor = raw.cursor()
         _busy, frames, _copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -224,10 +138,6 @@ def _sqlite_engine(
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def upgrade_to_head(engine: Engine, script_location: Path) -> None:

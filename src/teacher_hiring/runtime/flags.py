@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from teacher_hiring.runtime.db import dialect_insert, read_only
+from teacher_hiring.foundation.sql import dialect_insert, read_only
 
 metadata = sa.MetaData()
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.messaging.tracing import traced
 from teacher_hiring.runtime import (
     auth,
@@ -21,7 +22,6 @@ from teacher_hiring.runtime import (
     operator_http,
     registry_api,
 )
-from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.http_metrics import count_request
 from teacher_hiring.runtime.service import ServiceRuntime
 

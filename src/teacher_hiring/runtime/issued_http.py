@@ -10,10 +10,17 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
+from teacher_hiring.foundation.pages import (
+    InvalidQuery,
+    Window,
+    decode_cursor,
+    encode_cursor,
+    now_text,
+)
+from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.messaging import issued
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.runtime import auth
-from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.page_params import (
     BAD_PARAMETER,
     After,
@@ -22,13 +29,6 @@ from teacher_hiring.runtime.page_params import (
     Since,
     Until,
     unprocessable,
-)
-from teacher_hiring.runtime.pages import (
-    InvalidQuery,
-    Window,
-    decode_cursor,
-    encode_cursor,
-    now_text,
 )
 from teacher_hiring.runtime.service import ServiceRuntime
 

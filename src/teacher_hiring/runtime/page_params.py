@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Query
 from pydantic import BaseModel, Field
 
-from teacher_hiring.runtime.pages import MAX_PAGE, InvalidQuery
+from teacher_hiring.foundation.pages import MAX_PAGE, InvalidQuery
 
 Since = Annotated[
     str | None,

@@ -35,10 +35,10 @@ from teacher_hiring.bonus.bootstrap import bootstrap
 from teacher_hiring.exercises.bootstrap import bootstrap as exercises_bootstrap
 from teacher_hiring.exercises.entrypoints.consumers import COMPLETIONS_GROUP
 from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.foundation.pages import now_text
 from teacher_hiring.hiring.bootstrap import bootstrap as hiring_bootstrap
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
 from teacher_hiring.messaging.envelope import Envelope
-from teacher_hiring.runtime.pages import now_text
 
 pytestmark = pytest.mark.integration
 

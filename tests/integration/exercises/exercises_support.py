@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from integration.credentials import SERVICE
 from teacher_hiring.exercises.entrypoints.deps import Services
-from teacher_hiring.messaging.envelope import utc_now_rfc3339
+from teacher_hiring.foundation.time import now_rfc3339
 from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.transport import OutgoingMessage, Record, dlq_topic
 from teacher_hiring.messaging.wire import RecordCodec
@@ -140,7 +140,7 @@ def leak_event(
     """An ExerciseCompletedMoreThenTenTimes produced now (unless told otherwise): v1, naming
     the leaked `version`; with `version=None`, a v0 report, which names none."""
     event = example_envelope("ExerciseCompletedMoreThenTenTimes", 0 if version is None else 1)
-    event["produced_at"] = utc_now_rfc3339()
+    event["produced_at"] = now_rfc3339()
     event["payload"].update(
         exercise_id=exercise_id, author_id=author_id, candidate_id=candidate_id or str(uuid.uuid4())
     )

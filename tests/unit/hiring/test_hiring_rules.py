@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from teacher_hiring.foundation.time import rfc3339
 from teacher_hiring.hiring.domain.errors import (
     AnswerTooLong,
     AttemptLimitReached,
@@ -25,7 +26,6 @@ from teacher_hiring.hiring.domain.model import (
     judge,
     normalize_answer,
     rating_of,
-    rfc3339,
 )
 
 RULES = Rules()

@@ -11,7 +11,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
 from urllib.parse import quote
 
 import httpx
@@ -22,11 +21,6 @@ from teacher_hiring.bonus.metrics import EXERCISES_HTTP_CALLS
 from teacher_hiring.messaging.upcasters import split_name
 
 log = structlog.get_logger(__name__)
-
-
-class ManagerDirectory(Protocol):
-    def manager(self, manager_id: str) -> Manager | None:
-        """The manager, or None when unknown or unreachable; never raises."""
 
 
 class ExercisesClient:

@@ -8,30 +8,15 @@ with an error or with something that is not a page of issued money too (502).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from teacher_hiring.bonus.domain.errors import BonusError
+from teacher_hiring.bonus.domain.errors import ProducerFailed, ProducerUnavailable
+from teacher_hiring.bonus.service_layer.ports import IssuedMoney
 
 PRODUCERS = ("hiring", "exercises")
 """The services that issue money: hiring (BonusAdded, FineAdded), exercises (PaymentCommited)."""
-
-
-class ProducerUnavailable(BonusError):
-    """A producer did not answer in time, or could not be reached."""
-
-
-class ProducerFailed(BonusError):
-    """A producer answered with an error, or with something this code cannot read."""
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedMoney:
-    producer: str
-    kept_since: str
-    items: list[dict[str, Any]]
 
 
 class ProducersClient:

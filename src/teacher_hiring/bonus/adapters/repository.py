@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
 from teacher_hiring.bonus.domain.model import LedgerEntry, Manager, Rating
-from teacher_hiring.runtime.db import dialect_insert
+from teacher_hiring.foundation.sql import dialect_insert
 
 
 @dataclass(frozen=True, slots=True)

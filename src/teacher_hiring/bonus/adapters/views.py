@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy import Connection
 
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
 from teacher_hiring.bonus.domain.model import EntryKind, Manager
+from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 
 _MANAGER_COLUMNS = (managers.c.first_name, managers.c.last_name, managers.c.team, managers.c.email)
 
@@ -237,3 +239,41 @@ def entries_of(
             )
             found.update((row["id"], _booked(row)) for row in conn.execute(query).mappings())
     return list(found.values())
+
+
+class _LedgerReads:
+    """The reads of reconciliation (`ports.LedgerReads`) on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def ledger_page(
+        self,
+        *,
+        since: str | None,
+        until: str | None,
+        manager_id: str | None,
+        after: tuple[str, int] | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        return ledger_page(
+            self._conn, since=since, until=until, manager_id=manager_id, after=after, limit=limit
+        )
+
+    def entries_of(
+        self, event_ids: Sequence[str], business_keys: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        return entries_of(self._conn, event_ids, business_keys)
+
+
+class UnitOfWorkLedger:
+    """The ledger as reconciliation reads it (`ports.Ledger`): in a transaction of the unit
+    of work, so every read of one reconciliation sees the same ledger."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    @contextmanager
+    def reading(self) -> Iterator[_LedgerReads]:
+        with self._uow as uow:
+            yield _LedgerReads(uow.conn)

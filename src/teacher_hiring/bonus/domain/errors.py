@@ -39,3 +39,11 @@ class BusinessKeyConflict(BonusError):
     Not a duplicate but a real inconsistency between producer and ledger: the event must be
     retried and dead-lettered so that a human looks at it, never silently dropped.
     """
+
+
+class ProducerUnavailable(BonusError):
+    """A producer did not answer in time, or could not be reached."""
+
+
+class ProducerFailed(BonusError):
+    """A producer answered with an error, or with something this code cannot read."""

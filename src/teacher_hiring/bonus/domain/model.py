@@ -7,7 +7,6 @@ Money is integer cents, always: a float is refused, never rounded. An entry's am
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,8 +17,7 @@ from teacher_hiring.bonus.domain.commands import (
     MoneyCommand,
 )
 from teacher_hiring.bonus.domain.errors import InvalidAmount, InvalidTimestamp
-
-_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+from teacher_hiring.foundation.time import parse_rfc3339, rfc3339
 
 
 class EntryKind(StrEnum):
@@ -128,18 +126,14 @@ def whole_cents(value: object, *, minimum: int) -> int:
 def utc_timestamp(value: str, field_name: str) -> str:
     """RFC 3339 normalised to UTC with microseconds, so that text order is time order."""
     try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        moment = parse_rfc3339(value)
+    except ValueError:
         raise InvalidTimestamp(
             f"{field_name}: not an RFC 3339 timestamp: {value!r}", field=field_name
         ) from None
     if moment.tzinfo is None:
         raise InvalidTimestamp(f"{field_name}: has no UTC offset: {value!r}", field=field_name)
-    return format_utc(moment)
-
-
-def format_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_TIMESTAMP_FORMAT)
+    return rfc3339(moment)
 
 
 @dataclass(frozen=True, slots=True)

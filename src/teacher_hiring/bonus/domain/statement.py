@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from teacher_hiring.bonus.domain.errors import InvalidPeriod
-from teacher_hiring.bonus.domain.model import EntryKind, format_utc
+from teacher_hiring.bonus.domain.model import EntryKind
+from teacher_hiring.foundation.time import rfc3339
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ def _day(value: str, field_name: str) -> date:
 
 
 def _midnight(day: date) -> str:
-    return format_utc(datetime(day.year, day.month, day.day, tzinfo=UTC))
+    return rfc3339(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
 @dataclass(frozen=True, slots=True)

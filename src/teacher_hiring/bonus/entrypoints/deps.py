@@ -8,10 +8,10 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from teacher_hiring.bonus.adapters.exercises_client import ManagerDirectory
 from teacher_hiring.bonus.adapters.producers_client import ProducersClient
+from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
-from teacher_hiring.runtime.db import read_only
+from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.runtime.service import ServiceRuntime
 
 

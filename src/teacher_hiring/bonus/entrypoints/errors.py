@@ -5,13 +5,14 @@ Routes and handlers let a domain error travel up; runtime.http answers it with t
 
 from __future__ import annotations
 
-from teacher_hiring.bonus.adapters.producers_client import ProducerFailed, ProducerUnavailable
 from teacher_hiring.bonus.domain.errors import (
     AccountNotFound,
     BusinessKeyConflict,
     InvalidAmount,
     InvalidPeriod,
     InvalidTimestamp,
+    ProducerFailed,
+    ProducerUnavailable,
     RatingNotFound,
 )
 from teacher_hiring.bonus.service_layer.money_calls import MoneyEventRefused

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from teacher_hiring.bonus.adapters import views
+from teacher_hiring.bonus.adapters.views import UnitOfWorkLedger
 from teacher_hiring.bonus.entrypoints import reconciliation_schemas as schemas
 from teacher_hiring.bonus.entrypoints.deps import ReconcilerDep, UnitOfWorkDep
 from teacher_hiring.bonus.service_layer import reconciliation
+from teacher_hiring.foundation.pages import InvalidQuery, Window, decode_cursor, encode_cursor
 from teacher_hiring.runtime.page_params import (
     BAD_PARAMETER,
     After,
@@ -19,7 +21,6 @@ from teacher_hiring.runtime.page_params import (
     Until,
     unprocessable,
 )
-from teacher_hiring.runtime.pages import InvalidQuery, Window, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/operator", tags=["operator"])
 
@@ -86,7 +87,9 @@ def reconcile(
     """
     query = reconciliation.ReconcileQuery(since=since, until=until, manager_id=manager_id)
     try:
-        return reconciliation.reconciliation(query, uow, reconciler.producers, reconciler.settle_s)
+        return reconciliation.reconciliation(
+            query, UnitOfWorkLedger(uow), reconciler.producers, reconciler.settle_s
+        )
     except InvalidQuery as exc:
         raise unprocessable(exc) from exc
 
@@ -111,6 +114,8 @@ def repair(
     """
     query = reconciliation.ReconcileQuery(since=since, until=until, manager_id=manager_id)
     try:
-        return reconciliation.repair(query, uow, reconciler.producers, reconciler.settle_s)
+        return reconciliation.repair(
+            query, UnitOfWorkLedger(uow), reconciler.producers, reconciler.settle_s
+        )
     except InvalidQuery as exc:
         raise unprocessable(exc) from exc

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import structlog
 
 from teacher_hiring.bonus.adapters import views
-from teacher_hiring.bonus.adapters.exercises_client import ManagerDirectory
 from teacher_hiring.bonus.domain import statement as statements
 from teacher_hiring.bonus.domain.commands import MoneyCommand, RecordRating, ReplicateManager
 from teacher_hiring.bonus.domain.errors import (
@@ -22,13 +20,14 @@ from teacher_hiring.bonus.domain.model import (
     EventSource,
     Manager,
     Rating,
-    format_utc,
     ledger_entry,
     newer_rating_wins,
     utc_timestamp,
 )
 from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
+from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
 from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.foundation.time import now_rfc3339
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +39,7 @@ class Outcome(StrEnum):
 
 
 def _now() -> str:
-    return format_utc(datetime.now(UTC))
+    return now_rfc3339()
 
 
 # -- events ---------------------------------------------------------------------------------

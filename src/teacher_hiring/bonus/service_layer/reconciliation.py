@@ -15,15 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection
-
-from teacher_hiring.bonus.adapters import views
-from teacher_hiring.bonus.adapters.producers_client import (
-    IssuedMoney,
-    ProducerFailed,
-    ProducersClient,
-)
-from teacher_hiring.bonus.domain.errors import BonusError
+from teacher_hiring.bonus.domain.errors import BonusError, ProducerFailed
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.domain.reconciliation import (
     Difference,
@@ -33,8 +25,8 @@ from teacher_hiring.bonus.domain.reconciliation import (
     expected,
     reconcile,
 )
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
-from teacher_hiring.runtime import pages
+from teacher_hiring.bonus.service_layer.ports import IssuedMoney, Ledger, LedgerReads, Producers
+from teacher_hiring.foundation import pages
 
 DEFAULT_WINDOW_S = 7 * 24 * 3600
 LEDGER_PAGE = 5000
@@ -58,23 +50,23 @@ def window_of(query: ReconcileQuery, settle_s: float) -> Window:
 
 
 def reconciliation(
-    query: ReconcileQuery, uow: UnitOfWork, producers: ProducersClient, settle_s: float
+    query: ReconcileQuery, ledger: Ledger, producers: Producers, settle_s: float
 ) -> dict[str, Any]:
     """Every difference between the money issued in the window and the ledger, and the sums
     of each manager on both sides."""
-    result, sources, requested = _reconcile(query, uow, producers, settle_s)
+    result, sources, requested = _reconcile(query, ledger, producers, settle_s)
     return _report(result, sources, requested, query.manager_id)
 
 
 def repair(
-    query: ReconcileQuery, uow: UnitOfWork, producers: ProducersClient, settle_s: float
+    query: ReconcileQuery, ledger: Ledger, producers: Producers, settle_s: float
 ) -> dict[str, Any]:
     """Reconcile, then have each producer re-send what is missing under its original event id.
 
     Safe to repeat, and safe when the money was only late: bonus's inbox and the ledger's
     business keys absorb every copy that is not needed.
     """
-    result, sources, requested = _reconcile(query, uow, producers, settle_s)
+    result, sources, requested = _reconcile(query, ledger, producers, settle_s)
     wanted: dict[str, list[str]] = {}
     for difference in result.differences:
         if difference.repairable and difference.issued is not None:
@@ -95,11 +87,11 @@ def repair(
 
 
 def _reconcile(
-    query: ReconcileQuery, uow: UnitOfWork, producers: ProducersClient, settle_s: float
+    query: ReconcileQuery, ledger: Ledger, producers: Producers, settle_s: float
 ) -> tuple[Reconciliation, list[IssuedMoney], Window]:
     requested = window_of(query, settle_s)
-    with uow:
-        booked = _ledger(uow.conn, requested, query.manager_id)
+    with ledger.reading() as reads:
+        booked = _ledger(reads, requested, query.manager_id)
         sources = [
             producers.issued(
                 p, since=requested.since, until=requested.until, manager_id=query.manager_id
@@ -107,19 +99,18 @@ def _reconcile(
             for p in producers.producers
         ]
         issued = [_money(source.producer, item) for source in sources for item in source.items]
-        booked += _elsewhere(uow.conn, issued, booked)
+        booked += _elsewhere(reads, issued, booked)
     kept_since = max((source.kept_since for source in sources), default=requested.since)
     window = Window(max(requested.since, kept_since), requested.until)
     return reconcile(issued, booked, window), sources, requested
 
 
-def _ledger(conn: Connection, window: Window, manager_id: str | None) -> list[Money]:
+def _ledger(reads: LedgerReads, window: Window, manager_id: str | None) -> list[Money]:
     """The window's entries, every page of them."""
     found: list[Money] = []
     after: tuple[str, int] | None = None
     while True:
-        page = views.ledger_page(
-            conn,
+        page = reads.ledger_page(
             since=window.since,
             until=window.until,
             manager_id=manager_id,
@@ -132,7 +123,7 @@ def _ledger(conn: Connection, window: Window, manager_id: str | None) -> list[Mo
         after = (page[-1]["occurred_at"], page[-1]["id"])
 
 
-def _elsewhere(conn: Connection, issued: list[Money], booked: list[Money]) -> list[Money]:
+def _elsewhere(reads: LedgerReads, issued: list[Money], booked: list[Money]) -> list[Money]:
     """Entries outside what was read (another moment, another manager) that share an event id
     or a business key with money issued that the read did not match."""
     ids = {m.event_id for m in booked}
@@ -140,9 +131,7 @@ def _elsewhere(conn: Connection, issued: list[Money], booked: list[Money]) -> li
     unmatched = [m for m in issued if m.event_id not in ids and m.business_key not in keys]
     if not unmatched:
         return []
-    found = views.entries_of(
-        conn, [m.event_id for m in unmatched], [m.business_key for m in unmatched]
-    )
+    found = reads.entries_of([m.event_id for m in unmatched], [m.business_key for m in unmatched])
     return [_booked(entry) for entry in found if entry["source"]["event_id"] not in ids]
 
 

@@ -30,7 +30,7 @@ from teacher_hiring.exercises.domain.model import (
     Manager,
     Payment,
 )
-from teacher_hiring.runtime.db import dialect_insert
+from teacher_hiring.foundation.sql import dialect_insert
 
 
 class Repository:

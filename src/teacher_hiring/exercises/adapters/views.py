@@ -16,8 +16,8 @@ from teacher_hiring.exercises.adapters.tables import (
     managers,
     payments,
 )
-from teacher_hiring.exercises.domain.clock import to_rfc3339
 from teacher_hiring.exercises.domain.model import full_name
+from teacher_hiring.foundation.time import rfc3339
 from teacher_hiring.messaging.tables import outbox
 
 
@@ -64,7 +64,7 @@ def exercise_history(conn: Connection, exercise_id: str) -> list[dict[str, Any]]
             "subject": row.subject,
             "difficulty": row.difficulty,
             "edited_by": row.edited_by,
-            "saved_at": to_rfc3339(row.saved_at),
+            "saved_at": rfc3339(row.saved_at),
         }
         for row in conn.execute(query)
     ]
@@ -104,8 +104,8 @@ def candidates_list(
             "status": row.status,
             "exercises_to_solve": [{"exercise_id": e} for e in row.exercises_to_solve],
             "exercises_solved": [{"exercise_id": e} for e in row.exercises_solved],
-            "created_at": None if row.created_at is None else to_rfc3339(row.created_at),
-            "updated_at": to_rfc3339(row.updated_at),
+            "created_at": None if row.created_at is None else rfc3339(row.created_at),
+            "updated_at": rfc3339(row.updated_at),
         }
         for row in conn.execute(query.limit(limit).offset(offset))
     ]
@@ -151,8 +151,8 @@ def _manager(row: Any) -> dict[str, Any]:
         "team": row.team,
         "email": row.email,
         "open_assignments": int(row.open_assignments),
-        "created_at": to_rfc3339(row.created_at),
-        "updated_at": to_rfc3339(row.updated_at),
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
     }
 
 
@@ -168,8 +168,8 @@ def _exercise(row: Any) -> dict[str, Any]:
         "author_id": row.author_id,
         "version": row.version,
         "status": row.status,
-        "created_at": to_rfc3339(row.created_at),
-        "updated_at": to_rfc3339(row.updated_at),
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
     }
 
 
@@ -180,8 +180,8 @@ def _assignment(row: Any) -> dict[str, Any]:
         "exercise_version": row.exercise_version,
         "assignee_id": row.assignee_id,
         "status": row.status,
-        "opened_at": to_rfc3339(row.opened_at),
-        "closed_at": None if row.closed_at is None else to_rfc3339(row.closed_at),
+        "opened_at": rfc3339(row.opened_at),
+        "closed_at": None if row.closed_at is None else rfc3339(row.closed_at),
         "closed_with_version": row.closed_with_version,
         "source_event_id": row.source_event_id,
     }

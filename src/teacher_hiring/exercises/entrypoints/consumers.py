@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from teacher_hiring.exercises.domain import commands
-from teacher_hiring.exercises.domain.clock import from_rfc3339
 from teacher_hiring.exercises.domain.model import CandidateSnapshot, ComplicationRules
 from teacher_hiring.exercises.service_layer import handlers
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.foundation.time import epoch_seconds
 from teacher_hiring.messaging.consumer import EventHandler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
 
@@ -67,7 +67,7 @@ def leak_report(envelope: Envelope) -> commands.OpenComplicationAssignment:
 
 
 def created_candidate(payload: dict[str, Any]) -> CandidateSnapshot:
-    created_at = from_rfc3339(payload["created_at"])
+    created_at = epoch_seconds(payload["created_at"])
     return CandidateSnapshot(
         candidate_id=payload["candidate_id"],
         name=payload["candidate_name"],
@@ -87,7 +87,7 @@ def updated_candidate(payload: dict[str, Any]) -> CandidateSnapshot:
         exercises_to_solve=_ids(payload["exercises_to_solve"]),
         exercises_solved=_ids(payload["exercises_solved"]),
         created_at=None,
-        updated_at=from_rfc3339(payload["updated_at"]),
+        updated_at=epoch_seconds(payload["updated_at"]),
     )
 
 

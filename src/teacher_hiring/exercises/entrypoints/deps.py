@@ -16,8 +16,8 @@ from teacher_hiring.exercises.adapters import event_versions, views
 from teacher_hiring.exercises.adapters.hiring_client import HiringCompletions
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.messaging.envelope import Envelope
-from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.event_versions import ProducedVersions
 from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import SwitchableLink

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from teacher_hiring.exercises.domain.clock import to_rfc3339
 from teacher_hiring.exercises.domain.model import Exercise, Manager, Payment
+from teacher_hiring.foundation.time import rfc3339
 
 MANAGER_CREATED = "ManagerCreated"
 MANAGER_UPDATED = "ManagerUpdated"
@@ -66,7 +66,7 @@ def exercise_payload(
         "author_id": exercise.author_id,
         "version": exercise.version,
         "status": exercise.status,
-        "updated_at": to_rfc3339(saved_at),
+        "updated_at": rfc3339(saved_at),
     }
     if edited_by is not None:
         payload["edited_by"] = edited_by
@@ -80,5 +80,5 @@ def payment_payload(payment: Payment, occurred_at: float) -> dict[str, Any]:
         "assignment_id": payment.assignment_id,
         "exercise_id": payment.exercise_id,
         "exercise_version": payment.exercise_version,
-        "occurred_at": to_rfc3339(occurred_at),
+        "occurred_at": rfc3339(occurred_at),
     }

@@ -6,7 +6,6 @@ block, so whatever it writes and stages commits together or not at all.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -34,6 +33,7 @@ from teacher_hiring.exercises.domain.model import (
 )
 from teacher_hiring.exercises.service_layer import events
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.foundation.ids import new_id
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +73,7 @@ class ComplicationOutcome:
 
 def create_manager(cmd: commands.CreateManager, uow: UnitOfWork) -> Manager:
     manager = Manager(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         first_name=cmd.first_name,
         last_name=cmd.last_name,
         team=cmd.team,
@@ -111,7 +111,7 @@ def _stage_manager(uow: UnitOfWork, event_name: str, manager: Manager) -> None:
 def create_exercise(cmd: commands.CreateExercise, uow: UnitOfWork) -> ExerciseCreation:
     _manager(uow, "author_id", cmd.author_id)
     exercise = Exercise(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         author_id=cmd.author_id,
         title=cmd.title,
         statement=cmd.statement,
@@ -181,7 +181,7 @@ def _pay(
     if not uow.repo.close_assignment(assignment.id, new_version.version, now):
         return None
     payment = Payment(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         assignment_id=assignment.id,
         manager_id=assignment.assignee_id,
         amount_cents=rules.payment_cents,
@@ -222,7 +222,7 @@ def open_complication_assignment(
     if existing is not None:
         return ComplicationOutcome(existing.id, "duplicate")
     assignment = ComplicationAssignment(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         exercise_id=exercise.id,
         exercise_version=version,
         assignee_id=choose_assignee(

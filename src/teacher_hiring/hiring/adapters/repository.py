@@ -18,7 +18,7 @@ wait; the SELECT that follows the lock starts after the previous holder committe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from typing import Any, cast
 
 import orjson
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from teacher_hiring.foundation.sql import DriverStatement, bound_insert, dialect_insert, locks_rows
 from teacher_hiring.hiring.adapters.tables import (
     attempt_counters,
     candidate_exercises,
@@ -36,53 +37,15 @@ from teacher_hiring.hiring.adapters.tables import (
     submissions,
 )
 from teacher_hiring.hiring.domain import commands
-from teacher_hiring.hiring.domain.model import CheckMode, Exercise, VersionStats
-from teacher_hiring.runtime.db import DriverStatement, bound_insert, dialect_insert, locks_rows
-
-
-class DuplicateSubmission(Exception):
-    """Another request stored a submission with the same key first (a concurrent duplicate)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateSide:
-    """What a submission needs to know about the candidate, in one read."""
-
-    name: str
-    status: str
-    assigned: bool
-    solved_response: str | None
-    keyed_response: str | None
-    attempts: int
-    first_attempt_failed: bool
-    unsolved: int
-
-
-@dataclass(frozen=True, slots=True)
-class AssignableExercise:
-    exercise_id: str
-    title: str
-    version: int
-    subject: str
-    difficulty: int
-
-
-@dataclass(frozen=True, slots=True)
-class NewSubmission:
-    id: str
-    candidate_id: str
-    exercise_id: str
-    exercise_version: int
-    answer: str
-    correct: bool
-    attempt_number: int
-    idempotency_key: str | None
-    response: str
-    created_at: float
-    money_kind: str | None = None
-    money_cents: int | None = None
-    money_manager_id: str | None = None
-
+from teacher_hiring.hiring.domain.errors import DuplicateSubmission
+from teacher_hiring.hiring.domain.model import (
+    AssignableExercise,
+    CandidateSide,
+    CheckMode,
+    Exercise,
+    NewSubmission,
+    VersionStats,
+)
 
 _c, _ce, _ac, _s, _e = candidates, candidate_exercises, attempt_counters, submissions, exercises
 _st = exercise_version_stats

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from teacher_hiring.foundation.time import rfc3339
 from teacher_hiring.hiring.adapters.tables import (
     attempt_counters,
     candidate_exercises,
@@ -15,7 +16,6 @@ from teacher_hiring.hiring.adapters.tables import (
     exercises,
     submissions,
 )
-from teacher_hiring.hiring.domain.model import rfc3339
 
 _c, _ce, _e, _st, _ac = (
     candidates,

@@ -62,3 +62,11 @@ class AnswerTooLong(HiringError):
 
 class EventRefused(HiringError):
     """A pushed event hiring does not accept on that endpoint (wrong name or version)."""
+
+
+class DuplicateSubmission(Exception):
+    """Another request stored a submission with the same key first (a concurrent duplicate).
+
+    Raised by the repository that stores submissions; the handler answers with the verdict
+    stored first. Not a HiringError: it never reaches the caller as such.
+    """

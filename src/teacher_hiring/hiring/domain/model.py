@@ -8,7 +8,6 @@ the handler only has to store it and stage its events in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Literal
 
 from teacher_hiring.hiring.domain.errors import (
@@ -36,12 +35,6 @@ class Rules:
     def bonus_cents(self, rating: int) -> int:
         """10.00 * (100 + rating) / 100, rounded down to the cent."""
         return self.bonus_base_cents * (100 + rating) // 100
-
-
-def rfc3339(epoch_s: float) -> str:
-    """How every time leaves hiring: RFC 3339 in UTC, ending in Z."""
-    moment = datetime.fromtimestamp(epoch_s, UTC)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def normalize_answer(text: str) -> str:
@@ -228,3 +221,45 @@ def _count_first_attempt(stats: VersionStats, correct: bool) -> tuple[VersionSta
         stats, attempted_candidates=attempted, failed_first_attempts=failed, rating=rating
     )
     return after, attempted == 1 or rating != stats.rating
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    """A submission as hiring records it, with the money its verdict issued (if any)."""
+
+    id: str
+    candidate_id: str
+    exercise_id: str
+    exercise_version: int
+    answer: str
+    correct: bool
+    attempt_number: int
+    idempotency_key: str | None
+    response: str
+    created_at: float
+    money_kind: str | None = None
+    money_cents: int | None = None
+    money_manager_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSide:
+    """What a submission needs to know about the candidate, in one read."""
+
+    name: str
+    status: str
+    assigned: bool
+    solved_response: str | None
+    keyed_response: str | None
+    attempts: int
+    first_attempt_failed: bool
+    unsolved: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssignableExercise:
+    exercise_id: str
+    title: str
+    version: int
+    subject: str
+    difficulty: int

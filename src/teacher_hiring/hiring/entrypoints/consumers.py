@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.service_layer import handlers
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.consumer import EventHandler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
-from teacher_hiring.runtime.clock import Clock, system_clock
 
 
 def subscriptions(clock: Clock = system_clock) -> list[Subscription]:

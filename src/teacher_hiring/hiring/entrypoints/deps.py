@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from teacher_hiring.foundation.sql import is_sqlite
 from teacher_hiring.hiring.adapters import event_versions
 from teacher_hiring.hiring.adapters.calls import HiringCalls
 from teacher_hiring.hiring.domain.model import Rules
@@ -17,7 +18,6 @@ from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
-from teacher_hiring.runtime.db import is_sqlite
 from teacher_hiring.runtime.event_versions import ProducedVersions
 
 

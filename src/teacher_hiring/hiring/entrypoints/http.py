@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.hiring.adapters import views
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.errors import (
@@ -23,7 +24,6 @@ from teacher_hiring.messaging.registry import SchemaViolation
 from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
-from teacher_hiring.runtime.db import read_only
 from teacher_hiring.runtime.http import RETRY_AFTER
 from teacher_hiring.runtime.tokens import Role
 

@@ -6,20 +6,17 @@ same transaction, so state and events commit together or not at all.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
 
-from teacher_hiring.hiring.adapters.repository import (
-    CandidateSide,
-    DuplicateSubmission,
-    NewSubmission,
-)
+from teacher_hiring.foundation.ids import new_id
+from teacher_hiring.foundation.time import rfc3339
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.errors import (
     CandidateNotFound,
+    DuplicateSubmission,
     EventRefused,
     ExerciseNotAssigned,
     ExerciseNotFound,
@@ -30,14 +27,15 @@ from teacher_hiring.hiring.domain.model import (
     TEACHER,
     AnswerKey,
     Bonus,
+    CandidateSide,
     Exercise,
     Fine,
+    NewSubmission,
     Rules,
     Verdict,
     ensure_answer_fits,
     is_newer_version,
     judge,
-    rfc3339,
 )
 from teacher_hiring.hiring.service_layer import events
 from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
@@ -68,7 +66,7 @@ def register_candidate(
                 "their way to hiring, or all need complication; try again shortly",
                 subject=cmd.subject,
             )
-        candidate_id, now = str(uuid.uuid4()), uow.clock()
+        candidate_id, now = new_id(), uow.clock()
         uow.repo.add_candidate(
             candidate_id, cmd.name, cmd.email, [e.exercise_id for e in chosen], now, cmd.subject
         )
@@ -186,7 +184,7 @@ def _record(
     verdict: Verdict,
 ) -> dict[str, Any]:
     """Store the verdict and stage its events, rating first so bonuses follow their rating."""
-    submission_id, now = str(uuid.uuid4()), uow.clock()
+    submission_id, now = new_id(), uow.clock()
     at = rfc3339(now)
     response = {
         "submission_id": submission_id,

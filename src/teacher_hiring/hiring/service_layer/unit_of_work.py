@@ -9,12 +9,12 @@ from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 
+from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.service_layer.events import EventVersions
 from teacher_hiring.messaging import inbox, issued
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
-from teacher_hiring.runtime.clock import Clock, system_clock
 
 
 class UnitOfWork:

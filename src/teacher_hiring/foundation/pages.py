@@ -1,8 +1,7 @@
 """Time windows and cursors of the operator's paginated reads (money issued, ledger entries).
 
-Moments travel as RFC 3339 text normalised to UTC with microseconds
-("2025-03-14T09:26:53.589793Z"): exact, and their text order is their time order, so the
-services compare them as text on SQLite and on PostgreSQL (in the "C" collation) alike.
+Moments travel as RFC 3339 text normalised by `foundation.time.rfc3339`, whose text order is
+their time order, so the services compare them as text in SQL.
 
 A cursor is opaque to the caller: the sort key of the last item of a page, so the next page
 starts right after it (keyset pagination), whatever was written meanwhile before it.
@@ -17,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+from teacher_hiring.foundation.time import parse_rfc3339, rfc3339
+
 MAX_PAGE = 1000
 
 
@@ -25,19 +25,15 @@ class InvalidQuery(ValueError):
     """A query parameter that cannot be used; the message starts with its name."""
 
 
-def utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_FORMAT)
-
-
 def now_text(minus_s: float = 0.0) -> str:
-    return utc_text(datetime.now(UTC) - timedelta(seconds=minus_s))
+    return rfc3339(datetime.now(UTC) - timedelta(seconds=minus_s))
 
 
 def parse_moment(text: str, field: str) -> str:
     """An RFC 3339 timestamp with its offset, or a day (YYYY-MM-DD, midnight UTC), normalised."""
     try:
-        moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
+        moment = parse_rfc3339(text)
+    except ValueError:
         raise InvalidQuery(
             f"{field}: not an RFC 3339 timestamp or a YYYY-MM-DD day: {text!r}"
         ) from None
@@ -45,14 +41,12 @@ def parse_moment(text: str, field: str) -> str:
         if len(text) != len("YYYY-MM-DD"):
             raise InvalidQuery(f"{field}: a timestamp needs its UTC offset (Z or +hh:mm): {text!r}")
         moment = moment.replace(tzinfo=UTC)
-    return utc_text(moment)
+    return rfc3339(moment)
 
 
 def shift(moment: str, seconds: float) -> str:
     """The normalised moment `seconds` later (earlier when negative)."""
-    return utc_text(
-        datetime.strptime(moment, _FORMAT).replace(tzinfo=UTC) + timedelta(seconds=seconds)
-    )
+    return rfc3339(parse_rfc3339(moment) + timedelta(seconds=seconds))
 
 
 @dataclass(frozen=True, slots=True)
