@@ -23,6 +23,7 @@ from teacher_hiring.bonus.adapters.producers_client import (
     ProducerFailed,
     ProducersClient,
 )
+from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.domain.errors import BonusError
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.domain.reconciliation import (
@@ -33,7 +34,7 @@ from teacher_hiring.bonus.domain.reconciliation import (
     expected,
     reconcile,
 )
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.runtime import pages
 
 DEFAULT_WINDOW_S = 7 * 24 * 3600
@@ -58,7 +59,10 @@ def window_of(query: ReconcileQuery, settle_s: float) -> Window:
 
 
 def reconciliation(
-    query: ReconcileQuery, uow: UnitOfWork, producers: ProducersClient, settle_s: float
+    query: ReconcileQuery,
+    uow: UnitOfWork[BonusRepository],
+    producers: ProducersClient,
+    settle_s: float,
 ) -> dict[str, Any]:
     """Every difference between the money issued in the window and the ledger, and the sums
     of each manager on both sides."""
@@ -67,7 +71,10 @@ def reconciliation(
 
 
 def repair(
-    query: ReconcileQuery, uow: UnitOfWork, producers: ProducersClient, settle_s: float
+    query: ReconcileQuery,
+    uow: UnitOfWork[BonusRepository],
+    producers: ProducersClient,
+    settle_s: float,
 ) -> dict[str, Any]:
     """Reconcile, then have each producer re-send what is missing under its original event id.
 
@@ -95,7 +102,10 @@ def repair(
 
 
 def _reconcile(
-    query: ReconcileQuery, uow: UnitOfWork, producers: ProducersClient, settle_s: float
+    query: ReconcileQuery,
+    uow: UnitOfWork[BonusRepository],
+    producers: ProducersClient,
+    settle_s: float,
 ) -> tuple[Reconciliation, list[IssuedMoney], Window]:
     requested = window_of(query, settle_s)
     with uow:
