@@ -26,14 +26,15 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.bootstrap import MIGRATIONS
 from teacher_hiring.bonus.domain.commands import CreditBonus, CreditPayment, DebitFine
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.service_layer import handlers
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging import inbox, wire
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.runtime.db import make_engine, upgrade_to_head
 
 COMMANDS: dict[str, Any] = {
@@ -139,7 +140,7 @@ class Ledger:
             trace_id=envelope.trace_id,
         )
         command = COMMANDS[envelope.event_name](**envelope.payload)
-        handlers.record_money(command, source, UnitOfWork.joining(conn))
+        handlers.record_money(command, source, UnitOfWork.joining(conn, BonusRepository))
 
 
 def _options(group: str) -> dict[str, Any]:

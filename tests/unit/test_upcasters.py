@@ -16,13 +16,14 @@ from event_examples import CANDIDATE_ID, EXAMPLE_PAYLOADS, example_envelope, exa
 from sqlalchemy import Connection
 
 from teacher_hiring.bonus.entrypoints import consumers as bonus_consumers
+from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.entrypoints import consumers as exercises_consumers
-from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.hiring.entrypoints import consumers as hiring_consumers
 from teacher_hiring.messaging.consumer import EventHandler, Subscription, version_gaps
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.upcasters import (
     DEFAULT_DIFFICULTY,
     DEFAULT_SUBJECT,
@@ -54,7 +55,7 @@ def every_stored_version() -> list[tuple[str, int]]:
     return [(spec.name, version) for spec in registry.events() for version in spec.versions]
 
 
-def _unbound(_conn: Connection) -> UnitOfWork:
+def _unbound(_conn: Connection) -> UnitOfWork[Repository]:
     raise AssertionError("never called: the subscriptions are only read")
 
 

@@ -13,14 +13,15 @@ from sqlalchemy import Connection
 
 from teacher_hiring.exercises.adapters import event_versions, links
 from teacher_hiring.exercises.adapters.hiring_client import HiringCompletions
+from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.entrypoints import consumers
 from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.errors import ERRORS
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
-from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
 from teacher_hiring.foundation.time import Clock, system_clock
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.runtime import auth, issued_http
 from teacher_hiring.runtime import event_versions as produced_versions
@@ -51,9 +52,9 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
     runtime: ServiceRuntime | None = None
     leaks: HiringCompletions | None = None
 
-    def uow_on(conn: Connection) -> UnitOfWork:
+    def uow_on(conn: Connection) -> UnitOfWork[Repository]:
         assert runtime is not None
-        return UnitOfWork.bound(conn, runtime.outbox)
+        return UnitOfWork.joining(conn, Repository, outbox=runtime.outbox)
 
     def leaked_version(payload: dict[str, Any]) -> int:
         """What a v0 leak report leaves out, from hiring's records (adapters.hiring_client)."""

@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from integration.bonus.bonus_support import bonus_added, rating_changed
+from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.bootstrap import MIGRATIONS
 from teacher_hiring.bonus.domain.commands import CreditBonus, RecordRating
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.service_layer import handlers
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.runtime.db import dispose, make_engine, upgrade_to_head
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -45,7 +46,7 @@ def at_once(count: int, work: Callable[[int], T]) -> list[T]:
 
 def credit(engine: Engine, command: CreditBonus) -> handlers.Outcome:
     source = EventSource(str(uuid.uuid4()), "BonusAdded", "hiring", "trace")
-    return handlers.record_money(command, source, UnitOfWork(engine))
+    return handlers.record_money(command, source, UnitOfWork(engine, BonusRepository))
 
 
 def count(engine: Engine, sql: str) -> int:
@@ -83,7 +84,10 @@ def test_one_bonus_re_emitted_under_new_event_ids_at_once_is_credited_once(
 def test_ratings_arriving_at_once_in_any_order_keep_the_newest(instances: list[Engine]) -> None:
     ratings = [RecordRating(**rating_changed("ex-1", 5 * v, v)) for v in range(1, 13)]
 
-    at_once(12, lambda n: handlers.record_rating(ratings[n], UnitOfWork(instances[n % 2])))
+    at_once(
+        12,
+        lambda n: handlers.record_rating(ratings[n], UnitOfWork(instances[n % 2], BonusRepository)),
+    )
 
     with instances[0].connect() as conn:
         stored = conn.execute(sa.text("SELECT rating, rating_version FROM ratings")).one()

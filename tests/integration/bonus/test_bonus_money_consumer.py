@@ -15,11 +15,12 @@ from integration.bonus.bonus_support import (
     fine_added,
     payment_commited,
 )
+from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.domain.commands import CreditBonus
 from teacher_hiring.bonus.domain.errors import BusinessKeyConflict
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.service_layer import handlers
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -130,12 +131,14 @@ def test_a_conflicting_business_key_raises_a_named_error(bonus: Bonus) -> None:
     source = EventSource("e-1", "BonusAdded", "hiring", "t-1")
     command = CreditBonus("anna", 1400, "s-1", "c-1", "ex-1", 1, 3, 40, 2, "2025-03-14T10:00:00Z")
     engine = bonus.runtime.engine
-    handlers.record_money(command, source, UnitOfWork(engine))
+    handlers.record_money(command, source, UnitOfWork(engine, BonusRepository))
 
     changed = CreditBonus("anna", 1401, "s-1", "c-1", "ex-1", 1, 3, 40, 2, "2025-03-14T10:00:00Z")
     with pytest.raises(BusinessKeyConflict, match=r"bonus:s-1"):
         handlers.record_money(
-            changed, EventSource("e-2", "BonusAdded", "hiring", "t-2"), UnitOfWork(engine)
+            changed,
+            EventSource("e-2", "BonusAdded", "hiring", "t-2"),
+            UnitOfWork(engine, BonusRepository),
         )
 
     assert bonus.scalar("SELECT COUNT(*) FROM ledger") == 1

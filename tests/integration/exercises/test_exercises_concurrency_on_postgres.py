@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from integration.credentials import OPERATOR, SERVICE
 from integration.exercises.exercises_support import Service
 from integration.link_stand_in import StandIn, stand_in
+from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.bootstrap import bootstrap
 from teacher_hiring.exercises.domain.commands import (
     EditExercise,
@@ -30,9 +31,9 @@ from teacher_hiring.exercises.domain.commands import (
 )
 from teacher_hiring.exercises.domain.model import CandidateSnapshot
 from teacher_hiring.exercises.service_layer import handlers
-from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
 from teacher_hiring.messaging.relay import RELAY_LOCK
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 __all__ = ["stand_in"]  # a fixture of the tests below
@@ -146,10 +147,13 @@ def leak_report(exercise_id: str, author: str, version: int = 1) -> OpenComplica
     return OpenComplicationAssignment(exercise_id, version, "Sum", author, "candidate")
 
 
-def held_open(work: Callable[[UnitOfWork], T], uow: UnitOfWork) -> Iterator[T]:
+def held_open(
+    work: Callable[[UnitOfWork[Repository]], T], uow: UnitOfWork[Repository]
+) -> Iterator[T]:
     """Run `work` in its transaction; the transaction commits when the generator is resumed."""
     with uow:
         yield work(uow)
+        uow.commit()
 
 
 def test_a_save_waits_for_a_leak_report_in_progress_then_closes_its_assignment(
@@ -187,12 +191,17 @@ def test_a_leak_report_waits_for_a_save_in_progress_then_finds_the_version_repla
     report = leak_report(exercise_id, author, version=1)  # version 1 leaked...
     edit = EditExercise(exercise_id, author, statement="Complicated already")
     rules = first.services.rules
-    saving = held_open(lambda uow: handlers.edit_exercise(edit, uow, rules), first.services.uow())
+    versions = first.services.produced()
+    saving = held_open(
+        lambda uow: handlers.edit_exercise(edit, uow, rules, versions), first.services.uow()
+    )
     next(saving)  # ...and version 2 is being saved, not committed yet
 
     def consume_report() -> handlers.ComplicationOutcome:
         with second.services.uow() as uow:
-            return handlers.open_complication_assignment(report, uow, rules)
+            outcome = handlers.open_complication_assignment(report, uow, rules)
+            uow.commit()
+            return outcome
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         reporting = pool.submit(consume_report)
@@ -222,6 +231,7 @@ def test_created_and_updated_of_a_new_candidate_applied_at_once_keep_both(
             else:
                 snapshot = CandidateSnapshot(candidate_id, "Ivan", "candidate", ("e1",), (), 10, 10)
                 handlers.record_candidate_created(snapshot, uow)
+            uow.commit()
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(apply, [(n, candidate_id) for candidate_id in ids for n in range(2)]))
@@ -236,8 +246,11 @@ def test_created_and_updated_of_a_new_candidate_applied_at_once_keep_both(
 def test_two_changes_to_one_manager_at_once_both_stay(instances: list[Service]) -> None:
     first, second = instances
     manager_id = first.manager("Anna Petrova")
+    versions = second.services.produced()
     renaming = held_open(
-        lambda uow: handlers.update_manager(UpdateManager(manager_id, team="physics"), uow),
+        lambda uow: handlers.update_manager(
+            UpdateManager(manager_id, team="physics"), uow, versions
+        ),
         second.services.uow(),
     )
     next(renaming)  # the team changed, not committed yet

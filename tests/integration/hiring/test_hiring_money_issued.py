@@ -15,10 +15,11 @@ from fastapi.testclient import TestClient
 
 from integration.credentials import OPERATOR
 from integration.hiring.hiring_support import Hiring, make_settings
+from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.bootstrap import bootstrap
-from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging import issued
 from teacher_hiring.messaging.tables import outbox
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -139,7 +140,7 @@ def test_money_stays_after_the_outbox_forgets_its_sent_rows(hiring: Hiring) -> N
 
 def test_a_rolled_back_unit_of_work_keeps_no_record(hiring: Hiring) -> None:
     money = issue_money(hiring)
-    uow = UnitOfWork(hiring.runtime.engine, hiring.runtime.outbox)
+    uow = UnitOfWork(hiring.runtime.engine, HiringRepository, outbox=hiring.runtime.outbox)
     with pytest.raises(RuntimeError, match="rolled back"), uow:
         uow.stage("BonusAdded", {**money[0]["payload"], "submission_id": "s-rolled-back"})
         raise RuntimeError("rolled back")

@@ -263,7 +263,7 @@ def test_concurrent_duplicates_store_one_submission_and_one_completion(hiring: H
 
     def send(key: str) -> dict[str, object]:
         cmd = commands.SubmitAnswer(candidate["id"], exercise["exercise_id"], 1, "42", key)
-        return handlers.submit_answer(cmd, context.uow(), context.rules)
+        return handlers.submit_answer(cmd, context.uow(), context.rules, versions=context.produced)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         same_key = list(pool.map(send, ["same"] * 8))

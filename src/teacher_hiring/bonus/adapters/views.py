@@ -9,9 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
 from teacher_hiring.bonus.domain.model import EntryKind, Manager
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 _MANAGER_COLUMNS = (managers.c.first_name, managers.c.last_name, managers.c.team, managers.c.email)
 
@@ -270,7 +271,7 @@ class UnitOfWorkLedger:
     """The ledger as reconciliation reads it (`ports.Ledger`): in a transaction of the unit
     of work, so every read of one reconciliation sees the same ledger."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork[BonusRepository]) -> None:
         self._uow = uow
 
     @contextmanager

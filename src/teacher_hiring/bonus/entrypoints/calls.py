@@ -7,11 +7,12 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.service_layer.handlers import Outcome
 from teacher_hiring.bonus.service_layer.money_calls import MoneyEventRefused, receive_money_call
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.envelope import MalformedEvent
 from teacher_hiring.messaging.registry import SchemaViolation
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.service import ServiceRuntime
@@ -68,5 +69,5 @@ def receive_money(
         runtime.registry.validate(envelope.as_dict())
     except (MalformedEvent, SchemaViolation) as exc:
         raise MoneyEventRefused(str(exc), problem=type(exc).__name__) from exc
-    outcome = receive_money_call(envelope, UnitOfWork(runtime.engine))
+    outcome = receive_money_call(envelope, UnitOfWork(runtime.engine, BonusRepository))
     return {"applied": outcome is Outcome.APPLIED, "outcome": outcome.value}

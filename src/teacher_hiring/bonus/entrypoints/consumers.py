@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
+from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.domain.commands import (
     CreditBonus,
     CreditPayment,
@@ -21,9 +22,9 @@ from teacher_hiring.bonus.domain.commands import (
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.service_layer import handlers
 from teacher_hiring.bonus.service_layer.money_calls import MONEY_FEED
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.consumer import EventHandler, Handler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 MONEY_GROUP = MONEY_FEED  # POST /api/v0/money claims under the same name
 RATINGS_GROUP = "bonus.ratings"
@@ -38,18 +39,22 @@ def _money(command_type: Callable[..., MoneyCommand]) -> Handler:
             producer=envelope.producer,
             trace_id=envelope.trace_id,
         )
-        handlers.record_money(command_type(**envelope.payload), source, UnitOfWork.joining(conn))
+        handlers.record_money(
+            command_type(**envelope.payload), source, UnitOfWork.joining(conn, BonusRepository)
+        )
 
     return handle
 
 
 def _rating_changed(envelope: Envelope, conn: Connection) -> None:
-    handlers.record_rating(RecordRating(**envelope.payload), UnitOfWork.joining(conn))
+    handlers.record_rating(
+        RecordRating(**envelope.payload), UnitOfWork.joining(conn, BonusRepository)
+    )
 
 
 def _manager_changed(envelope: Envelope, conn: Connection) -> None:
     command = ReplicateManager(**envelope.payload, as_of=envelope.produced_at)
-    handlers.replicate_manager(command, UnitOfWork.joining(conn))
+    handlers.replicate_manager(command, UnitOfWork.joining(conn, BonusRepository))
 
 
 def subscriptions() -> list[Subscription]:

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 
 from teacher_hiring.bonus.adapters import views
+from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.domain import statement as statements
 from teacher_hiring.bonus.domain.commands import MoneyCommand, RecordRating, ReplicateManager
 from teacher_hiring.bonus.domain.errors import (
@@ -26,8 +27,8 @@ from teacher_hiring.bonus.domain.model import (
 )
 from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
 from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.foundation.time import now_rfc3339
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +46,9 @@ def _now() -> str:
 # -- events ---------------------------------------------------------------------------------
 
 
-def record_money(command: MoneyCommand, source: EventSource, uow: UnitOfWork) -> Outcome:
+def record_money(
+    command: MoneyCommand, source: EventSource, uow: UnitOfWork[BonusRepository]
+) -> Outcome:
     """Turn a money event into its one ledger entry, opening the account if needed.
 
     One statement on the happy path (two on SQLite). A business key already in the ledger
@@ -56,8 +59,9 @@ def record_money(command: MoneyCommand, source: EventSource, uow: UnitOfWork) ->
     entry = ledger_entry(command, source)
     now = _now()
     with uow:
-        repository = uow.repository
+        repository = uow.repo
         if repository.open_account_and_append(entry, now):
+            uow.commit()
             return Outcome.APPLIED
         stored = repository.effect_under(entry.business_key)
         if stored is None or not entry.has_same_effect(stored.manager_id, stored.amount_cents):
@@ -69,6 +73,7 @@ def record_money(command: MoneyCommand, source: EventSource, uow: UnitOfWork) ->
                 f"says {entry.amount_cents} cents for manager {entry.manager_id}",
                 business_key=entry.business_key,
             )
+        uow.commit()
     LEDGER_DUPLICATE_BUSINESS_KEYS.labels("bonus", entry.kind.value).inc()
     log.info(
         "ledger.duplicate_business_key",
@@ -80,7 +85,7 @@ def record_money(command: MoneyCommand, source: EventSource, uow: UnitOfWork) ->
     return Outcome.DUPLICATE
 
 
-def record_rating(command: RecordRating, uow: UnitOfWork) -> Outcome:
+def record_rating(command: RecordRating, uow: UnitOfWork[BonusRepository]) -> Outcome:
     """Keep the newest rating of the exercise; an older or equal rating_version changes nothing."""
     rating = Rating(
         exercise_id=command.exercise_id,
@@ -92,10 +97,13 @@ def record_rating(command: RecordRating, uow: UnitOfWork) -> Outcome:
         changed_at=utc_timestamp(command.changed_at, "changed_at"),
     )
     with uow:
-        repository = uow.repository
+        repository = uow.repo
         stored = repository.rating_version(rating.exercise_id)
-        if newer_rating_wins(stored, rating.rating_version) and repository.save_rating(rating):
-            return Outcome.APPLIED
+        newer = newer_rating_wins(stored, rating.rating_version)
+        applied = newer and repository.save_rating(rating)
+        uow.commit()
+    if applied:
+        return Outcome.APPLIED
     log.info(
         "rating.stale_ignored",
         exercise_id=rating.exercise_id,
@@ -105,11 +113,11 @@ def record_rating(command: RecordRating, uow: UnitOfWork) -> Outcome:
     return Outcome.STALE
 
 
-def replicate_manager(command: ReplicateManager, uow: UnitOfWork) -> Outcome:
+def replicate_manager(command: ReplicateManager, uow: UnitOfWork[BonusRepository]) -> Outcome:
     """Keep the replica (never going back to older data) and make sure the account exists."""
     as_of = utc_timestamp(command.as_of, "produced_at")
     with uow:
-        repository = uow.repository
+        repository = uow.repo
         manager = Manager(
             first_name=command.first_name,
             last_name=command.last_name,
@@ -118,6 +126,7 @@ def replicate_manager(command: ReplicateManager, uow: UnitOfWork) -> Outcome:
         )
         saved = repository.save_manager(command.manager_id, manager, as_of)
         repository.open_account(command.manager_id, _now())
+        uow.commit()
     return Outcome.APPLIED if saved else Outcome.STALE
 
 
@@ -125,7 +134,7 @@ def replicate_manager(command: ReplicateManager, uow: UnitOfWork) -> Outcome:
 
 
 def account_overview(
-    manager_id: str, uow: UnitOfWork, directory: ManagerDirectory
+    manager_id: str, uow: UnitOfWork[BonusRepository], directory: ManagerDirectory
 ) -> dict[str, Any]:
     """The account with its sums; the manager from the replica, else from exercises (COMM-070).
 
@@ -141,7 +150,11 @@ def account_overview(
 
 
 def account_statement(
-    manager_id: str, start: str, end: str, uow: UnitOfWork, directory: ManagerDirectory
+    manager_id: str,
+    start: str,
+    end: str,
+    uow: UnitOfWork[BonusRepository],
+    directory: ManagerDirectory,
 ) -> dict[str, Any]:
     """Opening balance, the entries of [start, end), totals per kind and closing balance,
     headed by the manager as account_overview finds them."""
@@ -176,13 +189,18 @@ def account_statement(
     }
 
 
-def list_accounts(uow: UnitOfWork) -> list[dict[str, Any]]:
+def list_accounts(uow: UnitOfWork[BonusRepository]) -> list[dict[str, Any]]:
     with uow:
         return views.all_accounts(uow.conn)
 
 
 def account_entries(
-    manager_id: str, uow: UnitOfWork, *, limit: int, offset: int, kind: EntryKind | None
+    manager_id: str,
+    uow: UnitOfWork[BonusRepository],
+    *,
+    limit: int,
+    offset: int,
+    kind: EntryKind | None,
 ) -> dict[str, Any]:
     """One page of the account's entries, newest first, and how many there are in all."""
     with uow:
@@ -199,7 +217,7 @@ def account_entries(
     }
 
 
-def ledger_totals(uow: UnitOfWork) -> dict[str, Any]:
+def ledger_totals(uow: UnitOfWork[BonusRepository]) -> dict[str, Any]:
     """Per manager, what the ledger holds of each kind: what reconciliation compares."""
     with uow:
         rows = views.all_accounts(uow.conn)
@@ -217,12 +235,12 @@ def ledger_totals(uow: UnitOfWork) -> dict[str, Any]:
     return {"items": managers, "overall": overall}
 
 
-def list_ratings(uow: UnitOfWork) -> list[dict[str, Any]]:
+def list_ratings(uow: UnitOfWork[BonusRepository]) -> list[dict[str, Any]]:
     with uow:
         return views.all_ratings(uow.conn)
 
 
-def get_rating(exercise_id: str, uow: UnitOfWork) -> dict[str, Any]:
+def get_rating(exercise_id: str, uow: UnitOfWork[BonusRepository]) -> dict[str, Any]:
     with uow:
         found = views.rating(uow.conn, exercise_id)
     if found is None:
@@ -238,7 +256,7 @@ def _ask_exercises(manager_id: str, directory: ManagerDirectory) -> dict[str, An
     return None if manager is None else manager.shown()
 
 
-def _require_account(uow: UnitOfWork, manager_id: str) -> None:
+def _require_account(uow: UnitOfWork[BonusRepository], manager_id: str) -> None:
     if not views.has_account(uow.conn, manager_id):
         raise _no_account(manager_id)
 

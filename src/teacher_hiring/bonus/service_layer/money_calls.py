@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.domain.commands import CreditBonus, CreditPayment, DebitFine, MoneyCommand
 from teacher_hiring.bonus.domain.errors import BonusError
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.service_layer.handlers import Outcome, record_money
-from teacher_hiring.bonus.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 MONEY_FEED = "bonus.money"
 """The inbox name of money events: the consumer group and the synchronous endpoint share it."""
@@ -31,7 +32,7 @@ class MoneyEventRefused(BonusError):
     """A call carrying something other than a valid BonusAdded, FineAdded or PaymentCommited."""
 
 
-def receive_money_call(envelope: Envelope, uow: UnitOfWork) -> Outcome:
+def receive_money_call(envelope: Envelope, uow: UnitOfWork[BonusRepository]) -> Outcome:
     """Apply a money event sent by a call; DUPLICATE when its id or its business key is in."""
     command_type = MONEY_COMMANDS.get(envelope.event_name)
     if command_type is None:
@@ -46,7 +47,9 @@ def receive_money_call(envelope: Envelope, uow: UnitOfWork) -> Outcome:
         trace_id=envelope.trace_id,
     )
     with uow:
-        if not uow.claim(MONEY_FEED, envelope):
-            return Outcome.DUPLICATE
-        command = command_type(**envelope.payload)
-        return record_money(command, source, UnitOfWork.joining(uow.conn))
+        outcome = Outcome.DUPLICATE
+        if uow.claim(MONEY_FEED, envelope):
+            command = command_type(**envelope.payload)
+            outcome = record_money(command, source, UnitOfWork.joining(uow.conn, BonusRepository))
+        uow.commit()
+    return outcome

@@ -12,22 +12,24 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain import commands
 from teacher_hiring.exercises.domain.model import CandidateSnapshot, ComplicationRules
 from teacher_hiring.exercises.service_layer import handlers
-from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.foundation.time import epoch_seconds
 from teacher_hiring.messaging.consumer import EventHandler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 CANDIDATES_GROUP = "exercises.candidates"
 COMPLETIONS_GROUP = handlers.COMPLETIONS_CONSUMER
 
-UowFactory = Callable[[Connection], UnitOfWork]
+UowFactory = Callable[[Connection], UnitOfWork[Repository]]
 
 
 def subscriptions(uow_on: UowFactory, rules: ComplicationRules) -> list[Subscription]:
-    """`uow_on(conn)` gives a unit of work bound to the runner's transaction."""
+    """`uow_on(conn)` gives a unit of work joining the runner's transaction, which the runner
+    commits."""
 
     def on_leak(envelope: Envelope, conn: Connection) -> None:
         with uow_on(conn) as uow:

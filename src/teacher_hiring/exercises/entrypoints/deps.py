@@ -14,10 +14,12 @@ from sqlalchemy import Connection
 
 from teacher_hiring.exercises.adapters import event_versions, views
 from teacher_hiring.exercises.adapters.hiring_client import HiringCompletions
+from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain.model import ComplicationRules
-from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.exercises.service_layer.events import EventVersions
 from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.runtime.event_versions import ProducedVersions
 from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import SwitchableLink
@@ -38,10 +40,14 @@ class Services:
     calls: CallsInRequest | None = None  # COMM-080 in sync mode: the save pays by a call
     push_wait_s: float = 5.0  # how long a save waits for another instance's relay to push
 
-    def uow(self) -> UnitOfWork:
-        """A unit of work producing the exercise and manager events at today's versions."""
-        versions = event_versions.current(self.versions)
-        return UnitOfWork(self.runtime.engine, self.runtime.outbox, versions=versions)
+    def uow(self) -> UnitOfWork[Repository]:
+        """A unit of work owning its transaction, staging in this service's outbox."""
+        return UnitOfWork(self.runtime.engine, Repository, outbox=self.runtime.outbox)
+
+    def produced(self) -> EventVersions:
+        """The versions of the exercise and manager events a save produces now (read once per
+        save, before its transaction, so a save never mixes versions)."""
+        return event_versions.current(self.versions)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

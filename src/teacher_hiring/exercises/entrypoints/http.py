@@ -107,8 +107,10 @@ def create_manager(
     """
     first_name, last_name = body.split()
     cmd = commands.CreateManager(first_name or "", last_name or "", body.email, body.team)
+    versions = services.produced()
     with services.uow() as uow:
-        manager = handlers.create_manager(cmd, uow)
+        manager = handlers.create_manager(cmd, uow, versions)
+        uow.commit()
     created = _manager(services, manager.id)
     return {**created, "access_token": tokens.access_token(Role.manager, manager.id)}
 
@@ -128,8 +130,10 @@ def update_manager(
 
     Sending the values the manager already has changes nothing and publishes nothing.
     """
+    versions = services.produced()
     with services.uow() as uow:
-        handlers.update_manager(body.command(manager_id), uow)
+        handlers.update_manager(body.command(manager_id), uow, versions)
+        uow.commit()
     return _manager(services, manager_id)
 
 
@@ -190,8 +194,10 @@ def create_exercise(
         subject=body.subject,
         difficulty=body.difficulty,
     )
+    versions = services.produced()
     with services.uow() as uow:
-        created = handlers.create_exercise(cmd, uow)
+        created = handlers.create_exercise(cmd, uow, versions)
+        uow.commit()
     pushed = services.push_now(created.created_event_id)
     return {**_exercise(services, created.exercise.id), "pushed": pushed}
 
@@ -273,8 +279,10 @@ def edit_exercise(
         difficulty=body.difficulty,
         expected_version=body.expected_version,
     )
+    versions = services.produced()
     with services.uow() as uow:
-        saved = handlers.edit_exercise(cmd, uow, services.rules)
+        saved = handlers.edit_exercise(cmd, uow, services.rules, versions)
+        uow.commit()
     pushed = services.push_now(saved.updated_event_id)
     if saved.payments:
         services.call_now(uow.staged, done="the new version is saved and its assignment closed")
@@ -357,6 +365,7 @@ def complicate_exercise(body: schemas.LeakReport, services: ServicesDep) -> dict
     )
     with services.uow() as uow:
         result = handlers.request_complication(cmd, uow, services.rules)
+        uow.commit()
     return {
         "assignment_id": result.assignment_id,
         "created": result.created,

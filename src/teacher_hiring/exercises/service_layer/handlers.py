@@ -1,7 +1,9 @@
 """The service's use cases: plain functions (command, unit of work[, rules]) -> result.
 
 The only place where the domain rules meet storage. Each runs inside the caller's `with uow:`
-block, so whatever it writes and stages commits together or not at all.
+block and the caller commits, so whatever it writes and stages commits together or not at all.
+A handler that produces exercise or manager events is given the versions to produce
+(`EventVersions`, read once per save).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Literal
 
 import structlog
 
+from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain import commands
 from teacher_hiring.exercises.domain.errors import (
     UnknownExercise,
@@ -32,8 +35,10 @@ from teacher_hiring.exercises.domain.model import (
     version_to_complicate,
 )
 from teacher_hiring.exercises.service_layer import events
-from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.exercises.service_layer.events import EventVersions
 from teacher_hiring.foundation.ids import new_id
+from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -71,7 +76,9 @@ class ComplicationOutcome:
 # -- managers ------------------------------------------------------------------------------------
 
 
-def create_manager(cmd: commands.CreateManager, uow: UnitOfWork) -> Manager:
+def create_manager(
+    cmd: commands.CreateManager, uow: UnitOfWork[Repository], versions: EventVersions
+) -> Manager:
     manager = Manager(
         id=new_id(),
         first_name=cmd.first_name,
@@ -80,11 +87,13 @@ def create_manager(cmd: commands.CreateManager, uow: UnitOfWork) -> Manager:
         email=cmd.email,
     )
     uow.repo.add_manager(manager, uow.clock())
-    _stage_manager(uow, events.MANAGER_CREATED, manager)
+    _stage_manager(uow, events.MANAGER_CREATED, manager, versions.manager)
     return manager
 
 
-def update_manager(cmd: commands.UpdateManager, uow: UnitOfWork) -> Manager:
+def update_manager(
+    cmd: commands.UpdateManager, uow: UnitOfWork[Repository], versions: EventVersions
+) -> Manager:
     """Change a manager; the same values again change nothing and publish nothing.
 
     The manager stays locked until the commit: two changes at once (two instances) apply one
@@ -96,19 +105,22 @@ def update_manager(cmd: commands.UpdateManager, uow: UnitOfWork) -> Manager:
     )
     if changed != current:
         uow.repo.update_manager(changed, uow.clock())
-        _stage_manager(uow, events.MANAGER_UPDATED, changed)
+        _stage_manager(uow, events.MANAGER_UPDATED, changed, versions.manager)
     return changed
 
 
-def _stage_manager(uow: UnitOfWork, event_name: str, manager: Manager) -> None:
-    version = uow.versions.manager
+def _stage_manager(
+    uow: UnitOfWork[Repository], event_name: str, manager: Manager, version: int
+) -> None:
     uow.stage(event_name, events.manager_payload(manager, version), version=version)
 
 
 # -- exercises -----------------------------------------------------------------------------------
 
 
-def create_exercise(cmd: commands.CreateExercise, uow: UnitOfWork) -> ExerciseCreation:
+def create_exercise(
+    cmd: commands.CreateExercise, uow: UnitOfWork[Repository], versions: EventVersions
+) -> ExerciseCreation:
     _manager(uow, "author_id", cmd.author_id)
     exercise = Exercise(
         id=new_id(),
@@ -123,14 +135,17 @@ def create_exercise(cmd: commands.CreateExercise, uow: UnitOfWork) -> ExerciseCr
     now = uow.clock()
     uow.repo.add_exercise(exercise, now)
     uow.repo.add_version(exercise, edited_by=cmd.author_id, saved_at=now)
-    version = uow.versions.exercise
+    version = versions.exercise
     payload = events.exercise_payload(exercise, now, version)
     created = uow.stage(events.EXERCISE_CREATED, payload, version=version)
     return ExerciseCreation(exercise=exercise, created_event_id=created.event_id)
 
 
 def edit_exercise(
-    cmd: commands.EditExercise, uow: UnitOfWork, rules: ComplicationRules
+    cmd: commands.EditExercise,
+    uow: UnitOfWork[Repository],
+    rules: ComplicationRules,
+    versions: EventVersions,
 ) -> ExerciseSaved:
     """Save a new version. The assignee's save closes their open assignments and pays each
     once, in this same transaction; anyone else's save leaves them open.
@@ -158,7 +173,7 @@ def edit_exercise(
         latest = uow.repo.current_version(current.id)
         raise VersionConflict(current.id, cmd.expected_version or current.version, latest)
     uow.repo.add_version(revised, edited_by=cmd.editor_id, saved_at=now)
-    version = uow.versions.exercise
+    version = versions.exercise
     payload = events.exercise_payload(revised, now, version, edited_by=cmd.editor_id)
     updated = uow.stage(events.EXERCISE_UPDATED, payload, version=version)
     paid = [_pay(uow, a, revised, rules, now) for a in closing]
@@ -171,7 +186,7 @@ def edit_exercise(
 
 
 def _pay(
-    uow: UnitOfWork,
+    uow: UnitOfWork[Repository],
     assignment: ComplicationAssignment,
     new_version: Exercise,
     rules: ComplicationRules,
@@ -198,7 +213,7 @@ def _pay(
 
 
 def open_complication_assignment(
-    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork, rules: ComplicationRules
+    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork[Repository], rules: ComplicationRules
 ) -> ComplicationOutcome:
     """Open one assignment for the leaked version while it is the current one; a repeated
     report opens nothing new, a report of a replaced version nothing at all.
@@ -244,35 +259,40 @@ def open_complication_assignment(
 
 
 def request_complication(
-    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork, rules: ComplicationRules
+    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork[Repository], rules: ComplicationRules
 ) -> ComplicationOutcome:
     """The synchronous form of the leak report (COMM-030 before the migration).
 
     With an event id it claims the same inbox row the event consumer would, so the call and
     the event of the same report apply once between them.
     """
-    if cmd.event_id is not None and not uow.claim(COMPLETIONS_CONSUMER, cmd.event_id, LEAK_EVENT):
+    if cmd.event_id is not None and not uow.claim(COMPLETIONS_CONSUMER, _leak_marker(cmd.event_id)):
         latest = uow.repo.latest_assignment(cmd.exercise_id)
         return ComplicationOutcome(latest.id if latest else None, "duplicate")
     return open_complication_assignment(cmd, uow, rules)
 
 
+def _leak_marker(event_id: str) -> Envelope:
+    """The leak report as the inbox records it: only its id and name are kept."""
+    return Envelope(event_id, 0, LEAK_EVENT, "", "", "", {})
+
+
 # -- candidate replica ---------------------------------------------------------------------------
 
 
-def record_candidate_created(snapshot: CandidateSnapshot, uow: UnitOfWork) -> bool:
+def record_candidate_created(snapshot: CandidateSnapshot, uow: UnitOfWork[Repository]) -> bool:
     """Replicate a CandidateCreated; True if the replica changed."""
     return _replicate_candidate(snapshot, uow, merge_candidate_created)
 
 
-def record_candidate_updated(snapshot: CandidateSnapshot, uow: UnitOfWork) -> bool:
+def record_candidate_updated(snapshot: CandidateSnapshot, uow: UnitOfWork[Repository]) -> bool:
     """Replicate a CandidateUpdated unless the replica already holds a newer state."""
     return _replicate_candidate(snapshot, uow, merge_candidate_updated)
 
 
 def _replicate_candidate(
     snapshot: CandidateSnapshot,
-    uow: UnitOfWork,
+    uow: UnitOfWork[Repository],
     merge: Callable[[CandidateSnapshot | None, CandidateSnapshot], CandidateSnapshot | None],
 ) -> bool:
     """Merge over the stored state, read locked; a first state is inserted only if absent.
@@ -292,14 +312,16 @@ def _replicate_candidate(
 # -- lookups -------------------------------------------------------------------------------------
 
 
-def _manager(uow: UnitOfWork, field: str, manager_id: str, *, lock: bool = False) -> Manager:
+def _manager(
+    uow: UnitOfWork[Repository], field: str, manager_id: str, *, lock: bool = False
+) -> Manager:
     manager = uow.repo.get_manager(manager_id, lock=lock)
     if manager is None:
         raise UnknownManager(field, manager_id)
     return manager
 
 
-def _exercise(uow: UnitOfWork, exercise_id: str, *, lock: bool = False) -> Exercise:
+def _exercise(uow: UnitOfWork[Repository], exercise_id: str, *, lock: bool = False) -> Exercise:
     exercise = uow.repo.get_exercise(exercise_id, lock=lock)
     if exercise is None:
         raise UnknownExercise("exercise_id", exercise_id)

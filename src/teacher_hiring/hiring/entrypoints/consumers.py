@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from teacher_hiring.foundation.time import Clock, system_clock
+from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.service_layer import handlers
-from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.consumer import EventHandler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 
 def subscriptions(clock: Clock = system_clock) -> list[Subscription]:
@@ -19,13 +20,13 @@ def subscriptions(clock: Clock = system_clock) -> list[Subscription]:
         """ExerciseCreated/ExerciseUpdated v1 (v0 arrives upcast, with the default subject and
         difficulty): keep the newer version; late or repeated ones do nothing."""
         cmd = commands.ReplicateExercise.from_payload(envelope.payload)
-        handlers.replicate_exercise(cmd, UnitOfWork.on_connection(conn, clock=clock))
+        handlers.replicate_exercise(cmd, UnitOfWork.joining(conn, HiringRepository, clock=clock))
 
     def on_manager(envelope: Envelope, conn: Connection) -> None:
         """ManagerCreated/ManagerUpdated v1 (v0 arrives upcast, its name split) carry the whole
         manager: upsert."""
         cmd = commands.ReplicateManager.from_payload(envelope.payload)
-        handlers.replicate_manager(cmd, UnitOfWork.on_connection(conn, clock=clock))
+        handlers.replicate_manager(cmd, UnitOfWork.joining(conn, HiringRepository, clock=clock))
 
     exercise = EventHandler(on_exercise, version=1)
     manager = EventHandler(on_manager, version=1)

@@ -11,11 +11,12 @@ from sqlalchemy import Engine
 from teacher_hiring.foundation.sql import is_sqlite
 from teacher_hiring.hiring.adapters import event_versions
 from teacher_hiring.hiring.adapters.calls import HiringCalls
+from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.hiring.service_layer.events import EventVersions
-from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.runtime.event_versions import ProducedVersions
@@ -45,8 +46,8 @@ class Hiring:
         """The versions a command produces now (the newest, with no operator flags)."""
         return EventVersions() if self.versions is None else event_versions.current(self.versions)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.outbox, versions=self.produced)
+    def uow(self) -> UnitOfWork[HiringRepository]:
+        return UnitOfWork(self.engine, HiringRepository, outbox=self.outbox)
 
 
 async def get_hiring(request: Request) -> Hiring:

@@ -180,15 +180,17 @@ async def submit_answer(
         # The old wiring (links in sync mode): the calls to exercises and bonus block, so in a
         # worker thread, like the synchronous client of the old service.
         return await run_in_threadpool(
-            handlers.submit_answer, cmd, hiring.uow(), hiring.rules, calls
+            handlers.submit_answer, cmd, hiring.uow(), hiring.rules, calls, hiring.produced
         )
     if hiring.inline_writes:
         # On the event loop: about a millisecond of SQLite work on the service's single writer
         # connection, and the thread hop cost more than it saved.
-        return handlers.submit_answer(cmd, hiring.uow(), hiring.rules)
+        return handlers.submit_answer(cmd, hiring.uow(), hiring.rules, None, hiring.produced)
     # On PostgreSQL a submission makes several round trips and may wait for a row lock that
     # another instance holds: in a worker thread, so the event loop keeps serving meanwhile.
-    return await run_in_threadpool(handlers.submit_answer, cmd, hiring.uow(), hiring.rules)
+    return await run_in_threadpool(
+        handlers.submit_answer, cmd, hiring.uow(), hiring.rules, None, hiring.produced
+    )
 
 
 @candidates.get(

@@ -6,13 +6,14 @@ same transaction, so state and events commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import orjson
 
 from teacher_hiring.foundation.ids import new_id
 from teacher_hiring.foundation.time import rfc3339
+from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.errors import (
     CandidateNotFound,
@@ -38,8 +39,9 @@ from teacher_hiring.hiring.domain.model import (
     judge,
 )
 from teacher_hiring.hiring.service_layer import events
-from teacher_hiring.hiring.service_layer.unit_of_work import UnitOfWork
+from teacher_hiring.hiring.service_layer.events import EventVersions
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.upcasting import Upcaster
 
 EXERCISE_FEED = "hiring.exercises"
@@ -53,7 +55,7 @@ PUSHED_EVENTS = {"ExerciseCreated": 1, "ExerciseUpdated": 1}
 
 
 def register_candidate(
-    cmd: commands.RegisterCandidate, uow: UnitOfWork, rules: Rules
+    cmd: commands.RegisterCandidate, uow: UnitOfWork[HiringRepository], rules: Rules
 ) -> dict[str, Any]:
     """Create a candidate with the least-solved assignable exercises (fewer if fewer exist),
     of the candidate's subject only when they named one (US-160)."""
@@ -80,6 +82,7 @@ def register_candidate(
                 "exercises_to_solve": [{"exercise_id": e.exercise_id} for e in chosen],
             },
         )
+        uow.commit()
     return {
         "id": candidate_id,
         "name": cmd.name,
@@ -114,23 +117,26 @@ class SubmissionCalls(Protocol):
 
 def submit_answer(
     cmd: commands.SubmitAnswer,
-    uow: UnitOfWork,
+    uow: UnitOfWork[HiringRepository],
     rules: Rules,
     calls: SubmissionCalls | None = None,
+    versions: Callable[[], EventVersions] = EventVersions,
 ) -> dict[str, Any]:
     """Check an answer and apply every consequence; replays return the first verdict.
 
     With `calls` (links in sync mode, the old wiring) the exercise is read from exercises
     before the transaction and the consequences are delivered after its commit; a failed call
-    fails the request, what was committed stays (see runtime.link_calls).
+    fails the request, what was committed stays (see runtime.link_calls). `versions` says
+    which version of each switchable event to produce; it is asked only when such an event is
+    staged, so a submission that stages none never reads the operator's flags.
     """
     ensure_answer_fits(cmd.answer, rules)
     key = None if calls is None else calls.answer_key(cmd.exercise_id)
     try:
-        response = _submit(cmd, uow, rules, key)
+        response = _submit(cmd, uow, rules, key, versions)
     except DuplicateSubmission:
         # A concurrent twin committed first; this run now finds and replays its verdict.
-        response = _submit(cmd, uow, rules, key)
+        response = _submit(cmd, uow, rules, key, versions)
     if calls is not None and uow.staged:
         verdict = "correct" if response["correct"] else "wrong"
         calls.deliver(
@@ -142,46 +148,64 @@ def submit_answer(
 
 
 def _submit(
-    cmd: commands.SubmitAnswer, uow: UnitOfWork, rules: Rules, key: AnswerKey | None
+    cmd: commands.SubmitAnswer,
+    uow: UnitOfWork[HiringRepository],
+    rules: Rules,
+    key: AnswerKey | None,
+    versions: Callable[[], EventVersions],
 ) -> dict[str, Any]:
     with uow:
-        candidate = uow.repo.candidate_side(
-            cmd.candidate_id, cmd.exercise_id, cmd.exercise_version, cmd.idempotency_key
+        response = _answer(cmd, uow, rules, key, versions)
+        uow.commit()
+    return response
+
+
+def _answer(
+    cmd: commands.SubmitAnswer,
+    uow: UnitOfWork[HiringRepository],
+    rules: Rules,
+    key: AnswerKey | None,
+    versions: Callable[[], EventVersions],
+) -> dict[str, Any]:
+    """The verdict (a replay of the first one, or a new one recorded), in `uow`'s transaction."""
+    candidate = uow.repo.candidate_side(
+        cmd.candidate_id, cmd.exercise_id, cmd.exercise_version, cmd.idempotency_key
+    )
+    if candidate is None:
+        raise CandidateNotFound(f"candidate_id: no candidate {cmd.candidate_id}")
+    found = uow.repo.exercise_side(cmd.exercise_id)
+    if found is None:
+        raise ExerciseNotFound(f"exercise_id: no exercise {cmd.exercise_id}")
+    exercise, stats = found
+    if not candidate.assigned:
+        raise ExerciseNotAssigned(
+            f"exercise_id: exercise {cmd.exercise_id} is not assigned to this candidate"
         )
-        if candidate is None:
-            raise CandidateNotFound(f"candidate_id: no candidate {cmd.candidate_id}")
-        found = uow.repo.exercise_side(cmd.exercise_id)
-        if found is None:
-            raise ExerciseNotFound(f"exercise_id: no exercise {cmd.exercise_id}")
-        exercise, stats = found
-        if not candidate.assigned:
-            raise ExerciseNotAssigned(
-                f"exercise_id: exercise {cmd.exercise_id} is not assigned to this candidate"
-            )
-        replay = candidate.keyed_response or candidate.solved_response
-        if replay is not None:
-            return {**orjson.loads(replay), "replayed": True}
-        exercise.ensure_current(cmd.exercise_version)
-        if key is not None:
-            exercise = exercise.checked_by(key)
-        verdict = judge(
-            exercise,
-            stats,
-            attempts_before=candidate.attempts,
-            first_attempt_failed=candidate.first_attempt_failed,
-            answer=cmd.answer,
-            unsolved_assigned=candidate.unsolved,
-            rules=rules,
-        )
-        return _record(uow, cmd, exercise, candidate, verdict)
+    replay = candidate.keyed_response or candidate.solved_response
+    if replay is not None:
+        return {**orjson.loads(replay), "replayed": True}
+    exercise.ensure_current(cmd.exercise_version)
+    if key is not None:
+        exercise = exercise.checked_by(key)
+    verdict = judge(
+        exercise,
+        stats,
+        attempts_before=candidate.attempts,
+        first_attempt_failed=candidate.first_attempt_failed,
+        answer=cmd.answer,
+        unsolved_assigned=candidate.unsolved,
+        rules=rules,
+    )
+    return _record(uow, cmd, exercise, candidate, verdict, versions)
 
 
 def _record(
-    uow: UnitOfWork,
+    uow: UnitOfWork[HiringRepository],
     cmd: commands.SubmitAnswer,
     exercise: Exercise,
     candidate: CandidateSide,
     verdict: Verdict,
+    versions: Callable[[], EventVersions],
 ) -> dict[str, Any]:
     """Store the verdict and stage its events, rating first so bonuses follow their rating."""
     submission_id, now = new_id(), uow.clock()
@@ -234,7 +258,7 @@ def _record(
     if money is not None:
         _stage_money(uow, money, exercise, verdict, cmd.candidate_id, submission_id, at)
     if verdict.complication_opened:
-        version = uow.versions().leak
+        version = versions().leak
         payload = events.leak_payload(exercise, cmd.candidate_id, version)
         uow.stage(events.LEAK, payload, version=version)
     if verdict.becomes_teacher:
@@ -255,7 +279,7 @@ def _rating_payload(exercise: Exercise, verdict: Verdict, at: str) -> dict[str, 
 
 
 def _stage_money(
-    uow: UnitOfWork,
+    uow: UnitOfWork[HiringRepository],
     money: Bonus | Fine,
     exercise: Exercise,
     verdict: Verdict,
@@ -279,7 +303,7 @@ def _stage_money(
         uow.stage("FineAdded", {**common, "reason": money.reason, "occurred_at": at})
 
 
-def _promote(uow: UnitOfWork, candidate_id: str, name: str, now: float) -> None:
+def _promote(uow: UnitOfWork[HiringRepository], candidate_id: str, name: str, now: float) -> None:
     uow.repo.set_status(candidate_id, TEACHER, now)
     solved = uow.repo.assigned_exercise_ids(candidate_id)
     uow.stage(
@@ -298,20 +322,24 @@ def _promote(uow: UnitOfWork, candidate_id: str, name: str, now: float) -> None:
 # -- replicas ------------------------------------------------------------------------------------
 
 
-def replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork) -> bool:
+def replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringRepository]) -> bool:
     """Make this version current with fresh stats, unless a newer one is held (then False)."""
     with uow:
-        return _replicate_exercise(cmd, uow)
+        applied = _replicate_exercise(cmd, uow)
+        uow.commit()
+    return applied
 
 
-def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork) -> bool:
+def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringRepository]) -> bool:
     held = uow.repo.replicated_version(cmd.exercise_id)
     if not is_newer_version(cmd.version, held):
         return False
     return uow.repo.replicate_exercise(cmd, held=held, at=uow.clock())
 
 
-def receive_pushed_exercise(envelope: Envelope, uow: UnitOfWork, upcaster: Upcaster) -> bool:
+def receive_pushed_exercise(
+    envelope: Envelope, uow: UnitOfWork[HiringRepository], upcaster: Upcaster
+) -> bool:
     """The push side of the exercise link: applied once whether it came by push or by the log.
 
     The envelope is already validated against the registry; an older version is upcast first,
@@ -327,12 +355,16 @@ def receive_pushed_exercise(envelope: Envelope, uow: UnitOfWork, upcaster: Upcas
             f"hiring reads (v{newest})"
         )
     with uow:
-        if not uow.claim(EXERCISE_FEED, envelope):
-            return False
-        current = upcaster.upcast(envelope, newest)
-        return _replicate_exercise(commands.ReplicateExercise.from_payload(current.payload), uow)
+        applied = False
+        if uow.claim(EXERCISE_FEED, envelope):
+            current = upcaster.upcast(envelope, newest)
+            cmd = commands.ReplicateExercise.from_payload(current.payload)
+            applied = _replicate_exercise(cmd, uow)
+        uow.commit()
+    return applied
 
 
-def replicate_manager(cmd: commands.ReplicateManager, uow: UnitOfWork) -> None:
+def replicate_manager(cmd: commands.ReplicateManager, uow: UnitOfWork[HiringRepository]) -> None:
     with uow:
         uow.repo.replicate_manager(cmd, uow.clock())
+        uow.commit()
