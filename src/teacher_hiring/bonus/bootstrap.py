@@ -48,7 +48,11 @@ def bootstrap(
 ) -> FastAPI:
     settings = settings or BonusSettings()
     runtime = assemble(
-        SERVICE, settings, migrations=MIGRATIONS, subscriptions=consumers.subscriptions()
+        SERVICE,
+        settings,
+        migrations=MIGRATIONS,
+        subscriptions=consumers.subscriptions(),
+        upcaster=consumers.upcaster(),
     )
     if manager_directory is None:
         client = ExercisesClient(

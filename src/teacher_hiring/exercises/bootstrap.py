@@ -28,7 +28,6 @@ from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
-from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.runtime import auth, issued_http
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
@@ -83,7 +82,7 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
         settings,
         migrations=MIGRATIONS,
         subscriptions=consumers.subscriptions(uow_on, rules),
-        upcaster=event_upcaster(leaked_version),
+        upcaster=consumers.upcaster(leaked_version),
         clock=clock,
         flags={
             links.FLAG: settings.exercise_updates_link,

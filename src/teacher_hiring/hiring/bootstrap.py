@@ -29,6 +29,7 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
         settings,
         migrations=MIGRATIONS,
         subscriptions=consumers.subscriptions(clock),
+        upcaster=consumers.upcaster(),
         flags={
             **calls.default_flags(settings),
             **event_versions.default_flags(settings.leak_events_version),

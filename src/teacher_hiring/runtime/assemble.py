@@ -12,7 +12,6 @@ from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay, Router
 from teacher_hiring.messaging.sinks import LogSink
-from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.runtime.clock import Clock, system_clock
 from teacher_hiring.runtime.db import make_engine, upgrade_to_head
@@ -39,8 +38,10 @@ def assemble(
 ) -> ServiceRuntime:
     """Engine (migrated to head), transport, outbox, relay and consumer runners of a service.
 
-    `flags` are the operator flags of the service with their values before anyone sets them;
-    `clock` is where its events' `produced_at` comes from.
+    `upcaster` holds the steps the service's consumers need to read old event versions (the
+    service composes them from teacher_hiring.events; none by default); `flags` are the
+    operator flags of the service with their values before anyone sets them; `clock` is where
+    its events' `produced_at` comes from.
     """
     if configure_logs:
         configure_logging(name, settings.log_level, settings.log_format)
@@ -69,7 +70,7 @@ def assemble(
             transport=transport,
             registry=registry,
             engine=engine,
-            upcaster=upcaster or event_upcaster(),
+            upcaster=upcaster or Upcaster(),
             max_attempts=settings.consumer_max_attempts,
             batch_size=settings.consumer_batch_size,
         )
