@@ -28,7 +28,8 @@ from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
 from teacher_hiring.exercises.service_layer.unit_of_work import UnitOfWork
 from teacher_hiring.exercises.settings import ExercisesSettings
-from teacher_hiring.runtime import auth, issued_http
+from teacher_hiring.money import http as issued_http
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.clock import Clock, system_clock

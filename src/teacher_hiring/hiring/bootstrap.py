@@ -10,7 +10,8 @@ from teacher_hiring.hiring.adapters import calls, event_versions
 from teacher_hiring.hiring.entrypoints import consumers, http
 from teacher_hiring.hiring.entrypoints.deps import Hiring
 from teacher_hiring.hiring.settings import HiringSettings
-from teacher_hiring.runtime import auth, issued_http
+from teacher_hiring.money import http as issued_http
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.clock import Clock, system_clock

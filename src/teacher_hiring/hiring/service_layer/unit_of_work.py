@@ -11,9 +11,10 @@ from sqlalchemy import Connection, Engine
 
 from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.service_layer.events import EventVersions
-from teacher_hiring.messaging import inbox, issued
+from teacher_hiring.messaging import inbox
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.money import issued
 from teacher_hiring.runtime.clock import Clock, system_clock
 
 
