@@ -40,6 +40,7 @@ def mode_flags() -> dict[str, ModeFlag]:
     return {flag.link_name: flag for flag in flags}
 
 
+# Read on import: the files are package data, and the command line names the links in its help.
 _FLAGS = mode_flags()
 
 OWNERS: dict[str, str] = {name: flag.service for name, flag in _FLAGS.items()}
