@@ -169,6 +169,16 @@ def test_every_mode_flag_is_a_setting_and_a_link_of_its_service(links: tuple[Lin
         ("  what: credit a bonus\n", "", "COMM-040: missing what"),
         ('call: "GET /candidates"}', 'call: "/candidates"}', "an endpoint is"),
         ("    modes: [push, event]", "    modes: [push]", "mode_flag needs"),
+        (
+            "    presets: {before: push, after: push}",
+            "    presets: {before: sync, after: push}",
+            "presets name modes the link does not have (before: sync)",
+        ),
+        (
+            "    presets: {before: push, after: push}",
+            "    presets: {after: push}",
+            "link.exercise-updates has no mode in preset before",
+        ),
         ("from: hiring\n  to: [bonus]", "from: payroll\n  to: [bonus]", "payroll is not a"),
     ],
 )

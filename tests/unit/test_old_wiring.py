@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import importlib
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,29 +155,42 @@ def test_a_failed_call_answers_like_a_gateway_and_names_the_service(
     assert error.extra == {"service": "bonus", "link": "bonus-credit"}
 
 
-def test_before_is_the_old_wiring_and_after_the_new_for_every_link(
-    every_link: dict[str, Switch],
-) -> None:
-    assert set(PRESETS["before"]) == set(PRESETS["after"]) == set(OWNERS) == set(every_link)
-    for name, link in every_link.items():
-        old, new = PRESETS["before"][name], PRESETS["after"][name]
-        assert {old, new} <= set(link.modes), name
-        if name != "exercise-updates":  # push in both: see runtime.wiring
-            assert old == link.modes[0] != new  # the call mode, then the event or replica
-            assert LINK_FLAGS[link.flag_name] == new  # a new deployment starts in `after`
-
-
-@pytest.mark.parametrize("link", sorted(OWNERS))
-def test_each_links_setting_exists_on_its_owner_and_takes_both_wirings(link: str) -> None:
+def settings_field(link: str) -> Any:
+    """The field of the link's owner's settings that its mode starts from."""
     owner = OWNERS[link]
     settings_module = importlib.import_module(f"teacher_hiring.{owner}.settings")
-    settings: Callable[..., object] = next(
+    settings: Any = next(
         value
         for name, value in vars(settings_module).items()
         if name.endswith("Settings") and name != "ServiceSettings"
     )
-    field = setting_of(link).removeprefix(f"{owner.upper()}_").lower()
-    declared = settings.model_fields[field].annotation  # type: ignore[attr-defined]
+    return settings.model_fields[setting_of(link).removeprefix(f"{owner.upper()}_").lower()]
+
+
+def test_before_is_the_old_wiring_and_after_the_new_for_every_link(
+    every_link: dict[str, Switch],
+) -> None:
+    """The presets, read from links.yaml, against the links as the services build them."""
+    assert set(PRESETS["before"]) == set(PRESETS["after"]) == set(OWNERS) == set(every_link)
+    for name, link in every_link.items():
+        old, new = PRESETS["before"][name], PRESETS["after"][name]
+        assert {old, new} <= set(link.modes), name
+        assert old == link.modes[0], name  # the call mode, where the link has one
+        assert settings_field(name).default == new, name  # a new deployment starts in `after`
+        assert LINK_FLAGS[link.flag_name] == new
+        if name != "exercise-updates":  # push in both: see runtime.wiring
+            assert old != new, name  # the call, then the event or replica
+
+
+def test_a_preset_switches_hirings_links_before_exercises() -> None:
+    owners = [OWNERS[name] for name in PRESETS["after"]]
+    assert owners == sorted(owners, key=lambda owner: owner != "hiring")
+    assert list(PRESETS["before"]) == list(PRESETS["after"])
+
+
+@pytest.mark.parametrize("link", sorted(OWNERS))
+def test_each_links_setting_exists_on_its_owner_and_takes_both_wirings(link: str) -> None:
+    declared = settings_field(link).annotation
     assert {PRESETS["before"][link], PRESETS["after"][link]} <= set(typing.get_args(declared))
     assert wiring_env("before")[setting_of(link)] == PRESETS["before"][link]
 

@@ -16,6 +16,15 @@ from event_examples import CANDIDATE_ID, EXAMPLE_PAYLOADS, example_envelope, exa
 from sqlalchemy import Connection
 
 from teacher_hiring.bonus.entrypoints import consumers as bonus_consumers
+from teacher_hiring.events.exercises import (
+    DEFAULT_DIFFICULTY,
+    DEFAULT_SUBJECT,
+    exercise_v0_to_v1,
+    manager_v0_to_v1,
+    split_name,
+)
+from teacher_hiring.events.hiring import LEAK_EVENT, leak_v0_to_v1
+from teacher_hiring.events.upcasters import STEPS, event_upcaster
 from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.entrypoints import consumers as exercises_consumers
@@ -24,17 +33,6 @@ from teacher_hiring.messaging.consumer import EventHandler, Subscription, versio
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
-from teacher_hiring.messaging.upcasters import (
-    DEFAULT_DIFFICULTY,
-    DEFAULT_SUBJECT,
-    LEAK_EVENT,
-    STEPS,
-    event_upcaster,
-    exercise_v0_to_v1,
-    leak_v0_to_v1,
-    manager_v0_to_v1,
-    split_name,
-)
 from teacher_hiring.messaging.upcasting import Upcaster
 
 LEAKED = {(EXAMPLE_PAYLOADS[(LEAK_EVENT, 0)]["exercise_id"], CANDIDATE_ID): 1}
@@ -57,6 +55,15 @@ def every_stored_version() -> list[tuple[str, int]]:
 
 def _unbound(_conn: Connection) -> UnitOfWork[Repository]:
     raise AssertionError("never called: the subscriptions are only read")
+
+
+def own_upcaster(service: str) -> Upcaster:
+    """The steps a service's bootstrap composes for its consumers."""
+    if service == "exercises":
+        return exercises_consumers.upcaster(hiring_records)
+    if service == "hiring":
+        return hiring_consumers.upcaster()
+    return bonus_consumers.upcaster()
 
 
 def every_subscription() -> list[tuple[str, Subscription]]:
@@ -103,6 +110,17 @@ def test_every_consumer_reads_every_version_still_in_the_registry(
             f"{service}'s {subscription.group} reads {name} v{handler.version}; newer versions "
             "in the registry would be dead-lettered"
         )
+
+
+@pytest.mark.parametrize(
+    ("service", "subscription"),
+    every_subscription(),
+    ids=lambda value: value if isinstance(value, str) else value.group,
+)
+def test_each_service_composes_the_steps_its_own_consumers_need(
+    registry: SchemaRegistry, service: str, subscription: Subscription
+) -> None:
+    assert version_gaps(subscription, registry, own_upcaster(service)) == []
 
 
 def test_the_examples_cover_every_stored_version() -> None:

@@ -37,7 +37,11 @@ def bootstrap(
 ) -> FastAPI:
     settings = settings or BonusSettings()
     runtime = assemble(
-        NAME, settings, migrations=MIGRATIONS, subscriptions=consumers.subscriptions()
+        NAME,
+        settings,
+        migrations=MIGRATIONS,
+        subscriptions=consumers.subscriptions(),
+        upcaster=consumers.upcaster(),
     )
     if manager_directory is None:
         client = ExercisesClient(

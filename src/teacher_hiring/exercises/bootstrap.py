@@ -22,8 +22,9 @@ from teacher_hiring.exercises.entrypoints.http import ROUTERS
 from teacher_hiring.exercises.settings import ExercisesSettings
 from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
-from teacher_hiring.messaging.upcasters import event_upcaster
-from teacher_hiring.runtime import auth, issued_http
+from teacher_hiring.money import http as issued_http
+from teacher_hiring.money import issued
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
@@ -66,8 +67,9 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
         settings,
         migrations=MIGRATIONS,
         subscriptions=consumers.subscriptions(uow_on, rules),
-        upcaster=event_upcaster(leaked_version),
+        upcaster=consumers.upcaster(leaked_version),
         clock=clock,
+        keepers=[issued.keep],
         flags={
             links.FLAG: settings.exercise_updates_link,
             links.PAYMENT_FLAG: settings.payment_link,

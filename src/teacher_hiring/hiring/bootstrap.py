@@ -13,7 +13,9 @@ from teacher_hiring.hiring.entrypoints.deps import Hiring
 from teacher_hiring.hiring.entrypoints.errors import ERRORS
 from teacher_hiring.hiring.entrypoints.http import ROUTERS
 from teacher_hiring.hiring.settings import HiringSettings
-from teacher_hiring.runtime import auth, issued_http
+from teacher_hiring.money import http as issued_http
+from teacher_hiring.money import issued
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
@@ -30,11 +32,13 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
         settings,
         migrations=MIGRATIONS,
         subscriptions=consumers.subscriptions(clock),
+        upcaster=consumers.upcaster(),
         flags={
             **calls.default_flags(settings),
             **event_versions.default_flags(settings.leak_events_version),
         },
         clock=clock,
+        keepers=[issued.keep],
     )
     submission_calls = calls.wire(runtime, settings)
     app = create_app(

@@ -78,7 +78,9 @@ def _links(links: tuple[Link, ...]) -> list[str]:
             f = link.mode_flag
             flag = (
                 f"runtime flag `{f.flag}` on {f.service}, starting from `{f.setting}`: "
-                f"{_join(f.modes)}"
+                f"{_join(f.modes)} ("
+                + ", ".join(f"{name}: `{mode}`" for name, mode in f.presets)
+                + ")"
             )
         lines.append(
             f"| {link.link} | {_cell(link.what)} | {link.source} → {', '.join(link.targets)} "

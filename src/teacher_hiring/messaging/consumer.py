@@ -37,7 +37,6 @@ from teacher_hiring.messaging.transport import (
     TransportError,
     dlq_topic,
 )
-from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.messaging.wire import RecordCodec
 
@@ -97,7 +96,9 @@ class ConsumerRunner:
     transport: Transport
     registry: SchemaRegistry
     engine: Engine
-    upcaster: Upcaster = field(default_factory=event_upcaster)
+    # The steps to the handlers' versions; the service composes them (none: every handler
+    # reads the oldest version the registry has, or the runner refuses to start).
+    upcaster: Upcaster = field(default_factory=Upcaster)
     max_attempts: int = 5
     backoff_base_s: float = 0.05
     backoff_max_s: float = 2.0

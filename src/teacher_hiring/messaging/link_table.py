@@ -21,7 +21,7 @@ LINKS_FILE = "links.yaml"
 
 _FIELDS = ("link", "what", "from", "to", "form", "events", "endpoints", "mode_flag")
 _REQUIRED = ("link", "what", "from", "to", "form")
-_FLAG_FIELDS = ("flag", "service", "setting", "modes")
+_FLAG_FIELDS = ("flag", "service", "setting", "modes", "presets")
 _CALL = re.compile(r"(GET|POST|PUT|PATCH|DELETE) /\S*")
 
 
@@ -43,12 +43,23 @@ class Endpoint:
 
 @dataclass(frozen=True, slots=True)
 class ModeFlag:
-    """The runtime flag that switches a link's form, and the setting it starts from."""
+    """The runtime flag that switches a link's form, the setting it starts from, and its mode
+    in each preset of the whole platform's wiring (`before`, `after`)."""
 
     flag: str
     service: str
     setting: str
     modes: tuple[str, ...]
+    presets: tuple[tuple[str, str], ...]  # (preset, mode), in the file's order
+
+    @property
+    def link_name(self) -> str:
+        """The link's name at its service's /operator/links: the flag without `link.`."""
+        return self.flag.removeprefix("link.")
+
+    def preset(self, name: str) -> str:
+        """This link's mode in the preset `name`."""
+        return dict(self.presets)[name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +91,7 @@ def load_links(registry: SchemaRegistry, directory: Path | None = None) -> tuple
     links = [_link(entry, index, registry, problems) for index, entry in enumerate(data)]
     names = [link.link for link in links if link is not None]
     problems += [f"{where}: {name} is listed twice" for name in sorted(_twice(names))]
+    problems += _uneven_presets([link for link in links if link is not None])
     if problems:
         raise RegistryError(f"{where} is inconsistent:\n  " + "\n  ".join(problems))
     return tuple(link for link in links if link is not None)
@@ -87,6 +99,17 @@ def load_links(registry: SchemaRegistry, directory: Path | None = None) -> tuple
 
 def _twice(names: list[str]) -> set[str]:
     return {name for name in names if names.count(name) > 1}
+
+
+def _uneven_presets(links: list[Link]) -> list[str]:
+    """Every switchable link must have a mode in every preset any of them names."""
+    flags = [link.mode_flag for link in links if link.mode_flag is not None]
+    every = {name for flag in flags for name, _ in flag.presets}
+    return [
+        f"{LINKS_FILE}: {flag.flag} has no mode in preset {name}"
+        for flag in flags
+        for name in sorted(every - {name for name, _ in flag.presets})
+    ]
 
 
 def _link(entry: object, index: int, registry: SchemaRegistry, problems: list[str]) -> Link | None:
@@ -197,4 +220,24 @@ def _mode_flag(value: Any, where: str, problems: list[str]) -> ModeFlag | None:
     ):
         problems.append(f"{where}: mode_flag needs {', '.join(_FLAG_FIELDS)} (two modes or more)")
         return None
-    return ModeFlag(value["flag"], value["service"], value["setting"], tuple(value["modes"]))
+    presets = value["presets"]
+    if (
+        not isinstance(presets, dict)
+        or not presets
+        or not all(_text(name) and _text(mode) for name, mode in presets.items())
+    ):
+        problems.append(f"{where}: mode_flag presets must map each preset to a mode")
+        return None
+    strange = sorted(f"{n}: {m}" for n, m in presets.items() if m not in value["modes"])
+    if strange:
+        problems.append(
+            f"{where}: presets name modes the link does not have ({', '.join(strange)})"
+        )
+        return None
+    return ModeFlag(
+        value["flag"],
+        value["service"],
+        value["setting"],
+        tuple(value["modes"]),
+        tuple(presets.items()),
+    )

@@ -15,7 +15,7 @@ SQLite needs none of this: its writers take turns.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +30,9 @@ from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.tracing import current_trace_id
 
 STAGED = "outbox_staged"
+Keeper = Callable[[Connection, Envelope], None]
+"""Keeps a record of an event just staged, in the same transaction: a service that issues
+money keeps its money events for reconciliation (teacher_hiring.money.issued.keep)."""
 KEY_LOCKS = 0x7468_6F62  # "thob": the advisory lock space (first int4) of partition keys
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), hashtext(:key))")
 _INSERT = bound_insert(
@@ -77,10 +80,12 @@ class Outbox:
         producer: str,
         versions: Mapping[str, int] | None = None,
         clock: Clock = system_clock,
+        keepers: Sequence[Keeper] = (),
     ) -> None:
         self.registry = registry
         self.producer = producer
         self.clock = clock
+        self.keepers = tuple(keepers)
         self._versions = dict(versions or {})
 
     def version_of(self, event_name: str) -> int:
@@ -112,6 +117,8 @@ class Outbox:
         )
         envelope = replace(envelope, produced_at=rfc3339(self.clock()))
         self.stage_envelope(conn, envelope)
+        for keep in self.keepers:
+            keep(conn, envelope)
         return envelope
 
     def stage_envelope(self, conn: Connection, envelope: Envelope) -> None:

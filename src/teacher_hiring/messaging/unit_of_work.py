@@ -15,7 +15,7 @@ from typing import Any, Generic, Self, TypeVar
 from sqlalchemy import Connection, Engine, RootTransaction
 
 from teacher_hiring.foundation.time import Clock, system_clock
-from teacher_hiring.messaging import inbox, issued
+from teacher_hiring.messaging import inbox
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
 
@@ -119,12 +119,11 @@ class UnitOfWork(Generic[R]):
         self, event_name: str, payload: dict[str, Any], *, version: int | None = None
     ) -> Envelope:
         """Write the event to the outbox in this transaction (validated against its schema),
-        at `version`, else at the outbox's version of it. A money event is also kept in the
-        record of issued money that reconciliation reads."""
+        at `version`, else at the outbox's version of it; the outbox's keepers record it too
+        (a money event in the record of issued money that reconciliation reads)."""
         if self._outbox is None:
             raise RuntimeError("this unit of work was built without an outbox")
         envelope = self._outbox.stage(self.conn, event_name, payload, version=version)
-        issued.keep(self.conn, envelope)
         self.staged.append(envelope)
         return envelope
 

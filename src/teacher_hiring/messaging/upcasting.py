@@ -6,17 +6,32 @@ versions. Each step is a pure function, tested on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from teacher_hiring.messaging.envelope import Envelope
 
 Step = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns a payload of one version into a payload of the next."""
+
+Steps = Mapping[tuple[str, int], Step]
+"""(event name, from version) -> the step to the next version."""
 
 
 class Upcaster:
+    """The steps a consumer knows; the events' own steps live beside them (teacher_hiring.events),
+    and each service composes those its consumers need."""
+
     def __init__(self) -> None:
         self._steps: dict[tuple[str, int], Step] = {}
+
+    @classmethod
+    def of(cls, *tables: Steps) -> Upcaster:
+        """An upcaster knowing every step of `tables` (a later table wins a clash)."""
+        upcaster = cls()
+        for table in tables:
+            upcaster.add_all(table)
+        return upcaster
 
     def register(self, event_name: str, from_version: int) -> Callable[[Step], Step]:
         """Decorator: `fn` turns a `from_version` payload into a `from_version + 1` payload."""
@@ -29,6 +44,10 @@ class Upcaster:
 
     def add(self, event_name: str, from_version: int, fn: Step) -> None:
         self._steps[(event_name, from_version)] = fn
+
+    def add_all(self, steps: Steps) -> None:
+        for (event_name, from_version), fn in steps.items():
+            self.add(event_name, from_version, fn)
 
     def missing_steps(self, event_name: str, from_version: int, to_version: int) -> list[str]:
         """The steps this upcaster lacks to raise `from_version` to `to_version` (none: it can)."""

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.messaging.consumer import ConsumerRunner, Subscription
-from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.messaging.outbox import Keeper, Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay, Router
 from teacher_hiring.messaging.sinks import LogSink
-from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.runtime.db import make_engine, upgrade_to_head
 from teacher_hiring.runtime.flags import RuntimeFlags
@@ -36,11 +35,15 @@ def assemble(
     flags: Mapping[str, str] | None = None,
     configure_logs: bool = True,
     clock: Clock = system_clock,
+    keepers: Sequence[Keeper] = (),
 ) -> ServiceRuntime:
     """Engine (migrated to head), transport, outbox, relay and consumer runners of a service.
 
-    `flags` are the operator flags of the service with their values before anyone sets them;
-    `clock` is where its events' `produced_at` comes from.
+    `upcaster` holds the steps the service's consumers need to read old event versions (the
+    service composes them from teacher_hiring.events; none by default); `flags` are the
+    operator flags of the service with their values before anyone sets them; `clock` is where
+    its events' `produced_at` comes from; `keepers` record what its outbox stages (the money a
+    service issues, teacher_hiring.money.issued.keep).
     """
     if configure_logs:
         configure_logging(name, settings.log_level, settings.log_format)
@@ -69,7 +72,7 @@ def assemble(
             transport=transport,
             registry=registry,
             engine=engine,
-            upcaster=upcaster or event_upcaster(),
+            upcaster=upcaster or Upcaster(),
             max_attempts=settings.consumer_max_attempts,
             batch_size=settings.consumer_batch_size,
         )
@@ -80,7 +83,7 @@ def assemble(
         engine=engine,
         transport=transport,
         registry=registry,
-        outbox=Outbox(registry, producer=name, versions=versions, clock=clock),
+        outbox=Outbox(registry, producer=name, versions=versions, clock=clock, keepers=keepers),
         relay=relay,
         runners=runners,
         flags=RuntimeFlags(engine, flags or {}),

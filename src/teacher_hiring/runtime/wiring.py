@@ -10,6 +10,10 @@ sets the runtime flag of each link, and any link can still be switched on its ow
 Exercise streaming is `push` in both: it did not exist in the old system (hiring read
 exercises on demand), and `push` is the target form SPEC §4 chose; its event form is measured
 on its own.
+
+Which links can be switched, who holds each flag, the setting it starts from and its mode in
+each preset are read from schemas/links.yaml (each link's `mode_flag`), the one place they are
+written.
 """
 
 from __future__ import annotations
@@ -19,38 +23,34 @@ from typing import Any, Literal
 
 import httpx
 
+from teacher_hiring.messaging.link_table import ModeFlag, load_links
+from teacher_hiring.messaging.registry import SchemaRegistry
+
 Wiring = Literal["before", "after"]
 
-OWNERS = {
-    "exercise-updates": "exercises",
-    "payment": "exercises",
-    "answer-check": "hiring",
-    "complication": "hiring",
-    "bonus-credit": "hiring",
-    "fine-debit": "hiring",
-}
+FIRST = "hiring"
+"""The service whose links a preset switches first: with exercises down, `after` still takes
+candidates off the old wiring before it fails at exercises' links."""
+
+
+def mode_flags() -> dict[str, ModeFlag]:
+    """The switchable links by name (`answer-check`, ...), in the order a preset applies them."""
+    flags = [link.mode_flag for link in load_links(SchemaRegistry.load()) if link.mode_flag]
+    flags.sort(key=lambda flag: flag.service != FIRST)
+    return {flag.link_name: flag for flag in flags}
+
+
+# Read on import: the files are package data, and the command line names the links in its help.
+_FLAGS = mode_flags()
+
+OWNERS: dict[str, str] = {name: flag.service for name, flag in _FLAGS.items()}
 """Which service produces (or, for a read, makes) each link, and so holds its flag."""
 
 PRESETS: dict[str, dict[str, str]] = {
-    "before": {
-        "answer-check": "sync",
-        "complication": "sync",
-        "bonus-credit": "sync",
-        "fine-debit": "sync",
-        "exercise-updates": "push",
-        "payment": "sync",
-    },
-    "after": {
-        "answer-check": "replica",
-        "complication": "event",
-        "bonus-credit": "event",
-        "fine-debit": "event",
-        "exercise-updates": "push",
-        "payment": "event",
-    },
+    wiring: {name: flag.preset(wiring) for name, flag in _FLAGS.items()}
+    for wiring in ("before", "after")
 }
-"""Applied in this order: hiring's links first, so that with exercises down `after` still
-takes candidates off the old wiring before it fails at exercises' links."""
+"""Each wiring's mode of every link, applied in this order (FIRST's links first)."""
 
 
 class WiringFailed(RuntimeError):
@@ -63,7 +63,7 @@ class WiringFailed(RuntimeError):
 
 def setting_of(link: str) -> str:
     """The environment variable a link's mode starts from (EXERCISES_PAYMENT_LINK, ...)."""
-    return f"{OWNERS[link].upper()}_{link.upper().replace('-', '_')}_LINK"
+    return _FLAGS[link].setting
 
 
 def wiring_env(wiring: Wiring) -> dict[str, str]:

@@ -17,9 +17,9 @@ from integration.credentials import OPERATOR
 from integration.hiring.hiring_support import Hiring, make_settings
 from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.bootstrap import bootstrap
-from teacher_hiring.messaging import issued
 from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
+from teacher_hiring.money import issued
 
 pytestmark = pytest.mark.integration
 

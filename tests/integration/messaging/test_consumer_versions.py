@@ -14,6 +14,7 @@ from event_examples import example_payload
 from prometheus_client import REGISTRY
 from sqlalchemy import Connection, Engine
 
+from teacher_hiring.events.upcasters import event_upcaster
 from teacher_hiring.messaging.consumer import ConsumerRunner, EventHandler, Subscription
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
 from teacher_hiring.messaging.envelope import Envelope
@@ -70,6 +71,7 @@ def runner(
         transport=log,
         registry=registry,
         engine=engine,
+        upcaster=event_upcaster(),
         max_attempts=1,
     )
     built.start()

@@ -18,7 +18,7 @@ import structlog
 
 from teacher_hiring.bonus.domain.model import Manager
 from teacher_hiring.bonus.metrics import EXERCISES_HTTP_CALLS
-from teacher_hiring.messaging.upcasters import split_name
+from teacher_hiring.events.exercises import split_name
 
 log = structlog.get_logger(__name__)
 

@@ -22,9 +22,11 @@ from teacher_hiring.bonus.domain.commands import (
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.service_layer import handlers
 from teacher_hiring.bonus.service_layer.money_calls import MONEY_FEED
+from teacher_hiring.events import exercises as exercise_events
 from teacher_hiring.messaging.consumer import EventHandler, Handler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.upcasting import Upcaster
 
 MONEY_GROUP = MONEY_FEED  # POST /api/v0/money claims under the same name
 RATINGS_GROUP = "bonus.ratings"
@@ -76,3 +78,8 @@ def subscriptions() -> list[Subscription]:
             },
         ),
     ]
+
+
+def upcaster() -> Upcaster:
+    """The steps these groups need: exercises' v0 managers read as v1."""
+    return Upcaster.of(exercise_events.MANAGER_STEPS)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from teacher_hiring.events.hiring import LeakedVersion, leak_steps
 from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain import commands
 from teacher_hiring.exercises.domain.model import CandidateSnapshot, ComplicationRules
@@ -20,6 +21,7 @@ from teacher_hiring.foundation.time import epoch_seconds
 from teacher_hiring.messaging.consumer import EventHandler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.upcasting import Upcaster
 
 CANDIDATES_GROUP = "exercises.candidates"
 COMPLETIONS_GROUP = handlers.COMPLETIONS_CONSUMER
@@ -53,6 +55,12 @@ def subscriptions(uow_on: UowFactory, rules: ComplicationRules) -> list[Subscrip
         ),
         Subscription(COMPLETIONS_GROUP, {handlers.LEAK_EVENT: EventHandler(on_leak, version=1)}),
     ]
+
+
+def upcaster(leaked_version: LeakedVersion) -> Upcaster:
+    """The steps these groups need: hiring's v0 leak reports read as v1, asking
+    `leaked_version` (hiring's records) which exercise version each concerned."""
+    return Upcaster.of(leak_steps(leaked_version))
 
 
 def leak_report(envelope: Envelope) -> commands.OpenComplicationAssignment:

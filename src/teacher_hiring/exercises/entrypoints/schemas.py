@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from teacher_hiring.events.exercises import split_name
 from teacher_hiring.exercises.domain.commands import UpdateManager
 from teacher_hiring.exercises.domain.model import (
     ANSWER_MAX,
@@ -25,7 +26,6 @@ from teacher_hiring.exercises.domain.model import (
     TITLE_MAX,
     is_email,
 )
-from teacher_hiring.messaging.upcasters import split_name
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 
 CheckMode = Literal["exact", "normalized"]

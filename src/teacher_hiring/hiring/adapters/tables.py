@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from teacher_hiring.messaging import issued
+from teacher_hiring.money import issued
 
 metadata = sa.MetaData()
 
-# The money events this service issued, kept after sending (messaging/issued.py).
+# The money events this service issued, kept after sending (money/issued.py).
 issued_money = issued.declare(metadata)
 
 candidates = sa.Table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from teacher_hiring.events import exercises as exercise_events
 from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.domain import commands
@@ -11,6 +12,7 @@ from teacher_hiring.hiring.service_layer import handlers
 from teacher_hiring.messaging.consumer import EventHandler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
+from teacher_hiring.messaging.upcasting import Upcaster
 
 
 def subscriptions(clock: Clock = system_clock) -> list[Subscription]:
@@ -36,3 +38,9 @@ def subscriptions(clock: Clock = system_clock) -> list[Subscription]:
         ),
         Subscription(handlers.MANAGER_FEED, {"ManagerCreated": manager, "ManagerUpdated": manager}),
     ]
+
+
+def upcaster() -> Upcaster:
+    """The steps these groups (and the push endpoint) need: exercises' v0 exercises and
+    managers read as v1."""
+    return Upcaster.of(exercise_events.EXERCISE_STEPS, exercise_events.MANAGER_STEPS)

@@ -13,11 +13,11 @@ from teacher_hiring.hiring.adapters import event_versions
 from teacher_hiring.hiring.adapters.calls import HiringCalls
 from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.domain.model import Rules
+from teacher_hiring.hiring.entrypoints import consumers
 from teacher_hiring.hiring.service_layer.events import EventVersions
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
-from teacher_hiring.messaging.upcasters import event_upcaster
 from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.runtime.event_versions import ProducedVersions
 
@@ -28,7 +28,7 @@ class Hiring:
     outbox: Outbox
     registry: SchemaRegistry
     rules: Rules
-    upcaster: Upcaster = field(default_factory=event_upcaster)
+    upcaster: Upcaster = field(default_factory=consumers.upcaster)
     calls: HiringCalls | None = None  # the old wiring's calls, made when a link is in sync mode
     versions: ProducedVersions | None = None  # the operator's choice of produced versions
 

@@ -1,4 +1,4 @@
-"""The money this service issued, kept after sending for reconciliation (messaging/issued.py).
+"""The money this service issued, kept after sending for reconciliation (money/issued.py).
 
 Revision ID: 0004
 Revises: 0003
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from teacher_hiring.messaging.issued import create_issued_money_table, drop_issued_money_table
+from teacher_hiring.money.issued import create_issued_money_table, drop_issued_money_table
 
 revision = "0004"
 down_revision = "0003"

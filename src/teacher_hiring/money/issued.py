@@ -7,16 +7,15 @@ itself still leaves through the outbox only.
 
 The outbox is a queue: its sent rows are purged after `outbox_retention_s`. This record keeps
 the envelope as it was sent for `money_retention_s` (90 days by default), so a gap found later
-is repaired by staging that envelope again (`restage`), under its original event id: it goes
-out by the relay like any event, and the receiver's inbox and the ledger's business key make
-a copy that was not needed change nothing.
+is repaired by staging that envelope again (`restage`, through messaging.restage), under its
+original event id: it goes out by the relay like any event, and the receiver's inbox and the
+ledger's business key make a copy that was not needed change nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -24,15 +23,15 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from teacher_hiring.foundation.pages import now_text, parse_moment
-from teacher_hiring.foundation.sql import bound_insert, locks_rows
+from teacher_hiring.foundation.sql import bound_insert
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.outbox import Outbox
-from teacher_hiring.messaging.tables import outbox as outbox_table
+from teacher_hiring.messaging.restage import Resent
+from teacher_hiring.messaging.restage import restage as restage_kept
 
 MONEY_EVENTS = frozenset({"BonusAdded", "FineAdded", "PaymentCommited"})
 """Events that move money; each carries manager_id, amount_cents and occurred_at."""
 
-_CHUNK = 500
 Timestamp = sa.String(32).with_variant(sa.String(32, collation="C"), "postgresql")
 
 
@@ -145,47 +144,7 @@ def purge(engine: Engine, older_than_s: float) -> int:
     return int(result.rowcount)
 
 
-class Resent(StrEnum):
-    RESTAGED = "restaged"  # staged again in the outbox, under its own event id
-    PENDING = "pending"  # its outbox row is not sent yet: the relay will deliver it
-    UNKNOWN = "unknown"  # not in the record: never issued here, or forgotten since
-
-
 def restage(conn: Connection, outbox: Outbox, event_ids: Sequence[str]) -> dict[str, Resent]:
-    """Stage the original envelope of each event again, in the caller's transaction.
-
-    A sent outbox row still kept under that event id (the outbox's event ids are unique) is
-    removed first, as its purge would remove it later; an unsent one is left to the relay.
-    On PostgreSQL the records are locked first, so two repairs at once take turns.
-    """
-    wanted = list(dict.fromkeys(event_ids))
-    bodies: dict[str, bytes] = {}
-    queued: dict[str, float | None] = {}
-    for chunk in _chunks(wanted):
-        records = sa.select(issued_money.c.event_id, issued_money.c.body).where(
-            issued_money.c.event_id.in_(chunk)
-        )
-        if locks_rows(conn):
-            records = records.with_for_update()
-        bodies.update((row[0], row[1]) for row in conn.execute(records))
-        rows = sa.select(outbox_table.c.event_id, outbox_table.c.sent_at).where(
-            outbox_table.c.event_id.in_(chunk)
-        )
-        queued.update((row[0], row[1]) for row in conn.execute(rows))
-    outcomes: dict[str, Resent] = {}
-    for event_id in wanted:
-        if event_id not in bodies:
-            outcomes[event_id] = Resent.UNKNOWN
-        elif event_id in queued and queued[event_id] is None:
-            outcomes[event_id] = Resent.PENDING
-        else:
-            if event_id in queued:
-                conn.execute(outbox_table.delete().where(outbox_table.c.event_id == event_id))
-            outbox.stage_envelope(conn, Envelope.from_json(bodies[event_id]))
-            outcomes[event_id] = Resent.RESTAGED
-    return outcomes
-
-
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+    """Stage the original envelope of each money event again, in the caller's transaction
+    (messaging.restage: a sent outbox row is replaced, an unsent one left to the relay)."""
+    return restage_kept(conn, outbox, issued_money, event_ids)

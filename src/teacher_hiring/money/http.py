@@ -18,8 +18,9 @@ from teacher_hiring.foundation.pages import (
     now_text,
 )
 from teacher_hiring.foundation.sql import read_only
-from teacher_hiring.messaging import issued
 from teacher_hiring.messaging.outbox import Outbox
+from teacher_hiring.messaging.restage import Resent
+from teacher_hiring.money import issued
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.page_params import (
     BAD_PARAMETER,
@@ -92,7 +93,7 @@ class ResendRequest(BaseModel):
 
 class ResendOutcome(BaseModel):
     event_id: str
-    outcome: issued.Resent = Field(
+    outcome: Resent = Field(
         description="restaged: in the outbox again under its own id; pending: its row was not "
         "sent yet; unknown: not issued here, or forgotten since"
     )
