@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from teacher_hiring.runtime.links import MoneyCall
+
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
 SERVICES = ("exercises", "hiring", "bonus")
@@ -249,8 +251,9 @@ def published(service: str) -> list[Use]:
     return uses
 
 
-LINK_BUILDERS = {"SwitchableLink", "called_in_request"}
-"""The calls that build a link sending a staged event over HTTP (runtime/links.py)."""
+LINK_BUILDERS = {"SwitchableLink", "called_in_request", "MoneyCall"}
+"""The calls that build a link sending a staged event over HTTP (runtime/links.py); a MoneyCall
+names no receiver: it is always MoneyCall.RECEIVER."""
 
 
 def routes(service: str) -> list[Route]:
@@ -266,6 +269,8 @@ def routes(service: str) -> list[Route]:
             given = {k.arg: k.value for k in call.keywords if k.arg}
             event = resolve(module, given["event_name"]) if "event_name" in given else None
             receiver = resolve(module, given["receiver"]) if "receiver" in given else None
+            if _callee(call) == "MoneyCall":
+                receiver = MoneyCall.RECEIVER
             if event is None or receiver is None:
                 raise ScanError(
                     f"{where}: SwitchableLink needs event_name= and receiver= as string "

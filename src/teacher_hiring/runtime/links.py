@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import httpx
 
@@ -184,3 +185,37 @@ def called_in_request(
         receiver=receiver,
         request_window_s=request_window(timeout_s),
     )
+
+
+@dataclass(frozen=True)
+class MoneyCall:
+    """A link for one money event: in `sync` mode the request that issued it POSTs it to
+    bonus's /api/v0/money before it answers, as the old services booked money (COMM-040, 050,
+    080). Called like the other link factories: (flags, bonus_url, timeout_s, auth, registry)."""
+
+    RECEIVER: ClassVar[str] = "bonus"
+
+    name: str
+    event_name: str
+    description: str
+
+    def __call__(
+        self,
+        flags: RuntimeFlags,
+        bonus_url: str,
+        timeout_s: float,
+        auth: httpx.Auth | None = None,
+        registry: SchemaRegistry | None = None,
+    ) -> SwitchableLink:
+        return called_in_request(
+            flags,
+            name=self.name,
+            event_name=self.event_name,
+            receiver_url=bonus_url,
+            path=MONEY_CALL_PATH,
+            timeout_s=timeout_s,
+            auth=auth,
+            registry=registry,
+            description=self.description,
+            receiver=self.RECEIVER,
+        )

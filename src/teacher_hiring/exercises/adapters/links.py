@@ -14,7 +14,7 @@ import httpx
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.sinks import HttpPushSink
 from teacher_hiring.runtime.flags import RuntimeFlags
-from teacher_hiring.runtime.links import MONEY_CALL_PATH, SwitchableLink, called_in_request
+from teacher_hiring.runtime.links import MoneyCall, SwitchableLink
 
 LinkMode = Literal["push", "event"]
 LINK_NAME = "exercise-updates"
@@ -58,24 +58,10 @@ def exercise_updates_link(
     )
 
 
-def payment_link(
-    flags: RuntimeFlags,
-    bonus_url: str,
-    timeout_s: float,
-    auth: httpx.Auth | None = None,
-    registry: SchemaRegistry | None = None,
-) -> SwitchableLink:
-    """In sync mode the save that closes a complication assignment POSTs PaymentCommited to
-    bonus's /api/v0/money before it answers, as the old exercises paid managers."""
-    return called_in_request(
-        flags,
-        name=PAYMENT_LINK,
-        event_name=PAYMENT_EVENT,
-        receiver_url=bonus_url,
-        path=MONEY_CALL_PATH,
-        timeout_s=timeout_s,
-        auth=auth,
-        registry=registry,
-        description="COMM-080: a payment to the manager who complicated a leaked exercise",
-        receiver="bonus",
-    )
+payment_link = MoneyCall(
+    name=PAYMENT_LINK,
+    event_name=PAYMENT_EVENT,
+    description="COMM-080: a payment to the manager who complicated a leaked exercise",
+)
+"""In sync mode the save that closes a complication assignment POSTs PaymentCommited to
+bonus's /api/v0/money before it answers, as the old exercises paid managers."""

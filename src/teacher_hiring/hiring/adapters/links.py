@@ -18,7 +18,7 @@ from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.sinks import OutboxRow
 from teacher_hiring.runtime.flags import RuntimeFlags
 from teacher_hiring.runtime.links import (
-    MONEY_CALL_PATH,
+    MoneyCall,
     SwitchableLink,
     SwitchableRead,
     called_in_request,
@@ -71,50 +71,21 @@ def complication_link(
     )
 
 
-def bonus_credit_link(
-    flags: RuntimeFlags,
-    bonus_url: str,
-    timeout_s: float,
-    auth: httpx.Auth | None = None,
-    registry: SchemaRegistry | None = None,
-) -> SwitchableLink:
-    """In sync mode the submission that earns a bonus POSTs BonusAdded to bonus's
-    /api/v0/money before it answers, as the old hiring credited bonuses."""
-    return called_in_request(
-        flags,
-        name=BONUS_LINK,
-        event_name=BONUS_EVENT,
-        receiver_url=bonus_url,
-        path=MONEY_CALL_PATH,
-        timeout_s=timeout_s,
-        auth=auth,
-        registry=registry,
-        description="COMM-040: a bonus credited to the author of a solved exercise",
-        receiver="bonus",
-    )
+bonus_credit_link = MoneyCall(
+    name=BONUS_LINK,
+    event_name=BONUS_EVENT,
+    description="COMM-040: a bonus credited to the author of a solved exercise",
+)
+"""In sync mode the submission that earns a bonus POSTs BonusAdded to bonus's /api/v0/money
+before it answers, as the old hiring credited bonuses."""
 
-
-def fine_debit_link(
-    flags: RuntimeFlags,
-    bonus_url: str,
-    timeout_s: float,
-    auth: httpx.Auth | None = None,
-    registry: SchemaRegistry | None = None,
-) -> SwitchableLink:
-    """In sync mode the submission that solves a leaked exercise POSTs FineAdded to bonus's
-    /api/v0/money before it answers, as the old hiring debited fines."""
-    return called_in_request(
-        flags,
-        name=FINE_LINK,
-        event_name=FINE_EVENT,
-        receiver_url=bonus_url,
-        path=MONEY_CALL_PATH,
-        timeout_s=timeout_s,
-        auth=auth,
-        registry=registry,
-        description="COMM-050: a fine debited from the author of a leaked exercise",
-        receiver="bonus",
-    )
+fine_debit_link = MoneyCall(
+    name=FINE_LINK,
+    event_name=FINE_EVENT,
+    description="COMM-050: a fine debited from the author of a leaked exercise",
+)
+"""In sync mode the submission that solves a leaked exercise POSTs FineAdded to bonus's
+/api/v0/money before it answers, as the old hiring debited fines."""
 
 
 def answer_check_link(flags: RuntimeFlags) -> SwitchableRead:
