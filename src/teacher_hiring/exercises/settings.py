@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from teacher_hiring.money import issued
 from teacher_hiring.runtime.settings import ServiceSettings
 
 
@@ -21,12 +22,7 @@ class ExercisesSettings(ServiceSettings):
     complication_payment_cents: int = Field(
         3000, ge=1, description="Paid to the assignee who complicates a leaked exercise (30.00)"
     )
-    money_retention_s: float = Field(
-        90 * 24 * 3600,
-        gt=0,
-        description="How long the money events this service issued are kept after sending, "
-        "for reconciliation and its repair (re-sending under the original event id)",
-    )
+    money_retention_s: float = issued.retention_setting()
     complication_assignee: Literal["author", "least_loaded"] = Field(
         "author",
         description="Who complicates a leaked exercise: its author, or the manager with the "

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from teacher_hiring.hiring.domain.model import Rules
+from teacher_hiring.money import issued
 from teacher_hiring.runtime.settings import ServiceSettings
 
 
@@ -30,12 +31,7 @@ class HiringSettings(ServiceSettings):
         1000, ge=0, description="Bonus at rating 0; scaled by (100 + rating) / 100"
     )
     fine_cents: int = Field(500, ge=1, description="Fine per completion of a leaked version")
-    money_retention_s: float = Field(
-        90 * 24 * 3600,
-        gt=0,
-        description="How long the money events this service issued are kept after sending, "
-        "for reconciliation and its repair (re-sending under the original event id)",
-    )
+    money_retention_s: float = issued.retention_setting()
 
     leak_events_version: int = Field(
         1,

@@ -27,7 +27,7 @@ from teacher_hiring.messaging import wire
 from teacher_hiring.messaging.jsonschema_draft07 import draft07_differences, embed
 from teacher_hiring.messaging.link_table import Link
 from teacher_hiring.messaging.registry import EventSpec, SchemaRegistry
-from teacher_hiring.messaging.transport import dlq_topic
+from teacher_hiring.messaging.transport import DLQ_HEADERS, dlq_topic
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -126,17 +126,7 @@ def _event_headers(spec: EventSpec, event_version: int) -> dict[str, Any]:
 _DEAD_LETTER_HEADERS: dict[str, Any] = {
     "type": "object",
     "description": "The original record's headers, and why and where it was set aside.",
-    "required": [
-        "dlq_reason",
-        "dlq_error",
-        "dlq_consumer",
-        "dlq_service",
-        "dlq_attempts",
-        "original_topic",
-        "original_partition",
-        "original_offset",
-        "dead_lettered_at",
-    ],
+    "required": list(DLQ_HEADERS),
     "properties": {
         "dlq_reason": {
             "type": "string",

@@ -17,23 +17,11 @@ from typing import Any
 
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
-from teacher_hiring.messaging.transport import Record
+from teacher_hiring.messaging.transport import DLQ_HEADERS, Record
 from teacher_hiring.messaging.wire import RecordCodec
 
 # Headers the consumer runner adds when it dead-letters a record; a replay strips them.
-RUNNER_HEADERS = frozenset(
-    {
-        "dlq_reason",
-        "dlq_error",
-        "dlq_consumer",
-        "dlq_service",
-        "dlq_attempts",
-        "original_topic",
-        "original_partition",
-        "original_offset",
-        "dead_lettered_at",
-    }
-)
+RUNNER_HEADERS = frozenset(DLQ_HEADERS)
 REPLAYED_FROM = "replayed_from"
 _ID = re.compile(r"([0-9]{1,9}):([0-9]{1,18})")  # within a partition number and an offset
 

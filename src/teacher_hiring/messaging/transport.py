@@ -18,6 +18,20 @@ def dlq_topic(topic: str) -> str:
     return topic + DLQ_SUFFIX
 
 
+DLQ_HEADERS = (
+    "dlq_reason",
+    "dlq_error",
+    "dlq_consumer",
+    "dlq_service",
+    "dlq_attempts",
+    "original_topic",
+    "original_partition",
+    "original_offset",
+    "dead_lettered_at",
+)
+"""The headers the consumer runner adds to a record it dead-letters (a replay strips them)."""
+
+
 @dataclass(frozen=True, slots=True)
 class TopicPartition:
     topic: str

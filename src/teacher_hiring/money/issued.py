@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy import Connection, Engine
 
 from teacher_hiring.foundation.pages import now_text, parse_moment
@@ -33,6 +34,16 @@ MONEY_EVENTS = frozenset({"BonusAdded", "FineAdded", "PaymentCommited"})
 """Events that move money; each carries manager_id, amount_cents and occurred_at."""
 
 Timestamp = sa.String(32).with_variant(sa.String(32, collation="C"), "postgresql")
+
+
+def retention_setting() -> Any:
+    """The `money_retention_s` setting of a service that issues money events."""
+    return Field(
+        90 * 24 * 3600,
+        gt=0,
+        description="How long the money events this service issued are kept after sending, "
+        "for reconciliation and its repair (re-sending under the original event id)",
+    )
 
 
 def issued_money_columns() -> list[Any]:

@@ -57,56 +57,50 @@ def ledger_entry(command: MoneyCommand, source: EventSource) -> LedgerEntry:
     Business keys: one bonus and at most one fine per submission, one payment per assignment.
     """
     occurred_at = utc_timestamp(command.occurred_at, "occurred_at")
+    kind, amount_cents, business_key, details = _booking(command)
+    return LedgerEntry(
+        manager_id=command.manager_id,
+        kind=kind,
+        amount_cents=amount_cents,
+        business_key=business_key,
+        occurred_at=occurred_at,
+        source=source,
+        details=details,
+    )
+
+
+def _booking(command: MoneyCommand) -> tuple[EntryKind, int, str, dict[str, Any]]:
+    """What the command books: the entry's kind, signed amount, business key and details."""
     match command:
         case CreditBonus():
-            return LedgerEntry(
-                manager_id=command.manager_id,
-                kind=EntryKind.BONUS,
-                amount_cents=whole_cents(command.amount_cents, minimum=0),
-                business_key=f"bonus:{command.submission_id}",
-                occurred_at=occurred_at,
-                source=source,
-                details={
-                    "submission_id": command.submission_id,
-                    "candidate_id": command.candidate_id,
-                    "exercise_id": command.exercise_id,
-                    "exercise_version": command.exercise_version,
-                    "completion_number": command.completion_number,
-                    "rating": command.rating,
-                    "rating_version": command.rating_version,
-                },
-            )
+            details = _submission_details(command)
+            details.update(rating=command.rating, rating_version=command.rating_version)
+            cents = whole_cents(command.amount_cents, minimum=0)
+            return EntryKind.BONUS, cents, f"bonus:{command.submission_id}", details
         case DebitFine():
-            return LedgerEntry(
-                manager_id=command.manager_id,
-                kind=EntryKind.FINE,
-                amount_cents=-whole_cents(command.amount_cents, minimum=1),
-                business_key=f"fine:{command.submission_id}",
-                occurred_at=occurred_at,
-                source=source,
-                details={
-                    "submission_id": command.submission_id,
-                    "candidate_id": command.candidate_id,
-                    "exercise_id": command.exercise_id,
-                    "exercise_version": command.exercise_version,
-                    "completion_number": command.completion_number,
-                    "reason": command.reason,
-                },
-            )
+            details = _submission_details(command)
+            details.update(reason=command.reason)
+            cents = -whole_cents(command.amount_cents, minimum=1)
+            return EntryKind.FINE, cents, f"fine:{command.submission_id}", details
         case CreditPayment():
-            return LedgerEntry(
-                manager_id=command.manager_id,
-                kind=EntryKind.PAYMENT,
-                amount_cents=whole_cents(command.amount_cents, minimum=1),
-                business_key=f"payment:{command.assignment_id}",
-                occurred_at=occurred_at,
-                source=source,
-                details={
-                    "assignment_id": command.assignment_id,
-                    "exercise_id": command.exercise_id,
-                    "exercise_version": command.exercise_version,
-                },
-            )
+            details = {
+                "assignment_id": command.assignment_id,
+                "exercise_id": command.exercise_id,
+                "exercise_version": command.exercise_version,
+            }
+            cents = whole_cents(command.amount_cents, minimum=1)
+            return EntryKind.PAYMENT, cents, f"payment:{command.assignment_id}", details
+
+
+def _submission_details(command: CreditBonus | DebitFine) -> dict[str, Any]:
+    """The details a submission's money event shares, bonus or fine."""
+    return {
+        "submission_id": command.submission_id,
+        "candidate_id": command.candidate_id,
+        "exercise_id": command.exercise_id,
+        "exercise_version": command.exercise_version,
+        "completion_number": command.completion_number,
+    }
 
 
 def whole_cents(value: object, *, minimum: int) -> int:
