@@ -156,16 +156,16 @@ def _current_stats_join() -> Any:
     return _e.join(_st, sa.and_(_st.c.exercise_id == _e.c.id, _st.c.version == _e.c.version))
 
 
+def _exercise_heading() -> tuple[sa.Column[Any], ...]:
+    """The replica's columns that head both the exercise list and one exercise's stats."""
+    return (_e.c.id, _e.c.title, _e.c.subject, _e.c.difficulty, _e.c.author_id, _e.c.version)
+
+
 def list_exercises(conn: Connection, *, limit: int, offset: int) -> dict[str, Any]:
     total = conn.execute(sa.select(sa.func.count()).select_from(_e)).scalar_one()
     rows = conn.execute(
         sa.select(
-            _e.c.id,
-            _e.c.title,
-            _e.c.subject,
-            _e.c.difficulty,
-            _e.c.author_id,
-            _e.c.version,
+            *_exercise_heading(),
             _e.c.check_mode,
             _e.c.updated_at,
             _e.c.rating_version,
@@ -200,15 +200,7 @@ def list_exercises(conn: Connection, *, limit: int, offset: int) -> dict[str, An
 
 def exercise_stats(conn: Connection, exercise_id: str) -> dict[str, Any] | None:
     exercise = conn.execute(
-        sa.select(
-            _e.c.id,
-            _e.c.title,
-            _e.c.subject,
-            _e.c.difficulty,
-            _e.c.author_id,
-            _e.c.version,
-            _e.c.rating_version,
-        ).where(_e.c.id == exercise_id)
+        sa.select(*_exercise_heading(), _e.c.rating_version).where(_e.c.id == exercise_id)
     ).first()
     if exercise is None:
         return None
