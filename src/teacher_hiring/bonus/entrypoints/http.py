@@ -11,7 +11,12 @@ from teacher_hiring.bonus.entrypoints import schemas
 from teacher_hiring.bonus.entrypoints.calls import money_calls
 from teacher_hiring.bonus.entrypoints.deps import ManagerDirectoryDep, UnitOfWorkDep
 from teacher_hiring.bonus.service_layer import handlers
-from teacher_hiring.bonus.service_layer.results import AccountStatement, EntriesPage, LedgerTotals
+from teacher_hiring.bonus.service_layer.results import (
+    AccountOverview,
+    AccountStatement,
+    EntriesPage,
+    LedgerTotals,
+)
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
 from teacher_hiring.runtime.tokens import Role
@@ -37,13 +42,13 @@ ledger = APIRouter(prefix="/ledger", tags=["ledger"], dependencies=[auth.OPERATO
 
 
 @accounts.get("", response_model=list[schemas.Account], dependencies=[auth.OPERATOR])
-def list_accounts(uow: UnitOfWorkDep) -> list[schemas.Account]:
+def list_accounts(uow: UnitOfWorkDep) -> list[AccountOverview]:
     """Every manager's account with its balance and entry counts.
 
     Managers come from the local replica only (null when not replicated yet): a list never
     calls the exercises service.
     """
-    return [schemas.Account.model_validate(account) for account in handlers.list_accounts(uow)]
+    return handlers.list_accounts(uow)
 
 
 @accounts.get(
@@ -54,14 +59,14 @@ def list_accounts(uow: UnitOfWorkDep) -> list[schemas.Account]:
 )
 def get_account(
     manager_id: ManagerId, uow: UnitOfWorkDep, directory: ManagerDirectoryDep
-) -> schemas.Account:
+) -> AccountOverview:
     """One account: balance (derived from the ledger), credits, debits and entry counts.
 
     When the replica does not know the manager yet, the exercises service is asked with a
     short timeout and a cache (COMM-070); if it does not answer, `manager` is null and the
     account is returned all the same. 404 when no event has opened the account.
     """
-    return schemas.Account.model_validate(handlers.account_overview(manager_id, uow, directory))
+    return handlers.account_overview(manager_id, uow, directory)
 
 
 @accounts.get(

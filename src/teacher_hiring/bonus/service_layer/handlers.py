@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +29,7 @@ from teacher_hiring.bonus.domain.model import (
 from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
 from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
 from teacher_hiring.bonus.service_layer.results import (
+    AccountOverview,
     AccountStatement,
     EntriesPage,
     LedgerTotals,
@@ -142,7 +144,7 @@ def replicate_manager(command: ReplicateManager, uow: UnitOfWork[BonusRepository
 
 def account_overview(
     manager_id: str, uow: UnitOfWork[BonusRepository], directory: ManagerDirectory
-) -> dict[str, Any]:
+) -> AccountOverview:
     """The account with its sums; the manager from the replica, else from exercises (COMM-070).
 
     The transaction is closed before exercises is asked, so a slow answer holds no lock.
@@ -151,8 +153,8 @@ def account_overview(
         found = views.account(uow.conn, manager_id)
     if found is None:
         raise _no_account(manager_id)
-    if found["manager"] is None:
-        found["manager"] = _ask_exercises(manager_id, directory)
+    if found.manager is None:
+        return replace(found, manager=directory.manager(manager_id))
     return found
 
 
@@ -176,7 +178,7 @@ def account_statement(
     )
     return AccountStatement(
         manager_id=manager_id,
-        manager=manager or _ask_exercises(manager_id, directory),
+        manager=manager or directory.manager(manager_id),
         start=period.start,
         end=period.end,
         opening_balance_cents=result.opening_balance_cents,
@@ -186,7 +188,7 @@ def account_statement(
     )
 
 
-def list_accounts(uow: UnitOfWork[BonusRepository]) -> list[dict[str, Any]]:
+def list_accounts(uow: UnitOfWork[BonusRepository]) -> list[AccountOverview]:
     with uow:
         return views.all_accounts(uow.conn)
 
@@ -215,14 +217,14 @@ def ledger_totals(uow: UnitOfWork[BonusRepository]) -> LedgerTotals:
         rows = views.all_accounts(uow.conn)
     managers = [
         ManagerSums(
-            manager_id=row["manager_id"],
-            bonus_cents=row["bonus_cents"],
-            fine_cents=row["fine_cents"],
-            payment_cents=row["payment_cents"],
-            bonus_count=row["bonus_count"],
-            fine_count=row["fine_count"],
-            payment_count=row["payment_count"],
-            balance_cents=row["balance_cents"],
+            manager_id=row.manager_id,
+            bonus_cents=row.bonus_cents,
+            fine_cents=row.fine_cents,
+            payment_cents=row.payment_cents,
+            bonus_count=row.bonus_count,
+            fine_count=row.fine_count,
+            payment_count=row.payment_count,
+            balance_cents=row.balance_cents,
         )
         for row in rows
     ]
@@ -251,12 +253,6 @@ def get_rating(exercise_id: str, uow: UnitOfWork[BonusRepository]) -> dict[str, 
             f"exercise_id: no rating received for {exercise_id}", exercise_id=exercise_id
         )
     return found
-
-
-def _ask_exercises(manager_id: str, directory: ManagerDirectory) -> dict[str, Any] | None:
-    """COMM-070, for a manager the replica lacks; None when exercises does not know or answer."""
-    manager = directory.manager(manager_id)
-    return None if manager is None else manager.shown()
 
 
 def _require_account(uow: UnitOfWork[BonusRepository], manager_id: str) -> None:

@@ -1,8 +1,9 @@
 """What bonus's handlers give back: small immutable records the HTTP layer answers with.
 
 Their fields carry the names of the response bodies (entrypoints/schemas.py), so a route
-returns them as they are and its `response_model` reads them by attribute. Rows of the
-ledger and the manager as shown stay the dictionaries `adapters/views.py` reads.
+returns them as they are and its `response_model` reads them by attribute (a manager's
+`name` too, a property of the domain's Manager). The rows of the ledger and the ratings stay
+the dictionaries `adapters/views.py` reads.
 """
 
 from __future__ import annotations
@@ -11,8 +12,27 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from teacher_hiring.bonus.domain.model import EntryKind
+from teacher_hiring.bonus.domain.model import EntryKind, Manager
 from teacher_hiring.bonus.domain.statement import Totals
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOverview:
+    """An account with its sums over the ledger; fines as the positive amounts issued."""
+
+    manager_id: str
+    manager: Manager | None
+    opened_at: str
+    balance_cents: int
+    credits_cents: int
+    debits_cents: int
+    entries: int
+    bonus_cents: int
+    fine_cents: int
+    payment_cents: int
+    bonus_count: int
+    fine_count: int
+    payment_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +40,7 @@ class AccountStatement:
     """The entries of [start, end) between the opening and the closing balance."""
 
     manager_id: str
-    manager: dict[str, Any] | None
+    manager: Manager | None
     start: date
     end: date
     opening_balance_cents: int
