@@ -12,6 +12,7 @@ from integration.credentials import as_candidate
 from integration.hiring.hiring_support import Hiring
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.service_layer import handlers
+from teacher_hiring.hiring.service_layer.results import SubmissionVerdict
 
 pytestmark = pytest.mark.integration
 
@@ -261,7 +262,7 @@ def test_concurrent_duplicates_store_one_submission_and_one_completion(hiring: H
     candidate = hiring.register()
     context = hiring.app.state.hiring
 
-    def send(key: str) -> dict[str, object]:
+    def send(key: str) -> SubmissionVerdict:
         cmd = commands.SubmitAnswer(candidate["id"], exercise["exercise_id"], 1, "42", key)
         return handlers.submit_answer(cmd, context.uow(), context.rules, versions=context.produced)
 
@@ -269,8 +270,8 @@ def test_concurrent_duplicates_store_one_submission_and_one_completion(hiring: H
         same_key = list(pool.map(send, ["same"] * 8))
         other_keys = list(pool.map(send, [f"key {n}" for n in range(8)]))
 
-    assert len({r["submission_id"] for r in same_key + other_keys}) == 1
-    assert sum(not r["replayed"] for r in same_key + other_keys) == 1
+    assert len({r.submission_id for r in same_key + other_keys}) == 1
+    assert sum(not r.replayed for r in same_key + other_keys) == 1
     assert hiring.count("submissions") == 1
     assert len(hiring.events("BonusAdded")) == 1
     assert hiring.stats(exercise["exercise_id"])["versions"][0]["completions"] == 1

@@ -12,24 +12,25 @@ from sqlalchemy import Connection
 from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
 from teacher_hiring.bonus.domain.model import EntryKind, Manager
+from teacher_hiring.bonus.service_layer.results import AccountOverview
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 _MANAGER_COLUMNS = (managers.c.first_name, managers.c.last_name, managers.c.team, managers.c.email)
 
 
-def _manager_shown(
+def _replicated(
     first_name: str | None, last_name: str | None, team: str | None, email: str | None
-) -> dict[str, Any] | None:
-    """The replica's manager as the answers show it; None when the replica lacks them."""
+) -> Manager | None:
+    """The replica's manager; None when the replica lacks them."""
     if first_name is None or email is None:
         return None
-    return Manager(first_name, last_name or "", email, team).shown()
+    return Manager(first_name, last_name or "", email, team)
 
 
-def manager(conn: Connection, manager_id: str) -> dict[str, Any] | None:
+def manager(conn: Connection, manager_id: str) -> Manager | None:
     query = sa.select(*_MANAGER_COLUMNS).where(managers.c.manager_id == manager_id)
     row = conn.execute(query).first()
-    return None if row is None else _manager_shown(*row)
+    return None if row is None else _replicated(*row)
 
 
 def _cents(kind: EntryKind) -> sa.ColumnElement[Any]:
@@ -68,19 +69,26 @@ def _per_account() -> sa.Select[Any]:
     )
 
 
-def _account_row(row: sa.RowMapping) -> dict[str, Any]:
-    data = dict(row)
-    data["manager"] = _manager_shown(*(data.pop(column.name) for column in _MANAGER_COLUMNS))
-    for key in ("balance_cents", "entries", *(f"{k.value}_cents" for k in EntryKind)):
-        data[key] = int(data[key])
-    for kind in EntryKind:
-        data[f"{kind.value}_count"] = int(data[f"{kind.value}_count"])
-    data["credits_cents"] = data["bonus_cents"] + data["payment_cents"]
-    data["debits_cents"] = data["fine_cents"]
-    return data
+def _account_row(row: sa.RowMapping) -> AccountOverview:
+    bonus_cents, fine_cents, payment_cents = (int(row[f"{k.value}_cents"]) for k in EntryKind)
+    return AccountOverview(
+        manager_id=row["manager_id"],
+        manager=_replicated(*(row[column.name] for column in _MANAGER_COLUMNS)),
+        opened_at=row["opened_at"],
+        balance_cents=int(row["balance_cents"]),
+        credits_cents=bonus_cents + payment_cents,
+        debits_cents=fine_cents,
+        entries=int(row["entries"]),
+        bonus_cents=bonus_cents,
+        fine_cents=fine_cents,
+        payment_cents=payment_cents,
+        bonus_count=int(row["bonus_count"]),
+        fine_count=int(row["fine_count"]),
+        payment_count=int(row["payment_count"]),
+    )
 
 
-def all_accounts(conn: Connection) -> list[dict[str, Any]]:
+def all_accounts(conn: Connection) -> list[AccountOverview]:
     """Every account with its balance, credits, debits and counts per kind."""
     return [_account_row(row) for row in conn.execute(_per_account()).mappings()]
 
@@ -90,7 +98,7 @@ def has_account(conn: Connection, manager_id: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def account(conn: Connection, manager_id: str) -> dict[str, Any] | None:
+def account(conn: Connection, manager_id: str) -> AccountOverview | None:
     query = _per_account().where(accounts.c.manager_id == manager_id)
     row = conn.execute(query).mappings().first()
     return None if row is None else _account_row(row)

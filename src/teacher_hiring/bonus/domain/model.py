@@ -162,13 +162,3 @@ class Manager:
     def name(self) -> str:
         """For display: "First Last", or the first name alone."""
         return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
-
-    def shown(self) -> dict[str, Any]:
-        """As the HTTP answers show a manager."""
-        return {
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "name": self.name,
-            "team": self.team,
-            "email": self.email,
-        }

@@ -11,6 +11,12 @@ from teacher_hiring.bonus.entrypoints import schemas
 from teacher_hiring.bonus.entrypoints.calls import money_calls
 from teacher_hiring.bonus.entrypoints.deps import ManagerDirectoryDep, UnitOfWorkDep
 from teacher_hiring.bonus.service_layer import handlers
+from teacher_hiring.bonus.service_layer.results import (
+    AccountOverview,
+    AccountStatement,
+    EntriesPage,
+    LedgerTotals,
+)
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
 from teacher_hiring.runtime.tokens import Role
@@ -36,7 +42,7 @@ ledger = APIRouter(prefix="/ledger", tags=["ledger"], dependencies=[auth.OPERATO
 
 
 @accounts.get("", response_model=list[schemas.Account], dependencies=[auth.OPERATOR])
-def list_accounts(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
+def list_accounts(uow: UnitOfWorkDep) -> list[AccountOverview]:
     """Every manager's account with its balance and entry counts.
 
     Managers come from the local replica only (null when not replicated yet): a list never
@@ -53,7 +59,7 @@ def list_accounts(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
 )
 def get_account(
     manager_id: ManagerId, uow: UnitOfWorkDep, directory: ManagerDirectoryDep
-) -> dict[str, Any]:
+) -> AccountOverview:
     """One account: balance (derived from the ledger), credits, debits and entry counts.
 
     When the replica does not know the manager yet, the exercises service is asked with a
@@ -75,7 +81,7 @@ def list_entries(
     limit: Annotated[int, Query(ge=1, le=500, description="Entries per page")] = 50,
     offset: Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Entries to skip")] = 0,
     kind: Annotated[EntryKind | None, Query(description="Only entries of this kind")] = None,
-) -> dict[str, Any]:
+) -> EntriesPage:
     """The account's ledger entries, newest first, each naming its source event and trace."""
     return handlers.account_entries(manager_id, uow, limit=limit, offset=offset, kind=kind)
 
@@ -97,7 +103,7 @@ def get_statement(
         str,
         Query(description="Day after the last, YYYY-MM-DD (UTC, excluded)", json_schema_extra=Day),
     ],
-) -> dict[str, Any]:
+) -> AccountStatement:
     """A statement for [start, end): opening balance, the entries, totals per kind, closing.
 
     closing_balance_cents = opening_balance_cents + credits_cents - debits_cents, and it equals
@@ -107,21 +113,21 @@ def get_statement(
 
 
 @ratings.get("", response_model=list[schemas.Rating])
-def list_ratings(uow: UnitOfWorkDep) -> list[dict[str, Any]]:
+def list_ratings(uow: UnitOfWorkDep) -> list[schemas.Rating]:
     """The newest rating bonus has received for each exercise (from TaskRatingChanged)."""
-    return handlers.list_ratings(uow)
+    return [schemas.Rating.model_validate(rating) for rating in handlers.list_ratings(uow)]
 
 
 @ratings.get("/{exercise_id}", response_model=schemas.Rating, responses=_NOT_FOUND)
 def get_rating(
     exercise_id: Annotated[str, Path(min_length=1, max_length=100)], uow: UnitOfWorkDep
-) -> dict[str, Any]:
+) -> schemas.Rating:
     """The newest rating of one exercise; 404 when none has been received."""
-    return handlers.get_rating(exercise_id, uow)
+    return schemas.Rating.model_validate(handlers.get_rating(exercise_id, uow))
 
 
 @ledger.get("/totals", response_model=schemas.LedgerTotals)
-def ledger_totals(uow: UnitOfWorkDep) -> dict[str, Any]:
+def ledger_totals(uow: UnitOfWorkDep) -> LedgerTotals:
     """Per manager, the sums and counts of bonuses, fines and payments in the ledger.
 
     Reconciliation and the simulator compare these with what hiring and exercises issued.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +28,14 @@ from teacher_hiring.bonus.domain.model import (
 )
 from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
 from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
+from teacher_hiring.bonus.service_layer.results import (
+    AccountOverview,
+    AccountStatement,
+    EntriesPage,
+    LedgerTotals,
+    ManagerSums,
+    Sums,
+)
 from teacher_hiring.foundation.time import now_rfc3339
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
@@ -135,7 +144,7 @@ def replicate_manager(command: ReplicateManager, uow: UnitOfWork[BonusRepository
 
 def account_overview(
     manager_id: str, uow: UnitOfWork[BonusRepository], directory: ManagerDirectory
-) -> dict[str, Any]:
+) -> AccountOverview:
     """The account with its sums; the manager from the replica, else from exercises (COMM-070).
 
     The transaction is closed before exercises is asked, so a slow answer holds no lock.
@@ -144,8 +153,8 @@ def account_overview(
         found = views.account(uow.conn, manager_id)
     if found is None:
         raise _no_account(manager_id)
-    if found["manager"] is None:
-        found["manager"] = _ask_exercises(manager_id, directory)
+    if found.manager is None:
+        return replace(found, manager=directory.manager(manager_id))
     return found
 
 
@@ -155,7 +164,7 @@ def account_statement(
     end: str,
     uow: UnitOfWork[BonusRepository],
     directory: ManagerDirectory,
-) -> dict[str, Any]:
+) -> AccountStatement:
     """Opening balance, the entries of [start, end), totals per kind and closing balance,
     headed by the manager as account_overview finds them."""
     period = statements.Period.parse(start, end)
@@ -167,29 +176,19 @@ def account_statement(
     result = statements.statement(
         period, opening, ((line["kind"], line["amount_cents"]) for line in lines)
     )
-    totals = result.totals
-    return {
-        "manager_id": manager_id,
-        "manager": manager or _ask_exercises(manager_id, directory),
-        "start": period.start,
-        "end": period.end,
-        "opening_balance_cents": result.opening_balance_cents,
-        "entries": lines,
-        "totals": {
-            "bonus_cents": totals.bonus_cents,
-            "bonus_count": totals.bonus_count,
-            "fine_cents": totals.fine_cents,
-            "fine_count": totals.fine_count,
-            "payment_cents": totals.payment_cents,
-            "payment_count": totals.payment_count,
-            "credits_cents": totals.credits_cents,
-            "debits_cents": totals.debits_cents,
-        },
-        "closing_balance_cents": result.closing_balance_cents,
-    }
+    return AccountStatement(
+        manager_id=manager_id,
+        manager=manager or directory.manager(manager_id),
+        start=period.start,
+        end=period.end,
+        opening_balance_cents=result.opening_balance_cents,
+        entries=lines,
+        totals=result.totals,
+        closing_balance_cents=result.closing_balance_cents,
+    )
 
 
-def list_accounts(uow: UnitOfWork[BonusRepository]) -> list[dict[str, Any]]:
+def list_accounts(uow: UnitOfWork[BonusRepository]) -> list[AccountOverview]:
     with uow:
         return views.all_accounts(uow.conn)
 
@@ -201,38 +200,44 @@ def account_entries(
     limit: int,
     offset: int,
     kind: EntryKind | None,
-) -> dict[str, Any]:
+) -> EntriesPage:
     """One page of the account's entries, newest first, and how many there are in all."""
     with uow:
         _require_account(uow, manager_id)
         page = views.entries(uow.conn, manager_id, limit=limit, offset=offset, kind=kind)
         total = views.count_entries(uow.conn, manager_id, kind)
-    return {
-        "manager_id": manager_id,
-        "kind": kind,
-        "limit": limit,
-        "offset": offset,
-        "total": total,
-        "items": page,
-    }
+    return EntriesPage(
+        manager_id=manager_id, kind=kind, limit=limit, offset=offset, total=total, items=page
+    )
 
 
-def ledger_totals(uow: UnitOfWork[BonusRepository]) -> dict[str, Any]:
+def ledger_totals(uow: UnitOfWork[BonusRepository]) -> LedgerTotals:
     """Per manager, what the ledger holds of each kind: what reconciliation compares."""
     with uow:
         rows = views.all_accounts(uow.conn)
-    keys = (
-        "bonus_cents",
-        "fine_cents",
-        "payment_cents",
-        "bonus_count",
-        "fine_count",
-        "payment_count",
-        "balance_cents",
+    managers = [
+        ManagerSums(
+            manager_id=row.manager_id,
+            bonus_cents=row.bonus_cents,
+            fine_cents=row.fine_cents,
+            payment_cents=row.payment_cents,
+            bonus_count=row.bonus_count,
+            fine_count=row.fine_count,
+            payment_count=row.payment_count,
+            balance_cents=row.balance_cents,
+        )
+        for row in rows
+    ]
+    overall = Sums(
+        bonus_cents=sum(m.bonus_cents for m in managers),
+        fine_cents=sum(m.fine_cents for m in managers),
+        payment_cents=sum(m.payment_cents for m in managers),
+        bonus_count=sum(m.bonus_count for m in managers),
+        fine_count=sum(m.fine_count for m in managers),
+        payment_count=sum(m.payment_count for m in managers),
+        balance_cents=sum(m.balance_cents for m in managers),
     )
-    managers = [{"manager_id": row["manager_id"], **{k: row[k] for k in keys}} for row in rows]
-    overall = {k: sum(m[k] for m in managers) for k in keys}
-    return {"items": managers, "overall": overall}
+    return LedgerTotals(items=managers, overall=overall)
 
 
 def list_ratings(uow: UnitOfWork[BonusRepository]) -> list[dict[str, Any]]:
@@ -248,12 +253,6 @@ def get_rating(exercise_id: str, uow: UnitOfWork[BonusRepository]) -> dict[str, 
             f"exercise_id: no rating received for {exercise_id}", exercise_id=exercise_id
         )
     return found
-
-
-def _ask_exercises(manager_id: str, directory: ManagerDirectory) -> dict[str, Any] | None:
-    """COMM-070, for a manager the replica lacks; None when exercises does not know or answer."""
-    manager = directory.manager(manager_id)
-    return None if manager is None else manager.shown()
 
 
 def _require_account(uow: UnitOfWork[BonusRepository], manager_id: str) -> None:

@@ -96,7 +96,7 @@ legacy = APIRouter(prefix="/api", tags=["migration"], dependencies=[auth.SERVICE
 )
 def create_manager(
     body: schemas.NewManager, services: ServicesDep, tokens: auth.TokensDep
-) -> dict[str, Any]:
+) -> schemas.CreatedManager:
     """Create a manager (operators only); hiring and bonus learn of it from `ManagerCreated`.
 
     The answer carries the manager's `access_token`, their bearer token (docs/security.md),
@@ -112,7 +112,8 @@ def create_manager(
         manager = handlers.create_manager(cmd, uow, versions)
         uow.commit()
     created = _manager(services, manager.id)
-    return {**created, "access_token": tokens.access_token(Role.manager, manager.id)}
+    token = tokens.access_token(Role.manager, manager.id)
+    return schemas.CreatedManager(**created, access_token=token)
 
 
 @managers.patch(
@@ -123,7 +124,7 @@ def create_manager(
 )
 def update_manager(
     manager_id: str, body: schemas.ManagerChanges, services: ServicesDep
-) -> dict[str, Any]:
+) -> schemas.Manager:
     """Change a manager's name, team or email (operators only); publishes `ManagerUpdated`
     with the whole new state. The old full `name` is split as on creation; `team: null`
     removes the team.
@@ -134,14 +135,17 @@ def update_manager(
     with services.uow() as uow:
         handlers.update_manager(body.command(manager_id), uow, versions)
         uow.commit()
-    return _manager(services, manager_id)
+    return schemas.Manager.model_validate(_manager(services, manager_id))
 
 
 @managers.get("", response_model=list[schemas.Manager], dependencies=[auth.STAFF])
-def list_managers(services: ServicesDep, limit: Limit = 1000, offset: Offset = 0) -> Any:
+def list_managers(
+    services: ServicesDep, limit: Limit = 1000, offset: Offset = 0
+) -> list[schemas.Manager]:
     """Every manager, with the number of complication assignments each holds open."""
     with services.reading() as conn:
-        return views.managers_list(conn, limit, offset)
+        rows = views.managers_list(conn, limit, offset)
+    return [schemas.Manager.model_validate(row) for row in rows]
 
 
 @managers.get(
@@ -150,9 +154,9 @@ def list_managers(services: ServicesDep, limit: Limit = 1000, offset: Offset = 0
     responses=_404,
     dependencies=[STAFF_OR_SERVICE],
 )
-def get_manager(manager_id: str, services: ServicesDep) -> dict[str, Any]:
+def get_manager(manager_id: str, services: ServicesDep) -> schemas.Manager:
     """One manager (COMM-010, COMM-070: hiring and bonus read managers here)."""
-    return _manager(services, manager_id)
+    return schemas.Manager.model_validate(_manager(services, manager_id))
 
 
 def _manager(services: Services, manager_id: str) -> dict[str, Any]:
@@ -175,7 +179,7 @@ def _manager(services: Services, manager_id: str) -> dict[str, Any]:
 )
 def create_exercise(
     body: schemas.NewExercise, services: ServicesDep, caller: auth.ClaimsDep
-) -> dict[str, Any]:
+) -> schemas.CreatedExercise:
     """Create an exercise at version 1, status active; publishes `ExerciseCreated`.
 
     In push mode the exercise is delivered to hiring before this returns (`pushed`), so a
@@ -199,7 +203,7 @@ def create_exercise(
         created = handlers.create_exercise(cmd, uow, versions)
         uow.commit()
     pushed = services.push_now(created.created_event_id)
-    return {**_exercise(services, created.exercise.id), "pushed": pushed}
+    return schemas.CreatedExercise(**_exercise(services, created.exercise.id), pushed=pushed)
 
 
 @exercises.get("", response_model=list[schemas.Exercise], dependencies=[auth.STAFF])
@@ -209,10 +213,11 @@ def list_exercises(
     status: Literal["active", "needs_complication"] | None = None,
     limit: Limit = 1000,
     offset: Offset = 0,
-) -> Any:
+) -> list[schemas.Exercise]:
     """Exercises, oldest first, optionally of one author or in one status."""
     with services.reading() as conn:
-        return views.exercises_list(conn, author_id, status, limit, offset)
+        rows = views.exercises_list(conn, author_id, status, limit, offset)
+    return [schemas.Exercise.model_validate(row) for row in rows]
 
 
 @exercises.get(
@@ -221,12 +226,12 @@ def list_exercises(
     responses=_404,
     dependencies=[STAFF_OR_SERVICE],
 )
-def get_exercise(exercise_id: str, services: ServicesDep) -> dict[str, Any]:
+def get_exercise(exercise_id: str, services: ServicesDep) -> schemas.Exercise:
     """The current version of an exercise, accepted answers included (COMM-020).
 
     For managers and services only: candidates are served by hiring, which never shows them.
     """
-    return _exercise(services, exercise_id)
+    return schemas.Exercise.model_validate(_exercise(services, exercise_id))
 
 
 @exercises.get(
@@ -235,13 +240,13 @@ def get_exercise(exercise_id: str, services: ServicesDep) -> dict[str, Any]:
     responses=_404,
     dependencies=[auth.STAFF],
 )
-def exercise_versions(exercise_id: str, services: ServicesDep) -> Any:
+def exercise_versions(exercise_id: str, services: ServicesDep) -> list[schemas.ExerciseVersion]:
     """Every saved version of the exercise, oldest first, with who saved it and when."""
     with services.reading() as conn:
         history = views.exercise_history(conn, exercise_id)
     if not history:
         raise UnknownExercise("exercise_id", exercise_id)
-    return history
+    return [schemas.ExerciseVersion.model_validate(version) for version in history]
 
 
 @exercises.put(
@@ -252,7 +257,7 @@ def exercise_versions(exercise_id: str, services: ServicesDep) -> Any:
 )
 def edit_exercise(
     exercise_id: str, body: schemas.ExerciseEdit, services: ServicesDep, caller: auth.ClaimsDep
-) -> dict[str, Any]:
+) -> schemas.SavedExercise:
     """Save a new version (version + 1) and publish `ExerciseUpdated` (US-030).
 
     If the editor holds an open complication assignment for this exercise, the save closes it
@@ -286,11 +291,11 @@ def edit_exercise(
     pushed = services.push_now(saved.updated_event_id)
     if saved.payments:
         services.call_now(uow.staged, done="the new version is saved and its assignment closed")
-    return {
+    return schemas.SavedExercise(
         **_exercise(services, exercise_id),
-        "pushed": pushed,
-        "closed_assignment_ids": list(saved.closed_assignment_ids),
-    }
+        pushed=pushed,
+        closed_assignment_ids=list(saved.closed_assignment_ids),
+    )
 
 
 def _exercise(services: Services, exercise_id: str) -> dict[str, Any]:
@@ -312,7 +317,7 @@ def list_assignments(
     status: Literal["open", "closed"] | None = None,
     limit: Limit = 1000,
     offset: Offset = 0,
-) -> Any:
+) -> list[schemas.Assignment]:
     """Complication assignments, oldest first, optionally of one assignee or in one status.
 
     A manager sees their own only: without `assignee_id` it is theirs, another's is 403.
@@ -321,20 +326,21 @@ def list_assignments(
         assignee_id = assignee_id or caller.subject
         auth.ensure_themself(caller, Role.manager, assignee_id, "assignee_id")
     with services.reading() as conn:
-        return views.assignments_list(conn, assignee_id, status, limit, offset)
+        rows = views.assignments_list(conn, assignee_id, status, limit, offset)
+    return [schemas.Assignment.model_validate(row) for row in rows]
 
 
 @assignments.get("/{assignment_id}", response_model=schemas.Assignment, responses=_404)
 def get_assignment(
     assignment_id: str, services: ServicesDep, caller: auth.ClaimsDep
-) -> dict[str, Any]:
+) -> schemas.Assignment:
     """One complication assignment; a manager sees their own only (another's is 403)."""
     with services.reading() as conn:
         found = views.assignment(conn, assignment_id)
     if found is None:
         raise UnknownAssignment("assignment_id", assignment_id)
     auth.ensure_themself(caller, Role.manager, found["assignee_id"], "assignment_id")
-    return found
+    return schemas.Assignment.model_validate(found)
 
 
 @legacy.post(
@@ -342,7 +348,9 @@ def get_assignment(
     response_model=schemas.ComplicationResult,
     responses=_404 | _LEAK_409 | _422 | _ASKING_HIRING,
 )
-def complicate_exercise(body: schemas.LeakReport, services: ServicesDep) -> dict[str, Any]:
+def complicate_exercise(
+    body: schemas.LeakReport, services: ServicesDep
+) -> handlers.ComplicationOutcome:
     """The synchronous form of COMM-030, kept while the link migrates to the event.
 
     Does what `ExerciseCompletedMoreThenTenTimes` does: opens one complication assignment for
@@ -366,11 +374,7 @@ def complicate_exercise(body: schemas.LeakReport, services: ServicesDep) -> dict
     with services.uow() as uow:
         result = handlers.request_complication(cmd, uow, services.rules)
         uow.commit()
-    return {
-        "assignment_id": result.assignment_id,
-        "created": result.created,
-        "outcome": result.outcome,
-    }
+    return result
 
 
 # -- candidates and reports ----------------------------------------------------------------------
@@ -382,17 +386,19 @@ def list_candidates(
     status: Literal["candidate", "teacher"] | None = None,
     limit: Limit = 1000,
     offset: Offset = 0,
-) -> Any:
+) -> list[schemas.Candidate]:
     """Candidates as hiring last published them (COMM-090 variant 2): never calls hiring."""
     with services.reading() as conn:
-        return views.candidates_list(conn, status, limit, offset)
+        rows = views.candidates_list(conn, status, limit, offset)
+    return [schemas.Candidate.model_validate(row) for row in rows]
 
 
 @reports.get("/totals/issued", response_model=list[schemas.IssuedTotal])
-def issued_totals(services: ServicesDep) -> Any:
+def issued_totals(services: ServicesDep) -> list[schemas.IssuedTotal]:
     """Per manager, the complication payments issued: what the bonus ledger must hold."""
     with services.reading() as conn:
-        return views.issued_totals(conn)
+        rows = views.issued_totals(conn)
+    return [schemas.IssuedTotal.model_validate(row) for row in rows]
 
 
 ROUTERS = (managers, exercises, assignments, candidates, reports, legacy)

@@ -47,13 +47,13 @@ COMPLETIONS_CONSUMER = "exercises.exercise-completions"
 LEAK_EVENT = "ExerciseCompletedMoreThenTenTimes"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExerciseCreation:
     exercise: Exercise
     created_event_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExerciseSaved:
     exercise: Exercise
     updated_event_id: str
@@ -61,7 +61,7 @@ class ExerciseSaved:
     payments: tuple[Payment, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComplicationOutcome:
     """What a leak report did: opened an assignment, found it already open, or was stale."""
 

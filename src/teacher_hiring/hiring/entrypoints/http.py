@@ -19,6 +19,7 @@ from teacher_hiring.hiring.domain.errors import (
 from teacher_hiring.hiring.entrypoints import schemas
 from teacher_hiring.hiring.entrypoints.deps import HiringDep, RawBody
 from teacher_hiring.hiring.service_layer import handlers
+from teacher_hiring.hiring.service_layer.results import SubmissionVerdict
 from teacher_hiring.messaging.envelope import MalformedEvent
 from teacher_hiring.messaging.registry import SchemaViolation
 from teacher_hiring.messaging.wire import RecordCodec
@@ -63,7 +64,7 @@ def _not_yet(description: str) -> dict[str, Any]:
 )
 def register_candidate(
     body: schemas.CandidateIn, hiring: HiringDep, tokens: auth.TokensDep
-) -> dict[str, Any]:
+) -> schemas.CandidateCreatedOut:
     """Register a candidate and assign them exercises to solve; open to anyone.
 
     Assigns up to `exercises_per_candidate` (3) exercises whose current version is not marked
@@ -78,7 +79,18 @@ def register_candidate(
     """
     cmd = commands.RegisterCandidate(name=body.name, email=body.email, subject=body.subject)
     registered = handlers.register_candidate(cmd, hiring.uow(), hiring.rules)
-    return {**registered, "access_token": tokens.access_token(Role.candidate, registered["id"])}
+    return schemas.CandidateCreatedOut(
+        id=registered.id,
+        name=registered.name,
+        email=registered.email,
+        subject=registered.subject,
+        status=registered.status,
+        exercises=[
+            schemas.AssignedExercise.model_validate(exercise, from_attributes=True)
+            for exercise in registered.exercises
+        ],
+        access_token=tokens.access_token(Role.candidate, registered.id),
+    )
 
 
 @candidates.get("/candidates", response_model=schemas.CandidatePage, dependencies=[auth.STAFF])
@@ -87,10 +99,11 @@ def list_candidates(
     status: Literal["candidate", "teacher"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
-) -> dict[str, Any]:
+) -> schemas.CandidatePage:
     """Candidates, oldest first, optionally only those of one status (COMM-090, variant 1)."""
     with read_only(hiring.engine) as conn:
-        return views.list_candidates(conn, status=status, limit=limit, offset=offset)
+        page = views.list_candidates(conn, status=status, limit=limit, offset=offset)
+    return schemas.CandidatePage.model_validate(page)
 
 
 @candidates.get(
@@ -99,13 +112,13 @@ def list_candidates(
     responses={404: _error("CandidateNotFound")},
     dependencies=[CANDIDATE_OR_STAFF],
 )
-def get_candidate(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
+def get_candidate(candidate_id: str, hiring: HiringDep) -> schemas.CandidateDetail:
     """A candidate's status and assigned exercises, each with whether it is solved."""
     with read_only(hiring.engine) as conn:
         found = views.candidate(conn, candidate_id)
     if found is None:
         raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
-    return found
+    return schemas.CandidateDetail.model_validate(found)
 
 
 @candidates.get(
@@ -114,13 +127,13 @@ def get_candidate(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
     responses={404: _error("CandidateNotFound")},
     dependencies=[CANDIDATE_OR_OPERATOR],
 )
-def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[dict[str, Any]]:
+def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[schemas.ExerciseToSolve]:
     """The exercises a candidate must solve, at their current version; never the answers."""
     with read_only(hiring.engine) as conn:
         found = views.exercises_to_solve(conn, candidate_id, hiring.rules.max_attempts_per_version)
     if found is None:
         raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
-    return found
+    return [schemas.ExerciseToSolve.model_validate(exercise) for exercise in found]
 
 
 @candidates.post(
@@ -153,7 +166,7 @@ async def submit_answer(
             description="Sending the same key again returns the stored verdict, changing nothing",
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> SubmissionVerdict:
     """Check an answer at once, from hiring's own replica; never waits for another service.
 
     Unless an operator put links in sync mode (the old wiring, docs/runbooks/links.md): then
@@ -199,7 +212,7 @@ async def submit_answer(
     responses={404: _error("CandidateNotFound")},
     dependencies=[CANDIDATE_OR_OPERATOR],
 )
-def submission_history(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
+def submission_history(candidate_id: str, hiring: HiringDep) -> schemas.SubmissionHistory:
     """Every answer hiring stored for the candidate, with its verdict, oldest first.
 
     A verdict the candidate was given is here, whatever crashed after it was given; an answer
@@ -209,7 +222,7 @@ def submission_history(candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
         found = views.submissions_of(conn, candidate_id)
     if found is None:
         raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
-    return {"candidate_id": candidate_id, "items": found}
+    return schemas.SubmissionHistory(candidate_id=candidate_id, items=found)
 
 
 @exercises.get("/exercises", response_model=schemas.ExercisePage, dependencies=[auth.STAFF])
@@ -217,10 +230,11 @@ def list_exercises(
     hiring: HiringDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
-) -> dict[str, Any]:
+) -> schemas.ExercisePage:
     """Exercises in hiring's replica at their current version, with its counters; no answers."""
     with read_only(hiring.engine) as conn:
-        return views.list_exercises(conn, limit=limit, offset=offset)
+        page = views.list_exercises(conn, limit=limit, offset=offset)
+    return schemas.ExercisePage.model_validate(page)
 
 
 @exercises.get(
@@ -229,13 +243,13 @@ def list_exercises(
     responses={404: _error("ExerciseNotFound")},
     dependencies=[auth.STAFF],
 )
-def exercise_stats(exercise_id: str, hiring: HiringDep) -> dict[str, Any]:
+def exercise_stats(exercise_id: str, hiring: HiringDep) -> schemas.ExerciseStats:
     """Per version: completions, attempted candidates, failed first attempts, rating, leaked."""
     with read_only(hiring.engine) as conn:
         found = views.exercise_stats(conn, exercise_id)
     if found is None:
         raise ExerciseNotFound(f"exercise_id: no exercise {exercise_id}")
-    return found
+    return schemas.ExerciseStats.model_validate(found)
 
 
 @exercises.get(
@@ -244,7 +258,7 @@ def exercise_stats(exercise_id: str, hiring: HiringDep) -> dict[str, Any]:
     responses={404: _error("CompletionNotFound: the candidate has not solved the exercise")},
     dependencies=[auth.OPERATOR_OR_SERVICE],
 )
-def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> dict[str, Any]:
+def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> schemas.Completion:
     """Which version of the exercise the candidate solved, and whether it leaked.
 
     How exercises learns which version a leak report of v0 concerned (it names the exercise
@@ -258,7 +272,7 @@ def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> dict[s
             f"candidate_id: candidate {candidate_id} has not solved exercise {exercise_id}",
             field="candidate_id",
         )
-    return found
+    return schemas.Completion.model_validate(found)
 
 
 @exercises.post(
@@ -278,7 +292,7 @@ def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> dict[s
         }
     },
 )
-def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> dict[str, bool]:
+def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> schemas.PushResult:
     """The push end of the exercise link: the exercises service POSTs the event here.
 
     Claimed in the inbox under the same consumer name as the event consumer, so an update that
@@ -291,14 +305,16 @@ def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> dict
     except (MalformedEvent, SchemaViolation) as exc:
         # Only here is a schema violation the caller's fault; staged by hiring, it is a bug (500).
         raise EventRefused(str(exc), problem=type(exc).__name__) from exc
-    return {"applied": handlers.receive_pushed_exercise(envelope, hiring.uow(), hiring.upcaster)}
+    applied = handlers.receive_pushed_exercise(envelope, hiring.uow(), hiring.upcaster)
+    return schemas.PushResult(applied=applied)
 
 
 @operations.get("/totals/issued", response_model=schemas.IssuedTotals, dependencies=[auth.OPERATOR])
-def issued_totals(hiring: HiringDep) -> dict[str, Any]:
+def issued_totals(hiring: HiringDep) -> schemas.IssuedTotals:
     """Per manager, the bonuses and fines hiring has issued, to compare with the ledger."""
     with read_only(hiring.engine) as conn:
-        return views.issued_totals(conn)
+        totals = views.issued_totals(conn)
+    return schemas.IssuedTotals.model_validate(totals)
 
 
 ROUTERS = (candidates, exercises, operations)

@@ -40,6 +40,7 @@ from teacher_hiring.hiring.domain.model import (
 )
 from teacher_hiring.hiring.service_layer import events
 from teacher_hiring.hiring.service_layer.events import EventVersions
+from teacher_hiring.hiring.service_layer.results import Registration, SubmissionVerdict
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.upcasting import Upcaster
@@ -56,7 +57,7 @@ PUSHED_EVENTS = {"ExerciseCreated": 1, "ExerciseUpdated": 1}
 
 def register_candidate(
     cmd: commands.RegisterCandidate, uow: UnitOfWork[HiringRepository], rules: Rules
-) -> dict[str, Any]:
+) -> Registration:
     """Create a candidate with the least-solved assignable exercises (fewer if fewer exist),
     of the candidate's subject only when they named one (US-160)."""
     with uow:
@@ -83,23 +84,14 @@ def register_candidate(
             },
         )
         uow.commit()
-    return {
-        "id": candidate_id,
-        "name": cmd.name,
-        "email": cmd.email,
-        "subject": cmd.subject,
-        "status": CANDIDATE,
-        "exercises": [
-            {
-                "exercise_id": e.exercise_id,
-                "title": e.title,
-                "version": e.version,
-                "subject": e.subject,
-                "difficulty": e.difficulty,
-            }
-            for e in chosen
-        ],
-    }
+    return Registration(
+        id=candidate_id,
+        name=cmd.name,
+        email=cmd.email,
+        subject=cmd.subject,
+        status=CANDIDATE,
+        exercises=tuple(chosen),
+    )
 
 
 # -- submissions ---------------------------------------------------------------------------------
@@ -121,7 +113,7 @@ def submit_answer(
     rules: Rules,
     calls: SubmissionCalls | None = None,
     versions: Callable[[], EventVersions] = EventVersions,
-) -> dict[str, Any]:
+) -> SubmissionVerdict:
     """Check an answer and apply every consequence; replays return the first verdict.
 
     With `calls` (links in sync mode, the old wiring) the exercise is read from exercises
@@ -138,11 +130,11 @@ def submit_answer(
         # A concurrent twin committed first; this run now finds and replays its verdict.
         response = _submit(cmd, uow, rules, key, versions)
     if calls is not None and uow.staged:
-        verdict = "correct" if response["correct"] else "wrong"
+        verdict = "correct" if response.correct else "wrong"
         calls.deliver(
             uow.staged,
             done=f"the answer was checked ({verdict}) and stored",
-            submission_id=response["submission_id"],
+            submission_id=response.submission_id,
         )
     return response
 
@@ -153,7 +145,7 @@ def _submit(
     rules: Rules,
     key: AnswerKey | None,
     versions: Callable[[], EventVersions],
-) -> dict[str, Any]:
+) -> SubmissionVerdict:
     with uow:
         response = _answer(cmd, uow, rules, key, versions)
         uow.commit()
@@ -166,7 +158,7 @@ def _answer(
     rules: Rules,
     key: AnswerKey | None,
     versions: Callable[[], EventVersions],
-) -> dict[str, Any]:
+) -> SubmissionVerdict:
     """The verdict (a replay of the first one, or a new one recorded), in `uow`'s transaction."""
     candidate = uow.repo.candidate_side(
         cmd.candidate_id, cmd.exercise_id, cmd.exercise_version, cmd.idempotency_key
@@ -183,7 +175,7 @@ def _answer(
         )
     replay = candidate.keyed_response or candidate.solved_response
     if replay is not None:
-        return {**orjson.loads(replay), "replayed": True}
+        return SubmissionVerdict.replay_of(orjson.loads(replay))
     exercise.ensure_current(cmd.exercise_version)
     if key is not None:
         exercise = exercise.checked_by(key)
@@ -206,21 +198,21 @@ def _record(
     candidate: CandidateSide,
     verdict: Verdict,
     versions: Callable[[], EventVersions],
-) -> dict[str, Any]:
+) -> SubmissionVerdict:
     """Store the verdict and stage its events, rating first so bonuses follow their rating."""
     submission_id, now = new_id(), uow.clock()
     at = rfc3339(now)
-    response = {
-        "submission_id": submission_id,
-        "exercise_id": exercise.exercise_id,
-        "exercise_version": exercise.version,
-        "correct": verdict.correct,
-        "attempt": verdict.attempt,
-        "attempts_left": verdict.attempts_left,
-        "solved": verdict.correct,
-        "candidate_status": TEACHER if verdict.becomes_teacher else candidate.status,
-        "replayed": False,
-    }
+    response = SubmissionVerdict(
+        submission_id=submission_id,
+        exercise_id=exercise.exercise_id,
+        exercise_version=exercise.version,
+        correct=verdict.correct,
+        attempt=verdict.attempt,
+        attempts_left=verdict.attempts_left,
+        solved=verdict.correct,
+        candidate_status=TEACHER if verdict.becomes_teacher else candidate.status,
+        replayed=False,
+    )
     money = verdict.money
     uow.repo.add_submission(
         NewSubmission(
