@@ -75,15 +75,10 @@ class Sums:
 
 
 @dataclass(frozen=True, slots=True)
-class ManagerSums:
+class ManagerSums(Sums):
+    """The same sums for one manager's account."""
+
     manager_id: str
-    bonus_cents: int
-    fine_cents: int
-    payment_cents: int
-    bonus_count: int
-    fine_count: int
-    payment_count: int
-    balance_cents: int
 
 
 @dataclass(frozen=True, slots=True)
