@@ -14,7 +14,6 @@ called exercises, or if `before` did not fail with bonus down.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import sys
 import tempfile
@@ -24,18 +23,13 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime.bearer import Bearer
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
 from teacher_hiring.runtime.tokens import Role, Tokens
 from teacher_hiring.runtime.wiring import apply
 
 CHECK_ROUTE = "/exercises/{exercise_id}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def checks_received(client: httpx.Client, exercises_url: str) -> float:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import tempfile
 import time
 import uuid
@@ -27,6 +26,7 @@ from prometheus_client.samples import Sample
 from bench.lib import kafka_pg
 from bench.lib.cpu import cpu_of
 from bench.lib.load import Request, post_all
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
 from teacher_hiring.runtime.tokens import Role, Tokens
@@ -39,12 +39,6 @@ assigned to nobody after), so the more each holds, the fewer registrations a run
 
 
 LOAD_GENERATOR = "load generator"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Credentials:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,14 +15,8 @@ import pytest
 from integration.credentials import OPERATOR, SERVICE, as_candidate, as_manager
 from integration.kafka_broker import running_broker
 from integration.postgres_server import ROLE, drop_database
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 DEPLOYMENTS = [
     "embedded",

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from teacher_hiring.foundation.ports import free_port
+
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "kafka.sh"
 START_TIMEOUT_S = 600.0  # the first start on a machine fetches the jars
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ScriptBroker:

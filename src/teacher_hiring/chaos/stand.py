@@ -21,7 +21,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from teacher_hiring.chaos.broker import SCRIPT as KAFKA_SCRIPT
-from teacher_hiring.chaos.broker import ScriptBroker, free_port
+from teacher_hiring.chaos.broker import ScriptBroker
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime.processes import (
     DISTRIBUTED_INSTANCES,
     SERVICES,

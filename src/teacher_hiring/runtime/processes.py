@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime import parent_death
 from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
 from teacher_hiring.runtime.proxy import Route
@@ -22,13 +23,6 @@ SERVICES = ("exercises", "hiring", "bonus")
 DEFAULT_PORTS = {"exercises": 8701, "hiring": 8702, "bonus": 8703}
 DISTRIBUTED_INSTANCES = dict.fromkeys(SERVICES, 2)
 """The distributed run: two instances of every service, each service behind one address."""
-
-
-def free_port() -> int:
-    """A port nothing listens on now (for a deployment of its own: tests, chaos, bench)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def free_instance_ports(instances: Mapping[str, int]) -> dict[str, list[int]]:
