@@ -28,10 +28,11 @@ from fastapi.testclient import TestClient
 
 from integration.credentials import OPERATOR, as_candidate
 from integration.exercises.exercises_support import Service
-from integration.http_server import free_port, serving
+from integration.http_server import serving
 from teacher_hiring.exercises.bootstrap import bootstrap as exercises_app
 from teacher_hiring.exercises.entrypoints.consumers import COMPLETIONS_GROUP
 from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.foundation.time import ShiftedClock, epoch_seconds
 from teacher_hiring.hiring.bootstrap import bootstrap as hiring_app
 from teacher_hiring.hiring.service_layer.handlers import EXERCISE_FEED

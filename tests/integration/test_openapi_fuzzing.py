@@ -38,11 +38,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from integration.credentials import OPERATOR, SERVICE, as_candidate
-from integration.http_server import free_port, serving
+from integration.http_server import serving
 from teacher_hiring.bonus.bootstrap import bootstrap as bonus
 from teacher_hiring.bonus.settings import BonusSettings
 from teacher_hiring.exercises.bootstrap import bootstrap as exercises
 from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.hiring.bootstrap import bootstrap as hiring
 from teacher_hiring.hiring.settings import HiringSettings
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from integration.http_server import free_port
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime.proxy import Address, Proxy, Route
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,8 @@ import orjson
 import pytest
 
 from integration.credentials import OPERATOR
-from integration.http_server import free_port, serving
+from integration.http_server import serving
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.hiring.bootstrap import bootstrap
 from teacher_hiring.hiring.settings import HiringSettings
 
