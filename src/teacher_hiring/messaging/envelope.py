@@ -44,12 +44,13 @@ class Envelope:
         *,
         producer: str,
         trace_id: str | None = None,
+        produced_at: str | None = None,
     ) -> Envelope:
         return cls(
             event_id=new_id(),
             event_version=event_version,
             event_name=event_name,
-            produced_at=now_rfc3339(),
+            produced_at=produced_at or now_rfc3339(),
             producer=producer,
             trace_id=trace_id or new_trace_id(),
             payload=payload,

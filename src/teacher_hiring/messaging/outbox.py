@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -114,8 +113,8 @@ class Outbox:
             payload,
             producer=self.producer,
             trace_id=current_trace_id(),
+            produced_at=rfc3339(self.clock()),
         )
-        envelope = replace(envelope, produced_at=rfc3339(self.clock()))
         self.stage_envelope(conn, envelope)
         for keep in self.keepers:
             keep(conn, envelope)

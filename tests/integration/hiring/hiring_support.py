@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ from event_examples import MANAGER_ID, example_envelope
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from integration.credentials import SERVICE, as_candidate
+from integration.credentials import OPERATOR, SERVICE, as_candidate
+from teacher_hiring.hiring.bootstrap import bootstrap
 from teacher_hiring.hiring.settings import HiringSettings
 from teacher_hiring.messaging.consumer import ConsumerRunner
 from teacher_hiring.messaging.transport import OutgoingMessage
@@ -188,3 +191,26 @@ class Hiring:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+
+HiringFactory = Callable[..., Hiring]
+
+
+@contextmanager
+def hiring_factory(tmp_path: Path, database_url: str, **defaults: Any) -> Iterator[HiringFactory]:
+    """Builds hiring apps on one database (settings: `defaults`, then each call's overrides),
+    each with its TestClient entered; all are closed, newest first, when the block ends."""
+    clients: list[TestClient] = []
+
+    def make(**overrides: Any) -> Hiring:
+        app = bootstrap(make_settings(tmp_path, database_url, **{**defaults, **overrides}))
+        client = TestClient(app, headers=OPERATOR)
+        client.__enter__()
+        clients.append(client)
+        return Hiring(app, client)
+
+    try:
+        yield make
+    finally:
+        for client in reversed(clients):
+            client.__exit__(None, None, None)

@@ -5,37 +5,24 @@ the records it made with the report: how exercises reads a v0 report without clo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from integration.credentials import OPERATOR, SERVICE
-from integration.hiring.hiring_support import Hiring, make_settings
-from teacher_hiring.hiring.bootstrap import bootstrap
+from integration.credentials import SERVICE
+from integration.hiring.hiring_support import Hiring, HiringFactory, hiring_factory
 
 pytestmark = pytest.mark.integration
 
 LEAK = "ExerciseCompletedMoreThenTenTimes"
-HiringFactory = Callable[..., Hiring]
 
 
 @pytest.fixture
 def make_hiring(tmp_path: Path, database_url: str) -> Iterator[HiringFactory]:
-    clients: list[TestClient] = []
-
-    def make(**overrides: Any) -> Hiring:
-        app = bootstrap(make_settings(tmp_path, database_url, **overrides))
-        client = TestClient(app, headers=OPERATOR)
-        client.__enter__()
-        clients.append(client)
-        return Hiring(app, client)
-
-    yield make
-    for client in reversed(clients):
-        client.__exit__(None, None, None)
+    with hiring_factory(tmp_path, database_url) as make:
+        yield make
 
 
 def leak(hiring: Hiring, exercise_id: str, version: int = 1) -> list[str]:

@@ -9,19 +9,16 @@ service); what was committed stays, and its event waits in the outbox for the re
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 
 from integration.bonus.bonus_support import closed_port
-from integration.credentials import OPERATOR
-from integration.hiring.hiring_support import Hiring, make_settings
+from integration.hiring.hiring_support import Hiring, HiringFactory, hiring_factory
 from integration.link_stand_in import Answer, StandIn, stand_in
-from teacher_hiring.hiring.bootstrap import bootstrap
 from teacher_hiring.messaging.tables import outbox
 
 pytestmark = pytest.mark.integration
@@ -31,25 +28,14 @@ __all__ = ["stand_in"]
 TIMEOUT_S = 0.3
 MONEY = "/api/v0/money"
 LEAK = "/api/complicate_exercise"
-HiringFactory = Callable[..., Hiring]
 
 
 @pytest.fixture
 def make_hiring(tmp_path: Path, database_url: str, stand_in: StandIn) -> Iterator[HiringFactory]:
     """hiring on a real database, with exercises and bonus at the stand-in unless told."""
-    clients: list[TestClient] = []
-
-    def make(**overrides: Any) -> Hiring:
-        values = {"exercises_url": stand_in.url, "bonus_url": stand_in.url, **overrides}
-        app = bootstrap(make_settings(tmp_path, database_url, call_timeout_s=TIMEOUT_S, **values))
-        client = TestClient(app, headers=OPERATOR)
-        client.__enter__()
-        clients.append(client)
-        return Hiring(app, client)
-
-    yield make
-    for client in reversed(clients):
-        client.__exit__(None, None, None)
+    urls = {"exercises_url": stand_in.url, "bonus_url": stand_in.url}
+    with hiring_factory(tmp_path, database_url, call_timeout_s=TIMEOUT_S, **urls) as make:
+        yield make
 
 
 def switch(hiring: Hiring, **modes: str) -> None:
