@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from teacher_hiring.runtime.settings import ServiceSettings
+from teacher_hiring.runtime.settings import ServiceSettings, service_url
 
 
 class BonusSettings(ServiceSettings):
@@ -15,10 +15,7 @@ class BonusSettings(ServiceSettings):
     database_url: str = "sqlite:///var/bonus.db"
 
     # COMM-070: reading a manager from exercises when the replica lacks them.
-    exercises_url: str = Field(
-        "http://127.0.0.1:8701",
-        description="Base URL of the exercises service (GET /managers/{id})",
-    )
+    exercises_url: str = service_url("exercises", "GET /managers/{id}")
     exercises_timeout_s: float = Field(
         0.3, gt=0, description="A slow exercises service must never slow an account page down"
     )
@@ -34,10 +31,7 @@ class BonusSettings(ServiceSettings):
     manager_cache_size: int = Field(10_000, ge=1, description="Managers kept in that cache")
 
     # Reconciliation: asking hiring and exercises what they issued.
-    hiring_url: str = Field(
-        "http://127.0.0.1:8702",
-        description="Base URL of hiring (GET /operator/money-issued, for reconciliation)",
-    )
+    hiring_url: str = service_url("hiring", "GET /operator/money-issued, for reconciliation")
     reconciliation_timeout_s: float = Field(
         5.0, gt=0, description="How long reconciliation waits for a producer's answer"
     )

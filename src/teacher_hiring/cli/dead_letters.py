@@ -20,7 +20,7 @@ from rich.table import Table
 
 from teacher_hiring.cli import operator_client
 from teacher_hiring.cli.operator_client import call, err
-from teacher_hiring.runtime.processes import DEFAULT_PORTS, SERVICES
+from teacher_hiring.runtime.settings import DEFAULT_URLS
 
 app = typer.Typer(
     help="Dead letters of the services' consumers: list, show, replay (dry run first), purge.",
@@ -44,7 +44,6 @@ ServiceOption = Annotated[
 ExercisesUrl = Annotated[str, typer.Option(help="Base URL of exercises")]
 HiringUrl = Annotated[str, typer.Option(help="Base URL of hiring")]
 BonusUrl = Annotated[str, typer.Option(help="Base URL of bonus")]
-DEFAULT_URLS = {name: f"http://127.0.0.1:{DEFAULT_PORTS[name]}" for name in SERVICES}
 
 
 def _services(

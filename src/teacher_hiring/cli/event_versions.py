@@ -12,7 +12,7 @@ from rich.table import Table
 from teacher_hiring.cli.operator_client import call, err, switched
 from teacher_hiring.exercises.service_layer.events import FAMILIES as EXERCISES_FAMILIES
 from teacher_hiring.hiring.service_layer.events import FAMILIES as HIRING_FAMILIES
-from teacher_hiring.runtime.processes import DEFAULT_PORTS
+from teacher_hiring.runtime.settings import DEFAULT_URLS
 
 app = typer.Typer(
     help="The version of each event family a service produces (exercise and manager on "
@@ -29,8 +29,8 @@ PRODUCER = {
 
 ExercisesUrl = Annotated[str, typer.Option(help="Base URL of exercises")]
 HiringUrl = Annotated[str, typer.Option(help="Base URL of hiring")]
-DEFAULT_EXERCISES_URL = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}"
-DEFAULT_HIRING_URL = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}"
+DEFAULT_EXERCISES_URL = DEFAULT_URLS["exercises"]
+DEFAULT_HIRING_URL = DEFAULT_URLS["hiring"]
 
 
 def _print(states: list[tuple[str, dict[str, Any]]]) -> None:

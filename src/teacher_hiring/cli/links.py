@@ -10,7 +10,7 @@ from rich.table import Table
 
 from teacher_hiring.cli import operator_client
 from teacher_hiring.cli.operator_client import call, err, switched
-from teacher_hiring.runtime.processes import DEFAULT_PORTS
+from teacher_hiring.runtime.settings import DEFAULT_URLS
 from teacher_hiring.runtime.wiring import OWNERS, PRESETS, Wiring, WiringFailed, apply
 
 app = typer.Typer(
@@ -41,8 +41,8 @@ def _print(states: list[dict[str, Any]]) -> None:
 
 @app.command("list")
 def list_links(
-    exercises_url: ExercisesUrl = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}",
-    hiring_url: HiringUrl = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}",
+    exercises_url: ExercisesUrl = DEFAULT_URLS["exercises"],
+    hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
 ) -> None:
     """Every switchable link, its mode, and whether an operator set it."""
     urls = {"exercises": exercises_url, "hiring": hiring_url}
@@ -64,8 +64,8 @@ def set_link(
             "bonus-credit, fine-debit, payment: sync|event"
         ),
     ],
-    exercises_url: ExercisesUrl = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}",
-    hiring_url: HiringUrl = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}",
+    exercises_url: ExercisesUrl = DEFAULT_URLS["exercises"],
+    hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
 ) -> None:
     """Switch a link; every instance of its producer follows within half a second."""
     if link not in OWNERS:
@@ -82,8 +82,8 @@ def preset(
     wiring: Annotated[
         str, typer.Argument(help="before: every link in its old, synchronous form; after: the new")
     ],
-    exercises_url: ExercisesUrl = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}",
-    hiring_url: HiringUrl = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}",
+    exercises_url: ExercisesUrl = DEFAULT_URLS["exercises"],
+    hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
 ) -> None:
     """Switch every link at once to the old wiring (before) or to this system's (after)."""
     if wiring not in PRESETS:

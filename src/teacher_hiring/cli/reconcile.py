@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from teacher_hiring.cli import operator_client
-from teacher_hiring.runtime.processes import DEFAULT_PORTS
+from teacher_hiring.runtime.settings import DEFAULT_URLS
 
 console = Console()
 err = Console(stderr=True)
@@ -160,9 +160,7 @@ def reconcile(
     wait: Annotated[
         float, typer.Option(min=0, help="With --repair: seconds to wait for the ledger to take it")
     ] = 30.0,
-    bonus_url: Annotated[str, typer.Option(help="Base URL of bonus")] = (
-        f"http://127.0.0.1:{DEFAULT_PORTS['bonus']}"
-    ),
+    bonus_url: Annotated[str, typer.Option(help="Base URL of bonus")] = (DEFAULT_URLS["bonus"]),
 ) -> None:
     """Compare, per manager, the money hiring and exercises issued with the bonus ledger; print
     every difference. Exit 0: none; 1: differences remain; 2: bad input; 3: a service is down."""

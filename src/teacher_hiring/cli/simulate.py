@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from teacher_hiring.runtime.processes import DEFAULT_PORTS
+from teacher_hiring.runtime.settings import DEFAULT_URLS
 
 console = Console()
 
@@ -24,9 +24,9 @@ def simulate(
     settle_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for the ledger to catch up")
     ] = 60.0,
-    exercises_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['exercises']}",
-    hiring_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['hiring']}",
-    bonus_url: str = f"http://127.0.0.1:{DEFAULT_PORTS['bonus']}",
+    exercises_url: str = DEFAULT_URLS["exercises"],
+    hiring_url: str = DEFAULT_URLS["hiring"],
+    bonus_url: str = DEFAULT_URLS["bonus"],
 ) -> None:
     """Managers write exercises, candidates solve them, managers complicate leaked ones.
 

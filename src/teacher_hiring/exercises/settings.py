@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from teacher_hiring.money import issued
-from teacher_hiring.runtime.settings import ServiceSettings
+from teacher_hiring.runtime.settings import ServiceSettings, call_timeout, service_url
 
 
 class ExercisesSettings(ServiceSettings):
@@ -34,10 +34,7 @@ class ExercisesSettings(ServiceSettings):
         "/api/v0/exercise before the manager's creation or save returns, or published to the "
         "event log like every other event",
     )
-    hiring_url: str = Field(
-        "http://127.0.0.1:8702",
-        description="Base URL of hiring (push mode, and the version a v0 leak report concerned)",
-    )
+    hiring_url: str = service_url("hiring", "push mode, and the version a v0 leak report concerned")
     hiring_lookup_timeout_s: float = Field(
         1.0,
         gt=0,
@@ -54,14 +51,9 @@ class ExercisesSettings(ServiceSettings):
         description="COMM-080: PaymentCommited through the event log, or the manager's save "
         "calling POST /api/v0/money on bonus before it returns (the old wiring)",
     )
-    bonus_url: str = Field(
-        "http://127.0.0.1:8703", description="Base URL of bonus (COMM-080 in sync mode)"
-    )
-    call_timeout_s: float = Field(
-        1.0,
-        gt=0,
-        description="How long the save's payment call to bonus may take (sync mode) before the "
-        "save answers 504",
+    bonus_url: str = service_url("bonus", "COMM-080 in sync mode")
+    call_timeout_s: float = call_timeout(
+        "How long the save's payment call to bonus may take (sync mode) before the save answers 504"
     )
     # US-160 and US-170: the version produced until an operator switches it at run time.
     exercise_events_version: int = Field(

@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.money import issued
-from teacher_hiring.runtime.settings import ServiceSettings
+from teacher_hiring.runtime.settings import ServiceSettings, call_timeout, service_url
 
 
 class HiringSettings(ServiceSettings):
@@ -63,17 +63,11 @@ class HiringSettings(ServiceSettings):
         description="COMM-020: answers checked from hiring's replica of exercises, or from "
         "GET /exercises/{id} on exercises, called by the submission",
     )
-    exercises_url: str = Field(
-        "http://127.0.0.1:8701", description="Base URL of exercises (COMM-020, 030 in sync mode)"
-    )
-    bonus_url: str = Field(
-        "http://127.0.0.1:8703", description="Base URL of bonus (COMM-040, 050 in sync mode)"
-    )
-    call_timeout_s: float = Field(
-        1.0,
-        gt=0,
-        description="How long a synchronous call to exercises or bonus may take (links in sync "
-        "mode) before the submission fails with 504",
+    exercises_url: str = service_url("exercises", "COMM-020, 030 in sync mode")
+    bonus_url: str = service_url("bonus", "COMM-040, 050 in sync mode")
+    call_timeout_s: float = call_timeout(
+        "How long a synchronous call to exercises or bonus may take (links in sync mode) "
+        "before the submission fails with 504"
     )
 
     def rules(self) -> Rules:

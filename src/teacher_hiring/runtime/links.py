@@ -152,7 +152,7 @@ MONEY_CALL_PATH = "/api/v0/money"
 """Bonus's endpoint that books a money event brought by a call (COMM-040, 050, 080)."""
 
 
-def called_in_request(
+def http_link(
     flags: RuntimeFlags,
     *,
     name: str,
@@ -165,13 +165,21 @@ def called_in_request(
     receiver: str,
     body: Callable[[OutboxRow], bytes] | None = None,
     registry: SchemaRegistry | None = None,
+    call_mode: str = "sync",
+    in_request: bool = True,
+    more_events: tuple[str, ...] = (),
 ) -> SwitchableLink:
-    """A link of the old wiring: in `sync` mode the request that staged the event POSTs it to
-    the receiver before it answers; the relay delivers what a failed request left behind."""
+    """A link whose `call_mode` POSTs its events to `path` on the receiver.
+
+    By default the old wiring: in `sync` mode the request that staged the event POSTs it
+    before it answers, and the relay delivers what a failed request left behind. With
+    `in_request` false the relay makes the call, so the request never waits for the receiver.
+    """
     return SwitchableLink(
         name=name,
         event_name=event_name,
-        call_mode="sync",
+        call_mode=call_mode,
+        more_events=more_events,
         sink=HttpPushSink(
             receiver_url.rstrip("/") + path,
             timeout_s=timeout_s,
@@ -183,7 +191,7 @@ def called_in_request(
         flags=flags,
         description=description,
         receiver=receiver,
-        request_window_s=request_window(timeout_s),
+        request_window_s=request_window(timeout_s) if in_request else None,
     )
 
 
@@ -207,7 +215,7 @@ class MoneyCall:
         auth: httpx.Auth | None = None,
         registry: SchemaRegistry | None = None,
     ) -> SwitchableLink:
-        return called_in_request(
+        return http_link(
             flags,
             name=self.name,
             event_name=self.event_name,

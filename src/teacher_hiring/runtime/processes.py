@@ -18,9 +18,9 @@ from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime import parent_death
 from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
 from teacher_hiring.runtime.proxy import Route
+from teacher_hiring.runtime.settings import DEFAULT_PORTS as DEFAULT_PORTS
 
 SERVICES = ("exercises", "hiring", "bonus")
-DEFAULT_PORTS = {"exercises": 8701, "hiring": 8702, "bonus": 8703}
 DISTRIBUTED_INSTANCES = dict.fromkeys(SERVICES, 2)
 """The distributed run: two instances of every service, each service behind one address."""
 

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from teacher_hiring.runtime.auth_settings import AuthSettings
+
+DEFAULT_PORTS = {"exercises": 8701, "hiring": 8702, "bonus": 8703}
+"""Where each service listens unless told otherwise."""
+DEFAULT_URLS = {name: f"http://127.0.0.1:{port}" for name, port in DEFAULT_PORTS.items()}
+"""Each service's base URL on this machine, at its default port."""
+
+
+def service_url(service: str, use: str) -> Any:
+    """A setting holding another service's base URL (by default on this machine); `use` says
+    what this service calls it for."""
+    return Field(DEFAULT_URLS[service], description=f"Base URL of {service} ({use})")
+
+
+def call_timeout(description: str) -> Any:
+    """The `call_timeout_s` setting of a service whose requests call another one in sync mode
+    (the old wiring); `description` says what fails when the call takes longer."""
+    return Field(1.0, gt=0, description=description)
 
 
 class ServiceSettings(AuthSettings):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from teacher_hiring.events.managers import manager_columns
+
 metadata = sa.MetaData()
 
 # BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the auto-incrementing rowid.
@@ -66,9 +68,6 @@ managers = sa.Table(
     "managers",
     metadata,
     sa.Column("manager_id", sa.String(100), primary_key=True),
-    sa.Column("first_name", sa.String(200), nullable=False),
-    sa.Column("last_name", sa.String(200), nullable=False, server_default=""),
-    sa.Column("team", sa.String(100), nullable=True),
-    sa.Column("email", sa.String(320), nullable=False),
+    *manager_columns(),
     sa.Column("as_of", Timestamp, nullable=False),
 )

@@ -12,9 +12,8 @@ from typing import Literal
 import httpx
 
 from teacher_hiring.messaging.registry import SchemaRegistry
-from teacher_hiring.messaging.sinks import HttpPushSink
 from teacher_hiring.runtime.flags import RuntimeFlags
-from teacher_hiring.runtime.links import MoneyCall, SwitchableLink
+from teacher_hiring.runtime.links import MoneyCall, SwitchableLink, http_link
 
 LinkMode = Literal["push", "event"]
 LINK_NAME = "exercise-updates"
@@ -40,19 +39,18 @@ def exercise_updates_link(
     replaced, and a new exercise can be assigned as soon as it exists. In event mode they go
     through the log like every other event. One sink carries both, so they reach hiring in the
     order they were committed."""
-    return SwitchableLink(
+    return http_link(
+        flags,
         name=LINK_NAME,
         event_name=PUSHED_EVENT,
-        call_mode="push",
         more_events=(CREATED_EVENT,),
-        sink=HttpPushSink(
-            hiring_url.rstrip("/") + PUSH_PATH,
-            timeout_s=timeout_s,
-            auth=auth,
-            registry=registry,
-            name=f"http-push:{LINK_NAME}",
-        ),
-        flags=flags,
+        call_mode="push",
+        in_request=False,
+        receiver_url=hiring_url,
+        path=PUSH_PATH,
+        timeout_s=timeout_s,
+        auth=auth,
+        registry=registry,
         description="Exercise streaming: ExerciseUpdated and ExerciseCreated to hiring",
         receiver="hiring",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from teacher_hiring.events.managers import manager_columns
 from teacher_hiring.money import issued
 
 metadata = sa.MetaData()
@@ -15,10 +16,7 @@ managers = sa.Table(
     "managers",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("first_name", sa.String(200), nullable=False),
-    sa.Column("last_name", sa.String(200), nullable=False, server_default=""),
-    sa.Column("team", sa.String(100), nullable=True),
-    sa.Column("email", sa.String(320), nullable=False),
+    *manager_columns(),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )

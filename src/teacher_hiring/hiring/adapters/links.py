@@ -21,7 +21,7 @@ from teacher_hiring.runtime.links import (
     MoneyCall,
     SwitchableLink,
     SwitchableRead,
-    called_in_request,
+    http_link,
 )
 
 LinkMode = Literal["event", "sync"]
@@ -56,7 +56,7 @@ def complication_link(
     """In event mode ExerciseCompletedMoreThenTenTimes goes through the log; in sync mode the
     submission that reports the leak calls POST /api/complicate_exercise on exercises before
     it answers (and fails if exercises does), the relay retrying what such a call left."""
-    return called_in_request(
+    return http_link(
         flags,
         name=LINK_NAME,
         event_name=CALLED_EVENT,
