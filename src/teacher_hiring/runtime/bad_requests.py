@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive
@@ -48,6 +50,29 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": Problem, "description": "The body is larger than the service accepts"},
 }
 """Documented on every operation: any request may bring a body too large."""
+
+
+class AnsweringRoute(APIRoute):
+    """A route class for a router that answers its own errors in its own shape, before the
+    app's exception handlers see them: `answer` turns an exception into the response, or None
+    to let it go on up."""
+
+    def answer(self, exc: Exception) -> Response | None:
+        raise NotImplementedError
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except Exception as exc:
+                response = self.answer(exc)
+                if response is None:
+                    raise
+                return response
+
+        return route
 
 
 class BodyTooLarge(HTTPException):

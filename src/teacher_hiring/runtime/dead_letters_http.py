@@ -7,12 +7,10 @@ refusal), without the app having to know them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from teacher_hiring.messaging.dead_letter_rules import (
@@ -28,6 +26,7 @@ from teacher_hiring.messaging.dead_letter_rules import (
     UnknownTopic,
 )
 from teacher_hiring.messaging.dead_letters import DeadLetters
+from teacher_hiring.runtime.bad_requests import AnsweringRoute
 
 STATUS: dict[type[DeadLetterError], int] = {
     UnknownTopic: 404,
@@ -39,21 +38,15 @@ STATUS: dict[type[DeadLetterError], int] = {
 RAW_TEXT_LIMIT = 64 * 1024
 
 
-class _Refusals(APIRoute):
+class _Refusals(AnsweringRoute):
     """Turns the dead-letter tools' refusals into JSON answers with their status."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def answer(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except DeadLetterError as exc:
-                status = next(s for kind, s in STATUS.items() if isinstance(exc, kind))
-                body = {"detail": str(exc), "error": type(exc).__name__, **exc.extra}
-                return JSONResponse(body, status_code=status)
-
-        return answer
+    def answer(self, exc: Exception) -> Response | None:
+        if not isinstance(exc, DeadLetterError):
+            return None
+        status = next(s for kind, s in STATUS.items() if isinstance(exc, kind))
+        body = {"detail": str(exc), "error": type(exc).__name__, **exc.extra}
+        return JSONResponse(body, status_code=status)
 
 
 router = APIRouter(prefix="/operator/dead-letters", tags=["operator"], route_class=_Refusals)

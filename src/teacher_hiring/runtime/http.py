@@ -40,6 +40,19 @@ RETRY_AFTER = {
 """The header in the OpenAPI document, for the routes whose refusals may be "not yet"."""
 
 
+def pushed_event_body(events: str) -> dict[str, Any]:
+    """The `openapi_extra` of a route that takes an event pushed to it over HTTP, laid out as
+    messaging.wire says; `events` names the events (and versions) it takes."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": f"{events}: the payload, its id, name, version and origin in "
+            "CloudEvents `ce-` headers (or the whole envelope, as before)",
+        }
+    }
+
+
 def create_app(
     runtime: ServiceRuntime,
     *,

@@ -16,20 +16,22 @@ that speaks Confluent's API can be pointed at http://127.0.0.1:8701/registry. Th
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import jsonschema_rs
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from teacher_hiring.messaging.compatibility import is_compatible
 from teacher_hiring.messaging.registry import EventSpec, SchemaRegistry, SchemaViolation
-from teacher_hiring.runtime.bad_requests import UNREADABLE_BODY, is_unreadable_body
+from teacher_hiring.runtime.bad_requests import (
+    UNREADABLE_BODY,
+    AnsweringRoute,
+    is_unreadable_body,
+)
 
 ID_BLOCK = 1000
 GLOBAL_COMPATIBILITY = "BACKWARD"
@@ -44,29 +46,21 @@ class RegistryHTTPError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class _ConfluentRoute(APIRoute):
+class _ConfluentRoute(AnsweringRoute):
     """Answers this router's errors, malformed requests included, in Confluent's shape."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RegistryHTTPError as exc:
-                return _error(exc.status, exc.code, exc.message)
-            except RequestValidationError as exc:
-                problems = "; ".join(
-                    ".".join(str(part) for part in error.get("loc", ())) + ": " + error["msg"]
-                    for error in exc.errors()
-                )
-                return _error(422, 422, f"Unprocessable request: {problems}")
-            except HTTPException as exc:
-                if is_unreadable_body(exc):
-                    return _error(422, 422, f"Unprocessable request: {UNREADABLE_BODY}")
-                raise
-
-        return route
+    def answer(self, exc: Exception) -> Response | None:
+        if isinstance(exc, RegistryHTTPError):
+            return _error(exc.status, exc.code, exc.message)
+        if isinstance(exc, RequestValidationError):
+            problems = "; ".join(
+                ".".join(str(part) for part in error.get("loc", ())) + ": " + error["msg"]
+                for error in exc.errors()
+            )
+            return _error(422, 422, f"Unprocessable request: {problems}")
+        if isinstance(exc, HTTPException) and is_unreadable_body(exc):
+            return _error(422, 422, f"Unprocessable request: {UNREADABLE_BODY}")
+        return None
 
 
 def _error(status: int, code: int, message: str) -> JSONResponse:

@@ -15,6 +15,7 @@ from teacher_hiring.messaging.registry import SchemaViolation
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
+from teacher_hiring.runtime.http import pushed_event_body
 from teacher_hiring.runtime.service import ServiceRuntime
 
 money_calls = APIRouter(prefix="/api/v0", tags=["money links"], dependencies=[auth.SERVICE])
@@ -42,16 +43,7 @@ def _runtime(request: Request) -> ServiceRuntime:
         409: {"description": "BusinessKeyConflict: the key is in with another amount or manager"},
         422: {"description": "Not a valid BonusAdded, FineAdded or PaymentCommited envelope"},
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-            "description": (
-                "BonusAdded, FineAdded or PaymentCommited: the payload, its id, name, version and "
-                "origin in CloudEvents `ce-` headers (or the whole envelope, as before)"
-            ),
-        }
-    },
+    openapi_extra=pushed_event_body("BonusAdded, FineAdded or PaymentCommited"),
 )
 def receive_money(
     body: Annotated[bytes, Depends(_raw_body)],

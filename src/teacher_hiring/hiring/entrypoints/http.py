@@ -25,7 +25,7 @@ from teacher_hiring.messaging.registry import SchemaViolation
 from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
-from teacher_hiring.runtime.http import RETRY_AFTER
+from teacher_hiring.runtime.http import RETRY_AFTER, pushed_event_body
 from teacher_hiring.runtime.tokens import Role
 
 IDEMPOTENCY_KEY_MAX = 200
@@ -281,16 +281,7 @@ def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> schema
     tags=["exercise link"],
     dependencies=[auth.SERVICE],
     responses={422: _error("Not an ExerciseCreated/ExerciseUpdated v0 or v1 envelope, or invalid")},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-            "description": (
-                "ExerciseCreated or ExerciseUpdated, v0 or v1: the payload, its id, name, version "
-                "and origin in CloudEvents `ce-` headers (or the whole envelope, as before)"
-            ),
-        }
-    },
+    openapi_extra=pushed_event_body("ExerciseCreated or ExerciseUpdated, v0 or v1"),
 )
 def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> schemas.PushResult:
     """The push end of the exercise link: the exercises service POSTs the event here.
