@@ -16,7 +16,13 @@ sends the load a few seconds unmeasured, then:
 
 --runs N repeats it on fresh platforms; the goals are judged on the median of the runs.
 
+--compare-with REV measures REV as well, in the same run: REV is checked out in a temporary
+git worktree, and each round runs the measurement once against each tree, the first one
+alternating; it prints every figure of both and the ratio of this tree's (after) to REV's
+(before), and leaves docs/ alone.
+
     .venv/bin/python -m bench.speed [--runs 3] [--rate 300] [--seconds 20] [--no-write]
+    .venv/bin/python -m bench.speed --compare-with main [--runs 3] ...
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bench.lib import revisions
 from bench.lib.load import PhaseResult, open_loop
 from bench.lib.platform_under_test import UnderTest, Workload, running
 from bench.lib.problems import warm_up
@@ -165,6 +173,28 @@ def rows(r: Results) -> list[str]:
     return head + body
 
 
+def figures(r: Results) -> dict[str, float]:
+    """The medians that --compare-with sets side by side, by name."""
+    return {
+        "all up p50, ms": r.median_pct("all_up", 50),
+        "all up p95, ms": r.median_pct("all_up", 95),
+        "all up p99, ms": r.median_pct("all_up", 99),
+        "throughput, /s": statistics.median(throughput(run.all_up) for run in r.runs),
+        "both down p99, ms": r.median_pct("both_down", 99),
+        "down / up": r.median("down_over_up"),
+        "errors, both rows": sum(run.all_up.errors + run.both_down.errors for run in r.runs),
+        "hiring CPU per submission, ms": statistics.median(
+            run.cpu_ms.get("hiring", float("nan")) for run in r.runs
+        ),
+        "lag after load, s": r.median("lag_after_load_s"),
+        "drain, events/s": r.median("drain_rate"),
+        "drain / raw SQLite": r.median("drain_over_raw"),
+    }
+
+
+HIGHER_IS_BETTER = frozenset({"throughput, /s", "drain, events/s", "drain / raw SQLite"})
+
+
 def throughput(phase: PhaseResult) -> float:
     """Submissions answered per second over the row, from the first due time to the last answer."""
     answered = sum(1 for o in phase.outcomes if o.status)
@@ -211,6 +241,12 @@ def document(r: Results) -> str:
         "  submission sent; unlike latency, it does not depend on how loaded the machine was.",
         "  At 300/s hiring's one event loop is busy that many milliseconds of every 3.3: the",
         "  nearer it gets to all of them, the longer the queue a small disturbance leaves.",
+        "- **Against another revision**: `python -m bench.speed --compare-with REV` checks REV",
+        "  out in a temporary git worktree and, in the same run, measures each tree in turn",
+        "  (the first one alternating from round to round); it prints every figure for both",
+        "  and the ratio of this tree's (after) to REV's (before). The load and the workload",
+        "  are this tree's for both; only the services run REV's code, so REV must take the",
+        "  same settings and API (and run in the same virtual environment). It writes nothing.",
         "- **Pauses that are not a submission's**: a full pass of Python's garbage collector",
         "  walks every object of a process and stops it meanwhile (50 ms over the load",
         "  generator's heap of prepared requests, 40-90 ms over a service's start-up objects).",
@@ -225,11 +261,14 @@ def document(r: Results) -> str:
 # -- measuring ---------------------------------------------------------------------------------
 
 
-def one_run(args: argparse.Namespace, index: int) -> Run:
+def one_run(args: argparse.Namespace, index: int, env: Mapping[str, str] | None = None) -> Run:
+    """One fresh platform measured; `env` goes to every service process (another tree's code)."""
     print(f"run {index}: starting the platform (embedded)...", flush=True)
     per_row = int(args.rate * args.seconds)
     # The business default of exercises per candidate, as everything else: the embedded defaults.
-    with running(distributed=False, exercises_per_candidate=DEFAULT_EXERCISES) as target:
+    with running(
+        distributed=False, exercises_per_candidate=DEFAULT_EXERCISES, extra_env=dict(env or {})
+    ) as target:
         workload = Workload(target, seed=args.seed + index)
         workload.setup(args.managers, args.exercises)
         workload.register(2 * per_row + int(args.rate * args.warm_up))
@@ -346,6 +385,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--exercises", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/ alone")
+    parser.add_argument(
+        "--compare-with",
+        metavar="REV",
+        help="also measure git revision REV, alternating with this tree; print both and the "
+        "ratio after (this tree) / before (REV); implies --no-write",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, not {args.runs}")
@@ -357,11 +402,35 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def compare(args: argparse.Namespace, command: str) -> int:
+    """This tree (after) and REV (before), measured in turn in one run; prints both."""
+    after = revisions.this_tree()
+    results = {side: Results(command, args.rate, args.seconds) for side in ("before", "after")}
+    with revisions.checked_out(args.compare_with) as before:
+        for index, side, tree in revisions.alternating(before, after, args.runs):
+            print(f"{side}: {tree.label}", flush=True)
+            results[side].runs.append(one_run(args, index, tree.services_env()))
+    for side, tree in (("before", before), ("after", after)):
+        print(f"\n{side}: {tree.label}")
+        print("\n".join(rows(results[side])))
+    print()
+    better = {
+        name: "higher" if name in HIGHER_IS_BETTER else "lower"
+        for name in figures(results["after"])
+    }
+    print(
+        "\n".join(revisions.compared(figures(results["before"]), figures(results["after"]), better))
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     command = "make bench-speed" + (
         f" ARGS={shlex.quote(' '.join(sys.argv[1:]))}" if sys.argv[1:] else ""
     )
+    if args.compare_with:
+        return compare(args, command)
     results = Results(command, args.rate, args.seconds)
     for index in range(1, args.runs + 1):
         results.runs.append(one_run(args, index))

@@ -8,8 +8,20 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from bench.lib import revisions
 from bench.lib.load import Outcome, PhaseResult
-from bench.speed import Results, Run, goals, ledger_rate, parse, raw_sqlite_rate, rows, throughput
+from bench.speed import (
+    HIGHER_IS_BETTER,
+    Results,
+    Run,
+    figures,
+    goals,
+    ledger_rate,
+    parse,
+    raw_sqlite_rate,
+    rows,
+    throughput,
+)
 
 
 def phase(
@@ -99,3 +111,38 @@ def test_nonsense_flags_are_refused_naming_the_flag(
         parse(flags)
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_compared_revisions_take_turns_going_first() -> None:
+    before = revisions.Tree(Path("/before"), "before")
+    after = revisions.Tree(Path("/after"), "after")
+    order = [(index, side) for index, side, _ in revisions.alternating(before, after, 3)]
+    assert order == [
+        (1, "before"),
+        (1, "after"),
+        (2, "after"),
+        (2, "before"),
+        (3, "before"),
+        (3, "after"),
+    ]
+
+
+def test_a_comparison_shows_both_figures_and_the_ratio_of_after_to_before() -> None:
+    before = figures(Results("c", 300, 20, [run(10, 10, drain=2000)]))
+    after = figures(Results("c", 300, 20, [run(5, 5, drain=3000)]))
+    better = {name: "higher" if name in HIGHER_IS_BETTER else "lower" for name in before}
+    table = revisions.compared(before, after, better)
+    assert len(table) == 2 + len(before)
+    assert "| all up p99, ms | 10.00 | 5.00 | 0.50 | lower |" in table
+    assert "| drain, events/s | 2,000.00 | 3,000.00 | 1.50 | higher |" in table
+    assert "| errors, both rows | 0.00 | 0.00 | nan | lower |" in table
+
+
+def test_another_revision_is_checked_out_beside_this_tree_and_removed_after() -> None:
+    with revisions.checked_out("HEAD") as tree:
+        assert (tree.path / "src" / "teacher_hiring" / "__init__.py").is_file()
+        assert tree.services_env()["PYTHONPATH"] == str(tree.path / "src")
+        path = tree.path
+    assert not path.exists()
+    with pytest.raises(SystemExit), revisions.checked_out("no-such-revision"):
+        pass
