@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,7 +11,15 @@ from rich.table import Table
 from teacher_hiring.cli import operator_client
 from teacher_hiring.cli.operator_client import call, err, switched
 from teacher_hiring.runtime.settings import DEFAULT_URLS
-from teacher_hiring.runtime.wiring import OWNERS, PRESETS, Wiring, WiringFailed, apply
+from teacher_hiring.runtime.wiring import (
+    OWNERS,
+    PRESETS,
+    OwnedLinkState,
+    Wiring,
+    WiringFailed,
+    apply,
+    owned,
+)
 
 app = typer.Typer(
     help="Links whose form changes at run time: see their modes, switch one (no restart).",
@@ -23,7 +31,7 @@ ExercisesUrl = Annotated[str, typer.Option(help="Base URL of exercises")]
 HiringUrl = Annotated[str, typer.Option(help="Base URL of hiring")]
 
 
-def _print(states: list[dict[str, Any]]) -> None:
+def _print(states: list[OwnedLinkState]) -> None:
     table = Table("link", "mode", "modes", "event", "from", "to", "switched")
     for state in states:
         when = switched(state["switched_at"])
@@ -47,7 +55,7 @@ def list_links(
     """Every switchable link, its mode, and whether an operator set it."""
     urls = {"exercises": exercises_url, "hiring": hiring_url}
     states = [
-        {**state, "owner": owner}
+        owned(state, owner)
         for owner, url in urls.items()
         for state in call("GET", url.rstrip("/") + "/operator/links")
     ]
@@ -74,7 +82,7 @@ def set_link(
     owner = OWNERS[link]
     url = {"exercises": exercises_url, "hiring": hiring_url}[owner]
     state = call("PUT", f"{url.rstrip('/')}/operator/links/{link}", json={"mode": mode})
-    _print([{**state, "owner": owner}])
+    _print([owned(state, owner)])
 
 
 @app.command("preset")

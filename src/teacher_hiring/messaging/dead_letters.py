@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -51,11 +52,19 @@ READ_CHUNK = 500
 INBOX_CHUNK = 500
 
 
+class TopicCounts(TypedDict):
+    """One topic's dead letters, counted before any filter."""
+
+    dead_letters: int  # this service's
+    pending: int  # of those, neither replayed nor applied
+    other_services: int  # in the same dead-letter topic
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[Tracked]
     total: int  # matching the filters, before paging
-    by_topic: dict[str, dict[str, int]]  # per topic: dead_letters, pending, other_services
+    by_topic: dict[str, TopicCounts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,15 +171,15 @@ class DeadLetters:
         if group is not None:
             self.check_group(group)
         everything: list[Tracked] = []
-        by_topic: dict[str, dict[str, int]] = {}
+        by_topic: dict[str, TopicCounts] = {}
         for name in topics:
             scan = self._scan(name)
             tracked = self._track(scan.mine)
-            by_topic[name] = {
-                "dead_letters": len(tracked),
-                "pending": self._set_gauge(name, tracked),
-                "other_services": len(scan.foreign),
-            }
+            by_topic[name] = TopicCounts(
+                dead_letters=len(tracked),
+                pending=self._set_gauge(name, tracked),
+                other_services=len(scan.foreign),
+            )
             everything += tracked
         matching = [
             t

@@ -157,53 +157,53 @@ class PurgeAnswer(BaseModel):
     starts: dict[int, int] = Field(description="Per partition of <topic>.dlq, its first offset now")
 
 
-def _summary(tracked: Tracked) -> dict[str, Any]:
+def _summary(tracked: Tracked) -> DeadLetterSummary:
     letter = tracked.letter
-    return {
-        "id": letter.id,
-        "topic": letter.topic,
-        "consumer": letter.consumer,
-        "reason": letter.reason,
-        "error": letter.error,
-        "attempts": letter.attempts,
-        "dead_lettered_at": letter.dead_lettered_at,
-        "event_name": letter.event_name,
-        "event_id": letter.event_id,
-        "status": tracked.status,
-        "replayed_at": tracked.replayed_at,
-        "replay_of": letter.headers.get("replayed_from"),
-    }
+    return DeadLetterSummary(
+        id=letter.id,
+        topic=letter.topic,
+        consumer=letter.consumer,
+        reason=letter.reason,
+        error=letter.error,
+        attempts=letter.attempts,
+        dead_lettered_at=letter.dead_lettered_at,
+        event_name=letter.event_name,
+        event_id=letter.event_id,
+        status=tracked.status,
+        replayed_at=tracked.replayed_at,
+        replay_of=letter.headers.get("replayed_from"),
+    )
 
 
-def _detail(tracked: Tracked) -> dict[str, Any]:
+def _detail(tracked: Tracked) -> DeadLetterDetail:
     letter = tracked.letter
     raw = None
     if letter.envelope is None:
         raw = letter.value[:RAW_TEXT_LIMIT].decode("utf-8", errors="replace")
-    return {
-        **_summary(tracked),
-        "key": letter.key,
-        "service": letter.service,
-        "original_partition": letter.original_partition,
-        "original_offset": letter.original_offset,
-        "headers": dict(letter.headers),
-        "event": letter.envelope.as_dict() if letter.envelope else None,
-        "raw": raw,
-        "parse_error": letter.parse_error,
-    }
+    return DeadLetterDetail(
+        **dict(_summary(tracked)),
+        key=letter.key,
+        service=letter.service,
+        original_partition=letter.original_partition,
+        original_offset=letter.original_offset,
+        headers=dict(letter.headers),
+        event=letter.envelope.as_dict() if letter.envelope else None,
+        raw=raw,
+        parse_error=letter.parse_error,
+    )
 
 
-def _decision(decision: Decision) -> dict[str, Any]:
+def _decision(decision: Decision) -> ReplayDecision:
     letter = decision.tracked.letter
-    return {
-        "id": letter.id,
-        "topic": letter.topic,
-        "consumer": letter.consumer,
-        "event_name": letter.event_name,
-        "event_id": letter.event_id,
-        "outcome": decision.outcome.value,
-        "detail": decision.detail,
-    }
+    return ReplayDecision(
+        id=letter.id,
+        topic=letter.topic,
+        consumer=letter.consumer,
+        event_name=letter.event_name,
+        event_id=letter.event_id,
+        outcome=decision.outcome.value,
+        detail=decision.detail,
+    )
 
 
 @router.get("", response_model=DeadLetterPage, responses=_REFUSALS)
@@ -221,7 +221,7 @@ def list_dead_letters(
     ),
     limit: Annotated[int, Query(ge=1, le=500, description="Dead letters per page")] = 50,
     skip: Annotated[int, Query(ge=0, description="Dead letters to skip")] = 0,
-) -> dict[str, Any]:
+) -> DeadLetterPage:
     """The dead letters of this service's consumer groups, on every topic they read or one.
 
     Read from `<topic>.dlq` at each call; `topics` counts them per topic before the filters.
@@ -229,13 +229,13 @@ def list_dead_letters(
     page = dead_letters.listing(
         topic=topic, group=group, status=status, order=order, limit=limit, skip=skip
     )
-    return {
-        "items": [_summary(t) for t in page.items],
-        "total": page.total,
-        "limit": limit,
-        "skip": skip,
-        "topics": page.by_topic,
-    }
+    return DeadLetterPage(
+        items=[_summary(t) for t in page.items],
+        total=page.total,
+        limit=limit,
+        skip=skip,
+        topics={name: TopicCounts(**counts) for name, counts in page.by_topic.items()},
+    )
 
 
 @router.get("/{topic}/{dead_letter_id}", response_model=DeadLetterDetail, responses=_REFUSALS)
@@ -245,14 +245,14 @@ def show_dead_letter(
         str, Path(min_length=3, max_length=40, description="<partition>:<offset>")
     ],
     dead_letters: DeadLettersDep,
-) -> dict[str, Any]:
+) -> DeadLetterDetail:
     """One dead letter: why, by which group, after how many attempts, when, and the original
     event (parsed if it is an envelope, else its bytes as text)."""
     return _detail(dead_letters.get(topic, dead_letter_id))
 
 
 @router.post("/replay", response_model=ReplayAnswer, responses=_REFUSALS)
-def replay_dead_letters(body: ReplayRequest, dead_letters: DeadLettersDep) -> dict[str, Any]:
+def replay_dead_letters(body: ReplayRequest, dead_letters: DeadLettersDep) -> ReplayAnswer:
     """A dry run by default: for each dead letter chosen, what a replay would do with it.
 
     With `dry_run: false`, publishes to the original topic, under the original event id, the
@@ -262,11 +262,11 @@ def replay_dead_letters(body: ReplayRequest, dead_letters: DeadLettersDep) -> di
     report = dead_letters.replay(
         topic=body.topic, ids=body.ids, group=body.group, dry_run=body.dry_run
     )
-    return {
-        "dry_run": report.dry_run,
-        "published": report.published,
-        "decisions": [_decision(d) for d in report.decisions],
-    }
+    return ReplayAnswer(
+        dry_run=report.dry_run,
+        published=report.published,
+        decisions=[_decision(d) for d in report.decisions],
+    )
 
 
 @router.post(
@@ -274,16 +274,13 @@ def replay_dead_letters(body: ReplayRequest, dead_letters: DeadLettersDep) -> di
     response_model=PurgeAnswer,
     responses={**_REFUSALS, 409: {"description": "PurgeRefused: unhandled dead letters"}},
 )
-def purge_dead_letters(body: PurgeRequest, dead_letters: DeadLettersDep) -> dict[str, Any]:
+def purge_dead_letters(body: PurgeRequest, dead_letters: DeadLettersDep) -> PurgeAnswer:
     """Drop the topic's dead letters through `up_to`, or all of them.
 
     Refused (409, listing them) while one of them is neither replayed nor applied, or belongs
     to another service reading the same topic, unless `force` is true.
     """
     report = dead_letters.purge(body.topic, up_to=body.up_to, force=body.force)
-    return {
-        "topic": report.topic,
-        "purged": report.purged,
-        "forced": report.forced,
-        "starts": report.starts,
-    }
+    return PurgeAnswer(
+        topic=report.topic, purged=report.purged, forced=report.forced, starts=report.starts
+    )

@@ -11,7 +11,7 @@ produces a switchable family: each serves the families it produces.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,6 +50,16 @@ def default_flags(versions: Mapping[str, int]) -> dict[str, str]:
     return {flag_name(family): str(version) for family, version in versions.items()}
 
 
+class FamilyState(TypedDict):
+    """A family's produced version now, and what it can be switched to (EventFamilyVersion)."""
+
+    family: str
+    version: int
+    events: list[str]
+    versions: list[int]
+    switched_at: float | None
+
+
 class ProducedVersions:
     """Which version of each of `families` (name -> its events) a service produces now."""
 
@@ -79,20 +89,20 @@ class ProducedVersions:
             if all(version in self.registry.spec(name).versions for name in events)
         ]
 
-    def state(self, family: str) -> dict[str, Any]:
+    def state(self, family: str) -> FamilyState:
         flag = self.flags.flag(flag_name(family))
-        return {
-            "family": family,
-            "version": int(flag.value),
-            "events": list(self._events(family)),
-            "versions": self.choices(family),
-            "switched_at": flag.updated_at,
-        }
+        return FamilyState(
+            family=family,
+            version=int(flag.value),
+            events=list(self._events(family)),
+            versions=self.choices(family),
+            switched_at=flag.updated_at,
+        )
 
-    def states(self) -> list[dict[str, Any]]:
+    def states(self) -> list[FamilyState]:
         return [self.state(family) for family in self.families]
 
-    def switch(self, family: str, version: int) -> dict[str, Any]:
+    def switch(self, family: str, version: int) -> FamilyState:
         """Produce `version` of the family from the next command on, on every instance."""
         choices = self.choices(family)
         if version not in choices:
@@ -149,7 +159,7 @@ router = APIRouter(prefix="/operator/event-versions", tags=["operator"])
 
 
 @router.get("", response_model=list[EventFamilyVersion])
-def list_event_versions(versions: VersionsDep) -> list[dict[str, Any]]:
+def list_event_versions(versions: VersionsDep) -> list[FamilyState]:
     """Which version of each family this service produces now."""
     return versions.states()
 
@@ -167,7 +177,7 @@ def list_event_versions(versions: VersionsDep) -> list[dict[str, Any]]:
 )
 def switch_event_version(
     family: Family, change: VersionChange, versions: VersionsDep
-) -> dict[str, Any]:
+) -> FamilyState:
     """Produce another version of a family from the next command on, without a restart.
 
     Every instance follows within half a second. Events already produced stay as they are:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
@@ -55,18 +55,18 @@ LinksDep = Annotated[dict[str, Switch], Depends(_links)]
 LinkName = Annotated[str, Path(min_length=1, max_length=100)]
 
 
-def _state(link: Switch) -> dict[str, Any]:
+def _state(link: Switch) -> LinkState:
     flag = link.state()
-    return {
-        "link": link.name,
-        "mode": flag.value,
-        "modes": list(link.modes),
-        "event_name": link.event_name if isinstance(link, SwitchableLink) else None,
-        "events": list(link.event_names) if isinstance(link, SwitchableLink) else [],
-        "receiver": link.receiver,
-        "description": link.description,
-        "switched_at": flag.updated_at,
-    }
+    return LinkState(
+        link=link.name,
+        mode=flag.value,
+        modes=list(link.modes),
+        event_name=link.event_name if isinstance(link, SwitchableLink) else None,
+        events=list(link.event_names) if isinstance(link, SwitchableLink) else [],
+        receiver=link.receiver,
+        description=link.description,
+        switched_at=flag.updated_at,
+    )
 
 
 def _find(links: dict[str, Switch], name: str) -> Switch:
@@ -77,13 +77,13 @@ def _find(links: dict[str, Switch], name: str) -> Switch:
 
 
 @router.get("", response_model=list[LinkState])
-def list_links(links: LinksDep) -> list[dict[str, Any]]:
+def list_links(links: LinksDep) -> list[LinkState]:
     """The links this service produces whose form can change at run time."""
     return [_state(link) for _, link in sorted(links.items())]
 
 
 @router.get("/{name}", response_model=LinkState, responses={404: {"description": "UnknownLink"}})
-def get_link(name: LinkName, links: LinksDep) -> dict[str, Any]:
+def get_link(name: LinkName, links: LinksDep) -> LinkState:
     return _state(_find(links, name))
 
 
@@ -92,7 +92,7 @@ def get_link(name: LinkName, links: LinksDep) -> dict[str, Any]:
     response_model=LinkState,
     responses={404: {"description": "UnknownLink"}, 422: {"description": "ModeRefused"}},
 )
-def switch_link(name: LinkName, change: ModeChange, links: LinksDep) -> dict[str, Any]:
+def switch_link(name: LinkName, change: ModeChange, links: LinksDep) -> LinkState:
     """Switch the link without a restart: every instance follows within half a second.
 
     Rows already relayed stay where they went (events in the log are still consumed); rows not

@@ -19,7 +19,7 @@ written.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, cast
 
 import httpx
 
@@ -53,10 +53,30 @@ PRESETS: dict[str, dict[str, str]] = {
 """Each wiring's mode of every link, applied in this order (FIRST's links first)."""
 
 
+class OwnedLinkState(TypedDict):
+    """A link's state as its owner's /operator/links answers it (operator_http.LinkState),
+    with the owner's name."""
+
+    link: str
+    mode: str
+    modes: list[str]
+    event_name: str | None
+    events: list[str]
+    receiver: str
+    description: str
+    switched_at: float | None
+    owner: str
+
+
+def owned(answer: Any, owner: str) -> OwnedLinkState:
+    """A link's state read from `owner`'s /operator/links (JSON), with the owner added."""
+    return cast(OwnedLinkState, {**answer, "owner": owner})
+
+
 class WiringFailed(RuntimeError):
     """A link could not be switched; `switched` are those that were, before it."""
 
-    def __init__(self, message: str, switched: list[dict[str, Any]]) -> None:
+    def __init__(self, message: str, switched: list[OwnedLinkState]) -> None:
         super().__init__(message)
         self.switched = switched
 
@@ -77,14 +97,14 @@ def apply(
     *,
     auth: httpx.Auth | None = None,
     timeout_s: float = 5.0,
-) -> list[dict[str, Any]]:
+) -> list[OwnedLinkState]:
     """Switch every link to its mode in `wiring` through the owners' /operator/links.
 
     `urls` gives the base URL of exercises and hiring, `auth` an operator's token. Returns each
     link's new state with its `owner`; raises WiringFailed at the first link that could not be
     switched.
     """
-    states: list[dict[str, Any]] = []
+    states: list[OwnedLinkState] = []
     with httpx.Client(timeout=timeout_s, auth=auth) as client:
         for link, mode in PRESETS[wiring].items():
             owner = OWNERS[link]
@@ -97,5 +117,5 @@ def apply(
                 raise WiringFailed(
                     f"PUT {url}: HTTP {response.status_code}: {response.text[:300]}", states
                 )
-            states.append({**response.json(), "owner": owner})
+            states.append(owned(response.json(), owner))
     return states
