@@ -216,6 +216,7 @@ def document(r: Results) -> str:
         "```",
         "make bench-speed                                  # 3 runs, ~3-4 min",
         ".venv/bin/python -m bench.speed --help            # rate, row length, runs",
+        ".venv/bin/python -m bench.speed --compare-with main  # this tree against main, in turn",
         "```",
         "",
         f"This run: `{r.command}`, {when}, {len(r.runs)} run(s) of {r.seconds:.0f} s rows"

@@ -82,6 +82,6 @@ def compared(
     ]
     for name, was in before.items():
         now = after[name]
-        ratio = now / was if was else float("nan")
+        ratio = now / was if was else (1.0 if now == was else float("inf"))
         lines.append(f"| {name} | {was:,.2f} | {now:,.2f} | {ratio:.2f} | {better[name]} |")
     return lines

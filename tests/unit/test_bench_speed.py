@@ -135,7 +135,7 @@ def test_a_comparison_shows_both_figures_and_the_ratio_of_after_to_before() -> N
     assert len(table) == 2 + len(before)
     assert "| all up p99, ms | 10.00 | 5.00 | 0.50 | lower |" in table
     assert "| drain, events/s | 2,000.00 | 3,000.00 | 1.50 | higher |" in table
-    assert "| errors, both rows | 0.00 | 0.00 | nan | lower |" in table
+    assert "| errors, both rows | 0.00 | 0.00 | 1.00 | lower |" in table
 
 
 def test_another_revision_is_checked_out_beside_this_tree_and_removed_after() -> None:

@@ -11,7 +11,7 @@ answer (bonus, or a producer bonus asked).
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict, cast
 
 import httpx
 import typer
@@ -26,6 +26,74 @@ err = Console(stderr=True)
 
 CLEAN, DIFFERENCES, BAD_INPUT, UNAVAILABLE = 0, 1, 2, 3
 REPORT_TIMEOUT_S = 120.0
+
+
+# What bonus answers, as this command reads it (bonus/entrypoints/reconciliation_schemas.py).
+
+
+class Money(TypedDict):
+    event_id: str
+    event_name: str
+    amount_cents: int
+
+
+class Difference(TypedDict):
+    kind: str
+    manager_id: str
+    business_key: str
+    issued: Money | None
+    ledger: Money | None
+
+
+class Window(TypedDict):
+    since: str
+    until: str
+    requested_since: str
+    clamped: bool
+
+
+class Producer(TypedDict):
+    producer: str
+    issued: int
+
+
+class ManagerTotals(TypedDict):
+    manager_id: str
+    issued_cents: int
+    issued_count: int
+    ledger_cents: int
+    ledger_count: int
+    differences: int
+
+
+class Summary(TypedDict):
+    clean: bool
+    differences: int
+    repairable: int
+    by_kind: dict[str, int]
+    issued_count: int
+    issued_cents: int
+    ledger_count: int
+    ledger_cents: int
+
+
+class Report(TypedDict):
+    window: Window
+    producers: list[Producer]
+    summary: Summary
+    managers: list[ManagerTotals]
+    differences: list[Difference]
+
+
+class Resent(TypedDict):
+    producer: str
+    outcome: str
+
+
+class RepairResult(TypedDict):
+    report: Report
+    resent: list[Resent]
+    counts: dict[str, int]
 
 
 class _Failed(Exception):
@@ -58,14 +126,14 @@ def _money(cents: int | None) -> str:
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
-def _side(money: dict[str, Any] | None) -> str:
+def _side(money: Money | None) -> str:
     """One side of a difference: the event and the amount, or a dash when it is absent."""
     if money is None:
         return "-"
     return f"{_money(money['amount_cents'])} {money['event_name']} {money['event_id']}"
 
 
-def _print_differences(report: dict[str, Any]) -> None:
+def _print_differences(report: Report) -> None:
     differences = report["differences"]
     if not differences:
         return
@@ -84,7 +152,7 @@ def _print_differences(report: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _print_summary(report: dict[str, Any]) -> None:
+def _print_summary(report: Report) -> None:
     window, summary = report["window"], report["summary"]
     managers = [m for m in report["managers"] if m["differences"]]
     if managers:
@@ -113,8 +181,12 @@ def _print_summary(report: dict[str, Any]) -> None:
     console.print(f"differences: {summary['differences']} {verdict}")
 
 
-def _repair(url: str, params: dict[str, str], wait_s: float) -> dict[str, Any]:
-    result = _call("POST", f"{url}/operator/reconciliation/repair", params)
+def _report(url: str, params: dict[str, str]) -> Report:
+    return cast(Report, _call("GET", f"{url}/operator/reconciliation", params))
+
+
+def _repair(url: str, params: dict[str, str], wait_s: float) -> Report:
+    result = cast(RepairResult, _call("POST", f"{url}/operator/reconciliation/repair", params))
     before = result["report"]
     console.print("[bold]before the repair[/bold]")
     _print_differences(before)
@@ -134,9 +206,9 @@ def _repair(url: str, params: dict[str, str], wait_s: float) -> dict[str, Any]:
     again = {**params, "since": before["window"]["requested_since"]}
     again["until"] = before["window"]["until"]
     deadline = time.monotonic() + wait_s
-    report: dict[str, Any] = before
+    report = before
     while True:
-        report = _call("GET", f"{url}/operator/reconciliation", again)
+        report = _report(url, again)
         if report["summary"]["repairable"] == 0 or time.monotonic() >= deadline:
             break
         time.sleep(0.5)
@@ -167,10 +239,7 @@ def reconcile(
     params = {k: v for k, v in {"since": since, "until": until, "manager_id": manager}.items() if v}
     url = bonus_url.rstrip("/")
     try:
-        if repair:
-            report = _repair(url, params, wait)
-        else:
-            report = _call("GET", f"{url}/operator/reconciliation", params)
+        report = _repair(url, params, wait) if repair else _report(url, params)
     except _Failed as failure:
         err.print(f"[red]{failure}[/red]")
         raise typer.Exit(failure.code) from None

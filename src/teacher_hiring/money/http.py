@@ -115,7 +115,7 @@ def money_issued(
     manager_id: ManagerFilter = None,
     after: After = None,
     limit: Limit = 500,
-) -> dict[str, Any]:
+) -> IssuedPage:
     """The money events this service issued whose occurred_at is in [since, until), oldest
     first, one page at a time: kept after sending for the money retention period."""
     try:
@@ -133,22 +133,22 @@ def money_issued(
     with read_only(money.engine) as conn:
         items = issued.page(conn, query)
     last = items[-1] if len(items) == limit else None
-    return {
-        "producer": money.producer,
-        "kept_since": now_text(minus_s=money.retention_s),
-        "items": items,
-        "next": None if last is None else encode_cursor(last["occurred_at"], last["event_id"]),
-    }
+    return IssuedPage(
+        producer=money.producer,
+        kept_since=now_text(minus_s=money.retention_s),
+        items=[IssuedItem(**item) for item in items],
+        next=None if last is None else encode_cursor(last["occurred_at"], last["event_id"]),
+    )
 
 
 @router.post("/resend", response_model=ResendResult)
-def resend(body: ResendRequest, money: IssuedMoneyDep) -> dict[str, Any]:
+def resend(body: ResendRequest, money: IssuedMoneyDep) -> ResendResult:
     """Stage these money events again in the outbox, each under its original event id, so the
     relay delivers them once more; the bonus inbox and the ledger's business keys make a copy
     that was not needed change nothing. Idempotent: resend as often as you like."""
     with money.engine.begin() as conn:
         outcomes = issued.restage(conn, money.outbox, body.event_ids)
-    return {
-        "producer": money.producer,
-        "items": [{"event_id": k, "outcome": v} for k, v in outcomes.items()],
-    }
+    return ResendResult(
+        producer=money.producer,
+        items=[ResendOutcome(event_id=k, outcome=v) for k, v in outcomes.items()],
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 import sqlalchemy as sa
@@ -110,7 +110,22 @@ class IssuedQuery:
     limit: int = 500
 
 
-def page(conn: Connection, query: IssuedQuery) -> list[dict[str, Any]]:
+class IssuedRecord(TypedDict):
+    """One money event as it was sent, with what reconciliation compares drawn out of it."""
+
+    event_id: str
+    event_name: str
+    event_version: int
+    producer: str
+    produced_at: str
+    trace_id: str
+    manager_id: str
+    amount_cents: int
+    occurred_at: str  # normalised: the moment the ledger files the entry under
+    payload: dict[str, Any]  # the event's payload, as it was sent
+
+
+def page(conn: Connection, query: IssuedQuery) -> list[IssuedRecord]:
     """Money issued in [since, until), oldest first (ties by event id), after the cursor."""
     t = issued_money.c
     select = sa.select(t.event_id, t.manager_id, t.amount_cents, t.occurred_at, t.body)
@@ -131,20 +146,20 @@ def page(conn: Connection, query: IssuedQuery) -> list[dict[str, Any]]:
 
 def _item(
     event_id: str, manager_id: str, amount_cents: int, occurred_at: str, body: bytes
-) -> dict[str, Any]:
+) -> IssuedRecord:
     envelope = orjson.loads(body)
-    return {
-        "event_id": event_id,
-        "event_name": envelope["event_name"],
-        "event_version": envelope["event_version"],
-        "producer": envelope["producer"],
-        "produced_at": envelope["produced_at"],
-        "trace_id": envelope["trace_id"],
-        "manager_id": manager_id,
-        "amount_cents": int(amount_cents),
-        "occurred_at": occurred_at,
-        "payload": envelope["payload"],
-    }
+    return IssuedRecord(
+        event_id=event_id,
+        event_name=envelope["event_name"],
+        event_version=envelope["event_version"],
+        producer=envelope["producer"],
+        produced_at=envelope["produced_at"],
+        trace_id=envelope["trace_id"],
+        manager_id=manager_id,
+        amount_cents=int(amount_cents),
+        occurred_at=occurred_at,
+        payload=envelope["payload"],
+    )
 
 
 def purge(engine: Engine, older_than_s: float) -> int:
