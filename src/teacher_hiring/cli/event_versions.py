@@ -3,7 +3,7 @@ a service produces: exercises' `exercise` and `manager` (US-160, US-170), hiring
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from teacher_hiring.cli.operator_client import call, err, switched
 from teacher_hiring.exercises.service_layer.events import FAMILIES as EXERCISES_FAMILIES
 from teacher_hiring.hiring.service_layer.events import FAMILIES as HIRING_FAMILIES
 from teacher_hiring.runtime.settings import DEFAULT_URLS
+
+if TYPE_CHECKING:  # what the services answer; the module itself is not needed to read it
+    from teacher_hiring.runtime.event_versions import FamilyState
 
 app = typer.Typer(
     help="The version of each event family a service produces (exercise and manager on "
@@ -33,7 +36,7 @@ DEFAULT_EXERCISES_URL = DEFAULT_URLS["exercises"]
 DEFAULT_HIRING_URL = DEFAULT_URLS["hiring"]
 
 
-def _print(states: list[tuple[str, dict[str, Any]]]) -> None:
+def _print(states: list[tuple[str, FamilyState]]) -> None:
     table = Table("family", "service", "produces", "can produce", "events", "switched")
     for service, state in states:
         table.add_row(
@@ -56,7 +59,7 @@ def show(
 
     A service that does not answer is named and left out; exits 1 only if none answers.
     """
-    states: list[tuple[str, dict[str, Any]]] = []
+    states: list[tuple[str, FamilyState]] = []
     for service, url in (("exercises", exercises_url), ("hiring", hiring_url)):
         try:
             answer = call("GET", url.rstrip("/") + "/operator/event-versions")
