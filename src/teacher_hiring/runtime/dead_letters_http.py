@@ -7,7 +7,7 @@ refusal), without the app having to know them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from teacher_hiring.messaging.dead_letter_rules import (
     BadRequest,
+    DeadLetter,
     DeadLetterError,
     DeadLetterNotFound,
     Decision,
@@ -157,18 +158,34 @@ class PurgeAnswer(BaseModel):
     starts: dict[int, int] = Field(description="Per partition of <topic>.dlq, its first offset now")
 
 
-def _summary(tracked: Tracked) -> DeadLetterSummary:
-    letter = tracked.letter
-    return DeadLetterSummary(
+class _Which(TypedDict):
+    """What names a dead letter in every answer about it."""
+
+    id: str
+    topic: str
+    consumer: str
+    event_name: str | None
+    event_id: str | None
+
+
+def _which(letter: DeadLetter) -> _Which:
+    return _Which(
         id=letter.id,
         topic=letter.topic,
         consumer=letter.consumer,
+        event_name=letter.event_name,
+        event_id=letter.event_id,
+    )
+
+
+def _summary(tracked: Tracked) -> DeadLetterSummary:
+    letter = tracked.letter
+    return DeadLetterSummary(
+        **_which(letter),
         reason=letter.reason,
         error=letter.error,
         attempts=letter.attempts,
         dead_lettered_at=letter.dead_lettered_at,
-        event_name=letter.event_name,
-        event_id=letter.event_id,
         status=tracked.status,
         replayed_at=tracked.replayed_at,
         replay_of=letter.headers.get("replayed_from"),
@@ -194,13 +211,8 @@ def _detail(tracked: Tracked) -> DeadLetterDetail:
 
 
 def _decision(decision: Decision) -> ReplayDecision:
-    letter = decision.tracked.letter
     return ReplayDecision(
-        id=letter.id,
-        topic=letter.topic,
-        consumer=letter.consumer,
-        event_name=letter.event_name,
-        event_id=letter.event_id,
+        **_which(decision.tracked.letter),
         outcome=decision.outcome.value,
         detail=decision.detail,
     )
