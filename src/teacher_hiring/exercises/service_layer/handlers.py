@@ -14,7 +14,6 @@ from typing import Literal
 
 import structlog
 
-from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain import commands
 from teacher_hiring.exercises.domain.errors import (
     UnknownExercise,
@@ -36,6 +35,7 @@ from teacher_hiring.exercises.domain.model import (
 )
 from teacher_hiring.exercises.service_layer import events
 from teacher_hiring.exercises.service_layer.events import EventVersions
+from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
 from teacher_hiring.foundation.ids import new_id
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -77,7 +77,7 @@ class ComplicationOutcome:
 
 
 def create_manager(
-    cmd: commands.CreateManager, uow: UnitOfWork[Repository], versions: EventVersions
+    cmd: commands.CreateManager, uow: UnitOfWork[ExercisesRepository], versions: EventVersions
 ) -> Manager:
     manager = Manager(
         id=new_id(),
@@ -92,7 +92,7 @@ def create_manager(
 
 
 def update_manager(
-    cmd: commands.UpdateManager, uow: UnitOfWork[Repository], versions: EventVersions
+    cmd: commands.UpdateManager, uow: UnitOfWork[ExercisesRepository], versions: EventVersions
 ) -> Manager:
     """Change a manager; the same values again change nothing and publish nothing.
 
@@ -110,7 +110,7 @@ def update_manager(
 
 
 def _stage_manager(
-    uow: UnitOfWork[Repository], event_name: str, manager: Manager, version: int
+    uow: UnitOfWork[ExercisesRepository], event_name: str, manager: Manager, version: int
 ) -> None:
     uow.stage(event_name, events.manager_payload(manager, version), version=version)
 
@@ -119,7 +119,7 @@ def _stage_manager(
 
 
 def create_exercise(
-    cmd: commands.CreateExercise, uow: UnitOfWork[Repository], versions: EventVersions
+    cmd: commands.CreateExercise, uow: UnitOfWork[ExercisesRepository], versions: EventVersions
 ) -> ExerciseCreation:
     _manager(uow, "author_id", cmd.author_id)
     exercise = Exercise(
@@ -143,7 +143,7 @@ def create_exercise(
 
 def edit_exercise(
     cmd: commands.EditExercise,
-    uow: UnitOfWork[Repository],
+    uow: UnitOfWork[ExercisesRepository],
     rules: ComplicationRules,
     versions: EventVersions,
 ) -> ExerciseSaved:
@@ -186,7 +186,7 @@ def edit_exercise(
 
 
 def _pay(
-    uow: UnitOfWork[Repository],
+    uow: UnitOfWork[ExercisesRepository],
     assignment: ComplicationAssignment,
     new_version: Exercise,
     rules: ComplicationRules,
@@ -213,7 +213,9 @@ def _pay(
 
 
 def open_complication_assignment(
-    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork[Repository], rules: ComplicationRules
+    cmd: commands.OpenComplicationAssignment,
+    uow: UnitOfWork[ExercisesRepository],
+    rules: ComplicationRules,
 ) -> ComplicationOutcome:
     """Open one assignment for the leaked version while it is the current one; a repeated
     report opens nothing new, a report of a replaced version nothing at all.
@@ -259,7 +261,9 @@ def open_complication_assignment(
 
 
 def request_complication(
-    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork[Repository], rules: ComplicationRules
+    cmd: commands.OpenComplicationAssignment,
+    uow: UnitOfWork[ExercisesRepository],
+    rules: ComplicationRules,
 ) -> ComplicationOutcome:
     """The synchronous form of the leak report (COMM-030 before the migration).
 
@@ -280,19 +284,23 @@ def _leak_marker(event_id: str) -> Envelope:
 # -- candidate replica ---------------------------------------------------------------------------
 
 
-def record_candidate_created(snapshot: CandidateSnapshot, uow: UnitOfWork[Repository]) -> bool:
+def record_candidate_created(
+    snapshot: CandidateSnapshot, uow: UnitOfWork[ExercisesRepository]
+) -> bool:
     """Replicate a CandidateCreated; True if the replica changed."""
     return _replicate_candidate(snapshot, uow, merge_candidate_created)
 
 
-def record_candidate_updated(snapshot: CandidateSnapshot, uow: UnitOfWork[Repository]) -> bool:
+def record_candidate_updated(
+    snapshot: CandidateSnapshot, uow: UnitOfWork[ExercisesRepository]
+) -> bool:
     """Replicate a CandidateUpdated unless the replica already holds a newer state."""
     return _replicate_candidate(snapshot, uow, merge_candidate_updated)
 
 
 def _replicate_candidate(
     snapshot: CandidateSnapshot,
-    uow: UnitOfWork[Repository],
+    uow: UnitOfWork[ExercisesRepository],
     merge: Callable[[CandidateSnapshot | None, CandidateSnapshot], CandidateSnapshot | None],
 ) -> bool:
     """Merge over the stored state, read locked; a first state is inserted only if absent.
@@ -313,7 +321,7 @@ def _replicate_candidate(
 
 
 def _manager(
-    uow: UnitOfWork[Repository], field: str, manager_id: str, *, lock: bool = False
+    uow: UnitOfWork[ExercisesRepository], field: str, manager_id: str, *, lock: bool = False
 ) -> Manager:
     manager = uow.repo.get_manager(manager_id, lock=lock)
     if manager is None:
@@ -321,7 +329,9 @@ def _manager(
     return manager
 
 
-def _exercise(uow: UnitOfWork[Repository], exercise_id: str, *, lock: bool = False) -> Exercise:
+def _exercise(
+    uow: UnitOfWork[ExercisesRepository], exercise_id: str, *, lock: bool = False
+) -> Exercise:
     exercise = uow.repo.get_exercise(exercise_id, lock=lock)
     if exercise is None:
         raise UnknownExercise("exercise_id", exercise_id)
