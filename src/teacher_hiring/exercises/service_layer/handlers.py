@@ -3,14 +3,14 @@
 The only place where the domain rules meet storage. Each runs inside the caller's `with uow:`
 block and the caller commits, so whatever it writes and stages commits together or not at all.
 A handler that produces exercise or manager events is given the versions to produce
-(`EventVersions`, read once per save).
+(`EventVersions`, read once per save). Storage is what `ports.ExercisesRepository` offers; what
+a handler gives back is a domain record or one of `results`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict
 
 import structlog
 
@@ -36,6 +36,11 @@ from teacher_hiring.exercises.domain.model import (
 from teacher_hiring.exercises.service_layer import events
 from teacher_hiring.exercises.service_layer.events import EventVersions
 from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
+from teacher_hiring.exercises.service_layer.results import (
+    ComplicationOutcome,
+    ExerciseCreation,
+    ExerciseSaved,
+)
 from teacher_hiring.foundation.ids import new_id
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -47,45 +52,13 @@ COMPLETIONS_CONSUMER = "exercises.exercise-completions"
 LEAK_EVENT = "ExerciseCompletedMoreThenTenTimes"
 
 
-@dataclass(frozen=True, slots=True)
-class ExerciseCreation:
-    exercise: Exercise
-    created_event_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExerciseSaved:
-    exercise: Exercise
-    updated_event_id: str
-    closed_assignment_ids: tuple[str, ...]
-    payments: tuple[Payment, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ComplicationOutcome:
-    """What a leak report did: opened an assignment, found it already open, or was stale."""
-
-    assignment_id: str | None
-    outcome: Literal["opened", "duplicate", "stale"]
-
-    @property
-    def created(self) -> bool:
-        return self.outcome == "opened"
-
-
 # -- managers ------------------------------------------------------------------------------------
 
 
 def create_manager(
     cmd: commands.CreateManager, uow: UnitOfWork[ExercisesRepository], versions: EventVersions
 ) -> Manager:
-    manager = Manager(
-        id=new_id(),
-        first_name=cmd.first_name,
-        last_name=cmd.last_name,
-        team=cmd.team,
-        email=cmd.email,
-    )
+    manager = Manager(id=new_id(), **asdict(cmd))
     uow.repo.add_manager(manager, uow.clock())
     _stage_manager(uow, events.MANAGER_CREATED, manager, versions.manager)
     return manager
@@ -122,16 +95,7 @@ def create_exercise(
     cmd: commands.CreateExercise, uow: UnitOfWork[ExercisesRepository], versions: EventVersions
 ) -> ExerciseCreation:
     _manager(uow, "author_id", cmd.author_id)
-    exercise = Exercise(
-        id=new_id(),
-        author_id=cmd.author_id,
-        title=cmd.title,
-        statement=cmd.statement,
-        accepted_answers=cmd.accepted_answers,
-        check_mode=cmd.check_mode,
-        subject=cmd.subject,
-        difficulty=cmd.difficulty,
-    )
+    exercise = Exercise(id=new_id(), **asdict(cmd))
     now = uow.clock()
     uow.repo.add_exercise(exercise, now)
     uow.repo.add_version(exercise, edited_by=cmd.author_id, saved_at=now)
@@ -155,15 +119,7 @@ def edit_exercise(
     """
     current = _exercise(uow, cmd.exercise_id, lock=True)
     _manager(uow, "editor_id", cmd.editor_id)
-    revised = current.revised(
-        title=cmd.title,
-        statement=cmd.statement,
-        accepted_answers=cmd.accepted_answers,
-        check_mode=cmd.check_mode,
-        subject=cmd.subject,
-        difficulty=cmd.difficulty,
-        expected_version=cmd.expected_version,
-    )
+    revised = current.revised(**cmd.changes(), expected_version=cmd.expected_version)
     still_open = uow.repo.open_assignments(current.id)
     closing = [a for a in still_open if a.closed_by_save_of(cmd.editor_id)]
     revised = revised.with_status(status_after_save(len(still_open) - len(closing)))
