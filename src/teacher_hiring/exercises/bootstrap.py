@@ -19,6 +19,7 @@ from teacher_hiring.exercises.entrypoints import consumers
 from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.errors import ERRORS
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
+from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
 from teacher_hiring.exercises.settings import ExercisesSettings
 from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -53,7 +54,7 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
     runtime: ServiceRuntime | None = None
     leaks: HiringCompletions | None = None
 
-    def uow_on(conn: Connection) -> UnitOfWork[Repository]:
+    def uow_on(conn: Connection) -> UnitOfWork[ExercisesRepository]:
         assert runtime is not None
         return UnitOfWork.joining(conn, Repository, outbox=runtime.outbox)
 

@@ -30,42 +30,38 @@ from teacher_hiring.exercises.domain.model import (
     Manager,
     Payment,
 )
+from teacher_hiring.foundation.records import columns_of, record_of
 from teacher_hiring.foundation.sql import dialect_insert
 
 
 class Repository:
+    """The SQL of `service_layer.ports.ExercisesRepository`, on the unit of work's connection."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def _first(self, query: sa.Select[Any], *, lock: bool) -> sa.Row[Any] | None:
+        """The first row; with `lock`, no other transaction changes it until this one ends."""
+        return self.conn.execute(query.with_for_update() if lock else query).first()
 
     # -- managers ------------------------------------------------------------------------------
 
     def add_manager(self, manager: Manager, now: float) -> None:
         self.conn.execute(
-            managers.insert().values(
-                id=manager.id, **_manager_values(manager), created_at=now, updated_at=now
-            )
+            managers.insert().values(**columns_of(manager), created_at=now, updated_at=now)
         )
 
     def update_manager(self, manager: Manager, now: float) -> None:
         self.conn.execute(
             managers.update()
             .where(managers.c.id == manager.id)
-            .values(**_manager_values(manager), updated_at=now)
+            .values(**columns_of(manager, without=["id"]), updated_at=now)
         )
 
     def get_manager(self, manager_id: str, *, lock: bool = False) -> Manager | None:
         """The manager; with `lock`, no other transaction changes them until this one ends."""
-        query = sa.select(managers).where(managers.c.id == manager_id)
-        row = self.conn.execute(query.with_for_update() if lock else query).first()
-        if row is None:
-            return None
-        return Manager(
-            id=row.id,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            team=row.team,
-            email=row.email,
-        )
+        row = self._first(sa.select(managers).where(managers.c.id == manager_id), lock=lock)
+        return None if row is None else record_of(Manager, row)
 
     def open_assignment_counts(self) -> dict[str, int]:
         """Every manager with the number of open assignments they hold (0 included)."""
@@ -79,47 +75,20 @@ class Repository:
 
     def add_exercise(self, exercise: Exercise, now: float) -> None:
         self.conn.execute(
-            exercises.insert().values(
-                **_content(exercise),
-                id=exercise.id,
-                author_id=exercise.author_id,
-                version=exercise.version,
-                status=exercise.status,
-                created_at=now,
-                updated_at=now,
-            )
+            exercises.insert().values(**columns_of(exercise), created_at=now, updated_at=now)
         )
 
     def get_exercise(self, exercise_id: str, *, lock: bool = False) -> Exercise | None:
         """The exercise; with `lock`, no other transaction changes it until this one ends."""
-        query = sa.select(exercises).where(exercises.c.id == exercise_id)
-        row = self.conn.execute(query.with_for_update() if lock else query).first()
-        if row is None:
-            return None
-        return Exercise(
-            id=row.id,
-            author_id=row.author_id,
-            title=row.title,
-            statement=row.statement,
-            accepted_answers=tuple(row.accepted_answers),
-            check_mode=row.check_mode,
-            version=row.version,
-            status=row.status,
-            subject=row.subject,
-            difficulty=row.difficulty,
-        )
+        row = self._first(sa.select(exercises).where(exercises.c.id == exercise_id), lock=lock)
+        return None if row is None else record_of(Exercise, row)
 
     def save_revision(self, exercise: Exercise, previous_version: int, now: float) -> bool:
         """Store the new version unless another save got there first (False then)."""
         result = self.conn.execute(
             exercises.update()
             .where(exercises.c.id == exercise.id, exercises.c.version == previous_version)
-            .values(
-                **_content(exercise),
-                version=exercise.version,
-                status=exercise.status,
-                updated_at=now,
-            )
+            .values(**columns_of(exercise, without=["id", "author_id"]), updated_at=now)
         )
         return result.rowcount == 1
 
@@ -131,9 +100,8 @@ class Repository:
     def add_version(self, exercise: Exercise, edited_by: str, saved_at: float) -> None:
         self.conn.execute(
             exercise_versions.insert().values(
-                **_content(exercise),
+                **columns_of(exercise, without=["id", "author_id", "status"]),
                 exercise_id=exercise.id,
-                version=exercise.version,
                 edited_by=edited_by,
                 saved_at=saved_at,
             )
@@ -150,13 +118,7 @@ class Repository:
     ) -> bool:
         """Open the assignment; False if one for that exercise version already exists."""
         insert = _insert(self.conn, complication_assignments).values(
-            id=assignment.id,
-            exercise_id=assignment.exercise_id,
-            exercise_version=assignment.exercise_version,
-            assignee_id=assignment.assignee_id,
-            status=assignment.status,
-            opened_at=now,
-            source_event_id=source_event_id,
+            **columns_of(assignment), opened_at=now, source_event_id=source_event_id
         )
         result = self.conn.execute(
             insert.on_conflict_do_nothing(index_elements=["exercise_id", "exercise_version"])
@@ -184,7 +146,7 @@ class Repository:
             )
             .order_by(complication_assignments.c.exercise_version)
         )
-        return [_assignment(row) for row in self.conn.execute(query)]
+        return [record_of(ComplicationAssignment, row) for row in self.conn.execute(query)]
 
     def close_assignment(self, assignment_id: str, with_version: int, now: float) -> bool:
         """Close it if it is still open; False if someone else closed it first."""
@@ -204,22 +166,14 @@ class Repository:
         query = sa.select(complication_assignments).where(*where).limit(1)
         if order_by is not None:
             query = query.order_by(order_by)
-        row = self.conn.execute(query).first()
-        return None if row is None else _assignment(row)
+        row = self._first(query, lock=False)
+        return None if row is None else record_of(ComplicationAssignment, row)
 
     # -- payments ------------------------------------------------------------------------------
 
     def add_payment(self, payment: Payment, now: float) -> bool:
         """Record the payment; False if that assignment was already paid."""
-        insert = _insert(self.conn, payments).values(
-            id=payment.id,
-            assignment_id=payment.assignment_id,
-            manager_id=payment.manager_id,
-            amount_cents=payment.amount_cents,
-            exercise_id=payment.exercise_id,
-            exercise_version=payment.exercise_version,
-            created_at=now,
-        )
+        insert = _insert(self.conn, payments).values(**columns_of(payment), created_at=now)
         result = self.conn.execute(insert.on_conflict_do_nothing(index_elements=["assignment_id"]))
         return result.rowcount == 1
 
@@ -227,24 +181,12 @@ class Repository:
 
     def get_candidate(self, candidate_id: str, *, lock: bool = False) -> CandidateSnapshot | None:
         query = sa.select(candidates).where(candidates.c.candidate_id == candidate_id)
-        row = self.conn.execute(query.with_for_update() if lock else query).first()
-        if row is None:
-            return None
-        return CandidateSnapshot(
-            candidate_id=row.candidate_id,
-            name=row.name,
-            status=row.status,
-            exercises_to_solve=tuple(row.exercises_to_solve),
-            exercises_solved=tuple(row.exercises_solved),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        row = self._first(query, lock=lock)
+        return None if row is None else record_of(CandidateSnapshot, row)
 
     def add_candidate(self, snapshot: CandidateSnapshot) -> bool:
         """Insert the first state of a candidate; False if another transaction inserted one."""
-        insert = _insert(self.conn, candidates).values(
-            candidate_id=snapshot.candidate_id, **_candidate_values(snapshot)
-        )
+        insert = _insert(self.conn, candidates).values(**columns_of(snapshot))
         result = self.conn.execute(insert.on_conflict_do_nothing(index_elements=["candidate_id"]))
         return result.rowcount == 1
 
@@ -253,7 +195,7 @@ class Repository:
         self.conn.execute(
             candidates.update()
             .where(candidates.c.candidate_id == snapshot.candidate_id)
-            .values(_candidate_values(snapshot))
+            .values(**columns_of(snapshot, without=["candidate_id"]))
         )
 
 
@@ -269,45 +211,3 @@ def open_assignments_by_manager() -> sa.Subquery:
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
     return dialect_insert(conn.dialect.name, table)
-
-
-def _candidate_values(snapshot: CandidateSnapshot) -> dict[str, Any]:
-    return {
-        "name": snapshot.name,
-        "status": snapshot.status,
-        "exercises_to_solve": list(snapshot.exercises_to_solve),
-        "exercises_solved": list(snapshot.exercises_solved),
-        "created_at": snapshot.created_at,
-        "updated_at": snapshot.updated_at,
-    }
-
-
-def _content(exercise: Exercise) -> dict[str, Any]:
-    return {
-        "title": exercise.title,
-        "statement": exercise.statement,
-        "accepted_answers": list(exercise.accepted_answers),
-        "check_mode": exercise.check_mode,
-        "subject": exercise.subject,
-        "difficulty": exercise.difficulty,
-    }
-
-
-def _manager_values(manager: Manager) -> dict[str, Any]:
-    return {
-        "first_name": manager.first_name,
-        "last_name": manager.last_name,
-        "team": manager.team,
-        "email": manager.email,
-    }
-
-
-def _assignment(row: Any) -> ComplicationAssignment:
-    return ComplicationAssignment(
-        id=row.id,
-        exercise_id=row.exercise_id,
-        exercise_version=row.exercise_version,
-        assignee_id=row.assignee_id,
-        status=row.status,
-        closed_with_version=row.closed_with_version,
-    )

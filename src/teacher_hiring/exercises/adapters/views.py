@@ -1,7 +1,10 @@
-"""Read-only queries feeding the GET routes; they return plain dicts shaped for the API."""
+"""Read-only queries feeding the GET routes; they return typed rows shaped for the API
+(times as RFC 3339 text), which the routes turn into their response bodies."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,74 +19,134 @@ from teacher_hiring.exercises.adapters.tables import (
     managers,
     payments,
 )
-from teacher_hiring.exercises.domain.model import full_name
+from teacher_hiring.exercises.domain.model import (
+    CandidateSnapshot,
+    CheckMode,
+    ComplicationAssignment,
+    ExerciseStatus,
+    full_name,
+)
+from teacher_hiring.foundation.records import record_of
 from teacher_hiring.foundation.time import rfc3339
 from teacher_hiring.messaging.tables import outbox
 
 
-def managers_list(conn: Connection, limit: int, offset: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class ManagerRow:
+    """A manager, with the complication assignments they hold open."""
+
+    id: str
+    first_name: str
+    last_name: str
+    name: str
+    team: str | None
+    email: str
+    open_assignments: int
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseText:
+    """What one version of an exercise says: the part every saved version keeps."""
+
+    title: str
+    statement: str
+    accepted_answers: tuple[str, ...]
+    check_mode: CheckMode
+    subject: str
+    difficulty: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseRow(ExerciseText):
+    """The current version of an exercise."""
+
+    id: str
+    author_id: str
+    version: int
+    status: ExerciseStatus
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseVersionRow(ExerciseText):
+    """One saved version of an exercise, with who saved it and when."""
+
+    exercise_id: str
+    version: int
+    edited_by: str
+    saved_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignmentRow(ComplicationAssignment):
+    """A complication assignment with when it opened and closed and the report that opened it."""
+
+    opened_at: str
+    closed_at: str | None
+    source_event_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTotal:
+    """What this service issued to one manager: the sum and the count of their payments."""
+
+    manager_id: str
+    payment_cents: int
+    payment_count: int
+
+
+def managers_list(conn: Connection, limit: int, offset: int) -> list[ManagerRow]:
     query = _managers_query().order_by(managers.c.created_at, managers.c.id)
     return [_manager(row) for row in conn.execute(query.limit(limit).offset(offset))]
 
 
-def manager(conn: Connection, manager_id: str) -> dict[str, Any] | None:
+def manager(conn: Connection, manager_id: str) -> ManagerRow | None:
     row = conn.execute(_managers_query().where(managers.c.id == manager_id)).first()
     return None if row is None else _manager(row)
 
 
 def exercises_list(
     conn: Connection, author_id: str | None, status: str | None, limit: int, offset: int
-) -> list[dict[str, Any]]:
+) -> list[ExerciseRow]:
     query = sa.select(exercises).order_by(exercises.c.created_at, exercises.c.id)
-    if author_id is not None:
-        query = query.where(exercises.c.author_id == author_id)
-    if status is not None:
-        query = query.where(exercises.c.status == status)
-    return [_exercise(row) for row in conn.execute(query.limit(limit).offset(offset))]
+    where = {exercises.c.author_id: author_id, exercises.c.status: status}
+    return [_exercise(row) for row in _page(conn, query, where, limit, offset)]
 
 
-def exercise(conn: Connection, exercise_id: str) -> dict[str, Any] | None:
+def exercise(conn: Connection, exercise_id: str) -> ExerciseRow | None:
     row = conn.execute(sa.select(exercises).where(exercises.c.id == exercise_id)).first()
     return None if row is None else _exercise(row)
 
 
-def exercise_history(conn: Connection, exercise_id: str) -> list[dict[str, Any]]:
+def exercise_history(conn: Connection, exercise_id: str) -> list[ExerciseVersionRow]:
     query = (
         sa.select(exercise_versions)
         .where(exercise_versions.c.exercise_id == exercise_id)
         .order_by(exercise_versions.c.version)
     )
     return [
-        {
-            "exercise_id": row.exercise_id,
-            "version": row.version,
-            "title": row.title,
-            "statement": row.statement,
-            "accepted_answers": list(row.accepted_answers),
-            "check_mode": row.check_mode,
-            "subject": row.subject,
-            "difficulty": row.difficulty,
-            "edited_by": row.edited_by,
-            "saved_at": rfc3339(row.saved_at),
-        }
+        record_of(ExerciseVersionRow, row, saved_at=rfc3339(row.saved_at))
         for row in conn.execute(query)
     ]
 
 
 def assignments_list(
     conn: Connection, assignee_id: str | None, status: str | None, limit: int, offset: int
-) -> list[dict[str, Any]]:
+) -> list[AssignmentRow]:
     query = sa.select(complication_assignments).order_by(
         complication_assignments.c.opened_at, complication_assignments.c.id
     )
-    if assignee_id is not None:
-        query = query.where(complication_assignments.c.assignee_id == assignee_id)
-    if status is not None:
-        query = query.where(complication_assignments.c.status == status)
-    return [_assignment(row) for row in conn.execute(query.limit(limit).offset(offset))]
+    where = {
+        complication_assignments.c.assignee_id: assignee_id,
+        complication_assignments.c.status: status,
+    }
+    return [_assignment(row) for row in _page(conn, query, where, limit, offset)]
 
 
-def assignment(conn: Connection, assignment_id: str) -> dict[str, Any] | None:
+def assignment(conn: Connection, assignment_id: str) -> AssignmentRow | None:
     query = sa.select(complication_assignments).where(
         complication_assignments.c.id == assignment_id
     )
@@ -93,25 +156,14 @@ def assignment(conn: Connection, assignment_id: str) -> dict[str, Any] | None:
 
 def candidates_list(
     conn: Connection, status: str | None, limit: int, offset: int
-) -> list[dict[str, Any]]:
+) -> list[CandidateSnapshot]:
+    """The replica's candidates (times in epoch seconds, as hiring's events gave them)."""
     query = sa.select(candidates).order_by(candidates.c.updated_at, candidates.c.candidate_id)
-    if status is not None:
-        query = query.where(candidates.c.status == status)
-    return [
-        {
-            "candidate_id": row.candidate_id,
-            "name": row.name,
-            "status": row.status,
-            "exercises_to_solve": [{"exercise_id": e} for e in row.exercises_to_solve],
-            "exercises_solved": [{"exercise_id": e} for e in row.exercises_solved],
-            "created_at": None if row.created_at is None else rfc3339(row.created_at),
-            "updated_at": rfc3339(row.updated_at),
-        }
-        for row in conn.execute(query.limit(limit).offset(offset))
-    ]
+    rows = _page(conn, query, {candidates.c.status: status}, limit, offset)
+    return [record_of(CandidateSnapshot, row) for row in rows]
 
 
-def issued_totals(conn: Connection) -> list[dict[str, Any]]:
+def issued_totals(conn: Connection) -> list[IssuedTotal]:
     """Per manager, the payments this service issued (what the ledger must hold)."""
     query = (
         sa.select(
@@ -124,7 +176,7 @@ def issued_totals(conn: Connection) -> list[dict[str, Any]]:
         .order_by(managers.c.id)
     )
     return [
-        {"manager_id": manager_id, "payment_cents": int(cents), "payment_count": int(count)}
+        IssuedTotal(manager_id, int(cents), int(count))
         for manager_id, cents, count in conn.execute(query)
     ]
 
@@ -135,6 +187,21 @@ def event_sent(conn: Connection, event_id: str) -> bool:
     return conn.execute(query).scalar_one_or_none() is not None
 
 
+def _page(
+    conn: Connection,
+    query: sa.Select[Any],
+    where: Mapping[sa.Column[Any], object],
+    limit: int,
+    offset: int,
+) -> sa.CursorResult[Any]:
+    """One page of the query's rows, each column of `where` equal to its value; a value of
+    None filters nothing."""
+    for column, value in where.items():
+        if value is not None:
+            query = query.where(column == value)
+    return conn.execute(query.limit(limit).offset(offset))
+
+
 def _managers_query() -> sa.Select[Any]:
     open_counts = open_assignments_by_manager()
     return sa.select(
@@ -142,46 +209,28 @@ def _managers_query() -> sa.Select[Any]:
     ).select_from(managers.outerjoin(open_counts, open_counts.c.assignee_id == managers.c.id))
 
 
-def _manager(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "name": full_name(row.first_name, row.last_name),
-        "team": row.team,
-        "email": row.email,
-        "open_assignments": int(row.open_assignments),
-        "created_at": rfc3339(row.created_at),
-        "updated_at": rfc3339(row.updated_at),
-    }
+def _manager(row: Any) -> ManagerRow:
+    return record_of(
+        ManagerRow,
+        row,
+        name=full_name(row.first_name, row.last_name),
+        open_assignments=int(row.open_assignments),
+        **_created_and_updated(row),
+    )
 
 
-def _exercise(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "title": row.title,
-        "statement": row.statement,
-        "accepted_answers": list(row.accepted_answers),
-        "check_mode": row.check_mode,
-        "subject": row.subject,
-        "difficulty": row.difficulty,
-        "author_id": row.author_id,
-        "version": row.version,
-        "status": row.status,
-        "created_at": rfc3339(row.created_at),
-        "updated_at": rfc3339(row.updated_at),
-    }
+def _exercise(row: Any) -> ExerciseRow:
+    return record_of(ExerciseRow, row, **_created_and_updated(row))
 
 
-def _assignment(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "exercise_id": row.exercise_id,
-        "exercise_version": row.exercise_version,
-        "assignee_id": row.assignee_id,
-        "status": row.status,
-        "opened_at": rfc3339(row.opened_at),
-        "closed_at": None if row.closed_at is None else rfc3339(row.closed_at),
-        "closed_with_version": row.closed_with_version,
-        "source_event_id": row.source_event_id,
-    }
+def _assignment(row: Any) -> AssignmentRow:
+    return record_of(
+        AssignmentRow,
+        row,
+        opened_at=rfc3339(row.opened_at),
+        closed_at=None if row.closed_at is None else rfc3339(row.closed_at),
+    )
+
+
+def _created_and_updated(row: Any) -> dict[str, str]:
+    return {"created_at": rfc3339(row.created_at), "updated_at": rfc3339(row.updated_at)}

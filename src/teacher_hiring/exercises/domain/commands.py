@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from teacher_hiring.exercises.domain.model import (
+    CONTENT_FIELDS,
     DEFAULT_DIFFICULTY,
     DEFAULT_SUBJECT,
     KEEP,
@@ -15,6 +17,8 @@ from teacher_hiring.exercises.domain.model import (
 
 @dataclass(frozen=True)
 class CreateManager:
+    """The new manager's fields, all but the id the service gives them."""
+
     first_name: str
     last_name: str
     email: str
@@ -34,6 +38,9 @@ class UpdateManager:
 
 @dataclass(frozen=True)
 class CreateExercise:
+    """The new exercise's fields, all but the id the service gives it (and its first version
+    and status, which every new exercise starts with)."""
+
     author_id: str
     title: str
     statement: str
@@ -56,6 +63,10 @@ class EditExercise:
     subject: str | None = None
     difficulty: int | None = None
     expected_version: int | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The content fields, by name, as `Exercise.revised` takes them (None: keep)."""
+        return {name: getattr(self, name) for name in CONTENT_FIELDS}
 
 
 @dataclass(frozen=True)

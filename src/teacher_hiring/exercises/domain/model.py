@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from teacher_hiring.exercises.domain.errors import (
     InvalidValue,
@@ -153,7 +153,7 @@ class Exercise:
         """The next version: given fields replaced, version + 1; the status is decided apart."""
         if expected_version is not None and expected_version != self.version:
             raise VersionConflict(self.id, expected_version, self.version)
-        given = {
+        given: dict[str, Any] = {
             "title": title,
             "statement": statement,
             "accepted_answers": accepted_answers,
@@ -161,21 +161,10 @@ class Exercise:
             "subject": subject,
             "difficulty": difficulty,
         }
-        if all(value is None or value == getattr(self, name) for name, value in given.items()):
-            asked = tuple(name for name, value in given.items() if value is not None)
-            raise NothingChanged(asked or CONTENT_FIELDS)
-        return replace(
-            self,
-            version=self.version + 1,
-            title=self.title if title is None else title,
-            statement=self.statement if statement is None else statement,
-            accepted_answers=(
-                self.accepted_answers if accepted_answers is None else accepted_answers
-            ),
-            check_mode=self.check_mode if check_mode is None else check_mode,
-            subject=self.subject if subject is None else subject,
-            difficulty=self.difficulty if difficulty is None else difficulty,
-        )
+        changes = {name: value for name, value in given.items() if value is not None}
+        if all(value == getattr(self, name) for name, value in changes.items()):
+            raise NothingChanged(tuple(changes) or CONTENT_FIELDS)
+        return replace(self, version=self.version + 1, **changes)
 
     def with_status(self, status: ExerciseStatus) -> Exercise:
         return replace(self, status=status)

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from teacher_hiring.events.hiring import LeakedVersion, leak_steps
-from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain import commands
 from teacher_hiring.exercises.domain.model import CandidateSnapshot, ComplicationRules
 from teacher_hiring.exercises.service_layer import handlers
+from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
 from teacher_hiring.foundation.time import epoch_seconds
 from teacher_hiring.messaging.consumer import EventHandler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
@@ -26,7 +26,7 @@ from teacher_hiring.messaging.upcasting import Upcaster
 CANDIDATES_GROUP = "exercises.candidates"
 COMPLETIONS_GROUP = handlers.COMPLETIONS_CONSUMER
 
-UowFactory = Callable[[Connection], UnitOfWork[Repository]]
+UowFactory = Callable[[Connection], UnitOfWork[ExercisesRepository]]
 
 
 def subscriptions(uow_on: UowFactory, rules: ComplicationRules) -> list[Subscription]:

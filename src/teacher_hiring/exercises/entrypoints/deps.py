@@ -17,6 +17,7 @@ from teacher_hiring.exercises.adapters.hiring_client import HiringCompletions
 from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain.model import ComplicationRules
 from teacher_hiring.exercises.service_layer.events import EventVersions
+from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
 from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -40,7 +41,7 @@ class Services:
     calls: CallsInRequest | None = None  # COMM-080 in sync mode: the save pays by a call
     push_wait_s: float = 5.0  # how long a save waits for another instance's relay to push
 
-    def uow(self) -> UnitOfWork[Repository]:
+    def uow(self) -> UnitOfWork[ExercisesRepository]:
         """A unit of work owning its transaction, staging in this service's outbox."""
         return UnitOfWork(self.runtime.engine, Repository, outbox=self.runtime.outbox)
 

@@ -5,6 +5,7 @@ Domain errors travel up to the error handlers of runtime.http (mapped in entrypo
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -26,49 +27,43 @@ from teacher_hiring.runtime.tokens import Role
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return")]
 Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip")]
 
-_404: dict[int | str, dict[str, Any]] = {
-    404: {"model": schemas.Error, "description": "An id names nothing"}
-}
-_409: dict[int | str, dict[str, Any]] = {
+Responses = dict[int | str, dict[str, Any]]
+"""A route's documented refusals: status -> the body's model and what the status means."""
+
+
+def _failed_call(meaning: str) -> Responses:
+    """502, 503 and 504: a call this request made to another service failed."""
+    names = {502: "ReceiverRefused", 503: "ReceiverUnavailable", 504: "ReceiverTimedOut"}
+    return {
+        status: {"model": schemas.Error, "description": f"{name}: {meaning}"}
+        for status, name in names.items()
+    }
+
+
+_404: Responses = {404: {"model": schemas.Error, "description": "An id names nothing"}}
+_409: Responses = {
     409: {"model": schemas.Error, "description": "The exercise moved on, or nobody to assign"}
 }
-_422: dict[int | str, dict[str, Any]] = {
+_422: Responses = {
     422: {
         "model": schemas.Error | InvalidRequest,
         "description": "Nothing would change, or a value is refused",
     }
 }
-_CALLS: dict[int | str, dict[str, Any]] = {
-    status: {
-        "model": schemas.Error,
-        "description": f"{name}: the payment link is in sync mode "
-        "and its call to bonus failed; the save is kept",
-    }
-    for status, name in (
-        (502, "ReceiverRefused"),
-        (503, "ReceiverUnavailable"),
-        (504, "ReceiverTimedOut"),
-    )
-}
-_LEAK_409: dict[int | str, dict[str, Any]] = {
+_CALLS = _failed_call(
+    "the payment link is in sync mode and its call to bonus failed; the save is kept"
+)
+_LEAK_409: Responses = {
     409: {
         "model": schemas.Error,
         "description": "NoManagerToAssign, or LeakNotConfirmed: hiring, asked which version the "
         "report concerned, holds no leak by that candidate's completion",
     }
 }
-_ASKING_HIRING: dict[int | str, dict[str, Any]] = {
-    status: {
-        "model": schemas.Error,
-        "description": f"{name}: the report names no version and hiring, asked which one, "
-        "could not say; nothing was opened, call again",
-    }
-    for status, name in (
-        (502, "ReceiverRefused"),
-        (503, "ReceiverUnavailable"),
-        (504, "ReceiverTimedOut"),
-    )
-}
+_ASKING_HIRING = _failed_call(
+    "the report names no version and hiring, asked which one, could not say; nothing was "
+    "opened, call again"
+)
 
 # Who may call what (docs/security.md): managers and operators read; a manager writes as
 # themself; operators create and edit managers; hiring and bonus read what their links need.
@@ -111,9 +106,8 @@ def create_manager(
     with services.uow() as uow:
         manager = handlers.create_manager(cmd, uow, versions)
         uow.commit()
-    created = _manager(services, manager.id)
     token = tokens.access_token(Role.manager, manager.id)
-    return schemas.CreatedManager(**created, access_token=token)
+    return schemas.CreatedManager(**asdict(_manager(services, manager.id)), access_token=token)
 
 
 @managers.patch(
@@ -159,7 +153,7 @@ def get_manager(manager_id: str, services: ServicesDep) -> schemas.Manager:
     return schemas.Manager.model_validate(_manager(services, manager_id))
 
 
-def _manager(services: Services, manager_id: str) -> dict[str, Any]:
+def _manager(services: Services, manager_id: str) -> views.ManagerRow:
     with services.reading() as conn:
         found = views.manager(conn, manager_id)
     if found is None:
@@ -189,21 +183,14 @@ def create_exercise(
     A manager writes as themself (`author_id` is their id); an operator for any manager.
     """
     auth.ensure_themself(caller, Role.manager, body.author_id, "author_id")
-    cmd = commands.CreateExercise(
-        author_id=body.author_id,
-        title=body.title,
-        statement=body.statement,
-        accepted_answers=tuple(body.accepted_answers),
-        check_mode=body.check_mode,
-        subject=body.subject,
-        difficulty=body.difficulty,
-    )
     versions = services.produced()
     with services.uow() as uow:
-        created = handlers.create_exercise(cmd, uow, versions)
+        created = handlers.create_exercise(body.command(), uow, versions)
         uow.commit()
     pushed = services.push_now(created.created_event_id)
-    return schemas.CreatedExercise(**_exercise(services, created.exercise.id), pushed=pushed)
+    return schemas.CreatedExercise(
+        **asdict(_exercise(services, created.exercise.id)), pushed=pushed
+    )
 
 
 @exercises.get("", response_model=list[schemas.Exercise], dependencies=[auth.STAFF])
@@ -273,32 +260,21 @@ def edit_exercise(
     A manager saves as themself (`editor_id` is their id); an operator for any manager.
     """
     auth.ensure_themself(caller, Role.manager, body.editor_id, "editor_id")
-    cmd = commands.EditExercise(
-        exercise_id=exercise_id,
-        editor_id=body.editor_id,
-        title=body.title,
-        statement=body.statement,
-        accepted_answers=None if body.accepted_answers is None else tuple(body.accepted_answers),
-        check_mode=body.check_mode,
-        subject=body.subject,
-        difficulty=body.difficulty,
-        expected_version=body.expected_version,
-    )
     versions = services.produced()
     with services.uow() as uow:
-        saved = handlers.edit_exercise(cmd, uow, services.rules, versions)
+        saved = handlers.edit_exercise(body.command(exercise_id), uow, services.rules, versions)
         uow.commit()
     pushed = services.push_now(saved.updated_event_id)
     if saved.payments:
         services.call_now(uow.staged, done="the new version is saved and its assignment closed")
     return schemas.SavedExercise(
-        **_exercise(services, exercise_id),
+        **asdict(_exercise(services, exercise_id)),
         pushed=pushed,
         closed_assignment_ids=list(saved.closed_assignment_ids),
     )
 
 
-def _exercise(services: Services, exercise_id: str) -> dict[str, Any]:
+def _exercise(services: Services, exercise_id: str) -> views.ExerciseRow:
     with services.reading() as conn:
         found = views.exercise(conn, exercise_id)
     if found is None:
@@ -339,7 +315,7 @@ def get_assignment(
         found = views.assignment(conn, assignment_id)
     if found is None:
         raise UnknownAssignment("assignment_id", assignment_id)
-    auth.ensure_themself(caller, Role.manager, found["assignee_id"], "assignment_id")
+    auth.ensure_themself(caller, Role.manager, found.assignee_id, "assignment_id")
     return schemas.Assignment.model_validate(found)
 
 
@@ -350,7 +326,7 @@ def get_assignment(
 )
 def complicate_exercise(
     body: schemas.LeakReport, services: ServicesDep
-) -> handlers.ComplicationOutcome:
+) -> schemas.ComplicationResult:
     """The synchronous form of COMM-030, kept while the link migrates to the event.
 
     Does what `ExerciseCompletedMoreThenTenTimes` does: opens one complication assignment for
@@ -374,7 +350,7 @@ def complicate_exercise(
     with services.uow() as uow:
         result = handlers.request_complication(cmd, uow, services.rules)
         uow.commit()
-    return result
+    return schemas.ComplicationResult.model_validate(result)
 
 
 # -- candidates and reports ----------------------------------------------------------------------
@@ -390,7 +366,7 @@ def list_candidates(
     """Candidates as hiring last published them (COMM-090 variant 2): never calls hiring."""
     with services.reading() as conn:
         rows = views.candidates_list(conn, status, limit, offset)
-    return [schemas.Candidate.model_validate(row) for row in rows]
+    return [schemas.Candidate.of(candidate) for candidate in rows]
 
 
 @reports.get("/totals/issued", response_model=list[schemas.IssuedTotal])

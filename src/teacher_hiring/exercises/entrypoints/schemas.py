@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from teacher_hiring.events.exercises import split_name
-from teacher_hiring.exercises.domain.commands import UpdateManager
+from teacher_hiring.exercises.domain.commands import CreateExercise, EditExercise, UpdateManager
 from teacher_hiring.exercises.domain.model import (
     ANSWER_MAX,
     ANSWERS_MAX,
@@ -24,8 +24,10 @@ from teacher_hiring.exercises.domain.model import (
     SUBJECT_PATTERN,
     TEAM_MAX,
     TITLE_MAX,
+    CandidateSnapshot,
     is_email,
 )
+from teacher_hiring.foundation.time import rfc3339
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 
 CheckMode = Literal["exact", "normalized"]
@@ -146,7 +148,13 @@ class ManagerChanges(_Names):
         )
 
 
-class Manager(BaseModel):
+class _Reply(BaseModel):
+    """A response body, read from the attributes of the row or result it answers with."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Manager(_Reply):
     id: str
     first_name: str
     last_name: str
@@ -177,6 +185,12 @@ class NewExercise(_Body):
     subject: Subject = DEFAULT_SUBJECT
     difficulty: Difficulty = DEFAULT_DIFFICULTY
 
+    def command(self) -> CreateExercise:
+        return CreateExercise(
+            **self.model_dump(exclude={"accepted_answers"}),
+            accepted_answers=tuple(self.accepted_answers),
+        )
+
 
 class ExerciseEdit(_Body):
     editor_id: str = Field(description="The manager saving the new version (must exist)")
@@ -193,8 +207,16 @@ class ExerciseEdit(_Body):
         description="The version the editor started from; refused if not current",
     )
 
+    def command(self, exercise_id: str) -> EditExercise:
+        answers = self.accepted_answers
+        return EditExercise(
+            exercise_id,
+            **self.model_dump(exclude={"accepted_answers"}),
+            accepted_answers=None if answers is None else tuple(answers),
+        )
 
-class Exercise(BaseModel):
+
+class Exercise(_Reply):
     id: str
     title: str
     statement: str
@@ -225,7 +247,7 @@ class SavedExercise(Exercise):
     )
 
 
-class ExerciseVersion(BaseModel):
+class ExerciseVersion(_Reply):
     exercise_id: str
     version: int
     title: str
@@ -238,7 +260,7 @@ class ExerciseVersion(BaseModel):
     saved_at: str
 
 
-class Assignment(BaseModel):
+class Assignment(_Reply):
     id: str
     exercise_id: str
     exercise_version: int = Field(description="The leaked version to complicate")
@@ -269,7 +291,7 @@ class LeakReport(BaseModel):
     )
 
 
-class ComplicationResult(BaseModel):
+class ComplicationResult(_Reply):
     assignment_id: str | None = Field(description="The assignment for the leaked version, if any")
     created: bool = Field(description="This call opened it")
     outcome: Literal["opened", "duplicate", "stale"] = Field(
@@ -281,7 +303,7 @@ class ExerciseRef(BaseModel):
     exercise_id: str
 
 
-class Candidate(BaseModel):
+class Candidate(_Reply):
     candidate_id: str
     name: str
     status: Literal["candidate", "teacher"]
@@ -290,8 +312,21 @@ class Candidate(BaseModel):
     created_at: str | None
     updated_at: str
 
+    @classmethod
+    def of(cls, candidate: CandidateSnapshot) -> Candidate:
+        """The replica's state of a candidate, its times as RFC 3339 text."""
+        return cls(
+            candidate_id=candidate.candidate_id,
+            name=candidate.name,
+            status=candidate.status,
+            exercises_to_solve=[ExerciseRef(exercise_id=e) for e in candidate.exercises_to_solve],
+            exercises_solved=[ExerciseRef(exercise_id=e) for e in candidate.exercises_solved],
+            created_at=None if candidate.created_at is None else rfc3339(candidate.created_at),
+            updated_at=rfc3339(candidate.updated_at),
+        )
 
-class IssuedTotal(BaseModel):
+
+class IssuedTotal(_Reply):
     manager_id: str
     payment_cents: int
     payment_count: int

@@ -3,18 +3,17 @@
 The only place where the domain rules meet storage. Each runs inside the caller's `with uow:`
 block and the caller commits, so whatever it writes and stages commits together or not at all.
 A handler that produces exercise or manager events is given the versions to produce
-(`EventVersions`, read once per save).
+(`EventVersions`, read once per save). Storage is what `ports.ExercisesRepository` offers; what
+a handler gives back is a domain record or one of `results`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict
 
 import structlog
 
-from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain import commands
 from teacher_hiring.exercises.domain.errors import (
     UnknownExercise,
@@ -36,6 +35,12 @@ from teacher_hiring.exercises.domain.model import (
 )
 from teacher_hiring.exercises.service_layer import events
 from teacher_hiring.exercises.service_layer.events import EventVersions
+from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
+from teacher_hiring.exercises.service_layer.results import (
+    ComplicationOutcome,
+    ExerciseCreation,
+    ExerciseSaved,
+)
 from teacher_hiring.foundation.ids import new_id
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -47,52 +52,20 @@ COMPLETIONS_CONSUMER = "exercises.exercise-completions"
 LEAK_EVENT = "ExerciseCompletedMoreThenTenTimes"
 
 
-@dataclass(frozen=True, slots=True)
-class ExerciseCreation:
-    exercise: Exercise
-    created_event_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExerciseSaved:
-    exercise: Exercise
-    updated_event_id: str
-    closed_assignment_ids: tuple[str, ...]
-    payments: tuple[Payment, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ComplicationOutcome:
-    """What a leak report did: opened an assignment, found it already open, or was stale."""
-
-    assignment_id: str | None
-    outcome: Literal["opened", "duplicate", "stale"]
-
-    @property
-    def created(self) -> bool:
-        return self.outcome == "opened"
-
-
 # -- managers ------------------------------------------------------------------------------------
 
 
 def create_manager(
-    cmd: commands.CreateManager, uow: UnitOfWork[Repository], versions: EventVersions
+    cmd: commands.CreateManager, uow: UnitOfWork[ExercisesRepository], versions: EventVersions
 ) -> Manager:
-    manager = Manager(
-        id=new_id(),
-        first_name=cmd.first_name,
-        last_name=cmd.last_name,
-        team=cmd.team,
-        email=cmd.email,
-    )
+    manager = Manager(id=new_id(), **asdict(cmd))
     uow.repo.add_manager(manager, uow.clock())
     _stage_manager(uow, events.MANAGER_CREATED, manager, versions.manager)
     return manager
 
 
 def update_manager(
-    cmd: commands.UpdateManager, uow: UnitOfWork[Repository], versions: EventVersions
+    cmd: commands.UpdateManager, uow: UnitOfWork[ExercisesRepository], versions: EventVersions
 ) -> Manager:
     """Change a manager; the same values again change nothing and publish nothing.
 
@@ -110,7 +83,7 @@ def update_manager(
 
 
 def _stage_manager(
-    uow: UnitOfWork[Repository], event_name: str, manager: Manager, version: int
+    uow: UnitOfWork[ExercisesRepository], event_name: str, manager: Manager, version: int
 ) -> None:
     uow.stage(event_name, events.manager_payload(manager, version), version=version)
 
@@ -119,19 +92,10 @@ def _stage_manager(
 
 
 def create_exercise(
-    cmd: commands.CreateExercise, uow: UnitOfWork[Repository], versions: EventVersions
+    cmd: commands.CreateExercise, uow: UnitOfWork[ExercisesRepository], versions: EventVersions
 ) -> ExerciseCreation:
     _manager(uow, "author_id", cmd.author_id)
-    exercise = Exercise(
-        id=new_id(),
-        author_id=cmd.author_id,
-        title=cmd.title,
-        statement=cmd.statement,
-        accepted_answers=cmd.accepted_answers,
-        check_mode=cmd.check_mode,
-        subject=cmd.subject,
-        difficulty=cmd.difficulty,
-    )
+    exercise = Exercise(id=new_id(), **asdict(cmd))
     now = uow.clock()
     uow.repo.add_exercise(exercise, now)
     uow.repo.add_version(exercise, edited_by=cmd.author_id, saved_at=now)
@@ -143,7 +107,7 @@ def create_exercise(
 
 def edit_exercise(
     cmd: commands.EditExercise,
-    uow: UnitOfWork[Repository],
+    uow: UnitOfWork[ExercisesRepository],
     rules: ComplicationRules,
     versions: EventVersions,
 ) -> ExerciseSaved:
@@ -155,15 +119,7 @@ def edit_exercise(
     """
     current = _exercise(uow, cmd.exercise_id, lock=True)
     _manager(uow, "editor_id", cmd.editor_id)
-    revised = current.revised(
-        title=cmd.title,
-        statement=cmd.statement,
-        accepted_answers=cmd.accepted_answers,
-        check_mode=cmd.check_mode,
-        subject=cmd.subject,
-        difficulty=cmd.difficulty,
-        expected_version=cmd.expected_version,
-    )
+    revised = current.revised(**cmd.changes(), expected_version=cmd.expected_version)
     still_open = uow.repo.open_assignments(current.id)
     closing = [a for a in still_open if a.closed_by_save_of(cmd.editor_id)]
     revised = revised.with_status(status_after_save(len(still_open) - len(closing)))
@@ -186,7 +142,7 @@ def edit_exercise(
 
 
 def _pay(
-    uow: UnitOfWork[Repository],
+    uow: UnitOfWork[ExercisesRepository],
     assignment: ComplicationAssignment,
     new_version: Exercise,
     rules: ComplicationRules,
@@ -213,7 +169,9 @@ def _pay(
 
 
 def open_complication_assignment(
-    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork[Repository], rules: ComplicationRules
+    cmd: commands.OpenComplicationAssignment,
+    uow: UnitOfWork[ExercisesRepository],
+    rules: ComplicationRules,
 ) -> ComplicationOutcome:
     """Open one assignment for the leaked version while it is the current one; a repeated
     report opens nothing new, a report of a replaced version nothing at all.
@@ -259,7 +217,9 @@ def open_complication_assignment(
 
 
 def request_complication(
-    cmd: commands.OpenComplicationAssignment, uow: UnitOfWork[Repository], rules: ComplicationRules
+    cmd: commands.OpenComplicationAssignment,
+    uow: UnitOfWork[ExercisesRepository],
+    rules: ComplicationRules,
 ) -> ComplicationOutcome:
     """The synchronous form of the leak report (COMM-030 before the migration).
 
@@ -280,19 +240,23 @@ def _leak_marker(event_id: str) -> Envelope:
 # -- candidate replica ---------------------------------------------------------------------------
 
 
-def record_candidate_created(snapshot: CandidateSnapshot, uow: UnitOfWork[Repository]) -> bool:
+def record_candidate_created(
+    snapshot: CandidateSnapshot, uow: UnitOfWork[ExercisesRepository]
+) -> bool:
     """Replicate a CandidateCreated; True if the replica changed."""
     return _replicate_candidate(snapshot, uow, merge_candidate_created)
 
 
-def record_candidate_updated(snapshot: CandidateSnapshot, uow: UnitOfWork[Repository]) -> bool:
+def record_candidate_updated(
+    snapshot: CandidateSnapshot, uow: UnitOfWork[ExercisesRepository]
+) -> bool:
     """Replicate a CandidateUpdated unless the replica already holds a newer state."""
     return _replicate_candidate(snapshot, uow, merge_candidate_updated)
 
 
 def _replicate_candidate(
     snapshot: CandidateSnapshot,
-    uow: UnitOfWork[Repository],
+    uow: UnitOfWork[ExercisesRepository],
     merge: Callable[[CandidateSnapshot | None, CandidateSnapshot], CandidateSnapshot | None],
 ) -> bool:
     """Merge over the stored state, read locked; a first state is inserted only if absent.
@@ -313,7 +277,7 @@ def _replicate_candidate(
 
 
 def _manager(
-    uow: UnitOfWork[Repository], field: str, manager_id: str, *, lock: bool = False
+    uow: UnitOfWork[ExercisesRepository], field: str, manager_id: str, *, lock: bool = False
 ) -> Manager:
     manager = uow.repo.get_manager(manager_id, lock=lock)
     if manager is None:
@@ -321,7 +285,9 @@ def _manager(
     return manager
 
 
-def _exercise(uow: UnitOfWork[Repository], exercise_id: str, *, lock: bool = False) -> Exercise:
+def _exercise(
+    uow: UnitOfWork[ExercisesRepository], exercise_id: str, *, lock: bool = False
+) -> Exercise:
     exercise = uow.repo.get_exercise(exercise_id, lock=lock)
     if exercise is None:
         raise UnknownExercise("exercise_id", exercise_id)
