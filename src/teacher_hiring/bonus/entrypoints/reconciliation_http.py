@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from teacher_hiring.bonus.adapters import views
 from teacher_hiring.bonus.adapters.views import UnitOfWorkLedger
 from teacher_hiring.bonus.entrypoints import reconciliation_schemas as schemas
 from teacher_hiring.bonus.entrypoints.deps import ReconcilerDep, UnitOfWorkDep
@@ -54,8 +53,7 @@ def ledger_entries(
     except InvalidQuery as exc:
         raise unprocessable(exc) from exc
     with uow:
-        items = views.ledger_page(
-            uow.conn,
+        items = uow.repo.ledger_page(
             since=window.since,
             until=window.until,
             manager_id=manager_id,
