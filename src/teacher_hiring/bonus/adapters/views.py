@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
-from teacher_hiring.bonus.domain.model import EntryKind, Manager
+from teacher_hiring.bonus.domain.model import EntryKind, EventSource, Manager, Rating, RecordedEntry
 from teacher_hiring.bonus.service_layer.ports import Views
 from teacher_hiring.bonus.service_layer.results import AccountOverview
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -67,27 +67,23 @@ def _per_account() -> sa.Select[Any]:
     )
 
 
+_SUMS = tuple(f"{kind.value}_{what}" for what in ("cents", "count") for kind in EntryKind)
+
+
 def _account_row(row: sa.RowMapping) -> AccountOverview:
-    bonus_cents, fine_cents, payment_cents = (int(row[f"{k.value}_cents"]) for k in EntryKind)
     return AccountOverview(
         manager_id=row["manager_id"],
         manager=_replicated(*(row[column.name] for column in _MANAGER_COLUMNS)),
         opened_at=row["opened_at"],
         balance_cents=int(row["balance_cents"]),
-        credits_cents=bonus_cents + payment_cents,
-        debits_cents=fine_cents,
         entries=int(row["entries"]),
-        bonus_cents=bonus_cents,
-        fine_cents=fine_cents,
-        payment_cents=payment_cents,
-        bonus_count=int(row["bonus_count"]),
-        fine_count=int(row["fine_count"]),
-        payment_count=int(row["payment_count"]),
+        **{name: int(row[name]) for name in _SUMS},
     )
 
 
 _ENTRY_COLUMNS = (
     ledger.c.id,
+    ledger.c.manager_id,
     ledger.c.kind,
     ledger.c.amount_cents,
     ledger.c.business_key,
@@ -101,26 +97,23 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _entry(data: sa.RowMapping) -> dict[str, Any]:
-    return {
-        "id": int(data["id"]),
-        "kind": data["kind"],
-        "amount_cents": int(data["amount_cents"]),
-        "business_key": data["business_key"],
-        "occurred_at": data["occurred_at"],
-        "recorded_at": data["recorded_at"],
-        "source": {
-            "event_id": data["source_event_id"],
-            "event_name": data["source_event_name"],
-            "producer": data["source_producer"],
-            "trace_id": data["trace_id"],
-        },
-        "details": data["details"],
-    }
-
-
-def _booked(data: sa.RowMapping) -> dict[str, Any]:
-    return {"manager_id": data["manager_id"], **_entry(data)}
+def _entry(data: sa.RowMapping) -> RecordedEntry:
+    return RecordedEntry(
+        manager_id=data["manager_id"],
+        kind=EntryKind(data["kind"]),
+        amount_cents=int(data["amount_cents"]),
+        business_key=data["business_key"],
+        occurred_at=data["occurred_at"],
+        source=EventSource(
+            event_id=data["source_event_id"],
+            event_name=data["source_event_name"],
+            producer=data["source_producer"],
+            trace_id=data["trace_id"],
+        ),
+        details=data["details"],
+        id=int(data["id"]),
+        recorded_at=data["recorded_at"],
+    )
 
 
 def _filter(manager_id: str, kind: EntryKind | None) -> list[sa.ColumnElement[bool]]:
@@ -161,7 +154,7 @@ class BonusViews:
 
     def entries(
         self, manager_id: str, *, limit: int, offset: int, kind: EntryKind | None
-    ) -> list[dict[str, Any]]:
+    ) -> list[RecordedEntry]:
         """Newest first (by when it happened, then by arrival)."""
         query = (
             sa.select(*_ENTRY_COLUMNS)
@@ -182,7 +175,7 @@ class BonusViews:
         )
         return int(self.conn.execute(query).scalar_one())
 
-    def entries_between(self, manager_id: str, start: str, end: str) -> list[dict[str, Any]]:
+    def entries_between(self, manager_id: str, start: str, end: str) -> list[RecordedEntry]:
         """Entries that occurred in [start, end), oldest first, as a statement reads."""
         query = (
             sa.select(*_ENTRY_COLUMNS)
@@ -197,14 +190,14 @@ class BonusViews:
 
     # -- ratings -------------------------------------------------------------------------------
 
-    def all_ratings(self) -> list[dict[str, Any]]:
+    def all_ratings(self) -> list[Rating]:
         query = sa.select(ratings).order_by(ratings.c.exercise_id)
-        return [dict(row) for row in self.conn.execute(query).mappings()]
+        return [Rating(**row) for row in self.conn.execute(query).mappings()]
 
-    def rating(self, exercise_id: str) -> dict[str, Any] | None:
+    def rating(self, exercise_id: str) -> Rating | None:
         query = sa.select(ratings).where(ratings.c.exercise_id == exercise_id)
         row = self.conn.execute(query).mappings().first()
-        return None if row is None else dict(row)
+        return None if row is None else Rating(**row)
 
     # -- reconciliation ------------------------------------------------------------------------
 
@@ -216,10 +209,10 @@ class BonusViews:
         manager_id: str | None,
         after: tuple[str, int] | None,
         limit: int,
-    ) -> list[dict[str, Any]]:
+    ) -> list[RecordedEntry]:
         """Entries that occurred in [since, until), oldest first (ties by arrival), after a
         cursor."""
-        query = sa.select(ledger.c.manager_id, *_ENTRY_COLUMNS)
+        query = sa.select(*_ENTRY_COLUMNS)
         if since is not None:
             query = query.where(ledger.c.occurred_at >= since)
         if until is not None:
@@ -235,24 +228,22 @@ class BonusViews:
                 )
             )
         query = query.order_by(ledger.c.occurred_at, ledger.c.id).limit(limit)
-        return [_booked(row) for row in self.conn.execute(query).mappings()]
+        return [_entry(row) for row in self.conn.execute(query).mappings()]
 
     def entries_of(
         self, event_ids: Sequence[str], business_keys: Sequence[str]
-    ) -> list[dict[str, Any]]:
+    ) -> list[RecordedEntry]:
         """Entries, whenever they occurred, of these source events or under these business
         keys."""
-        found: dict[int, dict[str, Any]] = {}
+        found: dict[int, RecordedEntry] = {}
         for column, values in (
             (ledger.c.source_event_id, list(event_ids)),
             (ledger.c.business_key, list(business_keys)),
         ):
             for start in range(0, len(values), 500):
-                query = sa.select(ledger.c.manager_id, *_ENTRY_COLUMNS).where(
-                    column.in_(values[start : start + 500])
-                )
+                query = sa.select(*_ENTRY_COLUMNS).where(column.in_(values[start : start + 500]))
                 rows = self.conn.execute(query).mappings()
-                found.update((row["id"], _booked(row)) for row in rows)
+                found.update((row["id"], _entry(row)) for row in rows)
         return list(found.values())
 
 

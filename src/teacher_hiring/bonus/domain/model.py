@@ -51,6 +51,15 @@ class LedgerEntry:
         return self.manager_id == manager_id and self.amount_cents == amount_cents
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedEntry(LedgerEntry):
+    """An entry as the ledger holds it: with its position (higher was recorded later) and when
+    bonus wrote it."""
+
+    id: int
+    recorded_at: str
+
+
 def ledger_entry(command: MoneyCommand, source: EventSource) -> LedgerEntry:
     """The one entry a money event becomes: its kind, signed amount and business key.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from enum import StrEnum
-from typing import Any
 
 import structlog
 
@@ -175,7 +174,7 @@ def account_statement(
         opening = uow.repo.balance_before(manager_id, period.starts_at)
         lines = uow.repo.entries_between(manager_id, period.starts_at, period.ends_at)
     result = statements.statement(
-        period, opening, ((line["kind"], line["amount_cents"]) for line in lines)
+        period, opening, ((line.kind, line.amount_cents) for line in lines)
     )
     return AccountStatement(
         manager_id=manager_id,
@@ -215,38 +214,16 @@ def account_entries(
 def ledger_totals(uow: UnitOfWork[Views]) -> LedgerTotals:
     """Per manager, what the ledger holds of each kind: what reconciliation compares."""
     with uow:
-        rows = uow.repo.all_accounts()
-    managers = [
-        ManagerSums(
-            manager_id=row.manager_id,
-            bonus_cents=row.bonus_cents,
-            fine_cents=row.fine_cents,
-            payment_cents=row.payment_cents,
-            bonus_count=row.bonus_count,
-            fine_count=row.fine_count,
-            payment_count=row.payment_count,
-            balance_cents=row.balance_cents,
-        )
-        for row in rows
-    ]
-    overall = Sums(
-        bonus_cents=sum(m.bonus_cents for m in managers),
-        fine_cents=sum(m.fine_cents for m in managers),
-        payment_cents=sum(m.payment_cents for m in managers),
-        bonus_count=sum(m.bonus_count for m in managers),
-        fine_count=sum(m.fine_count for m in managers),
-        payment_count=sum(m.payment_count for m in managers),
-        balance_cents=sum(m.balance_cents for m in managers),
-    )
-    return LedgerTotals(items=managers, overall=overall)
+        accounts: list[ManagerSums] = list(uow.repo.all_accounts())
+    return LedgerTotals(items=accounts, overall=Sums.total(accounts))
 
 
-def list_ratings(uow: UnitOfWork[Views]) -> list[dict[str, Any]]:
+def list_ratings(uow: UnitOfWork[Views]) -> list[Rating]:
     with uow:
         return uow.repo.all_ratings()
 
 
-def get_rating(exercise_id: str, uow: UnitOfWork[Views]) -> dict[str, Any]:
+def get_rating(exercise_id: str, uow: UnitOfWork[Views]) -> Rating:
     with uow:
         found = uow.repo.rating(exercise_id)
     if found is None:

@@ -13,8 +13,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from teacher_hiring.bonus.domain.model import EntryKind, LedgerEntry, Manager, Rating
-from teacher_hiring.bonus.service_layer.results import AccountOverview
+from teacher_hiring.bonus.domain.model import (
+    EntryKind,
+    LedgerEntry,
+    Manager,
+    Rating,
+    RecordedEntry,
+)
+from teacher_hiring.bonus.service_layer.results import AccountOverview, Resent
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,7 @@ class Producers(Protocol):
         """Everything `producer` issued in [since, until); ProducerUnavailable, ProducerFailed."""
         ...
 
-    def resend(self, producer: str, event_ids: Sequence[str]) -> list[dict[str, Any]]:
+    def resend(self, producer: str, event_ids: Sequence[str]) -> list[Resent]:
         """Have `producer` stage these events again under their ids; one outcome per id."""
         ...
 
@@ -94,11 +100,11 @@ class LedgerReads(Protocol):
         manager_id: str | None,
         after: tuple[str, int] | None,
         limit: int,
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[RecordedEntry]: ...
 
     def entries_of(
         self, event_ids: Sequence[str], business_keys: Sequence[str]
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[RecordedEntry]: ...
 
 
 class Views(LedgerReads, Protocol):
@@ -116,7 +122,7 @@ class Views(LedgerReads, Protocol):
 
     def entries(
         self, manager_id: str, *, limit: int, offset: int, kind: EntryKind | None
-    ) -> list[dict[str, Any]]:
+    ) -> list[RecordedEntry]:
         """Newest first (by when it happened, then by arrival)."""
         ...
 
@@ -124,13 +130,13 @@ class Views(LedgerReads, Protocol):
 
     def balance_before(self, manager_id: str, moment: str) -> int: ...
 
-    def entries_between(self, manager_id: str, start: str, end: str) -> list[dict[str, Any]]:
+    def entries_between(self, manager_id: str, start: str, end: str) -> list[RecordedEntry]:
         """Entries that occurred in [start, end), oldest first, as a statement reads."""
         ...
 
-    def all_ratings(self) -> list[dict[str, Any]]: ...
+    def all_ratings(self) -> list[Rating]: ...
 
-    def rating(self, exercise_id: str) -> dict[str, Any] | None: ...
+    def rating(self, exercise_id: str) -> Rating | None: ...
 
 
 class Ledger(Protocol):
