@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
-from teacher_hiring.bonus.domain.model import LedgerEntry, Manager, Rating
+from teacher_hiring.bonus.domain.model import LedgerEntry, Manager
+from teacher_hiring.bonus.domain.rating import Rating
 from teacher_hiring.bonus.service_layer.ports import StoredEffect
 from teacher_hiring.foundation.sql import dialect_insert
 

@@ -14,9 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
-from teacher_hiring.bonus.domain.model import EntryKind, EventSource, Manager, Rating, RecordedEntry
+from teacher_hiring.bonus.domain.model import EntryKind, EventSource, Manager, RecordedEntry
+from teacher_hiring.bonus.domain.rating import Rating
 from teacher_hiring.bonus.service_layer.ports import Views
 from teacher_hiring.bonus.service_layer.results import AccountOverview
+from teacher_hiring.foundation.pages import Window
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 _MANAGER_COLUMNS = (managers.c.first_name, managers.c.last_name, managers.c.team, managers.c.email)
@@ -202,21 +204,13 @@ class BonusViews:
     # -- reconciliation ------------------------------------------------------------------------
 
     def ledger_page(
-        self,
-        *,
-        since: str | None,
-        until: str | None,
-        manager_id: str | None,
-        after: tuple[str, int] | None,
-        limit: int,
+        self, window: Window, manager_id: str | None, *, after: tuple[str, int] | None, limit: int
     ) -> list[RecordedEntry]:
-        """Entries that occurred in [since, until), oldest first (ties by arrival), after a
-        cursor."""
         query = sa.select(*_ENTRY_COLUMNS)
-        if since is not None:
-            query = query.where(ledger.c.occurred_at >= since)
-        if until is not None:
-            query = query.where(ledger.c.occurred_at < until)
+        if window.since is not None:
+            query = query.where(ledger.c.occurred_at >= window.since)
+        if window.until is not None:
+            query = query.where(ledger.c.occurred_at < window.until)
         if manager_id is not None:
             query = query.where(ledger.c.manager_id == manager_id)
         if after is not None:

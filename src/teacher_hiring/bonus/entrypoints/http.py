@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.types import DecoratedCallable
 from pydantic import BaseModel
 
-from teacher_hiring.bonus.domain.model import EntryKind, Rating
+from teacher_hiring.bonus.domain.model import EntryKind
+from teacher_hiring.bonus.domain.rating import Rating
 from teacher_hiring.bonus.entrypoints import schemas
 from teacher_hiring.bonus.entrypoints.calls import money_calls
 from teacher_hiring.bonus.entrypoints.deps import ManagerDirectoryDep, UnitOfWorkDep

@@ -18,11 +18,10 @@ from teacher_hiring.bonus.domain.model import (
     EntryKind,
     EventSource,
     Manager,
-    Rating,
     ledger_entry,
-    newer_rating_wins,
     utc_timestamp,
 )
+from teacher_hiring.bonus.domain.rating import Rating, newer_rating_wins
 from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
 from teacher_hiring.bonus.service_layer.ports import ManagerDirectory, Repository, Views
 from teacher_hiring.bonus.service_layer.results import (
@@ -96,15 +95,7 @@ def book_money(command: MoneyCommand, source: EventSource, repository: Repositor
 
 def record_rating(command: RecordRating, uow: UnitOfWork[Repository]) -> Outcome:
     """Keep the newest rating of the exercise; an older or equal rating_version changes nothing."""
-    rating = Rating(
-        exercise_id=command.exercise_id,
-        exercise_version=command.exercise_version,
-        rating=command.rating,
-        rating_version=command.rating_version,
-        attempted_candidates=command.attempted_candidates,
-        failed_first_attempts=command.failed_first_attempts,
-        changed_at=utc_timestamp(command.changed_at, "changed_at"),
-    )
+    rating = replace(command, changed_at=utc_timestamp(command.changed_at, "changed_at"))
     with uow:
         repository = uow.repo
         stored = repository.rating_version(rating.exercise_id)

@@ -17,10 +17,11 @@ from teacher_hiring.bonus.domain.model import (
     EntryKind,
     LedgerEntry,
     Manager,
-    Rating,
     RecordedEntry,
 )
+from teacher_hiring.bonus.domain.rating import Rating
 from teacher_hiring.bonus.service_layer.results import AccountOverview, Resent
+from teacher_hiring.foundation.pages import Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +94,11 @@ class LedgerReads(Protocol):
     """The ledger's entries as reconciliation reads them, inside one transaction."""
 
     def ledger_page(
-        self,
-        *,
-        since: str | None,
-        until: str | None,
-        manager_id: str | None,
-        after: tuple[str, int] | None,
-        limit: int,
-    ) -> list[RecordedEntry]: ...
+        self, window: Window, manager_id: str | None, *, after: tuple[str, int] | None, limit: int
+    ) -> list[RecordedEntry]:
+        """Entries that occurred in the window (of this manager's, if given), oldest first
+        (ties by arrival), `limit` of them after (occurred_at, id)."""
+        ...
 
     def entries_of(
         self, event_ids: Sequence[str], business_keys: Sequence[str]

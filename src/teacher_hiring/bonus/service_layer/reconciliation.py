@@ -66,9 +66,8 @@ def ledger_page(
     cursor = None if after is None else pages.decode_cursor(after, int)
     with ledger.reading() as reads:
         items = reads.ledger_page(
-            since=window.since,
-            until=window.until,
-            manager_id=query.manager_id,
+            window,
+            query.manager_id,
             after=None if cursor is None else (cursor[0], int(cursor[1])),
             limit=limit,
         )
@@ -139,11 +138,7 @@ def _ledger(reads: LedgerReads, window: Window, manager_id: str | None) -> list[
     after: tuple[str, int] | None = None
     while True:
         page = reads.ledger_page(
-            since=window.since,
-            until=window.until,
-            manager_id=manager_id,
-            after=after,
-            limit=LEDGER_PAGE,
+            pages.Window(window.since, window.until), manager_id, after=after, limit=LEDGER_PAGE
         )
         found += [Money.of(entry) for entry in page]
         if len(page) < LEDGER_PAGE:

@@ -17,27 +17,12 @@ from teacher_hiring.bonus.domain.reconciliation import Difference, ManagerTotals
 from teacher_hiring.bonus.domain.statement import Totals
 
 
-@dataclass(frozen=True, slots=True)
-class Sums:
-    """What the ledger holds of each kind; fines as the positive amounts issued."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sums(Totals):
+    """What the ledger holds of each kind (fines as the positive amounts issued, credits and
+    debits as a statement's totals count them), and the balance they make."""
 
-    bonus_cents: int
-    fine_cents: int
-    payment_cents: int
-    bonus_count: int
-    fine_count: int
-    payment_count: int
     balance_cents: int
-
-    @property
-    def credits_cents(self) -> int:
-        """Bonuses plus payments."""
-        return self.bonus_cents + self.payment_cents
-
-    @property
-    def debits_cents(self) -> int:
-        """Fines, as a positive number."""
-        return self.fine_cents
 
     @classmethod
     def total(cls, parts: Iterable[Sums]) -> Sums:
@@ -46,14 +31,14 @@ class Sums:
         return cls(**{f.name: sum(getattr(row, f.name) for row in rows) for f in fields(cls)})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ManagerSums(Sums):
     """The same sums for one manager's account."""
 
     manager_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountOverview(ManagerSums):
     """An account with its sums over the ledger, who owns it and since when."""
 
