@@ -17,8 +17,8 @@ from teacher_hiring.bonus.domain.model import (
     EntryKind,
     EventSource,
     ledger_entry,
-    newer_rating_wins,
 )
+from teacher_hiring.bonus.domain.rating import newer_rating_wins
 from teacher_hiring.bonus.domain.statement import Period, statement
 
 AT = "2025-03-14T09:26:53.589793Z"

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from teacher_hiring.bonus.domain.errors import InvalidPeriod
-from teacher_hiring.bonus.domain.model import EntryKind, newer_rating_wins
+from teacher_hiring.bonus.domain.model import EntryKind
+from teacher_hiring.bonus.domain.rating import newer_rating_wins
 from teacher_hiring.bonus.domain.statement import Period, statement, totals
 
 

@@ -14,6 +14,7 @@ import httpx
 
 from teacher_hiring.bonus.domain.errors import ProducerFailed, ProducerUnavailable
 from teacher_hiring.bonus.service_layer.ports import IssuedMoney
+from teacher_hiring.bonus.service_layer.results import Resent
 
 PRODUCERS = ("hiring", "exercises")
 """The services that issue money: hiring (BonusAdded, FineAdded), exercises (PaymentCommited)."""
@@ -70,9 +71,9 @@ class ProducersClient:
                 return IssuedMoney(producer, kept_since, items)
             params["after"] = cursor
 
-    def resend(self, producer: str, event_ids: Sequence[str]) -> list[dict[str, Any]]:
+    def resend(self, producer: str, event_ids: Sequence[str]) -> list[Resent]:
         """Ask the producer to stage these events again under their own ids; the outcomes."""
-        outcomes: list[dict[str, Any]] = []
+        outcomes: list[Resent] = []
         for start in range(0, len(event_ids), self.page_size):
             chunk = list(event_ids[start : start + self.page_size])
             body = self._call(
@@ -80,8 +81,7 @@ class ProducersClient:
             )
             try:
                 outcomes.extend(
-                    {"event_id": str(i["event_id"]), "outcome": str(i["outcome"])}
-                    for i in body["items"]
+                    Resent(producer, str(i["event_id"]), str(i["outcome"])) for i in body["items"]
                 )
             except (KeyError, TypeError):
                 raise self._unreadable(producer, "the outcome of a resend") from None

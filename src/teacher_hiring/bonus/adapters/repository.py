@@ -14,17 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, ratings
-from teacher_hiring.bonus.domain.model import LedgerEntry, Manager, Rating
+from teacher_hiring.bonus.domain.model import LedgerEntry, Manager
+from teacher_hiring.bonus.domain.rating import Rating
+from teacher_hiring.bonus.service_layer.ports import StoredEffect
 from teacher_hiring.foundation.sql import dialect_insert
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEffect:
-    """What the ledger already holds under a business key."""
-
-    manager_id: str
-    amount_cents: int
-    source_event_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +68,8 @@ def _statements(dialect: str) -> _Statements:
 
 
 class BonusRepository:
+    """The SQL of `ports.Repository`, on one connection."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._sql = _statements(conn.dialect.name)

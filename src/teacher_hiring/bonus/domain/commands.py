@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from teacher_hiring.bonus.domain.rating import Rating
+
 
 @dataclass(frozen=True, slots=True)
-class CreditBonus:
-    """From BonusAdded: credit the author of a solved exercise (completions 1 to 10)."""
+class SubmissionMoney:
+    """What a bonus and a fine both say: the exercise's author, the money, and the submission
+    (the candidate's completion of the exercise) it is for."""
 
     manager_id: str
     amount_cents: int
@@ -16,22 +19,21 @@ class CreditBonus:
     exercise_id: str
     exercise_version: int
     completion_number: int
+
+
+@dataclass(frozen=True, slots=True)
+class CreditBonus(SubmissionMoney):
+    """From BonusAdded: credit the author of a solved exercise (completions 1 to 10)."""
+
     rating: int
     rating_version: int
     occurred_at: str
 
 
 @dataclass(frozen=True, slots=True)
-class DebitFine:
+class DebitFine(SubmissionMoney):
     """From FineAdded: debit the author of a leaked exercise (completion 11 and later)."""
 
-    manager_id: str
-    amount_cents: int
-    submission_id: str
-    candidate_id: str
-    exercise_id: str
-    exercise_version: int
-    completion_number: int
     reason: str
     occurred_at: str
 
@@ -52,16 +54,8 @@ MoneyCommand = CreditBonus | DebitFine | CreditPayment
 
 
 @dataclass(frozen=True, slots=True)
-class RecordRating:
-    """From TaskRatingChanged: remember the newest rating of an exercise."""
-
-    exercise_id: str
-    exercise_version: int
-    rating: int
-    rating_version: int
-    attempted_candidates: int
-    failed_first_attempts: int
-    changed_at: str
+class RecordRating(Rating):
+    """From TaskRatingChanged: remember this rating, unless the one kept is as new."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from teacher_hiring.bonus.domain.commands import (
     CreditPayment,
     DebitFine,
     MoneyCommand,
+    SubmissionMoney,
 )
 from teacher_hiring.bonus.domain.errors import InvalidAmount, InvalidTimestamp
 from teacher_hiring.foundation.time import parse_rfc3339, rfc3339
@@ -49,6 +50,15 @@ class LedgerEntry:
     def has_same_effect(self, manager_id: str, amount_cents: int) -> bool:
         """True when a stored entry with this business key is this very entry again."""
         return self.manager_id == manager_id and self.amount_cents == amount_cents
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEntry(LedgerEntry):
+    """An entry as the ledger holds it: with its position (higher was recorded later) and when
+    bonus wrote it."""
+
+    id: int
+    recorded_at: str
 
 
 def ledger_entry(command: MoneyCommand, source: EventSource) -> LedgerEntry:
@@ -92,7 +102,7 @@ def _booking(command: MoneyCommand) -> tuple[EntryKind, int, str, dict[str, Any]
             return EntryKind.PAYMENT, cents, f"payment:{command.assignment_id}", details
 
 
-def _submission_details(command: CreditBonus | DebitFine) -> dict[str, Any]:
+def _submission_details(command: SubmissionMoney) -> dict[str, Any]:
     """The details a submission's money event shares, bonus or fine."""
     return {
         "submission_id": command.submission_id,
@@ -128,25 +138,6 @@ def utc_timestamp(value: str, field_name: str) -> str:
     if moment.tzinfo is None:
         raise InvalidTimestamp(f"{field_name}: has no UTC offset: {value!r}", field=field_name)
     return rfc3339(moment)
-
-
-@dataclass(frozen=True, slots=True)
-class Rating:
-    exercise_id: str
-    exercise_version: int
-    rating: int
-    rating_version: int
-    attempted_candidates: int
-    failed_first_attempts: int
-    changed_at: str
-
-
-def newer_rating_wins(stored_version: int | None, incoming_version: int) -> bool:
-    """Ratings reach bonus in order per exercise, yet a replay must never move one backwards.
-
-    An equal version is the same rating again: nothing to do.
-    """
-    return stored_version is None or incoming_version > stored_version
 
 
 @dataclass(frozen=True, slots=True)

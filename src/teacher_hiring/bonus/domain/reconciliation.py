@@ -59,19 +59,23 @@ class Money:
     business_key: str
     occurred_at: str  # normalised UTC text
 
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> Money:
+        """The money a ledger entry books (one the ledger holds, or one it should)."""
+        return cls(
+            event_id=entry.source.event_id,
+            event_name=entry.source.event_name,
+            producer=entry.source.producer,
+            manager_id=entry.manager_id,
+            amount_cents=entry.amount_cents,
+            business_key=entry.business_key,
+            occurred_at=entry.occurred_at,
+        )
+
 
 def expected(event_name: str, payload: dict[str, Any], source: EventSource) -> Money:
     """The ledger entry an issued money event must become (the consumer's own rule)."""
-    entry: LedgerEntry = ledger_entry(MONEY_COMMANDS[event_name](**payload), source)
-    return Money(
-        event_id=source.event_id,
-        event_name=event_name,
-        producer=source.producer,
-        manager_id=entry.manager_id,
-        amount_cents=entry.amount_cents,
-        business_key=entry.business_key,
-        occurred_at=entry.occurred_at,
-    )
+    return Money.of(ledger_entry(MONEY_COMMANDS[event_name](**payload), source))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +89,32 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Difference:
+    """One difference; `issued`, `booked` or both are given, and the manager and business key
+    are the issued money's, else the entry's."""
+
     kind: Gap
-    manager_id: str
-    business_key: str
     issued: Money | None
     booked: Money | None
     detail: str
+
+    @property
+    def _either(self) -> Money:
+        either = self.issued or self.booked
+        assert either is not None, "a difference has an issued side, a ledger side or both"
+        return either
+
+    @property
+    def manager_id(self) -> str:
+        return self._either.manager_id
+
+    @property
+    def business_key(self) -> str:
+        return self._either.business_key
+
+    @property
+    def moment(self) -> str:
+        """When the money was issued (or the entry says it was)."""
+        return self._either.occurred_at
 
     @property
     def repairable(self) -> bool:
@@ -155,7 +179,7 @@ def reconcile(issued: Iterable[Money], booked: Iterable[Money], window: Window) 
     for entry in booked_all.values():
         if entry.event_id not in matched and entry.occurred_at in window:
             differences.append(_not_issued(entry))
-    differences.sort(key=lambda d: (d.manager_id, _moment(d), d.business_key, d.kind.value))
+    differences.sort(key=lambda d: (d.manager_id, d.moment, d.business_key, d.kind.value))
     totals = _totals(issued_in.values(), booked_all.values(), differences, window)
     return Reconciliation(window, tuple(differences), totals)
 
@@ -168,11 +192,6 @@ def _unique(money: Iterable[Money]) -> dict[str, Money]:
     return found
 
 
-def _moment(difference: Difference) -> str:
-    either = difference.issued or difference.booked
-    return either.occurred_at if either is not None else ""
-
-
 def _cents(amount: int) -> str:
     sign = "-" if amount < 0 else ""
     return f"{sign}{abs(amount) // 100}.{abs(amount) % 100:02d}"
@@ -181,8 +200,6 @@ def _cents(amount: int) -> str:
 def _missing(money: Money) -> Difference:
     return Difference(
         Gap.MISSING,
-        money.manager_id,
-        money.business_key,
         money,
         None,
         f"{money.event_name} {money.event_id} from {money.producer} is not in the ledger",
@@ -197,8 +214,6 @@ def _mismatch(money: Money, entry: Money) -> Difference:
         changes.append(f"manager {money.manager_id} issued, {entry.manager_id}")
     return Difference(
         Gap.MISMATCH,
-        money.manager_id,
-        money.business_key,
         money,
         entry,
         f"{money.event_name} {money.event_id}: "
@@ -213,8 +228,6 @@ def _other_event_id(money: Money, entry: Money) -> Difference:
     effect = "" if same else f" as {_cents(entry.amount_cents)} for manager {entry.manager_id}"
     return Difference(
         Gap.OTHER_EVENT_ID,
-        money.manager_id,
-        money.business_key,
         money,
         entry,
         f"{money.business_key} was issued as {money.event_id} but the ledger holds it{effect} "
@@ -225,8 +238,6 @@ def _other_event_id(money: Money, entry: Money) -> Difference:
 def _not_issued(entry: Money) -> Difference:
     return Difference(
         Gap.NOT_ISSUED,
-        entry.manager_id,
-        entry.business_key,
         None,
         entry,
         f"{entry.event_name} {entry.event_id} (from {entry.producer}) is in the ledger, but "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -49,7 +49,7 @@ def receive_money(
     body: Annotated[bytes, Depends(_raw_body)],
     request: Request,
     runtime: Annotated[ServiceRuntime, Depends(_runtime)],
-) -> dict[str, Any]:
+) -> MoneyCallResult:
     """Credit a bonus or payment, or debit a fine, now: the old wiring's synchronous call.
 
     hiring (bonuses, fines) and exercises (payments) call it when their link is in sync mode.
@@ -62,4 +62,4 @@ def receive_money(
     except (MalformedEvent, SchemaViolation) as exc:
         raise MoneyEventRefused(str(exc), problem=type(exc).__name__) from exc
     outcome = receive_money_call(envelope, UnitOfWork(runtime.engine, BonusRepository))
-    return {"applied": outcome is Outcome.APPLIED, "outcome": outcome.value}
+    return MoneyCallResult(applied=outcome is Outcome.APPLIED, outcome=outcome.value)

@@ -9,18 +9,18 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from teacher_hiring.bonus.adapters.producers_client import ProducersClient
-from teacher_hiring.bonus.adapters.repository import BonusRepository
-from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
+from teacher_hiring.bonus.adapters.views import BonusViews
+from teacher_hiring.bonus.service_layer.ports import ManagerDirectory, Views
 from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.runtime.service import ServiceRuntime
 
 
-def unit_of_work(request: Request) -> Iterator[UnitOfWork[BonusRepository]]:
+def unit_of_work(request: Request) -> Iterator[UnitOfWork[Views]]:
     """Every route of bonus only reads: a snapshot connection that never waits for the ledger."""
     runtime = cast(ServiceRuntime, request.app.state.runtime)
     with read_only(runtime.engine) as conn:
-        yield UnitOfWork.joining(conn, BonusRepository)
+        yield UnitOfWork.joining(conn, BonusViews)
 
 
 def manager_directory(request: Request) -> ManagerDirectory:
@@ -40,6 +40,6 @@ def reconciler(request: Request) -> Reconciler:
     return cast(Reconciler, request.app.state.reconciler)
 
 
-UnitOfWorkDep = Annotated[UnitOfWork[BonusRepository], Depends(unit_of_work)]
+UnitOfWorkDep = Annotated[UnitOfWork[Views], Depends(unit_of_work)]
 ManagerDirectoryDep = Annotated[ManagerDirectory, Depends(manager_directory)]
 ReconcilerDep = Annotated[Reconciler, Depends(reconciler)]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.types import DecoratedCallable
+from pydantic import BaseModel
 
 from teacher_hiring.bonus.domain.model import EntryKind
+from teacher_hiring.bonus.domain.rating import Rating
 from teacher_hiring.bonus.entrypoints import schemas
 from teacher_hiring.bonus.entrypoints.calls import money_calls
 from teacher_hiring.bonus.entrypoints.deps import ManagerDirectoryDep, UnitOfWorkDep
@@ -41,6 +45,16 @@ ratings = APIRouter(prefix="/ratings", tags=["ratings"], dependencies=[auth.STAF
 ledger = APIRouter(prefix="/ledger", tags=["ledger"], dependencies=[auth.OPERATOR])
 
 
+def _one_account(
+    path: str, model: type[BaseModel], responses: dict[int | str, dict[str, Any]] = _NOT_FOUND
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A GET route of one account's, for its manager themself (or an operator); 404 when no
+    event has opened the account."""
+    return accounts.get(
+        path, response_model=model, responses=responses, dependencies=[MANAGER_THEMSELF]
+    )
+
+
 @accounts.get("", response_model=list[schemas.Account], dependencies=[auth.OPERATOR])
 def list_accounts(uow: UnitOfWorkDep) -> list[AccountOverview]:
     """Every manager's account with its balance and entry counts.
@@ -51,12 +65,7 @@ def list_accounts(uow: UnitOfWorkDep) -> list[AccountOverview]:
     return handlers.list_accounts(uow)
 
 
-@accounts.get(
-    "/{manager_id}",
-    response_model=schemas.Account,
-    responses=_NOT_FOUND,
-    dependencies=[MANAGER_THEMSELF],
-)
+@_one_account("/{manager_id}", schemas.Account)
 def get_account(
     manager_id: ManagerId, uow: UnitOfWorkDep, directory: ManagerDirectoryDep
 ) -> AccountOverview:
@@ -69,12 +78,7 @@ def get_account(
     return handlers.account_overview(manager_id, uow, directory)
 
 
-@accounts.get(
-    "/{manager_id}/entries",
-    response_model=schemas.EntriesPage,
-    responses=_NOT_FOUND,
-    dependencies=[MANAGER_THEMSELF],
-)
+@_one_account("/{manager_id}/entries", schemas.EntriesPage)
 def list_entries(
     manager_id: ManagerId,
     uow: UnitOfWorkDep,
@@ -86,12 +90,7 @@ def list_entries(
     return handlers.account_entries(manager_id, uow, limit=limit, offset=offset, kind=kind)
 
 
-@accounts.get(
-    "/{manager_id}/statement",
-    response_model=schemas.Statement,
-    responses=_BAD_PERIOD,
-    dependencies=[MANAGER_THEMSELF],
-)
+@_one_account("/{manager_id}/statement", schemas.Statement, _BAD_PERIOD)
 def get_statement(
     manager_id: ManagerId,
     uow: UnitOfWorkDep,
@@ -113,17 +112,17 @@ def get_statement(
 
 
 @ratings.get("", response_model=list[schemas.Rating])
-def list_ratings(uow: UnitOfWorkDep) -> list[schemas.Rating]:
+def list_ratings(uow: UnitOfWorkDep) -> list[Rating]:
     """The newest rating bonus has received for each exercise (from TaskRatingChanged)."""
-    return [schemas.Rating.model_validate(rating) for rating in handlers.list_ratings(uow)]
+    return handlers.list_ratings(uow)
 
 
 @ratings.get("/{exercise_id}", response_model=schemas.Rating, responses=_NOT_FOUND)
 def get_rating(
     exercise_id: Annotated[str, Path(min_length=1, max_length=100)], uow: UnitOfWorkDep
-) -> schemas.Rating:
+) -> Rating:
     """The newest rating of one exercise; 404 when none has been received."""
-    return schemas.Rating.model_validate(handlers.get_rating(exercise_id, uow))
+    return handlers.get_rating(exercise_id, uow)
 
 
 @ledger.get("/totals", response_model=schemas.LedgerTotals)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from teacher_hiring.bonus.adapters import views
 from teacher_hiring.bonus.adapters.views import UnitOfWorkLedger
 from teacher_hiring.bonus.entrypoints import reconciliation_schemas as schemas
 from teacher_hiring.bonus.entrypoints.deps import ReconcilerDep, UnitOfWorkDep
 from teacher_hiring.bonus.service_layer import reconciliation
-from teacher_hiring.foundation.pages import InvalidQuery, Window, decode_cursor, encode_cursor
+from teacher_hiring.bonus.service_layer.reconciliation import ReconcileQuery
+from teacher_hiring.bonus.service_layer.results import LedgerPage, RepairResult, Report
+from teacher_hiring.foundation.pages import InvalidQuery
 from teacher_hiring.runtime.page_params import (
     BAD_PARAMETER,
     After,
@@ -37,6 +40,25 @@ _PRODUCER_DOWN: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _query(
+    since: Since = None, until: Until = None, manager_id: ManagerFilter = None
+) -> ReconcileQuery:
+    """The window and the manager every route of reconciliation takes."""
+    return ReconcileQuery(since=since, until=until, manager_id=manager_id)
+
+
+QueryDep = Annotated[ReconcileQuery, Depends(_query)]
+
+
+@contextmanager
+def _answering_422() -> Iterator[None]:
+    """A parameter that cannot be used is a 422 that names it."""
+    try:
+        yield
+    except InvalidQuery as exc:
+        raise unprocessable(exc) from exc
+
+
 @router.get("/ledger-entries", response_model=schemas.LedgerPage, responses=BAD_PARAMETER)
 def ledger_entries(
     uow: UnitOfWorkDep,
@@ -45,38 +67,16 @@ def ledger_entries(
     manager_id: ManagerFilter = None,
     after: After = None,
     limit: Limit = 500,
-) -> dict[str, Any]:
+) -> LedgerPage:
     """The ledger's entries whose occurred_at is in [since, until), oldest first, page by page
     (the same window and cursor as the producers' `/operator/money-issued`)."""
-    try:
-        window = Window.parse(since, until)
-        cursor = None if after is None else decode_cursor(after, int)
-    except InvalidQuery as exc:
-        raise unprocessable(exc) from exc
-    with uow:
-        items = views.ledger_page(
-            uow.conn,
-            since=window.since,
-            until=window.until,
-            manager_id=manager_id,
-            after=None if cursor is None else (cursor[0], int(cursor[1])),
-            limit=limit,
-        )
-    last = items[-1] if len(items) == limit else None
-    return {
-        "items": items,
-        "next": None if last is None else encode_cursor(last["occurred_at"], last["id"]),
-    }
+    query = _query(since, until, manager_id)
+    with _answering_422():
+        return reconciliation.ledger_page(query, UnitOfWorkLedger(uow), after=after, limit=limit)
 
 
 @router.get("/reconciliation", response_model=schemas.Report, responses=_PRODUCER_DOWN)
-def reconcile(
-    uow: UnitOfWorkDep,
-    reconciler: ReconcilerDep,
-    since: Since = None,
-    until: Until = None,
-    manager_id: ManagerFilter = None,
-) -> dict[str, Any]:
+def reconcile(uow: UnitOfWorkDep, reconciler: ReconcilerDep, query: QueryDep) -> Report:
     """Compare, per manager, the money hiring and exercises issued in [since, until) with the
     ledger: missing from the ledger, in it but never issued (or under another event id for the
     same business key), another amount or manager.
@@ -85,25 +85,16 @@ def reconcile(
     settling time ago (money on its way is not a difference), `since` to seven days before
     `until`, moved later if a producer no longer keeps older money (`window.clamped`).
     """
-    query = reconciliation.ReconcileQuery(since=since, until=until, manager_id=manager_id)
-    try:
+    with _answering_422():
         return reconciliation.reconciliation(
             query, UnitOfWorkLedger(uow), reconciler.producers, reconciler.settle_s
         )
-    except InvalidQuery as exc:
-        raise unprocessable(exc) from exc
 
 
 @router.post(
     "/reconciliation/repair", response_model=schemas.RepairResult, responses=_PRODUCER_DOWN
 )
-def repair(
-    uow: UnitOfWorkDep,
-    reconciler: ReconcilerDep,
-    since: Since = None,
-    until: Until = None,
-    manager_id: ManagerFilter = None,
-) -> dict[str, Any]:
+def repair(uow: UnitOfWorkDep, reconciler: ReconcilerDep, query: QueryDep) -> RepairResult:
     """Reconcile as GET does, then have the producers re-send what is missing from the ledger,
     each under its original event id, through their outbox and the usual relay.
 
@@ -112,10 +103,7 @@ def repair(
     entry nobody issued is reported, never deleted (the ledger is append-only). The answer is
     the report before the repair and what each producer did; reconcile again to see the result.
     """
-    query = reconciliation.ReconcileQuery(since=since, until=until, manager_id=manager_id)
-    try:
+    with _answering_422():
         return reconciliation.repair(
             query, UnitOfWorkLedger(uow), reconciler.producers, reconciler.settle_s
         )
-    except InvalidQuery as exc:
-        raise unprocessable(exc) from exc

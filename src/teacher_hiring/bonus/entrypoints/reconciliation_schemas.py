@@ -44,7 +44,11 @@ class Difference(BaseModel):
     repairable: bool = Field(description="A repair re-sends it under its original event id")
     detail: str
     issued: Money | None = Field(description="As the producer issued it")
-    ledger: Money | None = Field(description="As the ledger holds it")
+    ledger: Money | None = Field(
+        # read from the domain's Difference, whose ledger side is `booked`
+        validation_alias="booked",
+        description="As the ledger holds it",
+    )
 
 
 class WindowOut(BaseModel):

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from enum import StrEnum
-from typing import Any
 
 import structlog
 
-from teacher_hiring.bonus.adapters import views
-from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.domain import statement as statements
 from teacher_hiring.bonus.domain.commands import MoneyCommand, RecordRating, ReplicateManager
 from teacher_hiring.bonus.domain.errors import (
@@ -21,13 +18,12 @@ from teacher_hiring.bonus.domain.model import (
     EntryKind,
     EventSource,
     Manager,
-    Rating,
     ledger_entry,
-    newer_rating_wins,
     utc_timestamp,
 )
+from teacher_hiring.bonus.domain.rating import Rating, newer_rating_wins
 from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
-from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
+from teacher_hiring.bonus.service_layer.ports import ManagerDirectory, Repository, Views
 from teacher_hiring.bonus.service_layer.results import (
     AccountOverview,
     AccountStatement,
@@ -56,9 +52,17 @@ def _now() -> str:
 
 
 def record_money(
-    command: MoneyCommand, source: EventSource, uow: UnitOfWork[BonusRepository]
+    command: MoneyCommand, source: EventSource, uow: UnitOfWork[Repository]
 ) -> Outcome:
-    """Turn a money event into its one ledger entry, opening the account if needed.
+    """Turn a money event into its one ledger entry, opening the account if needed."""
+    with uow:
+        outcome = book_money(command, source, uow.repo)
+        uow.commit()
+    return outcome
+
+
+def book_money(command: MoneyCommand, source: EventSource, repository: Repository) -> Outcome:
+    """`record_money` inside a transaction the caller owns (and commits).
 
     One statement on the happy path (two on SQLite). A business key already in the ledger
     with the same manager and amount is the same money re-emitted (DUPLICATE, counted); with
@@ -66,23 +70,18 @@ def record_money(
     dead-lettered.
     """
     entry = ledger_entry(command, source)
-    now = _now()
-    with uow:
-        repository = uow.repo
-        if repository.open_account_and_append(entry, now):
-            uow.commit()
-            return Outcome.APPLIED
-        stored = repository.effect_under(entry.business_key)
-        if stored is None or not entry.has_same_effect(stored.manager_id, stored.amount_cents):
-            raise BusinessKeyConflict(
-                f"business key {entry.business_key} is in the ledger as "
-                f"{stored.amount_cents if stored else '?'} cents for manager "
-                f"{stored.manager_id if stored else '?'} (event "
-                f"{stored.source_event_id if stored else '?'}), but event {source.event_id} "
-                f"says {entry.amount_cents} cents for manager {entry.manager_id}",
-                business_key=entry.business_key,
-            )
-        uow.commit()
+    if repository.open_account_and_append(entry, _now()):
+        return Outcome.APPLIED
+    stored = repository.effect_under(entry.business_key)
+    if stored is None or not entry.has_same_effect(stored.manager_id, stored.amount_cents):
+        raise BusinessKeyConflict(
+            f"business key {entry.business_key} is in the ledger as "
+            f"{stored.amount_cents if stored else '?'} cents for manager "
+            f"{stored.manager_id if stored else '?'} (event "
+            f"{stored.source_event_id if stored else '?'}), but event {source.event_id} "
+            f"says {entry.amount_cents} cents for manager {entry.manager_id}",
+            business_key=entry.business_key,
+        )
     LEDGER_DUPLICATE_BUSINESS_KEYS.labels("bonus", entry.kind.value).inc()
     log.info(
         "ledger.duplicate_business_key",
@@ -94,17 +93,9 @@ def record_money(
     return Outcome.DUPLICATE
 
 
-def record_rating(command: RecordRating, uow: UnitOfWork[BonusRepository]) -> Outcome:
+def record_rating(command: RecordRating, uow: UnitOfWork[Repository]) -> Outcome:
     """Keep the newest rating of the exercise; an older or equal rating_version changes nothing."""
-    rating = Rating(
-        exercise_id=command.exercise_id,
-        exercise_version=command.exercise_version,
-        rating=command.rating,
-        rating_version=command.rating_version,
-        attempted_candidates=command.attempted_candidates,
-        failed_first_attempts=command.failed_first_attempts,
-        changed_at=utc_timestamp(command.changed_at, "changed_at"),
-    )
+    rating = replace(command, changed_at=utc_timestamp(command.changed_at, "changed_at"))
     with uow:
         repository = uow.repo
         stored = repository.rating_version(rating.exercise_id)
@@ -122,7 +113,7 @@ def record_rating(command: RecordRating, uow: UnitOfWork[BonusRepository]) -> Ou
     return Outcome.STALE
 
 
-def replicate_manager(command: ReplicateManager, uow: UnitOfWork[BonusRepository]) -> Outcome:
+def replicate_manager(command: ReplicateManager, uow: UnitOfWork[Repository]) -> Outcome:
     """Keep the replica (never going back to older data) and make sure the account exists."""
     as_of = utc_timestamp(command.as_of, "produced_at")
     with uow:
@@ -143,14 +134,14 @@ def replicate_manager(command: ReplicateManager, uow: UnitOfWork[BonusRepository
 
 
 def account_overview(
-    manager_id: str, uow: UnitOfWork[BonusRepository], directory: ManagerDirectory
+    manager_id: str, uow: UnitOfWork[Views], directory: ManagerDirectory
 ) -> AccountOverview:
     """The account with its sums; the manager from the replica, else from exercises (COMM-070).
 
     The transaction is closed before exercises is asked, so a slow answer holds no lock.
     """
     with uow:
-        found = views.account(uow.conn, manager_id)
+        found = uow.repo.account(manager_id)
     if found is None:
         raise _no_account(manager_id)
     if found.manager is None:
@@ -162,7 +153,7 @@ def account_statement(
     manager_id: str,
     start: str,
     end: str,
-    uow: UnitOfWork[BonusRepository],
+    uow: UnitOfWork[Views],
     directory: ManagerDirectory,
 ) -> AccountStatement:
     """Opening balance, the entries of [start, end), totals per kind and closing balance,
@@ -170,11 +161,11 @@ def account_statement(
     period = statements.Period.parse(start, end)
     with uow:
         _require_account(uow, manager_id)
-        manager = views.manager(uow.conn, manager_id)
-        opening = views.balance_before(uow.conn, manager_id, period.starts_at)
-        lines = views.entries_between(uow.conn, manager_id, period.starts_at, period.ends_at)
+        manager = uow.repo.manager(manager_id)
+        opening = uow.repo.balance_before(manager_id, period.starts_at)
+        lines = uow.repo.entries_between(manager_id, period.starts_at, period.ends_at)
     result = statements.statement(
-        period, opening, ((line["kind"], line["amount_cents"]) for line in lines)
+        period, opening, ((line.kind, line.amount_cents) for line in lines)
     )
     return AccountStatement(
         manager_id=manager_id,
@@ -188,14 +179,14 @@ def account_statement(
     )
 
 
-def list_accounts(uow: UnitOfWork[BonusRepository]) -> list[AccountOverview]:
+def list_accounts(uow: UnitOfWork[Views]) -> list[AccountOverview]:
     with uow:
-        return views.all_accounts(uow.conn)
+        return uow.repo.all_accounts()
 
 
 def account_entries(
     manager_id: str,
-    uow: UnitOfWork[BonusRepository],
+    uow: UnitOfWork[Views],
     *,
     limit: int,
     offset: int,
@@ -204,50 +195,28 @@ def account_entries(
     """One page of the account's entries, newest first, and how many there are in all."""
     with uow:
         _require_account(uow, manager_id)
-        page = views.entries(uow.conn, manager_id, limit=limit, offset=offset, kind=kind)
-        total = views.count_entries(uow.conn, manager_id, kind)
+        page = uow.repo.entries(manager_id, limit=limit, offset=offset, kind=kind)
+        total = uow.repo.count_entries(manager_id, kind)
     return EntriesPage(
         manager_id=manager_id, kind=kind, limit=limit, offset=offset, total=total, items=page
     )
 
 
-def ledger_totals(uow: UnitOfWork[BonusRepository]) -> LedgerTotals:
+def ledger_totals(uow: UnitOfWork[Views]) -> LedgerTotals:
     """Per manager, what the ledger holds of each kind: what reconciliation compares."""
     with uow:
-        rows = views.all_accounts(uow.conn)
-    managers = [
-        ManagerSums(
-            manager_id=row.manager_id,
-            bonus_cents=row.bonus_cents,
-            fine_cents=row.fine_cents,
-            payment_cents=row.payment_cents,
-            bonus_count=row.bonus_count,
-            fine_count=row.fine_count,
-            payment_count=row.payment_count,
-            balance_cents=row.balance_cents,
-        )
-        for row in rows
-    ]
-    overall = Sums(
-        bonus_cents=sum(m.bonus_cents for m in managers),
-        fine_cents=sum(m.fine_cents for m in managers),
-        payment_cents=sum(m.payment_cents for m in managers),
-        bonus_count=sum(m.bonus_count for m in managers),
-        fine_count=sum(m.fine_count for m in managers),
-        payment_count=sum(m.payment_count for m in managers),
-        balance_cents=sum(m.balance_cents for m in managers),
-    )
-    return LedgerTotals(items=managers, overall=overall)
+        accounts: list[ManagerSums] = list(uow.repo.all_accounts())
+    return LedgerTotals(items=accounts, overall=Sums.total(accounts))
 
 
-def list_ratings(uow: UnitOfWork[BonusRepository]) -> list[dict[str, Any]]:
+def list_ratings(uow: UnitOfWork[Views]) -> list[Rating]:
     with uow:
-        return views.all_ratings(uow.conn)
+        return uow.repo.all_ratings()
 
 
-def get_rating(exercise_id: str, uow: UnitOfWork[BonusRepository]) -> dict[str, Any]:
+def get_rating(exercise_id: str, uow: UnitOfWork[Views]) -> Rating:
     with uow:
-        found = views.rating(uow.conn, exercise_id)
+        found = uow.repo.rating(exercise_id)
     if found is None:
         raise RatingNotFound(
             f"exercise_id: no rating received for {exercise_id}", exercise_id=exercise_id
@@ -255,8 +224,8 @@ def get_rating(exercise_id: str, uow: UnitOfWork[BonusRepository]) -> dict[str, 
     return found
 
 
-def _require_account(uow: UnitOfWork[BonusRepository], manager_id: str) -> None:
-    if not views.has_account(uow.conn, manager_id):
+def _require_account(uow: UnitOfWork[Views], manager_id: str) -> None:
+    if not uow.repo.has_account(manager_id):
         raise _no_account(manager_id)
 
 

@@ -2,7 +2,7 @@
 
 The caller POSTs the event's whole envelope; it is applied exactly as the money consumer
 applies it from the log: claimed in the inbox under the consumer's own name, then turned into
-its one ledger entry by `record_money` and its business key. So an event that arrives by the
+its one ledger entry by `book_money` and its business key. So an event that arrives by the
 call and by the log (a link switched under traffic, a retried call) is one entry.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from teacher_hiring.bonus.adapters.repository import BonusRepository
 from teacher_hiring.bonus.domain.commands import CreditBonus, CreditPayment, DebitFine, MoneyCommand
 from teacher_hiring.bonus.domain.errors import BonusError
 from teacher_hiring.bonus.domain.model import EventSource
-from teacher_hiring.bonus.service_layer.handlers import Outcome, record_money
+from teacher_hiring.bonus.service_layer.handlers import Outcome, book_money
+from teacher_hiring.bonus.service_layer.ports import Repository
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
@@ -32,7 +32,7 @@ class MoneyEventRefused(BonusError):
     """A call carrying something other than a valid BonusAdded, FineAdded or PaymentCommited."""
 
 
-def receive_money_call(envelope: Envelope, uow: UnitOfWork[BonusRepository]) -> Outcome:
+def receive_money_call(envelope: Envelope, uow: UnitOfWork[Repository]) -> Outcome:
     """Apply a money event sent by a call; DUPLICATE when its id or its business key is in."""
     command_type = MONEY_COMMANDS.get(envelope.event_name)
     if command_type is None:
@@ -50,6 +50,6 @@ def receive_money_call(envelope: Envelope, uow: UnitOfWork[BonusRepository]) -> 
         outcome = Outcome.DUPLICATE
         if uow.claim(MONEY_FEED, envelope):
             command = command_type(**envelope.payload)
-            outcome = record_money(command, source, UnitOfWork.joining(uow.conn, BonusRepository))
+            outcome = book_money(command, source, uow.repo)
         uow.commit()
     return outcome

@@ -1,7 +1,9 @@
 """What bonus's service layer asks of the world, as protocols its adapters implement.
 
-The handlers and the reconciliation see these shapes only; the SQL reads and the HTTP clients
-that fill them live in `bonus.adapters`, and `bootstrap` (or a route's dependency) hands them in.
+The handlers and the reconciliation see these shapes only: the handlers that write are typed
+against `UnitOfWork[Repository]`, the reads against `UnitOfWork[Views]`. The SQL that fills them
+(`adapters.repository.BonusRepository`, `adapters.views.BonusViews`) and the HTTP clients live in
+`bonus.adapters`, and `bootstrap` (or a route's dependency) hands them in.
 """
 
 from __future__ import annotations
@@ -11,7 +13,50 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from teacher_hiring.bonus.domain.model import Manager
+from teacher_hiring.bonus.domain.model import (
+    EntryKind,
+    LedgerEntry,
+    Manager,
+    RecordedEntry,
+)
+from teacher_hiring.bonus.domain.rating import Rating
+from teacher_hiring.bonus.service_layer.results import AccountOverview, Resent
+from teacher_hiring.foundation.pages import Window
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEffect:
+    """What the ledger already holds under a business key."""
+
+    manager_id: str
+    amount_cents: int
+    source_event_id: str
+
+
+class Repository(Protocol):
+    """Every write of bonus, and the few reads its writing handlers need, on the unit of work's
+    transaction. A write that returns False met a row already there (or a newer one)."""
+
+    def open_account(self, manager_id: str, opened_at: str) -> bool:
+        """Open the account unless it exists; True if this call opened it."""
+        ...
+
+    def open_account_and_append(self, entry: LedgerEntry, now: str) -> bool:
+        """Open the entry's account unless it exists, then append the entry; False if its
+        business key is already in the ledger."""
+        ...
+
+    def effect_under(self, business_key: str) -> StoredEffect | None: ...
+
+    def rating_version(self, exercise_id: str) -> int | None: ...
+
+    def save_rating(self, rating: Rating) -> bool:
+        """Insert, or replace an older rating_version; False if the stored one is not older."""
+        ...
+
+    def save_manager(self, manager_id: str, manager: Manager, as_of: str) -> bool:
+        """Insert or update unless the replica already holds newer data."""
+        ...
 
 
 class ManagerDirectory(Protocol):
@@ -40,7 +85,7 @@ class Producers(Protocol):
         """Everything `producer` issued in [since, until); ProducerUnavailable, ProducerFailed."""
         ...
 
-    def resend(self, producer: str, event_ids: Sequence[str]) -> list[dict[str, Any]]:
+    def resend(self, producer: str, event_ids: Sequence[str]) -> list[Resent]:
         """Have `producer` stage these events again under their ids; one outcome per id."""
         ...
 
@@ -49,18 +94,47 @@ class LedgerReads(Protocol):
     """The ledger's entries as reconciliation reads them, inside one transaction."""
 
     def ledger_page(
-        self,
-        *,
-        since: str | None,
-        until: str | None,
-        manager_id: str | None,
-        after: tuple[str, int] | None,
-        limit: int,
-    ) -> list[dict[str, Any]]: ...
+        self, window: Window, manager_id: str | None, *, after: tuple[str, int] | None, limit: int
+    ) -> list[RecordedEntry]:
+        """Entries that occurred in the window (of this manager's, if given), oldest first
+        (ties by arrival), `limit` of them after (occurred_at, id)."""
+        ...
 
     def entries_of(
         self, event_ids: Sequence[str], business_keys: Sequence[str]
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[RecordedEntry]: ...
+
+
+class Views(LedgerReads, Protocol):
+    """What the pages read: accounts with their sums, entries, balances and ratings."""
+
+    def all_accounts(self) -> list[AccountOverview]: ...
+
+    def account(self, manager_id: str) -> AccountOverview | None: ...
+
+    def has_account(self, manager_id: str) -> bool: ...
+
+    def manager(self, manager_id: str) -> Manager | None:
+        """The manager as the replica holds them; None when it does not."""
+        ...
+
+    def entries(
+        self, manager_id: str, *, limit: int, offset: int, kind: EntryKind | None
+    ) -> list[RecordedEntry]:
+        """Newest first (by when it happened, then by arrival)."""
+        ...
+
+    def count_entries(self, manager_id: str, kind: EntryKind | None) -> int: ...
+
+    def balance_before(self, manager_id: str, moment: str) -> int: ...
+
+    def entries_between(self, manager_id: str, start: str, end: str) -> list[RecordedEntry]:
+        """Entries that occurred in [start, end), oldest first, as a statement reads."""
+        ...
+
+    def all_ratings(self) -> list[Rating]: ...
+
+    def rating(self, exercise_id: str) -> Rating | None: ...
 
 
 class Ledger(Protocol):

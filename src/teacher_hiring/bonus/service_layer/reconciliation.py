@@ -12,13 +12,13 @@ issued is reported for a person to look at.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from teacher_hiring.bonus.domain.errors import BonusError, ProducerFailed
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.domain.reconciliation import (
-    Difference,
     Money,
     Reconciliation,
     Window,
@@ -26,6 +26,14 @@ from teacher_hiring.bonus.domain.reconciliation import (
     reconcile,
 )
 from teacher_hiring.bonus.service_layer.ports import IssuedMoney, Ledger, LedgerReads, Producers
+from teacher_hiring.bonus.service_layer.results import (
+    ComparedWindow,
+    LedgerPage,
+    ProducerCount,
+    RepairResult,
+    Report,
+    Summary,
+)
 from teacher_hiring.foundation import pages
 
 DEFAULT_WINDOW_S = 7 * 24 * 3600
@@ -49,9 +57,29 @@ def window_of(query: ReconcileQuery, settle_s: float) -> Window:
     return Window(since, until)
 
 
+def ledger_page(
+    query: ReconcileQuery, ledger: Ledger, *, after: str | None, limit: int
+) -> LedgerPage:
+    """The ledger's entries whose occurred_at is in [since, until), oldest first, `limit` of
+    them after the cursor `after` (the `next` of the page before)."""
+    window = pages.Window.parse(query.since, query.until)
+    cursor = None if after is None else pages.decode_cursor(after, int)
+    with ledger.reading() as reads:
+        items = reads.ledger_page(
+            window,
+            query.manager_id,
+            after=None if cursor is None else (cursor[0], int(cursor[1])),
+            limit=limit,
+        )
+    last = items[-1] if len(items) == limit else None
+    return LedgerPage(
+        items, None if last is None else pages.encode_cursor(last.occurred_at, last.id)
+    )
+
+
 def reconciliation(
     query: ReconcileQuery, ledger: Ledger, producers: Producers, settle_s: float
-) -> dict[str, Any]:
+) -> Report:
     """Every difference between the money issued in the window and the ledger, and the sums
     of each manager on both sides."""
     result, sources, requested = _reconcile(query, ledger, producers, settle_s)
@@ -60,7 +88,7 @@ def reconciliation(
 
 def repair(
     query: ReconcileQuery, ledger: Ledger, producers: Producers, settle_s: float
-) -> dict[str, Any]:
+) -> RepairResult:
     """Reconcile, then have each producer re-send what is missing under its original event id.
 
     Safe to repeat, and safe when the money was only late: bonus's inbox and the ledger's
@@ -72,18 +100,17 @@ def repair(
         if difference.repairable and difference.issued is not None:
             wanted.setdefault(difference.issued.producer, []).append(difference.issued.event_id)
     resent = [
-        {"producer": producer, **outcome}
+        outcome
         for producer, event_ids in wanted.items()
         for outcome in producers.resend(producer, event_ids)
     ]
-    counts = {"restaged": 0, "pending": 0, "unknown": 0}
-    for outcome in resent:
-        counts[outcome["outcome"]] = counts.get(outcome["outcome"], 0) + 1
-    return {
-        "report": _report(result, sources, requested, query.manager_id),
-        "resent": resent,
-        "counts": counts,
-    }
+    counts = Counter({"restaged": 0, "pending": 0, "unknown": 0})
+    counts.update(outcome.outcome for outcome in resent)
+    return RepairResult(
+        report=_report(result, sources, requested, query.manager_id),
+        resent=resent,
+        counts=dict(counts),
+    )
 
 
 def _reconcile(
@@ -111,16 +138,12 @@ def _ledger(reads: LedgerReads, window: Window, manager_id: str | None) -> list[
     after: tuple[str, int] | None = None
     while True:
         page = reads.ledger_page(
-            since=window.since,
-            until=window.until,
-            manager_id=manager_id,
-            after=after,
-            limit=LEDGER_PAGE,
+            pages.Window(window.since, window.until), manager_id, after=after, limit=LEDGER_PAGE
         )
-        found += [_booked(entry) for entry in page]
+        found += [Money.of(entry) for entry in page]
         if len(page) < LEDGER_PAGE:
             return found
-        after = (page[-1]["occurred_at"], page[-1]["id"])
+        after = (page[-1].occurred_at, page[-1].id)
 
 
 def _elsewhere(reads: LedgerReads, issued: list[Money], booked: list[Money]) -> list[Money]:
@@ -132,20 +155,7 @@ def _elsewhere(reads: LedgerReads, issued: list[Money], booked: list[Money]) -> 
     if not unmatched:
         return []
     found = reads.entries_of([m.event_id for m in unmatched], [m.business_key for m in unmatched])
-    return [_booked(entry) for entry in found if entry["source"]["event_id"] not in ids]
-
-
-def _booked(entry: dict[str, Any]) -> Money:
-    source = entry["source"]
-    return Money(
-        event_id=source["event_id"],
-        event_name=source["event_name"],
-        producer=source["producer"],
-        manager_id=entry["manager_id"],
-        amount_cents=int(entry["amount_cents"]),
-        business_key=entry["business_key"],
-        occurred_at=entry["occurred_at"],
-    )
+    return [Money.of(entry) for entry in found if entry.source.event_id not in ids]
 
 
 def _money(producer: str, item: dict[str, Any]) -> Money:
@@ -165,51 +175,27 @@ def _money(producer: str, item: dict[str, Any]) -> Money:
         ) from None
 
 
-def _shown(money: Money | None) -> dict[str, Any] | None:
-    return None if money is None else asdict(money)
-
-
-def _difference(difference: Difference) -> dict[str, Any]:
-    return {
-        "kind": difference.kind.value,
-        "manager_id": difference.manager_id,
-        "business_key": difference.business_key,
-        "repairable": difference.repairable,
-        "detail": difference.detail,
-        "issued": _shown(difference.issued),
-        "ledger": _shown(difference.booked),
-    }
-
-
 def _report(
     result: Reconciliation,
     sources: list[IssuedMoney],
     requested: Window,
     manager_id: str | None,
-) -> dict[str, Any]:
-    managers = [asdict(totals) for totals in result.managers]
-    return {
-        "window": {
-            "since": result.window.since,
-            "until": result.window.until,
-            "requested_since": requested.since,
-            "clamped": result.window.since != requested.since,
-        },
-        "manager_id": manager_id,
-        "producers": [
-            {"producer": s.producer, "issued": len(s.items), "kept_since": s.kept_since}
-            for s in sources
-        ],
-        "summary": {
-            "clean": result.clean,
-            "differences": len(result.differences),
-            "repairable": sum(1 for d in result.differences if d.repairable),
-            "by_kind": result.by_kind(),
-            "issued_count": sum(m["issued_count"] for m in managers),
-            "issued_cents": sum(m["issued_cents"] for m in managers),
-            "ledger_count": sum(m["ledger_count"] for m in managers),
-            "ledger_cents": sum(m["ledger_cents"] for m in managers),
-        },
-        "managers": managers,
-        "differences": [_difference(d) for d in result.differences],
-    }
+) -> Report:
+    managers = result.managers
+    return Report(
+        window=ComparedWindow(result.window.since, result.window.until, requested.since),
+        manager_id=manager_id,
+        producers=[ProducerCount(s.producer, len(s.items), s.kept_since) for s in sources],
+        summary=Summary(
+            clean=result.clean,
+            differences=len(result.differences),
+            repairable=sum(1 for d in result.differences if d.repairable),
+            by_kind=result.by_kind(),
+            issued_count=sum(m.issued_count for m in managers),
+            issued_cents=sum(m.issued_cents for m in managers),
+            ledger_count=sum(m.ledger_count for m in managers),
+            ledger_cents=sum(m.ledger_cents for m in managers),
+        ),
+        managers=managers,
+        differences=result.differences,
+    )
