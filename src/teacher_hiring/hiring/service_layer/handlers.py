@@ -13,7 +13,6 @@ import orjson
 
 from teacher_hiring.foundation.ids import new_id
 from teacher_hiring.foundation.time import rfc3339
-from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.errors import (
     CandidateNotFound,
@@ -40,6 +39,7 @@ from teacher_hiring.hiring.domain.model import (
 )
 from teacher_hiring.hiring.service_layer import events
 from teacher_hiring.hiring.service_layer.events import EventVersions
+from teacher_hiring.hiring.service_layer.ports import Repository
 from teacher_hiring.hiring.service_layer.results import Registration, SubmissionVerdict
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -56,7 +56,7 @@ PUSHED_EVENTS = {"ExerciseCreated": 1, "ExerciseUpdated": 1}
 
 
 def register_candidate(
-    cmd: commands.RegisterCandidate, uow: UnitOfWork[HiringRepository], rules: Rules
+    cmd: commands.RegisterCandidate, uow: UnitOfWork[Repository], rules: Rules
 ) -> Registration:
     """Create a candidate with the least-solved assignable exercises (fewer if fewer exist),
     of the candidate's subject only when they named one (US-160)."""
@@ -109,7 +109,7 @@ class SubmissionCalls(Protocol):
 
 def submit_answer(
     cmd: commands.SubmitAnswer,
-    uow: UnitOfWork[HiringRepository],
+    uow: UnitOfWork[Repository],
     rules: Rules,
     calls: SubmissionCalls | None = None,
     versions: Callable[[], EventVersions] = EventVersions,
@@ -141,7 +141,7 @@ def submit_answer(
 
 def _submit(
     cmd: commands.SubmitAnswer,
-    uow: UnitOfWork[HiringRepository],
+    uow: UnitOfWork[Repository],
     rules: Rules,
     key: AnswerKey | None,
     versions: Callable[[], EventVersions],
@@ -154,7 +154,7 @@ def _submit(
 
 def _answer(
     cmd: commands.SubmitAnswer,
-    uow: UnitOfWork[HiringRepository],
+    uow: UnitOfWork[Repository],
     rules: Rules,
     key: AnswerKey | None,
     versions: Callable[[], EventVersions],
@@ -192,7 +192,7 @@ def _answer(
 
 
 def _record(
-    uow: UnitOfWork[HiringRepository],
+    uow: UnitOfWork[Repository],
     cmd: commands.SubmitAnswer,
     exercise: Exercise,
     candidate: CandidateSide,
@@ -271,7 +271,7 @@ def _rating_payload(exercise: Exercise, verdict: Verdict, at: str) -> dict[str, 
 
 
 def _stage_money(
-    uow: UnitOfWork[HiringRepository],
+    uow: UnitOfWork[Repository],
     money: Bonus | Fine,
     exercise: Exercise,
     verdict: Verdict,
@@ -295,7 +295,7 @@ def _stage_money(
         uow.stage("FineAdded", {**common, "reason": money.reason, "occurred_at": at})
 
 
-def _promote(uow: UnitOfWork[HiringRepository], candidate_id: str, name: str, now: float) -> None:
+def _promote(uow: UnitOfWork[Repository], candidate_id: str, name: str, now: float) -> None:
     uow.repo.set_status(candidate_id, TEACHER, now)
     solved = uow.repo.assigned_exercise_ids(candidate_id)
     uow.stage(
@@ -314,7 +314,7 @@ def _promote(uow: UnitOfWork[HiringRepository], candidate_id: str, name: str, no
 # -- replicas ------------------------------------------------------------------------------------
 
 
-def replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringRepository]) -> bool:
+def replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[Repository]) -> bool:
     """Make this version current with fresh stats, unless a newer one is held (then False)."""
     with uow:
         applied = _replicate_exercise(cmd, uow)
@@ -322,7 +322,7 @@ def replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringRe
     return applied
 
 
-def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringRepository]) -> bool:
+def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[Repository]) -> bool:
     held = uow.repo.replicated_version(cmd.exercise_id)
     if not is_newer_version(cmd.version, held):
         return False
@@ -330,7 +330,7 @@ def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringR
 
 
 def receive_pushed_exercise(
-    envelope: Envelope, uow: UnitOfWork[HiringRepository], upcaster: Upcaster
+    envelope: Envelope, uow: UnitOfWork[Repository], upcaster: Upcaster
 ) -> bool:
     """The push side of the exercise link: applied once whether it came by push or by the log.
 
@@ -356,7 +356,7 @@ def receive_pushed_exercise(
     return applied
 
 
-def replicate_manager(cmd: commands.ReplicateManager, uow: UnitOfWork[HiringRepository]) -> None:
+def replicate_manager(cmd: commands.ReplicateManager, uow: UnitOfWork[Repository]) -> None:
     with uow:
         uow.repo.replicate_manager(cmd, uow.clock())
         uow.commit()
