@@ -146,49 +146,39 @@ def _submit(
     key: AnswerKey | None,
     versions: Callable[[], EventVersions],
 ) -> SubmissionVerdict:
+    """The verdict (a replay of the first one, or a new one recorded), in one transaction."""
     with uow:
-        response = _answer(cmd, uow, rules, key, versions)
+        candidate = uow.repo.candidate_side(
+            cmd.candidate_id, cmd.exercise_id, cmd.exercise_version, cmd.idempotency_key
+        )
+        if candidate is None:
+            raise CandidateNotFound(f"candidate_id: no candidate {cmd.candidate_id}")
+        found = uow.repo.exercise_side(cmd.exercise_id)
+        if found is None:
+            raise ExerciseNotFound(f"exercise_id: no exercise {cmd.exercise_id}")
+        exercise, stats = found
+        if not candidate.assigned:
+            raise ExerciseNotAssigned(
+                f"exercise_id: exercise {cmd.exercise_id} is not assigned to this candidate"
+            )
+        replay = candidate.keyed_response or candidate.solved_response
+        if replay is not None:  # nothing written: the block rolls back, releasing the locks
+            return SubmissionVerdict.replay_of(orjson.loads(replay))
+        exercise.ensure_current(cmd.exercise_version)
+        if key is not None:
+            exercise = exercise.checked_by(key)
+        verdict = judge(
+            exercise,
+            stats,
+            attempts_before=candidate.attempts,
+            first_attempt_failed=candidate.first_attempt_failed,
+            answer=cmd.answer,
+            unsolved_assigned=candidate.unsolved,
+            rules=rules,
+        )
+        response = _record(uow, cmd, exercise, candidate, verdict, versions)
         uow.commit()
     return response
-
-
-def _answer(
-    cmd: commands.SubmitAnswer,
-    uow: UnitOfWork[Repository],
-    rules: Rules,
-    key: AnswerKey | None,
-    versions: Callable[[], EventVersions],
-) -> SubmissionVerdict:
-    """The verdict (a replay of the first one, or a new one recorded), in `uow`'s transaction."""
-    candidate = uow.repo.candidate_side(
-        cmd.candidate_id, cmd.exercise_id, cmd.exercise_version, cmd.idempotency_key
-    )
-    if candidate is None:
-        raise CandidateNotFound(f"candidate_id: no candidate {cmd.candidate_id}")
-    found = uow.repo.exercise_side(cmd.exercise_id)
-    if found is None:
-        raise ExerciseNotFound(f"exercise_id: no exercise {cmd.exercise_id}")
-    exercise, stats = found
-    if not candidate.assigned:
-        raise ExerciseNotAssigned(
-            f"exercise_id: exercise {cmd.exercise_id} is not assigned to this candidate"
-        )
-    replay = candidate.keyed_response or candidate.solved_response
-    if replay is not None:
-        return SubmissionVerdict.replay_of(orjson.loads(replay))
-    exercise.ensure_current(cmd.exercise_version)
-    if key is not None:
-        exercise = exercise.checked_by(key)
-    verdict = judge(
-        exercise,
-        stats,
-        attempts_before=candidate.attempts,
-        first_attempt_failed=candidate.first_attempt_failed,
-        answer=cmd.answer,
-        unsolved_assigned=candidate.unsolved,
-        rules=rules,
-    )
-    return _record(uow, cmd, exercise, candidate, verdict, versions)
 
 
 def _record(
