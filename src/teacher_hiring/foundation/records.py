@@ -1,8 +1,8 @@
 """Records (dataclasses) read from the mappings they travel or are stored as.
 
-An event's payload or a stored JSON answer names its values as the record names its fields;
-`from_mapping` takes each field's value under its name, so the field list is written once, in
-the class, and a value that needs converting is given as it is converted.
+An event's payload, a stored JSON answer or a database row names its values as the record names
+its fields; `from_mapping` takes each field's value under its name, so the field list is written
+once, in the class, and a value that needs converting is given as it is converted.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="DataclassInstance")
 
 
-def from_mapping(record_type: type[T], values: Mapping[str, Any], **given: Any) -> T:
+def from_mapping(record_type: type[T], values: Mapping[Any, Any], **given: Any) -> T:
     """A `record_type` with every field from `values` by its name, unless `given` (the converted
     or overridden ones); keys of `values` that name no field are ignored, a missing one raises
     KeyError."""

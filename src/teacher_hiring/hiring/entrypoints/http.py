@@ -135,7 +135,7 @@ def list_candidates(
 ) -> schemas.CandidatePage:
     """Candidates, oldest first, optionally only those of one status (COMM-090, variant 1)."""
     page = _read(hiring, views.list_candidates, status=status, limit=limit, offset=offset)
-    return schemas.CandidatePage.model_validate(page)
+    return schemas.CandidatePage.model_validate(page, from_attributes=True)
 
 
 @candidates.get(
@@ -147,7 +147,7 @@ def list_candidates(
 def get_candidate(candidate_id: str, hiring: HiringDep) -> schemas.CandidateDetail:
     """A candidate's status and assigned exercises, each with whether it is solved."""
     found = _one(hiring, _no_candidate(candidate_id), views.candidate, candidate_id)
-    return schemas.CandidateDetail.model_validate(found)
+    return schemas.CandidateDetail.model_validate(found, from_attributes=True)
 
 
 @candidates.get(
@@ -161,7 +161,7 @@ def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[schemas.Exe
     max_attempts = hiring.rules.max_attempts_per_version
     missing = _no_candidate(candidate_id)
     found = _one(hiring, missing, views.exercises_to_solve, candidate_id, max_attempts)
-    return [schemas.ExerciseToSolve.model_validate(exercise) for exercise in found]
+    return [schemas.ExerciseToSolve.model_validate(row, from_attributes=True) for row in found]
 
 
 @candidates.post(
@@ -247,7 +247,8 @@ def submission_history(candidate_id: str, hiring: HiringDep) -> schemas.Submissi
     sent again with its Idempotency-Key is here once. The answers themselves are not shown.
     """
     found = _one(hiring, _no_candidate(candidate_id), views.submissions_of, candidate_id)
-    return schemas.SubmissionHistory(candidate_id=candidate_id, items=found)
+    history = {"candidate_id": candidate_id, "items": found}
+    return schemas.SubmissionHistory.model_validate(history, from_attributes=True)
 
 
 @exercises.get("/exercises", response_model=schemas.ExercisePage, dependencies=[auth.STAFF])
@@ -258,7 +259,7 @@ def list_exercises(
 ) -> schemas.ExercisePage:
     """Exercises in hiring's replica at their current version, with its counters; no answers."""
     page = _read(hiring, views.list_exercises, limit=limit, offset=offset)
-    return schemas.ExercisePage.model_validate(page)
+    return schemas.ExercisePage.model_validate(page, from_attributes=True)
 
 
 @exercises.get(
@@ -271,7 +272,7 @@ def exercise_stats(exercise_id: str, hiring: HiringDep) -> schemas.ExerciseStats
     """Per version: completions, attempted candidates, failed first attempts, rating, leaked."""
     missing = ExerciseNotFound(f"exercise_id: no exercise {exercise_id}")
     found = _one(hiring, missing, views.exercise_stats, exercise_id)
-    return schemas.ExerciseStats.model_validate(found)
+    return schemas.ExerciseStats.model_validate(found, from_attributes=True)
 
 
 @exercises.get(
@@ -292,7 +293,7 @@ def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> schema
         field="candidate_id",
     )
     found = _one(hiring, missing, views.completion, exercise_id, candidate_id)
-    return schemas.Completion.model_validate(found)
+    return schemas.Completion.model_validate(found, from_attributes=True)
 
 
 @exercises.post(
@@ -333,7 +334,7 @@ def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> sche
 def issued_totals(hiring: HiringDep) -> schemas.IssuedTotals:
     """Per manager, the bonuses and fines hiring has issued, to compare with the ledger."""
     totals = _read(hiring, views.issued_totals)
-    return schemas.IssuedTotals.model_validate(totals)
+    return schemas.IssuedTotals.model_validate({"items": totals}, from_attributes=True)
 
 
 ROUTERS = (candidates, exercises, operations)
