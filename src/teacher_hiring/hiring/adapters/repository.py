@@ -17,7 +17,7 @@ wait; the SELECT that follows the lock starts after the previous holder committe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, fields
 from typing import Any, cast
 
@@ -46,6 +46,7 @@ from teacher_hiring.hiring.domain.model import (
     NewSubmission,
     VersionStats,
 )
+from teacher_hiring.hiring.service_layer.results import Registration
 
 _c, _ce, _ac, _s, _e = candidates, candidate_exercises, attempt_counters, submissions, exercises
 _st = exercise_version_stats
@@ -59,7 +60,7 @@ def _bound_update(
     """UPDATE of `values`, each bound to the parameter of its name, of the row whose `keys`
     equal the parameters k_<key> (apart from the new values'); `also` narrows it further."""
     where = [table.c[key] == sa.bindparam(f"k_{key}") for key in keys]
-    new: dict[str, Any] = {name: sa.bindparam(name) for name in values}
+    new: dict[str, sa.BindParameter[Any]] = {name: sa.bindparam(name) for name in values}
     return DriverStatement(table.update().where(*where, *also).values(new))
 
 
@@ -202,23 +203,15 @@ class HiringRepository:
             for row in rows
         ]
 
-    def add_candidate(
-        self,
-        candidate_id: str,
-        name: str,
-        email: str,
-        exercise_ids: Sequence[str],
-        at: float,
-        subject: str | None = None,
-    ) -> None:
+    def add_candidate(self, registered: Registration, at: float) -> None:
         self.conn.execute(
             candidates.insert(),
             {
-                "id": candidate_id,
-                "name": name,
-                "email": email,
-                "status": "candidate",
-                "subject": subject,
+                "id": registered.id,
+                "name": registered.name,
+                "email": registered.email,
+                "status": registered.status,
+                "subject": registered.subject,
                 "created_at": at,
                 "updated_at": at,
             },
@@ -226,8 +219,8 @@ class HiringRepository:
         self.conn.execute(
             candidate_exercises.insert(),
             [
-                {"candidate_id": candidate_id, "exercise_id": exercise_id, "position": position}
-                for position, exercise_id in enumerate(exercise_ids)
+                {"candidate_id": registered.id, "exercise_id": e.exercise_id, "position": position}
+                for position, e in enumerate(registered.exercises)
             ],
         )
 

@@ -69,14 +69,20 @@ def register_candidate(
                 "their way to hiring, or all need complication; try again shortly",
                 subject=cmd.subject,
             )
-        candidate_id, now = new_id(), uow.clock()
-        uow.repo.add_candidate(
-            candidate_id, cmd.name, cmd.email, [e.exercise_id for e in chosen], now, cmd.subject
+        registered = Registration(
+            id=new_id(),
+            name=cmd.name,
+            email=cmd.email,
+            subject=cmd.subject,
+            status=CANDIDATE,
+            exercises=tuple(chosen),
         )
+        now = uow.clock()
+        uow.repo.add_candidate(registered, now)
         uow.stage(
             "CandidateCreated",
             {
-                "candidate_id": candidate_id,
+                "candidate_id": registered.id,
                 "candidate_name": cmd.name,
                 "created_at": rfc3339(now),
                 "status": CANDIDATE,
@@ -84,14 +90,7 @@ def register_candidate(
             },
         )
         uow.commit()
-    return Registration(
-        id=candidate_id,
-        name=cmd.name,
-        email=cmd.email,
-        subject=cmd.subject,
-        status=CANDIDATE,
-        exercises=tuple(chosen),
-    )
+    return registered
 
 
 # -- submissions ---------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ The handlers see this shape only, through `UnitOfWork[Repository]`; `adapters.re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 from teacher_hiring.hiring.domain import commands
@@ -17,6 +16,7 @@ from teacher_hiring.hiring.domain.model import (
     NewSubmission,
     VersionStats,
 )
+from teacher_hiring.hiring.service_layer.results import Registration
 
 
 class Repository(Protocol):
@@ -30,16 +30,8 @@ class Repository(Protocol):
         """The least-completed assignable exercises, of `subject` only unless it is None."""
         ...
 
-    def add_candidate(
-        self,
-        candidate_id: str,
-        name: str,
-        email: str,
-        exercise_ids: Sequence[str],
-        at: float,
-        subject: str | None = None,
-    ) -> None:
-        """A new candidate, assigned these exercises in this order."""
+    def add_candidate(self, registered: Registration, at: float) -> None:
+        """A new candidate, with their exercises in the order they were assigned."""
         ...
 
     def assigned_exercise_ids(self, candidate_id: str) -> list[str]:
