@@ -1,13 +1,15 @@
-"""Frozen dataclass records to and from table rows whose columns carry the fields' names.
+"""Frozen dataclass records read from and written to the rows and mappings they are stored as.
 
-One rule both ways: a field is the column of its name, and a sequence field (a tuple in the
-record) is a JSON list in the row. What differs from that (a time written as text, a column of
-another name) is given by the caller.
+One rule every way: a field is the column or key of its name, so the field list is written once,
+in the class. Rows (`record_of`, `columns_of`): a sequence field (a tuple in the record) is a JSON
+list in the row. Mappings (`from_mapping`: an event's payload, a stored JSON answer): each field
+is taken under its name. What differs from that (a time written as text, a value converted) is
+given by the caller.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,6 +37,15 @@ def columns_of(record: DataclassInstance, *, without: Collection[str] = ()) -> d
         for field in fields(record)
         if field.name not in without
     }
+
+
+def from_mapping(cls: type[Record], values: Mapping[Any, Any], **given: Any) -> Record:
+    """A `cls` with every field from `values` by its name, unless `given` (the converted or
+    overridden ones); keys of `values` that name no field are ignored, a missing one raises
+    KeyError."""
+    names = (field.name for field in fields(cls))
+    taken = {name: values[name] for name in names if name not in given}
+    return cls(**taken, **given)
 
 
 def _frozen(value: Any) -> Any:

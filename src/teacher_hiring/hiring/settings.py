@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from teacher_hiring.foundation.records import from_mapping
 from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.money import issued
 from teacher_hiring.runtime.settings import ServiceSettings, call_timeout, service_url
+
+LinkMode = Literal["event", "sync"]
+
+
+def _called_in_sync(link: str, event: str, call: str) -> Any:
+    """A link an event takes through the log (`event` mode, the default) or, in `sync` mode,
+    as the submission's own call to the receiver."""
+    return Field(
+        "event",
+        description=f"{link}: {event} through the event log, or the submission calling {call}",
+    )
 
 
 class HiringSettings(ServiceSettings):
@@ -43,20 +55,16 @@ class HiringSettings(ServiceSettings):
 
     # The links whose form can change at run time (the operator's flags start from these);
     # `sync` is the old wiring: the call is made inside the candidate's submission.
-    complication_link: Literal["event", "sync"] = Field(
-        "event",
-        description="COMM-030: ExerciseCompletedMoreThenTenTimes through the event log, or "
-        "the submission calling POST /api/complicate_exercise on exercises",
+    complication_link: LinkMode = _called_in_sync(
+        "COMM-030",
+        "ExerciseCompletedMoreThenTenTimes",
+        "POST /api/complicate_exercise on exercises",
     )
-    bonus_credit_link: Literal["event", "sync"] = Field(
-        "event",
-        description="COMM-040: BonusAdded through the event log, or the submission calling "
-        "POST /api/v0/money on bonus",
+    bonus_credit_link: LinkMode = _called_in_sync(
+        "COMM-040", "BonusAdded", "POST /api/v0/money on bonus"
     )
-    fine_debit_link: Literal["event", "sync"] = Field(
-        "event",
-        description="COMM-050: FineAdded through the event log, or the submission calling "
-        "POST /api/v0/money on bonus",
+    fine_debit_link: LinkMode = _called_in_sync(
+        "COMM-050", "FineAdded", "POST /api/v0/money on bonus"
     )
     answer_check_link: Literal["replica", "sync"] = Field(
         "replica",
@@ -71,11 +79,5 @@ class HiringSettings(ServiceSettings):
     )
 
     def rules(self) -> Rules:
-        return Rules(
-            exercises_per_candidate=self.exercises_per_candidate,
-            max_attempts_per_version=self.max_attempts_per_version,
-            max_answer_chars=self.max_answer_chars,
-            completions_before_complication=self.completions_before_complication,
-            bonus_base_cents=self.bonus_base_cents,
-            fine_cents=self.fine_cents,
-        )
+        """The business constants above, as the domain's rules of the same names."""
+        return from_mapping(Rules, self.model_dump())

@@ -17,7 +17,7 @@ wait; the SELECT that follows the lock starts after the previous holder committe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, fields
 from typing import Any, cast
 
@@ -46,11 +46,23 @@ from teacher_hiring.hiring.domain.model import (
     NewSubmission,
     VersionStats,
 )
+from teacher_hiring.hiring.service_layer.results import Registration
 
 _c, _ce, _ac, _s, _e = candidates, candidate_exercises, attempt_counters, submissions, exercises
 _st = exercise_version_stats
 _solved = submissions.alias("solved")
 _others = candidate_exercises.alias("others")
+
+
+def _bound_update(
+    table: sa.Table, *also: sa.ColumnElement[bool], keys: Iterable[str], values: Iterable[str]
+) -> DriverStatement:
+    """UPDATE of `values`, each bound to the parameter of its name, of the row whose `keys`
+    equal the parameters k_<key> (apart from the new values'); `also` narrows it further."""
+    where = [table.c[key] == sa.bindparam(f"k_{key}") for key in keys]
+    new: dict[str, sa.BindParameter[Any]] = {name: sa.bindparam(name) for name in values}
+    return DriverStatement(table.update().where(*where, *also).values(new))
+
 
 _CANDIDATE_SIDE = DriverStatement(
     sa.select(
@@ -135,56 +147,26 @@ _ASSIGNED_IDS = (
     .where(_ce.c.candidate_id == sa.bindparam("candidate_id"))
     .order_by(_ce.c.position)
 )
-_SET_STATUS = (
-    candidates.update()
-    .where(_c.c.id == sa.bindparam("k_id"))
-    .values(status=sa.bindparam("status"), updated_at=sa.bindparam("updated_at"))
-)
+_SET_STATUS = _bound_update(candidates, keys=("id",), values=("status", "updated_at"))
 _INSERT_SUBMISSION = bound_insert(submissions, [field.name for field in fields(NewSubmission)])
 _INSERT_COUNTER = bound_insert(
     attempt_counters,
     ("candidate_id", "exercise_id", "exercise_version", "attempts", "first_attempt_failed"),
 )
-_UPDATE_COUNTER = DriverStatement(
-    attempt_counters.update()
-    .where(
-        _ac.c.candidate_id == sa.bindparam("k_candidate_id"),
-        _ac.c.exercise_id == sa.bindparam("k_exercise_id"),
-        _ac.c.exercise_version == sa.bindparam("k_exercise_version"),
-    )
-    .values(attempts=sa.bindparam("attempts"))
+_UPDATE_COUNTER = _bound_update(
+    attempt_counters, keys=("candidate_id", "exercise_id", "exercise_version"), values=("attempts",)
 )
-_UPDATE_STATS = DriverStatement(
-    exercise_version_stats.update()
-    .where(
-        _st.c.exercise_id == sa.bindparam("k_exercise_id"),
-        _st.c.version == sa.bindparam("k_version"),
-    )
-    .values(
-        completions=sa.bindparam("completions"),
-        attempted_candidates=sa.bindparam("attempted_candidates"),
-        failed_first_attempts=sa.bindparam("failed_first_attempts"),
-        rating=sa.bindparam("rating"),
-        needs_complication=sa.bindparam("needs_complication"),
-    )
+_UPDATE_STATS = _bound_update(
+    exercise_version_stats,
+    keys=("exercise_id", "version"),
+    values=[field.name for field in fields(VersionStats)],
 )
-_UPDATE_RATING_VERSION = DriverStatement(
-    exercises.update()
-    .where(_e.c.id == sa.bindparam("k_id"))
-    .values(rating_version=sa.bindparam("rating_version"))
-)
-_MARK_SOLVED = DriverStatement(
-    candidate_exercises.update()
-    .where(
-        _ce.c.candidate_id == sa.bindparam("k_candidate_id"),
-        _ce.c.exercise_id == sa.bindparam("k_exercise_id"),
-        _ce.c.solved_at.is_(None),
-    )
-    .values(
-        solved_at=sa.bindparam("solved_at"),
-        solved_version=sa.bindparam("solved_version"),
-        solved_submission_id=sa.bindparam("solved_submission_id"),
-    )
+_UPDATE_RATING_VERSION = _bound_update(exercises, keys=("id",), values=("rating_version",))
+_MARK_SOLVED = _bound_update(
+    candidate_exercises,
+    _ce.c.solved_at.is_(None),
+    keys=("candidate_id", "exercise_id"),
+    values=("solved_at", "solved_version", "solved_submission_id"),
 )
 
 
@@ -221,23 +203,15 @@ class HiringRepository:
             for row in rows
         ]
 
-    def add_candidate(
-        self,
-        candidate_id: str,
-        name: str,
-        email: str,
-        exercise_ids: Sequence[str],
-        at: float,
-        subject: str | None = None,
-    ) -> None:
+    def add_candidate(self, registered: Registration, at: float) -> None:
         self.conn.execute(
             candidates.insert(),
             {
-                "id": candidate_id,
-                "name": name,
-                "email": email,
-                "status": "candidate",
-                "subject": subject,
+                "id": registered.id,
+                "name": registered.name,
+                "email": registered.email,
+                "status": registered.status,
+                "subject": registered.subject,
                 "created_at": at,
                 "updated_at": at,
             },
@@ -245,8 +219,8 @@ class HiringRepository:
         self.conn.execute(
             candidate_exercises.insert(),
             [
-                {"candidate_id": candidate_id, "exercise_id": exercise_id, "position": position}
-                for position, exercise_id in enumerate(exercise_ids)
+                {"candidate_id": registered.id, "exercise_id": e.exercise_id, "position": position}
+                for position, e in enumerate(registered.exercises)
             ],
         )
 
@@ -254,7 +228,7 @@ class HiringRepository:
         return list(self.conn.execute(_ASSIGNED_IDS, {"candidate_id": candidate_id}).scalars())
 
     def set_status(self, candidate_id: str, status: str, at: float) -> None:
-        self.conn.execute(_SET_STATUS, {"k_id": candidate_id, "status": status, "updated_at": at})
+        _SET_STATUS(self.conn, {"k_id": candidate_id, "status": status, "updated_at": at})
 
     # -- the submission path -------------------------------------------------------------------
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from teacher_hiring.foundation.records import from_mapping
 from teacher_hiring.foundation.time import rfc3339
+from teacher_hiring.hiring.adapters.read_models import (
+    CandidateDetail,
+    CandidateExercise,
+    CandidateSummary,
+    Completion,
+    ExerciseStats,
+    ExerciseSummary,
+    ExerciseToSolve,
+    ManagerTotals,
+    Page,
+    SubmissionRecord,
+    VersionStatsOf,
+)
 from teacher_hiring.hiring.adapters.tables import (
     attempt_counters,
     candidate_exercises,
@@ -17,6 +31,7 @@ from teacher_hiring.hiring.adapters.tables import (
     submissions,
 )
 
+C = TypeVar("C", CandidateSummary, CandidateDetail)
 _c, _ce, _e, _st, _ac = (
     candidates,
     candidate_exercises,
@@ -26,35 +41,25 @@ _c, _ce, _e, _st, _ac = (
 )
 
 
-def _candidate_row(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "email": row.email,
-        "subject": row.subject,
-        "status": row.status,
-        "created_at": rfc3339(row.created_at),
-        "updated_at": rfc3339(row.updated_at),
-    }
+def _candidate(record_type: type[C], row: Any, **given: Any) -> C:
+    """A candidates row as a CandidateSummary or a CandidateDetail, its times in RFC 3339."""
+    times = {"created_at": rfc3339(row.created_at), "updated_at": rfc3339(row.updated_at)}
+    return from_mapping(record_type, row._mapping, **times, **given)
 
 
 def list_candidates(
     conn: Connection, *, status: str | None, limit: int, offset: int
-) -> dict[str, Any]:
+) -> Page[CandidateSummary]:
     where = [] if status is None else [_c.c.status == status]
     total = conn.execute(sa.select(sa.func.count()).select_from(_c).where(*where)).scalar_one()
     rows = conn.execute(
         sa.select(_c).where(*where).order_by(_c.c.created_at, _c.c.id).limit(limit).offset(offset)
     )
-    return {
-        "items": [_candidate_row(row) for row in rows],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    items = [_candidate(CandidateSummary, row) for row in rows]
+    return Page(items, total, limit, offset)
 
 
-def candidate(conn: Connection, candidate_id: str) -> dict[str, Any] | None:
+def candidate(conn: Connection, candidate_id: str) -> CandidateDetail | None:
     row = conn.execute(sa.select(_c).where(_c.c.id == candidate_id)).first()
     if row is None:
         return None
@@ -64,25 +69,21 @@ def candidate(conn: Connection, candidate_id: str) -> dict[str, Any] | None:
         .where(_ce.c.candidate_id == candidate_id)
         .order_by(_ce.c.position)
     )
-    return {
-        **_candidate_row(row),
-        "exercises": [
-            {
-                "exercise_id": item.exercise_id,
-                "title": item.title,
-                "version": item.version,
-                "solved": item.solved_at is not None,
-                "solved_version": item.solved_version,
-                "solved_at": None if item.solved_at is None else rfc3339(item.solved_at),
-            }
-            for item in assigned
-        ],
-    }
+    exercises = [
+        from_mapping(
+            CandidateExercise,
+            item._mapping,
+            solved=item.solved_at is not None,
+            solved_at=None if item.solved_at is None else rfc3339(item.solved_at),
+        )
+        for item in assigned
+    ]
+    return _candidate(CandidateDetail, row, exercises=exercises)
 
 
 def exercises_to_solve(
     conn: Connection, candidate_id: str, max_attempts: int
-) -> list[dict[str, Any]] | None:
+) -> list[ExerciseToSolve] | None:
     """The candidate's exercises at their current version, without accepted answers."""
     exists = conn.execute(sa.select(_c.c.id).where(_c.c.id == candidate_id)).first()
     if exists is None:
@@ -112,21 +113,17 @@ def exercises_to_solve(
         .order_by(_ce.c.position)
     )
     return [
-        {
-            "exercise_id": row.exercise_id,
-            "title": row.title,
-            "statement": row.statement,
-            "subject": row.subject,
-            "difficulty": row.difficulty,
-            "version": row.version,
-            "solved": row.solved_at is not None,
-            "attempts_left": max(0, max_attempts - row.attempts),
-        }
+        from_mapping(
+            ExerciseToSolve,
+            row._mapping,
+            solved=row.solved_at is not None,
+            attempts_left=max(0, max_attempts - row.attempts),
+        )
         for row in rows
     ]
 
 
-def submissions_of(conn: Connection, candidate_id: str) -> list[dict[str, Any]] | None:
+def submissions_of(conn: Connection, candidate_id: str) -> list[SubmissionRecord] | None:
     """Every submission hiring stored for the candidate, oldest first, without the answers."""
     exists = conn.execute(sa.select(_c.c.id).where(_c.c.id == candidate_id)).first()
     if exists is None:
@@ -134,20 +131,23 @@ def submissions_of(conn: Connection, candidate_id: str) -> list[dict[str, Any]] 
     s = submissions.c
     rows = conn.execute(
         sa.select(
-            s.id, s.exercise_id, s.exercise_version, s.correct, s.attempt_number, s.created_at
+            s.id.label("submission_id"),
+            s.exercise_id,
+            s.exercise_version,
+            s.correct,
+            s.attempt_number.label("attempt"),
+            s.created_at,
         )
         .where(s.candidate_id == candidate_id)
         .order_by(s.created_at, s.id)
     )
     return [
-        {
-            "submission_id": row.id,
-            "exercise_id": row.exercise_id,
-            "exercise_version": row.exercise_version,
-            "correct": bool(row.correct),
-            "attempt": row.attempt_number,
-            "submitted_at": rfc3339(row.created_at),
-        }
+        from_mapping(
+            SubmissionRecord,
+            row._mapping,
+            correct=bool(row.correct),
+            submitted_at=rfc3339(row.created_at),
+        )
         for row in rows
     ]
 
@@ -156,12 +156,13 @@ def _current_stats_join() -> Any:
     return _e.join(_st, sa.and_(_st.c.exercise_id == _e.c.id, _st.c.version == _e.c.version))
 
 
-def _exercise_heading() -> tuple[sa.Column[Any], ...]:
+def _exercise_heading() -> tuple[sa.ColumnElement[Any], ...]:
     """The replica's columns that head both the exercise list and one exercise's stats."""
-    return (_e.c.id, _e.c.title, _e.c.subject, _e.c.difficulty, _e.c.author_id, _e.c.version)
+    heading = (_e.c.title, _e.c.subject, _e.c.difficulty, _e.c.author_id, _e.c.version)
+    return (_e.c.id.label("exercise_id"), *heading)
 
 
-def list_exercises(conn: Connection, *, limit: int, offset: int) -> dict[str, Any]:
+def list_exercises(conn: Connection, *, limit: int, offset: int) -> Page[ExerciseSummary]:
     total = conn.execute(sa.select(sa.func.count()).select_from(_e)).scalar_one()
     rows = conn.execute(
         sa.select(
@@ -179,26 +180,13 @@ def list_exercises(conn: Connection, *, limit: int, offset: int) -> dict[str, An
         .offset(offset)
     )
     items = [
-        {
-            "exercise_id": row.id,
-            "title": row.title,
-            "subject": row.subject,
-            "difficulty": row.difficulty,
-            "author_id": row.author_id,
-            "version": row.version,
-            "check_mode": row.check_mode,
-            "updated_at": row.updated_at,
-            "completions": row.completions,
-            "rating": row.rating,
-            "rating_version": row.rating_version,
-            "needs_complication": bool(row.needs_complication),
-        }
+        from_mapping(ExerciseSummary, row._mapping, needs_complication=bool(row.needs_complication))
         for row in rows
     ]
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return Page(items, total, limit, offset)
 
 
-def exercise_stats(conn: Connection, exercise_id: str) -> dict[str, Any] | None:
+def exercise_stats(conn: Connection, exercise_id: str) -> ExerciseStats | None:
     exercise = conn.execute(
         sa.select(*_exercise_heading(), _e.c.rating_version).where(_e.c.id == exercise_id)
     ).first()
@@ -207,29 +195,16 @@ def exercise_stats(conn: Connection, exercise_id: str) -> dict[str, Any] | None:
     rows = conn.execute(
         sa.select(_st).where(_st.c.exercise_id == exercise_id).order_by(_st.c.version)
     )
-    return {
-        "exercise_id": exercise.id,
-        "title": exercise.title,
-        "subject": exercise.subject,
-        "difficulty": exercise.difficulty,
-        "author_id": exercise.author_id,
-        "current_version": exercise.version,
-        "rating_version": exercise.rating_version,
-        "versions": [
-            {
-                "version": row.version,
-                "completions": row.completions,
-                "attempted_candidates": row.attempted_candidates,
-                "failed_first_attempts": row.failed_first_attempts,
-                "rating": row.rating,
-                "needs_complication": bool(row.needs_complication),
-            }
-            for row in rows
-        ],
-    }
+    versions = [
+        from_mapping(VersionStatsOf, row._mapping, needs_complication=bool(row.needs_complication))
+        for row in rows
+    ]
+    return from_mapping(
+        ExerciseStats, exercise._mapping, current_version=exercise.version, versions=versions
+    )
 
 
-def completion(conn: Connection, exercise_id: str, candidate_id: str) -> dict[str, Any] | None:
+def completion(conn: Connection, exercise_id: str, candidate_id: str) -> Completion | None:
     """The version of the exercise the candidate solved, and whether hiring holds it leaked
     (the submission that counted it may have been the one that leaked it); None if unsolved."""
     row = conn.execute(
@@ -250,15 +225,10 @@ def completion(conn: Connection, exercise_id: str, candidate_id: str) -> dict[st
     ).first()
     if row is None:
         return None
-    return {
-        "exercise_id": exercise_id,
-        "candidate_id": candidate_id,
-        "exercise_version": row.solved_version,
-        "leaked": bool(row.needs_complication),
-    }
+    return Completion(exercise_id, candidate_id, row.solved_version, bool(row.needs_complication))
 
 
-def issued_totals(conn: Connection) -> dict[str, Any]:
+def issued_totals(conn: Connection) -> list[ManagerTotals]:
     """Per manager, the bonuses and fines hiring has staged, for reconciliation."""
     s = submissions.c
     rows = conn.execute(
@@ -266,18 +236,8 @@ def issued_totals(conn: Connection) -> dict[str, Any]:
         .where(s.money_kind.is_not(None))
         .group_by(s.money_manager_id, s.money_kind)
     )
-    totals: dict[str, dict[str, Any]] = {}
+    sums: dict[str, dict[str, int]] = {}
     for manager_id, kind, cents, count in rows:
-        entry = totals.setdefault(
-            manager_id,
-            {
-                "manager_id": manager_id,
-                "bonus_cents": 0,
-                "fine_cents": 0,
-                "bonus_count": 0,
-                "fine_count": 0,
-            },
-        )
-        entry[f"{kind}_cents"] = int(cents)
-        entry[f"{kind}_count"] = int(count)
-    return {"items": [totals[key] for key in sorted(totals)]}
+        of_manager = sums.setdefault(manager_id, {})
+        of_manager[f"{kind}_cents"], of_manager[f"{kind}_count"] = int(cents), int(count)
+    return [ManagerTotals(manager_id, **sums[manager_id]) for manager_id in sorted(sums)]

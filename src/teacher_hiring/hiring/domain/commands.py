@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from teacher_hiring.foundation.records import from_mapping
+
 
 @dataclass(frozen=True, slots=True)
 class RegisterCandidate:
@@ -43,19 +45,7 @@ class ReplicateExercise:
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> ReplicateExercise:
         """From an ExerciseCreated or ExerciseUpdated v1 payload (edited_by is not kept)."""
-        return cls(
-            exercise_id=payload["exercise_id"],
-            title=payload["title"],
-            statement=payload["statement"],
-            accepted_answers=tuple(payload["accepted_answers"]),
-            check_mode=payload["check_mode"],
-            subject=payload["subject"],
-            difficulty=payload["difficulty"],
-            author_id=payload["author_id"],
-            version=payload["version"],
-            status=payload["status"],
-            updated_at=payload["updated_at"],
-        )
+        return from_mapping(cls, payload, accepted_answers=tuple(payload["accepted_answers"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +59,4 @@ class ReplicateManager:
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> ReplicateManager:
         """From a ManagerCreated or ManagerUpdated v1 payload."""
-        return cls(
-            manager_id=payload["manager_id"],
-            first_name=payload["first_name"],
-            last_name=payload["last_name"],
-            team=payload["team"],
-            email=payload["email"],
-        )
+        return from_mapping(cls, payload)

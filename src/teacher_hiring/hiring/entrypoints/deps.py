@@ -15,6 +15,7 @@ from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.hiring.entrypoints import consumers
 from teacher_hiring.hiring.service_layer.events import EventVersions
+from teacher_hiring.hiring.service_layer.ports import Repository
 from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -46,7 +47,8 @@ class Hiring:
         """The versions a command produces now (the newest, with no operator flags)."""
         return EventVersions() if self.versions is None else event_versions.current(self.versions)
 
-    def uow(self) -> UnitOfWork[HiringRepository]:
+    def uow(self) -> UnitOfWork[Repository]:
+        """A unit of work on hiring's SQL repository, as the handlers see it (ports)."""
         return UnitOfWork(self.engine, HiringRepository, outbox=self.outbox)
 
 

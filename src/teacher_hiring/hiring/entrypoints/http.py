@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
 from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.hiring.adapters import views
@@ -17,7 +19,7 @@ from teacher_hiring.hiring.domain.errors import (
     ExerciseNotFound,
 )
 from teacher_hiring.hiring.entrypoints import schemas
-from teacher_hiring.hiring.entrypoints.deps import HiringDep, RawBody
+from teacher_hiring.hiring.entrypoints.deps import Hiring, HiringDep, RawBody
 from teacher_hiring.hiring.service_layer import handlers
 from teacher_hiring.hiring.service_layer.results import SubmissionVerdict
 from teacher_hiring.messaging.envelope import MalformedEvent
@@ -29,6 +31,8 @@ from teacher_hiring.runtime.http import RETRY_AFTER, pushed_event_body
 from teacher_hiring.runtime.tokens import Role
 
 IDEMPOTENCY_KEY_MAX = 200
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Who may call what (docs/security.md): a candidate only for themself, and only they submit.
 THE_CANDIDATE = Depends(auth.themself(Role.candidate, "candidate_id", also=()))
@@ -49,6 +53,35 @@ def _error(description: str) -> dict[str, Any]:
 def _not_yet(description: str) -> dict[str, Any]:
     """A refusal that may lift by itself: it carries Retry-After (runtime.http)."""
     return {"description": description, "headers": RETRY_AFTER}
+
+
+def _read(
+    hiring: Hiring,
+    view: Callable[Concatenate[Connection, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """What the view reads, on a read-only connection (a snapshot reader where there is one)."""
+    with read_only(hiring.engine) as conn:
+        return view(conn, *args, **kwargs)
+
+
+def _one(
+    hiring: Hiring,
+    missing: Exception,
+    view: Callable[Concatenate[Connection, P], T | None],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """What the view reads; `missing` (a not-found error) raised where it finds nothing."""
+    found = _read(hiring, view, *args, **kwargs)
+    if found is None:
+        raise missing
+    return found
+
+
+def _no_candidate(candidate_id: str) -> CandidateNotFound:
+    return CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
 
 
 @candidates.post(
@@ -101,9 +134,8 @@ def list_candidates(
     offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
 ) -> schemas.CandidatePage:
     """Candidates, oldest first, optionally only those of one status (COMM-090, variant 1)."""
-    with read_only(hiring.engine) as conn:
-        page = views.list_candidates(conn, status=status, limit=limit, offset=offset)
-    return schemas.CandidatePage.model_validate(page)
+    page = _read(hiring, views.list_candidates, status=status, limit=limit, offset=offset)
+    return schemas.CandidatePage.model_validate(page, from_attributes=True)
 
 
 @candidates.get(
@@ -114,11 +146,8 @@ def list_candidates(
 )
 def get_candidate(candidate_id: str, hiring: HiringDep) -> schemas.CandidateDetail:
     """A candidate's status and assigned exercises, each with whether it is solved."""
-    with read_only(hiring.engine) as conn:
-        found = views.candidate(conn, candidate_id)
-    if found is None:
-        raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
-    return schemas.CandidateDetail.model_validate(found)
+    found = _one(hiring, _no_candidate(candidate_id), views.candidate, candidate_id)
+    return schemas.CandidateDetail.model_validate(found, from_attributes=True)
 
 
 @candidates.get(
@@ -129,11 +158,10 @@ def get_candidate(candidate_id: str, hiring: HiringDep) -> schemas.CandidateDeta
 )
 def exercises_to_solve(candidate_id: str, hiring: HiringDep) -> list[schemas.ExerciseToSolve]:
     """The exercises a candidate must solve, at their current version; never the answers."""
-    with read_only(hiring.engine) as conn:
-        found = views.exercises_to_solve(conn, candidate_id, hiring.rules.max_attempts_per_version)
-    if found is None:
-        raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
-    return [schemas.ExerciseToSolve.model_validate(exercise) for exercise in found]
+    max_attempts = hiring.rules.max_attempts_per_version
+    missing = _no_candidate(candidate_id)
+    found = _one(hiring, missing, views.exercises_to_solve, candidate_id, max_attempts)
+    return [schemas.ExerciseToSolve.model_validate(row, from_attributes=True) for row in found]
 
 
 @candidates.post(
@@ -218,11 +246,9 @@ def submission_history(candidate_id: str, hiring: HiringDep) -> schemas.Submissi
     A verdict the candidate was given is here, whatever crashed after it was given; an answer
     sent again with its Idempotency-Key is here once. The answers themselves are not shown.
     """
-    with read_only(hiring.engine) as conn:
-        found = views.submissions_of(conn, candidate_id)
-    if found is None:
-        raise CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
-    return schemas.SubmissionHistory(candidate_id=candidate_id, items=found)
+    found = _one(hiring, _no_candidate(candidate_id), views.submissions_of, candidate_id)
+    history = {"candidate_id": candidate_id, "items": found}
+    return schemas.SubmissionHistory.model_validate(history, from_attributes=True)
 
 
 @exercises.get("/exercises", response_model=schemas.ExercisePage, dependencies=[auth.STAFF])
@@ -232,9 +258,8 @@ def list_exercises(
     offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
 ) -> schemas.ExercisePage:
     """Exercises in hiring's replica at their current version, with its counters; no answers."""
-    with read_only(hiring.engine) as conn:
-        page = views.list_exercises(conn, limit=limit, offset=offset)
-    return schemas.ExercisePage.model_validate(page)
+    page = _read(hiring, views.list_exercises, limit=limit, offset=offset)
+    return schemas.ExercisePage.model_validate(page, from_attributes=True)
 
 
 @exercises.get(
@@ -245,11 +270,9 @@ def list_exercises(
 )
 def exercise_stats(exercise_id: str, hiring: HiringDep) -> schemas.ExerciseStats:
     """Per version: completions, attempted candidates, failed first attempts, rating, leaked."""
-    with read_only(hiring.engine) as conn:
-        found = views.exercise_stats(conn, exercise_id)
-    if found is None:
-        raise ExerciseNotFound(f"exercise_id: no exercise {exercise_id}")
-    return schemas.ExerciseStats.model_validate(found)
+    missing = ExerciseNotFound(f"exercise_id: no exercise {exercise_id}")
+    found = _one(hiring, missing, views.exercise_stats, exercise_id)
+    return schemas.ExerciseStats.model_validate(found, from_attributes=True)
 
 
 @exercises.get(
@@ -265,14 +288,12 @@ def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> schema
     and the candidate whose solution was the eleventh, not the version): from the records
     hiring made with the report, so that no clock of either service decides it.
     """
-    with read_only(hiring.engine) as conn:
-        found = views.completion(conn, exercise_id, candidate_id)
-    if found is None:
-        raise CompletionNotFound(
-            f"candidate_id: candidate {candidate_id} has not solved exercise {exercise_id}",
-            field="candidate_id",
-        )
-    return schemas.Completion.model_validate(found)
+    missing = CompletionNotFound(
+        f"candidate_id: candidate {candidate_id} has not solved exercise {exercise_id}",
+        field="candidate_id",
+    )
+    found = _one(hiring, missing, views.completion, exercise_id, candidate_id)
+    return schemas.Completion.model_validate(found, from_attributes=True)
 
 
 @exercises.post(
@@ -303,9 +324,8 @@ def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> sche
 @operations.get("/totals/issued", response_model=schemas.IssuedTotals, dependencies=[auth.OPERATOR])
 def issued_totals(hiring: HiringDep) -> schemas.IssuedTotals:
     """Per manager, the bonuses and fines hiring has issued, to compare with the ledger."""
-    with read_only(hiring.engine) as conn:
-        totals = views.issued_totals(conn)
-    return schemas.IssuedTotals.model_validate(totals)
+    totals = _read(hiring, views.issued_totals)
+    return schemas.IssuedTotals.model_validate({"items": totals}, from_attributes=True)
 
 
 ROUTERS = (candidates, exercises, operations)

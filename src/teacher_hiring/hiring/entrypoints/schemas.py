@@ -98,24 +98,24 @@ class SubmissionIn(BaseModel):
     answer: str = Field(description="The answer; at most max_answer_chars (10,000) characters")
 
 
-class SubmissionOut(BaseModel):
+class SubmittedAnswer(BaseModel):
+    """What every account of a submission starts with: which attempt, and its verdict."""
+
     submission_id: str
     exercise_id: str
     exercise_version: int
     correct: bool
     attempt: int = Field(description="Which attempt at this exercise version it was")
+
+
+class SubmissionOut(SubmittedAnswer):
     attempts_left: int
     solved: bool
     candidate_status: Status
     replayed: bool = Field(description="True when this is the stored first verdict, replayed")
 
 
-class SubmissionRecord(BaseModel):
-    submission_id: str
-    exercise_id: str
-    exercise_version: int
-    correct: bool
-    attempt: int = Field(description="Which attempt at this exercise version it was")
+class SubmissionRecord(SubmittedAnswer):
     submitted_at: str = Field(description="When hiring stored it (RFC 3339, UTC)")
 
 
@@ -124,12 +124,17 @@ class SubmissionHistory(BaseModel):
     items: list[SubmissionRecord] = Field(description="Oldest first; never the answers")
 
 
-class ExerciseSummary(BaseModel):
+class ExerciseHeading(BaseModel):
+    """What heads every account of an exercise in hiring's replica."""
+
     exercise_id: str
     title: str
     subject: str = Field(description=SUBJECT)
     difficulty: int = Field(description=DIFFICULTY)
     author_id: str
+
+
+class ExerciseSummary(ExerciseHeading):
     version: int
     check_mode: Literal["exact", "normalized"]
     updated_at: str
@@ -155,12 +160,7 @@ class VersionStatsOut(BaseModel):
     needs_complication: bool
 
 
-class ExerciseStats(BaseModel):
-    exercise_id: str
-    title: str
-    subject: str = Field(description=SUBJECT)
-    difficulty: int = Field(description=DIFFICULTY)
-    author_id: str
+class ExerciseStats(ExerciseHeading):
     current_version: int
     rating_version: int
     versions: list[VersionStatsOut] = Field(

@@ -13,7 +13,6 @@ import orjson
 
 from teacher_hiring.foundation.ids import new_id
 from teacher_hiring.foundation.time import rfc3339
-from teacher_hiring.hiring.adapters.repository import HiringRepository
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.errors import (
     CandidateNotFound,
@@ -40,6 +39,7 @@ from teacher_hiring.hiring.domain.model import (
 )
 from teacher_hiring.hiring.service_layer import events
 from teacher_hiring.hiring.service_layer.events import EventVersions
+from teacher_hiring.hiring.service_layer.ports import Repository
 from teacher_hiring.hiring.service_layer.results import Registration, SubmissionVerdict
 from teacher_hiring.messaging.envelope import Envelope
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -56,7 +56,7 @@ PUSHED_EVENTS = {"ExerciseCreated": 1, "ExerciseUpdated": 1}
 
 
 def register_candidate(
-    cmd: commands.RegisterCandidate, uow: UnitOfWork[HiringRepository], rules: Rules
+    cmd: commands.RegisterCandidate, uow: UnitOfWork[Repository], rules: Rules
 ) -> Registration:
     """Create a candidate with the least-solved assignable exercises (fewer if fewer exist),
     of the candidate's subject only when they named one (US-160)."""
@@ -69,14 +69,20 @@ def register_candidate(
                 "their way to hiring, or all need complication; try again shortly",
                 subject=cmd.subject,
             )
-        candidate_id, now = new_id(), uow.clock()
-        uow.repo.add_candidate(
-            candidate_id, cmd.name, cmd.email, [e.exercise_id for e in chosen], now, cmd.subject
+        registered = Registration(
+            id=new_id(),
+            name=cmd.name,
+            email=cmd.email,
+            subject=cmd.subject,
+            status=CANDIDATE,
+            exercises=tuple(chosen),
         )
+        now = uow.clock()
+        uow.repo.add_candidate(registered, now)
         uow.stage(
             "CandidateCreated",
             {
-                "candidate_id": candidate_id,
+                "candidate_id": registered.id,
                 "candidate_name": cmd.name,
                 "created_at": rfc3339(now),
                 "status": CANDIDATE,
@@ -84,14 +90,7 @@ def register_candidate(
             },
         )
         uow.commit()
-    return Registration(
-        id=candidate_id,
-        name=cmd.name,
-        email=cmd.email,
-        subject=cmd.subject,
-        status=CANDIDATE,
-        exercises=tuple(chosen),
-    )
+    return registered
 
 
 # -- submissions ---------------------------------------------------------------------------------
@@ -109,7 +108,7 @@ class SubmissionCalls(Protocol):
 
 def submit_answer(
     cmd: commands.SubmitAnswer,
-    uow: UnitOfWork[HiringRepository],
+    uow: UnitOfWork[Repository],
     rules: Rules,
     calls: SubmissionCalls | None = None,
     versions: Callable[[], EventVersions] = EventVersions,
@@ -141,58 +140,48 @@ def submit_answer(
 
 def _submit(
     cmd: commands.SubmitAnswer,
-    uow: UnitOfWork[HiringRepository],
+    uow: UnitOfWork[Repository],
     rules: Rules,
     key: AnswerKey | None,
     versions: Callable[[], EventVersions],
 ) -> SubmissionVerdict:
+    """The verdict (a replay of the first one, or a new one recorded), in one transaction."""
     with uow:
-        response = _answer(cmd, uow, rules, key, versions)
+        candidate = uow.repo.candidate_side(
+            cmd.candidate_id, cmd.exercise_id, cmd.exercise_version, cmd.idempotency_key
+        )
+        if candidate is None:
+            raise CandidateNotFound(f"candidate_id: no candidate {cmd.candidate_id}")
+        found = uow.repo.exercise_side(cmd.exercise_id)
+        if found is None:
+            raise ExerciseNotFound(f"exercise_id: no exercise {cmd.exercise_id}")
+        exercise, stats = found
+        if not candidate.assigned:
+            raise ExerciseNotAssigned(
+                f"exercise_id: exercise {cmd.exercise_id} is not assigned to this candidate"
+            )
+        replay = candidate.keyed_response or candidate.solved_response
+        if replay is not None:  # nothing written: the block rolls back, releasing the locks
+            return SubmissionVerdict.replay_of(orjson.loads(replay))
+        exercise.ensure_current(cmd.exercise_version)
+        if key is not None:
+            exercise = exercise.checked_by(key)
+        verdict = judge(
+            exercise,
+            stats,
+            attempts_before=candidate.attempts,
+            first_attempt_failed=candidate.first_attempt_failed,
+            answer=cmd.answer,
+            unsolved_assigned=candidate.unsolved,
+            rules=rules,
+        )
+        response = _record(uow, cmd, exercise, candidate, verdict, versions)
         uow.commit()
     return response
 
 
-def _answer(
-    cmd: commands.SubmitAnswer,
-    uow: UnitOfWork[HiringRepository],
-    rules: Rules,
-    key: AnswerKey | None,
-    versions: Callable[[], EventVersions],
-) -> SubmissionVerdict:
-    """The verdict (a replay of the first one, or a new one recorded), in `uow`'s transaction."""
-    candidate = uow.repo.candidate_side(
-        cmd.candidate_id, cmd.exercise_id, cmd.exercise_version, cmd.idempotency_key
-    )
-    if candidate is None:
-        raise CandidateNotFound(f"candidate_id: no candidate {cmd.candidate_id}")
-    found = uow.repo.exercise_side(cmd.exercise_id)
-    if found is None:
-        raise ExerciseNotFound(f"exercise_id: no exercise {cmd.exercise_id}")
-    exercise, stats = found
-    if not candidate.assigned:
-        raise ExerciseNotAssigned(
-            f"exercise_id: exercise {cmd.exercise_id} is not assigned to this candidate"
-        )
-    replay = candidate.keyed_response or candidate.solved_response
-    if replay is not None:
-        return SubmissionVerdict.replay_of(orjson.loads(replay))
-    exercise.ensure_current(cmd.exercise_version)
-    if key is not None:
-        exercise = exercise.checked_by(key)
-    verdict = judge(
-        exercise,
-        stats,
-        attempts_before=candidate.attempts,
-        first_attempt_failed=candidate.first_attempt_failed,
-        answer=cmd.answer,
-        unsolved_assigned=candidate.unsolved,
-        rules=rules,
-    )
-    return _record(uow, cmd, exercise, candidate, verdict, versions)
-
-
 def _record(
-    uow: UnitOfWork[HiringRepository],
+    uow: UnitOfWork[Repository],
     cmd: commands.SubmitAnswer,
     exercise: Exercise,
     candidate: CandidateSide,
@@ -271,7 +260,7 @@ def _rating_payload(exercise: Exercise, verdict: Verdict, at: str) -> dict[str, 
 
 
 def _stage_money(
-    uow: UnitOfWork[HiringRepository],
+    uow: UnitOfWork[Repository],
     money: Bonus | Fine,
     exercise: Exercise,
     verdict: Verdict,
@@ -295,7 +284,7 @@ def _stage_money(
         uow.stage("FineAdded", {**common, "reason": money.reason, "occurred_at": at})
 
 
-def _promote(uow: UnitOfWork[HiringRepository], candidate_id: str, name: str, now: float) -> None:
+def _promote(uow: UnitOfWork[Repository], candidate_id: str, name: str, now: float) -> None:
     uow.repo.set_status(candidate_id, TEACHER, now)
     solved = uow.repo.assigned_exercise_ids(candidate_id)
     uow.stage(
@@ -314,7 +303,7 @@ def _promote(uow: UnitOfWork[HiringRepository], candidate_id: str, name: str, no
 # -- replicas ------------------------------------------------------------------------------------
 
 
-def replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringRepository]) -> bool:
+def replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[Repository]) -> bool:
     """Make this version current with fresh stats, unless a newer one is held (then False)."""
     with uow:
         applied = _replicate_exercise(cmd, uow)
@@ -322,7 +311,7 @@ def replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringRe
     return applied
 
 
-def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringRepository]) -> bool:
+def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[Repository]) -> bool:
     held = uow.repo.replicated_version(cmd.exercise_id)
     if not is_newer_version(cmd.version, held):
         return False
@@ -330,7 +319,7 @@ def _replicate_exercise(cmd: commands.ReplicateExercise, uow: UnitOfWork[HiringR
 
 
 def receive_pushed_exercise(
-    envelope: Envelope, uow: UnitOfWork[HiringRepository], upcaster: Upcaster
+    envelope: Envelope, uow: UnitOfWork[Repository], upcaster: Upcaster
 ) -> bool:
     """The push side of the exercise link: applied once whether it came by push or by the log.
 
@@ -356,7 +345,7 @@ def receive_pushed_exercise(
     return applied
 
 
-def replicate_manager(cmd: commands.ReplicateManager, uow: UnitOfWork[HiringRepository]) -> None:
+def replicate_manager(cmd: commands.ReplicateManager, uow: UnitOfWork[Repository]) -> None:
     with uow:
         uow.repo.replicate_manager(cmd, uow.clock())
         uow.commit()

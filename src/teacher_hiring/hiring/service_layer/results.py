@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from teacher_hiring.foundation.records import from_mapping
 from teacher_hiring.hiring.domain.model import AssignableExercise
 
 
@@ -46,14 +47,4 @@ class SubmissionVerdict:
     @classmethod
     def replay_of(cls, stored: Mapping[str, Any]) -> SubmissionVerdict:
         """The verdict as stored with the first submission, marked replayed."""
-        return cls(
-            submission_id=stored["submission_id"],
-            exercise_id=stored["exercise_id"],
-            exercise_version=stored["exercise_version"],
-            correct=stored["correct"],
-            attempt=stored["attempt"],
-            attempts_left=stored["attempts_left"],
-            solved=stored["solved"],
-            candidate_status=stored["candidate_status"],
-            replayed=True,
-        )
+        return from_mapping(cls, stored, replayed=True)
