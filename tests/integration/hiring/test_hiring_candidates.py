@@ -62,6 +62,20 @@ def test_exercises_least_completed_first_ties_by_id(hiring: Hiring) -> None:
     assert [e["exercise_id"] for e in second["exercises"]] == [ids[2], ids[3], ids[0]]
 
 
+def test_a_managers_exercises_are_listed_with_their_completions(hiring: Hiring) -> None:
+    anna = hiring.add_exercise(author_id="anna", answers=("x",))["exercise_id"]
+    hiring.add_exercise(author_id="boris", answers=("x",))
+    candidate = hiring.register()
+    hiring.solve(candidate["id"], anna, "x")
+
+    page = hiring.http.get("/exercises", params={"author_id": "anna"}).json()
+
+    assert page["total"] == 1
+    assert [(e["exercise_id"], e["author_id"]) for e in page["items"]] == [(anna, "anna")]
+    assert (page["items"][0]["completions"], page["items"][0]["needs_complication"]) == (1, False)
+    assert hiring.http.get("/exercises", params={"author_id": "nobody"}).json()["items"] == []
+
+
 def test_fewer_exercises_than_three_are_all_assigned(hiring: Hiring) -> None:
     only = hiring.add_exercise()
     candidate = hiring.register()

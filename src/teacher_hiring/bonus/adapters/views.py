@@ -186,6 +186,34 @@ def entries_between(
     return [_entry(row) for row in conn.execute(query).mappings()]
 
 
+def balance_history(conn: Connection, manager_id: str, limit: int) -> list[dict[str, Any]]:
+    """The balance after each of the account's newest `limit` entries, oldest first."""
+    order = (ledger.c.occurred_at, ledger.c.id)
+    running = sa.func.sum(ledger.c.amount_cents).over(order_by=order)
+    steps = (
+        sa.select(
+            ledger.c.id,
+            ledger.c.occurred_at,
+            ledger.c.kind,
+            ledger.c.amount_cents,
+            running.label("balance_cents"),
+        )
+        .where(ledger.c.manager_id == manager_id)
+        .subquery()
+    )
+    query = sa.select(steps).order_by(steps.c.occurred_at.desc(), steps.c.id.desc()).limit(limit)
+    rows = list(conn.execute(query).mappings())
+    return [
+        {
+            "at": row["occurred_at"],
+            "kind": row["kind"],
+            "amount_cents": int(row["amount_cents"]),
+            "balance_cents": int(row["balance_cents"]),
+        }
+        for row in reversed(rows)
+    ]
+
+
 def all_ratings(conn: Connection) -> list[dict[str, Any]]:
     query = sa.select(ratings).order_by(ratings.c.exercise_id)
     return [dict(row) for row in conn.execute(query).mappings()]

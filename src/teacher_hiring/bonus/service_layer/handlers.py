@@ -31,6 +31,7 @@ from teacher_hiring.bonus.service_layer.ports import ManagerDirectory
 from teacher_hiring.bonus.service_layer.results import (
     AccountOverview,
     AccountStatement,
+    BalanceHistory,
     EntriesPage,
     LedgerTotals,
     ManagerSums,
@@ -209,6 +210,17 @@ def account_entries(
     return EntriesPage(
         manager_id=manager_id, kind=kind, limit=limit, offset=offset, total=total, items=page
     )
+
+
+def balance_history(
+    manager_id: str, uow: UnitOfWork[BonusRepository], *, limit: int
+) -> BalanceHistory:
+    """The balance after each of the account's newest `limit` entries, oldest first."""
+    with uow:
+        _require_account(uow, manager_id)
+        points = views.balance_history(uow.conn, manager_id, limit)
+        total = views.count_entries(uow.conn, manager_id)
+    return BalanceHistory(manager_id=manager_id, total=total, points=points)
 
 
 def ledger_totals(uow: UnitOfWork[BonusRepository]) -> LedgerTotals:

@@ -62,6 +62,15 @@ class EntriesPage:
 
 
 @dataclass(frozen=True, slots=True)
+class BalanceHistory:
+    """The balance after each of the newest entries, oldest first, for a chart."""
+
+    manager_id: str
+    total: int
+    points: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
 class Sums:
     """What the ledger holds of each kind; fines as the positive amounts issued."""
 

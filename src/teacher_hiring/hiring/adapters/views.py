@@ -161,8 +161,11 @@ def _exercise_heading() -> tuple[sa.Column[Any], ...]:
     return (_e.c.id, _e.c.title, _e.c.subject, _e.c.difficulty, _e.c.author_id, _e.c.version)
 
 
-def list_exercises(conn: Connection, *, limit: int, offset: int) -> dict[str, Any]:
-    total = conn.execute(sa.select(sa.func.count()).select_from(_e)).scalar_one()
+def list_exercises(
+    conn: Connection, *, limit: int, offset: int, author_id: str | None = None
+) -> dict[str, Any]:
+    where = [] if author_id is None else [_e.c.author_id == author_id]
+    total = conn.execute(sa.select(sa.func.count()).select_from(_e).where(*where)).scalar_one()
     rows = conn.execute(
         sa.select(
             *_exercise_heading(),
@@ -174,6 +177,7 @@ def list_exercises(conn: Connection, *, limit: int, offset: int) -> dict[str, An
             _st.c.needs_complication,
         )
         .select_from(_current_stats_join())
+        .where(*where)
         .order_by(_e.c.id)
         .limit(limit)
         .offset(offset)
