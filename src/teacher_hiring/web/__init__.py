@@ -1,0 +1,1 @@
+"""The web pages: a backend-for-frontend over the three services' HTTP APIs (docs/web.md)."""
