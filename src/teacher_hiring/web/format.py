@@ -69,10 +69,25 @@ def moment(value: str | float | datetime | None, *, seconds: bool = False) -> Ma
     )
 
 
-def day(value: date | str) -> Markup:
-    """A calendar day, as `<time datetime="2025-03-14">2025-03-14</time>` (not converted)."""
-    text = value.isoformat() if isinstance(value, date) else str(value)[:10]
-    return Markup('<time datetime="{0}">{0}</time>').format(text)
+def time_tag(value: str | None) -> Markup:
+    """`moment` for a service's RFC 3339 text; a text that is no time is shown as it is."""
+    if not value:
+        return Markup("")
+    try:
+        return moment(value)
+    except ValueError:
+        return Markup(escape(value))
+
+
+def parse_time(value: str) -> datetime:
+    """An RFC 3339 text as an aware datetime in UTC."""
+    return as_moment(value)
+
+
+def day(value: date | str) -> str:
+    """A calendar day (a statement's start or end) as YYYY-MM-DD: a day, not a moment, so it is
+    not moved into the viewer's zone."""
+    return value.isoformat() if isinstance(value, date) else str(value)[:10]
 
 
 def event_name(name: str | None) -> Markup:
@@ -84,6 +99,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "money": money,
     "signed_money": signed_money,
     "moment": moment,
+    "time_tag": time_tag,
     "day": day,
     "event_name": event_name,
 }

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from teacher_hiring.web.format import cents, day, moment, money, signed_money
+from teacher_hiring.web.format import cents, day, moment, money, signed_money, time_tag
 
 
 @pytest.mark.parametrize(
@@ -43,4 +43,11 @@ def test_a_time_carries_its_utc_moment_for_the_viewers_zone_and_says_utc_until_c
 
 
 def test_a_day_is_not_converted() -> None:
-    assert day("2025-03-14T23:00:00Z") == '<time datetime="2025-03-14">2025-03-14</time>'
+    assert day("2025-03-14T23:00:00Z") == "2025-03-14"
+
+
+def test_a_text_that_is_no_time_is_shown_as_it_is() -> None:
+    assert time_tag("soon <b>") == "soon &lt;b&gt;"
+    assert time_tag("2025-03-14T09:26:00Z").startswith(
+        '<time datetime="2025-03-14T09:26:00.000000Z"'
+    )
