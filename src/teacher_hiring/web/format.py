@@ -1,7 +1,7 @@
 """How pages show money and times: 12.34 from minor units, a time as `<time datetime=...>`.
 
 A time is written in UTC on the server and carries its RFC 3339 moment in `datetime`; the
-page's small script (static/local-time.js) rewrites the text in the viewer's time zone. Without
+page's small script (static/site.js) rewrites the text in the viewer's time zone. Without
 the script the UTC text stays, saying so.
 """
 
