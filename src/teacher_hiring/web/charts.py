@@ -154,16 +154,18 @@ def balance_table(series: Sequence[Step]) -> Markup:
     """The chart's figures as a table: each entry, its amount and the balance after it."""
     rows = Markup("").join(
         Markup(
-            '<tr><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td></tr>'
+            '<tr><td data-label="When">{}</td><td data-label="Entry">{}</td>'
+            '<td class="number" data-label="Amount">{}</td>'
+            '<td class="number" data-label="Balance">{}</td></tr>'
         ).format(
             moment(step.at), step.kind, signed_money(step.amount_cents), money(step.balance_cents)
         )
         for step in series
     )
     return Markup(
-        '<table class="chart-table"><caption>Balance after each entry</caption>'
+        '<table class="chart-table stack"><caption>Balance after each entry</caption>'
         '<thead><tr><th scope="col">When</th><th scope="col">Entry</th>'
-        '<th scope="col" class="num">Amount</th><th scope="col" class="num">Balance</th></tr>'
+        '<th scope="col" class="number">Amount</th><th scope="col" class="number">Balance</th></tr>'
         "</thead><tbody>{}</tbody></table>"
     ).format(rows)
 

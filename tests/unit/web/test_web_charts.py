@@ -58,7 +58,7 @@ def test_the_figure_has_the_same_figures_as_a_table() -> None:
     figure = balance_figure(HISTORY, total=10)
 
     assert "<summary>The balance as a table</summary>" in figure
-    assert re.findall(r'<td class="num">([^<]+)</td>', figure) == [
+    assert re.findall(r'<td class="number" data-label="\w+">([^<]+)</td>', figure) == [
         "+10.00",
         "10.00",
         "-15.00",
