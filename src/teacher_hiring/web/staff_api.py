@@ -217,13 +217,24 @@ def repair(calls: Calls, **params: Any) -> dict[str, Any]:
     return found
 
 
+def _of_every_service(calls: Calls, path: str) -> list[dict[str, Any]]:
+    """The items each service lists at `path`, each with the service (`owner`); a service
+    without the route (404) has none."""
+    found = []
+    for service in SERVICES:
+        try:
+            items = calls.get(service, path)
+        except Refused as exc:
+            if exc.status != 404:
+                raise
+            continue
+        found += [{**item, "owner": service} for item in items]
+    return found
+
+
 def links(calls: Calls) -> list[dict[str, Any]]:
     """Every switchable link of every service, each with the service that owns it."""
-    return [
-        {**state, "owner": service}
-        for service in SERVICES
-        for state in calls.get(service, "/operator/links")
-    ]
+    return _of_every_service(calls, "/operator/links")
 
 
 def switch_link(calls: Calls, service: Service, link: str, mode: str) -> dict[str, Any]:
@@ -233,11 +244,7 @@ def switch_link(calls: Calls, service: Service, link: str, mode: str) -> dict[st
 
 def event_versions(calls: Calls) -> list[dict[str, Any]]:
     """Which version of each event family every service produces now."""
-    return [
-        {**state, "owner": service}
-        for service in SERVICES
-        for state in calls.get(service, "/operator/event-versions")
-    ]
+    return _of_every_service(calls, "/operator/event-versions")
 
 
 def switch_event_version(
