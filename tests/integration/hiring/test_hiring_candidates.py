@@ -183,3 +183,18 @@ def test_openapi_documents_every_route_with_its_docstring(hiring: Hiring) -> Non
         assert paths[path][method]["description"], (method, path)
     submission = paths["/candidates/{candidate_id}/submissions"]["post"]
     assert {"403", "404", "409", "422", "429"} <= set(submission["responses"])
+
+
+def test_a_candidate_shows_when_they_became_a_teacher(hiring: Hiring) -> None:
+    answers = {hiring.add_exercise(answers=(f"a{i}",))["exercise_id"]: f"a{i}" for i in range(2)}
+    candidate = hiring.register("Olga Teacher")
+    first, last = (e["exercise_id"] for e in candidate["exercises"])
+    hiring.solve(candidate["id"], first, answers[first])
+    detail = hiring.http.get(f"/candidates/{candidate['id']}").json()
+    assert detail["status"] == "candidate" and detail["became_teacher_at"] is None
+
+    hiring.solve(candidate["id"], last, answers[last])
+    detail = hiring.http.get(f"/candidates/{candidate['id']}").json()
+    solved_at = {e["exercise_id"]: e["solved_at"] for e in detail["exercises"]}
+    assert detail["status"] == "teacher"
+    assert detail["became_teacher_at"] == solved_at[last] == max(solved_at.values())

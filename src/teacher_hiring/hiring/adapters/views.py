@@ -64,19 +64,24 @@ def candidate(conn: Connection, candidate_id: str) -> dict[str, Any] | None:
         .where(_ce.c.candidate_id == candidate_id)
         .order_by(_ce.c.position)
     )
+    exercises = [
+        {
+            "exercise_id": item.exercise_id,
+            "title": item.title,
+            "version": item.version,
+            "solved": item.solved_at is not None,
+            "solved_version": item.solved_version,
+            "solved_at": None if item.solved_at is None else rfc3339(item.solved_at),
+        }
+        for item in assigned
+    ]
+    # A candidate becomes a teacher with the solution of their last unsolved exercise.
+    solved_at = [item["solved_at"] for item in exercises if item["solved_at"] is not None]
+    teacher = row.status == "teacher" and bool(solved_at)
     return {
         **_candidate_row(row),
-        "exercises": [
-            {
-                "exercise_id": item.exercise_id,
-                "title": item.title,
-                "version": item.version,
-                "solved": item.solved_at is not None,
-                "solved_version": item.solved_version,
-                "solved_at": None if item.solved_at is None else rfc3339(item.solved_at),
-            }
-            for item in assigned
-        ],
+        "became_teacher_at": max(solved_at) if teacher else None,
+        "exercises": exercises,
     }
 
 
