@@ -1,7 +1,8 @@
 """The platform's live state for the operators' page: what each service's own endpoints say.
 
-Per service: up or down (`/health`), outbox backlog, consumer lag and pending dead letters per
-topic (its Prometheus `/metrics`, open to anyone on the services' network). Per topic: events
+Per service: up or down (`/health`), outbox backlog and consumer lag (its Prometheus `/metrics`,
+open to anyone on the services' network), pending dead letters per topic (its dead-letter
+route, counted at each reading). Per topic: events
 per second, from the records the log has received (`/operator/topics`, asked of the first
 service that answers) between two readings of this process; the first reading has no rate yet.
 """
@@ -128,10 +129,25 @@ def _topic_counts(calls: Calls, services: list[ServiceState]) -> dict[str, int]:
     return {}
 
 
+def _pending_dead_letters(calls: Calls, service: ServiceState) -> None:
+    """The service's pending dead letters per topic, counted on its dead-letter topics now (the
+    metrics' gauge is refreshed only by the maintenance pass)."""
+    try:
+        page = calls.get(service.name, "/operator/dead-letters", limit=1)  # type: ignore[arg-type]
+    except (ServiceDown, Refused):
+        return
+    service.dead_letters = {
+        topic: int(counts["pending"]) for topic, counts in page["topics"].items()
+    }
+
+
 def gather(calls: Calls, rates: Rates, *, clock: Callable[[], float] = time.time) -> LiveState:
     """One reading of the whole platform; a service that does not answer is marked down."""
     client = calls.api.clients["exercises"]
     services = [_service_state(client, name, calls.api.urls[name]) for name in SERVICES]
+    for service in services:
+        if service.up:
+            _pending_dead_letters(calls, service)
     records = _topic_counts(calls, services)
     per_second = rates.update(records)
     pending: dict[str, int] = defaultdict(int)
