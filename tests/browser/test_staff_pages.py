@@ -144,7 +144,7 @@ def test_a_manager_sees_the_leak_complicates_the_exercise_and_is_paid(
     manager.get_by_label("First day").fill("2000-01-01")
     manager.get_by_label("Day after the last").fill("2100-01-01")
     manager.get_by_role("button", name="Show the statement").click()
-    expect(manager.locator("#statement")).to_contain_text("+30.00")
+    expect(manager.locator("#statement")).to_contain_text("30.00 (1)")
     manager.get_by_role("link", name="Candidates").click()
     expect(manager.locator("#candidates tbody tr")).not_to_have_count(0)
     axe(manager, "the candidates")
