@@ -236,3 +236,24 @@ def test_money_is_written_as_units_and_cents() -> None:
         "30.00",
     ]
     assert 'datetime="2026-12-06T22:54:00Z"' in format.time_tag("2026-12-06T22:54:00.000000Z")
+
+
+def test_a_service_that_does_not_answer_is_a_503_page_naming_it(tmp_path: Path) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
+    app = create_app(settings, api_transport=httpx.MockTransport(down))
+    with TestClient(app, follow_redirects=False) as web:
+        accounts(web).create(
+            email="ivan@mail.example",
+            role=Role.candidate,
+            subject_id="cand-1",
+            name="Ivan",
+            password=PASSWORD,
+        )
+        assert sign_in(web, "ivan@mail.example", PASSWORD).headers["location"] == "/candidate"
+        page = web.get("/candidates/cand-1")
+        assert page.status_code == 503
+        assert "The hiring service is not reachable" in page.text
+        assert web.get("/candidates/cand-2").status_code == 403  # not theirs, before any call
