@@ -59,7 +59,8 @@ class Site:
         return self.url + path
 
 
-def start_platform(data_dir: Path) -> Iterator[Site]:
+def start_platform(data_dir: Path, *, show_logs: bool = True) -> Iterator[Site]:
+    """Starts the platform, yields it, stops it (and prints the tail of each log)."""
     deployment = Deployment(
         data_dir=data_dir,
         ports={WEB: free_port(), **{name: free_port() for name in SERVICES}},
@@ -73,7 +74,7 @@ def start_platform(data_dir: Path) -> Iterator[Site]:
     finally:
         api.client.close()
         platform.stop()
-        for label in platform.processes:
+        for label in platform.processes if show_logs else ():
             log = data_dir / "logs" / f"{label}.log"
             if log.exists():
                 tail = log.read_text(errors="replace").splitlines()[-15:]

@@ -159,6 +159,8 @@ def _distributed(deployment: Deployment) -> list[str]:
     for script in ("kafka.sh", "postgres.sh"):
         if _script(script, "status", quiet=True) == 0:
             console.print(f"{script.removesuffix('.sh')} is running: using it")
+            if script == "postgres.sh":  # idempotent: creates a database it lacks (th_web)
+                _script(script, "start", quiet=True)
             continue
         console.print(f"starting {script.removesuffix('.sh')} ({SCRIPTS / script} start)...")
         code = _script(script, "start")

@@ -43,4 +43,3 @@ class WebSettings(auth_settings.AuthSettings):
     sign_in_max_delay_s: float = Field(
         15 * 60, gt=0, description="The longest wait imposed after repeated failures"
     )
-    log_level: str = "info"
