@@ -32,8 +32,14 @@ from browser.browser_support import (  # noqa: E402
     sign_in,
     start_platform,
 )
+from e2e.platform_api import eventually  # noqa: E402
+from e2e.test_dead_letters import send_poison  # noqa: E402
+from teacher_hiring.runtime.db import dispose, make_engine  # noqa: E402
+from teacher_hiring.runtime.tokens import Role  # noqa: E402
+from teacher_hiring.web.accounts.store import Accounts  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+MANAGER_EMAIL = "maria.ivanova@school.example"
 PASSWORD = "screenshots-password"
 
 
@@ -67,6 +73,16 @@ SHOTS = [
         lambda s: f"/candidates/{s.candidate['id']}/exercises/{s.exercise_ids[1]}",
     ),
     Shot("candidate-history", "candidate", lambda s: f"/candidates/{s.candidate['id']}/history"),
+    Shot("manager-exercises", "manager", lambda s: "/manager"),
+    Shot("manager-assignments", "manager", lambda s: "/manager/assignments"),
+    Shot("manager-exercise-edit", "manager", lambda s: f"/manager/exercises/{s.exercise_ids[2]}"),
+    Shot("manager-account", "manager", lambda s: "/manager/account"),
+    Shot("manager-candidates", "manager", lambda s: "/manager/candidates"),
+    Shot("operator-live", "operator", lambda s: "/operator"),
+    Shot("operator-managers", "operator", lambda s: "/operator/managers"),
+    Shot("operator-dead-letters", "operator", lambda s: "/operator/dead-letters"),
+    Shot("operator-reconciliation", "operator", lambda s: "/operator/reconciliation"),
+    Shot("operator-switches", "operator", lambda s: "/operator/switches"),
 ]
 
 
@@ -93,6 +109,7 @@ def build_scene(site: Site, page: Page, data_dir: Path) -> Scene:
     page.get_by_label("Answer").fill("5/6")
     page.get_by_role("button", name="Send the answer").click()
     page.context.clear_cookies()
+    staff_scene(scene)
     scene.operator_email = f"operator.{uuid.uuid4().hex[:6]}@school.example"
     subprocess.run(
         [
@@ -111,9 +128,51 @@ def build_scene(site: Site, page: Page, data_dir: Path) -> Scene:
     return scene
 
 
+def staff_scene(scene: Scene) -> None:
+    """What the managers' and operators' pages show: the second exercise leaked and
+    complicated (its assignment closed and paid), the third leaked with its assignment open,
+    the manager's sign-in account, and a poison record among the dead letters."""
+    api = scene.site.api
+    for leaked in scene.exercise_ids[1:]:
+        for n in range(11):
+            solver = api.candidate(f"Solver {n} {uuid.uuid4().hex[:6]}", subject="mathematics")
+            answer = "12.57" if leaked == scene.exercise_ids[1] else "2 2 3"
+            assert api.submit(solver["id"], leaked, 1, answer).status_code == 200
+    eventually(
+        lambda: len(api.ok("GET", "exercises", "/assignments", params={"status": "open"})) == 2,
+        what="two complication assignments",
+    )
+    body = {
+        "editor_id": scene.manager_id,
+        "statement": "The area of a circle of radius 2, to two decimals, without a calculator",
+        "accepted_answers": ["12.57"],
+        "expected_version": 1,
+    }
+    path = f"/exercises/{scene.exercise_ids[1]}"
+    api.ok("PUT", "exercises", path, json=body, headers=api.as_manager(scene.manager_id))
+    eventually(
+        lambda: any(e["kind"] == "payment" for e in api.entries(scene.manager_id)),
+        what="the payment in the account",
+    )
+    engine = make_engine(scene.site.platform.deployment.database_url("web"))
+    try:
+        Accounts(engine).create(
+            email=MANAGER_EMAIL,
+            role=Role.manager,
+            subject_id=scene.manager_id,
+            name="Maria Ivanova",
+            password=PASSWORD,
+        )
+    finally:
+        dispose(engine)
+    send_poison(scene.site.platform)
+
+
 def credentials(scene: Scene, role: str) -> tuple[str, str]:
     if role == "candidate":
         return scene.candidate["email"], PASSWORD
+    if role == "manager":
+        return MANAGER_EMAIL, PASSWORD
     if role == "operator":
         return scene.operator_email, PASSWORD
     raise ValueError(f"no {role} in the scene")
