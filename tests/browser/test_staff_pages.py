@@ -122,6 +122,9 @@ def test_a_manager_sees_the_leak_complicates_the_exercise_and_is_paid(
     expect(row).to_contain_text("11")
     until(manager, lambda: manager.locator("#open-assignments").count() > 0, "the assignment")
     axe(manager, "the manager's exercises")
+    # The same form open in another tab, to be saved after the complication.
+    stale = manager.context.new_page()
+    stale.goto(site.page_url(f"/manager/exercises/{exercise_id}"))
     manager.get_by_role("link", name="see which exercises leaked").click()
     axe(manager, "the assignments")
     manager.get_by_role("link", name=re.compile("Complicate")).click()
@@ -131,6 +134,18 @@ def test_a_manager_sees_the_leak_complicates_the_exercise_and_is_paid(
     manager.get_by_label("Accepted answers").fill("neves")
     manager.get_by_role("button", name="Save as version 2").click()
     expect(manager.get_by_role("status")).to_contain_text("closed 1 complication assignment")
+
+    # The other tab's save meets version 2: both versions shown, nothing typed lost.
+    stale.get_by_label("Statement").fill("My own harder text")
+    stale.get_by_role("button", name="Save as version 2").click()
+    expect(stale.get_by_role("heading", name="Version 2, saved meanwhile")).to_be_visible()
+    expect(stale.get_by_text("written in letters backwards")).to_be_visible()
+    expect(stale.get_by_label("Statement")).to_have_value("My own harder text")
+    axe(stale, "a version conflict")
+    stale.get_by_label("Statement").fill("Which number is lucky, backwards, in capitals?")
+    stale.get_by_role("button", name="Save as version 3").click()
+    expect(stale.get_by_role("status")).to_contain_text("saved as version 3")
+    stale.close()
 
     # The payment reaches the account.
     manager.goto(site.page_url("/manager/account"))
@@ -218,6 +233,16 @@ def test_an_operator_sees_a_dead_letter_replays_it_and_switches_a_link(
 
     page.goto(site.page_url("/operator/switches"))
     axe(page, "links and event versions")
+    forged = page.request.post(
+        site.page_url("/operator/switches/link"),
+        form={
+            "service": "exercises",
+            "link": "exercise-updates",
+            "mode": "event",
+            "confirm": "yes",
+        },
+    )
+    assert forged.status == 403  # no CSRF token: refused, nothing switched
     link = page.locator('tr[data-link="exercise-updates"]')
     expect(link.locator('[data-field="mode"]')).to_have_text("push")
     link.get_by_role("button", name=re.compile("^event")).click()
