@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from teacher_hiring.foundation.time import parse_rfc3339, rfc3339
+from teacher_hiring.foundation.time import parse_rfc3339
 
 MINUS = "\N{MINUS SIGN}"
 
@@ -65,7 +65,7 @@ def moment(value: str | float | datetime | None, *, seconds: bool = False) -> Ma
     at = as_moment(value)
     shown = at.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " UTC"
     return Markup('<time datetime="{}" data-local="{}">{}</time>').format(
-        rfc3339(at), "seconds" if seconds else "minutes", shown
+        at.isoformat().replace("+00:00", "Z"), "seconds" if seconds else "minutes", shown
     )
 
 

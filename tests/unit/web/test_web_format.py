@@ -37,8 +37,8 @@ def test_a_time_carries_its_utc_moment_for_the_viewers_zone_and_says_utc_until_c
     )
     assert "09:26:53 UTC" in moment(datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC), seconds=True)
     east = timezone(timedelta(hours=5))
-    assert 'datetime="2025-03-14T04:00:00.000000Z"' in moment(datetime(2025, 3, 14, 9, tzinfo=east))
-    assert 'datetime="1970-01-01T00:01:40.000000Z"' in moment(100.0)
+    assert 'datetime="2025-03-14T04:00:00Z"' in moment(datetime(2025, 3, 14, 9, tzinfo=east))
+    assert 'datetime="1970-01-01T00:01:40Z"' in moment(100.0)
     assert moment(None) == ""
 
 
@@ -48,6 +48,6 @@ def test_a_day_is_not_converted() -> None:
 
 def test_a_text_that_is_no_time_is_shown_as_it_is() -> None:
     assert time_tag("soon <b>") == "soon &lt;b&gt;"
-    assert time_tag("2025-03-14T09:26:00Z").startswith(
-        '<time datetime="2025-03-14T09:26:00.000000Z"'
+    assert time_tag("2025-03-14T09:26:00.000000Z").startswith(
+        '<time datetime="2025-03-14T09:26:00Z"'
     )
