@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from browser.browser_support import PHONE, Site, axe, fits_width, register
 from integration.credentials import as_manager
+from teacher_hiring.runtime.tokens import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -133,3 +134,30 @@ def test_the_public_pages_are_accessible(site: Site, page: Page) -> None:
     page.goto(site.page_url("/no/such/page"))
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     axe(page, "the 404 page")
+
+
+def test_the_sign_in_and_first_visit_pages_are_accessible(site: Site, page: Page) -> None:
+    page.goto(site.page_url("/sign-in"))
+    page.get_by_label("Email").fill("nobody@mail.example")
+    page.get_by_label("Password").fill("not a password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Wrong email or password.")).to_be_visible()
+    expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+    axe(page, "the sign-in form with its error")
+
+    _, token = site.accounts().invite(
+        email=f"new.manager.{uuid.uuid4().hex[:6]}@school.example",
+        role=Role.manager,
+        subject_id=str(uuid.uuid4()),
+        name="Vera Newcomer",
+        ttl_s=600,
+    )
+    page.goto(site.page_url(f"/welcome/{token}"))
+    expect(page.get_by_role("heading", name="Welcome, Vera Newcomer")).to_be_visible()
+    axe(page, "a manager's first visit")
+    page.get_by_label("Password", exact=True).fill("a-long-password")
+    page.get_by_label("The same password again").fill("a-long-password")
+    page.get_by_role("button", name="Save and sign in").click()
+    page.wait_for_url(re.compile(r"/manager$"))
+    page.goto(site.page_url(f"/welcome/{token}"))
+    expect(page.get_by_text("This link was used already or has expired.")).to_be_visible()
