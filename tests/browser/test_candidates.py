@@ -161,3 +161,40 @@ def test_the_sign_in_and_first_visit_pages_are_accessible(site: Site, page: Page
     page.wait_for_url(re.compile(r"/manager$"))
     page.goto(site.page_url(f"/welcome/{token}"))
     expect(page.get_by_text("This link was used already or has expired.")).to_be_visible()
+
+
+def tab_to(page: Page, what: str, presses: int = 15) -> None:
+    """Press Tab until the focused element has the id `#...`, or else the text `what`."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("[document.activeElement.id, document.activeElement.innerText]")
+        if what in ("#" + focused[0], (focused[1] or "").strip()):
+            return
+    raise AssertionError(f"Tab never reached {what} on {page.url}")
+
+
+def test_a_candidate_does_everything_with_the_keyboard_alone(site: Site, page: Page) -> None:
+    subject = new_subject()
+    an_exercise(site, subject, title="Keys only")
+    page.goto(site.page_url("/register"))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    tab_to(page, "#f-name")
+    page.keyboard.type("Lev Keyboard")
+    page.keyboard.press("Tab")
+    page.keyboard.type(f"lev.{uuid.uuid4().hex[:8]}@mail.example")
+    page.keyboard.press("Tab")
+    page.keyboard.type(subject)
+    page.keyboard.press("Tab")
+    page.keyboard.type("a-long-password")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/candidates/[^/]+$"))
+
+    tab_to(page, "Keys only")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Keys only")).to_be_visible()
+    tab_to(page, "#f-answer")
+    page.keyboard.type(ANSWER)
+    tab_to(page, "Send the answer")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Correct.")
