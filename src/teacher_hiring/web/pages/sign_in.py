@@ -195,6 +195,12 @@ def _registration_refused(exc: Refused) -> dict[str, str]:
 # -- a manager's first visit -------------------------------------------------------------------
 
 
+def first_visit_link(request: Request, token: str) -> str:
+    """The absolute address of a first-visit link, as an operator is shown it once
+    (the token from Accounts.invite or Accounts.renew_invitation)."""
+    return str(request.url_for("first_visit_form", token=token))
+
+
 @router.get("/welcome/{token}")
 def first_visit_form(request: Request, token: str) -> Response:
     """The one-time link an operator gave a new manager: choose a password."""
