@@ -286,3 +286,16 @@ def test_a_service_refusing_the_pages_tokens_is_a_page_naming_the_setting(tmp_pa
         sign_in(web, "ivan@mail.example", PASSWORD)
         page = web.get("/candidates/cand-1")
         assert page.status_code == 502 and "WEB_AUTH_SECRET" in page.text
+
+
+@pytest.mark.parametrize(("address", "counted"), [("203.0.113.5", True), ("127.0.0.1", False)])
+def test_failures_from_one_address_slow_it_down_unless_it_is_the_machines_own(
+    tmp_path: Path, address: str, counted: bool
+) -> None:
+    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
+    with TestClient(create_app(settings), follow_redirects=False, client=(address, 5000)) as web:
+        an_operator(web)
+        for n in range(5):
+            assert sign_in(web, f"guess{n}@school.example", "nope").status_code == 422
+        right = sign_in(web, "ops@school.example", PASSWORD)
+        assert right.status_code == (429 if counted else 303)
