@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run run-distributed test lint typecheck unit integration e2e browser screenshots chromium simulate chaos bench bench-speed bench-distributed clean
+.PHONY: install run run-distributed test lint typecheck unit integration e2e browser screenshots chromium simulate chaos bench bench-speed bench-web bench-distributed clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,12 @@ bench: install
 bench-speed: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.speed $(ARGS)
+
+## A candidate's answer through the web pages against the same answer straight to hiring, in
+## one run at 100 answers/s: p50/p95/p99 of each; writes docs/web-speed.md (~1-2 min).
+bench-web: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.web $(ARGS)
 
 ## Events/s from the outbox through Kafka into the ledger, against the raw Kafka client
 ## (starts Kafka and PostgreSQL with scripts/ if they are not running; `--profile` for py-spy).

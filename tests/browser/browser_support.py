@@ -20,7 +20,9 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from e2e.platform_api import Api
 from missing_part import missing
 from teacher_hiring.foundation.ports import free_port
+from teacher_hiring.runtime.db import dispose, make_engine
 from teacher_hiring.runtime.processes import SERVICES, WEB, Deployment, Platform
+from teacher_hiring.web.accounts.store import Accounts
 
 CHROMIUM = os.environ.get("TH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -50,6 +52,7 @@ class Site:
 
     platform: Platform
     api: Api
+    _accounts: Accounts | None = None
 
     @property
     def url(self) -> str:
@@ -57,6 +60,12 @@ class Site:
 
     def page_url(self, path: str) -> str:
         return self.url + path
+
+    def accounts(self) -> Accounts:
+        """The web pages' accounts database, as `teacher-hiring operator create` opens it."""
+        if self._accounts is None:
+            self._accounts = Accounts(make_engine(self.platform.deployment.database_url(WEB)))
+        return self._accounts
 
 
 def start_platform(data_dir: Path, *, show_logs: bool = True) -> Iterator[Site]:
@@ -68,11 +77,14 @@ def start_platform(data_dir: Path, *, show_logs: bool = True) -> Iterator[Site]:
     )
     platform = Platform(deployment)
     api = Api(platform)
+    site = Site(platform, api)
     try:
         platform.start(timeout_s=90)
-        yield Site(platform, api)
+        yield site
     finally:
         api.client.close()
+        if site._accounts is not None:
+            dispose(site._accounts.engine)
         platform.stop()
         for label in platform.processes if show_logs else ():
             log = data_dir / "logs" / f"{label}.log"

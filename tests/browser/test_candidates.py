@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from browser.browser_support import PHONE, Site, axe, fits_width, register
 from integration.credentials import as_manager
+from teacher_hiring.runtime.tokens import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -133,3 +134,67 @@ def test_the_public_pages_are_accessible(site: Site, page: Page) -> None:
     page.goto(site.page_url("/no/such/page"))
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     axe(page, "the 404 page")
+
+
+def test_the_sign_in_and_first_visit_pages_are_accessible(site: Site, page: Page) -> None:
+    page.goto(site.page_url("/sign-in"))
+    page.get_by_label("Email").fill("nobody@mail.example")
+    page.get_by_label("Password").fill("not a password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Wrong email or password.")).to_be_visible()
+    expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+    axe(page, "the sign-in form with its error")
+
+    _, token = site.accounts().invite(
+        email=f"new.manager.{uuid.uuid4().hex[:6]}@school.example",
+        role=Role.manager,
+        subject_id=str(uuid.uuid4()),
+        name="Vera Newcomer",
+        ttl_s=600,
+    )
+    page.goto(site.page_url(f"/welcome/{token}"))
+    expect(page.get_by_role("heading", name="Welcome, Vera Newcomer")).to_be_visible()
+    axe(page, "a manager's first visit")
+    page.get_by_label("Password", exact=True).fill("a-long-password")
+    page.get_by_label("The same password again").fill("a-long-password")
+    page.get_by_role("button", name="Save and sign in").click()
+    page.wait_for_url(re.compile(r"/manager$"))
+    page.goto(site.page_url(f"/welcome/{token}"))
+    expect(page.get_by_text("This link was used already or has expired.")).to_be_visible()
+
+
+def tab_to(page: Page, what: str, presses: int = 15) -> None:
+    """Press Tab until the focused element has the id `#...`, or else the text `what`."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("[document.activeElement.id, document.activeElement.innerText]")
+        if what in ("#" + focused[0], (focused[1] or "").strip()):
+            return
+    raise AssertionError(f"Tab never reached {what} on {page.url}")
+
+
+def test_a_candidate_does_everything_with_the_keyboard_alone(site: Site, page: Page) -> None:
+    subject = new_subject()
+    an_exercise(site, subject, title="Keys only")
+    page.goto(site.page_url("/register"))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    tab_to(page, "#f-name")
+    page.keyboard.type("Lev Keyboard")
+    page.keyboard.press("Tab")
+    page.keyboard.type(f"lev.{uuid.uuid4().hex[:8]}@mail.example")
+    page.keyboard.press("Tab")
+    page.keyboard.type(subject)
+    page.keyboard.press("Tab")
+    page.keyboard.type("a-long-password")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/candidates/[^/]+$"))
+
+    tab_to(page, "Keys only")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Keys only")).to_be_visible()
+    tab_to(page, "#f-answer")
+    page.keyboard.type(ANSWER)
+    tab_to(page, "Send the answer")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Correct.")

@@ -140,7 +140,13 @@ def _add_error_pages(app: FastAPI) -> None:
         assert isinstance(exc, Refused)
         if exc.status == 404:
             return _error(request, 404, "Not found", exc.message)
-        if exc.status in (401, 403):
+        if exc.status == 401:  # the services do not accept the tokens this process mints
+            message = (
+                f"The {exc.service} service did not accept the pages' credentials: "
+                "WEB_AUTH_SECRET must be the platform's secret."
+            )
+            return _error(request, 502, "The pages are misconfigured", message)
+        if exc.status == 403:
             return _error(request, 403, "Not your page", exc.message)
         return _error(request, exc.status, "Refused", exc.message)
 

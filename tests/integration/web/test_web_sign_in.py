@@ -257,3 +257,45 @@ def test_a_service_that_does_not_answer_is_a_503_page_naming_it(tmp_path: Path) 
         assert page.status_code == 503
         assert "The hiring service is not reachable" in page.text
         assert web.get("/candidates/cand-2").status_code == 403  # not theirs, before any call
+
+
+def test_a_first_visit_link_is_an_absolute_address_of_this_site(web: TestClient) -> None:
+    from starlette.requests import Request
+
+    from teacher_hiring.web.pages.sign_in import first_visit_link
+
+    scope = {"type": "http", "app": web.app, "router": web.app.router, "headers": []}
+    scope |= {"scheme": "http", "server": ("127.0.0.1", 8700), "path": "/", "root_path": ""}
+    assert first_visit_link(Request(scope), "abc") == "http://127.0.0.1:8700/welcome/abc"
+
+
+def test_a_service_refusing_the_pages_tokens_is_a_page_naming_the_setting(tmp_path: Path) -> None:
+    def unauthorized(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"detail": "token: bad signature", "error": "Invalid"})
+
+    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
+    app = create_app(settings, api_transport=httpx.MockTransport(unauthorized))
+    with TestClient(app, follow_redirects=False) as web:
+        accounts(web).create(
+            email="ivan@mail.example",
+            role=Role.candidate,
+            subject_id="cand-1",
+            name="Ivan",
+            password=PASSWORD,
+        )
+        sign_in(web, "ivan@mail.example", PASSWORD)
+        page = web.get("/candidates/cand-1")
+        assert page.status_code == 502 and "WEB_AUTH_SECRET" in page.text
+
+
+@pytest.mark.parametrize(("address", "counted"), [("203.0.113.5", True), ("127.0.0.1", False)])
+def test_failures_from_one_address_slow_it_down_unless_it_is_the_machines_own(
+    tmp_path: Path, address: str, counted: bool
+) -> None:
+    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
+    with TestClient(create_app(settings), follow_redirects=False, client=(address, 5000)) as web:
+        an_operator(web)
+        for n in range(5):
+            assert sign_in(web, f"guess{n}@school.example", "nope").status_code == 422
+        right = sign_in(web, "ops@school.example", PASSWORD)
+        assert right.status_code == (429 if counted else 303)

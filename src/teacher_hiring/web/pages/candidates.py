@@ -127,7 +127,10 @@ def answer(
         )
     except Refused as exc:
         return _refused(request, person, calls, found, answer, exc)
-    fresh = _exercise(calls, candidate_id, exercise_id) or found
+    # The verdict says what changed: no second call to hiring for the page.
+    fresh = found.model_copy(
+        update={"attempts_left": verdict.attempts_left, "solved": verdict.solved}
+    )
     return _exercise_page(
         request,
         person,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated
 
@@ -71,8 +72,7 @@ def sign_in(
     """Check the password; after repeated failures (per email and per address), wait."""
     settings = settings_of(request)
     accounts = accounts_of(request)
-    address = request.client.host if request.client else "unknown"
-    keys = [f"email:{normalized_email(email)}", f"address:{address}"]
+    keys = _throttle_keys(request, email)
     context = {"title": "Sign in", "next": _safe_next(next), "form": {"email": email}}
     wait = accounts.wait_s(keys, settings.sign_in_free_failures, settings.sign_in_max_delay_s)
     if wait > 0:
@@ -88,6 +88,22 @@ def sign_in(
     response = _see_other(_safe_next(next) or _home_of(account.role))
     start_session(request, response, account)
     return response
+
+
+def _throttle_keys(request: Request, email: str) -> list[str]:
+    """What failed sign-ins are counted against: the email, and the client's address unless
+    it is the machine's own. Behind the platform's TCP proxy (the distributed run), or with
+    every browser on one machine (`make run`), every client is 127.0.0.1: counting it would
+    let one person's failures lock everyone out."""
+    keys = [f"email:{normalized_email(email)}"]
+    address = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        loopback = False
+    if address and not loopback:
+        keys.append(f"address:{address}")
+    return keys
 
 
 def _home_of(role: Role) -> str:
@@ -193,6 +209,12 @@ def _registration_refused(exc: Refused) -> dict[str, str]:
 
 
 # -- a manager's first visit -------------------------------------------------------------------
+
+
+def first_visit_link(request: Request, token: str) -> str:
+    """The absolute address of a first-visit link, as an operator is shown it once
+    (the token from Accounts.invite or Accounts.renew_invitation)."""
+    return str(request.url_for("first_visit_form", token=token))
 
 
 @router.get("/welcome/{token}")
