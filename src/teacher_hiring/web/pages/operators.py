@@ -20,6 +20,7 @@ from teacher_hiring.web.api import Api, Calls, Refused
 from teacher_hiring.web.auth import CSRF, Person, accounts_of, require_role, settings_of
 from teacher_hiring.web.live import Rates, gather
 from teacher_hiring.web.pages import operator_tools
+from teacher_hiring.web.pages.sign_in import first_visit_link
 from teacher_hiring.web.rendering import render
 
 router = APIRouter(prefix="/operator", dependencies=[Depends(require_role(Role.operator))])
@@ -155,7 +156,7 @@ def create_manager(
             except EmailTaken:
                 errors = {"email": "This email already has a sign-in account."}
             else:
-                link = str(request.base_url).rstrip("/") + f"/welcome/{token}"
+                link = first_visit_link(request, token)
                 context = {"title": "Manager created", "manager": created, "link": link}
                 return render(request, "operators/manager_created.html", context)
     context = {"title": "New manager", "form": form, "errors": errors}
@@ -221,7 +222,7 @@ def renew_link(request: Request, person: OperatorDep, manager_id: str) -> Respon
         )
     else:
         token = accounts.renew_invitation(account.id, ttl_s)
-    link = str(request.base_url).rstrip("/") + f"/welcome/{token}"
+    link = first_visit_link(request, token)
     context = {"title": "New first-visit link", "manager": found, "link": link}
     return render(request, "operators/manager_created.html", context)
 
