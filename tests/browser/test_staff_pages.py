@@ -183,6 +183,11 @@ def test_another_managers_exercise_and_the_operators_pages_are_refused(
         assert "x</textarea>" not in page.content()
     axe(page, "the 403 page")
 
+    page.set_viewport_size(PHONE)
+    for path in ("/manager", "/manager/assignments", "/manager/account", "/manager/candidates"):
+        page.goto(site.page_url(path))
+        fits_width(page)
+
 
 def test_an_operator_sees_a_dead_letter_replays_it_and_switches_a_link(
     site: Site, page: Page, operator_email: str
