@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import httpx
+from fastapi import Request
 from pydantic import BaseModel
 
 from teacher_hiring.runtime.tokens import Role, Tokens
@@ -182,6 +183,12 @@ class Api:
             return Calls(self, {})
         token = self.tokens.token(person.role, person.subject_id)
         return Calls(self, {"Authorization": f"Bearer {token}"})
+
+
+def api_of(request: Request) -> Api:
+    """The web process's client of the services (built once by create_app)."""
+    api: Api = request.app.state.api
+    return api
 
 
 class Calls:

@@ -299,3 +299,27 @@ def test_failures_from_one_address_slow_it_down_unless_it_is_the_machines_own(
             assert sign_in(web, f"guess{n}@school.example", "nope").status_code == 422
         right = sign_in(web, "ops@school.example", PASSWORD)
         assert right.status_code == (429 if counted else 303)
+
+
+def test_ended_sessions_and_old_failures_are_forgotten_after_a_day(tmp_path: Path) -> None:
+    from teacher_hiring.foundation.time import ShiftedClock
+    from teacher_hiring.runtime.db import dispose, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
+    clock = ShiftedClock(-3 * 24 * 3600)
+    store = Accounts(engine, clock)
+    store.create_tables()
+    account = store.create(email="a@school.example", role=Role.candidate, subject_id="c", name="A")
+    expired = store.open_session(account.id, ttl_s=60)
+    revoked = store.open_session(account.id, ttl_s=10 * 24 * 3600)
+    store.revoke(revoked)
+    store.record_failure(["email:a@school.example"])
+    clock.offset_s = 0
+    live = store.open_session(account.id, ttl_s=60)
+    store.record_failure(["email:b@school.example"])
+    with engine.connect() as conn:
+        kept = conn.exec_driver_sql("SELECT count(*) FROM sessions").scalar_one()
+        failures = conn.exec_driver_sql("SELECT key FROM sign_in_failures").scalars().all()
+    assert kept == 1 and store.session(live) is not None and store.session(expired) is None
+    assert failures == ["email:b@school.example"]
+    dispose(engine)

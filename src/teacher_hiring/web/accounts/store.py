@@ -21,6 +21,9 @@ from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web.accounts import passwords
 from teacher_hiring.web.accounts.tables import accounts, metadata, sessions, sign_in_failures
 
+FORGET_AFTER_S = 24 * 3600
+"""How long an ended session, or the last of a run of failed sign-ins, is kept."""
+
 
 class EmailTaken(Exception):
     """One email, one account."""
@@ -204,10 +207,19 @@ class Accounts:
     # -- sessions ---------------------------------------------------------------------------
 
     def open_session(self, account_id: str, ttl_s: float) -> str:
-        """A new session; returns the cookie's value (only its SHA-256 is stored)."""
+        """A new session; returns the cookie's value (only its SHA-256 is stored). Sessions
+        that ended (expired or revoked) more than a day ago are forgotten on the way."""
         value = secrets.token_urlsafe(32)
         now = self.clock()
         with self.engine.begin() as conn:
+            conn.execute(
+                sessions.delete().where(
+                    sa.or_(
+                        sessions.c.expires_at < now - FORGET_AFTER_S,
+                        sessions.c.revoked_at < now - FORGET_AFTER_S,
+                    )
+                )
+            )
             conn.execute(
                 sessions.insert().values(
                     id_hash=digest(value),
@@ -274,6 +286,12 @@ class Accounts:
 
     def record_failure(self, keys: list[str]) -> None:
         now = self.clock()
+        with self.engine.begin() as conn:  # runs of failures that ended long ago
+            conn.execute(
+                sign_in_failures.delete().where(
+                    sign_in_failures.c.last_failed_at < now - FORGET_AFTER_S
+                )
+            )
         for key in keys:
             for _ in range(2):  # an insert racing another instance's becomes an update
                 try:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from teacher_hiring.runtime.tokens import Role
-from teacher_hiring.web.api import Api, Calls, ExerciseToSolve, Refused, Verdict
+from teacher_hiring.web.api import Calls, ExerciseToSolve, Refused, Verdict, api_of
 from teacher_hiring.web.auth import CSRF, Person, require_role, require_self
 from teacher_hiring.web.rendering import render
 
@@ -26,8 +26,7 @@ FormText = Annotated[str, Form()]
 
 
 def _calls(request: Request, person: Person) -> Calls:
-    api: Api = request.app.state.api
-    return api.as_person(person)
+    return api_of(request).as_person(person)
 
 
 @router.get("/candidate")

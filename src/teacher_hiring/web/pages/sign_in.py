@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web.accounts import passwords
 from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
-from teacher_hiring.web.api import Api, Refused
+from teacher_hiring.web.api import Refused, api_of
 from teacher_hiring.web.auth import (
     CSRF,
     HOME,
@@ -29,11 +29,6 @@ router = APIRouter()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SUBJECT = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FormText = Annotated[str, Form()]
-
-
-def _api(request: Request) -> Api:
-    api: Api = request.app.state.api
-    return api
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -148,7 +143,7 @@ def register(
     if not errors:
         try:
             candidate = (
-                _api(request).as_person(None).register_candidate(name, email, subject or None)
+                api_of(request).as_person(None).register_candidate(name, email, subject or None)
             )
         except Refused as exc:
             errors.update(_registration_refused(exc))
