@@ -30,7 +30,7 @@ def exercise(exercise_id: str, author: str, version: int = 1, **fields: Any) -> 
         "id": exercise_id,
         "title": f"Title {exercise_id}",
         "statement": f"Statement {exercise_id} v{version}",
-        "accepted_answers": ["42"],
+        "accepted_answers": ["secret-answer-42"],
         "check_mode": "normalized",
         "subject": "general",
         "difficulty": 3,
@@ -193,7 +193,7 @@ def test_another_managers_exercise_is_a_403_page_that_shows_nothing_of_it(
     )
 
     assert page.status_code == 403 and saved.status_code == 403
-    assert "Statement ex-boris" not in page.text and "42" not in page.text
+    assert "Statement ex-boris" not in page.text and "secret-answer" not in page.text
 
 
 def test_a_version_conflict_shows_the_saved_version_and_keeps_the_managers_text(

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
-from teacher_hiring.web.api import Api, Calls, Refused
+from teacher_hiring.web.api import Calls, Refused, api_of
 from teacher_hiring.web.auth import CSRF, Forbidden, Person, require_role
 from teacher_hiring.web.charts import balance_figure
 from teacher_hiring.web.rendering import render
@@ -30,8 +30,7 @@ ENTRIES_PER_PAGE = 20
 
 
 def _calls(request: Request, person: Person) -> Calls:
-    api: Api = request.app.state.api
-    return api.as_person(person)
+    return api_of(request).as_person(person)
 
 
 def _see_other(path: str) -> RedirectResponse:

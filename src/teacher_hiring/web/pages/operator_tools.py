@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
-from teacher_hiring.web.api import SERVICES, Api, Calls, Refused, Service, ServiceDown
+from teacher_hiring.web.api import SERVICES, Calls, Refused, Service, ServiceDown, api_of
 from teacher_hiring.web.auth import CSRF, Person, require_role
 from teacher_hiring.web.rendering import render
 
@@ -26,8 +26,7 @@ FormText = Annotated[str, Form()]
 
 
 def _calls(request: Request, person: Person) -> Calls:
-    api: Api = request.app.state.api
-    return api.as_person(person)
+    return api_of(request).as_person(person)
 
 
 def _service(name: str) -> Service:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
 from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
-from teacher_hiring.web.api import Api, Calls, Refused
+from teacher_hiring.web.api import Calls, Refused, api_of
 from teacher_hiring.web.auth import CSRF, Person, accounts_of, require_role, settings_of
 from teacher_hiring.web.live import Rates, gather
 from teacher_hiring.web.pages import operator_tools
@@ -31,8 +31,7 @@ MANAGER_FIELDS = ("first_name", "last_name", "team", "email")
 
 
 def _calls(request: Request, person: Person) -> Calls:
-    api: Api = request.app.state.api
-    return api.as_person(person)
+    return api_of(request).as_person(person)
 
 
 def _rates(request: Request) -> Rates:
