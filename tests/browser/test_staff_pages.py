@@ -88,6 +88,9 @@ def test_a_manager_sees_the_leak_complicates_the_exercise_and_is_paid(
     page.goto(site.page_url("/operator/managers"))
     expect(page.get_by_role("row", name=re.compile("Maria Leak"))).to_contain_text("not used")
     axe(page, "the managers list")
+    page.get_by_role("link", name="Edit Maria Leak").click()
+    expect(page.get_by_label("Team")).to_have_value("mathematics")
+    axe(page, "a manager's edit form")
 
     # The manager chooses a password on the link and writes an exercise.
     manager = second_page
@@ -257,6 +260,11 @@ def test_an_operator_sees_a_dead_letter_replays_it_and_switches_a_link(
     expect(page.locator("#switched")).to_contain_text("event")
     state = site.api.ok("GET", "exercises", "/operator/links/exercise-updates")
     assert state["mode"] == "event"
+    page.goto(site.page_url("/operator/switches"))
+    page.locator('tr[data-family="manager"]').get_by_role("button").first.click()
+    expect(page.get_by_text("From the next command on")).to_contain_text("ManagerCreated")
+    axe(page, "an event version switch's confirmation")
+    page.get_by_role("link", name="Cancel").click()
 
     page.goto(site.page_url("/operator/reconciliation"))
     expect(page.get_by_role("heading", name="Result")).to_be_visible()
