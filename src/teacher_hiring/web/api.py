@@ -26,6 +26,10 @@ Service = Literal["exercises", "hiring", "bonus"]
 SERVICES: tuple[Service, ...] = ("exercises", "hiring", "bonus")
 
 
+VERSIONS_KEPT = 10_000
+"""Exercise versions kept for the verdict page (Api.remember); then they are read again."""
+
+
 class ServiceDown(Exception):
     """A service did not answer (refused the connection, timed out, or answered 5xx)."""
 
@@ -172,6 +176,19 @@ class Api:
             name: httpx.Client(base_url=url, timeout=settings.api_timeout_s, transport=transport)
             for name, url in self.urls.items()
         }
+        self._versions: dict[tuple[str, int], ExerciseToSolve] = {}
+
+    def remember(self, exercises: list[ExerciseToSolve]) -> None:
+        """Keep what an exercise's version says: a version never changes once saved."""
+        if len(self._versions) > VERSIONS_KEPT:
+            self._versions.clear()
+        for exercise in exercises:
+            self._versions[exercise.exercise_id, exercise.version] = exercise
+
+    def seen(self, exercise_id: str, version: int) -> ExerciseToSolve | None:
+        """A version of an exercise as some candidate's page last read it (its statement,
+        title, subject and difficulty; attempts left and solved are that candidate's)."""
+        return self._versions.get((exercise_id, version))
 
     def close(self) -> None:
         for client in self.clients.values():
@@ -255,7 +272,9 @@ class Calls:
 
     def exercises_to_solve(self, candidate_id: str) -> list[ExerciseToSolve]:
         found = self.get("hiring", f"/candidates/{candidate_id}/exercises")
-        return [ExerciseToSolve.model_validate(item) for item in found]
+        exercises = [ExerciseToSolve.model_validate(item) for item in found]
+        self.api.remember(exercises)
+        return exercises
 
     def submit(
         self,

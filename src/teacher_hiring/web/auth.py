@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -106,10 +106,12 @@ PersonDep = Annotated[Person, Depends(current_person)]
 MaybePersonDep = Annotated[Person | None, Depends(signed_in)]
 
 
-def require_role(*roles: Role) -> Callable[[Request], Person]:
-    """A dependency: the signed-in person, if they have one of `roles`; Forbidden otherwise."""
+def require_role(*roles: Role) -> Callable[[Request], Awaitable[Person]]:
+    """A dependency: the signed-in person, if they have one of `roles`; Forbidden otherwise.
 
-    def dependency(request: Request) -> Person:
+    On the event loop, not in a worker thread: the session's lookup is one indexed read."""
+
+    async def dependency(request: Request) -> Person:
         person = current_person(request)
         if person.role not in roles:
             raise Forbidden(f"This page is for {' or '.join(roles)}s.")
@@ -118,11 +120,11 @@ def require_role(*roles: Role) -> Callable[[Request], Person]:
     return dependency
 
 
-def require_self(role: Role, path_param: str) -> Callable[[Request], Person]:
+def require_self(role: Role, path_param: str) -> Callable[[Request], Awaitable[Person]]:
     """A dependency: the signed-in person of `role` whose own id is the path's `path_param`
     (a candidate's pages are theirs alone); Forbidden for anyone else."""
 
-    def dependency(request: Request) -> Person:
+    async def dependency(request: Request) -> Person:
         person = current_person(request)
         if person.role is not role or request.path_params.get(path_param) != person.subject_id:
             raise Forbidden("This page belongs to someone else.")

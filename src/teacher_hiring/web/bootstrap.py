@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
@@ -12,17 +12,20 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from teacher_hiring.runtime.db import dispose, make_engine
 from teacher_hiring.web.accounts.store import Accounts
 from teacher_hiring.web.api import Api, Refused, ServiceDown
-from teacher_hiring.web.auth import VISITOR_COOKIE, CsrfRefused, Forbidden, NotSignedIn, set_cookie
+from teacher_hiring.web.auth import VISITOR_COOKIE, CsrfRefused, Forbidden, NotSignedIn
 from teacher_hiring.web.pages import candidates, managers, operators, sign_in
 from teacher_hiring.web.rendering import HERE, render
 from teacher_hiring.web.settings import WebSettings
 
 VISITOR_COOKIE_AGE_S = 24 * 3600
+STATIC_CACHE = "public, max-age=300"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -70,7 +73,7 @@ def create_app(
         app.include_router(module.router)
     _add_probes(app, accounts)
     _add_error_pages(app)
-    app.middleware("http")(_headers_and_visitor_cookie)
+    app.add_middleware(PageHeaders)
     return app
 
 
@@ -88,20 +91,48 @@ def _create_tables(accounts: Accounts) -> None:
         accounts.create_tables()
 
 
-async def _headers_and_visitor_cookie(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    new_visitor = getattr(request.state, "new_visitor", None)
-    if new_visitor:
-        set_cookie(request, response, VISITOR_COOKIE, new_visitor, VISITOR_COOKIE_AGE_S)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.url.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "public, max-age=300")
-    else:
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+class PageHeaders:
+    """Every answer's security and cache headers, and the visitor cookie when a page made one
+    (auth.visitor_id). Plain ASGI: a BaseHTTPMiddleware would cost every page a task and a
+    stream of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        static = scope["path"].startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Cache-Control", STATIC_CACHE if static else "no-store")
+                new_visitor = state.get("new_visitor")
+                if new_visitor:
+                    secure = scope.get("scheme") == "https"
+                    headers.append("set-cookie", _visitor_cookie(new_visitor, secure))
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _visitor_cookie(value: str, secure: bool) -> str:
+    carrier = Response()
+    carrier.set_cookie(
+        VISITOR_COOKIE,
+        value,
+        max_age=VISITOR_COOKIE_AGE_S,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+    return carrier.headers["set-cookie"]
 
 
 def _add_probes(app: FastAPI, accounts: Accounts) -> None:

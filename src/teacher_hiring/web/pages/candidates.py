@@ -111,13 +111,13 @@ def answer(
     typed; a correct answer is never written back into the page.
     """
     calls = _calls(request, person)
-    found = _exercise(calls, candidate_id, exercise_id)
-    if found is None:
-        return _missing(request)
-    if not answer.strip():
-        errors = {"answer": "Write your answer first."}
-        return _exercise_page(request, person, found, errors=errors, status_code=422)
-    if not version.isdigit():
+    if not answer.strip() or not version.isdigit():
+        found = _exercise(calls, candidate_id, exercise_id)
+        if found is None:
+            return _missing(request)
+        if not answer.strip():
+            errors = {"answer": "Write your answer first."}
+            return _exercise_page(request, person, found, errors=errors, status_code=422)
         notice = "The page was missing the exercise's version: read the statement and answer."
         return _exercise_page(request, person, found, answer=answer, notice=notice, status_code=422)
     try:
@@ -125,10 +125,20 @@ def answer(
             candidate_id, exercise_id, int(version), answer, idempotency_key[:200] or None
         )
     except Refused as exc:
-        return _refused(request, person, calls, found, answer, exc)
-    # The verdict says what changed: no second call to hiring for the page.
-    fresh = found.model_copy(
-        update={"attempts_left": verdict.attempts_left, "solved": verdict.solved}
+        return _refused(request, person, calls, exercise_id, answer, exc)
+    # hiring accepted the answer, so the exercise is the candidate's: its version as a page
+    # last read it, with what the verdict says changed; hiring is read only if none did.
+    shown = calls.api.seen(exercise_id, verdict.exercise_version) or _exercise(
+        calls, candidate_id, exercise_id
+    )
+    if shown is None:
+        return _missing(request)
+    fresh = shown.model_copy(
+        update={
+            "version": verdict.exercise_version,
+            "attempts_left": verdict.attempts_left,
+            "solved": verdict.solved,
+        }
     )
     return _exercise_page(
         request,
@@ -144,24 +154,29 @@ def _refused(
     request: Request,
     person: Person,
     calls: Calls,
-    found: ExerciseToSolve,
+    exercise_id: str,
     answer: str,
     exc: Refused,
 ) -> Response:
+    """A refusal hiring explains becomes a message on the exercise's page; any other is the
+    page of its status (403 not theirs, 404 no such exercise)."""
+    explained = ("StaleExerciseVersion", "AttemptLimitReached")
+    if exc.error not in explained and exc.status != 422:
+        raise exc
+    found = _exercise(calls, person.subject_id, exercise_id)
+    if found is None:
+        return _missing(request)
     if exc.error == "StaleExerciseVersion":
-        fresh = _exercise(calls, person.subject_id, found.exercise_id) or found
         notice = (
             f"This exercise changed while you were answering: it is now version "
-            f"{fresh.version}. Read the new statement and answer again."
+            f"{found.version}. Read the new statement and answer again."
         )
-        return _exercise_page(request, person, fresh, answer=answer, notice=notice, status_code=409)
+        return _exercise_page(request, person, found, answer=answer, notice=notice, status_code=409)
     if exc.error == "AttemptLimitReached":
         errors = {"answer": "You have used every attempt at this version of the exercise."}
         return _exercise_page(request, person, found, errors=errors, status_code=429)
-    if exc.status == 422:
-        errors = {"answer": f"Not accepted: {exc.message}"}
-        return _exercise_page(request, person, found, answer=answer, errors=errors, status_code=422)
-    raise exc
+    errors = {"answer": f"Not accepted: {exc.message}"}
+    return _exercise_page(request, person, found, answer=answer, errors=errors, status_code=422)
 
 
 @router.get("/candidates/{candidate_id}/history")

@@ -1,5 +1,6 @@
-"""Signing in to the web pages, without a browser: passwords, sessions, CSRF, slowing down,
-registration and a manager's first-visit link (the services answered by a stand-in)."""
+"""The web pages without a browser, the services answered by a stand-in: passwords, sessions,
+CSRF, slowing down, registration, a manager's first-visit link, `operator create`, the error
+pages of a service down or misconfigured, and what an answer costs hiring."""
 
 from __future__ import annotations
 
@@ -323,3 +324,54 @@ def test_ended_sessions_and_old_failures_are_forgotten_after_a_day(tmp_path: Pat
     assert kept == 1 and store.session(live) is not None and store.session(expired) is None
     assert failures == ["email:b@school.example"]
     dispose(engine)
+
+
+def test_an_answer_costs_one_call_to_hiring_once_the_exercise_was_shown(tmp_path: Path) -> None:
+    calls: list[str] = []
+    exercise = {
+        "exercise_id": "ex-1",
+        "title": "Sum",
+        "statement": "2+3?",
+        "subject": "mathematics",
+        "difficulty": 1,
+        "version": 1,
+        "solved": False,
+        "attempts_left": 5,
+    }
+
+    def hiring(request: httpx.Request) -> httpx.Response:
+        calls.append(f"{request.method} {request.url.path}")
+        if request.url.path.endswith("/exercises"):
+            return httpx.Response(200, json=[exercise])
+        verdict = {
+            "submission_id": "s-1",
+            "exercise_id": "ex-1",
+            "exercise_version": 1,
+            "correct": False,
+            "attempt": 1,
+            "attempts_left": 4,
+            "solved": False,
+            "candidate_status": "candidate",
+            "replayed": False,
+        }
+        return httpx.Response(200, json=verdict)
+
+    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
+    app = create_app(settings, api_transport=httpx.MockTransport(hiring))
+    with TestClient(app, follow_redirects=False) as web:
+        accounts(web).create(
+            email="ivan@mail.example",
+            role=Role.candidate,
+            subject_id="cand-1",
+            name="Ivan",
+            password=PASSWORD,
+        )
+        sign_in(web, "ivan@mail.example", PASSWORD)
+        token = csrf(web, "/candidates/cand-1/exercises/ex-1")
+        calls.clear()
+        form = {"csrf": token, "answer": "4", "version": "1", "idempotency_key": "k-1"}
+        page = web.post("/candidates/cand-1/exercises/ex-1", data=form)
+        assert page.status_code == 200
+        assert "Not correct." in page.text and "4 attempts left" in page.text
+        assert "2+3?" in page.text
+        assert calls == ["POST /candidates/cand-1/submissions"]
