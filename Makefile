@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run run-distributed test lint typecheck unit integration e2e simulate chaos bench bench-speed bench-distributed clean
+.PHONY: install run run-distributed test lint typecheck unit integration e2e browser screenshots chromium simulate chaos bench bench-speed bench-web bench-distributed clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,21 +15,27 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start exercises, hiring and bonus on the embedded defaults (SQLite + embedded event log).
+## Start the web pages (http://127.0.0.1:8700, printed first) and exercises, hiring and bonus on
+## the embedded defaults (SQLite + embedded event log).
 run: install
 	$(BIN)/teacher-hiring run
 
-## The same on Apache Kafka and PostgreSQL (started by scripts/), two instances of every service,
-## each service behind one address (8701-8703) by the platform's proxy.
+## The same on Apache Kafka and PostgreSQL (started by scripts/), two instances of every service
+## and of the web pages, each behind one address (8700-8703) by the platform's proxy.
 run-distributed: install
 	$(BIN)/teacher-hiring run --distributed
 
 ## Lint, type-check and run every test, on WORKERS processes (a test file's tests stay on one;
 ## the workers share the tests' PostgreSQL and Kafka, tests/shared_server.py). WORKERS=0: none.
+## The browser tests drive Debian's chromium (scripts/chromium.sh installs it, as root); without
+## it they are skipped, and in CI they fail.
 WORKERS ?= 2
 PYTEST  := $(BIN)/pytest -n $(WORKERS) --dist loadfile
-test: install lint typecheck
+test: install lint typecheck chromium
 	$(PYTEST)
+
+chromium:
+	@scripts/chromium.sh install || echo "no chromium: the browser tests will be skipped (in CI: fail)"
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -46,6 +52,13 @@ integration: install
 
 e2e: install
 	$(PYTEST) tests/e2e
+
+browser: install chromium
+	$(PYTEST) tests/browser
+
+## Each main page at desktop and phone width, into docs/screenshots/ (starts its own platform).
+screenshots: install chromium
+	$(BIN)/python scripts/screenshots.py
 
 ## Drive a running platform (`make run` in another terminal) with simulated users.
 simulate: install
@@ -72,6 +85,12 @@ bench: install
 bench-speed: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.speed $(ARGS)
+
+## A candidate's answer through the web pages against the same answer straight to hiring, in
+## one run at 100 answers/s: p50/p95/p99 of each; writes docs/web-speed.md (~1-2 min).
+bench-web: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.web $(ARGS)
 
 ## Events/s from the outbox through Kafka into the ledger, against the raw Kafka client
 ## (starts Kafka and PostgreSQL with scripts/ if they are not running; `--profile` for py-spy).

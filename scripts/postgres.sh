@@ -4,8 +4,8 @@
 # Never the distribution's system cluster: initdb's own data directory under ${TH_PG_DIR}, a
 # server on 127.0.0.1 only (trust authentication on loopback, no other address), the unix
 # socket inside the data directory. `start` is idempotent and ends by creating, if missing,
-# the role teacher_hiring and one database per service (th_exercises, th_hiring, th_bonus) plus
-# th_test for the tests.
+# the role teacher_hiring and one database per service (th_exercises, th_hiring, th_bonus), one
+# for the web pages' accounts (th_web), plus th_test for the tests.
 #
 #   TH_PG_DIR     where the cluster lives          (default /tmp/teacher-hiring-pg)
 #   TH_PG_PORT    the TCP port on 127.0.0.1         (default 5432)
@@ -22,7 +22,7 @@ LOG="$PG_DIR/server.log"
 HOST=127.0.0.1
 SUPERUSER=postgres
 ROLE=teacher_hiring
-DATABASES=(th_exercises th_hiring th_bonus th_test)
+DATABASES=(th_exercises th_hiring th_bonus th_web th_test)
 SERVICES=(exercises hiring bonus)
 
 say() { printf 'postgres.sh: %s\n' "$*" >&2; }
@@ -151,6 +151,7 @@ print_urls() {
     for service in "${SERVICES[@]}"; do
         echo "${service^^}_DATABASE_URL=postgresql+psycopg://$ROLE@$HOST:$PORT/th_$service"
     done
+    echo "WEB_DATABASE_URL=postgresql+psycopg://$ROLE@$HOST:$PORT/th_web"
     echo "TEST_DATABASE_URL=postgresql+psycopg://$ROLE@$HOST:$PORT/th_test"
 }
 

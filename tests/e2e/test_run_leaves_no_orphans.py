@@ -30,8 +30,9 @@ pytestmark = pytest.mark.e2e
 
 START_TIMEOUT_S = 120.0
 GONE_WITHIN_S = 10.0
-OFFSETS = (1, 2, 3, 11, 12, 13, 21, 22, 23)
-"""The ports `run --base-port B` uses: the services' B+1..3, their instances' B+11.. and B+21.."""
+OFFSETS = (0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23)
+"""The ports `run --base-port B` uses: the web pages' B and the services' B+1..3, their
+instances' B+10.. and B+20.."""
 
 
 def bindable(port: int) -> bool:
@@ -84,7 +85,7 @@ class Run:
 
     @property
     def service_ports(self) -> list[int]:
-        return [self.base_port + offset for offset in (1, 2, 3)]
+        return [self.base_port + offset for offset in (0, 1, 2, 3)]  # web pages and services
 
     def wait_until_serving(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -165,7 +166,7 @@ def kill_the_supervisor_and_check(run: Run, processes: int) -> None:
 
 def test_a_killed_run_leaves_no_service_running_nor_a_port_held(tmp_path: Path) -> None:
     with teacher_hiring_run(tmp_path) as run:
-        kill_the_supervisor_and_check(run, processes=3)
+        kill_the_supervisor_and_check(run, processes=4)  # the services and the web pages
 
 
 @pytest.mark.kafka
@@ -183,7 +184,7 @@ def test_a_killed_distributed_run_leaves_no_instance_nor_proxy_running(
     assert kafka_bootstrap.endswith(servers["TH_KAFKA_PORT"])
     with teacher_hiring_run(tmp_path, "--distributed", "--partitions", "2", env=servers) as run:
         assert "is running: using it" in run.output.read_text()
-        kill_the_supervisor_and_check(run, processes=7)  # six instances and the proxy
+        kill_the_supervisor_and_check(run, processes=9)  # eight instances and the proxy
     assert kafka_broker.broker_answers()  # not the supervisor's to stop: it found it running
 
 

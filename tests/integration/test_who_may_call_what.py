@@ -210,6 +210,7 @@ FORBIDDEN = [
     ("bonus", "GET", "/accounts/{boris}", "anna"),
     ("bonus", "GET", "/accounts/{boris}/entries", "anna"),
     ("bonus", "GET", "/accounts/{boris}/statement?start=2025-01-01&end=2025-02-01", "anna"),
+    ("bonus", "GET", "/accounts/{boris}/balance-history", "anna"),
     ("bonus", "GET", "/accounts", "anna"),
     ("bonus", "GET", "/ledger/totals", "anna"),
     ("exercises", "POST", "/managers", "anna"),
@@ -220,6 +221,7 @@ FORBIDDEN = [
     ("hiring", "GET", "/totals/issued", "anna"),
     # operator endpoints, on every service
     ("exercises", "GET", "/operator/links", "anna"),
+    ("hiring", "GET", "/operator/topics", "anna"),
     ("hiring", "GET", "/operator/dead-letters", "ivan"),
     ("bonus", "GET", "/operator/links", "service"),
     ("bonus", "GET", "/operator/reconciliation", "anna"),
@@ -319,6 +321,7 @@ def test_the_permitted_holder_passes_each_rule(world: World) -> None:
         ("bonus", "GET", "/ratings", "boris", 200),
         ("hiring", "GET", "/operator/money-issued", "service", 200),
         ("bonus", "GET", "/operator/ledger-entries", "operator", 200),
+        ("exercises", "GET", "/operator/topics", "operator", 200),
         ("hiring", "GET", "/health", "nobody", 200),
         ("exercises", "GET", "/ready", "nobody", 200),
         ("bonus", "GET", "/metrics", "nobody", 200),

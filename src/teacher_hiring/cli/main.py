@@ -13,6 +13,7 @@ from teacher_hiring.cli import (
     dead_letters,
     event_versions,
     links,
+    operator,
     proxy,
     reconcile,
     registry,
@@ -30,6 +31,7 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(links.app, name="links")
 app.add_typer(event_versions.app, name="event-versions")
 app.add_typer(dead_letters.app, name="dead-letters")
+app.add_typer(operator.app, name="operator")
 app.command("reconcile")(reconcile.reconcile)
 app.command("token")(token.token)
 app.command("chaos")(chaos.chaos)

@@ -28,6 +28,7 @@ from teacher_hiring.runtime.processes import (
     DEFAULT_PORTS,
     DISTRIBUTED_INSTANCES,
     SERVICES,
+    WEB,
     Deployment,
     Platform,
     ServiceProcess,
@@ -54,8 +55,8 @@ def run(
         typer.Option(
             min=1,
             max=65000,
-            help="exercises listens on base+1, hiring on base+2, bonus on base+3; with "
-            "--distributed their instances on base+11.. and base+21..",
+            help="the web pages listen on base, exercises on base+1, hiring on base+2, bonus "
+            "on base+3; with --distributed their instances on base+10.. and base+20..",
         ),
     ] = DEFAULT_BASE_PORT,
     partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic")] = 6,
@@ -75,7 +76,8 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Start all three services and keep them running until Ctrl-C (or SIGTERM, or SIGHUP).
+    """Start the web pages and the three services and keep them running until Ctrl-C (or
+    SIGTERM, or SIGHUP).
 
     By default on the embedded defaults (SQLite and the embedded event log, nothing else to
     install); with --distributed on Apache Kafka and PostgreSQL, as a cluster would run them.
@@ -84,7 +86,7 @@ def run(
     deployment = Deployment(
         data_dir=data_dir,
         host=host,
-        ports={name: base_port + 1 + n for n, name in enumerate(SERVICES)},
+        ports={WEB: base_port, **{name: base_port + 1 + n for n, name in enumerate(SERVICES)}},
         partitions=partitions,
         environment=auth.environment,
         auth_secret=auth.auth_secret.get_secret_value(),
@@ -95,7 +97,7 @@ def run(
         if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` asked to live on
             signal.signal(signum, _stop_requested)
     try:
-        with console.status("starting exercises, hiring and bonus..."):
+        with console.status("starting the web pages, exercises, hiring and bonus..."):
             platform.start()
         if wiring is not None:
             _wire(platform, wiring)
@@ -157,6 +159,8 @@ def _distributed(deployment: Deployment) -> list[str]:
     for script in ("kafka.sh", "postgres.sh"):
         if _script(script, "status", quiet=True) == 0:
             console.print(f"{script.removesuffix('.sh')} is running: using it")
+            if script == "postgres.sh":  # idempotent: creates a database it lacks (th_web)
+                _script(script, "start", quiet=True)
             continue
         console.print(f"starting {script.removesuffix('.sh')} ({SCRIPTS / script} start)...")
         code = _script(script, "start")
@@ -169,9 +173,11 @@ def _distributed(deployment: Deployment) -> list[str]:
     pg_port = os.environ.get("TH_PG_PORT", "5432")
     kafka_port = os.environ.get("TH_KAFKA_PORT", "9092")
     pg = f"postgresql+psycopg://teacher_hiring@127.0.0.1:{pg_port}/th_{{}}"
-    deployment.database_urls = {name: pg.format(name) for name in SERVICES}
+    deployment.database_urls = {name: pg.format(name) for name in (*SERVICES, WEB)}
     deployment.log_url = f"kafka://127.0.0.1:{kafka_port}"
-    deployment.instances = dict(DISTRIBUTED_INSTANCES)
+    # Two web instances too, behind one address: their sessions live in th_web, so a cookie
+    # set by one is good at the other.
+    deployment.instances = {**DISTRIBUTED_INSTANCES, WEB: 2}
     return started
 
 
@@ -186,13 +192,17 @@ def _script(script: str, command: str, *, quiet: bool = False) -> int:
 
 def _print_addresses(platform: Platform) -> None:
     deployment = platform.deployment
+    console.print(
+        f"[bold]Open {deployment.url(WEB)} in a browser[/bold]: the pages of candidates, "
+        "managers and operators."
+    )
     table = Table(title="teacher-hiring platform is running (Ctrl-C stops it)")
-    table.add_column("service")
-    table.add_column("API (OpenAPI page: /docs)")
+    table.add_column("process")
+    table.add_column("address (a service's OpenAPI page: /docs)")
     if platform.proxy is not None:
         table.add_column("instances behind it")
-    for name in SERVICES:
-        row = [name, deployment.url(name)]
+    for name in (WEB, *SERVICES):
+        row = [name if name != WEB else "web pages", deployment.url(name)]
         if platform.proxy is not None:
             ports = [str(p.deployment.port(name, p.instance)) for p in _instances(platform, name)]
             row.append("ports " + ", ".join(ports))

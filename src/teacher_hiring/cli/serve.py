@@ -17,14 +17,16 @@ class ServiceName(StrEnum):
     exercises = "exercises"
     hiring = "hiring"
     bonus = "bonus"
+    web = "web"
 
 
 def serve(
-    service: Annotated[ServiceName, typer.Argument(help="Which service to run")],
+    service: Annotated[ServiceName, typer.Argument(help="Which service to run (web: the pages)")],
     host: Annotated[str | None, typer.Option(help="Listen address (default from settings)")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (default from settings)")] = None,
 ) -> None:
-    """Run one service: its HTTP API, outbox relay and event consumers, in this process."""
+    """Run one service (its HTTP API, outbox relay and event consumers) or the web pages
+    (`web`), in this process."""
     import uvicorn
 
     from teacher_hiring.runtime.parent_death import follow_parent

@@ -104,6 +104,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.include_router(operator_http.router, dependencies=[auth.OPERATOR])
+    app.include_router(operator_http.topics, dependencies=[auth.OPERATOR])
     app.include_router(dead_letters_http.router, dependencies=[auth.OPERATOR])
     app.include_router(registry_api.router, prefix="/registry")  # reads public, writes refused
 

@@ -1,4 +1,5 @@
-"""Operator endpoints every service has: the links it produces and the mode of each."""
+"""Operator endpoints every service has: the links it produces and the mode of each, and how
+many records the event log's topics have received."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
+from teacher_hiring.messaging.transport import Transport, TransportError
 from teacher_hiring.runtime.links import Switch, SwitchableLink
 
 
@@ -105,3 +107,34 @@ def switch_link(name: LinkName, change: ModeChange, links: LinksDep) -> LinkStat
     except ValueError as exc:
         raise ModeRefused(str(exc)) from exc
     return _state(link)
+
+
+class TopicState(BaseModel):
+    topic: str
+    partitions: int = Field(description="Partitions the log reports for the topic now")
+    records: int = Field(
+        description="Records ever appended (the sum of the partitions' end offsets): its change "
+        "between two reads over their interval is the topic's events per second"
+    )
+
+
+topics = APIRouter(prefix="/operator/topics", tags=["operator"])
+
+
+def _topic_state(transport: Transport, topic: str) -> TopicState:
+    try:
+        ends = transport.end_offsets(topic)
+    except TransportError:
+        ends = {}
+    return TopicState(topic=topic, partitions=len(ends), records=sum(ends.values()))
+
+
+@topics.get("", response_model=list[TopicState])
+def list_topics(request: Request) -> list[TopicState]:
+    """Every topic of the schema registry, with how many records the log has received on it.
+
+    The log is shared: any service answers for every topic. A topic not created yet counts 0.
+    """
+    runtime = request.app.state.runtime
+    transport: Transport = runtime.transport
+    return [_topic_state(transport, topic) for topic in runtime.registry.topics()]

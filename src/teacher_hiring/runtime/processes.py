@@ -23,6 +23,9 @@ from teacher_hiring.runtime.settings import DEFAULT_PORTS as DEFAULT_PORTS
 SERVICES = ("exercises", "hiring", "bonus")
 DISTRIBUTED_INSTANCES = dict.fromkeys(SERVICES, 2)
 """The distributed run: two instances of every service, each service behind one address."""
+WEB = "web"
+WEB_PORT = 8700
+"""The web pages (teacher_hiring.web): a process of the platform when `ports` names it."""
 
 
 def free_instance_ports(instances: Mapping[str, int]) -> dict[str, list[int]]:
@@ -76,6 +79,10 @@ class Deployment:
     def instance_url(self, service: str, instance: int = 0) -> str:
         return f"http://{self.host}:{self.port(service, instance)}"
 
+    def names(self) -> tuple[str, ...]:
+        """The processes' names: the three services, and the web pages when given a port."""
+        return (*SERVICES, WEB) if WEB in self.ports else SERVICES
+
     def routes(self) -> list[Route]:
         """What the proxy forwards: each service with several instances, to them."""
         return [
@@ -83,7 +90,7 @@ class Deployment:
                 (self.host, self.ports[name]),
                 tuple((self.host, self.port(name, i)) for i in range(self.count(name))),
             )
-            for name in SERVICES
+            for name in self.names()
             if self.proxied(name)
         ]
 
@@ -94,6 +101,8 @@ class Deployment:
         return self.database_urls.get(service) or f"sqlite:///{self.data_dir / (service + '.db')}"
 
     def env_for(self, service: str, instance: int = 0) -> dict[str, str]:
+        if service == WEB:
+            return self._web_env(instance)
         prefix = service.upper() + "_"
         env = {
             prefix + "HOST": self.host,
@@ -110,6 +119,21 @@ class Deployment:
             "EXERCISES_BONUS_URL": self.url("bonus"),
             "BONUS_EXERCISES_URL": self.url("exercises"),
             "BONUS_HIRING_URL": self.url("hiring"),
+        }
+        env.update(self.extra_env)
+        return env
+
+    def _web_env(self, instance: int) -> dict[str, str]:
+        """The web pages call each service at its one address, as the person signed in."""
+        env = {
+            "WEB_HOST": self.host,
+            "WEB_PORT": str(self.port(WEB, instance)),
+            "WEB_DATABASE_URL": self.database_url(WEB),
+            "WEB_ENVIRONMENT": self.environment,
+            "WEB_AUTH_SECRET": self.auth_secret,
+            "WEB_EXERCISES_URL": self.url("exercises"),
+            "WEB_HIRING_URL": self.url("hiring"),
+            "WEB_BONUS_URL": self.url("bonus"),
         }
         env.update(self.extra_env)
         return env
@@ -283,7 +307,7 @@ class Platform:
     proxy: ProxyProcess | None = None
 
     def __post_init__(self) -> None:
-        for name in SERVICES:
+        for name in self.deployment.names():
             for instance in range(self.deployment.count(name)):
                 process = ServiceProcess(name, self.deployment, instance=instance)
                 self.processes.setdefault(process.label, process)

@@ -126,6 +126,36 @@ def test_entries_come_newest_first_in_pages_and_filter_by_kind(bonus: Bonus) -> 
     assert bonus.http.get("/accounts/nobody/entries").status_code == 404
 
 
+def test_the_balance_history_is_the_running_balance_of_the_newest_entries(bonus: Bonus) -> None:
+    bonus.publish(
+        envelope("BonusAdded", bonus_added("anna", 1000, occurred_at="2025-03-01T08:00:00Z")),
+        envelope("FineAdded", fine_added("anna", 500, occurred_at="2025-03-03T08:00:00Z")),
+        envelope("BonusAdded", bonus_added("anna", 1200, occurred_at="2025-03-02T08:00:00Z")),
+        envelope(
+            "PaymentCommited", payment_commited("anna", 3000, occurred_at="2025-03-04T08:00:00Z")
+        ),
+    )
+    bonus.consume()
+
+    whole = bonus.http.get("/accounts/anna/balance-history").json()
+    newest = bonus.http.get("/accounts/anna/balance-history", params={"limit": 2}).json()
+
+    assert [(p["at"][:10], p["balance_cents"]) for p in whole["points"]] == [
+        ("2025-03-01", 1000),
+        ("2025-03-02", 2200),
+        ("2025-03-03", 1700),
+        ("2025-03-04", 4700),
+    ]
+    assert (
+        whole["points"][-1]["balance_cents"]
+        == bonus.http.get("/accounts/anna").json()["balance_cents"]
+    )
+    assert [p["kind"] for p in newest["points"]] == ["fine", "payment"]
+    assert [p["amount_cents"] for p in newest["points"]] == [-500, 3000]
+    assert (whole["total"], newest["total"]) == (4, 4)
+    assert bonus.http.get("/accounts/nobody/balance-history").status_code == 404
+
+
 def test_an_unknown_account_is_404(bonus: Bonus) -> None:
     response = bonus.http.get("/accounts/nobody")
     assert response.status_code == 404

@@ -62,6 +62,20 @@ def test_exercises_least_completed_first_ties_by_id(hiring: Hiring) -> None:
     assert [e["exercise_id"] for e in second["exercises"]] == [ids[2], ids[3], ids[0]]
 
 
+def test_a_managers_exercises_are_listed_with_their_completions(hiring: Hiring) -> None:
+    anna = hiring.add_exercise(author_id="anna", answers=("x",))["exercise_id"]
+    hiring.add_exercise(author_id="boris", answers=("x",))
+    candidate = hiring.register()
+    hiring.solve(candidate["id"], anna, "x")
+
+    page = hiring.http.get("/exercises", params={"author_id": "anna"}).json()
+
+    assert page["total"] == 1
+    assert [(e["exercise_id"], e["author_id"]) for e in page["items"]] == [(anna, "anna")]
+    assert (page["items"][0]["completions"], page["items"][0]["needs_complication"]) == (1, False)
+    assert hiring.http.get("/exercises", params={"author_id": "nobody"}).json()["items"] == []
+
+
 def test_fewer_exercises_than_three_are_all_assigned(hiring: Hiring) -> None:
     only = hiring.add_exercise()
     candidate = hiring.register()
@@ -169,3 +183,18 @@ def test_openapi_documents_every_route_with_its_docstring(hiring: Hiring) -> Non
         assert paths[path][method]["description"], (method, path)
     submission = paths["/candidates/{candidate_id}/submissions"]["post"]
     assert {"403", "404", "409", "422", "429"} <= set(submission["responses"])
+
+
+def test_a_candidate_shows_when_they_became_a_teacher(hiring: Hiring) -> None:
+    answers = {hiring.add_exercise(answers=(f"a{i}",))["exercise_id"]: f"a{i}" for i in range(2)}
+    candidate = hiring.register("Olga Teacher")
+    first, last = (e["exercise_id"] for e in candidate["exercises"])
+    hiring.solve(candidate["id"], first, answers[first])
+    detail = hiring.http.get(f"/candidates/{candidate['id']}").json()
+    assert detail["status"] == "candidate" and detail["became_teacher_at"] is None
+
+    hiring.solve(candidate["id"], last, answers[last])
+    detail = hiring.http.get(f"/candidates/{candidate['id']}").json()
+    solved_at = {e["exercise_id"]: e["solved_at"] for e in detail["exercises"]}
+    assert detail["status"] == "teacher"
+    assert detail["became_teacher_at"] == solved_at[last] == max(solved_at.values())

@@ -109,3 +109,19 @@ def test_managers_are_upserted_and_redelivery_changes_nothing(hiring: Hiring) ->
     # v0 events, read through the upcaster: "Anna Petrova-Smirnova" split at the first space
     assert [tuple(row) for row in rows] == [(MANAGER_ID, "Anna", "Petrova-Smirnova", None)]
     assert hiring.count("inbox") == 2
+
+
+def test_the_operators_topic_counts_grow_by_the_records_appended(hiring: Hiring) -> None:
+    events = [exercise_event(exercise_payload()) for _ in range(2)]
+    topic = hiring.runtime.registry.spec(events[0]["event_name"]).topic
+    hiring.send_to_log(events[0])
+    before = {t["topic"]: t["records"] for t in hiring.http.get("/operator/topics").json()}
+
+    hiring.send_to_log(*events)
+    after = {t["topic"]: t["records"] for t in hiring.http.get("/operator/topics").json()}
+
+    assert set(after) == set(hiring.runtime.registry.topics())
+    assert after[topic] == before[topic] + 2
+    assert {name: count for name, count in after.items() if name != topic} == {
+        name: count for name, count in before.items() if name != topic
+    }

@@ -17,7 +17,7 @@ from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, rat
 from teacher_hiring.bonus.domain.model import EntryKind, EventSource, Manager, RecordedEntry
 from teacher_hiring.bonus.domain.rating import Rating
 from teacher_hiring.bonus.service_layer.ports import Views
-from teacher_hiring.bonus.service_layer.results import AccountOverview
+from teacher_hiring.bonus.service_layer.results import AccountOverview, BalancePoint
 from teacher_hiring.foundation.pages import Window
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
@@ -176,6 +176,34 @@ class BonusViews:
             ledger.c.manager_id == manager_id, ledger.c.occurred_at < moment
         )
         return int(self.conn.execute(query).scalar_one())
+
+    def balance_history(self, manager_id: str, limit: int) -> list[BalancePoint]:
+        """The balance after each of the account's newest `limit` entries, oldest first."""
+        order = (ledger.c.occurred_at, ledger.c.id)
+        running = sa.func.sum(ledger.c.amount_cents).over(order_by=order)
+        steps = (
+            sa.select(
+                ledger.c.id,
+                ledger.c.occurred_at,
+                ledger.c.kind,
+                ledger.c.amount_cents,
+                running.label("balance_cents"),
+            )
+            .where(ledger.c.manager_id == manager_id)
+            .subquery()
+        )
+        newest = steps.c.occurred_at.desc(), steps.c.id.desc()
+        query = sa.select(steps).order_by(*newest).limit(limit)
+        rows = list(self.conn.execute(query).mappings())
+        return [
+            BalancePoint(
+                at=row["occurred_at"],
+                kind=EntryKind(row["kind"]),
+                amount_cents=int(row["amount_cents"]),
+                balance_cents=int(row["balance_cents"]),
+            )
+            for row in reversed(rows)
+        ]
 
     def entries_between(self, manager_id: str, start: str, end: str) -> list[RecordedEntry]:
         """Entries that occurred in [start, end), oldest first, as a statement reads."""

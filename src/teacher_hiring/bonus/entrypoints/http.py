@@ -18,6 +18,7 @@ from teacher_hiring.bonus.service_layer import handlers
 from teacher_hiring.bonus.service_layer.results import (
     AccountOverview,
     AccountStatement,
+    BalanceHistory,
     EntriesPage,
     LedgerTotals,
 )
@@ -109,6 +110,25 @@ def get_statement(
     the opening balance of a statement starting at `end`.
     """
     return handlers.account_statement(manager_id, start, end, uow, directory)
+
+
+@accounts.get(
+    "/{manager_id}/balance-history",
+    response_model=schemas.BalanceHistory,
+    responses=_NOT_FOUND,
+    dependencies=[MANAGER_THEMSELF],
+)
+def get_balance_history(
+    manager_id: ManagerId,
+    uow: UnitOfWorkDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Newest entries to chart")] = 200,
+) -> BalanceHistory:
+    """The balance after each of the account's newest entries, oldest first: a chart's points.
+
+    The last point's balance is the account's balance; `total` says how many entries there are
+    in all, so a chart can say it shows only the newest.
+    """
+    return handlers.balance_history(manager_id, uow, limit=limit)
 
 
 @ratings.get("", response_model=list[schemas.Rating])

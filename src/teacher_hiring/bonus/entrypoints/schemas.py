@@ -73,6 +73,19 @@ class EntriesPage(BaseModel):
     items: list[Entry] = Field(description="The entries of this page, newest first")
 
 
+class BalancePoint(BaseModel):
+    at: str = Field(description="When the entry occurred (RFC 3339, UTC)")
+    kind: EntryKind
+    amount_cents: int = Field(description="The entry's amount; fines are negative")
+    balance_cents: int = Field(description="The balance once this entry is counted")
+
+
+class BalanceHistory(BaseModel):
+    manager_id: str
+    total: int = Field(description="How many entries the account has; points are the newest")
+    points: list[BalancePoint] = Field(description="One per entry, oldest first")
+
+
 class StatementTotals(BaseModel):
     bonus_cents: int
     bonus_count: int

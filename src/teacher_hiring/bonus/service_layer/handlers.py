@@ -27,6 +27,7 @@ from teacher_hiring.bonus.service_layer.ports import ManagerDirectory, Repositor
 from teacher_hiring.bonus.service_layer.results import (
     AccountOverview,
     AccountStatement,
+    BalanceHistory,
     EntriesPage,
     LedgerTotals,
     ManagerSums,
@@ -200,6 +201,15 @@ def account_entries(
     return EntriesPage(
         manager_id=manager_id, kind=kind, limit=limit, offset=offset, total=total, items=page
     )
+
+
+def balance_history(manager_id: str, uow: UnitOfWork[Views], *, limit: int) -> BalanceHistory:
+    """The balance after each of the account's newest `limit` entries, oldest first."""
+    with uow:
+        _require_account(uow, manager_id)
+        points = uow.repo.balance_history(manager_id, limit)
+        total = uow.repo.count_entries(manager_id, None)
+    return BalanceHistory(manager_id=manager_id, total=total, points=points)
 
 
 def ledger_totals(uow: UnitOfWork[Views]) -> LedgerTotals:

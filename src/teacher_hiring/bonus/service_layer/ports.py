@@ -20,7 +20,7 @@ from teacher_hiring.bonus.domain.model import (
     RecordedEntry,
 )
 from teacher_hiring.bonus.domain.rating import Rating
-from teacher_hiring.bonus.service_layer.results import AccountOverview, Resent
+from teacher_hiring.bonus.service_layer.results import AccountOverview, BalancePoint, Resent
 from teacher_hiring.foundation.pages import Window
 
 
@@ -127,6 +127,10 @@ class Views(LedgerReads, Protocol):
     def count_entries(self, manager_id: str, kind: EntryKind | None) -> int: ...
 
     def balance_before(self, manager_id: str, moment: str) -> int: ...
+
+    def balance_history(self, manager_id: str, limit: int) -> list[BalancePoint]:
+        """The balance after each of the account's newest `limit` entries, oldest first."""
+        ...
 
     def entries_between(self, manager_id: str, start: str, end: str) -> list[RecordedEntry]:
         """Entries that occurred in [start, end), oldest first, as a statement reads."""

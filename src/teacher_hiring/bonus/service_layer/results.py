@@ -70,6 +70,25 @@ class AccountStatement:
 
 
 @dataclass(frozen=True, slots=True)
+class BalancePoint:
+    """The balance once one entry is counted: a point of an account's chart."""
+
+    at: str
+    kind: EntryKind
+    amount_cents: int
+    balance_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceHistory:
+    """The balance after each of the newest entries, oldest first; `total` counts them all."""
+
+    manager_id: str
+    total: int
+    points: list[BalancePoint]
+
+
+@dataclass(frozen=True, slots=True)
 class EntriesPage:
     """One page of an account's entries, newest first; `total` counts every page."""
 

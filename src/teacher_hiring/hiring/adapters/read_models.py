@@ -49,6 +49,8 @@ class CandidateExercise:
 
 @dataclass(frozen=True, slots=True)
 class CandidateDetail(CandidateSummary):
+    became_teacher_at: str | None
+    """When the last of their exercises was solved, once they are a teacher."""
     exercises: list[CandidateExercise]
 
 

@@ -78,7 +78,13 @@ def candidate(conn: Connection, candidate_id: str) -> CandidateDetail | None:
         )
         for item in assigned
     ]
-    return _candidate(CandidateDetail, row, exercises=exercises)
+    # A candidate becomes a teacher with the solution of their last unsolved exercise.
+    solved_at = [item.solved_at for item in exercises if item.solved_at is not None]
+    teacher = row.status == "teacher" and bool(solved_at)
+    became_teacher_at = max(solved_at) if teacher else None
+    return _candidate(
+        CandidateDetail, row, became_teacher_at=became_teacher_at, exercises=exercises
+    )
 
 
 def exercises_to_solve(
@@ -162,8 +168,11 @@ def _exercise_heading() -> tuple[sa.ColumnElement[Any], ...]:
     return (_e.c.id.label("exercise_id"), *heading)
 
 
-def list_exercises(conn: Connection, *, limit: int, offset: int) -> Page[ExerciseSummary]:
-    total = conn.execute(sa.select(sa.func.count()).select_from(_e)).scalar_one()
+def list_exercises(
+    conn: Connection, *, limit: int, offset: int, author_id: str | None = None
+) -> Page[ExerciseSummary]:
+    where = [] if author_id is None else [_e.c.author_id == author_id]
+    total = conn.execute(sa.select(sa.func.count()).select_from(_e).where(*where)).scalar_one()
     rows = conn.execute(
         sa.select(
             *_exercise_heading(),
@@ -175,6 +184,7 @@ def list_exercises(conn: Connection, *, limit: int, offset: int) -> Page[Exercis
             _st.c.needs_complication,
         )
         .select_from(_current_stats_join())
+        .where(*where)
         .order_by(_e.c.id)
         .limit(limit)
         .offset(offset)

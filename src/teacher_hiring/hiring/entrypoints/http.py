@@ -254,11 +254,18 @@ def submission_history(candidate_id: str, hiring: HiringDep) -> schemas.Submissi
 @exercises.get("/exercises", response_model=schemas.ExercisePage, dependencies=[auth.STAFF])
 def list_exercises(
     hiring: HiringDep,
+    author_id: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Only this author's")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
 ) -> schemas.ExercisePage:
-    """Exercises in hiring's replica at their current version, with its counters; no answers."""
-    page = _read(hiring, views.list_exercises, limit=limit, offset=offset)
+    """Exercises in hiring's replica at their current version, with its counters; no answers.
+
+    With `author_id`, only that manager's: what their page shows of each (completions, rating,
+    whether the current version leaked, `needs_complication`).
+    """
+    page = _read(hiring, views.list_exercises, author_id=author_id, limit=limit, offset=offset)
     return schemas.ExercisePage.model_validate(page, from_attributes=True)
 
 

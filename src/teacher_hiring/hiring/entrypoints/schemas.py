@@ -76,6 +76,10 @@ class CandidateExercise(BaseModel):
 
 
 class CandidateDetail(CandidateSummary):
+    became_teacher_at: str | None = Field(
+        description="When the candidate solved their last exercise and became a teacher "
+        "(RFC 3339, UTC); null while a candidate"
+    )
     exercises: list[CandidateExercise]
 
 

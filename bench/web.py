@@ -1,0 +1,322 @@
+"""`make bench-web`: a candidate's answer through the web pages against the same answer sent
+straight to hiring, in one run on one platform (the embedded defaults).
+
+The platform (web pages and the three services) starts on fresh data; a manager writes three
+exercises; two pools of candidates register, one through the pages (a session cookie each),
+one with hiring directly (a bearer token each). Then, each a few seconds unmeasured first:
+
+  hiring   --rate answers/s, open loop, for --seconds: POST /candidates/{id}/submissions
+  web      the same rate: the answer form posted to the pages, which check the session and its
+           CSRF token, read the exercise from hiring, send the answer to hiring and render the
+           verdict page
+
+Every answer is a wrong one (each candidate has 3 exercises x 5 attempts), so both measure the
+same work in hiring. Latency is counted from when a request was due (bench/lib/load.py).
+
+    .venv/bin/python -m bench.web [--rate 100] [--seconds 20] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+
+from bench.lib.load import CONNECTIONS, Outcome, PhaseResult, collector_paused, percentile
+from bench.lib.platform_under_test import Credentials
+from teacher_hiring.foundation.ports import free_port
+from teacher_hiring.runtime.processes import SERVICES, WEB, Deployment, Platform
+from teacher_hiring.runtime.tokens import Role
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "web-speed.md"
+EXERCISES = 3
+ATTEMPTS = 5
+ANSWERS_PER_CANDIDATE = EXERCISES * ATTEMPTS
+WARM_UP_S = 3.0
+SUBJECT = "bench"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Post:
+    path: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class WebCandidate:
+    id: str
+    cookie: str
+    csrf: str
+
+
+def setup_exercises(
+    hiring_ok: httpx.Client, exercises: httpx.Client, creds: Credentials
+) -> list[str]:
+    manager = (
+        exercises.post(
+            "/managers",
+            json={"first_name": "Bench", "last_name": "Author", "email": "bench@school.example"},
+            headers=creds.operator(),
+        )
+        .raise_for_status()
+        .json()["id"]
+    )
+    ids = []
+    for n in range(EXERCISES):
+        body = {
+            "author_id": manager,
+            "title": f"Bench {n}",
+            "statement": f"Statement {n}",
+            "accepted_answers": ["right"],
+            "subject": SUBJECT,
+            "difficulty": 2,
+        }
+        created = exercises.post(
+            "/exercises", json=body, headers=creds.headers(Role.manager, manager)
+        ).raise_for_status()
+        ids.append(created.json()["id"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        known = hiring_ok.get("/exercises", headers=creds.operator()).json()["items"]
+        if {e["exercise_id"] for e in known} >= set(ids):
+            return ids
+        time.sleep(0.1)
+    raise RuntimeError("hiring did not learn of the exercises")
+
+
+async def register_on_pages(base_url: str, count: int) -> list[WebCandidate]:
+    """Registers `count` candidates through the pages, four at a time (argon2 is meant to be
+    slow); returns each one's session cookie and CSRF token."""
+    import aiohttp
+
+    done: list[WebCandidate] = []
+    todo = list(range(count))
+
+    async def worker() -> None:
+        while todo:
+            n = todo.pop()
+            jar = aiohttp.CookieJar(unsafe=True)
+            async with aiohttp.ClientSession(base_url, cookie_jar=jar) as client:
+                async with client.get("/register") as page:
+                    token = CSRF.search(await page.text())
+                assert token
+                form = {
+                    "csrf": token.group(1),
+                    "name": f"Web Candidate {n}",
+                    "email": f"web.{n}.{uuid.uuid4().hex[:6]}@mail.example",
+                    "subject": SUBJECT,
+                    "password": "bench-password",
+                }
+                async with client.post("/register", data=form, allow_redirects=False) as answer:
+                    assert answer.status == 303, await answer.text()
+                    candidate_id = answer.headers["Location"].rsplit("/", 1)[-1]
+                cookie = next(c.value for c in jar if c.key == "th_session")
+                async with client.get(f"/candidates/{candidate_id}") as page:
+                    token = CSRF.search(await page.text())
+                assert token
+                done.append(WebCandidate(candidate_id, cookie, token.group(1)))
+
+    await asyncio.gather(*(worker() for _ in range(4)))
+    return done
+
+
+def register_with_hiring(hiring: httpx.Client, count: int) -> list[tuple[str, str]]:
+    """(id, bearer token) of `count` candidates registered with hiring directly."""
+    found = []
+    for n in range(count):
+        body = {"name": f"Api Candidate {n}", "email": f"api.{n}@mail.example", "subject": SUBJECT}
+        answer = hiring.post("/candidates", json=body).raise_for_status().json()
+        found.append((answer["id"], answer["access_token"]))
+    return found
+
+
+def web_answers(candidates: list[WebCandidate], exercise_ids: list[str]) -> list[Post]:
+    """Every wrong answer the candidates can give, round-robin over the candidates."""
+    posts = []
+    for attempt in range(ATTEMPTS):
+        for exercise in exercise_ids:
+            for c in candidates:
+                form = {
+                    "csrf": c.csrf,
+                    "answer": f"wrong {attempt}",
+                    "version": "1",
+                    "idempotency_key": str(uuid.uuid4()),
+                }
+                posts.append(
+                    Post(
+                        f"/candidates/{c.id}/exercises/{exercise}",
+                        urllib.parse.urlencode(form).encode(),
+                        {
+                            "Cookie": f"th_session={c.cookie}",
+                            "Content-Type": "application/x-www-form-urlencoded",
+                        },
+                    )
+                )
+    return posts
+
+
+def api_answers(candidates: list[tuple[str, str]], exercise_ids: list[str]) -> list[Post]:
+    posts = []
+    for attempt in range(ATTEMPTS):
+        for exercise in exercise_ids:
+            for candidate_id, token in candidates:
+                body = {
+                    "exercise_id": exercise,
+                    "exercise_version": 1,
+                    "answer": f"wrong {attempt}",
+                }
+                posts.append(
+                    Post(
+                        f"/candidates/{candidate_id}/submissions",
+                        orjson.dumps(body),
+                        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                    )
+                )
+    return posts
+
+
+async def _open_loop(base_url: str, work: list[Post], rate: float, name: str) -> PhaseResult:
+    import aiohttp
+
+    result = PhaseResult(name, rate)
+    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as client:
+
+        async def warm() -> None:
+            async with client.get("/health") as response:
+                await response.read()
+
+        await asyncio.gather(*(warm() for _ in range(CONNECTIONS)))
+        started = time.perf_counter()
+
+        async def one(due: float, post: Post) -> None:
+            status = 0
+            try:
+                async with client.post(
+                    post.path, data=post.body, headers=post.headers, allow_redirects=False
+                ) as response:
+                    await response.read()
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError, OSError):
+                status = 0
+            latency_ms = (time.perf_counter() - due) * 1000
+            result.outcomes.append(Outcome(due - started, latency_ms, status))
+
+        with collector_paused():
+            tasks = []
+            for i, post in enumerate(work):
+                due = started + i / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(due, post)))
+            await asyncio.gather(*tasks)
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def open_loop(base_url: str, work: list[Post], rate: float, name: str) -> PhaseResult:
+    import uvloop
+
+    return uvloop.run(_open_loop(base_url, work, rate, name))
+
+
+def row(phase: PhaseResult) -> str:
+    lat = phase.latencies_ms
+    statuses = ", ".join(f"{status}: {count}" for status, count in phase.statuses().items())
+    return (
+        f"| {phase.name} | {phase.sent:,} | {phase.sent / phase.seconds:.0f} | "
+        f"{percentile(lat, 50):.1f} | {percentile(lat, 95):.1f} | {percentile(lat, 99):.1f} | "
+        f"{phase.errors} | {statuses} |"
+    )
+
+
+def report(phases: list[PhaseResult], rate: float, seconds: float) -> str:
+    direct, web = phases
+    ratio = percentile(web.latencies_ms, 99) / percentile(direct.latencies_ms, 99)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "\n".join(
+        [
+            "# A candidate's answer through the web pages",
+            "",
+            f"Written by `make bench-web` ({' '.join(sys.argv[1:]) or 'defaults'}) on {when}:",
+            f"{rate:.0f} answers/s for {seconds:.0f} s, open loop, each phase after "
+            f"{WARM_UP_S:.0f} s unmeasured, on one platform (the embedded defaults) on this",
+            "machine.",
+            "`hiring` sends the answer straight to hiring's API with the candidate's token; `web`",
+            "posts the answer form to the pages with the candidate's session cookie, which check",
+            "the session and its CSRF token, read the exercise from hiring, send the answer and",
+            "render the verdict page (bench/web.py).",
+            "",
+            "| path | answers | per s | p50 ms | p95 ms | p99 ms | errors | statuses |",
+            "|---|---|---|---|---|---|---|---|",
+            row(direct),
+            row(web),
+            "",
+            f"p99 through the pages over p99 straight to hiring: **{ratio:.2f}**.",
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--no-write", action="store_true", help="print, do not write the doc")
+    args = parser.parse_args()
+    per_phase = int(args.rate * (args.seconds + WARM_UP_S))
+    pool = per_phase // ANSWERS_PER_CANDIDATE + 1
+    creds = Credentials()
+    with tempfile.TemporaryDirectory(prefix="th-bench-web-") as tmp:
+        deployment = Deployment(
+            data_dir=Path(tmp) / "var",
+            ports={WEB: free_port(), **{name: free_port() for name in SERVICES}},
+            partitions=3,
+        )
+        platform = Platform(deployment)
+        try:
+            platform.start()
+            hiring = httpx.Client(base_url=deployment.url("hiring"), timeout=30)
+            exercises = httpx.Client(base_url=deployment.url("exercises"), timeout=30)
+            exercise_ids = setup_exercises(hiring, exercises, creds)
+            print(f"registering {pool} candidates through the pages, {pool} with hiring...")
+            on_pages = asyncio.run(register_on_pages(deployment.url(WEB), pool))
+            with_api = register_with_hiring(hiring, pool)
+            phases = []
+            for name, url, work in (
+                ("hiring", deployment.url("hiring"), api_answers(with_api, exercise_ids)),
+                ("web", deployment.url(WEB), web_answers(on_pages, exercise_ids)),
+            ):
+                warm = int(args.rate * WARM_UP_S)
+                open_loop(url, work[:warm], args.rate, f"{name}, warm-up")
+                measured = work[warm : warm + int(args.rate * args.seconds)]
+                phase = open_loop(url, measured, args.rate, name)
+                print(row(phase), flush=True)
+                phases.append(phase)
+        finally:
+            platform.stop()
+    text = report(phases, args.rate, args.seconds)
+    print(text)
+    if not args.no_write:
+        DOC.write_text(text)
+        print(f"wrote {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

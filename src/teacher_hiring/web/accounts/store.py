@@ -1,0 +1,316 @@
+"""Accounts, sessions and failed sign-ins: every query of the accounts database, in one place.
+
+A session's cookie value is never stored: only its SHA-256, so a copy of the database opens
+no session. The same holds for a manager's first-visit link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from teacher_hiring.foundation.sql import read_only
+from teacher_hiring.foundation.time import Clock, system_clock
+from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.web.accounts import passwords
+from teacher_hiring.web.accounts.tables import accounts, metadata, sessions, sign_in_failures
+
+FORGET_AFTER_S = 24 * 3600
+"""How long an ended session, or the last of a run of failed sign-ins, is kept."""
+
+
+class EmailTaken(Exception):
+    """One email, one account."""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    role: Role
+    subject_id: str
+    name: str
+    has_password: bool
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in person's session, as the cookie found it."""
+
+    id_hash: str
+    account: Account
+    csrf_secret: str
+    expires_at: float
+
+
+def normalized_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _account(row: sa.Row[object]) -> Account:
+    m = row._mapping
+    return Account(
+        id=m["id"],
+        email=m["email"],
+        role=Role(m["role"]),
+        subject_id=m["subject_id"],
+        name=m["name"],
+        has_password=m["password_hash"] is not None,
+    )
+
+
+class Accounts:
+    """The accounts database of the web process (shared by its instances)."""
+
+    def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def create_tables(self) -> None:
+        metadata.create_all(self.engine)
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        email: str,
+        role: Role,
+        subject_id: str,
+        name: str,
+        password: str | None = None,
+    ) -> Account:
+        """A new account; EmailTaken when the email has one."""
+        account = Account(
+            id=str(uuid.uuid4()),
+            email=normalized_email(email),
+            role=Role(role),
+            subject_id=subject_id,
+            name=name,
+            has_password=password is not None,
+        )
+        values = {
+            "id": account.id,
+            "email": account.email,
+            "role": account.role.value,
+            "subject_id": subject_id,
+            "name": name,
+            "password_hash": None if password is None else passwords.hash_password(password),
+            "created_at": self.clock(),
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(accounts.insert().values(values))
+        except IntegrityError as exc:
+            raise EmailTaken(f"email: {account.email} already has an account") from exc
+        return account
+
+    def by_email(self, email: str) -> Account | None:
+        with read_only(self.engine) as conn:
+            row = conn.execute(
+                sa.select(accounts).where(accounts.c.email == normalized_email(email))
+            ).first()
+        return None if row is None else _account(row)
+
+    def by_subject(self, role: Role, subject_id: str) -> Account | None:
+        with read_only(self.engine) as conn:
+            row = conn.execute(
+                sa.select(accounts).where(
+                    accounts.c.role == Role(role).value, accounts.c.subject_id == subject_id
+                )
+            ).first()
+        return None if row is None else _account(row)
+
+    def email_taken(self, email: str) -> bool:
+        return self.by_email(email) is not None
+
+    def check_password(self, email: str, password: str) -> Account | None:
+        """The account if the password is its own; None otherwise (unknown email included,
+        which takes as long)."""
+        with read_only(self.engine) as conn:
+            row = conn.execute(
+                sa.select(accounts).where(accounts.c.email == normalized_email(email))
+            ).first()
+        stored = None if row is None else row._mapping["password_hash"]
+        if not passwords.verify(stored, password) or row is None:
+            return None
+        return _account(row)
+
+    def set_password(self, account_id: str, password: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                accounts.update()
+                .where(accounts.c.id == account_id)
+                .values(password_hash=passwords.hash_password(password))
+            )
+
+    # -- first-visit links ------------------------------------------------------------------
+
+    def invite(
+        self, *, email: str, role: Role, subject_id: str, name: str, ttl_s: float
+    ) -> tuple[Account, str]:
+        """An account without a password, and the one-time token of its first-visit link
+        (shown once: only its SHA-256 is kept). EmailTaken when the email has an account."""
+        account = self.create(email=email, role=role, subject_id=subject_id, name=name)
+        return account, self.renew_invitation(account.id, ttl_s)
+
+    def renew_invitation(self, account_id: str, ttl_s: float) -> str:
+        """A new first-visit token for the account (the previous one stops working)."""
+        token = secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(
+                accounts.update()
+                .where(accounts.c.id == account_id)
+                .values(invitation_hash=digest(token), invitation_expires_at=self.clock() + ttl_s)
+            )
+        return token
+
+    def by_invitation(self, token: str) -> Account | None:
+        """The account a first-visit token opens, while it is valid."""
+        with read_only(self.engine) as conn:
+            row = conn.execute(
+                sa.select(accounts).where(
+                    accounts.c.invitation_hash == digest(token),
+                    accounts.c.invitation_expires_at > self.clock(),
+                )
+            ).first()
+        return None if row is None else _account(row)
+
+    def accept_invitation(self, token: str, password: str) -> Account | None:
+        """Sets the password and spends the token; None when the token is not valid."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                accounts.update()
+                .where(
+                    accounts.c.invitation_hash == digest(token),
+                    accounts.c.invitation_expires_at > self.clock(),
+                )
+                .values(
+                    password_hash=passwords.hash_password(password),
+                    invitation_hash=None,
+                    invitation_expires_at=None,
+                )
+                .returning(accounts)
+            ).first()
+        return None if done is None else _account(done)
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def open_session(self, account_id: str, ttl_s: float) -> str:
+        """A new session; returns the cookie's value (only its SHA-256 is stored). Sessions
+        that ended (expired or revoked) more than a day ago are forgotten on the way."""
+        value = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(
+                sessions.delete().where(
+                    sa.or_(
+                        sessions.c.expires_at < now - FORGET_AFTER_S,
+                        sessions.c.revoked_at < now - FORGET_AFTER_S,
+                    )
+                )
+            )
+            conn.execute(
+                sessions.insert().values(
+                    id_hash=digest(value),
+                    account_id=account_id,
+                    csrf_secret=secrets.token_urlsafe(32),
+                    created_at=now,
+                    expires_at=now + ttl_s,
+                    revoked_at=None,
+                )
+            )
+        return value
+
+    def session(self, cookie_value: str) -> Session | None:
+        """The live session of the cookie: not revoked, not expired."""
+        with read_only(self.engine) as conn:
+            row = conn.execute(
+                sa.select(
+                    sessions.c.id_hash, sessions.c.csrf_secret, sessions.c.expires_at, accounts
+                )
+                .select_from(sessions.join(accounts, accounts.c.id == sessions.c.account_id))
+                .where(
+                    sessions.c.id_hash == digest(cookie_value),
+                    sessions.c.revoked_at.is_(None),
+                    sessions.c.expires_at > self.clock(),
+                )
+            ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return Session(
+            id_hash=m["id_hash"],
+            account=_account(row),
+            csrf_secret=m["csrf_secret"],
+            expires_at=m["expires_at"],
+        )
+
+    def revoke(self, cookie_value: str) -> None:
+        """Sign-out: the session ends for every copy of its cookie."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sessions.update()
+                .where(sessions.c.id_hash == digest(cookie_value), sessions.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+
+    # -- failed sign-ins --------------------------------------------------------------------
+
+    def wait_s(self, keys: list[str], free_failures: int, max_delay_s: float) -> float:
+        """Seconds before another sign-in is tried for these keys (0: now). After
+        `free_failures` failures each one doubles the wait, from 5 seconds to `max_delay_s`."""
+        with read_only(self.engine) as conn:
+            rows = conn.execute(
+                sa.select(sign_in_failures).where(sign_in_failures.c.key.in_(keys))
+            ).all()
+        now = self.clock()
+        wait = 0.0
+        for row in rows:
+            over = row.failures - free_failures
+            if over < 0:
+                continue
+            delay = min(max_delay_s, 5.0 * 2.0 ** min(over, 30))
+            wait = max(wait, row.last_failed_at + delay - now)
+        return wait
+
+    def record_failure(self, keys: list[str]) -> None:
+        now = self.clock()
+        with self.engine.begin() as conn:  # runs of failures that ended long ago
+            conn.execute(
+                sign_in_failures.delete().where(
+                    sign_in_failures.c.last_failed_at < now - FORGET_AFTER_S
+                )
+            )
+        for key in keys:
+            for _ in range(2):  # an insert racing another instance's becomes an update
+                try:
+                    with self.engine.begin() as conn:
+                        updated = conn.execute(
+                            sign_in_failures.update()
+                            .where(sign_in_failures.c.key == key)
+                            .values(failures=sign_in_failures.c.failures + 1, last_failed_at=now)
+                        ).rowcount
+                        if not updated:
+                            conn.execute(
+                                sign_in_failures.insert().values(
+                                    key=key, failures=1, last_failed_at=now
+                                )
+                            )
+                    break
+                except IntegrityError:
+                    continue
+
+    def clear_failures(self, keys: list[str]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sign_in_failures.delete().where(sign_in_failures.c.key.in_(keys)))

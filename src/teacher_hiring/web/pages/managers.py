@@ -1,0 +1,352 @@
+"""The managers' pages: their exercises, complication assignments, account and candidates.
+
+Every page is the signed-in manager's own: an exercise they neither wrote nor hold an open
+assignment for is a 403 page, whatever its address. A save names the version the manager
+started from; when another save came first, the page shows both versions, the manager's text
+kept in the form.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.web import staff_api
+from teacher_hiring.web.api import Calls, Refused, api_of
+from teacher_hiring.web.auth import CSRF, Forbidden, Person, require_role
+from teacher_hiring.web.charts import balance_figure
+from teacher_hiring.web.rendering import render
+
+router = APIRouter(prefix="/manager", dependencies=[Depends(require_role(Role.manager))])
+
+ManagerDep = Annotated[Person, Depends(require_role(Role.manager))]
+FormText = Annotated[str, Form()]
+FIELDS = ("title", "statement", "accepted_answers", "check_mode", "subject", "difficulty")
+ENTRIES_PER_PAGE = 20
+
+
+def _calls(request: Request, person: Person) -> Calls:
+    return api_of(request).as_person(person)
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+# -- exercises ---------------------------------------------------------------------------------
+
+
+@router.get("")
+def exercises_page(request: Request, person: ManagerDep, saved: str | None = None) -> Response:
+    """The manager's exercises with their version, completions, rating and leak."""
+    calls = _calls(request, person)
+    mine = staff_api.my_exercises(calls, person.subject_id)
+    open_assignments = staff_api.my_assignments(calls, person.subject_id)
+    context = {
+        "title": "My exercises",
+        "exercises": mine,
+        "assignments": open_assignments,
+        "saved": _saved_message(saved, mine),
+    }
+    return render(request, "managers/exercises.html", context)
+
+
+def _saved_message(saved: str | None, mine: list[staff_api.MyExercise]) -> str | None:
+    """What the last save did, from the `saved` the redirect after it carries."""
+    if not saved:
+        return None
+    exercise_id, _, rest = saved.partition(":")
+    title = next((m.exercise.title for m in mine if m.exercise.id == exercise_id), "The exercise")
+    if not rest:
+        return f"“{title}” is created at version 1."
+    version, _, closed = rest.partition(":")
+    message = f"“{title}” is saved as version {version}."
+    if closed.isdigit() and int(closed) > 0:
+        message += (
+            f" It closed {closed} complication assignment{'s' if int(closed) > 1 else ''}: "
+            "the payment is on its way to your account."
+        )
+    return message
+
+
+@router.get("/exercises/new")
+def new_exercise_form(request: Request, person: ManagerDep) -> Response:
+    form = {"check_mode": "normalized", "subject": "general", "difficulty": "3"}
+    return render(request, "managers/exercise_new.html", {"title": "New exercise", "form": form})
+
+
+@router.post("/exercises/new", dependencies=[CSRF])
+def create_exercise(
+    request: Request,
+    person: ManagerDep,
+    title: FormText = "",
+    statement: FormText = "",
+    accepted_answers: FormText = "",
+    check_mode: FormText = "normalized",
+    subject: FormText = "general",
+    difficulty: FormText = "3",
+) -> Response:
+    form = {
+        "title": title,
+        "statement": statement,
+        "accepted_answers": accepted_answers,
+        "check_mode": check_mode,
+        "subject": subject,
+        "difficulty": difficulty,
+    }
+    body, errors = _exercise_body(form)
+    if not errors:
+        body["author_id"] = person.subject_id
+        try:
+            created = staff_api.create_exercise(_calls(request, person), body)
+        except Refused as exc:
+            errors = _field_errors(exc)
+        else:
+            return _see_other(f"/manager?saved={created.id}")
+    context = {"title": "New exercise", "form": form, "errors": errors}
+    return render(request, "managers/exercise_new.html", context, status_code=422)
+
+
+def _exercise_body(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The API body of the form's values, and what is wrong with them, by field."""
+    errors: dict[str, str] = {}
+    answers = [line.strip() for line in form["accepted_answers"].splitlines() if line.strip()]
+    if not form["title"].strip():
+        errors["title"] = "A title, please."
+    if not form["statement"].strip():
+        errors["statement"] = "The text candidates will see, please."
+    if not answers:
+        errors["accepted_answers"] = "At least one accepted answer, one per line."
+    if form["check_mode"] not in ("exact", "normalized"):
+        errors["check_mode"] = "Exact or normalized."
+    if not form["difficulty"].isdigit() or not 1 <= int(form["difficulty"]) <= 5:
+        errors["difficulty"] = "From 1 (easiest) to 5 (hardest)."
+    body: dict[str, Any] = {
+        "title": form["title"].strip(),
+        "statement": form["statement"],
+        "accepted_answers": answers,
+        "check_mode": form["check_mode"],
+        "subject": form["subject"].strip().lower() or "general",
+        "difficulty": int(form["difficulty"]) if form["difficulty"].isdigit() else 3,
+    }
+    return body, errors
+
+
+def _field_errors(exc: Refused) -> dict[str, str]:
+    """A service's refusal as messages next to the fields it names."""
+    if isinstance(exc.detail, list):
+        errors: dict[str, str] = {}
+        for item in exc.detail:
+            if not isinstance(item, dict):
+                continue
+            where = [str(part) for part in item.get("loc", [])]
+            field = next((part for part in where if part in FIELDS), "form")
+            errors.setdefault(field, str(item.get("msg", "Not accepted.")))
+        if errors:
+            return errors
+    field = str(exc.body.get("field") or "form")
+    message = exc.message.split(": ", 1)[-1] if ": " in exc.message else exc.message
+    return {field if field in FIELDS else "form": message[:1].upper() + message[1:]}
+
+
+def _editable(calls: Calls, person: Person, exercise_id: str) -> staff_api.Exercise:
+    """The exercise, if the manager wrote it or holds an open assignment for it."""
+    found = staff_api.exercise(calls, exercise_id)
+    if found.author_id == person.subject_id:
+        return found
+    assigned = staff_api.my_assignments(calls, person.subject_id)
+    if any(a.exercise_id == exercise_id for a in assigned):
+        return found
+    raise Forbidden("This exercise is another manager's.")
+
+
+def _as_form(found: staff_api.Exercise | staff_api.ExerciseVersion) -> dict[str, str]:
+    return {
+        "title": found.title,
+        "statement": found.statement,
+        "accepted_answers": "\n".join(found.accepted_answers),
+        "check_mode": found.check_mode,
+        "subject": found.subject,
+        "difficulty": str(found.difficulty),
+    }
+
+
+@router.get("/exercises/{exercise_id}")
+def edit_exercise_form(request: Request, person: ManagerDep, exercise_id: str) -> Response:
+    """The current version in a form; saving it makes the next version."""
+    calls = _calls(request, person)
+    found = _editable(calls, person, exercise_id)
+    context = _edit_context(calls, person, found)
+    context["form"] = _as_form(found)
+    return render(request, "managers/exercise_edit.html", context)
+
+
+def _edit_context(calls: Calls, person: Person, found: staff_api.Exercise) -> dict[str, Any]:
+    assigned = [
+        a for a in staff_api.my_assignments(calls, person.subject_id) if a.exercise_id == found.id
+    ]
+    return {
+        "title": f"Edit: {found.title}",
+        "exercise": found,
+        "expected_version": found.version,
+        "assignments": assigned,
+        "conflict": None,
+    }
+
+
+@router.post("/exercises/{exercise_id}", dependencies=[CSRF])
+def save_exercise(
+    request: Request,
+    person: ManagerDep,
+    exercise_id: str,
+    expected_version: FormText = "",
+    title: FormText = "",
+    statement: FormText = "",
+    accepted_answers: FormText = "",
+    check_mode: FormText = "normalized",
+    subject: FormText = "general",
+    difficulty: FormText = "3",
+) -> Response:
+    """Save a new version from the version the manager started from.
+
+    Another save in between: the page shows that version beside the manager's own text, which
+    stays in the form; saving again builds on the newer version.
+    """
+    calls = _calls(request, person)
+    found = _editable(calls, person, exercise_id)
+    form = {
+        "title": title,
+        "statement": statement,
+        "accepted_answers": accepted_answers,
+        "check_mode": check_mode,
+        "subject": subject,
+        "difficulty": difficulty,
+    }
+    body, errors = _exercise_body(form)
+    context = _edit_context(calls, person, found)
+    context["form"] = form
+    started_from = int(expected_version) if expected_version.isdigit() else found.version
+    context["expected_version"] = started_from
+    if not errors:
+        body |= {"editor_id": person.subject_id, "expected_version": started_from}
+        try:
+            saved = staff_api.save_exercise(calls, exercise_id, body)
+        except Refused as exc:
+            if exc.status == 409 and exc.error == "VersionConflict":
+                found = staff_api.exercise(calls, exercise_id)
+                context |= {"conflict": found, "expected_version": found.version}
+                errors = {"form": _conflict_message(started_from, found.version)}
+            else:
+                errors = _field_errors(exc)
+        else:
+            closed = len(saved.get("closed_assignment_ids", []))
+            outcome = f"{exercise_id}:{saved['version']}:{closed}"
+            return _see_other(f"/manager?saved={outcome}")
+    context["errors"] = errors
+    return render(request, "managers/exercise_edit.html", context, status_code=422)
+
+
+def _conflict_message(started: int, current: int) -> str:
+    return (
+        f"You started from version {started}, but version {current} was saved meanwhile. "
+        f"Your text is kept below, beside version {current}: compare them, then save again "
+        f"to make version {current + 1}."
+    )
+
+
+# -- assignments -------------------------------------------------------------------------------
+
+
+@router.get("/assignments")
+def assignments_page(request: Request, person: ManagerDep) -> Response:
+    """Open complication assignments, each with the edit that closes it."""
+    calls = _calls(request, person)
+    found = staff_api.my_assignments(calls, person.subject_id, status=None)
+    titles = {
+        mine.exercise.id: mine.exercise.title
+        for mine in staff_api.my_exercises(calls, person.subject_id)
+    }
+    context = {
+        "title": "Complication assignments",
+        "open": [a for a in found if a.status == "open"],
+        "closed": [a for a in found if a.status == "closed"][-10:],
+        "titles": titles,
+    }
+    return render(request, "managers/assignments.html", context)
+
+
+# -- account -----------------------------------------------------------------------------------
+
+
+def _month(today: date) -> tuple[str, str]:
+    start = today.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start.isoformat(), end.isoformat()
+
+
+@router.get("/account")
+def account_page(
+    request: Request,
+    person: ManagerDep,
+    start: str | None = None,
+    end: str | None = None,
+    page: int = 1,
+) -> Response:
+    """Balance, the balance over time, a statement for a chosen period, and the entries."""
+    calls = _calls(request, person)
+    found = staff_api.account(calls, person.subject_id)
+    default_start, default_end = _month(datetime.now(UTC).date())
+    period = {"start": start or default_start, "end": end or default_end}
+    context: dict[str, Any] = {
+        "title": "My account",
+        "account": found,
+        "form": period,
+        "statement": None,
+        "entries": None,
+        "chart": None,
+        "page": max(1, page),
+    }
+    if found is None:
+        return render(request, "managers/account.html", context)
+    history = staff_api.balance_history(calls, person.subject_id)
+    context["chart"] = balance_figure(history["points"], total=history["total"])
+    offset = (context["page"] - 1) * ENTRIES_PER_PAGE
+    context["entries"] = staff_api.entries(calls, person.subject_id, ENTRIES_PER_PAGE, offset)
+    try:
+        context["statement"] = staff_api.statement(
+            calls, person.subject_id, period["start"], period["end"]
+        )
+    except Refused as exc:
+        if exc.status != 422:
+            raise
+        context["errors"] = _period_errors(exc)
+        return render(request, "managers/account.html", context, status_code=422)
+    return render(request, "managers/account.html", context)
+
+
+def _period_errors(exc: Refused) -> dict[str, str]:
+    field = str(exc.body.get("field") or "")
+    if isinstance(exc.detail, list):
+        for item in exc.detail:
+            loc = [str(part) for part in item.get("loc", [])] if isinstance(item, dict) else []
+            field = next((part for part in loc if part in ("start", "end")), field)
+    message = exc.message.split(": ", 1)[-1]
+    if field not in ("start", "end"):
+        field = "start"
+    return {field: f"A day as YYYY-MM-DD; the end after the start ({message})."}
+
+
+# -- candidates --------------------------------------------------------------------------------
+
+
+@router.get("/candidates")
+def candidates_page(request: Request, person: ManagerDep, status: str | None = None) -> Response:
+    """Candidates and teachers, as exercises' replica holds them."""
+    wanted = status if status in ("candidate", "teacher") else None
+    found = staff_api.candidates(_calls(request, person), wanted)
+    context = {"title": "Candidates", "candidates": found, "status": wanted}
+    return render(request, "managers/candidates.html", context)

@@ -1,0 +1,278 @@
+"""The operators' tools: dead letters, reconciliation, link modes and event versions.
+
+Included in the operators' router (prefix /operator). Each change is two POSTs: the first
+shows what will change (the service's own dry run where it has one) and asks to confirm; the
+second, with `confirm=yes`, does it and shows the result.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.web import staff_api
+from teacher_hiring.web.api import SERVICES, Calls, Refused, Service, ServiceDown, api_of
+from teacher_hiring.web.auth import CSRF, Person, require_role
+from teacher_hiring.web.rendering import render
+
+router = APIRouter(dependencies=[Depends(require_role(Role.operator))])
+
+OperatorDep = Annotated[Person, Depends(require_role(Role.operator))]
+FormText = Annotated[str, Form()]
+
+
+def _calls(request: Request, person: Person) -> Calls:
+    return api_of(request).as_person(person)
+
+
+def _service(name: str) -> Service:
+    for service in SERVICES:
+        if service == name:
+            return service
+    raise Refused("web", 404, {"detail": f"There is no service {name!r}."})
+
+
+# -- dead letters ------------------------------------------------------------------------------
+
+
+@router.get("/dead-letters")
+def dead_letters_page(request: Request, person: OperatorDep, status: str = "pending") -> Response:
+    """Every service's dead letters, newest first; a service that is down is named."""
+    calls = _calls(request, person)
+    wanted = status if status in ("pending", "replayed", "applied") else None
+    params = {"limit": 100} | ({"status": wanted} if wanted else {})
+    listing: list[dict[str, Any]] = []
+    down: list[str] = []
+    counts: dict[str, dict[str, Any]] = {}
+    for service in SERVICES:
+        try:
+            page = staff_api.dead_letters(calls, service, **params)
+        except ServiceDown:
+            down.append(service)
+            continue
+        listing += [{**item, "service": service} for item in page["items"]]
+        counts[service] = page["topics"]
+    listing.sort(key=lambda item: item["dead_lettered_at"], reverse=True)
+    context = {
+        "title": "Dead letters",
+        "letters": listing,
+        "down": down,
+        "counts": counts,
+        "status": wanted,
+    }
+    return render(request, "operators/dead_letters.html", context)
+
+
+@router.get("/dead-letters/{service}/{topic}/{letter_id}")
+def dead_letter_page(
+    request: Request, person: OperatorDep, service: str, topic: str, letter_id: str
+) -> Response:
+    found = staff_api.dead_letter(_calls(request, person), _service(service), topic, letter_id)
+    context = {
+        "title": f"Dead letter {topic} {letter_id}",
+        "letter": found,
+        "service": service,
+        "event": None if found["event"] is None else json.dumps(found["event"], indent=2),
+    }
+    return render(request, "operators/dead_letter.html", context)
+
+
+@router.post("/dead-letters/replay", dependencies=[CSRF])
+def replay(
+    request: Request,
+    person: OperatorDep,
+    service: FormText,
+    topic: FormText = "",
+    ids: FormText = "",
+    confirm: FormText = "",
+) -> Response:
+    """First the service's dry run (what a replay would do with each), then the replay."""
+    target = _service(service)
+    body: dict[str, Any] = {"dry_run": confirm != "yes"}
+    if topic:
+        body["topic"] = topic
+    chosen = [part for part in ids.split() if part]
+    if chosen:
+        body["ids"] = chosen
+    answer = staff_api.replay(_calls(request, person), target, body)
+    context = {
+        "title": "Replay" if answer["dry_run"] else "Replayed",
+        "answer": answer,
+        "service": service,
+        "topic": topic,
+        "ids": " ".join(chosen),
+    }
+    return render(request, "operators/replay.html", context)
+
+
+@router.post("/dead-letters/purge", dependencies=[CSRF])
+def purge(
+    request: Request,
+    person: OperatorDep,
+    service: FormText,
+    topic: FormText,
+    force: FormText = "",
+    confirm: FormText = "",
+) -> Response:
+    """Confirm first (naming the topic and how many dead letters go), then purge."""
+    target = _service(service)
+    calls = _calls(request, person)
+    context: dict[str, Any] = {
+        "title": f"Purge {topic}",
+        "service": service,
+        "topic": topic,
+        "force": force == "yes",
+        "result": None,
+        "refused": None,
+    }
+    if confirm != "yes":
+        page = staff_api.dead_letters(calls, target, topic=topic, limit=1)
+        context["counts"] = page["topics"].get(topic, {"dead_letters": 0, "pending": 0})
+        return render(request, "operators/purge.html", context)
+    try:
+        context["result"] = staff_api.purge(
+            calls, target, {"topic": topic, "force": force == "yes"}
+        )
+    except Refused as exc:
+        if exc.status != 409:
+            raise
+        context["refused"] = exc.message
+        return render(request, "operators/purge.html", context, status_code=409)
+    return render(request, "operators/purge.html", context)
+
+
+# -- reconciliation ----------------------------------------------------------------------------
+
+
+def _window(since: str, until: str, manager_id: str) -> dict[str, str]:
+    window = {"since": since.strip(), "until": until.strip(), "manager_id": manager_id.strip()}
+    return {key: value for key, value in window.items() if value}
+
+
+@router.get("/reconciliation")
+def reconciliation_page(
+    request: Request,
+    person: OperatorDep,
+    since: str = "",
+    until: str = "",
+    manager_id: str = "",
+) -> Response:
+    """The comparison of what was issued with the ledger: the dry run of a repair."""
+    params = _window(since, until, manager_id)
+    context: dict[str, Any] = {
+        "title": "Reconciliation",
+        "form": {"since": since, "until": until, "manager_id": manager_id},
+        "report": None,
+    }
+    try:
+        context["report"] = staff_api.reconciliation(_calls(request, person), **params)
+    except Refused as exc:
+        if exc.status != 422:
+            raise
+        field = str(exc.body.get("field") or "since")
+        context["errors"] = {field if field in context["form"] else "form": exc.message}
+        return render(request, "operators/reconciliation.html", context, status_code=422)
+    return render(request, "operators/reconciliation.html", context)
+
+
+@router.post("/reconciliation/repair", dependencies=[CSRF])
+def repair(
+    request: Request,
+    person: OperatorDep,
+    since: FormText = "",
+    until: FormText = "",
+    manager_id: FormText = "",
+    confirm: FormText = "",
+) -> Response:
+    """Confirm first (the differences a repair re-sends), then have the producers re-send."""
+    calls = _calls(request, person)
+    params = _window(since, until, manager_id)
+    form = {"since": since, "until": until, "manager_id": manager_id}
+    if confirm != "yes":
+        report = staff_api.reconciliation(calls, **params)
+        context = {"title": "Repair", "form": form, "report": report, "result": None}
+        return render(request, "operators/repair.html", context)
+    result = staff_api.repair(calls, **params)
+    context = {"title": "Repaired", "form": form, "report": result["report"], "result": result}
+    return render(request, "operators/repair.html", context)
+
+
+# -- link modes and event versions -------------------------------------------------------------
+
+
+@router.get("/switches")
+def switches_page(request: Request, person: OperatorDep) -> Response:
+    calls = _calls(request, person)
+    context = {
+        "title": "Links and event versions",
+        "links": staff_api.links(calls),
+        "versions": staff_api.event_versions(calls),
+    }
+    return render(request, "operators/switches.html", context)
+
+
+@router.post("/switches/link", dependencies=[CSRF])
+def switch_link(
+    request: Request,
+    person: OperatorDep,
+    service: FormText,
+    link: FormText,
+    mode: FormText,
+    confirm: FormText = "",
+) -> Response:
+    """Confirm first, naming the link, its current and new mode and the events it carries."""
+    target = _service(service)
+    calls = _calls(request, person)
+    current = next(
+        (s for s in staff_api.links(calls) if s["owner"] == service and s["link"] == link), None
+    )
+    if current is None:
+        raise Refused("web", 404, {"detail": f"There is no link {link!r} on {service}."})
+    context: dict[str, Any] = {
+        "title": f"Switch {link}",
+        "service": service,
+        "state": current,
+        "mode": mode,
+        "done": None,
+    }
+    if confirm == "yes":
+        context["done"] = staff_api.switch_link(calls, target, link, mode)
+    return render(request, "operators/switch_link.html", context)
+
+
+@router.post("/switches/version", dependencies=[CSRF])
+def switch_version(
+    request: Request,
+    person: OperatorDep,
+    service: FormText,
+    family: FormText,
+    version: FormText,
+    confirm: FormText = "",
+) -> Response:
+    """Confirm first, naming the family, its events and the version they will be produced at."""
+    target = _service(service)
+    calls = _calls(request, person)
+    current = next(
+        (
+            s
+            for s in staff_api.event_versions(calls)
+            if s["owner"] == service and s["family"] == family
+        ),
+        None,
+    )
+    if current is None or not version.isdigit():
+        raise Refused("web", 404, {"detail": f"There is no event family {family!r} on {service}."})
+    context: dict[str, Any] = {
+        "title": f"Switch {family} events",
+        "service": service,
+        "state": current,
+        "version": int(version),
+        "done": None,
+    }
+    if confirm == "yes":
+        context["done"] = staff_api.switch_event_version(calls, target, family, int(version))
+    return render(request, "operators/switch_version.html", context)

@@ -1,0 +1,229 @@
+"""The operators' pages: managers, the platform's live state, dead letters, reconciliation,
+link modes and event versions.
+
+Every action that changes the platform takes two steps: the first POST shows what it will
+change and asks for confirmation (a dry run where the service has one), the second, with
+`confirm=yes`, does it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.web import staff_api
+from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
+from teacher_hiring.web.api import Calls, Refused, api_of
+from teacher_hiring.web.auth import CSRF, Person, accounts_of, require_role, settings_of
+from teacher_hiring.web.live import Rates, gather
+from teacher_hiring.web.pages import operator_tools
+from teacher_hiring.web.pages.sign_in import first_visit_link
+from teacher_hiring.web.rendering import render
+
+router = APIRouter(prefix="/operator", dependencies=[Depends(require_role(Role.operator))])
+
+OperatorDep = Annotated[Person, Depends(require_role(Role.operator))]
+FormText = Annotated[str, Form()]
+MANAGER_FIELDS = ("first_name", "last_name", "team", "email")
+
+
+def _calls(request: Request, person: Person) -> Calls:
+    return api_of(request).as_person(person)
+
+
+def _rates(request: Request) -> Rates:
+    state = request.app.state
+    if not hasattr(state, "live_rates"):
+        state.live_rates = Rates()
+    rates: Rates = state.live_rates
+    return rates
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+# -- the live platform -------------------------------------------------------------------------
+
+
+@router.get("")
+def live_page(request: Request, person: OperatorDep) -> Response:
+    """Each service up or down, events per second per topic, lag, backlog and dead letters.
+
+    A plain page that is right when loaded; static/live.js refreshes its figures every 2 s
+    from live.json.
+    """
+    state = gather(_calls(request, person), _rates(request))
+    return render(request, "operators/live.html", {"title": "Live platform", "live": state})
+
+
+@router.get("/live.json")
+def live_json(request: Request, person: OperatorDep) -> JSONResponse:
+    """The same figures as the live page, for its script."""
+    return JSONResponse(gather(_calls(request, person), _rates(request)).as_json())
+
+
+# -- managers ----------------------------------------------------------------------------------
+
+
+@router.get("/managers")
+def managers_page(request: Request, person: OperatorDep) -> Response:
+    found = staff_api.managers(_calls(request, person))
+    accounts = accounts_of(request)
+    signed_up = {m["id"]: accounts.by_subject(Role.manager, m["id"]) for m in found}
+    context = {"title": "Managers", "managers": found, "accounts": signed_up}
+    return render(request, "operators/managers.html", context)
+
+
+@router.get("/managers/new")
+def new_manager_form(request: Request, person: OperatorDep) -> Response:
+    return render(request, "operators/manager_new.html", {"title": "New manager"})
+
+
+def _manager_form(first_name: str, last_name: str, team: str, email: str) -> dict[str, str]:
+    return {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "team": team.strip(),
+        "email": normalized_email(email),
+    }
+
+
+def _manager_errors(form: dict[str, str]) -> dict[str, str]:
+    errors = {}
+    if not form["first_name"]:
+        errors["first_name"] = "A first name, please."
+    if "@" not in form["email"] or "." not in form["email"].split("@")[-1]:
+        errors["email"] = "An email address such as anna@school.example."
+    return errors
+
+
+def _refused_fields(exc: Refused) -> dict[str, str]:
+    if isinstance(exc.detail, list):
+        errors: dict[str, str] = {}
+        for item in exc.detail:
+            if isinstance(item, dict):
+                loc = [str(part) for part in item.get("loc", [])]
+                field = next((p for p in loc if p in MANAGER_FIELDS), "form")
+                errors.setdefault(field, str(item.get("msg", "Not accepted.")))
+        if errors:
+            return errors
+    field = str(exc.body.get("field") or "form")
+    return {field if field in MANAGER_FIELDS else "form": exc.message}
+
+
+@router.post("/managers/new", dependencies=[CSRF])
+def create_manager(
+    request: Request,
+    person: OperatorDep,
+    first_name: FormText = "",
+    last_name: FormText = "",
+    team: FormText = "",
+    email: FormText = "",
+) -> Response:
+    """Create the manager in exercises, then their sign-in account with a first-visit link,
+    shown on the answer once (only its hash is kept)."""
+    form = _manager_form(first_name, last_name, team, email)
+    errors = _manager_errors(form)
+    accounts = accounts_of(request)
+    if not errors and accounts.email_taken(form["email"]):
+        errors["email"] = "This email already has a sign-in account."
+    if not errors:
+        body: dict[str, Any] = {
+            "first_name": form["first_name"],
+            "last_name": form["last_name"],
+            "email": form["email"],
+        }
+        if form["team"]:
+            body["team"] = form["team"]
+        try:
+            created = staff_api.create_manager(_calls(request, person), body)
+        except Refused as exc:
+            errors = _refused_fields(exc)
+        else:
+            try:
+                _account, token = accounts.invite(
+                    email=form["email"],
+                    role=Role.manager,
+                    subject_id=created["id"],
+                    name=created["name"],
+                    ttl_s=settings_of(request).invitation_ttl_s,
+                )
+            except EmailTaken:
+                errors = {"email": "This email already has a sign-in account."}
+            else:
+                link = first_visit_link(request, token)
+                context = {"title": "Manager created", "manager": created, "link": link}
+                return render(request, "operators/manager_created.html", context)
+    context = {"title": "New manager", "form": form, "errors": errors}
+    return render(request, "operators/manager_new.html", context, status_code=422)
+
+
+@router.get("/managers/{manager_id}")
+def edit_manager_form(request: Request, person: OperatorDep, manager_id: str) -> Response:
+    found = staff_api.manager(_calls(request, person), manager_id)
+    form = {field: found.get(field) or "" for field in MANAGER_FIELDS}
+    context = {"title": f"Manager {found['name']}", "manager": found, "form": form}
+    return render(request, "operators/manager_edit.html", context)
+
+
+@router.post("/managers/{manager_id}", dependencies=[CSRF])
+def edit_manager(
+    request: Request,
+    person: OperatorDep,
+    manager_id: str,
+    first_name: FormText = "",
+    last_name: FormText = "",
+    team: FormText = "",
+    email: FormText = "",
+) -> Response:
+    """Change the manager in exercises (ManagerUpdated); unchanged values change nothing."""
+    calls = _calls(request, person)
+    found = staff_api.manager(calls, manager_id)
+    form = _manager_form(first_name, last_name, team, email)
+    errors = _manager_errors(form)
+    if not errors:
+        body: dict[str, Any] = {
+            "first_name": form["first_name"],
+            "last_name": form["last_name"],
+            "email": form["email"],
+            "team": form["team"] or None,
+        }
+        try:
+            staff_api.update_manager(calls, manager_id, body)
+        except Refused as exc:
+            if exc.status != 422 or "nothing" not in exc.message:
+                errors = _refused_fields(exc)
+        if not errors:
+            return _see_other("/operator/managers")
+    context = {"title": f"Manager {found['name']}", "manager": found, "form": form}
+    context["errors"] = errors
+    return render(request, "operators/manager_edit.html", context, status_code=422)
+
+
+@router.post("/managers/{manager_id}/link", dependencies=[CSRF])
+def renew_link(request: Request, person: OperatorDep, manager_id: str) -> Response:
+    """A new first-visit link for a manager (the previous one stops working)."""
+    found = staff_api.manager(_calls(request, person), manager_id)
+    accounts = accounts_of(request)
+    account = accounts.by_subject(Role.manager, manager_id)
+    ttl_s = settings_of(request).invitation_ttl_s
+    if account is None:
+        account, token = accounts.invite(
+            email=found["email"],
+            role=Role.manager,
+            subject_id=manager_id,
+            name=found["name"],
+            ttl_s=ttl_s,
+        )
+    else:
+        token = accounts.renew_invitation(account.id, ttl_s)
+    link = first_visit_link(request, token)
+    context = {"title": "New first-visit link", "manager": found, "link": link}
+    return render(request, "operators/manager_created.html", context)
+
+
+router.include_router(operator_tools.router)

@@ -1,0 +1,254 @@
+"""Signing in and out, registering as a candidate, and a manager's first-visit link."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.web.accounts import passwords
+from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
+from teacher_hiring.web.api import Refused, api_of
+from teacher_hiring.web.auth import (
+    CSRF,
+    HOME,
+    MaybePersonDep,
+    accounts_of,
+    end_session,
+    settings_of,
+    start_session,
+)
+from teacher_hiring.web.rendering import render
+
+router = APIRouter()
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SUBJECT = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+FormText = Annotated[str, Form()]
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path of this site: never another site's address (an open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+@router.get("/")
+def home(request: Request, person: MaybePersonDep) -> Response:
+    """The signed-in person's own home; the welcome page otherwise."""
+    if person is not None:
+        return _see_other(person.home)
+    return render(request, "sign_in/welcome.html", {"title": "Welcome"})
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request, person: MaybePersonDep, next: str | None = None) -> Response:
+    if person is not None:
+        return _see_other(_safe_next(next) or person.home)
+    return render(request, "sign_in/sign_in.html", {"title": "Sign in", "next": _safe_next(next)})
+
+
+@router.post("/sign-in", dependencies=[CSRF])
+def sign_in(
+    request: Request,
+    email: FormText = "",
+    password: FormText = "",
+    next: FormText = "",
+) -> Response:
+    """Check the password; after repeated failures (per email and per address), wait."""
+    settings = settings_of(request)
+    accounts = accounts_of(request)
+    keys = _throttle_keys(request, email)
+    context = {"title": "Sign in", "next": _safe_next(next), "form": {"email": email}}
+    wait = accounts.wait_s(keys, settings.sign_in_free_failures, settings.sign_in_max_delay_s)
+    if wait > 0:
+        message = f"Too many failed sign-ins. Try again in {int(wait) + 1} seconds."
+        context["errors"] = {"form": message}
+        return render(request, "sign_in/sign_in.html", context, status_code=429)
+    account = accounts.check_password(email, password)
+    if account is None:
+        accounts.record_failure(keys)
+        context["errors"] = {"password": "Wrong email or password."}
+        return render(request, "sign_in/sign_in.html", context, status_code=422)
+    accounts.clear_failures(keys)
+    response = _see_other(_safe_next(next) or _home_of(account.role))
+    start_session(request, response, account)
+    return response
+
+
+def _throttle_keys(request: Request, email: str) -> list[str]:
+    """What failed sign-ins are counted against: the email, and the client's address unless
+    it is the machine's own. Behind the platform's TCP proxy (the distributed run), or with
+    every browser on one machine (`make run`), every client is 127.0.0.1: counting it would
+    let one person's failures lock everyone out."""
+    keys = [f"email:{normalized_email(email)}"]
+    address = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        loopback = False
+    if address and not loopback:
+        keys.append(f"address:{address}")
+    return keys
+
+
+def _home_of(role: Role) -> str:
+    return HOME.get(role, "/")
+
+
+@router.post("/sign-out", dependencies=[CSRF])
+def sign_out(request: Request) -> Response:
+    """End the session: its cookie stops working, wherever it was copied."""
+    response = _see_other("/sign-in")
+    end_session(request, response)
+    return response
+
+
+# -- registration ----------------------------------------------------------------------------
+
+
+@router.get("/register")
+def register_form(request: Request, person: MaybePersonDep) -> Response:
+    if person is not None:
+        return _see_other(person.home)
+    return render(request, "sign_in/register.html", {"title": "Register as a candidate"})
+
+
+@router.post("/register", dependencies=[CSRF])
+def register(
+    request: Request,
+    name: FormText = "",
+    email: FormText = "",
+    subject: FormText = "",
+    password: FormText = "",
+) -> Response:
+    """Register with hiring (which assigns the exercises), then open the account here."""
+    name = name.strip()
+    email = normalized_email(email)
+    subject = subject.strip().lower().replace(" ", "-")
+    errors = _registration_problems(name, email, subject, password)
+    accounts = accounts_of(request)
+    if not errors and accounts.email_taken(email):
+        errors["email"] = "This email already has an account: sign in instead."
+    candidate = None
+    if not errors:
+        try:
+            candidate = (
+                api_of(request).as_person(None).register_candidate(name, email, subject or None)
+            )
+        except Refused as exc:
+            errors.update(_registration_refused(exc))
+    if candidate is None or errors:
+        context = {
+            "title": "Register as a candidate",
+            "errors": errors,
+            "form": {"name": name, "email": email, "subject": subject},
+        }
+        return render(request, "sign_in/register.html", context, status_code=422)
+    try:
+        account = accounts.create(
+            email=email, role=Role.candidate, subject_id=candidate.id, name=name, password=password
+        )
+    except EmailTaken:
+        context = {
+            "title": "Register as a candidate",
+            "errors": {"email": "This email already has an account: sign in instead."},
+            "form": {"name": name, "email": email, "subject": subject},
+        }
+        return render(request, "sign_in/register.html", context, status_code=422)
+    response = _see_other(f"/candidates/{candidate.id}")
+    start_session(request, response, account)
+    return response
+
+
+def _registration_problems(name: str, email: str, subject: str, password: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Your name, please."
+    elif len(name) > 200:
+        errors["name"] = "At most 200 characters."
+    if not EMAIL.match(email) or len(email) > 320:
+        errors["email"] = "An email address such as anna@example.org."
+    if subject and (not SUBJECT.match(subject) or len(subject) > 50):
+        errors["subject"] = "Lowercase letters, digits and hyphens, such as mathematics."
+    problem = passwords.problem(password)
+    if problem:
+        errors["password"] = problem
+    return errors
+
+
+def _registration_refused(exc: Refused) -> dict[str, str]:
+    if exc.error == "NoExercisesAvailable":
+        return {
+            "subject": "There are no exercises of this subject yet. Leave it empty, choose "
+            "another, or try again later."
+        }
+    if exc.status == 422 and isinstance(exc.detail, list):
+        errors: dict[str, str] = {}
+        for item in exc.detail:
+            field = str(item.get("loc", ["", ""])[-1]) if isinstance(item, dict) else ""
+            if field in ("name", "email", "subject"):
+                errors[field] = str(item.get("msg", "Not accepted."))
+        if errors:
+            return errors
+    return {"form": f"Registration refused: {exc.message}"}
+
+
+# -- a manager's first visit -------------------------------------------------------------------
+
+
+def first_visit_link(request: Request, token: str) -> str:
+    """The absolute address of a first-visit link, as an operator is shown it once
+    (the token from Accounts.invite or Accounts.renew_invitation)."""
+    return str(request.url_for("first_visit_form", token=token))
+
+
+@router.get("/welcome/{token}")
+def first_visit_form(request: Request, token: str) -> Response:
+    """The one-time link an operator gave a new manager: choose a password."""
+    account = accounts_of(request).by_invitation(token)
+    if account is None:
+        return _invalid_link(request)
+    context = {"title": "Choose your password", "account": account, "token": token}
+    return render(request, "sign_in/first_visit.html", context)
+
+
+@router.post("/welcome/{token}", dependencies=[CSRF])
+def first_visit(
+    request: Request, token: str, password: FormText = "", password_again: FormText = ""
+) -> Response:
+    accounts = accounts_of(request)
+    account = accounts.by_invitation(token)
+    if account is None:
+        return _invalid_link(request)
+    errors: dict[str, str] = {}
+    problem = passwords.problem(password)
+    if problem:
+        errors["password"] = problem
+    elif password != password_again:
+        errors["password_again"] = "The two passwords differ."
+    if errors:
+        context = {"title": "Choose your password", "account": account, "token": token}
+        context["errors"] = errors
+        return render(request, "sign_in/first_visit.html", context, status_code=422)
+    accepted = accounts.accept_invitation(token, password)
+    if accepted is None:
+        return _invalid_link(request)
+    response = _see_other(_home_of(accepted.role))
+    start_session(request, response, accepted)
+    return response
+
+
+def _invalid_link(request: Request) -> Response:
+    message = "This link was used already or has expired. Ask an operator for a new one."
+    context = {"title": "Link not valid", "message": message, "status": 404}
+    return render(request, "errors/error.html", context, status_code=404)

@@ -1,0 +1,256 @@
+"""What the managers' and operators' pages read and do, over the services' APIs (api.Calls).
+
+The services remain the only source of business data: a manager's exercise list joins what
+exercises holds (the text, the version) with what hiring counts (completions, rating, leaked);
+everything else is one call. Fields are typed where a page computes with them; the operators'
+tools answer with the services' own JSON, shown as it comes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from teacher_hiring.web.api import SERVICES, Calls, Refused, Service
+
+# -- managers ----------------------------------------------------------------------------------
+
+
+class Exercise(BaseModel):
+    """An exercise as its author sees it (exercises' current version, answers included)."""
+
+    id: str
+    title: str
+    statement: str
+    accepted_answers: list[str]
+    check_mode: str
+    subject: str
+    difficulty: int
+    author_id: str
+    version: int
+    status: str
+    created_at: str
+    updated_at: str
+
+
+class ExerciseCounts(BaseModel):
+    """hiring's counters of the exercise's current version."""
+
+    version: int
+    completions: int = 0
+    rating: int | None = None
+    needs_complication: bool = False
+
+
+class MyExercise(BaseModel):
+    exercise: Exercise
+    counts: ExerciseCounts | None
+    """None while hiring has not received the exercise yet."""
+
+    @property
+    def leaked(self) -> bool:
+        return self.counts is not None and self.counts.needs_complication
+
+
+class Assignment(BaseModel):
+    id: str
+    exercise_id: str
+    exercise_version: int
+    assignee_id: str
+    status: str
+    opened_at: str
+    closed_at: str | None
+    closed_with_version: int | None
+
+
+class ExerciseVersion(BaseModel):
+    version: int
+    title: str
+    statement: str
+    accepted_answers: list[str]
+    check_mode: str
+    subject: str
+    difficulty: int
+    edited_by: str
+    saved_at: str
+
+
+def my_exercises(calls: Calls, manager_id: str) -> list[MyExercise]:
+    """The manager's exercises, newest first, each with hiring's counts of its version."""
+    written = calls.get("exercises", "/exercises", author_id=manager_id)
+    counted = calls.get("hiring", "/exercises", author_id=manager_id)["items"]
+    counts = {item["exercise_id"]: item for item in counted}
+    found = []
+    for item in written:
+        exercise = Exercise.model_validate(item)
+        count = counts.get(exercise.id)
+        found.append(
+            MyExercise(
+                exercise=exercise,
+                counts=None if count is None else ExerciseCounts.model_validate(count),
+            )
+        )
+    return sorted(found, key=lambda mine: mine.exercise.created_at, reverse=True)
+
+
+def exercise(calls: Calls, exercise_id: str) -> Exercise:
+    return Exercise.model_validate(calls.get("exercises", f"/exercises/{exercise_id}"))
+
+
+def exercise_versions(calls: Calls, exercise_id: str) -> list[ExerciseVersion]:
+    found = calls.get("exercises", f"/exercises/{exercise_id}/versions")
+    return [ExerciseVersion.model_validate(item) for item in found]
+
+
+def create_exercise(calls: Calls, body: dict[str, Any]) -> Exercise:
+    return Exercise.model_validate(calls.post("exercises", "/exercises", body))
+
+
+def save_exercise(calls: Calls, exercise_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The saved exercise, with `closed_assignment_ids` (each one paid once)."""
+    saved: dict[str, Any] = calls.put("exercises", f"/exercises/{exercise_id}", body)
+    return saved
+
+
+def my_assignments(calls: Calls, manager_id: str, status: str | None = "open") -> list[Assignment]:
+    params: dict[str, Any] = {"assignee_id": manager_id}
+    if status is not None:
+        params["status"] = status
+    found = calls.get("exercises", "/assignments", **params)
+    return [Assignment.model_validate(item) for item in found]
+
+
+def account(calls: Calls, manager_id: str) -> dict[str, Any] | None:
+    """The manager's account; None while no money event has opened it."""
+    try:
+        found: dict[str, Any] = calls.get("bonus", f"/accounts/{manager_id}")
+    except Refused as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return found
+
+
+def entries(calls: Calls, manager_id: str, limit: int, offset: int) -> dict[str, Any]:
+    found: dict[str, Any] = calls.get(
+        "bonus", f"/accounts/{manager_id}/entries", limit=limit, offset=offset
+    )
+    return found
+
+
+def statement(calls: Calls, manager_id: str, start: str, end: str) -> dict[str, Any]:
+    found: dict[str, Any] = calls.get(
+        "bonus", f"/accounts/{manager_id}/statement", start=start, end=end
+    )
+    return found
+
+
+def balance_history(calls: Calls, manager_id: str, limit: int = 200) -> dict[str, Any]:
+    found: dict[str, Any] = calls.get(
+        "bonus", f"/accounts/{manager_id}/balance-history", limit=limit
+    )
+    return found
+
+
+def candidates(calls: Calls, status: str | None = None) -> list[dict[str, Any]]:
+    """Candidates as exercises' replica holds them (COMM-090): never calls hiring."""
+    params = {} if status is None else {"status": status}
+    found: list[dict[str, Any]] = calls.get("exercises", "/candidates", **params)
+    return found
+
+
+# -- operators ---------------------------------------------------------------------------------
+
+
+def managers(calls: Calls) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = calls.get("exercises", "/managers")
+    return found
+
+
+def manager(calls: Calls, manager_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = calls.get("exercises", f"/managers/{manager_id}")
+    return found
+
+
+def create_manager(calls: Calls, body: dict[str, Any]) -> dict[str, Any]:
+    """The new manager; its `access_token` is dropped here: people sign in with passwords."""
+    created: dict[str, Any] = calls.post("exercises", "/managers", body)
+    created.pop("access_token", None)
+    return created
+
+
+def update_manager(calls: Calls, manager_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = calls.patch("exercises", f"/managers/{manager_id}", body)
+    return found
+
+
+def dead_letters(calls: Calls, service: Service, **params: Any) -> dict[str, Any]:
+    found: dict[str, Any] = calls.get(service, "/operator/dead-letters", **params)
+    return found
+
+
+def dead_letter(calls: Calls, service: Service, topic: str, letter_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = calls.get(service, f"/operator/dead-letters/{topic}/{letter_id}")
+    return found
+
+
+def replay(calls: Calls, service: Service, body: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = calls.post(service, "/operator/dead-letters/replay", body)
+    return found
+
+
+def purge(calls: Calls, service: Service, body: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = calls.post(service, "/operator/dead-letters/purge", body)
+    return found
+
+
+def reconciliation(calls: Calls, **params: Any) -> dict[str, Any]:
+    found: dict[str, Any] = calls.get("bonus", "/operator/reconciliation", **params)
+    return found
+
+
+def repair(calls: Calls, **params: Any) -> dict[str, Any]:
+    found: dict[str, Any] = calls.request(
+        "bonus", "POST", "/operator/reconciliation/repair", params=params
+    )
+    return found
+
+
+def _of_every_service(calls: Calls, path: str) -> list[dict[str, Any]]:
+    """The items each service lists at `path`, each with the service (`owner`); a service
+    without the route (404) has none."""
+    found = []
+    for service in SERVICES:
+        try:
+            items = calls.get(service, path)
+        except Refused as exc:
+            if exc.status != 404:
+                raise
+            continue
+        found += [{**item, "owner": service} for item in items]
+    return found
+
+
+def links(calls: Calls) -> list[dict[str, Any]]:
+    """Every switchable link of every service, each with the service that owns it."""
+    return _of_every_service(calls, "/operator/links")
+
+
+def switch_link(calls: Calls, service: Service, link: str, mode: str) -> dict[str, Any]:
+    found: dict[str, Any] = calls.put(service, f"/operator/links/{link}", {"mode": mode})
+    return found
+
+
+def event_versions(calls: Calls) -> list[dict[str, Any]]:
+    """Which version of each event family every service produces now."""
+    return _of_every_service(calls, "/operator/event-versions")
+
+
+def switch_event_version(
+    calls: Calls, service: Service, family: str, version: int
+) -> dict[str, Any]:
+    found: dict[str, Any] = calls.put(
+        service, f"/operator/event-versions/{family}", {"version": version}
+    )
+    return found
