@@ -6,8 +6,11 @@ ask every service (or the one named) and put the answers together.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -46,12 +49,35 @@ HiringUrl = Annotated[str, typer.Option(help="Base URL of hiring")]
 BonusUrl = Annotated[str, typer.Option(help="Base URL of bonus")]
 
 
-def _services(
-    only: ServiceName | None, exercises_url: str, hiring_url: str, bonus_url: str
-) -> dict[str, str]:
-    urls = {"exercises": exercises_url, "hiring": hiring_url, "bonus": bonus_url}
-    chosen = {name: url.rstrip("/") + PATH for name, url in urls.items()}
-    return {only.value: chosen[only.value]} if only is not None else chosen
+Services = dict[str, str]
+"""The dead-letter routes a command asks, by service name."""
+
+
+def _asking_services(command: Callable[..., None]) -> Callable[..., None]:
+    """The command with the options that choose the services it asks (--service and each
+    service's base URL, after its own options), called with their routes as `services`."""
+
+    def asking(
+        *args: Any,
+        service: ServiceOption = None,
+        exercises_url: ExercisesUrl = DEFAULT_URLS["exercises"],
+        hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
+        bonus_url: BonusUrl = DEFAULT_URLS["bonus"],
+        **kwargs: Any,
+    ) -> None:
+        urls = {"exercises": exercises_url, "hiring": hiring_url, "bonus": bonus_url}
+        chosen = {name: url.rstrip("/") + PATH for name, url in urls.items()}
+        services = {service.value: chosen[service.value]} if service is not None else chosen
+        command(*args, services=services, **kwargs)
+
+    own = inspect.signature(command, eval_str=True).parameters.values()
+    options = inspect.signature(asking, eval_str=True).parameters.values()
+    functools.update_wrapper(asking, command)
+    asking.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p for p in own if p.name != "services"] + [p for p in options if p.kind is p.KEYWORD_ONLY],
+        return_annotation=None,
+    )
+    return asking
 
 
 def _ask(method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
@@ -101,7 +127,9 @@ def _short(text: str, width: int = 60) -> str:
 
 
 @app.command("list")
+@_asking_services
 def list_dead_letters(
+    services: Services,
     topic: Annotated[str | None, typer.Option(help="Only this topic")] = None,
     group: Annotated[str | None, typer.Option(help="Only this consumer group's")] = None,
     status: Annotated[
@@ -110,13 +138,8 @@ def list_dead_letters(
     order: Annotated[str, typer.Option(help="newest (first) or offset")] = "newest",
     limit: Annotated[int, typer.Option(min=1, max=500, help="Per service")] = 50,
     skip: Annotated[int, typer.Option(min=0, help="Per service")] = 0,
-    service: ServiceOption = None,
-    exercises_url: ExercisesUrl = DEFAULT_URLS["exercises"],
-    hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
-    bonus_url: BonusUrl = DEFAULT_URLS["bonus"],
 ) -> None:
     """The dead letters of every service's consumer groups, with their state."""
-    services = _services(service, exercises_url, hiring_url, bonus_url)
     if topic is not None:
         services = _consumers(services, topic)
     params: dict[str, Any] = {"order": order, "limit": limit, "skip": skip}
@@ -162,16 +185,13 @@ def list_dead_letters(
 
 
 @app.command("show")
+@_asking_services
 def show(
+    services: Services,
     topic: Annotated[str, typer.Argument(help="The original topic, e.g. money")],
     dead_letter_id: Annotated[str, typer.Argument(help="<partition>:<offset>, as listed")],
-    service: ServiceOption = None,
-    exercises_url: ExercisesUrl = DEFAULT_URLS["exercises"],
-    hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
-    bonus_url: BonusUrl = DEFAULT_URLS["bonus"],
 ) -> None:
     """One dead letter: why, by whom, when, and the original event (or its raw bytes)."""
-    services = _services(service, exercises_url, hiring_url, bonus_url)
     name, found = _find(services, topic, dead_letter_id)
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
@@ -216,7 +236,9 @@ def _find(services: dict[str, str], topic: str, dead_letter_id: str) -> tuple[st
 
 
 @app.command("replay")
+@_asking_services
 def replay(
+    services: Services,
     topic: Annotated[str | None, typer.Argument(help="Only this topic (default: all)")] = None,
     ids: Annotated[
         list[str] | None, typer.Argument(help="Only these dead letters of TOPIC")
@@ -225,17 +247,12 @@ def replay(
     dry_run: Annotated[
         bool, typer.Option("--dry-run/--apply", help="Only say what would happen (default)")
     ] = True,
-    service: ServiceOption = None,
-    exercises_url: ExercisesUrl = DEFAULT_URLS["exercises"],
-    hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
-    bonus_url: BonusUrl = DEFAULT_URLS["bonus"],
 ) -> None:
     """Say what a replay would do (default); --apply publishes what it would apply.
 
     Each dead letter goes back to its topic under its original event id, so a group that
     applied it already drops it.
     """
-    services = _services(service, exercises_url, hiring_url, bonus_url)
     requests: dict[str, dict[str, Any]] = {}
     if ids:
         assert topic is not None  # typer fills TOPIC before IDS
@@ -274,7 +291,9 @@ def replay(
 
 
 @app.command("purge")
+@_asking_services
 def purge(
+    services: Services,
     topic: Annotated[str, typer.Argument(help="The original topic, e.g. money")],
     up_to: Annotated[
         str | None,
@@ -283,16 +302,12 @@ def purge(
     force: Annotated[
         bool, typer.Option("--force", help="Also drop dead letters neither replayed nor applied")
     ] = False,
-    service: ServiceOption = None,
-    exercises_url: ExercisesUrl = DEFAULT_URLS["exercises"],
-    hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
-    bonus_url: BonusUrl = DEFAULT_URLS["bonus"],
 ) -> None:
     """Drop a topic's dead letters: through --up-to in its partition, or all.
 
     Refused while one of them is neither replayed nor applied, unless --force.
     """
-    readers = _consumers(_services(service, exercises_url, hiring_url, bonus_url), topic)
+    readers = _consumers(services, topic)
     if len(readers) > 1:
         names = " and ".join(readers)
         raise _fail(

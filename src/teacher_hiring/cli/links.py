@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated
 
 import typer
@@ -47,6 +48,13 @@ def _print(states: list[OwnedLinkState]) -> None:
     console.print(table)
 
 
+def _one_of(name: str, value: str, choices: Collection[str]) -> None:
+    """Exit 2, naming the argument and what it may be, unless `value` is one of `choices`."""
+    if value not in choices:
+        err.print(f"[red]{name}: {value!r} is not one of {', '.join(choices)}[/red]")
+        raise typer.Exit(2)
+
+
 @app.command("list")
 def list_links(
     exercises_url: ExercisesUrl = DEFAULT_URLS["exercises"],
@@ -76,9 +84,7 @@ def set_link(
     hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
 ) -> None:
     """Switch a link; every instance of its producer follows within half a second."""
-    if link not in OWNERS:
-        err.print(f"[red]link: {link!r} is not one of {', '.join(OWNERS)}[/red]")
-        raise typer.Exit(2)
+    _one_of("link", link, OWNERS)
     owner = OWNERS[link]
     url = {"exercises": exercises_url, "hiring": hiring_url}[owner]
     state = call("PUT", f"{url.rstrip('/')}/operator/links/{link}", json={"mode": mode})
@@ -94,9 +100,7 @@ def preset(
     hiring_url: HiringUrl = DEFAULT_URLS["hiring"],
 ) -> None:
     """Switch every link at once to the old wiring (before) or to this system's (after)."""
-    if wiring not in PRESETS:
-        err.print(f"[red]wiring: {wiring!r} is not one of {', '.join(PRESETS)}[/red]")
-        raise typer.Exit(2)
+    _one_of("wiring", wiring, PRESETS)
     chosen: Wiring = "before" if wiring == "before" else "after"
     try:
         states = apply(

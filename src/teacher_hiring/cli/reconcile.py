@@ -11,13 +11,14 @@ answer (bonus, or a producer bonus asked).
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, TypedDict, cast
+from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from teacher_hiring.bonus.entrypoints.reconciliation_schemas import Money, RepairResult, Report
 from teacher_hiring.cli import operator_client
 from teacher_hiring.runtime.settings import DEFAULT_URLS
 
@@ -26,74 +27,6 @@ err = Console(stderr=True)
 
 CLEAN, DIFFERENCES, BAD_INPUT, UNAVAILABLE = 0, 1, 2, 3
 REPORT_TIMEOUT_S = 120.0
-
-
-# What bonus answers, as this command reads it (bonus/entrypoints/reconciliation_schemas.py).
-
-
-class Money(TypedDict):
-    event_id: str
-    event_name: str
-    amount_cents: int
-
-
-class Difference(TypedDict):
-    kind: str
-    manager_id: str
-    business_key: str
-    issued: Money | None
-    ledger: Money | None
-
-
-class Window(TypedDict):
-    since: str
-    until: str
-    requested_since: str
-    clamped: bool
-
-
-class Producer(TypedDict):
-    producer: str
-    issued: int
-
-
-class ManagerTotals(TypedDict):
-    manager_id: str
-    issued_cents: int
-    issued_count: int
-    ledger_cents: int
-    ledger_count: int
-    differences: int
-
-
-class Summary(TypedDict):
-    clean: bool
-    differences: int
-    repairable: int
-    by_kind: dict[str, int]
-    issued_count: int
-    issued_cents: int
-    ledger_count: int
-    ledger_cents: int
-
-
-class Report(TypedDict):
-    window: Window
-    producers: list[Producer]
-    summary: Summary
-    managers: list[ManagerTotals]
-    differences: list[Difference]
-
-
-class Resent(TypedDict):
-    producer: str
-    outcome: str
-
-
-class RepairResult(TypedDict):
-    report: Report
-    resent: list[Resent]
-    counts: dict[str, int]
 
 
 class _Failed(Exception):
@@ -130,11 +63,11 @@ def _side(money: Money | None) -> str:
     """One side of a difference: the event and the amount, or a dash when it is absent."""
     if money is None:
         return "-"
-    return f"{_money(money['amount_cents'])} {money['event_name']} {money['event_id']}"
+    return f"{_money(money.amount_cents)} {money.event_name} {money.event_id}"
 
 
 def _print_differences(report: Report) -> None:
-    differences = report["differences"]
+    differences = report.differences
     if not differences:
         return
     table = Table(title=f"{len(differences)} difference(s)", show_lines=True)
@@ -143,59 +76,64 @@ def _print_differences(report: Report) -> None:
         table.add_column(name, overflow="fold")
     for difference in differences:
         table.add_row(
-            difference["kind"],
-            difference["manager_id"],
-            difference["business_key"],
-            _side(difference["issued"]),
-            _side(difference["ledger"]),
+            difference.kind.value,
+            difference.manager_id,
+            difference.business_key,
+            _side(difference.issued),
+            _side(difference.ledger),
         )
     console.print(table)
 
 
 def _print_summary(report: Report) -> None:
-    window, summary = report["window"], report["summary"]
-    managers = [m for m in report["managers"] if m["differences"]]
+    window, summary = report.window, report.summary
+    managers = [m for m in report.managers if m.differences]
     if managers:
         table = Table("manager", "issued", "ledger", "gap", "differences", title="per manager")
         table.columns[0].overflow = "fold"
         for m in managers:
-            gap = m["issued_cents"] - m["ledger_cents"]
+            gap = m.issued_cents - m.ledger_cents
             table.add_row(
-                m["manager_id"],
-                f"{_money(m['issued_cents'])} ({m['issued_count']})",
-                f"{_money(m['ledger_cents'])} ({m['ledger_count']})",
+                m.manager_id,
+                f"{_money(m.issued_cents)} ({m.issued_count})",
+                f"{_money(m.ledger_cents)} ({m.ledger_count})",
                 _money(gap),
-                str(m["differences"]),
+                str(m.differences),
             )
         console.print(table)
-    clamped = " (moved later: older money is no longer kept)" if window["clamped"] else ""
-    console.print(f"window: {window['since']} .. {window['until']}{clamped}")
-    sources = ", ".join(f"{p['producer']} {p['issued']}" for p in report["producers"])
+    clamped = " (moved later: older money is no longer kept)" if window.clamped else ""
+    console.print(f"window: {window.since} .. {window.until}{clamped}")
+    sources = ", ".join(f"{p.producer} {p.issued}" for p in report.producers)
     console.print(
-        f"issued: {summary['issued_count']} events, {_money(summary['issued_cents'])} "
-        f"({sources}); ledger: {summary['ledger_count']} entries, "
-        f"{_money(summary['ledger_cents'])}; managers: {len(report['managers'])}"
+        f"issued: {summary.issued_count} events, {_money(summary.issued_cents)} "
+        f"({sources}); ledger: {summary.ledger_count} entries, "
+        f"{_money(summary.ledger_cents)}; managers: {len(report.managers)}"
     )
-    kinds = ", ".join(f"{k} {n}" for k, n in summary["by_kind"].items() if n)
-    verdict = "[green]no difference[/green]" if summary["clean"] else f"[red]{kinds}[/red]"
-    console.print(f"differences: {summary['differences']} {verdict}")
+    kinds = ", ".join(f"{k} {n}" for k, n in summary.by_kind.items() if n)
+    verdict = "[green]no difference[/green]" if summary.clean else f"[red]{kinds}[/red]"
+    console.print(f"differences: {summary.differences} {verdict}")
 
 
 def _report(url: str, params: dict[str, str]) -> Report:
-    return cast(Report, _call("GET", f"{url}/operator/reconciliation", params))
+    """Bonus's answers are read with the models that document them (by field name: a
+    difference's `ledger` is read from the domain's `booked` when bonus builds it)."""
+    return Report.model_validate(
+        _call("GET", f"{url}/operator/reconciliation", params), by_name=True
+    )
 
 
 def _repair(url: str, params: dict[str, str], wait_s: float) -> Report:
-    result = cast(RepairResult, _call("POST", f"{url}/operator/reconciliation/repair", params))
-    before = result["report"]
+    answer = _call("POST", f"{url}/operator/reconciliation/repair", params)
+    result = RepairResult.model_validate(answer, by_name=True)
+    before = result.report
     console.print("[bold]before the repair[/bold]")
     _print_differences(before)
     _print_summary(before)
-    counts = result["counts"]
+    counts = result.counts
     per_producer: dict[str, int] = {}
-    for item in result["resent"]:
-        if item["outcome"] == "restaged":
-            per_producer[item["producer"]] = per_producer.get(item["producer"], 0) + 1
+    for item in result.resent:
+        if item.outcome == "restaged":
+            per_producer[item.producer] = per_producer.get(item.producer, 0) + 1
     by = ", ".join(f"{p} {n}" for p, n in per_producer.items()) or "none"
     console.print(
         f"re-sent under their original event ids: {counts.get('restaged', 0)} ({by}); "
@@ -203,13 +141,13 @@ def _repair(url: str, params: dict[str, str], wait_s: float) -> Report:
         f"no longer kept: {counts.get('unknown', 0)}"
     )
     # The same window again, until the ledger has taken what was re-sent (or time is up).
-    again = {**params, "since": before["window"]["requested_since"]}
-    again["until"] = before["window"]["until"]
+    again = {**params, "since": before.window.requested_since}
+    again["until"] = before.window.until
     deadline = time.monotonic() + wait_s
     report = before
     while True:
         report = _report(url, again)
-        if report["summary"]["repairable"] == 0 or time.monotonic() >= deadline:
+        if report.summary.repairable == 0 or time.monotonic() >= deadline:
             break
         time.sleep(0.5)
     console.print("[bold]after the repair[/bold]")
@@ -245,4 +183,4 @@ def reconcile(
         raise typer.Exit(failure.code) from None
     _print_differences(report)
     _print_summary(report)
-    raise typer.Exit(CLEAN if report["summary"]["clean"] else DIFFERENCES)
+    raise typer.Exit(CLEAN if report.summary.clean else DIFFERENCES)

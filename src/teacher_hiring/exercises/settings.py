@@ -8,7 +8,12 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from teacher_hiring.money import issued
-from teacher_hiring.runtime.settings import ServiceSettings, call_timeout, service_url
+from teacher_hiring.runtime.settings import (
+    ServiceSettings,
+    call_timeout,
+    produced_version,
+    service_url,
+)
 
 
 class ExercisesSettings(ServiceSettings):
@@ -56,17 +61,11 @@ class ExercisesSettings(ServiceSettings):
         "How long the save's payment call to bonus may take (sync mode) before the save answers 504"
     )
     # US-160 and US-170: the version produced until an operator switches it at run time.
-    exercise_events_version: int = Field(
-        1,
-        ge=0,
-        le=1,
-        description="Version of ExerciseCreated/ExerciseUpdated produced (1 carries subject and "
+    exercise_events_version: int = produced_version(
+        "Version of ExerciseCreated/ExerciseUpdated produced (1 carries subject and "
         "difficulty); the operator flag events.exercise.version overrides it",
     )
-    manager_events_version: int = Field(
-        1,
-        ge=0,
-        le=1,
-        description="Version of ManagerCreated/ManagerUpdated produced (1: first and last name "
+    manager_events_version: int = produced_version(
+        "Version of ManagerCreated/ManagerUpdated produced (1: first and last name "
         "and team; 0: the full name); the operator flag events.manager.version overrides it",
     )

@@ -10,7 +10,12 @@ from pydantic_settings import SettingsConfigDict
 from teacher_hiring.foundation.records import from_mapping
 from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.money import issued
-from teacher_hiring.runtime.settings import ServiceSettings, call_timeout, service_url
+from teacher_hiring.runtime.settings import (
+    ServiceSettings,
+    call_timeout,
+    produced_version,
+    service_url,
+)
 
 LinkMode = Literal["event", "sync"]
 
@@ -45,11 +50,8 @@ class HiringSettings(ServiceSettings):
     fine_cents: int = Field(500, ge=1, description="Fine per completion of a leaked version")
     money_retention_s: float = issued.retention_setting()
 
-    leak_events_version: int = Field(
-        1,
-        ge=0,
-        le=1,
-        description="Version of ExerciseCompletedMoreThenTenTimes produced (1 names the leaked "
+    leak_events_version: int = produced_version(
+        "Version of ExerciseCompletedMoreThenTenTimes produced (1 names the leaked "
         "exercise version; 0 is the seed's); the operator flag events.leak.version overrides it",
     )
 

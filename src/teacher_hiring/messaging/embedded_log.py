@@ -24,17 +24,7 @@ from typing import Any
 
 import orjson
 
-from teacher_hiring.messaging.transport import (
-    Consumer,
-    OutgoingMessage,
-    PartitionsRevoked,
-    Producer,
-    Record,
-    TopicPartition,
-    Transport,
-    TransportError,
-    dlq_topic,
-)
+from teacher_hiring.messaging import transport
 
 BUSY_TIMEOUT_S = 10.0
 RETENTION_CHUNK = 5_000  # records deleted per transaction, so that producers never wait long
@@ -171,9 +161,9 @@ class _Store:
     def heads(self, topic: str) -> dict[int, int]:
         return dict(self.query(_SELECT_HEADS, (topic,)))
 
-    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Record]:
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[transport.Record]:
         return [
-            Record(topic, partition, off, key, value, _load_headers(headers), ts)
+            transport.Record(topic, partition, off, key, value, _load_headers(headers), ts)
             for off, key, value, headers, ts in self.query(
                 _SELECT_RECORDS, (topic, partition, offset, limit)
             )
@@ -196,8 +186,8 @@ class _Store:
         self._partition_counts[topic] = row[0]
         return int(row[0])
 
-    def _error(self, error: sqlite3.Error) -> TransportError:
-        return TransportError(f"embedded log {self.path}: {error}")
+    def _error(self, error: sqlite3.Error) -> transport.TransportError:
+        return transport.TransportError(f"embedded log {self.path}: {error}")
 
     def _use_wal(self) -> None:
         """Switching to WAL needs an exclusive lock and does not wait for it: retry while
@@ -212,10 +202,10 @@ class _Store:
                     raise self._error(error) from error
                 time.sleep(0.01)
         if mode.lower() != "wal":
-            raise TransportError(f"embedded log {self.path}: cannot use WAL (got {mode})")
+            raise transport.TransportError(f"embedded log {self.path}: cannot use WAL (got {mode})")
 
 
-class EmbeddedLog(Transport):
+class EmbeddedLog(transport.Transport):
     """The default transport on one machine; several processes may open the same file."""
 
     def __init__(
@@ -239,12 +229,14 @@ class EmbeddedLog(Transport):
         with self._store.transaction() as conn:
             for topic in topics:
                 self._store.partition_count(conn, topic, create=True)
-                self._store.partition_count(conn, dlq_topic(topic), create=True)
+                self._store.partition_count(conn, transport.dlq_topic(topic), create=True)
 
-    def producer(self) -> Producer:
+    def producer(self) -> transport.Producer:
         return _Producer(self._store)
 
-    def consumer(self, group: str, topics: Sequence[str], member_id: str | None = None) -> Consumer:
+    def consumer(
+        self, group: str, topics: Sequence[str], member_id: str | None = None
+    ) -> transport.Consumer:
         return _GroupMember(
             self._store,
             group,
@@ -254,7 +246,7 @@ class EmbeddedLog(Transport):
             poll_interval_s=self.poll_interval_s,
         )
 
-    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Record]:
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[transport.Record]:
         return self._store.read(topic, partition, offset, limit)
 
     def partitions_for(self, topic: str) -> int:
@@ -286,7 +278,7 @@ class EmbeddedLog(Transport):
                 ).fetchone()
                 if row is None or offset > row[0]:
                     head = "no such partition" if row is None else f"its end is {row[0]}"
-                    raise TransportError(
+                    raise transport.TransportError(
                         f"embedded log: cannot delete {topic}[{part}] below {offset} ({head})"
                     )
                 conn.execute(
@@ -328,11 +320,11 @@ class EmbeddedLog(Transport):
                 return deleted
 
 
-class _Producer(Producer):
+class _Producer(transport.Producer):
     def __init__(self, store: _Store) -> None:
         self._store = store
 
-    def send(self, messages: Sequence[OutgoingMessage]) -> None:
+    def send(self, messages: Sequence[transport.OutgoingMessage]) -> None:
         """One transaction for the whole batch: all of it is appended, or none."""
         if not messages:
             return
@@ -356,9 +348,9 @@ class _Producer(Producer):
             )
 
     def _by_partition(
-        self, conn: sqlite3.Connection, messages: Sequence[OutgoingMessage]
-    ) -> dict[tuple[str, int], list[OutgoingMessage]]:
-        batches: dict[tuple[str, int], list[OutgoingMessage]] = {}
+        self, conn: sqlite3.Connection, messages: Sequence[transport.OutgoingMessage]
+    ) -> dict[tuple[str, int], list[transport.OutgoingMessage]]:
+        batches: dict[tuple[str, int], list[transport.OutgoingMessage]] = {}
         for message in messages:
             count = self._store.partition_count(conn, message.topic, create=True)
             part = partition_for_key(message.key, count)
@@ -375,7 +367,9 @@ def _fair_share(partitions: int, live_members: Sequence[str], member: str, topic
     return base + (1 if rank < extra else 0)
 
 
-def _share_out(budget: int, available: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+def _share_out(
+    budget: int, available: Mapping[transport.TopicPartition, int]
+) -> dict[transport.TopicPartition, int]:
     """Split a poll's budget across partitions so that a busy one cannot starve the others."""
     quotas = dict.fromkeys(available, 0)
     pending = [tp for tp, count in available.items() if count > 0]
@@ -392,7 +386,7 @@ def _share_out(budget: int, available: Mapping[TopicPartition, int]) -> dict[Top
     return {tp: quota for tp, quota in quotas.items() if quota}
 
 
-class _GroupMember(Consumer):
+class _GroupMember(transport.Consumer):
     """Each poll renews this member's heartbeat and leases, then takes or gives back partitions
     to reach its fair share of the live members; a member that stops polling loses its
     partitions when its leases expire."""
@@ -413,13 +407,15 @@ class _GroupMember(Consumer):
         self._topics = tuple(dict.fromkeys(topics))
         self._session_ms = session_timeout_ms
         self._poll_interval_s = poll_interval_s
-        self._positions: dict[TopicPartition, int] = {}  # owned partition -> next offset to read
+        self._positions: dict[
+            transport.TopicPartition, int
+        ] = {}  # owned partition -> next offset to read
         self._turn = 0
         self._last_rebalance = 0.0
         self._closed = False
         self._rebalance()
 
-    def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+    def poll(self, max_records: int, timeout_s: float) -> list[transport.Record]:
         """Leases are renewed a few times per session, not on every poll: an idle member costs
         one `PRAGMA data_version` per interval, and reads only after someone else committed."""
         self._check_open()
@@ -440,7 +436,7 @@ class _GroupMember(Consumer):
                 return []
             time.sleep(min(self._poll_interval_s, deadline - now))
 
-    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+    def commit(self, offsets: Mapping[transport.TopicPartition, int]) -> None:
         """Only while this member owns every named partition, so that a member that lost them
         cannot move their new owner's offsets."""
         self._check_open()
@@ -451,24 +447,24 @@ class _GroupMember(Consumer):
             if revoked:
                 for tp in revoked:
                     self._positions.pop(tp, None)
-                raise PartitionsRevoked(f"group {self._group}: no longer owns {revoked}")
+                raise transport.PartitionsRevoked(f"group {self._group}: no longer owns {revoked}")
             conn.executemany(
                 """INSERT INTO group_offsets VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE
                    SET committed_offset = max(committed_offset, excluded.committed_offset)""",
                 [(self._group, tp.topic, tp.partition, off) for tp, off in offsets.items()],
             )
 
-    def seek(self, partition: TopicPartition, offset: int) -> None:
+    def seek(self, partition: transport.TopicPartition, offset: int) -> None:
         """A partition this member lost is ignored: its new owner reads from the committed
         offset, which is what a seek back is for."""
         if partition in self._positions:
             self._positions[partition] = offset
 
-    def assignment(self) -> set[TopicPartition]:
+    def assignment(self) -> set[transport.TopicPartition]:
         return set(self._positions)
 
-    def lag(self) -> dict[TopicPartition, int]:
-        lag: dict[TopicPartition, int] = {}
+    def lag(self) -> dict[transport.TopicPartition, int]:
+        lag: dict[transport.TopicPartition, int] = {}
         for topic in self._topics:
             heads = self._store.heads(topic)
             committed = dict(self._store.query(_SELECT_COMMITTED, (self._group, topic)))
@@ -490,9 +486,11 @@ class _GroupMember(Consumer):
 
     def _check_open(self) -> None:
         if self._closed:
-            raise TransportError(f"consumer {self.member_id} of group {self._group} is closed")
+            raise transport.TransportError(
+                f"consumer {self.member_id} of group {self._group} is closed"
+            )
 
-    def _owner(self, conn: sqlite3.Connection, tp: TopicPartition) -> str | None:
+    def _owner(self, conn: sqlite3.Connection, tp: transport.TopicPartition) -> str | None:
         row = conn.execute(
             """SELECT member_id FROM group_owners
                WHERE group_id = ? AND topic = ? AND partition_no = ?""",
@@ -501,7 +499,7 @@ class _GroupMember(Consumer):
         return None if row is None else str(row[0])
 
     def _rebalance(self) -> None:
-        positions: dict[TopicPartition, int] = {}
+        positions: dict[transport.TopicPartition, int] = {}
         with self._store.transaction() as conn:
             now = _now_ms()
             for topic in self._topics:
@@ -510,10 +508,10 @@ class _GroupMember(Consumer):
                 # it before: another member may have read and committed it in between.
                 committed = dict(conn.execute(_SELECT_COMMITTED, (self._group, topic)))
                 for p in kept:
-                    tp = TopicPartition(topic, p)
+                    tp = transport.TopicPartition(topic, p)
                     positions[tp] = self._positions.get(tp, committed.get(p, 0))
                 for p in claimed:
-                    positions[TopicPartition(topic, p)] = committed.get(p, 0)
+                    positions[transport.TopicPartition(topic, p)] = committed.get(p, 0)
         self._positions = positions
         self._last_rebalance = time.monotonic()
 
@@ -566,11 +564,11 @@ class _GroupMember(Consumer):
             )
         ]
 
-    def _fetch(self, max_records: int) -> list[Record]:
+    def _fetch(self, max_records: int) -> list[transport.Record]:
         if not self._positions or max_records <= 0:
             return []
         heads = {
-            TopicPartition(topic, p): head
+            transport.TopicPartition(topic, p): head
             for topic in self._topics
             for p, head in self._store.heads(topic).items()
         }
@@ -578,7 +576,7 @@ class _GroupMember(Consumer):
         self._turn = (self._turn + 1) % len(order)  # rotate who gets the budget's remainder
         order = order[self._turn :] + order[: self._turn]
         available = {tp: heads.get(tp, 0) - self._positions[tp] for tp in order}
-        records: list[Record] = []
+        records: list[transport.Record] = []
         for tp, quota in _share_out(max_records, available).items():
             batch = self._store.read(tp.topic, tp.partition, self._positions[tp], quota)
             # Nothing left below the head means retention removed it: skip to the head.

@@ -27,17 +27,7 @@ from confluent_kafka import Producer as _ProducerClient
 from confluent_kafka import TopicPartition as _TP  # noqa: N814 - not our TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
-from teacher_hiring.messaging.transport import (
-    Consumer,
-    OutgoingMessage,
-    PartitionsRevoked,
-    Producer,
-    Record,
-    TopicPartition,
-    Transport,
-    TransportError,
-    dlq_topic,
-)
+from teacher_hiring.messaging import transport
 
 REQUEST_TIMEOUT_S = 30.0
 DELIVERY_TIMEOUT_MS = 30_000  # a message not acknowledged by then fails its send()
@@ -67,7 +57,7 @@ def _errors(what: str) -> Iterator[None]:
     try:
         yield
     except KafkaException as exc:
-        raise TransportError(f"kafka {what}: {exc.args[0]}") from exc
+        raise transport.TransportError(f"kafka {what}: {exc.args[0]}") from exc
 
 
 def _take(client: _Client, max_records: int, timeout_s: float) -> list[Message]:
@@ -85,11 +75,11 @@ def _take(client: _Client, max_records: int, timeout_s: float) -> list[Message]:
 
 def _list_offsets(
     admin: AdminClient,
-    partitions: Sequence[TopicPartition],
+    partitions: Sequence[transport.TopicPartition],
     *,
     earliest: bool = False,
     timeout_s: float = REQUEST_TIMEOUT_S,
-) -> dict[TopicPartition, int]:
+) -> dict[transport.TopicPartition, int]:
     """End offsets (or log starts), from the admin client's own connection: a consumer's
     would wait behind its long-polling fetch."""
     if not partitions:
@@ -101,16 +91,18 @@ def _list_offsets(
     with _errors("list offsets"):
         try:
             return {
-                TopicPartition(tp.topic, tp.partition): future.result(timeout_s).offset
+                transport.TopicPartition(tp.topic, tp.partition): future.result(timeout_s).offset
                 for tp, future in futures.items()
             }
         except TimeoutError as exc:
-            raise TransportError(f"kafka list offsets: no answer in {timeout_s:g}s") from exc
+            raise transport.TransportError(
+                f"kafka list offsets: no answer in {timeout_s:g}s"
+            ) from exc
 
 
-def _record(message: Message) -> Record:
+def _record(message: Message) -> transport.Record:
     key, headers = message.key(), message.headers()
-    return Record(
+    return transport.Record(
         message.topic() or "",
         message.partition() or 0,
         message.offset() or 0,
@@ -123,7 +115,7 @@ def _record(message: Message) -> Record:
     )
 
 
-class KafkaTransport(Transport):
+class KafkaTransport(transport.Transport):
     """Kafka at `bootstrap_servers` ("host:port[,host:port]")."""
 
     def __init__(
@@ -142,7 +134,7 @@ class KafkaTransport(Transport):
         self._lock = threading.Lock()
 
     def ensure_topics(self, topics: Sequence[str]) -> None:
-        names = list(dict.fromkeys(name for t in topics for name in (t, dlq_topic(t))))
+        names = list(dict.fromkeys(name for t in topics for name in (t, transport.dlq_topic(t))))
         if not names:
             return
         # -1: the broker's default.replication.factor (1 on the single-node broker of
@@ -156,10 +148,12 @@ class KafkaTransport(Transport):
                 future.result()
             except KafkaException as exc:
                 if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                    raise TransportError(f"kafka: creating {name}: {exc.args[0]}") from exc
+                    raise transport.TransportError(
+                        f"kafka: creating {name}: {exc.args[0]}"
+                    ) from exc
         self._await_metadata(names)
 
-    def producer(self) -> Producer:
+    def producer(self) -> transport.Producer:
         return _KafkaProducer(
             {
                 **self._config(),
@@ -171,7 +165,9 @@ class KafkaTransport(Transport):
             }
         )
 
-    def consumer(self, group: str, topics: Sequence[str], member_id: str | None = None) -> Consumer:
+    def consumer(
+        self, group: str, topics: Sequence[str], member_id: str | None = None
+    ) -> transport.Consumer:
         """`member_id` only names the client in the broker's logs: the coordinator assigns
         Kafka's member ids, and a fixed one (static membership) would keep a closed member's
         partitions until its session ends."""
@@ -192,7 +188,7 @@ class KafkaTransport(Transport):
             config["client.id"] = f"{self.client_id}-{member_id}"
         return _GroupMember(config, topics, self._admin)
 
-    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[Record]:
+    def read(self, topic: str, partition: int, offset: int, limit: int) -> list[transport.Record]:
         """A consumer of its own, assigned (not subscribed) to the partition: no group, no
         commits. Stops at `limit` records or at the end of the partition."""
         if limit <= 0:
@@ -225,19 +221,21 @@ class KafkaTransport(Transport):
         if metadata.error is not None:
             if metadata.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                 return 0
-            raise TransportError(f"kafka metadata of {topic}: {metadata.error}")
+            raise transport.TransportError(f"kafka metadata of {topic}: {metadata.error}")
         return len(metadata.partitions)
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         count = self.partitions_for(topic)
         if not count:
             return {}
-        ends = _list_offsets(self._admin(), [TopicPartition(topic, p) for p in range(count)])
+        ends = _list_offsets(
+            self._admin(), [transport.TopicPartition(topic, p) for p in range(count)]
+        )
         return {tp.partition: offset for tp, offset in ends.items()}
 
     def start_offsets(self, topic: str) -> dict[int, int]:
         count = self.partitions_for(topic)
-        partitions = [TopicPartition(topic, p) for p in range(count)]
+        partitions = [transport.TopicPartition(topic, p) for p in range(count)]
         starts = _list_offsets(self._admin(), partitions, earliest=True)
         return {tp.partition: offset for tp, offset in starts.items()}
 
@@ -279,13 +277,15 @@ class KafkaTransport(Transport):
             if not missing:
                 return
             if time.monotonic() > deadline:
-                raise TransportError(f"kafka: topics {missing} not in the metadata after creation")
+                raise transport.TransportError(
+                    f"kafka: topics {missing} not in the metadata after creation"
+                )
             time.sleep(0.05)
 
     @staticmethod
-    def _read_until(client: _Client, limit: int, end: int) -> list[Record]:
+    def _read_until(client: _Client, limit: int, end: int) -> list[transport.Record]:
         """Up to `limit` records, stopping at the partition's end as it was when asked."""
-        records: list[Record] = []
+        records: list[transport.Record] = []
         deadline = time.monotonic() + READ_TIMEOUT_S
         while len(records) < limit and time.monotonic() < deadline:
             for message in _take(client, limit - len(records), deadline - time.monotonic()):
@@ -301,12 +301,12 @@ class KafkaTransport(Transport):
         return records
 
 
-class _KafkaProducer(Producer):
+class _KafkaProducer(transport.Producer):
     def __init__(self, config: dict[str, Any]) -> None:
         self._client: _ProducerClient | None = _ProducerClient(config)
         self._lock = threading.Lock()  # a flush waits for every send's messages: one at a time
 
-    def send(self, messages: Sequence[OutgoingMessage]) -> None:
+    def send(self, messages: Sequence[transport.OutgoingMessage]) -> None:
         """Not atomic as the embedded log's is: if it raises, some messages may be stored, and
         sending them again duplicates them (consumers' inboxes absorb that)."""
         if not messages:
@@ -319,12 +319,12 @@ class _KafkaProducer(Producer):
 
         with self._lock, _errors("produce"):
             if self._client is None:
-                raise TransportError("kafka producer is closed")
+                raise transport.TransportError("kafka producer is closed")
             for message in messages:
                 self._produce(self._client, message, delivered)
             undelivered = self._client.flush(DELIVERY_TIMEOUT_MS / 1000 + 5)
         if undelivered or failures:
-            raise TransportError(
+            raise transport.TransportError(
                 f"kafka: {len(failures) + undelivered} of {len(messages)} messages not delivered"
                 + (f" ({failures[0]})" if failures else "")
             )
@@ -337,7 +337,9 @@ class _KafkaProducer(Producer):
                 client.close()
 
     @staticmethod
-    def _produce(client: _ProducerClient, message: OutgoingMessage, delivered: Any) -> None:
+    def _produce(
+        client: _ProducerClient, message: transport.OutgoingMessage, delivered: Any
+    ) -> None:
         while True:
             try:
                 client.produce(
@@ -352,20 +354,22 @@ class _KafkaProducer(Producer):
                 client.poll(0.05)
 
 
-class _GroupMember(Consumer):
+class _GroupMember(transport.Consumer):
     """One member of a consumer group."""
 
     def __init__(
         self, config: dict[str, Any], topics: Sequence[str], admin: Callable[[], AdminClient]
     ) -> None:
         # The callbacks close over the set, not over self: no cycle delays __del__.
-        owned: set[TopicPartition] = set()
+        owned: set[transport.TopicPartition] = set()
 
         def assigned(_: _Client, partitions: list[_TP]) -> None:
-            owned.update(TopicPartition(p.topic, p.partition) for p in partitions)
+            owned.update(transport.TopicPartition(p.topic, p.partition) for p in partitions)
 
         def revoked(_: _Client, partitions: list[_TP]) -> None:
-            owned.difference_update(TopicPartition(p.topic, p.partition) for p in partitions)
+            owned.difference_update(
+                transport.TopicPartition(p.topic, p.partition) for p in partitions
+            )
 
         self._owned = owned
         self._admin = admin
@@ -376,12 +380,12 @@ class _GroupMember(Consumer):
                 list(dict.fromkeys(topics)), on_assign=assigned, on_revoke=revoked, on_lost=revoked
             )
 
-    def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+    def poll(self, max_records: int, timeout_s: float) -> list[transport.Record]:
         """Rebalances happen inside this call (librdkafka runs the callbacks here)."""
         client = self._open()
         if self._pending is not None:
             error, self._pending = self._pending, None
-            raise TransportError(f"kafka consumer: {error}")
+            raise transport.TransportError(f"kafka consumer: {error}")
         if max_records <= 0:
             return []
         deadline = time.monotonic() + timeout_s
@@ -391,13 +395,13 @@ class _GroupMember(Consumer):
                 if records or time.monotonic() >= deadline:
                     return records
 
-    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+    def commit(self, offsets: Mapping[transport.TopicPartition, int]) -> None:
         client = self._open()
         if not offsets:
             return
         foreign = [tp for tp in offsets if tp not in self._owned]
         if foreign:
-            raise PartitionsRevoked(f"kafka: no longer owns {foreign}")
+            raise transport.PartitionsRevoked(f"kafka: no longer owns {foreign}")
         request = [_TP(tp.topic, tp.partition, offset) for tp, offset in offsets.items()]
         try:
             result = client.commit(offsets=request, asynchronous=False)
@@ -407,17 +411,17 @@ class _GroupMember(Consumer):
         if errors:
             raise self._commit_error(errors[0])
 
-    def seek(self, partition: TopicPartition, offset: int) -> None:
+    def seek(self, partition: transport.TopicPartition, offset: int) -> None:
         """A partition this member no longer owns is ignored, as on the embedded log."""
         client = self._open()
         if partition in self._owned:
             with _errors(f"seek {partition}"):
                 client.seek(_TP(partition.topic, partition.partition, offset))
 
-    def assignment(self) -> set[TopicPartition]:
+    def assignment(self) -> set[transport.TopicPartition]:
         return set(self._owned)
 
-    def lag(self) -> dict[TopicPartition, int]:
+    def lag(self) -> dict[transport.TopicPartition, int]:
         """High watermark minus committed offset; with nothing committed, minus the log start
         (where the member would begin)."""
         client = self._open()
@@ -426,7 +430,7 @@ class _GroupMember(Consumer):
             return {}
         with _errors("committed offsets"):
             committed = {
-                TopicPartition(p.topic, p.partition): p.offset
+                transport.TopicPartition(p.topic, p.partition): p.offset
                 for p in client.committed(
                     [_TP(tp.topic, tp.partition) for tp in owned], LAG_TIMEOUT_S
                 )
@@ -458,13 +462,13 @@ class _GroupMember(Consumer):
 
     def _open(self) -> _Client:
         if self._client is None:
-            raise TransportError("kafka consumer is closed")
+            raise transport.TransportError("kafka consumer is closed")
         return self._client
 
-    def _records(self, messages: list[Message]) -> list[Record]:
+    def _records(self, messages: list[Message]) -> list[transport.Record]:
         """Records of the messages; an error raises, or waits for the next poll if records
         came with it (raising now would lose them: the position is already past them)."""
-        records: list[Record] = []
+        records: list[transport.Record] = []
         error: KafkaError | None = None
         for message in messages:
             problem = message.error()
@@ -477,7 +481,7 @@ class _GroupMember(Consumer):
         self._pending = self._pending or error
         return records
 
-    def _commit_error(self, error: KafkaError) -> TransportError:
+    def _commit_error(self, error: KafkaError) -> transport.TransportError:
         if error.code() in _REVOKED:
-            return PartitionsRevoked(f"kafka commit: {error.str()}")
-        return TransportError(f"kafka commit: {error.str()}")
+            return transport.PartitionsRevoked(f"kafka commit: {error.str()}")
+        return transport.TransportError(f"kafka commit: {error.str()}")

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from teacher_hiring.foundation.pages import (
-    InvalidQuery,
     Window,
     decode_cursor,
     encode_cursor,
@@ -22,15 +21,7 @@ from teacher_hiring.messaging.outbox import Outbox
 from teacher_hiring.messaging.restage import Resent
 from teacher_hiring.money import issued
 from teacher_hiring.runtime import auth
-from teacher_hiring.runtime.page_params import (
-    BAD_PARAMETER,
-    After,
-    Limit,
-    ManagerFilter,
-    Since,
-    Until,
-    unprocessable,
-)
+from teacher_hiring.runtime.page_params import BAD_PARAMETER, PageQueryDep, answering_422
 from teacher_hiring.runtime.service import ServiceRuntime
 
 MAX_RESEND = 1000
@@ -108,31 +99,22 @@ router = APIRouter(prefix="/operator/money-issued", tags=["operator"])
 
 
 @router.get("", response_model=IssuedPage, responses=BAD_PARAMETER)
-def money_issued(
-    money: IssuedMoneyDep,
-    since: Since = None,
-    until: Until = None,
-    manager_id: ManagerFilter = None,
-    after: After = None,
-    limit: Limit = 500,
-) -> IssuedPage:
+def money_issued(money: IssuedMoneyDep, page: PageQueryDep) -> IssuedPage:
     """The money events this service issued whose occurred_at is in [since, until), oldest
     first, one page at a time: kept after sending for the money retention period."""
-    try:
-        window = Window.parse(since, until)
-        cursor = None if after is None else decode_cursor(after, str)
-    except InvalidQuery as exc:
-        raise unprocessable(exc) from exc
+    with answering_422():
+        window = Window.parse(page.since, page.until)
+        cursor = None if page.after is None else decode_cursor(page.after, str)
     query = issued.IssuedQuery(
         since=window.since,
         until=window.until,
-        manager_id=manager_id,
+        manager_id=page.manager_id,
         after=None if cursor is None else (cursor[0], str(cursor[1])),
-        limit=limit,
+        limit=page.limit,
     )
     with read_only(money.engine) as conn:
         items = issued.page(conn, query)
-    last = items[-1] if len(items) == limit else None
+    last = items[-1] if len(items) == page.limit else None
     return IssuedPage(
         producer=money.producer,
         kept_since=now_text(minus_s=money.retention_s),

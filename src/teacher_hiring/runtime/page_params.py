@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Query
+from fastapi import Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from teacher_hiring.foundation.pages import MAX_PAGE, InvalidQuery
@@ -30,6 +33,30 @@ ManagerFilter = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class PageQuery:
+    """A paginated read of money: the window, the manager, the cursor and the page's size."""
+
+    since: str | None
+    until: str | None
+    manager_id: str | None
+    after: str | None
+    limit: int
+
+
+def _page_query(
+    since: Since = None,
+    until: Until = None,
+    manager_id: ManagerFilter = None,
+    after: After = None,
+    limit: Limit = 500,
+) -> PageQuery:
+    return PageQuery(since, until, manager_id, after, limit)
+
+
+PageQueryDep = Annotated[PageQuery, Depends(_page_query)]
+
+
 class BadParameter(BaseModel):
     detail: str | list[dict[str, Any]] = Field(
         description="What was wrong, starting with the parameter's name (or, for a value of the "
@@ -45,3 +72,12 @@ BAD_PARAMETER: dict[int | str, dict[str, Any]] = {
 def unprocessable(exc: InvalidQuery) -> HTTPException:
     """The 422 a route answers for a parameter it cannot use (the message names it)."""
     return HTTPException(status_code=422, detail=str(exc))
+
+
+@contextmanager
+def answering_422() -> Iterator[None]:
+    """A parameter that cannot be used is a 422 that names it."""
+    try:
+        yield
+    except InvalidQuery as exc:
+        raise unprocessable(exc) from exc

@@ -26,6 +26,12 @@ def call_timeout(description: str) -> Any:
     return Field(1.0, gt=0, description=description)
 
 
+def produced_version(description: str) -> Any:
+    """A setting choosing the version of an event family the service produces (0 or 1) until
+    an operator flag overrides it at run time; `description` names the family and its flag."""
+    return Field(1, ge=0, le=1, description=description)
+
+
 class ServiceSettings(AuthSettings):
     """Read from the environment with the service's prefix (EXERCISES_, HIRING_, BONUS_);
     `environment` and `auth_secret` come from AuthSettings (docs/security.md)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -14,15 +12,13 @@ from teacher_hiring.bonus.entrypoints.deps import ReconcilerDep, UnitOfWorkDep
 from teacher_hiring.bonus.service_layer import reconciliation
 from teacher_hiring.bonus.service_layer.reconciliation import ReconcileQuery
 from teacher_hiring.bonus.service_layer.results import LedgerPage, RepairResult, Report
-from teacher_hiring.foundation.pages import InvalidQuery
 from teacher_hiring.runtime.page_params import (
     BAD_PARAMETER,
-    After,
-    Limit,
     ManagerFilter,
+    PageQueryDep,
     Since,
     Until,
-    unprocessable,
+    answering_422,
 )
 
 router = APIRouter(prefix="/operator", tags=["operator"])
@@ -50,29 +46,15 @@ def _query(
 QueryDep = Annotated[ReconcileQuery, Depends(_query)]
 
 
-@contextmanager
-def _answering_422() -> Iterator[None]:
-    """A parameter that cannot be used is a 422 that names it."""
-    try:
-        yield
-    except InvalidQuery as exc:
-        raise unprocessable(exc) from exc
-
-
 @router.get("/ledger-entries", response_model=schemas.LedgerPage, responses=BAD_PARAMETER)
-def ledger_entries(
-    uow: UnitOfWorkDep,
-    since: Since = None,
-    until: Until = None,
-    manager_id: ManagerFilter = None,
-    after: After = None,
-    limit: Limit = 500,
-) -> LedgerPage:
+def ledger_entries(uow: UnitOfWorkDep, page: PageQueryDep) -> LedgerPage:
     """The ledger's entries whose occurred_at is in [since, until), oldest first, page by page
     (the same window and cursor as the producers' `/operator/money-issued`)."""
-    query = _query(since, until, manager_id)
-    with _answering_422():
-        return reconciliation.ledger_page(query, UnitOfWorkLedger(uow), after=after, limit=limit)
+    query = _query(page.since, page.until, page.manager_id)
+    with answering_422():
+        return reconciliation.ledger_page(
+            query, UnitOfWorkLedger(uow), after=page.after, limit=page.limit
+        )
 
 
 @router.get("/reconciliation", response_model=schemas.Report, responses=_PRODUCER_DOWN)
@@ -85,7 +67,7 @@ def reconcile(uow: UnitOfWorkDep, reconciler: ReconcilerDep, query: QueryDep) ->
     settling time ago (money on its way is not a difference), `since` to seven days before
     `until`, moved later if a producer no longer keeps older money (`window.clamped`).
     """
-    with _answering_422():
+    with answering_422():
         return reconciliation.reconciliation(
             query, UnitOfWorkLedger(uow), reconciler.producers, reconciler.settle_s
         )
@@ -103,7 +85,7 @@ def repair(uow: UnitOfWorkDep, reconciler: ReconcilerDep, query: QueryDep) -> Re
     entry nobody issued is reported, never deleted (the ledger is append-only). The answer is
     the report before the repair and what each producer did; reconcile again to see the result.
     """
-    with _answering_422():
+    with answering_422():
         return reconciliation.repair(
             query, UnitOfWorkLedger(uow), reconciler.producers, reconciler.settle_s
         )

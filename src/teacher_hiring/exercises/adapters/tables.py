@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from teacher_hiring.events.exercise_columns import classification_columns, content_columns
 from teacher_hiring.events.managers import manager_columns
 from teacher_hiring.money import issued
 
@@ -25,15 +26,11 @@ exercises = sa.Table(
     "exercises",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("statement", sa.Text, nullable=False),
-    sa.Column("accepted_answers", sa.JSON, nullable=False),
-    sa.Column("check_mode", sa.String(20), nullable=False),
+    *content_columns(answers=sa.JSON, check_mode=sa.String(20)),
     sa.Column("author_id", sa.String(36), sa.ForeignKey("managers.id"), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("status", sa.String(30), nullable=False),
-    sa.Column("subject", sa.String(50), nullable=False, server_default="general"),
-    sa.Column("difficulty", sa.Integer, nullable=False, server_default="3"),
+    *classification_columns(),
     sa.Column("created_at", sa.Float, nullable=False),
     # When the current version was saved; a status change does not touch it.
     sa.Column("updated_at", sa.Float, nullable=False),
@@ -49,12 +46,8 @@ exercise_versions = sa.Table(
     metadata,
     sa.Column("exercise_id", sa.String(36), sa.ForeignKey("exercises.id"), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("statement", sa.Text, nullable=False),
-    sa.Column("accepted_answers", sa.JSON, nullable=False),
-    sa.Column("check_mode", sa.String(20), nullable=False),
-    sa.Column("subject", sa.String(50), nullable=False, server_default="general"),
-    sa.Column("difficulty", sa.Integer, nullable=False, server_default="3"),
+    *content_columns(answers=sa.JSON, check_mode=sa.String(20)),
+    *classification_columns(),
     sa.Column("edited_by", sa.String(36), sa.ForeignKey("managers.id"), nullable=False),
     sa.Column("saved_at", sa.Float, nullable=False),
 )

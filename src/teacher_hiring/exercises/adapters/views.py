@@ -10,15 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from teacher_hiring.exercises.adapters import tables
 from teacher_hiring.exercises.adapters.repository import open_assignments_by_manager
-from teacher_hiring.exercises.adapters.tables import (
-    candidates,
-    complication_assignments,
-    exercise_versions,
-    exercises,
-    managers,
-    payments,
-)
 from teacher_hiring.exercises.domain.model import (
     CandidateSnapshot,
     CheckMode,
@@ -99,33 +92,37 @@ class IssuedTotal:
 
 
 def managers_list(conn: Connection, limit: int, offset: int) -> list[ManagerRow]:
-    query = _managers_query().order_by(managers.c.created_at, managers.c.id)
+    query = _managers_query().order_by(tables.managers.c.created_at, tables.managers.c.id)
     return [_manager(row) for row in conn.execute(query.limit(limit).offset(offset))]
 
 
 def manager(conn: Connection, manager_id: str) -> ManagerRow | None:
-    row = conn.execute(_managers_query().where(managers.c.id == manager_id)).first()
+    row = conn.execute(_managers_query().where(tables.managers.c.id == manager_id)).first()
     return None if row is None else _manager(row)
 
 
 def exercises_list(
     conn: Connection, author_id: str | None, status: str | None, limit: int, offset: int
 ) -> list[ExerciseRow]:
-    query = sa.select(exercises).order_by(exercises.c.created_at, exercises.c.id)
-    where = {exercises.c.author_id: author_id, exercises.c.status: status}
+    query = sa.select(tables.exercises).order_by(
+        tables.exercises.c.created_at, tables.exercises.c.id
+    )
+    where = {tables.exercises.c.author_id: author_id, tables.exercises.c.status: status}
     return [_exercise(row) for row in _page(conn, query, where, limit, offset)]
 
 
 def exercise(conn: Connection, exercise_id: str) -> ExerciseRow | None:
-    row = conn.execute(sa.select(exercises).where(exercises.c.id == exercise_id)).first()
+    row = conn.execute(
+        sa.select(tables.exercises).where(tables.exercises.c.id == exercise_id)
+    ).first()
     return None if row is None else _exercise(row)
 
 
 def exercise_history(conn: Connection, exercise_id: str) -> list[ExerciseVersionRow]:
     query = (
-        sa.select(exercise_versions)
-        .where(exercise_versions.c.exercise_id == exercise_id)
-        .order_by(exercise_versions.c.version)
+        sa.select(tables.exercise_versions)
+        .where(tables.exercise_versions.c.exercise_id == exercise_id)
+        .order_by(tables.exercise_versions.c.version)
     )
     return [
         record_of(ExerciseVersionRow, row, saved_at=rfc3339(row.saved_at))
@@ -136,19 +133,19 @@ def exercise_history(conn: Connection, exercise_id: str) -> list[ExerciseVersion
 def assignments_list(
     conn: Connection, assignee_id: str | None, status: str | None, limit: int, offset: int
 ) -> list[AssignmentRow]:
-    query = sa.select(complication_assignments).order_by(
-        complication_assignments.c.opened_at, complication_assignments.c.id
+    query = sa.select(tables.complication_assignments).order_by(
+        tables.complication_assignments.c.opened_at, tables.complication_assignments.c.id
     )
     where = {
-        complication_assignments.c.assignee_id: assignee_id,
-        complication_assignments.c.status: status,
+        tables.complication_assignments.c.assignee_id: assignee_id,
+        tables.complication_assignments.c.status: status,
     }
     return [_assignment(row) for row in _page(conn, query, where, limit, offset)]
 
 
 def assignment(conn: Connection, assignment_id: str) -> AssignmentRow | None:
-    query = sa.select(complication_assignments).where(
-        complication_assignments.c.id == assignment_id
+    query = sa.select(tables.complication_assignments).where(
+        tables.complication_assignments.c.id == assignment_id
     )
     row = conn.execute(query).first()
     return None if row is None else _assignment(row)
@@ -158,8 +155,10 @@ def candidates_list(
     conn: Connection, status: str | None, limit: int, offset: int
 ) -> list[CandidateSnapshot]:
     """The replica's candidates (times in epoch seconds, as hiring's events gave them)."""
-    query = sa.select(candidates).order_by(candidates.c.updated_at, candidates.c.candidate_id)
-    rows = _page(conn, query, {candidates.c.status: status}, limit, offset)
+    query = sa.select(tables.candidates).order_by(
+        tables.candidates.c.updated_at, tables.candidates.c.candidate_id
+    )
+    rows = _page(conn, query, {tables.candidates.c.status: status}, limit, offset)
     return [record_of(CandidateSnapshot, row) for row in rows]
 
 
@@ -167,13 +166,17 @@ def issued_totals(conn: Connection) -> list[IssuedTotal]:
     """Per manager, the payments this service issued (what the ledger must hold)."""
     query = (
         sa.select(
-            managers.c.id,
-            sa.func.coalesce(sa.func.sum(payments.c.amount_cents), 0),
-            sa.func.count(payments.c.id),
+            tables.managers.c.id,
+            sa.func.coalesce(sa.func.sum(tables.payments.c.amount_cents), 0),
+            sa.func.count(tables.payments.c.id),
         )
-        .select_from(managers.outerjoin(payments, payments.c.manager_id == managers.c.id))
-        .group_by(managers.c.id)
-        .order_by(managers.c.id)
+        .select_from(
+            tables.managers.outerjoin(
+                tables.payments, tables.payments.c.manager_id == tables.managers.c.id
+            )
+        )
+        .group_by(tables.managers.c.id)
+        .order_by(tables.managers.c.id)
     )
     return [
         IssuedTotal(manager_id, int(cents), int(count))
@@ -205,8 +208,10 @@ def _page(
 def _managers_query() -> sa.Select[Any]:
     open_counts = open_assignments_by_manager()
     return sa.select(
-        managers, sa.func.coalesce(open_counts.c.n, 0).label("open_assignments")
-    ).select_from(managers.outerjoin(open_counts, open_counts.c.assignee_id == managers.c.id))
+        tables.managers, sa.func.coalesce(open_counts.c.n, 0).label("open_assignments")
+    ).select_from(
+        tables.managers.outerjoin(open_counts, open_counts.c.assignee_id == tables.managers.c.id)
+    )
 
 
 def _manager(row: Any) -> ManagerRow:

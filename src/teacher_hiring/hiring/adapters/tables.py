@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from teacher_hiring.events.exercise_columns import classification_columns, content_columns
 from teacher_hiring.events.managers import manager_columns
 from teacher_hiring.money import issued
 
@@ -97,12 +98,8 @@ exercises = sa.Table(
     "exercises",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("statement", sa.Text, nullable=False),
-    sa.Column("accepted_answers", sa.Text, nullable=False),
-    sa.Column("check_mode", sa.String(16), nullable=False),
-    sa.Column("subject", sa.String(50), nullable=False, server_default="general"),
-    sa.Column("difficulty", sa.Integer, nullable=False, server_default="3"),
+    *content_columns(answers=sa.Text, check_mode=sa.String(16)),
+    *classification_columns(),
     sa.Column("author_id", sa.String(36), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
