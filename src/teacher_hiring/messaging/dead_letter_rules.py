@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from teacher_hiring.foundation.redaction import scrub_text
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
 from teacher_hiring.messaging.transport import DLQ_HEADERS, Record
@@ -143,7 +144,8 @@ class DeadLetter:
 
     @property
     def error(self) -> str:
-        return self.headers.get("dlq_error", "")
+        # Scrubbed when written (consumer.py); again here for letters written before that.
+        return scrub_text(self.headers.get("dlq_error", ""))
 
     @property
     def attempts(self) -> int | None:
