@@ -8,6 +8,7 @@ docs/security.md lists what is kept where.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -94,6 +95,14 @@ def personal_values(document: Any) -> list[str]:
 
     walk(document, False)
     return found
+
+
+def personal_values_in_json(raw: bytes | str) -> list[str]:
+    """The personal values of bytes that may or may not be JSON (a poison record)."""
+    try:
+        return personal_values(json.loads(raw))
+    except ValueError:
+        return []
 
 
 def redact(value: Any, key: str = "") -> Any:

@@ -13,7 +13,6 @@ exponential backoff, then dead-lettered with its error, and the partition moves 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +21,12 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy import Connection, Engine
 
-from teacher_hiring.foundation.redaction import describe_error, personal_values, scrub_text
+from teacher_hiring.foundation.redaction import (
+    describe_error,
+    personal_values,
+    personal_values_in_json,
+    scrub_text,
+)
 from teacher_hiring.messaging import inbox, metrics
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
@@ -257,7 +261,7 @@ class ConsumerRunner:
                 try:
                     envelope = self._decode(record)
                 except _Poison as exc:
-                    error = scrub_text(str(exc), _personal_in_bytes(record.value))
+                    error = scrub_text(str(exc), personal_values_in_json(record.value))
                     self._dead_letter(record, "invalid", error, attempts=0)
                     done.append(record)
                     continue
@@ -440,11 +444,3 @@ class ConsumerRunner:
 def _personal(envelopes: Sequence[Envelope]) -> list[str]:
     """What the events hold under personal keys: cut out of any error text about them."""
     return [value for envelope in envelopes for value in personal_values(envelope.payload)]
-
-
-def _personal_in_bytes(value: bytes) -> list[str]:
-    """The personal values of a record that is not a valid event, if it is JSON at all."""
-    try:
-        return personal_values(json.loads(value))
-    except ValueError:
-        return []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from teacher_hiring.foundation.redaction import scrub_text
+from teacher_hiring.foundation.redaction import personal_values_in_json, scrub_text
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
 from teacher_hiring.messaging.transport import DLQ_HEADERS, Record
@@ -113,7 +113,8 @@ class DeadLetter:
             envelope: Envelope | None = RecordCodec(registry).decode(record.value, record.headers)
             problem = None
         except (MalformedEvent, SchemaViolation) as exc:
-            envelope, problem = None, str(exc)
+            # Schema errors quote the values they refuse: not the personal ones.
+            envelope, problem = None, scrub_text(str(exc), personal_values_in_json(record.value))
         return cls(
             topic=topic,
             partition=record.partition,
