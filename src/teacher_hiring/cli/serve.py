@@ -44,6 +44,10 @@ def serve(
     except Exception as exc:  # pydantic's ValidationError names the field
         console.print(f"[red]{service.value}: invalid settings:[/red] {exc}")
         raise typer.Exit(2) from exc
+    if service is ServiceName.web:
+        from teacher_hiring.runtime.logging import configure_logging
+
+        configure_logging("web")  # the services configure theirs in bootstrap()
     application = bootstrap_module.bootstrap(settings)
     _tune_garbage_collector()
     uvicorn.run(
@@ -51,6 +55,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="warning",
+        # uvicorn's own lines (an exception in a request) through the scrubbing handler that
+        # configure_logging installed, not a handler of its own: docs/security.md.
+        log_config=None,
         access_log=False,
         timeout_graceful_shutdown=5,
     )

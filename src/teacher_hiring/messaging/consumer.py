@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
 from sqlalchemy import Connection, Engine
 
+from teacher_hiring.foundation.redaction import (
+    describe_error,
+    personal_values,
+    personal_values_in_json,
+    scrub_text,
+)
 from teacher_hiring.messaging import inbox, metrics
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
@@ -231,7 +236,11 @@ class ConsumerRunner:
                     outcomes.append((envelope.event_name, "applied"))
                     applied.append(envelope)
         except Exception as exc:
-            log.info("consumer.batch_retried_one_by_one", group=self.group, error=str(exc))
+            log.info(
+                "consumer.batch_retried_one_by_one",
+                group=self.group,
+                error=describe_error(exc, _personal(envelopes)),
+            )
             return False
         for event_name, outcome in outcomes:
             metrics.PROCESSED.labels(self.service, self.group, event_name, outcome).inc()
@@ -252,7 +261,8 @@ class ConsumerRunner:
                 try:
                     envelope = self._decode(record)
                 except _Poison as exc:
-                    self._dead_letter(record, "invalid", str(exc), attempts=0)
+                    error = scrub_text(str(exc), personal_values_in_json(record.value))
+                    self._dead_letter(record, "invalid", error, attempts=0)
                     done.append(record)
                     continue
                 if envelope is None:
@@ -352,7 +362,9 @@ class ConsumerRunner:
                     self._apply(envelope, conn)
                 return
             except Exception as exc:
-                error = "".join(traceback.format_exception_only(exc)).strip()
+                # The class and a message without the event's personal fields: the text is
+                # logged and kept with the dead letter.
+                error = describe_error(exc, _personal([envelope]))
                 metrics.FAILED.labels(self.service, self.group, envelope.event_name).inc()
                 log.warning(
                     "consumer.handler_failed",
@@ -427,3 +439,8 @@ class ConsumerRunner:
             per_topic[tp.topic] = per_topic.get(tp.topic, 0) + lag
         for topic, lag in per_topic.items():
             metrics.CONSUMER_LAG.labels(self.service, self.group, topic).set(lag)
+
+
+def _personal(envelopes: Sequence[Envelope]) -> list[str]:
+    """What the events hold under personal keys: cut out of any error text about them."""
+    return [value for envelope in envelopes for value in personal_values(envelope.payload)]

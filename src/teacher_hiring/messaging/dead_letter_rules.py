@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from teacher_hiring.foundation.redaction import personal_values_in_json, scrub_text
 from teacher_hiring.messaging.envelope import Envelope, MalformedEvent
 from teacher_hiring.messaging.registry import SchemaRegistry, SchemaViolation
 from teacher_hiring.messaging.transport import DLQ_HEADERS, Record
@@ -112,7 +113,8 @@ class DeadLetter:
             envelope: Envelope | None = RecordCodec(registry).decode(record.value, record.headers)
             problem = None
         except (MalformedEvent, SchemaViolation) as exc:
-            envelope, problem = None, str(exc)
+            # Schema errors quote the values they refuse: not the personal ones.
+            envelope, problem = None, scrub_text(str(exc), personal_values_in_json(record.value))
         return cls(
             topic=topic,
             partition=record.partition,
@@ -143,7 +145,8 @@ class DeadLetter:
 
     @property
     def error(self) -> str:
-        return self.headers.get("dlq_error", "")
+        # Scrubbed when written (consumer.py); again here for letters written before that.
+        return scrub_text(self.headers.get("dlq_error", ""))
 
     @property
     def attempts(self) -> int | None:

@@ -44,6 +44,9 @@ def make_engine(url: str, *, pool_size: int = 5, background_checkpoints: bool = 
     `pool_size` connections kept, as many again under bursts (an instance holds at most twice
     `pool_size`; size max_connections for every instance of every service), each checked with
     a ping when taken from the pool, so a server restart costs a reconnect, not failed requests.
+
+    Either way a failed statement's error leaves out its parameters (names, e-mail addresses,
+    answers): its text ends up in logs and dead letters (docs/security.md).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -53,6 +56,7 @@ def make_engine(url: str, *, pool_size: int = 5, background_checkpoints: bool = 
             max_overflow=pool_size,
             pool_timeout=30,
             pool_pre_ping=True,
+            hide_parameters=True,  # a failed statement's text goes to logs and dead letters
             connect_args={"connect_timeout": 10} if parsed.get_driver_name() == "psycopg" else {},
         )
     if parsed.database and parsed.database != ":memory:":
@@ -115,6 +119,7 @@ def _sqlite_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=60,
+        hide_parameters=True,  # a failed statement's text goes to logs and dead letters
         connect_args={"check_same_thread": False, "timeout": 30},
     )
 

@@ -40,6 +40,17 @@ effects = sa.Table(
     sa.Column("manager_id", sa.String(36)),
 )
 
+# A replica of people whose insert the database refuses (a CHECK): its error quotes the row on
+# PostgreSQL ("Failing row contains ...") and SQLAlchemy adds the parameters unless hidden.
+people = sa.Table(
+    "people_replica",
+    metadata,
+    sa.Column("manager_id", sa.String(36)),
+    sa.Column("name", sa.String(200)),
+    sa.Column("email", sa.String(320)),
+    sa.Column("refused", sa.Integer, sa.CheckConstraint("refused = 0")),
+)
+
 
 @pytest.fixture(scope="module")
 def registry() -> SchemaRegistry:
@@ -218,6 +229,50 @@ class DeliveryContract:
         assert dead[0].headers["dlq_reason"] == "failed"
         assert "cannot apply this one" in dead[0].headers["dlq_error"]
         assert sum(runner._consumer.lag().values()) == 0  # type: ignore[union-attr]
+
+    def test_a_dead_letter_keeps_the_error_class_but_no_personal_field_of_the_event(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        payload = {
+            **example_payload("ManagerCreated"),
+            "name": "Zinaida Personova",
+            "email": "zinaida.personova@mail.example",
+        }
+        box = Outbox(registry, producer="exercises")
+        with engine.begin() as conn:
+            box.stage(conn, "ManagerCreated", payload, version=0)
+
+        def refused(envelope: Envelope, conn: Connection) -> None:
+            row = {k: envelope.payload[k] for k in ("manager_id", "name", "email")}
+            conn.execute(people.insert().values(**row, refused=1))
+
+        OutboxRelay(engine, LogSink(log.producer()), service="test").flush()
+        drain(make_runner(engine, log, registry, refused), 3)
+        dead = [r for p in range(3) for r in log.read(dlq_topic("managers"), p, 0, 10)]
+        assert len(dead) == 1
+        error = dead[0].headers["dlq_error"]
+        assert error.startswith("sqlalchemy.exc.IntegrityError: (")
+        assert "people_replica" in error or "refused" in error  # which constraint
+        headers = " ".join(f"{k}={v}" for k, v in dead[0].headers.items())
+        for value in ("Zinaida", "Personova", "zinaida.personova@mail.example"):
+            assert value not in headers
+
+    def test_a_poison_record_quoting_personal_fields_is_dead_lettered_without_them(
+        self, engine: Engine, log: EmbeddedLog, registry: SchemaRegistry
+    ) -> None:
+        good = Envelope.new(
+            "ManagerCreated", 0, example_payload("ManagerCreated"), producer="exercises"
+        )
+        payload = {**good.payload, "name": ["Zinaida Personova"], "email": {"at": "z@x.example"}}
+        log.ensure_topics(["managers"])
+        raw = orjson.dumps({**good.as_dict(), "payload": payload})
+        log.producer().send([OutgoingMessage("managers", "k", raw)])
+        drain(make_runner(engine, log, registry), 3)
+        dead = [r for p in range(3) for r in log.read(dlq_topic("managers"), p, 0, 10)]
+        assert len(dead) == 1 and dead[0].headers["dlq_reason"] == "invalid"
+        error = dead[0].headers["dlq_error"]
+        assert "ManagerCreated" in error
+        assert "Zinaida Personova" not in error and "z@x.example" not in error
 
     @pytest.mark.parametrize(
         ("raw", "why"),
