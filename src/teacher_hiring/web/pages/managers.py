@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
@@ -26,8 +27,23 @@ router = APIRouter(prefix="/manager", dependencies=[Depends(require_role(Role.ma
 
 ManagerDep = Annotated[Person, Depends(require_role(Role.manager))]
 FormText = Annotated[str, Form()]
-FIELDS = ("title", "statement", "accepted_answers", "check_mode", "subject", "difficulty")
+FIELDS = tuple(staff_api.ExerciseText.model_fields)
+"""The exercise form's fields, those a service's refusal may name."""
 ENTRIES_PER_PAGE = 20
+
+
+class ExerciseForm(BaseModel):
+    """The exercise form as typed, each field as text (to show it again beside its error)."""
+
+    title: str = ""
+    statement: str = ""
+    accepted_answers: str = ""
+    check_mode: str = "normalized"
+    subject: str = "general"
+    difficulty: str = "3"
+
+
+ExerciseFormDep = Annotated[ExerciseForm, Form()]
 
 
 # -- exercises ---------------------------------------------------------------------------------
@@ -68,29 +84,13 @@ def _saved_message(saved: str | None, mine: list[staff_api.MyExercise]) -> str |
 
 @router.get("/exercises/new")
 def new_exercise_form(request: Request, person: ManagerDep) -> Response:
-    form = {"check_mode": "normalized", "subject": "general", "difficulty": "3"}
+    form = ExerciseForm().model_dump()
     return render(request, "managers/exercise_new.html", {"title": "New exercise", "form": form})
 
 
 @router.post("/exercises/new", dependencies=[CSRF])
-def create_exercise(
-    request: Request,
-    person: ManagerDep,
-    title: FormText = "",
-    statement: FormText = "",
-    accepted_answers: FormText = "",
-    check_mode: FormText = "normalized",
-    subject: FormText = "general",
-    difficulty: FormText = "3",
-) -> Response:
-    form = {
-        "title": title,
-        "statement": statement,
-        "accepted_answers": accepted_answers,
-        "check_mode": check_mode,
-        "subject": subject,
-        "difficulty": difficulty,
-    }
+def create_exercise(request: Request, person: ManagerDep, typed: ExerciseFormDep) -> Response:
+    form = typed.model_dump()
     body, errors = _exercise_body(form)
     if not errors:
         body["author_id"] = person.subject_id
@@ -140,7 +140,7 @@ def _editable(calls: Calls, person: Person, exercise_id: str) -> staff_api.Exerc
     raise Forbidden("This exercise is another manager's.")
 
 
-def _as_form(found: staff_api.Exercise | staff_api.ExerciseVersion) -> dict[str, str]:
+def _as_form(found: staff_api.ExerciseText) -> dict[str, str]:
     return {
         "title": found.title,
         "statement": found.statement,
@@ -179,13 +179,8 @@ def save_exercise(
     request: Request,
     person: ManagerDep,
     exercise_id: str,
+    typed: ExerciseFormDep,
     expected_version: FormText = "",
-    title: FormText = "",
-    statement: FormText = "",
-    accepted_answers: FormText = "",
-    check_mode: FormText = "normalized",
-    subject: FormText = "general",
-    difficulty: FormText = "3",
 ) -> Response:
     """Save a new version from the version the manager started from.
 
@@ -194,14 +189,7 @@ def save_exercise(
     """
     calls = calls_of(request, person)
     found = _editable(calls, person, exercise_id)
-    form = {
-        "title": title,
-        "statement": statement,
-        "accepted_answers": accepted_answers,
-        "check_mode": check_mode,
-        "subject": subject,
-        "difficulty": difficulty,
-    }
+    form = typed.model_dump()
     body, errors = _exercise_body(form)
     context = _edit_context(calls, person, found)
     context["form"] = form
