@@ -38,6 +38,16 @@ def _service(name: str) -> Service:
     raise Refused("web", 404, {"detail": f"There is no service {name!r}."})
 
 
+def _state_of(
+    states: list[dict[str, Any]], service: str, what: str, key: str, name: str
+) -> dict[str, Any]:
+    """The state of the link or event family `name` that `service` owns, or a 404 page."""
+    found = next((s for s in states if s["owner"] == service and s[key] == name), None)
+    if found is None:
+        raise Refused("web", 404, {"detail": f"There is no {what} {name!r} on {service}."})
+    return found
+
+
 # -- dead letters ------------------------------------------------------------------------------
 
 
@@ -234,11 +244,7 @@ def switch_link(
     """Confirm first, naming the link, its current and new mode and the events it carries."""
     target = _service(service)
     calls = calls_of(request, person)
-    current = next(
-        (s for s in staff_api.links(calls) if s["owner"] == service and s["link"] == link), None
-    )
-    if current is None:
-        raise Refused("web", 404, {"detail": f"There is no link {link!r} on {service}."})
+    current = _state_of(staff_api.links(calls), service, "link", "link", link)
     context: dict[str, Any] = {
         "title": f"Switch {link}",
         "service": service,
@@ -267,15 +273,9 @@ def switch_version(
     """Confirm first, naming the family, its events and the version they will be produced at."""
     target = _service(service)
     calls = calls_of(request, person)
-    current = next(
-        (
-            s
-            for s in staff_api.event_versions(calls)
-            if s["owner"] == service and s["family"] == family
-        ),
-        None,
-    )
-    if current is None or not version.isdigit():
+    states = staff_api.event_versions(calls)
+    current = _state_of(states, service, "event family", "family", family)
+    if not version.isdigit():
         raise Refused("web", 404, {"detail": f"There is no event family {family!r} on {service}."})
     context: dict[str, Any] = {
         "title": f"Switch {family} events",

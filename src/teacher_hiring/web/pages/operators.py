@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
@@ -28,7 +29,19 @@ router = APIRouter(prefix="/operator", dependencies=[Depends(require_role(Role.o
 
 OperatorDep = Annotated[Person, Depends(require_role(Role.operator))]
 FormText = Annotated[str, Form()]
-MANAGER_FIELDS = ("first_name", "last_name", "team", "email")
+
+
+class ManagerForm(BaseModel):
+    """The manager form as typed."""
+
+    first_name: str = ""
+    last_name: str = ""
+    team: str = ""
+    email: str = ""
+
+
+ManagerFormDep = Annotated[ManagerForm, Form()]
+MANAGER_FIELDS = tuple(ManagerForm.model_fields)
 
 
 def _rates(request: Request) -> Rates:
@@ -76,12 +89,12 @@ def new_manager_form(request: Request, person: OperatorDep) -> Response:
     return render(request, "operators/manager_new.html", {"title": "New manager"})
 
 
-def _manager_form(first_name: str, last_name: str, team: str, email: str) -> dict[str, str]:
+def _manager_form(typed: ManagerForm) -> dict[str, str]:
     return {
-        "first_name": first_name.strip(),
-        "last_name": last_name.strip(),
-        "team": team.strip(),
-        "email": normalized_email(email),
+        "first_name": typed.first_name.strip(),
+        "last_name": typed.last_name.strip(),
+        "team": typed.team.strip(),
+        "email": normalized_email(typed.email),
     }
 
 
@@ -95,17 +108,10 @@ def _manager_errors(form: dict[str, str]) -> dict[str, str]:
 
 
 @router.post("/managers/new", dependencies=[CSRF])
-def create_manager(
-    request: Request,
-    person: OperatorDep,
-    first_name: FormText = "",
-    last_name: FormText = "",
-    team: FormText = "",
-    email: FormText = "",
-) -> Response:
+def create_manager(request: Request, person: OperatorDep, typed: ManagerFormDep) -> Response:
     """Create the manager in exercises, then their sign-in account with a first-visit link,
     shown on the answer once (only its hash is kept)."""
-    form = _manager_form(first_name, last_name, team, email)
+    form = _manager_form(typed)
     errors = _manager_errors(form)
     accounts = accounts_of(request)
     if not errors and accounts.email_taken(form["email"]):
@@ -151,18 +157,12 @@ def edit_manager_form(request: Request, person: OperatorDep, manager_id: str) ->
 
 @router.post("/managers/{manager_id}", dependencies=[CSRF])
 def edit_manager(
-    request: Request,
-    person: OperatorDep,
-    manager_id: str,
-    first_name: FormText = "",
-    last_name: FormText = "",
-    team: FormText = "",
-    email: FormText = "",
+    request: Request, person: OperatorDep, manager_id: str, typed: ManagerFormDep
 ) -> Response:
     """Change the manager in exercises (ManagerUpdated); unchanged values change nothing."""
     calls = calls_of(request, person)
     found = staff_api.manager(calls, manager_id)
-    form = _manager_form(first_name, last_name, team, email)
+    form = _manager_form(typed)
     errors = _manager_errors(form)
     if not errors:
         body: dict[str, Any] = {
