@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -17,6 +17,7 @@ from teacher_hiring.web.auth import (
     CSRF,
     HOME,
     MaybePersonDep,
+    Person,
     accounts_of,
     end_session,
     settings_of,
@@ -39,19 +40,31 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _unless_signed_in(
+    request: Request,
+    person: Person | None,
+    template: str,
+    context: dict[str, Any],
+    *,
+    then: str | None = None,
+) -> Response:
+    """A page for who is not signed in: a signed-in person goes on to `then`, or home."""
+    if person is not None:
+        return see_other(then or person.home)
+    return render(request, template, context)
+
+
 @router.get("/")
 def home(request: Request, person: MaybePersonDep) -> Response:
     """The signed-in person's own home; the welcome page otherwise."""
-    if person is not None:
-        return see_other(person.home)
-    return render(request, "sign_in/welcome.html", {"title": "Welcome"})
+    return _unless_signed_in(request, person, "sign_in/welcome.html", {"title": "Welcome"})
 
 
 @router.get("/sign-in")
 def sign_in_form(request: Request, person: MaybePersonDep, next: str | None = None) -> Response:
-    if person is not None:
-        return see_other(_safe_next(next) or person.home)
-    return render(request, "sign_in/sign_in.html", {"title": "Sign in", "next": _safe_next(next)})
+    then = _safe_next(next)
+    context = {"title": "Sign in", "next": then}
+    return _unless_signed_in(request, person, "sign_in/sign_in.html", context, then=then)
 
 
 @router.post("/sign-in", dependencies=[CSRF])
@@ -116,9 +129,8 @@ def sign_out(request: Request) -> Response:
 
 @router.get("/register")
 def register_form(request: Request, person: MaybePersonDep) -> Response:
-    if person is not None:
-        return see_other(person.home)
-    return render(request, "sign_in/register.html", {"title": "Register as a candidate"})
+    context = {"title": "Register as a candidate"}
+    return _unless_signed_in(request, person, "sign_in/register.html", context)
 
 
 @router.post("/register", dependencies=[CSRF])
