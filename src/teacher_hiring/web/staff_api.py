@@ -17,16 +17,22 @@ from teacher_hiring.web.api import SERVICES, Calls, Refused, Service
 # -- managers ----------------------------------------------------------------------------------
 
 
-class Exercise(BaseModel):
-    """An exercise as its author sees it (exercises' current version, answers included)."""
+class ExerciseText(BaseModel):
+    """What a manager writes of an exercise: the same in its current and its past versions,
+    and the fields of the pages' exercise form."""
 
-    id: str
     title: str
     statement: str
     accepted_answers: list[str]
     check_mode: str
     subject: str
     difficulty: int
+
+
+class Exercise(ExerciseText):
+    """An exercise as its author sees it (exercises' current version, answers included)."""
+
+    id: str
     author_id: str
     version: int
     status: str
@@ -64,14 +70,8 @@ class Assignment(BaseModel):
     closed_with_version: int | None
 
 
-class ExerciseVersion(BaseModel):
+class ExerciseVersion(ExerciseText):
     version: int
-    title: str
-    statement: str
-    accepted_answers: list[str]
-    check_mode: str
-    subject: str
-    difficulty: int
     edited_by: str
     saved_at: str
 

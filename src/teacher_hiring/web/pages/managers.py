@@ -12,29 +12,38 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
+from pydantic import BaseModel
 
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
-from teacher_hiring.web.api import Calls, Refused, api_of
+from teacher_hiring.web.api import Calls, Refused
 from teacher_hiring.web.auth import CSRF, Forbidden, Person, require_role
 from teacher_hiring.web.charts import balance_figure
+from teacher_hiring.web.pages.common import calls_of, form_errors, refused_fields, see_other
 from teacher_hiring.web.rendering import render
 
 router = APIRouter(prefix="/manager", dependencies=[Depends(require_role(Role.manager))])
 
 ManagerDep = Annotated[Person, Depends(require_role(Role.manager))]
 FormText = Annotated[str, Form()]
-FIELDS = ("title", "statement", "accepted_answers", "check_mode", "subject", "difficulty")
+FIELDS = tuple(staff_api.ExerciseText.model_fields)
+"""The exercise form's fields, those a service's refusal may name."""
 ENTRIES_PER_PAGE = 20
 
 
-def _calls(request: Request, person: Person) -> Calls:
-    return api_of(request).as_person(person)
+class ExerciseForm(BaseModel):
+    """The exercise form as typed, each field as text (to show it again beside its error)."""
+
+    title: str = ""
+    statement: str = ""
+    accepted_answers: str = ""
+    check_mode: str = "normalized"
+    subject: str = "general"
+    difficulty: str = "3"
 
 
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
+ExerciseFormDep = Annotated[ExerciseForm, Form()]
 
 
 # -- exercises ---------------------------------------------------------------------------------
@@ -43,7 +52,7 @@ def _see_other(path: str) -> RedirectResponse:
 @router.get("")
 def exercises_page(request: Request, person: ManagerDep, saved: str | None = None) -> Response:
     """The manager's exercises with their version, completions, rating and leak."""
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     mine = staff_api.my_exercises(calls, person.subject_id)
     open_assignments = staff_api.my_assignments(calls, person.subject_id)
     context = {
@@ -75,40 +84,24 @@ def _saved_message(saved: str | None, mine: list[staff_api.MyExercise]) -> str |
 
 @router.get("/exercises/new")
 def new_exercise_form(request: Request, person: ManagerDep) -> Response:
-    form = {"check_mode": "normalized", "subject": "general", "difficulty": "3"}
+    form = ExerciseForm().model_dump()
     return render(request, "managers/exercise_new.html", {"title": "New exercise", "form": form})
 
 
 @router.post("/exercises/new", dependencies=[CSRF])
-def create_exercise(
-    request: Request,
-    person: ManagerDep,
-    title: FormText = "",
-    statement: FormText = "",
-    accepted_answers: FormText = "",
-    check_mode: FormText = "normalized",
-    subject: FormText = "general",
-    difficulty: FormText = "3",
-) -> Response:
-    form = {
-        "title": title,
-        "statement": statement,
-        "accepted_answers": accepted_answers,
-        "check_mode": check_mode,
-        "subject": subject,
-        "difficulty": difficulty,
-    }
+def create_exercise(request: Request, person: ManagerDep, typed: ExerciseFormDep) -> Response:
+    form = typed.model_dump()
     body, errors = _exercise_body(form)
     if not errors:
         body["author_id"] = person.subject_id
         try:
-            created = staff_api.create_exercise(_calls(request, person), body)
+            created = staff_api.create_exercise(calls_of(request, person), body)
         except Refused as exc:
-            errors = _field_errors(exc)
+            errors = refused_fields(exc, FIELDS, short=True)
         else:
-            return _see_other(f"/manager?saved={created.id}")
-    context = {"title": "New exercise", "form": form, "errors": errors}
-    return render(request, "managers/exercise_new.html", context, status_code=422)
+            return see_other(f"/manager?saved={created.id}")
+    context = {"title": "New exercise", "form": form}
+    return form_errors(request, "managers/exercise_new.html", context, errors)
 
 
 def _exercise_body(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -136,23 +129,6 @@ def _exercise_body(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]
     return body, errors
 
 
-def _field_errors(exc: Refused) -> dict[str, str]:
-    """A service's refusal as messages next to the fields it names."""
-    if isinstance(exc.detail, list):
-        errors: dict[str, str] = {}
-        for item in exc.detail:
-            if not isinstance(item, dict):
-                continue
-            where = [str(part) for part in item.get("loc", [])]
-            field = next((part for part in where if part in FIELDS), "form")
-            errors.setdefault(field, str(item.get("msg", "Not accepted.")))
-        if errors:
-            return errors
-    field = str(exc.body.get("field") or "form")
-    message = exc.message.split(": ", 1)[-1] if ": " in exc.message else exc.message
-    return {field if field in FIELDS else "form": message[:1].upper() + message[1:]}
-
-
 def _editable(calls: Calls, person: Person, exercise_id: str) -> staff_api.Exercise:
     """The exercise, if the manager wrote it or holds an open assignment for it."""
     found = staff_api.exercise(calls, exercise_id)
@@ -164,7 +140,7 @@ def _editable(calls: Calls, person: Person, exercise_id: str) -> staff_api.Exerc
     raise Forbidden("This exercise is another manager's.")
 
 
-def _as_form(found: staff_api.Exercise | staff_api.ExerciseVersion) -> dict[str, str]:
+def _as_form(found: staff_api.ExerciseText) -> dict[str, str]:
     return {
         "title": found.title,
         "statement": found.statement,
@@ -178,7 +154,7 @@ def _as_form(found: staff_api.Exercise | staff_api.ExerciseVersion) -> dict[str,
 @router.get("/exercises/{exercise_id}")
 def edit_exercise_form(request: Request, person: ManagerDep, exercise_id: str) -> Response:
     """The current version in a form; saving it makes the next version."""
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     found = _editable(calls, person, exercise_id)
     context = _edit_context(calls, person, found)
     context["form"] = _as_form(found)
@@ -203,29 +179,17 @@ def save_exercise(
     request: Request,
     person: ManagerDep,
     exercise_id: str,
+    typed: ExerciseFormDep,
     expected_version: FormText = "",
-    title: FormText = "",
-    statement: FormText = "",
-    accepted_answers: FormText = "",
-    check_mode: FormText = "normalized",
-    subject: FormText = "general",
-    difficulty: FormText = "3",
 ) -> Response:
     """Save a new version from the version the manager started from.
 
     Another save in between: the page shows that version beside the manager's own text, which
     stays in the form; saving again builds on the newer version.
     """
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     found = _editable(calls, person, exercise_id)
-    form = {
-        "title": title,
-        "statement": statement,
-        "accepted_answers": accepted_answers,
-        "check_mode": check_mode,
-        "subject": subject,
-        "difficulty": difficulty,
-    }
+    form = typed.model_dump()
     body, errors = _exercise_body(form)
     context = _edit_context(calls, person, found)
     context["form"] = form
@@ -241,13 +205,12 @@ def save_exercise(
                 context |= {"conflict": found, "expected_version": found.version}
                 errors = {"form": _conflict_message(started_from, found.version)}
             else:
-                errors = _field_errors(exc)
+                errors = refused_fields(exc, FIELDS, short=True)
         else:
             closed = len(saved.get("closed_assignment_ids", []))
             outcome = f"{exercise_id}:{saved['version']}:{closed}"
-            return _see_other(f"/manager?saved={outcome}")
-    context["errors"] = errors
-    return render(request, "managers/exercise_edit.html", context, status_code=422)
+            return see_other(f"/manager?saved={outcome}")
+    return form_errors(request, "managers/exercise_edit.html", context, errors)
 
 
 def _conflict_message(started: int, current: int) -> str:
@@ -264,7 +227,7 @@ def _conflict_message(started: int, current: int) -> str:
 @router.get("/assignments")
 def assignments_page(request: Request, person: ManagerDep) -> Response:
     """Open complication assignments, each with the edit that closes it."""
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     found = staff_api.my_assignments(calls, person.subject_id, status=None)
     titles = {
         mine.exercise.id: mine.exercise.title
@@ -297,7 +260,7 @@ def account_page(
     page: int = 1,
 ) -> Response:
     """Balance, the balance over time, a statement for a chosen period, and the entries."""
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     found = staff_api.account(calls, person.subject_id)
     default_start, default_end = _month(datetime.now(UTC).date())
     period = {"start": start or default_start, "end": end or default_end}
@@ -323,8 +286,7 @@ def account_page(
     except Refused as exc:
         if exc.status != 422:
             raise
-        context["errors"] = _period_errors(exc)
-        return render(request, "managers/account.html", context, status_code=422)
+        return form_errors(request, "managers/account.html", context, _period_errors(exc))
     return render(request, "managers/account.html", context)
 
 
@@ -347,6 +309,6 @@ def _period_errors(exc: Refused) -> dict[str, str]:
 def candidates_page(request: Request, person: ManagerDep, status: str | None = None) -> Response:
     """Candidates and teachers, as exercises' replica holds them."""
     wanted = status if status in ("candidate", "teacher") else None
-    found = staff_api.candidates(_calls(request, person), wanted)
+    found = staff_api.candidates(calls_of(request, person), wanted)
     context = {"title": "Candidates", "candidates": found, "status": wanted}
     return render(request, "managers/candidates.html", context)

@@ -15,18 +15,20 @@ from fastapi.responses import Response
 
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
-from teacher_hiring.web.api import SERVICES, Calls, Refused, Service, ServiceDown, api_of
+from teacher_hiring.web.api import SERVICES, Refused, Service, ServiceDown
 from teacher_hiring.web.auth import CSRF, Person, require_role
+from teacher_hiring.web.pages.common import (
+    CONFIRMED,
+    calls_of,
+    confirm_then_act,
+    form_errors,
+)
 from teacher_hiring.web.rendering import render
 
 router = APIRouter(dependencies=[Depends(require_role(Role.operator))])
 
 OperatorDep = Annotated[Person, Depends(require_role(Role.operator))]
 FormText = Annotated[str, Form()]
-
-
-def _calls(request: Request, person: Person) -> Calls:
-    return api_of(request).as_person(person)
 
 
 def _service(name: str) -> Service:
@@ -36,13 +38,23 @@ def _service(name: str) -> Service:
     raise Refused("web", 404, {"detail": f"There is no service {name!r}."})
 
 
+def _state_of(
+    states: list[dict[str, Any]], service: str, what: str, key: str, name: str
+) -> dict[str, Any]:
+    """The state of the link or event family `name` that `service` owns, or a 404 page."""
+    found = next((s for s in states if s["owner"] == service and s[key] == name), None)
+    if found is None:
+        raise Refused("web", 404, {"detail": f"There is no {what} {name!r} on {service}."})
+    return found
+
+
 # -- dead letters ------------------------------------------------------------------------------
 
 
 @router.get("/dead-letters")
 def dead_letters_page(request: Request, person: OperatorDep, status: str = "pending") -> Response:
     """Every service's dead letters, newest first; a service that is down is named."""
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     wanted = status if status in ("pending", "replayed", "applied") else None
     params = {"limit": 100} | ({"status": wanted} if wanted else {})
     listing: list[dict[str, Any]] = []
@@ -71,7 +83,7 @@ def dead_letters_page(request: Request, person: OperatorDep, status: str = "pend
 def dead_letter_page(
     request: Request, person: OperatorDep, service: str, topic: str, letter_id: str
 ) -> Response:
-    found = staff_api.dead_letter(_calls(request, person), _service(service), topic, letter_id)
+    found = staff_api.dead_letter(calls_of(request, person), _service(service), topic, letter_id)
     context = {
         "title": f"Dead letter {topic} {letter_id}",
         "letter": found,
@@ -92,13 +104,13 @@ def replay(
 ) -> Response:
     """First the service's dry run (what a replay would do with each), then the replay."""
     target = _service(service)
-    body: dict[str, Any] = {"dry_run": confirm != "yes"}
+    body: dict[str, Any] = {"dry_run": confirm != CONFIRMED}
     if topic:
         body["topic"] = topic
     chosen = [part for part in ids.split() if part]
     if chosen:
         body["ids"] = chosen
-    answer = staff_api.replay(_calls(request, person), target, body)
+    answer = staff_api.replay(calls_of(request, person), target, body)
     context = {
         "title": "Replay" if answer["dry_run"] else "Replayed",
         "answer": answer,
@@ -120,29 +132,31 @@ def purge(
 ) -> Response:
     """Confirm first (naming the topic and how many dead letters go), then purge."""
     target = _service(service)
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     context: dict[str, Any] = {
         "title": f"Purge {topic}",
         "service": service,
         "topic": topic,
-        "force": force == "yes",
+        "force": force == CONFIRMED,
         "result": None,
         "refused": None,
     }
-    if confirm != "yes":
+
+    def ask() -> dict[str, Any]:
         page = staff_api.dead_letters(calls, target, topic=topic, limit=1)
-        context["counts"] = page["topics"].get(topic, {"dead_letters": 0, "pending": 0})
-        return render(request, "operators/purge.html", context)
-    try:
-        context["result"] = staff_api.purge(
-            calls, target, {"topic": topic, "force": force == "yes"}
-        )
-    except Refused as exc:
-        if exc.status != 409:
-            raise
-        context["refused"] = exc.message
-        return render(request, "operators/purge.html", context, status_code=409)
-    return render(request, "operators/purge.html", context)
+        return context | {"counts": page["topics"].get(topic, {"dead_letters": 0, "pending": 0})}
+
+    def act() -> dict[str, Any] | Response:
+        body = {"topic": topic, "force": context["force"]}
+        try:
+            return context | {"result": staff_api.purge(calls, target, body)}
+        except Refused as exc:
+            if exc.status != 409:
+                raise
+            refused = context | {"refused": exc.message}
+            return render(request, "operators/purge.html", refused, status_code=409)
+
+    return confirm_then_act(request, "operators/purge.html", confirm, ask=ask, act=act)
 
 
 # -- reconciliation ----------------------------------------------------------------------------
@@ -169,13 +183,13 @@ def reconciliation_page(
         "report": None,
     }
     try:
-        context["report"] = staff_api.reconciliation(_calls(request, person), **params)
+        context["report"] = staff_api.reconciliation(calls_of(request, person), **params)
     except Refused as exc:
         if exc.status != 422:
             raise
         field = str(exc.body.get("field") or "since")
-        context["errors"] = {field if field in context["form"] else "form": exc.message}
-        return render(request, "operators/reconciliation.html", context, status_code=422)
+        errors = {field if field in context["form"] else "form": exc.message}
+        return form_errors(request, "operators/reconciliation.html", context, errors)
     return render(request, "operators/reconciliation.html", context)
 
 
@@ -189,16 +203,19 @@ def repair(
     confirm: FormText = "",
 ) -> Response:
     """Confirm first (the differences a repair re-sends), then have the producers re-send."""
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     params = _window(since, until, manager_id)
     form = {"since": since, "until": until, "manager_id": manager_id}
-    if confirm != "yes":
+
+    def ask() -> dict[str, Any]:
         report = staff_api.reconciliation(calls, **params)
-        context = {"title": "Repair", "form": form, "report": report, "result": None}
-        return render(request, "operators/repair.html", context)
-    result = staff_api.repair(calls, **params)
-    context = {"title": "Repaired", "form": form, "report": result["report"], "result": result}
-    return render(request, "operators/repair.html", context)
+        return {"title": "Repair", "form": form, "report": report, "result": None}
+
+    def act() -> dict[str, Any]:
+        result = staff_api.repair(calls, **params)
+        return {"title": "Repaired", "form": form, "report": result["report"], "result": result}
+
+    return confirm_then_act(request, "operators/repair.html", confirm, ask=ask, act=act)
 
 
 # -- link modes and event versions -------------------------------------------------------------
@@ -206,7 +223,7 @@ def repair(
 
 @router.get("/switches")
 def switches_page(request: Request, person: OperatorDep) -> Response:
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     context = {
         "title": "Links and event versions",
         "links": staff_api.links(calls),
@@ -226,12 +243,8 @@ def switch_link(
 ) -> Response:
     """Confirm first, naming the link, its current and new mode and the events it carries."""
     target = _service(service)
-    calls = _calls(request, person)
-    current = next(
-        (s for s in staff_api.links(calls) if s["owner"] == service and s["link"] == link), None
-    )
-    if current is None:
-        raise Refused("web", 404, {"detail": f"There is no link {link!r} on {service}."})
+    calls = calls_of(request, person)
+    current = _state_of(staff_api.links(calls), service, "link", "link", link)
     context: dict[str, Any] = {
         "title": f"Switch {link}",
         "service": service,
@@ -239,9 +252,13 @@ def switch_link(
         "mode": mode,
         "done": None,
     }
-    if confirm == "yes":
-        context["done"] = staff_api.switch_link(calls, target, link, mode)
-    return render(request, "operators/switch_link.html", context)
+    return confirm_then_act(
+        request,
+        "operators/switch_link.html",
+        confirm,
+        ask=lambda: context,
+        act=lambda: context | {"done": staff_api.switch_link(calls, target, link, mode)},
+    )
 
 
 @router.post("/switches/version", dependencies=[CSRF])
@@ -255,16 +272,10 @@ def switch_version(
 ) -> Response:
     """Confirm first, naming the family, its events and the version they will be produced at."""
     target = _service(service)
-    calls = _calls(request, person)
-    current = next(
-        (
-            s
-            for s in staff_api.event_versions(calls)
-            if s["owner"] == service and s["family"] == family
-        ),
-        None,
-    )
-    if current is None or not version.isdigit():
+    calls = calls_of(request, person)
+    states = staff_api.event_versions(calls)
+    current = _state_of(states, service, "event family", "family", family)
+    if not version.isdigit():
         raise Refused("web", 404, {"detail": f"There is no event family {family!r} on {service}."})
     context: dict[str, Any] = {
         "title": f"Switch {family} events",
@@ -273,6 +284,12 @@ def switch_version(
         "version": int(version),
         "done": None,
     }
-    if confirm == "yes":
-        context["done"] = staff_api.switch_event_version(calls, target, family, int(version))
-    return render(request, "operators/switch_version.html", context)
+    return confirm_then_act(
+        request,
+        "operators/switch_version.html",
+        confirm,
+        ask=lambda: context,
+        act=lambda: (
+            context | {"done": staff_api.switch_event_version(calls, target, family, int(version))}
+        ),
+    )

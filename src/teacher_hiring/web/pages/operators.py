@@ -11,15 +11,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
 from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
-from teacher_hiring.web.api import Calls, Refused, api_of
+from teacher_hiring.web.api import Refused
 from teacher_hiring.web.auth import CSRF, Person, accounts_of, require_role, settings_of
 from teacher_hiring.web.live import Rates, gather
 from teacher_hiring.web.pages import operator_tools
+from teacher_hiring.web.pages.common import calls_of, form_errors, refused_fields, see_other
 from teacher_hiring.web.pages.sign_in import first_visit_link
 from teacher_hiring.web.rendering import render
 
@@ -27,11 +29,19 @@ router = APIRouter(prefix="/operator", dependencies=[Depends(require_role(Role.o
 
 OperatorDep = Annotated[Person, Depends(require_role(Role.operator))]
 FormText = Annotated[str, Form()]
-MANAGER_FIELDS = ("first_name", "last_name", "team", "email")
 
 
-def _calls(request: Request, person: Person) -> Calls:
-    return api_of(request).as_person(person)
+class ManagerForm(BaseModel):
+    """The manager form as typed."""
+
+    first_name: str = ""
+    last_name: str = ""
+    team: str = ""
+    email: str = ""
+
+
+ManagerFormDep = Annotated[ManagerForm, Form()]
+MANAGER_FIELDS = tuple(ManagerForm.model_fields)
 
 
 def _rates(request: Request) -> Rates:
@@ -40,10 +50,6 @@ def _rates(request: Request) -> Rates:
         state.live_rates = Rates()
     rates: Rates = state.live_rates
     return rates
-
-
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 # -- the live platform -------------------------------------------------------------------------
@@ -56,14 +62,14 @@ def live_page(request: Request, person: OperatorDep) -> Response:
     A plain page that is right when loaded; static/live.js refreshes its figures every 2 s
     from live.json.
     """
-    state = gather(_calls(request, person), _rates(request))
+    state = gather(calls_of(request, person), _rates(request))
     return render(request, "operators/live.html", {"title": "Live platform", "live": state})
 
 
 @router.get("/live.json")
 def live_json(request: Request, person: OperatorDep) -> JSONResponse:
     """The same figures as the live page, for its script."""
-    return JSONResponse(gather(_calls(request, person), _rates(request)).as_json())
+    return JSONResponse(gather(calls_of(request, person), _rates(request)).as_json())
 
 
 # -- managers ----------------------------------------------------------------------------------
@@ -71,7 +77,7 @@ def live_json(request: Request, person: OperatorDep) -> JSONResponse:
 
 @router.get("/managers")
 def managers_page(request: Request, person: OperatorDep) -> Response:
-    found = staff_api.managers(_calls(request, person))
+    found = staff_api.managers(calls_of(request, person))
     accounts = accounts_of(request)
     signed_up = {m["id"]: accounts.by_subject(Role.manager, m["id"]) for m in found}
     context = {"title": "Managers", "managers": found, "accounts": signed_up}
@@ -83,12 +89,12 @@ def new_manager_form(request: Request, person: OperatorDep) -> Response:
     return render(request, "operators/manager_new.html", {"title": "New manager"})
 
 
-def _manager_form(first_name: str, last_name: str, team: str, email: str) -> dict[str, str]:
+def _manager_form(typed: ManagerForm) -> dict[str, str]:
     return {
-        "first_name": first_name.strip(),
-        "last_name": last_name.strip(),
-        "team": team.strip(),
-        "email": normalized_email(email),
+        "first_name": typed.first_name.strip(),
+        "last_name": typed.last_name.strip(),
+        "team": typed.team.strip(),
+        "email": normalized_email(typed.email),
     }
 
 
@@ -101,32 +107,11 @@ def _manager_errors(form: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-def _refused_fields(exc: Refused) -> dict[str, str]:
-    if isinstance(exc.detail, list):
-        errors: dict[str, str] = {}
-        for item in exc.detail:
-            if isinstance(item, dict):
-                loc = [str(part) for part in item.get("loc", [])]
-                field = next((p for p in loc if p in MANAGER_FIELDS), "form")
-                errors.setdefault(field, str(item.get("msg", "Not accepted.")))
-        if errors:
-            return errors
-    field = str(exc.body.get("field") or "form")
-    return {field if field in MANAGER_FIELDS else "form": exc.message}
-
-
 @router.post("/managers/new", dependencies=[CSRF])
-def create_manager(
-    request: Request,
-    person: OperatorDep,
-    first_name: FormText = "",
-    last_name: FormText = "",
-    team: FormText = "",
-    email: FormText = "",
-) -> Response:
+def create_manager(request: Request, person: OperatorDep, typed: ManagerFormDep) -> Response:
     """Create the manager in exercises, then their sign-in account with a first-visit link,
     shown on the answer once (only its hash is kept)."""
-    form = _manager_form(first_name, last_name, team, email)
+    form = _manager_form(typed)
     errors = _manager_errors(form)
     accounts = accounts_of(request)
     if not errors and accounts.email_taken(form["email"]):
@@ -140,9 +125,9 @@ def create_manager(
         if form["team"]:
             body["team"] = form["team"]
         try:
-            created = staff_api.create_manager(_calls(request, person), body)
+            created = staff_api.create_manager(calls_of(request, person), body)
         except Refused as exc:
-            errors = _refused_fields(exc)
+            errors = refused_fields(exc, MANAGER_FIELDS)
         else:
             try:
                 _account, token = accounts.invite(
@@ -158,13 +143,13 @@ def create_manager(
                 link = first_visit_link(request, token)
                 context = {"title": "Manager created", "manager": created, "link": link}
                 return render(request, "operators/manager_created.html", context)
-    context = {"title": "New manager", "form": form, "errors": errors}
-    return render(request, "operators/manager_new.html", context, status_code=422)
+    context = {"title": "New manager", "form": form}
+    return form_errors(request, "operators/manager_new.html", context, errors)
 
 
 @router.get("/managers/{manager_id}")
 def edit_manager_form(request: Request, person: OperatorDep, manager_id: str) -> Response:
-    found = staff_api.manager(_calls(request, person), manager_id)
+    found = staff_api.manager(calls_of(request, person), manager_id)
     form = {field: found.get(field) or "" for field in MANAGER_FIELDS}
     context = {"title": f"Manager {found['name']}", "manager": found, "form": form}
     return render(request, "operators/manager_edit.html", context)
@@ -172,18 +157,12 @@ def edit_manager_form(request: Request, person: OperatorDep, manager_id: str) ->
 
 @router.post("/managers/{manager_id}", dependencies=[CSRF])
 def edit_manager(
-    request: Request,
-    person: OperatorDep,
-    manager_id: str,
-    first_name: FormText = "",
-    last_name: FormText = "",
-    team: FormText = "",
-    email: FormText = "",
+    request: Request, person: OperatorDep, manager_id: str, typed: ManagerFormDep
 ) -> Response:
     """Change the manager in exercises (ManagerUpdated); unchanged values change nothing."""
-    calls = _calls(request, person)
+    calls = calls_of(request, person)
     found = staff_api.manager(calls, manager_id)
-    form = _manager_form(first_name, last_name, team, email)
+    form = _manager_form(typed)
     errors = _manager_errors(form)
     if not errors:
         body: dict[str, Any] = {
@@ -196,18 +175,17 @@ def edit_manager(
             staff_api.update_manager(calls, manager_id, body)
         except Refused as exc:
             if exc.status != 422 or "nothing" not in exc.message:
-                errors = _refused_fields(exc)
+                errors = refused_fields(exc, MANAGER_FIELDS)
         if not errors:
-            return _see_other("/operator/managers")
+            return see_other("/operator/managers")
     context = {"title": f"Manager {found['name']}", "manager": found, "form": form}
-    context["errors"] = errors
-    return render(request, "operators/manager_edit.html", context, status_code=422)
+    return form_errors(request, "operators/manager_edit.html", context, errors)
 
 
 @router.post("/managers/{manager_id}/link", dependencies=[CSRF])
 def renew_link(request: Request, person: OperatorDep, manager_id: str) -> Response:
     """A new first-visit link for a manager (the previous one stops working)."""
-    found = staff_api.manager(_calls(request, person), manager_id)
+    found = staff_api.manager(calls_of(request, person), manager_id)
     accounts = accounts_of(request)
     account = accounts.by_subject(Role.manager, manager_id)
     ttl_s = settings_of(request).invitation_ttl_s

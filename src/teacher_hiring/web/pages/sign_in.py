@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web.accounts import passwords
@@ -17,11 +17,13 @@ from teacher_hiring.web.auth import (
     CSRF,
     HOME,
     MaybePersonDep,
+    Person,
     accounts_of,
     end_session,
     settings_of,
     start_session,
 )
+from teacher_hiring.web.pages.common import form_errors, see_other
 from teacher_hiring.web.rendering import render
 
 router = APIRouter()
@@ -38,23 +40,31 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
+def _unless_signed_in(
+    request: Request,
+    person: Person | None,
+    template: str,
+    context: dict[str, Any],
+    *,
+    then: str | None = None,
+) -> Response:
+    """A page for who is not signed in: a signed-in person goes on to `then`, or home."""
+    if person is not None:
+        return see_other(then or person.home)
+    return render(request, template, context)
 
 
 @router.get("/")
 def home(request: Request, person: MaybePersonDep) -> Response:
     """The signed-in person's own home; the welcome page otherwise."""
-    if person is not None:
-        return _see_other(person.home)
-    return render(request, "sign_in/welcome.html", {"title": "Welcome"})
+    return _unless_signed_in(request, person, "sign_in/welcome.html", {"title": "Welcome"})
 
 
 @router.get("/sign-in")
 def sign_in_form(request: Request, person: MaybePersonDep, next: str | None = None) -> Response:
-    if person is not None:
-        return _see_other(_safe_next(next) or person.home)
-    return render(request, "sign_in/sign_in.html", {"title": "Sign in", "next": _safe_next(next)})
+    then = _safe_next(next)
+    context = {"title": "Sign in", "next": then}
+    return _unless_signed_in(request, person, "sign_in/sign_in.html", context, then=then)
 
 
 @router.post("/sign-in", dependencies=[CSRF])
@@ -72,15 +82,16 @@ def sign_in(
     wait = accounts.wait_s(keys, settings.sign_in_free_failures, settings.sign_in_max_delay_s)
     if wait > 0:
         message = f"Too many failed sign-ins. Try again in {int(wait) + 1} seconds."
-        context["errors"] = {"form": message}
-        return render(request, "sign_in/sign_in.html", context, status_code=429)
+        return form_errors(
+            request, "sign_in/sign_in.html", context, {"form": message}, status_code=429
+        )
     account = accounts.check_password(email, password)
     if account is None:
         accounts.record_failure(keys)
-        context["errors"] = {"password": "Wrong email or password."}
-        return render(request, "sign_in/sign_in.html", context, status_code=422)
+        errors = {"password": "Wrong email or password."}
+        return form_errors(request, "sign_in/sign_in.html", context, errors)
     accounts.clear_failures(keys)
-    response = _see_other(_safe_next(next) or _home_of(account.role))
+    response = see_other(_safe_next(next) or _home_of(account.role))
     start_session(request, response, account)
     return response
 
@@ -108,7 +119,7 @@ def _home_of(role: Role) -> str:
 @router.post("/sign-out", dependencies=[CSRF])
 def sign_out(request: Request) -> Response:
     """End the session: its cookie stops working, wherever it was copied."""
-    response = _see_other("/sign-in")
+    response = see_other("/sign-in")
     end_session(request, response)
     return response
 
@@ -118,9 +129,8 @@ def sign_out(request: Request) -> Response:
 
 @router.get("/register")
 def register_form(request: Request, person: MaybePersonDep) -> Response:
-    if person is not None:
-        return _see_other(person.home)
-    return render(request, "sign_in/register.html", {"title": "Register as a candidate"})
+    context = {"title": "Register as a candidate"}
+    return _unless_signed_in(request, person, "sign_in/register.html", context)
 
 
 @router.post("/register", dependencies=[CSRF])
@@ -147,25 +157,20 @@ def register(
             )
         except Refused as exc:
             errors.update(_registration_refused(exc))
+    context = {
+        "title": "Register as a candidate",
+        "form": {"name": name, "email": email, "subject": subject},
+    }
     if candidate is None or errors:
-        context = {
-            "title": "Register as a candidate",
-            "errors": errors,
-            "form": {"name": name, "email": email, "subject": subject},
-        }
-        return render(request, "sign_in/register.html", context, status_code=422)
+        return form_errors(request, "sign_in/register.html", context, errors)
     try:
         account = accounts.create(
             email=email, role=Role.candidate, subject_id=candidate.id, name=name, password=password
         )
     except EmailTaken:
-        context = {
-            "title": "Register as a candidate",
-            "errors": {"email": "This email already has an account: sign in instead."},
-            "form": {"name": name, "email": email, "subject": subject},
-        }
-        return render(request, "sign_in/register.html", context, status_code=422)
-    response = _see_other(f"/candidates/{candidate.id}")
+        errors = {"email": "This email already has an account: sign in instead."}
+        return form_errors(request, "sign_in/register.html", context, errors)
+    response = see_other(f"/candidates/{candidate.id}")
     start_session(request, response, account)
     return response
 
@@ -238,12 +243,11 @@ def first_visit(
         errors["password_again"] = "The two passwords differ."
     if errors:
         context = {"title": "Choose your password", "account": account, "token": token}
-        context["errors"] = errors
-        return render(request, "sign_in/first_visit.html", context, status_code=422)
+        return form_errors(request, "sign_in/first_visit.html", context, errors)
     accepted = accounts.accept_invitation(token, password)
     if accepted is None:
         return _invalid_link(request)
-    response = _see_other(_home_of(accepted.role))
+    response = see_other(_home_of(accepted.role))
     start_session(request, response, accepted)
     return response
 
