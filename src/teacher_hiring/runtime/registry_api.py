@@ -32,6 +32,7 @@ from teacher_hiring.runtime.bad_requests import (
     AnsweringRoute,
     is_unreadable_body,
 )
+from teacher_hiring.runtime.input_bounds import UnsafeBody, json_issue
 
 ID_BLOCK = 1000
 GLOBAL_COMPATIBILITY = "BACKWARD"
@@ -58,6 +59,8 @@ class _ConfluentRoute(AnsweringRoute):
                 for error in exc.errors()
             )
             return _error(422, 422, f"Unprocessable request: {problems}")
+        if isinstance(exc, UnsafeBody):
+            return _error(422, 422, f"Unprocessable request: {exc.message}")
         if isinstance(exc, HTTPException) and is_unreadable_body(exc):
             return _error(422, 422, f"Unprocessable request: {UNREADABLE_BODY}")
         return None
@@ -193,6 +196,9 @@ def _parsed(body: SchemaRequest) -> Any:
         )
     if body.references:
         raise RegistryHTTPError(422, 42201, "Invalid schema: references are not supported")
+    issue = json_issue(body.schema_.encode(errors="surrogatepass"), ["schema"])
+    if issue is not None:  # bounded before json.loads, which recurses once a level
+        raise RegistryHTTPError(422, 42201, f"Invalid schema: {issue['msg']}")
     try:
         schema = json.loads(body.schema_)
         jsonschema_rs.meta.validate(schema)
