@@ -148,8 +148,7 @@ def test_integers_beyond_64_bits_in_a_query_or_a_path_are_refused(
             if p["in"] == "query" and p.get("schema", {}).get("type") == "integer"
         ]
         in_path = any(
-            p["in"] == "path" and p.get("schema", {}).get("type") == "integer"
-            for p in parameters
+            p["in"] == "path" and p.get("schema", {}).get("type") == "integer" for p in parameters
         )
         if not integers and not in_path:
             continue

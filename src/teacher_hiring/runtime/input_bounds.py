@@ -35,6 +35,7 @@ MAX_HEADERS_BYTES = 32768
 INT64_MAX = 2**63 - 1
 
 Issue = dict[str, Any]
+_NUL = "holds a NUL character"
 
 
 class UnsafeBody(HTTPException):
@@ -97,17 +98,19 @@ def _walk(document: Any, root: list[str | int]) -> Issue | None:
         if isinstance(value, dict):
             for key, item in value.items():
                 if "\x00" in key:
-                    return _issue("string_nul", loc, "a key holds a NUL character")
+                    return _issue("string_nul", loc, f"a key {_NUL}")
                 stack.append((item, [*loc, key]))
         elif isinstance(value, list):
             stack.extend((item, [*loc, index]) for index, item in enumerate(value))
-        elif isinstance(value, str):
-            if "\x00" in value:
-                return _issue("string_nul", loc, "holds a NUL character")
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            if abs(value) > INT64_MAX:
-                return _issue("number_too_large", loc, "a number beyond 64 bits")
+        elif isinstance(value, str) and "\x00" in value:
+            return _issue("string_nul", loc, _NUL)
+        elif _is_number(value) and abs(value) > INT64_MAX:
+            return _issue("number_too_large", loc, "a number beyond 64 bits")
     return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def form_issue(body: bytes) -> Issue | None:
@@ -116,9 +119,6 @@ def form_issue(body: bytes) -> Issue | None:
         if "\x00" in name or "\x00" in value:
             return _issue("string_nul", ["body", name.replace("\x00", "")], _NUL)
     return None
-
-
-_NUL = "holds a NUL character"
 
 
 def scope_refusal(scope: Scope) -> tuple[int, str | list[Issue]] | None:

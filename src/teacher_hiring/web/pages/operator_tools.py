@@ -17,6 +17,7 @@ from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
 from teacher_hiring.web.api import SERVICES, Calls, Refused, Service, ServiceDown, api_of
 from teacher_hiring.web.auth import CSRF, Person, require_role
+from teacher_hiring.web.format import whole_number
 from teacher_hiring.web.rendering import render
 
 router = APIRouter(dependencies=[Depends(require_role(Role.operator))])
@@ -264,15 +265,16 @@ def switch_version(
         ),
         None,
     )
-    if current is None or not version.isdigit():
+    number = whole_number(version)
+    if current is None or number is None:
         raise Refused("web", 404, {"detail": f"There is no event family {family!r} on {service}."})
     context: dict[str, Any] = {
         "title": f"Switch {family} events",
         "service": service,
         "state": current,
-        "version": int(version),
+        "version": number,
         "done": None,
     }
     if confirm == "yes":
-        context["done"] = staff_api.switch_event_version(calls, target, family, int(version))
+        context["done"] = staff_api.switch_event_version(calls, target, family, number)
     return render(request, "operators/switch_version.html", context)
