@@ -27,6 +27,8 @@ from teacher_hiring.runtime.http_metrics import count_request
 from teacher_hiring.runtime.service import ServiceRuntime
 
 ErrorMap = Mapping[type[Exception], int]
+REGISTRY_PREFIX = "/registry"
+"""Where every service serves the schema registry, whose errors have Confluent's shape."""
 
 RETRY_AFTER_S = 1
 """Seconds a "not yet" refusal asks the caller to wait (an error with `not_yet` set): events
@@ -107,7 +109,7 @@ def create_app(
     app.include_router(operator_http.router, dependencies=[auth.OPERATOR])
     app.include_router(operator_http.topics, dependencies=[auth.OPERATOR])
     app.include_router(dead_letters_http.router, dependencies=[auth.OPERATOR])
-    app.include_router(registry_api.router, prefix="/registry")  # reads public, writes refused
+    app.include_router(registry_api.router, prefix=REGISTRY_PREFIX)  # reads public, writes refused
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:
@@ -177,7 +179,10 @@ class TraceAndLimit:
         refusal = input_bounds.scope_refusal(scope)
         if refusal is not None:
             status, detail = refusal
-            await JSONResponse({"detail": detail}, status_code=status)(scope, receive, send)
+            body: dict[str, Any] = {"detail": detail}
+            if status == 422 and scope["path"].startswith(f"{REGISTRY_PREFIX}/"):
+                body = registry_api.unprocessable(input_bounds.messages(detail))
+            await JSONResponse(body, status_code=status)(scope, receive, send)
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"")

@@ -16,6 +16,7 @@ that speaks Confluent's API can be pointed at http://127.0.0.1:8701/registry. Th
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import jsonschema_rs
@@ -60,7 +61,7 @@ class _ConfluentRoute(AnsweringRoute):
             )
             return _error(422, 422, f"Unprocessable request: {problems}")
         if isinstance(exc, UnsafeBody):
-            return _error(422, 422, f"Unprocessable request: {exc.message}")
+            return JSONResponse(unprocessable([exc.message]), status_code=422)
         if isinstance(exc, HTTPException) and is_unreadable_body(exc):
             return _error(422, 422, f"Unprocessable request: {UNREADABLE_BODY}")
         return None
@@ -68,6 +69,11 @@ class _ConfluentRoute(AnsweringRoute):
 
 def _error(status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse({"error_code": code, "message": message}, status_code=status)
+
+
+def unprocessable(problems: Iterable[str]) -> dict[str, Any]:
+    """A 422's body in Confluent's shape, for a request refused before any route saw it."""
+    return {"error_code": 422, "message": "Unprocessable request: " + "; ".join(problems)}
 
 
 # --- models (Confluent's field names) ---------------------------------------------------------
