@@ -93,7 +93,8 @@ def _walk(document: Any, root: list[str | int]) -> Issue | None:
     stack: list[tuple[Any, list[str | int]]] = [(document, root)]
     while stack:
         value, loc = stack.pop()
-        if len(loc) - len(root) > MAX_DEPTH:
+        # A container inside MAX_DEPTH others is one level too many; a scalar there is not.
+        if isinstance(value, dict | list) and len(loc) - len(root) >= MAX_DEPTH:
             return too_deep(root)
         if isinstance(value, dict):
             for key, item in value.items():
