@@ -103,6 +103,19 @@ async def authenticated(
 ClaimsDep = Annotated[Claims, Depends(authenticated)]
 
 
+def holds_operator_token(request: Request) -> bool:
+    """Whether the request carries a valid operator's token; never refuses (for a public
+    route that shows operators more, such as `/ready`)."""
+    tokens: Tokens | None = getattr(request.app.state, "tokens", None)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if tokens is None or scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        return tokens.verify(token.strip()).role is Role.operator
+    except InvalidToken:
+        return False
+
+
 async def _tokens(request: Request) -> Tokens:
     tokens: Tokens | None = getattr(request.app.state, "tokens", None)
     if tokens is None:

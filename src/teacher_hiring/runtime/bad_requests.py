@@ -48,8 +48,12 @@ class InvalidRequest(BaseModel):
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": Problem, "description": "The body is larger than the service accepts"},
+    431: {
+        "model": Problem,
+        "description": "A header, or all of them together, is larger than the service accepts",
+    },
 }
-"""Documented on every operation: any request may bring a body too large."""
+"""Documented on every operation: any request may bring a body or headers too large."""
 
 
 class AnsweringRoute(APIRoute):

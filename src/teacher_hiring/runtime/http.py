@@ -19,6 +19,7 @@ from teacher_hiring.runtime import (
     auth,
     bad_requests,
     dead_letters_http,
+    input_bounds,
     operator_http,
     registry_api,
 )
@@ -26,6 +27,8 @@ from teacher_hiring.runtime.http_metrics import count_request
 from teacher_hiring.runtime.service import ServiceRuntime
 
 ErrorMap = Mapping[type[Exception], int]
+REGISTRY_PREFIX = "/registry"
+"""Where every service serves the schema registry, whose errors have Confluent's shape."""
 
 RETRY_AFTER_S = 1
 """Seconds a "not yet" refusal asks the caller to wait (an error with `not_yet` set): events
@@ -106,7 +109,7 @@ def create_app(
     app.include_router(operator_http.router, dependencies=[auth.OPERATOR])
     app.include_router(operator_http.topics, dependencies=[auth.OPERATOR])
     app.include_router(dead_letters_http.router, dependencies=[auth.OPERATOR])
-    app.include_router(registry_api.router, prefix="/registry")  # reads public, writes refused
+    app.include_router(registry_api.router, prefix=REGISTRY_PREFIX)  # reads public, writes refused
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:
@@ -116,20 +119,33 @@ def create_app(
     @app.get(
         "/ready",
         tags=["operations"],
-        responses={503: {"description": "The database does not answer, or a worker stopped"}},
+        responses={
+            503: {
+                "description": "The database does not answer, or a worker stopped: `checks` "
+                "names the failing part; the error's text only for an operator's token"
+            }
+        },
     )
-    def ready(response: Response) -> dict[str, Any]:
-        """The database answers and the background workers run."""
+    def ready(request: Request, response: Response) -> dict[str, Any]:
+        """The database answers and the background workers run.
+
+        Public: anyone sees which part fails. What the database said (its error's text, which
+        may name hosts, users and tables) is shown only to a caller with an operator's token.
+        """
         checks: dict[str, Any] = {}
+        error = ""
         try:
             with read_only(runtime.engine) as conn:
                 conn.execute(sa.text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:
-            checks["database"] = f"error: {exc}"
+            checks["database"] = "not ready"
+            error = f"error: {exc}"
         checks["workers"] = "ok" if runtime.workers_alive() else "stopped"
         ok = all(value == "ok" for value in checks.values())
         response.status_code = 200 if ok else 503
+        if error and auth.holds_operator_token(request):
+            checks["database"] = error
         return {"status": "ok" if ok else "unavailable", "checks": checks}
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
@@ -145,7 +161,9 @@ class TraceAndLimit:
 
     Binds the caller's X-Trace-Id (or a new one) for the request and every event it causes,
     echoes it on the response, and refuses bodies over the limit: by Content-Length before
-    reading them, and by the bytes received for a body sent without one (chunked). Counts
+    reading them, and by the bytes received for a body sent without one (chunked). Refuses
+    what runtime.input_bounds refuses (oversized headers, NUL characters, JSON nested too
+    deep or with numbers beyond 64 bits). Counts
     every request by route (`http_requests_total`): the calls a service receives (Problem-060).
     """
 
@@ -158,6 +176,14 @@ class TraceAndLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        refusal = input_bounds.scope_refusal(scope)
+        if refusal is not None:
+            status, detail = refusal
+            body: dict[str, Any] = {"detail": detail}
+            if status == 422 and scope["path"].startswith(f"{REGISTRY_PREFIX}/"):
+                body = registry_api.unprocessable(input_bounds.messages(detail))
+            await JSONResponse(body, status_code=status)(scope, receive, send)
+            return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"")
         if length.isdigit() and int(length) > self.max_request_bytes:
@@ -166,7 +192,9 @@ class TraceAndLimit:
             )
             await response(scope, receive, send)
             return
-        within_limit = bad_requests.limited(receive, self.max_request_bytes)
+        within_limit = input_bounds.checked(
+            bad_requests.limited(receive, self.max_request_bytes), scope
+        )
         incoming = headers.get(b"x-trace-id")
         with traced(incoming.decode("latin-1")[:64] if incoming else None) as trace_id:
             echo = (b"x-trace-id", trace_id.encode("latin-1"))

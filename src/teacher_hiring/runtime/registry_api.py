@@ -16,6 +16,7 @@ that speaks Confluent's API can be pointed at http://127.0.0.1:8701/registry. Th
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import jsonschema_rs
@@ -32,6 +33,7 @@ from teacher_hiring.runtime.bad_requests import (
     AnsweringRoute,
     is_unreadable_body,
 )
+from teacher_hiring.runtime.input_bounds import UnsafeBody, json_issue
 
 ID_BLOCK = 1000
 GLOBAL_COMPATIBILITY = "BACKWARD"
@@ -58,6 +60,8 @@ class _ConfluentRoute(AnsweringRoute):
                 for error in exc.errors()
             )
             return _error(422, 422, f"Unprocessable request: {problems}")
+        if isinstance(exc, UnsafeBody):
+            return JSONResponse(unprocessable([exc.message]), status_code=422)
         if isinstance(exc, HTTPException) and is_unreadable_body(exc):
             return _error(422, 422, f"Unprocessable request: {UNREADABLE_BODY}")
         return None
@@ -65,6 +69,11 @@ class _ConfluentRoute(AnsweringRoute):
 
 def _error(status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse({"error_code": code, "message": message}, status_code=status)
+
+
+def unprocessable(problems: Iterable[str]) -> dict[str, Any]:
+    """A 422's body in Confluent's shape, for a request refused before any route saw it."""
+    return {"error_code": 422, "message": "Unprocessable request: " + "; ".join(problems)}
 
 
 # --- models (Confluent's field names) ---------------------------------------------------------
@@ -193,6 +202,9 @@ def _parsed(body: SchemaRequest) -> Any:
         )
     if body.references:
         raise RegistryHTTPError(422, 42201, "Invalid schema: references are not supported")
+    issue = json_issue(body.schema_.encode(errors="surrogatepass"), ["schema"])
+    if issue is not None:  # bounded before json.loads, which recurses once a level
+        raise RegistryHTTPError(422, 42201, f"Invalid schema: {issue['msg']}")
     try:
         schema = json.loads(body.schema_)
         jsonschema_rs.meta.validate(schema)

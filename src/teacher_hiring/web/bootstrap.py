@@ -16,7 +16,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from teacher_hiring.runtime.bad_requests import limited
 from teacher_hiring.runtime.db import dispose, make_engine
+from teacher_hiring.runtime.input_bounds import UnsafeBody, checked, messages, scope_refusal
 from teacher_hiring.web.accounts.store import Accounts
 from teacher_hiring.web.api import Api, Refused, ServiceDown
 from teacher_hiring.web.auth import VISITOR_COOKIE, CsrfRefused, Forbidden, NotSignedIn
@@ -25,6 +27,8 @@ from teacher_hiring.web.rendering import HERE, render
 from teacher_hiring.web.settings import WebSettings
 
 VISITOR_COOKIE_AGE_S = 24 * 3600
+MAX_REQUEST_BYTES = 65536
+"""The largest body a page takes: its forms hold a few short fields and an answer's text."""
 STATIC_CACHE = "public, max-age=300"
 
 SECURITY_HEADERS = {
@@ -94,7 +98,11 @@ def _create_tables(accounts: Accounts) -> None:
 class PageHeaders:
     """Every answer's security and cache headers, and the visitor cookie when a page made one
     (auth.visitor_id). Plain ASGI: a BaseHTTPMiddleware would cost every page a task and a
-    stream of its own."""
+    stream of its own.
+
+    Refuses, as every service does, what runtime.input_bounds refuses (oversized headers,
+    NUL characters in the address or a form, JSON nested too deep) and bodies over
+    MAX_REQUEST_BYTES, before any page sees them."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -105,6 +113,13 @@ class PageHeaders:
             return
         state = scope.setdefault("state", {})
         static = scope["path"].startswith("/static/")
+        refusal = scope_refusal(scope)
+        if refusal is not None:
+            status, detail = refusal
+            answer = PlainTextResponse("\n".join(messages(detail)), status_code=status)
+            await answer(scope, receive, send)
+            return
+        receive = checked(limited(receive, MAX_REQUEST_BYTES), scope)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -142,8 +157,12 @@ def _add_probes(app: FastAPI, accounts: Accounts) -> None:
 
     @app.get("/ready", include_in_schema=False)
     def ready() -> PlainTextResponse:
-        with accounts.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        """Public: names the failing part, never the database's error text."""
+        try:
+            with accounts.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception:
+            return PlainTextResponse("not ready: database", status_code=503)
         return PlainTextResponse("ready")
 
 
@@ -185,6 +204,8 @@ def _add_error_pages(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 404:
             return _error(request, 404, "Not found", "There is no page at this address.")
+        if isinstance(exc, UnsafeBody):
+            return _error(request, 422, "Refused", exc.message)
         return _error(request, exc.status_code, "Refused", str(exc.detail))
 
     app.add_exception_handler(NotSignedIn, not_signed_in)

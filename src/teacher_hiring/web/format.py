@@ -16,6 +16,19 @@ from markupsafe import Markup, escape
 from teacher_hiring.foundation.time import parse_rfc3339
 
 MINUS = "\N{MINUS SIGN}"
+WHOLE_NUMBER_DIGITS = 18
+"""The most digits a form's number may have: any such number fits in 64 bits."""
+
+
+def whole_number(text: str) -> int | None:
+    """A form field's whole number, or None when it is not one that fits in 64 bits.
+
+    Not `text.isdigit()` alone: it is true of "²" and of "٣", which int() refuses or reads,
+    and of five thousand digits, which int() refuses too (a 500, before).
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > WHOLE_NUMBER_DIGITS:
+        return None
+    return int(text)
 
 
 def money(cents: int | None) -> str:

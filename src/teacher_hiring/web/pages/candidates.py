@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web.api import Calls, ExerciseToSolve, Refused, Verdict, api_of
 from teacher_hiring.web.auth import CSRF, Person, require_role, require_self
+from teacher_hiring.web.format import whole_number
 from teacher_hiring.web.rendering import render
 
 router = APIRouter()
@@ -111,7 +112,8 @@ def answer(
     typed; a correct answer is never written back into the page.
     """
     calls = _calls(request, person)
-    if not answer.strip() or not version.isdigit():
+    number = whole_number(version)
+    if not answer.strip() or number is None:
         found = _exercise(calls, candidate_id, exercise_id)
         if found is None:
             return _missing(request)
@@ -122,7 +124,7 @@ def answer(
         return _exercise_page(request, person, found, answer=answer, notice=notice, status_code=422)
     try:
         verdict = calls.submit(
-            candidate_id, exercise_id, int(version), answer, idempotency_key[:200] or None
+            candidate_id, exercise_id, number, answer, idempotency_key[:200] or None
         )
     except Refused as exc:
         return _refused(request, person, calls, exercise_id, answer, exc)

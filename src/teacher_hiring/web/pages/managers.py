@@ -20,6 +20,7 @@ from teacher_hiring.web import staff_api
 from teacher_hiring.web.api import Calls, Refused
 from teacher_hiring.web.auth import CSRF, Forbidden, Person, require_role
 from teacher_hiring.web.charts import balance_figure
+from teacher_hiring.web.format import whole_number
 from teacher_hiring.web.pages.common import calls_of, form_errors, refused_fields, see_other
 from teacher_hiring.web.rendering import render
 
@@ -74,9 +75,10 @@ def _saved_message(saved: str | None, mine: list[staff_api.MyExercise]) -> str |
         return f"“{title}” is created at version 1."
     version, _, closed = rest.partition(":")
     message = f"“{title}” is saved as version {version}."
-    if closed.isdigit() and int(closed) > 0:
+    count = whole_number(closed) or 0
+    if count > 0:
         message += (
-            f" It closed {closed} complication assignment{'s' if int(closed) > 1 else ''}: "
+            f" It closed {count} complication assignment{'s' if count > 1 else ''}: "
             "the payment is on its way to your account."
         )
     return message
@@ -116,7 +118,8 @@ def _exercise_body(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]
         errors["accepted_answers"] = "At least one accepted answer, one per line."
     if form["check_mode"] not in ("exact", "normalized"):
         errors["check_mode"] = "Exact or normalized."
-    if not form["difficulty"].isdigit() or not 1 <= int(form["difficulty"]) <= 5:
+    difficulty = whole_number(form["difficulty"])
+    if difficulty is None or not 1 <= difficulty <= 5:
         errors["difficulty"] = "From 1 (easiest) to 5 (hardest)."
     body: dict[str, Any] = {
         "title": form["title"].strip(),
@@ -124,7 +127,7 @@ def _exercise_body(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]
         "accepted_answers": answers,
         "check_mode": form["check_mode"],
         "subject": form["subject"].strip().lower() or "general",
-        "difficulty": int(form["difficulty"]) if form["difficulty"].isdigit() else 3,
+        "difficulty": 3 if difficulty is None else difficulty,
     }
     return body, errors
 
@@ -193,7 +196,7 @@ def save_exercise(
     body, errors = _exercise_body(form)
     context = _edit_context(calls, person, found)
     context["form"] = form
-    started_from = int(expected_version) if expected_version.isdigit() else found.version
+    started_from = whole_number(expected_version) or found.version
     context["expected_version"] = started_from
     if not errors:
         body |= {"editor_id": person.subject_id, "expected_version": started_from}

@@ -17,6 +17,7 @@ from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import staff_api
 from teacher_hiring.web.api import SERVICES, Refused, Service, ServiceDown
 from teacher_hiring.web.auth import CSRF, Person, require_role
+from teacher_hiring.web.format import whole_number
 from teacher_hiring.web.pages.common import (
     CONFIRMED,
     calls_of,
@@ -275,13 +276,14 @@ def switch_version(
     calls = calls_of(request, person)
     states = staff_api.event_versions(calls)
     current = _state_of(states, service, "event family", "family", family)
-    if not version.isdigit():
+    number = whole_number(version)
+    if number is None:
         raise Refused("web", 404, {"detail": f"There is no event family {family!r} on {service}."})
     context: dict[str, Any] = {
         "title": f"Switch {family} events",
         "service": service,
         "state": current,
-        "version": int(version),
+        "version": number,
         "done": None,
     }
     return confirm_then_act(
@@ -290,6 +292,6 @@ def switch_version(
         confirm,
         ask=lambda: context,
         act=lambda: (
-            context | {"done": staff_api.switch_event_version(calls, target, family, int(version))}
+            context | {"done": staff_api.switch_event_version(calls, target, family, number)}
         ),
     )
