@@ -5,17 +5,10 @@ Every call carries a bearer token minted here for the person (runtime.tokens, th
 secret): short-lived, re-minted before it runs out, never shown to anyone. A service that does
 not answer is ServiceDown (a 503 page naming it); a refusal is Refused with the service's
 status and error name, for the page to turn into a message next to the field it concerns.
-
-The answer form, the one page hit at the rate candidates answer, calls on the event loop
-through one shared httpx.AsyncClient per service (`Calls.a*`); the other pages are sync
-routes in the thread pool over the sync clients.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -33,20 +26,8 @@ Service = Literal["exercises", "hiring", "bonus"]
 SERVICES: tuple[Service, ...] = ("exercises", "hiring", "bonus")
 
 
-ASYNC_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=20)
-"""Connections to each service from the event loop, all kept open. More would not make a
-service answer sooner, and httpcore's pool scans every connection for every request."""
-
 VERSIONS_KEPT = 10_000
 """Exercise versions kept for the verdict page (Api.remember); then they are read again."""
-
-
-def _skip_sniffio_lookup() -> None:
-    """httpcore's async pool imports sniffio on every request; when it is not installed that
-    is a failed import, which searches sys.path each time (a sixth of an answer's CPU). A
-    None in sys.modules makes the import fail at once, as Python documents."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 class ServiceDown(Exception):
@@ -195,13 +176,6 @@ class Api:
             name: httpx.Client(base_url=url, timeout=settings.api_timeout_s, transport=transport)
             for name, url in self.urls.items()
         }
-        self._timeout_s = settings.api_timeout_s
-        self._async_transport = (
-            transport if isinstance(transport, httpx.AsyncBaseTransport) else None
-        )
-        self._async_clients: dict[Service, httpx.AsyncClient] = {}
-        _skip_sniffio_lookup()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._versions: dict[tuple[str, int], ExerciseToSolve] = {}
 
     def remember(self, exercises: list[ExerciseToSolve]) -> None:
@@ -216,34 +190,9 @@ class Api:
         title, subject and difficulty; attempts left and solved are that candidate's)."""
         return self._versions.get((exercise_id, version))
 
-    def async_client(self, service: Service) -> httpx.AsyncClient:
-        """The shared async client of `service`, on the running event loop. Made on first use:
-        a client's connections belong to one loop (a test client may run a loop per request)."""
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._async_clients = {}
-            self._loop = loop
-        client = self._async_clients.get(service)
-        if client is None:
-            client = httpx.AsyncClient(
-                base_url=self.urls[service],
-                timeout=self._timeout_s,
-                transport=self._async_transport,
-                limits=ASYNC_LIMITS,
-            )
-            self._async_clients[service] = client
-        return client
-
     def close(self) -> None:
         for client in self.clients.values():
             client.close()
-
-    async def aclose(self) -> None:
-        """Close the async clients of the running loop (the process's, at shutdown)."""
-        clients, self._async_clients = self._async_clients, {}
-        if self._loop is asyncio.get_running_loop():
-            for client in clients.values():
-                await client.aclose()
 
     def as_person(self, person: Person | None) -> Calls:
         """Calls made as `person` (None: anonymously, for registration)."""
@@ -285,27 +234,17 @@ class Calls:
             raise ServiceDown(service, "did not answer in time") from exc
         except httpx.TransportError as exc:
             raise ServiceDown(service, "is not reachable") from exc
-        return _answer(service, response)
-
-    async def arequest(
-        self,
-        service: Service,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """`request` on the event loop, through the service's shared async client."""
-        try:
-            response = await self.api.async_client(service).request(
-                method, path, json=json, headers={**self.headers, **(headers or {})}
-            )
-        except httpx.TimeoutException as exc:
-            raise ServiceDown(service, "did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise ServiceDown(service, "is not reachable") from exc
-        return _answer(service, response)
+        if response.status_code >= 500:
+            raise ServiceDown(service, f"answered {response.status_code}")
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {"detail": response.text[:500]}
+            raise Refused(service, response.status_code, body if isinstance(body, dict) else {})
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
 
     def get(self, service: Service, path: str, **params: Any) -> Any:
         return self.request(service, "GET", path, params=params or None)
@@ -337,13 +276,7 @@ class Calls:
         self.api.remember(exercises)
         return exercises
 
-    async def aexercises_to_solve(self, candidate_id: str) -> list[ExerciseToSolve]:
-        found = await self.arequest("hiring", "GET", f"/candidates/{candidate_id}/exercises")
-        exercises = [ExerciseToSolve.model_validate(item) for item in found]
-        self.api.remember(exercises)
-        return exercises
-
-    async def asubmit(
+    def submit(
         self,
         candidate_id: str,
         exercise_id: str,
@@ -351,10 +284,9 @@ class Calls:
         answer: str,
         idempotency_key: str | None = None,
     ) -> Verdict:
-        """`submit` on the event loop (the answer form's)."""
         body = {"exercise_id": exercise_id, "exercise_version": version, "answer": answer}
         key = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        found = await self.arequest(
+        found = self.request(
             "hiring", "POST", f"/candidates/{candidate_id}/submissions", json=body, headers=key
         )
         return Verdict.model_validate(found)
@@ -362,18 +294,3 @@ class Calls:
     def submissions(self, candidate_id: str) -> SubmissionHistory:
         found = self.get("hiring", f"/candidates/{candidate_id}/submissions")
         return SubmissionHistory.model_validate(found)
-
-
-def _answer(service: Service, response: httpx.Response) -> Any:
-    """The JSON of a 2xx answer; Refused for a 4xx; ServiceDown for a 5xx."""
-    if response.status_code >= 500:
-        raise ServiceDown(service, f"answered {response.status_code}")
-    if response.status_code >= 400:
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"detail": response.text[:500]}
-        raise Refused(service, response.status_code, body if isinstance(body, dict) else {})
-    if response.status_code == 204 or not response.content:
-        return None
-    return response.json()

@@ -57,7 +57,6 @@ def create_app(
         try:
             yield
         finally:
-            await api.aclose()
             api.close()
             dispose(engine)
 

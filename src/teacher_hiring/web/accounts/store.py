@@ -262,10 +262,9 @@ class Accounts:
             row = _LIVE_SESSION(conn, params).first()
         if row is None:
             return None
-        id_hash, csrf_secret, expires_at, account_id, email, role, subject_id, name, has_pw = tuple(
-            row
-        )
-        account = Account(account_id, email, Role(role), subject_id, name, bool(has_pw))
+        id_hash, csrf_secret, expires_at, *person, has_password = tuple(row)
+        account_id, email, role, subject_id, name = person
+        account = Account(account_id, email, Role(role), subject_id, name, bool(has_password))
         return Session(id_hash, account, csrf_secret, expires_at)
 
     def revoke(self, cookie_value: str) -> None:

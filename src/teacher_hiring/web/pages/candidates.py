@@ -51,11 +51,6 @@ def _exercise(calls: Calls, candidate_id: str, exercise_id: str) -> ExerciseToSo
     )
 
 
-async def _aexercise(calls: Calls, candidate_id: str, exercise_id: str) -> ExerciseToSolve | None:
-    found = await calls.aexercises_to_solve(candidate_id)
-    return next((e for e in found if e.exercise_id == exercise_id), None)
-
-
 def _exercise_page(
     request: Request,
     person: Person,
@@ -101,7 +96,7 @@ def exercise(
 
 
 @router.post("/candidates/{candidate_id}/exercises/{exercise_id}", dependencies=[CSRF])
-async def answer(
+def answer(
     request: Request,
     candidate_id: str,
     exercise_id: str,
@@ -114,13 +109,10 @@ async def answer(
 
     A version changed meanwhile shows the new statement and asks again, keeping the answer
     typed; a correct answer is never written back into the page.
-
-    On the event loop: hiring is called through the shared async client, and what else the
-    page costs (the session's read, the rendering) takes well under a millisecond.
     """
     calls = _calls(request, person)
     if not answer.strip() or not version.isdigit():
-        found = await _aexercise(calls, candidate_id, exercise_id)
+        found = _exercise(calls, candidate_id, exercise_id)
         if found is None:
             return _missing(request)
         if not answer.strip():
@@ -129,14 +121,14 @@ async def answer(
         notice = "The page was missing the exercise's version: read the statement and answer."
         return _exercise_page(request, person, found, answer=answer, notice=notice, status_code=422)
     try:
-        verdict = await calls.asubmit(
+        verdict = calls.submit(
             candidate_id, exercise_id, int(version), answer, idempotency_key[:200] or None
         )
     except Refused as exc:
-        return await _refused(request, person, calls, exercise_id, answer, exc)
+        return _refused(request, person, calls, exercise_id, answer, exc)
     # hiring accepted the answer, so the exercise is the candidate's: its version as a page
     # last read it, with what the verdict says changed; hiring is read only if none did.
-    shown = calls.api.seen(exercise_id, verdict.exercise_version) or await _aexercise(
+    shown = calls.api.seen(exercise_id, verdict.exercise_version) or _exercise(
         calls, candidate_id, exercise_id
     )
     if shown is None:
@@ -158,7 +150,7 @@ async def answer(
     )
 
 
-async def _refused(
+def _refused(
     request: Request,
     person: Person,
     calls: Calls,
@@ -171,7 +163,7 @@ async def _refused(
     explained = ("StaleExerciseVersion", "AttemptLimitReached")
     if exc.error not in explained and exc.status != 422:
         raise exc
-    found = await _aexercise(calls, person.subject_id, exercise_id)
+    found = _exercise(calls, person.subject_id, exercise_id)
     if found is None:
         return _missing(request)
     if exc.error == "StaleExerciseVersion":
