@@ -12,8 +12,11 @@ one with hiring directly (a bearer token each). Then, each a few seconds unmeasu
 
 Every answer is a wrong one (each candidate has 3 exercises x 5 attempts), so both measure the
 same work in hiring. Latency is counted from when a request was due (bench/lib/load.py).
+Beside latency, each measured phase reports the CPU-seconds per answer of the process that
+answered it (hiring's, then the web process's, from /proc), a figure a busy machine disturbs
+less than latency. `--py-spy FILE` records the web process during its measured phase.
 
-    .venv/bin/python -m bench.web [--rate 100] [--seconds 20] [--no-write]
+    .venv/bin/python -m bench.web [--rate 100] [--seconds 20] [--no-write] [--py-spy web.svg]
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +39,7 @@ from pathlib import Path
 import httpx
 import orjson
 
+from bench.lib.cpu import cpu_of
 from bench.lib.load import CONNECTIONS, Outcome, PhaseResult, collector_paused, percentile
 from bench.lib.platform_under_test import Credentials
 from teacher_hiring.foundation.ports import free_port
@@ -236,19 +243,52 @@ def open_loop(base_url: str, work: list[Post], rate: float, name: str) -> PhaseR
     return uvloop.run(_open_loop(base_url, work, rate, name))
 
 
-def row(phase: PhaseResult) -> str:
+@dataclass(frozen=True)
+class Measured:
+    """A measured phase: its answers, and the CPU-seconds the process that answered spent."""
+
+    phase: PhaseResult
+    cpu_s: float
+
+    @property
+    def cpu_ms_per_answer(self) -> float:
+        return self.cpu_s * 1000 / self.phase.sent if self.phase.sent else float("nan")
+
+
+def measure(pid: int, run: Callable[[], PhaseResult]) -> Measured:
+    """`run`, with the CPU-seconds process `pid` spent meanwhile (user + system, /proc)."""
+    before = cpu_of(pid)
+    phase = run()
+    after = cpu_of(pid)
+    if before is None or after is None:
+        raise RuntimeError(f"process {pid} is gone")
+    return Measured(phase, after - before)
+
+
+def py_spy(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy recording process `pid` for `seconds` into `out` (a flame graph, or speedscope
+    for a .json)."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    kind = "speedscope" if out.suffix == ".json" else "flamegraph"
+    command = [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200"]
+    return subprocess.Popen([*command, "--format", kind, "--output", str(out), "--nonblocking"])
+
+
+def row(measured: Measured) -> str:
+    phase = measured.phase
     lat = phase.latencies_ms
     statuses = ", ".join(f"{status}: {count}" for status, count in phase.statuses().items())
     return (
         f"| {phase.name} | {phase.sent:,} | {phase.sent / phase.seconds:.0f} | "
         f"{percentile(lat, 50):.1f} | {percentile(lat, 95):.1f} | {percentile(lat, 99):.1f} | "
-        f"{phase.errors} | {statuses} |"
+        f"{measured.cpu_ms_per_answer:.2f} | {phase.errors} | {statuses} |"
     )
 
 
-def report(phases: list[PhaseResult], rate: float, seconds: float) -> str:
+def report(phases: list[Measured], rate: float, seconds: float) -> str:
     direct, web = phases
-    ratio = percentile(web.latencies_ms, 99) / percentile(direct.latencies_ms, 99)
+    ratio = percentile(web.phase.latencies_ms, 99) / percentile(direct.phase.latencies_ms, 99)
+    cpu_ratio = web.cpu_ms_per_answer / direct.cpu_ms_per_answer
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join(
         [
@@ -261,14 +301,17 @@ def report(phases: list[PhaseResult], rate: float, seconds: float) -> str:
             "`hiring` sends the answer straight to hiring's API with the candidate's token; `web`",
             "posts the answer form to the pages with the candidate's session cookie, which check",
             "the session and its CSRF token, read the exercise from hiring, send the answer and",
-            "render the verdict page (bench/web.py).",
+            "render the verdict page (bench/web.py). CPU is the CPU-seconds per answer of the",
+            "process that answered: hiring's in the first phase, the web process's in the second.",
             "",
-            "| path | answers | per s | p50 ms | p95 ms | p99 ms | errors | statuses |",
-            "|---|---|---|---|---|---|---|---|",
+            "| path | answers | per s | p50 ms | p95 ms | p99 ms | CPU ms/answer | errors "
+            "| statuses |",
+            "|---|---|---|---|---|---|---|---|---|",
             row(direct),
             row(web),
             "",
-            f"p99 through the pages over p99 straight to hiring: **{ratio:.2f}**.",
+            f"p99 through the pages over p99 straight to hiring: **{ratio:.2f}**; the web "
+            f"process's CPU per answer over hiring's: **{cpu_ratio:.2f}**.",
             "",
         ]
     )
@@ -279,6 +322,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--no-write", action="store_true", help="print, do not write the doc")
+    parser.add_argument(
+        "--py-spy", type=Path, help="record the web process's measured phase into this file"
+    )
     args = parser.parse_args()
     per_phase = int(args.rate * (args.seconds + WARM_UP_S))
     pool = per_phase // ANSWERS_PER_CANDIDATE + 1
@@ -299,16 +345,22 @@ def main() -> None:
             on_pages = asyncio.run(register_on_pages(deployment.url(WEB), pool))
             with_api = register_with_hiring(hiring, pool)
             phases = []
-            for name, url, work in (
-                ("hiring", deployment.url("hiring"), api_answers(with_api, exercise_ids)),
-                ("web", deployment.url(WEB), web_answers(on_pages, exercise_ids)),
+            for name, work in (
+                ("hiring", api_answers(with_api, exercise_ids)),
+                (WEB, web_answers(on_pages, exercise_ids)),
             ):
+                url, pid = deployment.url(name), platform[name].pid
                 warm = int(args.rate * WARM_UP_S)
                 open_loop(url, work[:warm], args.rate, f"{name}, warm-up")
-                measured = work[warm : warm + int(args.rate * args.seconds)]
-                phase = open_loop(url, measured, args.rate, name)
-                print(row(phase), flush=True)
-                phases.append(phase)
+                todo = work[warm : warm + int(args.rate * args.seconds)]
+                spy = (
+                    py_spy(pid, args.py_spy, args.seconds) if args.py_spy and name == WEB else None
+                )
+                measured = measure(pid, lambda: open_loop(url, todo, args.rate, name))  # noqa: B023
+                if spy is not None:
+                    spy.wait()
+                print(row(measured), flush=True)
+                phases.append(measured)
         finally:
             platform.stop()
     text = report(phases, args.rate, args.seconds)

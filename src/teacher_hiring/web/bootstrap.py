@@ -23,7 +23,7 @@ from teacher_hiring.web.accounts.store import Accounts
 from teacher_hiring.web.api import Api, Refused, ServiceDown
 from teacher_hiring.web.auth import VISITOR_COOKIE, CsrfRefused, Forbidden, NotSignedIn
 from teacher_hiring.web.pages import candidates, managers, operators, sign_in
-from teacher_hiring.web.rendering import HERE, render
+from teacher_hiring.web.rendering import HERE, render, templates
 from teacher_hiring.web.settings import WebSettings
 
 VISITOR_COOKIE_AGE_S = 24 * 3600
@@ -52,6 +52,9 @@ def create_app(
     accounts = Accounts(engine)
     _create_tables(accounts)
     api = Api(settings, transport=api_transport)
+    # Outside development the templates never change under a running process: no per-render
+    # check of their files' times.
+    templates.env.auto_reload = settings.environment == "development"
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
