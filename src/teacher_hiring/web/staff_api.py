@@ -23,7 +23,8 @@ class Exercise(BaseModel):
     id: str
     title: str
     statement: str
-    accepted_answers: list[str]
+    accepted_answers: list[str] | None = None
+    """None where the manager may not edit the exercise (exercises never shows them)."""
     check_mode: str
     subject: str
     difficulty: int
@@ -68,7 +69,8 @@ class ExerciseVersion(BaseModel):
     version: int
     title: str
     statement: str
-    accepted_answers: list[str]
+    accepted_answers: list[str] | None = None
+    """None where the manager may not edit the exercise (exercises never shows them)."""
     check_mode: str
     subject: str
     difficulty: int
