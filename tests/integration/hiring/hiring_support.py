@@ -144,7 +144,8 @@ class Hiring:
     # -- candidates ----------------------------------------------------------------------------
 
     def register(self, name: str = "Ivan Sidorov") -> dict[str, Any]:
-        email = name.lower().replace(" ", ".") + "@mail.example"
+        # one candidate per email: a test registering "Ivan Sidorov" twice gets two people
+        email = f"{name.lower().replace(' ', '.')}.{uuid.uuid4().hex[:8]}@mail.example"
         response = self.http.post("/candidates", json={"name": name, "email": email})
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
