@@ -485,9 +485,12 @@ def test_a_manager_sees_the_accepted_answers_of_their_own_exercises_only(world: 
         assert seen_by_boris.status_code == 200, seen_by_boris.text
         assert answer not in seen_by_boris.text and ANSWER not in seen_by_boris.text, path
         assert answer in seen_by_anna.text and answer in seen_by_operator.text, path
-    assert world.call("exercises", "GET", f"/exercises/{exercise_id}", "boris").json()[
-        "accepted_answers"
-    ] is None
+    assert (
+        world.call("exercises", "GET", f"/exercises/{exercise_id}", "boris").json()[
+            "accepted_answers"
+        ]
+        is None
+    )
     assert world.call("exercises", "GET", f"/exercises/{exercise_id}", "service").json()[
         "accepted_answers"
     ] == [answer]

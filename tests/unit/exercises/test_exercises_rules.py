@@ -178,7 +178,7 @@ def test_only_the_author_or_the_holder_of_an_open_assignment_may_edit() -> None:
 
     ensure_may_edit(exercise, "anna", [])
     ensure_may_edit(exercise, "boris", [boris_open])
-    with pytest.raises(EditNotAllowed, match="^editor_id: manager boris may not edit"):
+    with pytest.raises(EditNotAllowed, match=r"^editor_id: manager boris may not edit"):
         ensure_may_edit(exercise, "boris", [boris_closed])
     with pytest.raises(EditNotAllowed):
         ensure_may_edit(exercise, "vera", [boris_open])

@@ -40,8 +40,10 @@ def _runtime(request: Request) -> ServiceRuntime:
     "/money",
     response_model=MoneyCallResult,
     responses={
-        403: {"description": "NotTheProducer: the token names a service that does not produce "
-            "this event"},
+        403: {
+            "description": "NotTheProducer: the token names a service that does not produce "
+            "this event"
+        },
         409: {"description": "BusinessKeyConflict: the key is in with another amount or manager"},
         422: {"description": "Not a valid BonusAdded, FineAdded or PaymentCommited envelope"},
     },
@@ -67,6 +69,7 @@ def receive_money(
     except (MalformedEvent, SchemaViolation) as exc:
         raise MoneyEventRefused(str(exc), problem=type(exc).__name__) from exc
     owner = runtime.registry.spec(envelope.event_name).producer
-    uow = UnitOfWork(runtime.engine, BonusRepository)
-    outcome = receive_money_call(envelope, caller.subject, owner, uow)
+    outcome = receive_money_call(
+        envelope, caller.subject, owner, UnitOfWork(runtime.engine, BonusRepository)
+    )
     return MoneyCallResult(applied=outcome is Outcome.APPLIED, outcome=outcome.value)

@@ -10,8 +10,8 @@ from teacher_hiring.exercises.domain.errors import (
     InvalidValue,
     LeakNotConfirmed,
     NoManagerToAssign,
-    NotFound,
     NotAllowed,
+    NotFound,
     NothingChanged,
     VersionConflict,
 )

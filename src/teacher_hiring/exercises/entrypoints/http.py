@@ -5,8 +5,8 @@ Domain errors travel up to the error handlers of runtime.http (mapped in entrypo
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query
