@@ -220,8 +220,9 @@ class HiringRepository:
             "created_at": at,
             "updated_at": at,
         }
-        try:
-            self.conn.execute(candidates.insert(), row)
+        try:  # a savepoint, so the transaction can still say why the insert failed
+            with self.conn.begin_nested():
+                self.conn.execute(candidates.insert(), row)
         except IntegrityError as exc:  # the same email registered at the same moment
             if self.email_registered(registered.email):
                 raise EmailAlreadyRegistered() from exc
