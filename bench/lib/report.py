@@ -47,6 +47,11 @@ def write(r: Results) -> Path:
         ".venv/bin/python -m bench --help        # every flag (rate, phase length, outage, ...)",
         "```",
         "",
+        "Other pages of figures, each written by its own command: docs/speed.md (`make",
+        "bench-speed`: the platform at its rated load, p99 and the ledger's drain against raw",
+        "SQLite) and docs/web-speed.md (`make bench-web`: a candidate's answer through the web",
+        "pages against the same answer sent straight to hiring).",
+        "",
         f"This run: {cmd} — {r.deployment}, {r.started:%Y-%m-%d %H:%M} UTC,",
         f"{r.seconds / 60:.1f} minutes, {os.cpu_count()} cores ({host.machine()}) shared by the"
         " three services, their relays",

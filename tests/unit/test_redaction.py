@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 import structlog
+import uvicorn.config
 
 from teacher_hiring.foundation.redaction import (
     REDACTED,
@@ -203,3 +205,16 @@ def test_the_standard_library_formatter_scrubs_message_arguments() -> None:
     )
     formatted = ScrubbingFormatter("%(message)s").format(record)
     assert EMAIL not in formatted and "row" in formatted
+
+
+def test_uvicorns_own_logging_set_up_does_not_bypass_the_scrubbing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A uvicorn started in the same process with its default logging (as tests do) leaves its
+    loggers writing past the root handler; configure_logging takes them back."""
+    logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
+    with service_logging():
+        logging.getLogger("uvicorn.error").error(f"Exception in ASGI app for {EMAIL}")
+    output = capsys.readouterr().err
+    assert f"Exception in ASGI app for {REDACTED}" in output
+    assert_clean(output)

@@ -47,6 +47,16 @@ def configure_logging(service: str, level: str = "info", fmt: str = "json") -> N
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(ScrubbingFormatter(logging.BASIC_FORMAT))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    for name in UVICORN_LOGGERS:
+        # uvicorn's own logging set-up, if one ran in this process, writes past the scrubbing
+        # root handler: its loggers are made to go through it.
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
+        uvicorn_logger.disabled = False
+
+
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 def redact_event(
