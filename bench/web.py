@@ -40,7 +40,7 @@ import httpx
 import orjson
 
 from bench.lib.cpu import cpu_of
-from bench.lib.load import CONNECTIONS, Outcome, PhaseResult, collector_paused, percentile
+from bench.lib.load import CONNECTIONS, PhaseResult, collector_paused, percentile, timed_post
 from bench.lib.platform_under_test import Credentials
 from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime.processes import SERVICES, WEB, Deployment, Platform
@@ -216,17 +216,16 @@ async def _open_loop(base_url: str, work: list[Post], rate: float, name: str) ->
         started = time.perf_counter()
 
         async def one(due: float, post: Post) -> None:
-            status = 0
-            try:
-                async with client.post(
-                    post.path, data=post.body, headers=post.headers, allow_redirects=False
-                ) as response:
-                    await response.read()
-                    status = response.status
-            except (aiohttp.ClientError, TimeoutError, OSError):
-                status = 0
-            latency_ms = (time.perf_counter() - due) * 1000
-            result.outcomes.append(Outcome(due - started, latency_ms, status))
+            await timed_post(
+                client,
+                result,
+                started,
+                due,
+                post.path,
+                post.body,
+                post.headers,
+                allow_redirects=False,
+            )
 
         with collector_paused():
             tasks = []

@@ -137,22 +137,13 @@ async def _on_schedule(
 ) -> None:
     """Each request sent at its due time (one every 1/rate s from now), whatever the answers
     do; its latency counted from that due time."""
-    import aiohttp
 
     interval = 1.0 / result.rate
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
 
     async def one(due: float, path: str, body: bytes, headers: dict[str, str]) -> None:
-        status = 0
-        try:
-            async with client.post(path, data=body, headers=headers) as response:
-                await response.read()
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError, OSError):
-            status = 0
-        latency_ms = (time.perf_counter() - due) * 1000
-        result.outcomes.append(Outcome(due - started, latency_ms, status))
+        await timed_post(client, result, started, due, path, body, headers)
 
     # Events of the phase (stop a service, start it again) run in a thread at their moment,
     # so that a slow kill or start never delays the schedule.
@@ -239,3 +230,28 @@ def _run(main: Coroutine[Any, Any, T]) -> T:
     import uvloop
 
     return uvloop.run(main)
+
+
+async def timed_post(
+    client: Any,
+    result: PhaseResult,
+    started: float,
+    due: float,
+    path: str,
+    body: bytes,
+    headers: dict[str, str],
+    **options: Any,
+) -> None:
+    """POST once on an aiohttp session and count its outcome, timed from when it was due (a
+    failure to get an answer is status 0)."""
+    import aiohttp
+
+    status = 0
+    try:
+        async with client.post(path, data=body, headers=headers, **options) as response:
+            await response.read()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError, OSError):
+        status = 0
+    latency_ms = (time.perf_counter() - due) * 1000
+    result.outcomes.append(Outcome(due - started, latency_ms, status))
