@@ -8,7 +8,6 @@ JSON nested thousands deep, oversized headers and bodies; and `/ready` without e
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,15 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
+from integration.web.web_support import a_signed_in_candidate, accounts, csrf, pages
 from teacher_hiring.runtime.input_bounds import MAX_HEADER_VALUE_BYTES
-from teacher_hiring.runtime.tokens import Role
-from teacher_hiring.web.accounts.store import Accounts
-from teacher_hiring.web.bootstrap import MAX_REQUEST_BYTES, create_app
-from teacher_hiring.web.settings import WebSettings
+from teacher_hiring.web.bootstrap import MAX_REQUEST_BYTES
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery"
 EXERCISE = {
     "exercise_id": "ex-1",
     "title": "Sum",
@@ -55,34 +51,8 @@ def web(tmp_path: Path, calls: list[str]) -> Iterator[TestClient]:
             return httpx.Response(200, json=[EXERCISE])
         return httpx.Response(201, json={"id": "cand-1", "access_token": "x", "exercises": []})
 
-    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
-    app = create_app(settings, api_transport=httpx.MockTransport(services))
-    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+    with pages(tmp_path, services, raise_server_exceptions=False) as client:
         yield client
-
-
-def accounts(web: TestClient) -> Accounts:
-    found: Accounts = web.app.state.accounts  # type: ignore[attr-defined]
-    return found
-
-
-def csrf(web: TestClient, path: str) -> str:
-    page = web.get(path, follow_redirects=True)
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found, page.text
-    return found.group(1)
-
-
-def a_signed_in_candidate(web: TestClient) -> None:
-    accounts(web).create(
-        email="ivan@mail.example",
-        role=Role.candidate,
-        subject_id="cand-1",
-        name="Ivan",
-        password=PASSWORD,
-    )
-    form = {"csrf": csrf(web, "/sign-in"), "email": "ivan@mail.example", "password": PASSWORD}
-    assert web.post("/sign-in", data=form).status_code == 303
 
 
 def _form(pairs: dict[str, str]) -> dict[str, Any]:

@@ -14,6 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from integration.web.web_support import (
+    PASSWORD,
+    a_signed_in_candidate,
+    accounts,
+    csrf,
+    pages,
+    sign_in,
+)
 from teacher_hiring.cli.main import app as cli
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import format
@@ -23,7 +31,6 @@ from teacher_hiring.web.settings import WebSettings
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery"
 registered: list[dict[str, object]] = []
 
 
@@ -39,32 +46,14 @@ def hiring_stand_in(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[TestClient]:
-    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
-    app = create_app(settings, api_transport=httpx.MockTransport(hiring_stand_in))
-    with TestClient(app, follow_redirects=False) as client:
+    with pages(tmp_path, hiring_stand_in) as client:
         yield client
-
-
-def accounts(web: TestClient) -> Accounts:
-    found: Accounts = web.app.state.accounts  # type: ignore[attr-defined]
-    return found
-
-
-def csrf(web: TestClient, path: str = "/sign-in") -> str:
-    page = web.get(path, follow_redirects=True)
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found, page.text
-    return found.group(1)
 
 
 def an_operator(web: TestClient, email: str = "ops@school.example") -> None:
     accounts(web).create(
         email=email, role=Role.operator, subject_id=email, name="Ops", password=PASSWORD
     )
-
-
-def sign_in(web: TestClient, email: str, password: str) -> httpx.Response:
-    return web.post("/sign-in", data={"csrf": csrf(web), "email": email, "password": password})
 
 
 def test_a_right_password_opens_a_session_whose_cookie_keeps_no_secret(web: TestClient) -> None:
@@ -243,17 +232,8 @@ def test_a_service_that_does_not_answer_is_a_503_page_naming_it(tmp_path: Path) 
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
-    app = create_app(settings, api_transport=httpx.MockTransport(down))
-    with TestClient(app, follow_redirects=False) as web:
-        accounts(web).create(
-            email="ivan@mail.example",
-            role=Role.candidate,
-            subject_id="cand-1",
-            name="Ivan",
-            password=PASSWORD,
-        )
-        assert sign_in(web, "ivan@mail.example", PASSWORD).headers["location"] == "/candidate"
+    with pages(tmp_path, down) as web:
+        assert a_signed_in_candidate(web).headers["location"] == "/candidate"
         page = web.get("/candidates/cand-1")
         assert page.status_code == 503
         assert "The hiring service is not reachable" in page.text
@@ -274,17 +254,8 @@ def test_a_service_refusing_the_pages_tokens_is_a_page_naming_the_setting(tmp_pa
     def unauthorized(_request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"detail": "token: bad signature", "error": "Invalid"})
 
-    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
-    app = create_app(settings, api_transport=httpx.MockTransport(unauthorized))
-    with TestClient(app, follow_redirects=False) as web:
-        accounts(web).create(
-            email="ivan@mail.example",
-            role=Role.candidate,
-            subject_id="cand-1",
-            name="Ivan",
-            password=PASSWORD,
-        )
-        sign_in(web, "ivan@mail.example", PASSWORD)
+    with pages(tmp_path, unauthorized) as web:
+        a_signed_in_candidate(web)
         page = web.get("/candidates/cand-1")
         assert page.status_code == 502 and "WEB_AUTH_SECRET" in page.text
 
@@ -356,17 +327,8 @@ def test_an_answer_costs_one_call_to_hiring_once_the_exercise_was_shown(tmp_path
         }
         return httpx.Response(200, json=verdict)
 
-    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
-    app = create_app(settings, api_transport=httpx.MockTransport(hiring))
-    with TestClient(app, follow_redirects=False) as web:
-        accounts(web).create(
-            email="ivan@mail.example",
-            role=Role.candidate,
-            subject_id="cand-1",
-            name="Ivan",
-            password=PASSWORD,
-        )
-        sign_in(web, "ivan@mail.example", PASSWORD)
+    with pages(tmp_path, hiring) as web:
+        a_signed_in_candidate(web)
         token = csrf(web, "/candidates/cand-1/exercises/ex-1")
         calls.clear()
         form = {"csrf": token, "answer": "4", "version": "1", "idempotency_key": "k-1"}
