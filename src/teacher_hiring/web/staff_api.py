@@ -23,8 +23,7 @@ class ExerciseText(BaseModel):
 
     title: str
     statement: str
-    accepted_answers: list[str] | None = None
-    """None where the manager may not edit the exercise (exercises never shows them)."""
+    accepted_answers: list[str]
     check_mode: str
     subject: str
     difficulty: int
