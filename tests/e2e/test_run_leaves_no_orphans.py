@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from integration import kafka_broker
 from integration.postgres_server import TEST_DIR, PostgresServer
@@ -182,10 +183,23 @@ def test_a_killed_distributed_run_leaves_no_instance_nor_proxy_running(
         "TH_KAFKA_DIR": str(kafka_broker.DATA_DIR),
     }
     assert kafka_bootstrap.endswith(servers["TH_KAFKA_PORT"])
+    forget_the_runs_databases(postgres_server)
     with teacher_hiring_run(tmp_path, "--distributed", "--partitions", "2", env=servers) as run:
         assert "is running: using it" in run.output.read_text()
         kill_the_supervisor_and_check(run, processes=9)  # eight instances and the proxy
     assert kafka_broker.broker_answers()  # not the supervisor's to stop: it found it running
+
+
+def forget_the_runs_databases(server: PostgresServer) -> None:
+    """As on a first run: the test server outlives test sessions (and the code that made its
+    databases), so what an earlier session's run left there is not this one's to find."""
+    admin = sa.create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for name in ("exercises", "hiring", "bonus", "web"):
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS th_{name} WITH (FORCE)")
+    finally:
+        admin.dispose()
 
 
 def test_a_closed_terminal_stops_the_run_cleanly(tmp_path: Path) -> None:

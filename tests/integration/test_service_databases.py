@@ -19,7 +19,7 @@ from teacher_hiring.hiring.adapters.tables import metadata as hiring_tables
 from teacher_hiring.hiring.bootstrap import MIGRATIONS as HIRING
 from teacher_hiring.messaging.dead_letter_replays import dead_letter_replays
 from teacher_hiring.messaging.tables import metadata as messaging_tables
-from teacher_hiring.runtime.db import dispose, make_engine, upgrade_to_head
+from teacher_hiring.runtime.db import UnknownSchemaRevision, dispose, make_engine, upgrade_to_head
 from teacher_hiring.runtime.flags import runtime_flags
 
 pytestmark = pytest.mark.integration
@@ -113,3 +113,22 @@ def test_a_read_only_connection_on_postgres_reads_one_snapshot_and_refuses_write
     finally:
         dispose(engine)
         dispose(other_instance)
+
+
+def test_a_database_a_newer_version_migrated_is_refused_by_name_with_what_to_do(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade_to_head(engine, HIRING)
+        with engine.begin() as conn:  # as a later version's migration would leave it
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0999'"))
+        with pytest.raises(UnknownSchemaRevision) as refused:
+            upgrade_to_head(engine, HIRING)
+        assert f"database {engine.url.database!r} is at schema revision 0999" in str(refused.value)
+        assert "a newer version migrated it" in str(refused.value)
+        with engine.connect() as conn:  # nothing was changed
+            version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+            assert version == "0999"
+    finally:
+        dispose(engine)

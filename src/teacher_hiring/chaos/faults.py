@@ -36,6 +36,8 @@ POISON_KEY = "chaos-poison-"
 CHAOS_HEADER = "chaos"
 UNKNOWN_EVENT_NAME = "ChaosEventNobodyKnows"
 MAX_DUPLICATES = 3
+BROKER_WAIT_S = 180.0
+"""How long a fault on records waits for a killed broker to be back before it is skipped."""
 
 
 class Broker(Protocol):
@@ -175,19 +177,19 @@ class Injector:
     def apply(self, fault: Fault) -> None:
         """Make the fault, or have it made: records go through the log and a database outage
         lasts a while, so each of those has a lane of its own and the schedule keeps its
-        time. A fault that cannot be made now (the broker is away, its lane still busy with the
-        previous one) is counted as skipped, never as injected."""
+        time. A fault on records while the broker is away waits in its lane for the broker,
+        and is made late; one that finds its lane full is counted as skipped, never as
+        injected."""
         if fault.kind is Kind.KILL:
             self._guarded(self._kill, fault)
-            return
-        if fault.kind in (Kind.DUPLICATE, Kind.POISON) and not self.broker_up:
-            self._count(f"skipped:{fault.kind.value}", fault, "the broker is away")
             return
         lane = self._lanes["records" if fault.kind is not Kind.OUTAGE else "databases"]
         if not lane.submit(lambda: self._guarded(self._make, fault)):
             self._count(f"skipped:{fault.kind.value}", fault, "too many still waiting")
 
     def _make(self, fault: Fault) -> None:
+        if fault.kind in (Kind.DUPLICATE, Kind.POISON):
+            self.wait_for_broker(BROKER_WAIT_S)
         if fault.kind is Kind.DUPLICATE:
             self._deliver_again(fault)
         elif fault.kind is Kind.POISON:
@@ -199,7 +201,7 @@ class Injector:
     def _guarded(self, make: Callable[[Fault], None], fault: Fault) -> None:
         try:
             make(fault)
-        except (TransportError, sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+        except (TransportError, TimeoutError, sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
             self._count(f"skipped:{fault.kind.value}", fault, str(exc).splitlines()[0][:120])
 
     def _count(self, key: str, fault: Fault, note: str = "", *, detail: str = "") -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
@@ -20,6 +23,12 @@ from teacher_hiring.foundation.sql import (
 )
 
 MIGRATION_LOCK = 0x7468_6D69_6772_6174  # "thmigrat": the advisory lock of schema upgrades
+
+
+class UnknownSchemaRevision(RuntimeError):
+    """The database was migrated by a newer version of the platform than this one."""
+
+
 _MIGRATION_TURN = text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))")
 
 
@@ -159,4 +168,21 @@ def upgrade_to_head(engine: Engine, script_location: Path) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(_MIGRATION_TURN, {"key": MIGRATION_LOCK})
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except CommandError as exc:
+            raise _unknown_revision(engine, config, exc) from exc
+
+
+def _unknown_revision(engine: Engine, config: Config, exc: CommandError) -> Exception:
+    """Name the database and what to do, when its revision is one this version never had."""
+    unknown = re.search(r"Can't locate revision identified by '([^']*)'", str(exc))
+    if unknown is None:
+        return exc
+    head = ScriptDirectory.from_config(config).get_current_head()
+    return UnknownSchemaRevision(
+        f"database {engine.url.database!r} is at schema revision {unknown[1]}, which this "
+        f"version of the platform does not know (its newest is {head}): a newer version "
+        "migrated it. Run that version, "
+        "restore a backup taken before the upgrade, or point the service at another database."
+    )

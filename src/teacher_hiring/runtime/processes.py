@@ -187,6 +187,22 @@ class ChildProcess:
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
 
+    def exited(self) -> RuntimeError:
+        """The error for a process that ended while it should run, with its last words."""
+        return RuntimeError(f"{self.label} exited with code {self.exit_code()}{self.last_words()}")
+
+    def last_words(self, limit: int = 400) -> str:
+        """The log's last line (an exception's message, usually), so the cause is in sight."""
+        log_path = self.log_path or self.default_log_path()
+        try:
+            with log_path.open("rb") as log_file:
+                log_file.seek(max(0, log_path.stat().st_size - 8192))
+                lines = log_file.read().decode(errors="replace").splitlines()
+        except OSError:
+            return ""
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+        return f": {last[:limit]}" if last else ""
+
     def terminate(self) -> None:
         """SIGTERM: stop cleanly, without waiting for it."""
         if self.process is not None and self.running():
@@ -241,7 +257,7 @@ class ServiceProcess(ChildProcess):
         last_error = "not started"
         while time.monotonic() < deadline:
             if not self.running():
-                raise RuntimeError(f"{self.label} exited with code {self.exit_code()}")
+                raise self.exited()
             try:
                 response = httpx.get(self.url + "/ready", timeout=1.0)
                 if response.status_code == 200:
@@ -282,7 +298,7 @@ class ProxyProcess(ChildProcess):
         waiting = [route.listen for route in self.routes]
         while waiting:
             if not self.running():
-                raise RuntimeError(f"proxy exited with code {self.exit_code()}")
+                raise self.exited()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"proxy not listening on {waiting} after {timeout_s}s")
             waiting = [address for address in waiting if not _accepts(address)]

@@ -142,10 +142,11 @@ def test_the_other_relay_waits_for_the_turn_and_takes_over_when_a_relay_dies(
         stuck_pass = pool.submit(stuck.run_once)
         assert delivering.wait(10)
         assert standby.run_once() == 0  # not its turn: nothing is read, nothing is sent
-        with instances[1].connect() as conn:  # the stuck relay's instance dies
+        with instances[1].connect() as conn:  # the stuck relay's instance dies (and is gone
+            # when the call returns: with a timeout, it waits for the backend to exit)
             conn.execute(
                 sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks JOIN pg_database AS d "
+                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks JOIN pg_database AS d "
                     "ON d.oid = pg_locks.database "
                     "WHERE locktype = 'advisory' AND d.datname = current_database()"
                 )
