@@ -2,7 +2,7 @@
 
 Publishing is found statically, by reading each service package: every `.stage(<event>, ...)`
 call (the outbox is the only way an event leaves a service), every `Envelope.new(<event>, ...)`,
-and every `SwitchableLink(event_name=..., receiver=...)` or `http_link(...)` with the
+and every `SwitchableLink(event_name=..., receiver=...)` or `HttpCall(...)` with the
 same keywords (a link that sends a staged event to its receiver over HTTP instead of the log).
 An event name must be a string literal or a module-level string constant, so the scan cannot
 miss one; anything else is an error naming the file and line. Consuming is found by running
@@ -251,7 +251,7 @@ def published(service: str) -> list[Use]:
     return uses
 
 
-LINK_BUILDERS = {"SwitchableLink", "http_link", "MoneyCall"}
+LINK_BUILDERS = {"SwitchableLink", "HttpCall", "MoneyCall"}
 """The calls that build a link sending a staged event over HTTP (runtime/links.py); a MoneyCall
 names no receiver: it is always MoneyCall.RECEIVER."""
 

@@ -152,78 +152,61 @@ MONEY_CALL_PATH = "/api/v0/money"
 """Bonus's endpoint that books a money event brought by a call (COMM-040, 050, 080)."""
 
 
-def http_link(
-    flags: RuntimeFlags,
-    *,
-    name: str,
-    event_name: str,
-    receiver_url: str,
-    path: str,
-    timeout_s: float,
-    auth: httpx.Auth | None,
-    description: str,
-    receiver: str,
-    body: Callable[[OutboxRow], bytes] | None = None,
-    registry: SchemaRegistry | None = None,
-    call_mode: str = "sync",
-    in_request: bool = True,
-    more_events: tuple[str, ...] = (),
-) -> SwitchableLink:
-    """A link whose `call_mode` POSTs its events to `path` on the receiver.
+@dataclass(frozen=True)
+class HttpCall:
+    """A link whose `call_mode` POSTs its events to `path` on the receiver, built when the
+    service starts like every link: (flags, receiver_url, timeout_s, auth, registry).
 
     By default the old wiring: in `sync` mode the request that staged the event POSTs it
     before it answers, and the relay delivers what a failed request left behind. With
     `in_request` false the relay makes the call, so the request never waits for the receiver.
     """
-    return SwitchableLink(
-        name=name,
-        event_name=event_name,
-        call_mode=call_mode,
-        more_events=more_events,
-        sink=HttpPushSink(
-            receiver_url.rstrip("/") + path,
-            timeout_s=timeout_s,
-            registry=registry,
-            auth=auth,
-            body=body,
-            name=f"http-push:{name}",
-        ),
-        flags=flags,
-        description=description,
-        receiver=receiver,
-        request_window_s=request_window(timeout_s) if in_request else None,
-    )
-
-
-@dataclass(frozen=True)
-class MoneyCall:
-    """A link for one money event: in `sync` mode the request that issued it POSTs it to
-    bonus's /api/v0/money before it answers, as the old services booked money (COMM-040, 050,
-    080). Called like the other link factories: (flags, bonus_url, timeout_s, auth, registry)."""
-
-    RECEIVER: ClassVar[str] = "bonus"
 
     name: str
     event_name: str
     description: str
+    receiver: str
+    path: str
+    body: Callable[[OutboxRow], bytes] | None = None
+    call_mode: str = "sync"
+    in_request: bool = True
+    more_events: tuple[str, ...] = ()
 
     def __call__(
         self,
         flags: RuntimeFlags,
-        bonus_url: str,
+        receiver_url: str,
         timeout_s: float,
         auth: httpx.Auth | None = None,
         registry: SchemaRegistry | None = None,
     ) -> SwitchableLink:
-        return http_link(
-            flags,
+        return SwitchableLink(
             name=self.name,
             event_name=self.event_name,
-            receiver_url=bonus_url,
-            path=MONEY_CALL_PATH,
-            timeout_s=timeout_s,
-            auth=auth,
-            registry=registry,
+            call_mode=self.call_mode,
+            more_events=self.more_events,
+            sink=HttpPushSink(
+                receiver_url.rstrip("/") + self.path,
+                timeout_s=timeout_s,
+                registry=registry,
+                auth=auth,
+                body=self.body,
+                name=f"http-push:{self.name}",
+            ),
+            flags=flags,
             description=self.description,
-            receiver=self.RECEIVER,
+            receiver=self.receiver,
+            request_window_s=request_window(timeout_s) if self.in_request else None,
         )
+
+
+@dataclass(frozen=True)
+class MoneyCall(HttpCall):
+    """A link for one money event: in `sync` mode the request that issued it POSTs it to
+    bonus's /api/v0/money before it answers, as the old services booked money (COMM-040, 050,
+    080)."""
+
+    RECEIVER: ClassVar[str] = "bonus"
+
+    receiver: str = RECEIVER
+    path: str = MONEY_CALL_PATH

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-import httpx
-
-from teacher_hiring.messaging.registry import SchemaRegistry
-from teacher_hiring.runtime.flags import RuntimeFlags
-from teacher_hiring.runtime.links import MoneyCall, SwitchableLink, http_link
+from teacher_hiring.runtime.links import HttpCall, MoneyCall
 
 LinkMode = Literal["push", "event"]
 LINK_NAME = "exercise-updates"
@@ -27,34 +23,20 @@ PAYMENT_FLAG = f"link.{PAYMENT_LINK}"
 PAYMENT_EVENT = "PaymentCommited"
 
 
-def exercise_updates_link(
-    flags: RuntimeFlags,
-    hiring_url: str,
-    timeout_s: float,
-    auth: httpx.Auth | None = None,
-    registry: SchemaRegistry | None = None,
-) -> SwitchableLink:
-    """In push mode ExerciseUpdated and ExerciseCreated go to hiring's endpoint, and the
-    manager's save or creation waits for them: candidates never answer a version that was
-    replaced, and a new exercise can be assigned as soon as it exists. In event mode they go
-    through the log like every other event. One sink carries both, so they reach hiring in the
-    order they were committed."""
-    return http_link(
-        flags,
-        name=LINK_NAME,
-        event_name=PUSHED_EVENT,
-        more_events=(CREATED_EVENT,),
-        call_mode="push",
-        in_request=False,
-        receiver_url=hiring_url,
-        path=PUSH_PATH,
-        timeout_s=timeout_s,
-        auth=auth,
-        registry=registry,
-        description="Exercise streaming: ExerciseUpdated and ExerciseCreated to hiring",
-        receiver="hiring",
-    )
-
+exercise_updates_link = HttpCall(
+    name=LINK_NAME,
+    event_name=PUSHED_EVENT,
+    more_events=(CREATED_EVENT,),
+    call_mode="push",
+    in_request=False,
+    path=PUSH_PATH,
+    description="Exercise streaming: ExerciseUpdated and ExerciseCreated to hiring",
+    receiver="hiring",
+)
+"""In push mode ExerciseUpdated and ExerciseCreated go to hiring's endpoint, and the manager's
+save or creation waits for them: candidates never answer a version that was replaced, and a new
+exercise can be assigned as soon as it exists. In event mode they go through the log like every
+other event. One sink carries both, so they reach hiring in the order they were committed."""
 
 payment_link = MoneyCall(
     name=PAYMENT_LINK,

@@ -12,17 +12,9 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-import httpx
-
-from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.sinks import OutboxRow
 from teacher_hiring.runtime.flags import RuntimeFlags
-from teacher_hiring.runtime.links import (
-    MoneyCall,
-    SwitchableLink,
-    SwitchableRead,
-    http_link,
-)
+from teacher_hiring.runtime.links import HttpCall, MoneyCall, SwitchableRead
 
 LinkMode = Literal["event", "sync"]
 LINK_NAME = "complication"
@@ -46,30 +38,17 @@ def leak_report(row: OutboxRow) -> bytes:
     return json.dumps({**event["payload"], "event_id": event["event_id"]}).encode()
 
 
-def complication_link(
-    flags: RuntimeFlags,
-    exercises_url: str,
-    timeout_s: float,
-    auth: httpx.Auth | None = None,
-    registry: SchemaRegistry | None = None,
-) -> SwitchableLink:
-    """In event mode ExerciseCompletedMoreThenTenTimes goes through the log; in sync mode the
-    submission that reports the leak calls POST /api/complicate_exercise on exercises before
-    it answers (and fails if exercises does), the relay retrying what such a call left."""
-    return http_link(
-        flags,
-        name=LINK_NAME,
-        event_name=CALLED_EVENT,
-        receiver_url=exercises_url,
-        path=CALL_PATH,
-        timeout_s=timeout_s,
-        auth=auth,
-        registry=registry,
-        body=leak_report,
-        description="COMM-030: a version solved more than ten times, to be complicated",
-        receiver="exercises",
-    )
-
+complication_link = HttpCall(
+    name=LINK_NAME,
+    event_name=CALLED_EVENT,
+    path=CALL_PATH,
+    body=leak_report,
+    description="COMM-030: a version solved more than ten times, to be complicated",
+    receiver="exercises",
+)
+"""In event mode ExerciseCompletedMoreThenTenTimes goes through the log; in sync mode the
+submission that reports the leak calls POST /api/complicate_exercise on exercises before it
+answers (and fails if exercises does), the relay retrying what such a call left."""
 
 bonus_credit_link = MoneyCall(
     name=BONUS_LINK,
