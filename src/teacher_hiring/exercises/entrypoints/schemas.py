@@ -216,14 +216,19 @@ class ExerciseEdit(_Body):
         )
 
 
-class Exercise(_Reply):
-    id: str
+class ExerciseText(_Reply):
+    """What one version of an exercise says: the part every saved version keeps."""
+
     title: str
     statement: str
     accepted_answers: list[str]
     check_mode: CheckMode
     subject: str
     difficulty: int
+
+
+class Exercise(ExerciseText):
+    id: str
     author_id: str
     version: int = Field(description="1 when created, +1 on every edit")
     status: Literal["active", "needs_complication"]
@@ -247,15 +252,9 @@ class SavedExercise(Exercise):
     )
 
 
-class ExerciseVersion(_Reply):
+class ExerciseVersion(ExerciseText):
     exercise_id: str
     version: int
-    title: str
-    statement: str
-    accepted_answers: list[str]
-    check_mode: CheckMode
-    subject: str
-    difficulty: int
     edited_by: str
     saved_at: str
 
