@@ -23,11 +23,16 @@ class ManagerOut(BaseModel):
     email: str
 
 
-class Account(BaseModel):
+class AccountHeading(BaseModel):
+    """What heads every answer about one account."""
+
     manager_id: str
     manager: ManagerOut | None = Field(
         description="From the replica fed by ManagerCreated/Updated; null when not known yet"
     )
+
+
+class Account(AccountHeading):
     opened_at: str = Field(description="When bonus opened the account (RFC 3339, UTC)")
     balance_cents: int = Field(description="Sum of every entry: credits minus debits; may be < 0")
     credits_cents: int = Field(description="Bonuses plus payments")
@@ -97,11 +102,7 @@ class StatementTotals(BaseModel):
     debits_cents: int
 
 
-class Statement(BaseModel):
-    manager_id: str
-    manager: ManagerOut | None = Field(
-        description="The account's manager, as on the account; null when not known"
-    )
+class Statement(AccountHeading):
     start: date = Field(description="First day of the period (UTC, included)")
     end: date = Field(description="Day after the period (UTC, excluded)")
     opening_balance_cents: int = Field(description="Balance of every entry before start")
