@@ -1,12 +1,12 @@
 """The web pages without a browser, the services answered by a stand-in: passwords, sessions,
-CSRF, slowing down, registration, a manager's first-visit link, `operator create`, the error
+CSRF, slowing down, registration, a candidate's lists empty and not, a manager's first-visit link, `operator create`, the error
 pages of a service down or misconfigured, and what an answer costs hiring."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -337,3 +337,73 @@ def test_an_answer_costs_one_call_to_hiring_once_the_exercise_was_shown(tmp_path
         assert "Not correct." in page.text and "4 attempts left" in page.text
         assert "2+3?" in page.text
         assert calls == ["POST /candidates/cand-1/submissions"]
+
+
+def a_candidate_stand_in(
+    exercises: list[dict[str, object]], submissions: list[dict[str, object]]
+) -> Callable[[httpx.Request], httpx.Response]:
+    """hiring's reads of candidate cand-1: the candidate, their exercises, their submissions."""
+    candidate = {
+        "id": "cand-1",
+        "name": "Ivan",
+        "email": "ivan@mail.example",
+        "subject": None,
+        "status": "candidate",
+        "created_at": "2026-01-05T09:00:00Z",
+        "updated_at": "2026-01-05T09:00:00Z",
+        "exercises": [],
+    }
+    answers = {
+        "/candidates/cand-1": candidate,
+        "/candidates/cand-1/exercises": exercises,
+        "/candidates/cand-1/submissions": {"candidate_id": "cand-1", "items": submissions},
+    }
+
+    def hiring(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path in answers:
+            return httpx.Response(200, json=answers[request.url.path])
+        return httpx.Response(404, json={"detail": "no", "error": "NotFound"})
+
+    return hiring
+
+
+def test_a_candidate_with_nothing_yet_is_told_so_instead_of_an_empty_table(
+    tmp_path: Path,
+) -> None:
+    with pages(tmp_path, a_candidate_stand_in([], [])) as web:
+        a_signed_in_candidate(web)
+        mine = web.get("/candidates/cand-1")
+        history = web.get("/candidates/cand-1/history")
+    assert mine.status_code == 200 and history.status_code == 200
+    assert "<p>No exercise is assigned to you yet.</p>" in mine.text
+    assert "<p>You have not sent an answer yet.</p>" in history.text
+    assert "<table" not in mine.text and "<table" not in history.text
+
+
+def test_a_candidate_with_exercises_and_answers_sees_them_in_tables(tmp_path: Path) -> None:
+    exercise = {
+        "exercise_id": "ex-1",
+        "title": "Fractions",
+        "statement": "1/2 + 1/4?",
+        "subject": "math",
+        "difficulty": 1,
+        "version": 2,
+        "solved": False,
+        "attempts_left": 4,
+    }
+    answer = {
+        "submission_id": "sub-1",
+        "exercise_id": "ex-1",
+        "exercise_version": 2,
+        "correct": False,
+        "attempt": 1,
+        "submitted_at": "2026-01-05T09:30:00Z",
+    }
+    with pages(tmp_path, a_candidate_stand_in([exercise], [answer])) as web:
+        a_signed_in_candidate(web)
+        mine = web.get("/candidates/cand-1")
+        history = web.get("/candidates/cand-1/history")
+    assert "<table" in mine.text and "Fractions" in mine.text
+    assert "No exercise is assigned" not in mine.text
+    assert "<table" in history.text and "Not correct" in history.text
+    assert "You have not sent an answer" not in history.text
