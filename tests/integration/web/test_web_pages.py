@@ -1,6 +1,7 @@
 """The web pages without a browser, the services answered by a stand-in: passwords, sessions,
-CSRF, slowing down, registration, a candidate's lists empty and not, a manager's first-visit link, `operator create`, the error
-pages of a service down or misconfigured, and what an answer costs hiring."""
+CSRF, slowing down, registration, a candidate's lists empty and not, a manager's first-visit
+link, `operator create`, the error pages of a service down or misconfigured, and what an answer
+costs hiring."""
 
 from __future__ import annotations
 
