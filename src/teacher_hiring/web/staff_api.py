@@ -165,7 +165,7 @@ def candidates(calls: Calls, status: str | None = None) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = calls.get("exercises", "/candidates", **params)
     try:
         page = calls.get("hiring", "/candidates", limit=NAMES_LIMIT, **params)
-    except ServiceDown:
+    except (ServiceDown, Refused):
         return found
     names = {item["id"]: item["name"] for item in page["items"]}
     return [c | {"name": names.get(c["candidate_id"], c["name"])} for c in found]
