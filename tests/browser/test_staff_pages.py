@@ -4,7 +4,8 @@ An operator creates a manager, who sets a password on the first-visit link and w
 exercise; eleven candidates solve it (through the API: faster); the manager sees the leak and
 the assignment, complicates the exercise and finds the 30.00 payment in the account. Another
 manager is refused the first one's exercise. An operator watches a dead letter appear on the
-live page, replays it, and switches a link mode. axe checks every page on the way.
+live page, replays it, and switches a link mode, and erases a candidate. axe checks every page
+on the way.
 """
 
 from __future__ import annotations
@@ -271,9 +272,34 @@ def test_an_operator_sees_a_dead_letter_replays_it_and_switches_a_link(
     axe(page, "reconciliation")
 
 
+def test_an_operator_erases_a_candidate_after_confirming(
+    site: Site, page: Page, operator_email: str
+) -> None:
+    author = site.api.manager(f"Erna Author {uuid.uuid4().hex[:6]}")
+    subject = f"erasure-{uuid.uuid4().hex[:8]}"
+    exercise_id = site.api.exercise(author, "ok", "Erase me", subject=subject)
+    site.api.hiring_knows([exercise_id])
+    name = f"Erin Erased {uuid.uuid4().hex[:6]}"
+    candidate = site.api.candidate(name, subject=subject)
+    sign_in(page, site, operator_email, PASSWORD)
+
+    page.get_by_role("link", name="Erase a candidate").click()
+    axe(page, "the erase form")
+    page.get_by_label("Candidate id").fill(candidate["id"])
+    page.get_by_role("button", name="Erase…").click()
+    expect(page.get_by_text("This removes, for good")).to_contain_text(name)
+    axe(page, "the erase confirmation")
+    assert site.api.ok("GET", "hiring", f"/candidates/{candidate['id']}")["name"] == name
+    page.get_by_role("button", name=f"Yes, erase {name}").click()
+
+    expect(page.get_by_role("status")).to_contain_text("is erased")
+    assert site.api.ok("GET", "hiring", f"/candidates/{candidate['id']}")["name"] == "(erased)"
+
+
 def test_the_staff_pages_fit_a_phone(site: Site, page: Page, operator_email: str) -> None:
     page.set_viewport_size(PHONE)
     sign_in(page, site, operator_email, PASSWORD)
-    for path in ("/operator", "/operator/managers", "/operator/dead-letters", "/operator/switches"):
+    staff = ("/operator", "/operator/managers", "/operator/dead-letters", "/operator/switches")
+    for path in (*staff, "/operator/erase"):
         page.goto(site.page_url(path))
         fits_width(page)

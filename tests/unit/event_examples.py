@@ -81,6 +81,10 @@ EXAMPLE_PAYLOADS: dict[tuple[str, int], dict[str, Any]] = {
         "status": "candidate",
         "exercises_to_solve": [{"exercise_id": EXERCISE_ID}],
     },
+    ("CandidateErased", 0): {
+        "candidate_id": "c0ffee00-1234-4abc-8def-000000000001",
+        "erased_at": "2025-03-15T10:00:00Z",
+    },
     ("CandidateUpdated", 0): {
         "candidate_id": CANDIDATE_ID,
         "candidate_name": "Ivan Sidorov",
@@ -152,6 +156,7 @@ PRODUCERS: dict[str, str] = {
     "PaymentCommited": "exercises",
     "CandidateCreated": "hiring",
     "CandidateUpdated": "hiring",
+    "CandidateErased": "hiring",
     "ExerciseCompletedMoreThenTenTimes": "hiring",
     "TaskRatingChanged": "hiring",
     "BonusAdded": "hiring",

@@ -11,6 +11,7 @@ from teacher_hiring.cli import (
     catalogue,
     chaos,
     dead_letters,
+    erase,
     event_versions,
     links,
     operator,
@@ -32,6 +33,7 @@ app.add_typer(links.app, name="links")
 app.add_typer(event_versions.app, name="event-versions")
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(operator.app, name="operator")
+app.add_typer(erase.app, name="erase")
 app.command("reconcile")(reconcile.reconcile)
 app.command("token")(token.token)
 app.command("chaos")(chaos.chaos)

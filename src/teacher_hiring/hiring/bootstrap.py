@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.hiring.adapters import calls, event_versions
-from teacher_hiring.hiring.entrypoints import consumers
+from teacher_hiring.hiring.entrypoints import consumers, erasure_http
 from teacher_hiring.hiring.entrypoints.deps import Hiring
 from teacher_hiring.hiring.entrypoints.errors import ERRORS
 from teacher_hiring.hiring.entrypoints.http import ROUTERS
@@ -65,5 +65,6 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
     app.state.links = submission_calls.links
     app.state.event_versions = versions
     app.include_router(produced_versions.router, dependencies=[auth.OPERATOR])
+    app.include_router(erasure_http.router)
     issued_http.install(app, runtime, settings.money_retention_s)
     return app

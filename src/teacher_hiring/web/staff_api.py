@@ -9,10 +9,11 @@ tools answer with the services' own JSON, shown as it comes.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from teacher_hiring.web.api import SERVICES, Calls, Refused, Service
+from teacher_hiring.web.api import SERVICES, Calls, Refused, Service, ServiceDown
 
 # -- managers ----------------------------------------------------------------------------------
 
@@ -153,11 +154,29 @@ def balance_history(calls: Calls, manager_id: str, limit: int = 200) -> dict[str
     return found
 
 
+NAMES_LIMIT = 1000
+
+
 def candidates(calls: Calls, status: str | None = None) -> list[dict[str, Any]]:
-    """Candidates as exercises' replica holds them (COMM-090): never calls hiring."""
+    """Candidates as exercises' replica holds them (COMM-090), with their names from hiring:
+    the replica never holds a name (hiring seals names in its events, docs/security.md). With
+    hiring down, the list is shown with the names it has (none for new candidates)."""
     params = {} if status is None else {"status": status}
     found: list[dict[str, Any]] = calls.get("exercises", "/candidates", **params)
-    return found
+    try:
+        page = calls.get("hiring", "/candidates", limit=NAMES_LIMIT, **params)
+    except (ServiceDown, Refused):
+        return found
+    names = {item["id"]: item["name"] for item in page["items"]}
+    return [c | {"name": names.get(c["candidate_id"], c["name"])} for c in found]
+
+
+def erase_candidate(calls: Calls, candidate_id: str) -> dict[str, Any]:
+    """hiring erases the candidate's name, email and answers everywhere (docs/security.md)."""
+    done: dict[str, Any] = calls.post(
+        "hiring", f"/operator/candidates/{quote(candidate_id, safe='')}/erase"
+    )
+    return done
 
 
 # -- operators ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from event_examples import example_envelope
 
 from integration.exercises.exercises_support import Service
 from teacher_hiring.exercises.entrypoints.consumers import CANDIDATES_GROUP
+from teacher_hiring.foundation.sealing import new_key, seal
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +93,39 @@ def test_redelivered_candidate_events_change_nothing(service: Service) -> None:
     assert service.consume(CANDIDATES_GROUP) == 2
 
     assert replica(service) == before
+
+
+def erased(at: str = "2025-03-15T09:00:00Z") -> dict[str, Any]:
+    event = example_envelope("CandidateErased")
+    event["payload"].update(candidate_id=CANDIDATE, erased_at=at)
+    return event
+
+
+def test_a_name_sealed_by_hiring_is_kept_empty_in_the_replica(service: Service) -> None:
+    event = created()
+    event["payload"]["candidate_name"] = seal(new_key(), CANDIDATE, "Ivan Sidorov")
+    service.send(event)
+    service.consume(CANDIDATES_GROUP)
+    [candidate] = replica(service)
+    assert candidate["name"] == "" and candidate["exercises_to_solve"]
+
+
+def test_an_erased_candidate_loses_the_name_for_good(service: Service) -> None:
+    service.send(created(), erased())
+    assert service.consume(CANDIDATES_GROUP) == 2
+    [candidate] = replica(service)
+    assert candidate["name"] == "(erased)"
+    assert candidate["exercises_to_solve"] == [{"exercise_id": "e1"}, {"exercise_id": "e2"}]
+    # An older event with the name in clear, replayed from the dead letters, brings none back.
+    service.send(updated("2025-03-16T10:00:00Z", "teacher", ["e1", "e2"]), created())
+    service.consume(CANDIDATES_GROUP)
+    [candidate] = replica(service)
+    assert candidate["name"] == "(erased)" and candidate["status"] == "teacher"
+
+
+def test_an_erasure_arriving_first_keeps_the_later_creation_nameless(service: Service) -> None:
+    service.send(erased(), created())
+    service.consume(CANDIDATES_GROUP)
+    [candidate] = replica(service)
+    assert candidate["name"] == "(erased)"
+    assert candidate["created_at"] == "2025-03-14T09:00:00.000000Z"

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from integration.credentials import OPERATOR, SERVICE, as_candidate
+from teacher_hiring.foundation.sealing import open_sealed
 from teacher_hiring.hiring.bootstrap import bootstrap
 from teacher_hiring.hiring.settings import HiringSettings
 from teacher_hiring.messaging.consumer import ConsumerRunner
@@ -181,6 +182,13 @@ class Hiring:
         with self.runtime.engine.connect() as conn:
             bodies = [orjson.loads(row[0]) for row in conn.execute(query)]
         return [b for b in bodies if name is None or b["event_name"] == name]
+
+    def opened_name(self, candidate_id: str, sealed: str) -> str:
+        """A name as hiring sealed it in an event, opened with the candidate's key."""
+        query = sa.text("SELECT key FROM person_keys WHERE candidate_id = :c")
+        with self.runtime.engine.connect() as conn:
+            key = bytes(conn.execute(query, {"c": candidate_id}).scalar_one())
+        return open_sealed(key, candidate_id, sealed)
 
     def count(self, table: str) -> int:
         with self.runtime.engine.connect() as conn:

@@ -17,9 +17,11 @@ def test_a_candidate_who_solves_every_exercise_becomes_a_teacher(hiring: Hiring)
 
     created = hiring.events("CandidateCreated")
     assert len(created) == 1
+    sealed = created[0]["payload"]["candidate_name"]
+    assert hiring.opened_name(candidate["id"], sealed) == "Ivan Sidorov"
     assert created[0]["payload"] == {
         "candidate_id": candidate["id"],
-        "candidate_name": "Ivan Sidorov",
+        "candidate_name": sealed,
         "created_at": created[0]["payload"]["created_at"],
         "status": "candidate",
         "exercises_to_solve": [{"exercise_id": e["exercise_id"]} for e in candidate["exercises"]],
@@ -44,6 +46,9 @@ def test_a_candidate_who_solves_every_exercise_becomes_a_teacher(hiring: Hiring)
     assert all(e["solved"] for e in detail["exercises"])
     (updated,) = hiring.events("CandidateUpdated")
     assert updated["payload"]["status"] == "teacher"
+    assert hiring.opened_name(candidate["id"], updated["payload"]["candidate_name"]) == (
+        "Ivan Sidorov"
+    )
     assert updated["payload"]["exercises_to_solve"] == []
     assert updated["payload"]["exercises_solved"] == [
         {"exercise_id": e["exercise_id"]} for e in candidate["exercises"]

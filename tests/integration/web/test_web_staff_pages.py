@@ -133,6 +133,21 @@ class Services:
             return 200, [{"topic": "money", "partitions": 1, "records": 12}]
         if method == "GET" and path == "/operator/dead-letters":
             return 200, {"items": [], "total": 0, "limit": 1, "skip": 0, "topics": {}}
+        if route == ("exercises", "GET", "/candidates"):
+            return 200, [
+                {
+                    "candidate_id": "cand-1",
+                    "name": "",
+                    "status": "candidate",
+                    "exercises_to_solve": [{"exercise_id": "ex-anna"}],
+                    "exercises_solved": [],
+                    "created_at": AT,
+                    "updated_at": AT,
+                }
+            ]
+        if route == ("hiring", "GET", "/candidates"):
+            item = {"id": "cand-1", "name": "Ivan Sidorov", "email": "i@mail.example"}
+            return 200, {"items": [item], "total": 1, "limit": 1000, "offset": 0}
         return None
 
 
@@ -281,5 +296,31 @@ def test_the_live_figures_name_a_service_that_is_down(web: TestClient, services:
 
 def test_a_manager_is_refused_the_operators_pages(web: TestClient) -> None:
     signed_in(web, Role.manager, "anna")
-    for path in ("/operator", "/operator/live.json", "/operator/dead-letters"):
+    for path in ("/operator", "/operator/live.json", "/operator/dead-letters", "/operator/erase"):
         assert web.get(path).status_code == 403, path
+
+
+def test_the_managers_candidates_take_their_names_from_hiring(
+    web: TestClient, services: Services
+) -> None:
+    signed_in(web, Role.manager, "anna")
+    assert "Ivan Sidorov" in web.get("/manager/candidates").text
+    services.down.add("hiring")
+    shown = web.get("/manager/candidates")
+    assert shown.status_code == 200 and "Ivan Sidorov" not in shown.text
+    assert "0 of 1" in shown.text
+
+
+def test_erasing_an_unknown_candidate_names_the_field_and_erases_nothing(
+    web: TestClient, services: Services
+) -> None:
+    token = signed_in(web, Role.operator, "ops")
+    form = web.get("/operator/erase")
+    assert form.status_code == 200 and 'name="candidate_id"' in form.text
+
+    missing = web.post("/operator/erase", data={"csrf": token, "candidate_id": "cand-9"})
+    empty = web.post("/operator/erase", data={"csrf": token, "candidate_id": "  "})
+
+    assert missing.status_code == 404 and "There is no candidate cand-9." in missing.text
+    assert empty.status_code == 422 and "A candidate&#39;s id." in empty.text
+    assert not [c for c in services.calls if c[1] == "POST"]

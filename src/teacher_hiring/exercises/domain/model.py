@@ -256,6 +256,26 @@ class CandidateSnapshot:
     updated_at: float
 
 
+ERASED_NAME: Final = "(erased)"
+"""An erased candidate's name in the replica (as hiring writes it in its own tables)."""
+
+
+def erased_candidate(
+    stored: CandidateSnapshot | None, candidate_id: str, erased_at: float
+) -> CandidateSnapshot | None:
+    """The row to write for a CandidateErased, or None: already erased.
+
+    The name goes and stays gone: the merges below keep it erased whatever state arrives later
+    (a replayed dead letter of an older event, say). A candidate the replica never saw is kept
+    as erased, so that their CandidateCreated, if it comes after all, writes no name.
+    """
+    if stored is None:
+        return CandidateSnapshot(candidate_id, ERASED_NAME, "candidate", (), (), None, erased_at)
+    if stored.name == ERASED_NAME:
+        return None
+    return replace(stored, name=ERASED_NAME)
+
+
 def merge_candidate_created(
     stored: CandidateSnapshot | None, incoming: CandidateSnapshot
 ) -> CandidateSnapshot | None:
@@ -279,7 +299,10 @@ def merge_candidate_updated(
         return incoming
     if incoming.updated_at < stored.updated_at:
         return None
-    return replace(incoming, created_at=stored.created_at)
+    erased = stored.name == ERASED_NAME
+    return replace(
+        incoming, created_at=stored.created_at, name=stored.name if erased else incoming.name
+    )
 
 
 def full_name(first_name: str, last_name: str) -> str:

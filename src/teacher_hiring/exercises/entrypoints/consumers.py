@@ -17,6 +17,7 @@ from teacher_hiring.exercises.domain import commands
 from teacher_hiring.exercises.domain.model import CandidateSnapshot, ComplicationRules
 from teacher_hiring.exercises.service_layer import handlers
 from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
+from teacher_hiring.foundation.sealing import is_sealed
 from teacher_hiring.foundation.time import epoch_seconds
 from teacher_hiring.messaging.consumer import EventHandler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
@@ -45,12 +46,19 @@ def subscriptions(uow_on: UowFactory, rules: ComplicationRules) -> list[Subscrip
         with uow_on(conn) as uow:
             handlers.record_candidate_updated(updated_candidate(envelope.payload), uow)
 
+    def on_candidate_erased(envelope: Envelope, conn: Connection) -> None:
+        payload = envelope.payload
+        with uow_on(conn) as uow:
+            erased_at = epoch_seconds(payload["erased_at"])
+            handlers.record_candidate_erased(payload["candidate_id"], erased_at, uow)
+
     return [
         Subscription(
             CANDIDATES_GROUP,
             {
                 "CandidateCreated": EventHandler(on_candidate_created),
                 "CandidateUpdated": EventHandler(on_candidate_updated),
+                "CandidateErased": EventHandler(on_candidate_erased),
             },
         ),
         Subscription(COMPLETIONS_GROUP, {handlers.LEAK_EVENT: EventHandler(on_leak, version=1)}),
@@ -80,7 +88,7 @@ def created_candidate(payload: dict[str, Any]) -> CandidateSnapshot:
     created_at = epoch_seconds(payload["created_at"])
     return CandidateSnapshot(
         candidate_id=payload["candidate_id"],
-        name=payload["candidate_name"],
+        name=replica_name(payload["candidate_name"]),
         status=payload["status"],
         exercises_to_solve=_ids(payload.get("exercises_to_solve", [])),
         exercises_solved=(),
@@ -92,13 +100,20 @@ def created_candidate(payload: dict[str, Any]) -> CandidateSnapshot:
 def updated_candidate(payload: dict[str, Any]) -> CandidateSnapshot:
     return CandidateSnapshot(
         candidate_id=payload["candidate_id"],
-        name=payload["candidate_name"],
+        name=replica_name(payload["candidate_name"]),
         status=payload["status"],
         exercises_to_solve=_ids(payload["exercises_to_solve"]),
         exercises_solved=_ids(payload["exercises_solved"]),
         created_at=None,
         updated_at=epoch_seconds(payload["updated_at"]),
     )
+
+
+def replica_name(value: str) -> str:
+    """The name as the replica keeps it: hiring seals names under keys only it holds, so a
+    sealed one is kept as "" (managers read names on hiring); an event from before sealing
+    carries the name in clear."""
+    return "" if is_sealed(value) else value
 
 
 def _ids(refs: list[dict[str, Any]]) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from teacher_hiring.exercises.domain.model import (
     Manager,
     Payment,
     choose_assignee,
+    erased_candidate,
     merge_candidate_created,
     merge_candidate_updated,
     status_after_save,
@@ -252,6 +253,20 @@ def record_candidate_updated(
 ) -> bool:
     """Replicate a CandidateUpdated unless the replica already holds a newer state."""
     return _replicate_candidate(snapshot, uow, merge_candidate_updated)
+
+
+def record_candidate_erased(
+    candidate_id: str, erased_at: float, uow: UnitOfWork[ExercisesRepository]
+) -> bool:
+    """Remove the candidate's name from the replica; True if the replica changed."""
+    stored = uow.repo.get_candidate(candidate_id, lock=True)
+    erased = erased_candidate(stored, candidate_id, erased_at)
+    if erased is None:
+        return False
+    if stored is not None:
+        uow.repo.put_candidate(erased)
+        return True
+    return uow.repo.add_candidate(erased) or record_candidate_erased(candidate_id, erased_at, uow)
 
 
 def _replicate_candidate(

@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from teacher_hiring.foundation.sql import DriverStatement, bound_insert, dialect_insert, locks_rows
+from teacher_hiring.hiring.adapters.erasure import PersonalData
 from teacher_hiring.hiring.adapters.tables import (
     attempt_counters,
     candidate_exercises,
@@ -102,7 +103,7 @@ _CANDIDATE_SIDE = DriverStatement(
             ),
         )
     )
-    .where(_c.c.id == sa.bindparam("candidate_id"))
+    .where(_c.c.id == sa.bindparam("candidate_id"), _c.c.erased_at.is_(None))
 )
 _LOCK_CANDIDATE = DriverStatement(
     sa.select(_c.c.id).where(_c.c.id == sa.bindparam("candidate_id")).with_for_update()
@@ -181,8 +182,9 @@ _submission_row = _columns(NewSubmission)
 _stats_row = _columns(VersionStats)
 
 
-class HiringRepository:
-    """Hiring's storage on one connection (the unit of work's transaction)."""
+class HiringRepository(PersonalData):
+    """Hiring's storage on one connection (the unit of work's transaction); the keys and the
+    erasure of personal data are PersonalData's."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

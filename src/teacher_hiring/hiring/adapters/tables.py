@@ -24,6 +24,18 @@ candidates = sa.Table(
     sa.Column("subject", sa.String(50), nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    # Set when the candidate was erased: name, email and answers are gone (docs/security.md).
+    sa.Column("erased_at", sa.Float, nullable=True),
+)
+
+# One key per candidate, sealing their name in the events hiring produces (foundation/sealing).
+# Erasing the candidate deletes the row: the events still in the log no longer open.
+person_keys = sa.Table(
+    "person_keys",
+    metadata,
+    sa.Column("candidate_id", sa.String(36), primary_key=True),
+    sa.Column("key", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
 )
 
 candidate_exercises = sa.Table(

@@ -18,6 +18,13 @@ class RegisterCandidate:
 
 
 @dataclass(frozen=True, slots=True)
+class EraseCandidate:
+    """Remove the candidate's name, email and answers everywhere (docs/security.md)."""
+
+    candidate_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitAnswer:
     candidate_id: str
     exercise_id: str

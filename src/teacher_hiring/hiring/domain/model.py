@@ -242,6 +242,17 @@ class NewSubmission:
     money_manager_id: str | None = None
 
 
+ERASED_NAME = "(erased)"
+"""What an erased candidate's name reads as, in hiring's tables and in exercises' replica."""
+ERASED_ANSWER = ""
+"""What each answer of an erased candidate reads as."""
+
+
+def erased_email(candidate_id: str) -> str:
+    """An erased candidate's email: unique, and nobody's (RFC 2606's .invalid)."""
+    return f"erased-{candidate_id}@erased.invalid"
+
+
 @dataclass(frozen=True, slots=True)
 class CandidateSide:
     """What a submission needs to know about the candidate, in one read."""

@@ -38,6 +38,7 @@ from teacher_hiring.hiring.domain.model import (
     judge,
 )
 from teacher_hiring.hiring.service_layer import events
+from teacher_hiring.hiring.service_layer.erasure import sealed_name
 from teacher_hiring.hiring.service_layer.events import EventVersions
 from teacher_hiring.hiring.service_layer.ports import Repository
 from teacher_hiring.hiring.service_layer.results import Registration, SubmissionVerdict
@@ -83,7 +84,7 @@ def register_candidate(
             "CandidateCreated",
             {
                 "candidate_id": registered.id,
-                "candidate_name": cmd.name,
+                "candidate_name": sealed_name(uow, registered.id, cmd.name, now),
                 "created_at": rfc3339(now),
                 "status": CANDIDATE,
                 "exercises_to_solve": [{"exercise_id": e.exercise_id} for e in chosen],
@@ -291,7 +292,7 @@ def _promote(uow: UnitOfWork[Repository], candidate_id: str, name: str, now: flo
         "CandidateUpdated",
         {
             "candidate_id": candidate_id,
-            "candidate_name": name,
+            "candidate_name": sealed_name(uow, candidate_id, name, now),
             "status": TEACHER,
             "updated_at": rfc3339(now),
             "exercises_to_solve": [],

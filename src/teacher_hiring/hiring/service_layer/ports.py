@@ -40,6 +40,20 @@ class Repository(Protocol):
 
     def set_status(self, candidate_id: str, status: str, at: float) -> None: ...
 
+    # -- personal data -------------------------------------------------------------------------
+
+    def person_key(self, candidate_id: str, at: float) -> bytes:
+        """The candidate's key sealing their name in events, made on first use."""
+        ...
+
+    def candidate_erased_at(self, candidate_id: str) -> tuple[bool, float | None]:
+        """(whether the candidate exists, when they were erased); locks the candidate."""
+        ...
+
+    def erase_candidate(self, candidate_id: str, at: float) -> int:
+        """Name, email and answers replaced, the key deleted; how many answers were erased."""
+        ...
+
     # -- the submission path -------------------------------------------------------------------
 
     def candidate_side(

@@ -27,6 +27,16 @@ class Registration:
 
 
 @dataclass(frozen=True, slots=True)
+class Erasure:
+    """A candidate erased now, or already before (`already`: nothing changed this time)."""
+
+    candidate_id: str
+    erased_at: str
+    already: bool
+    answers_erased: int
+
+
+@dataclass(frozen=True, slots=True)
 class SubmissionVerdict:
     """The verdict on an answer; the stored first one when `replayed`.
 

@@ -153,6 +153,24 @@ class Accounts:
             ).first()
         return None if row is None else _account(row)
 
+    def erase(self, role: Role, subject_id: str) -> bool:
+        """Delete the person's account, its sessions and the failed sign-ins of its email
+        (docs/security.md, erasure); False if they had no account."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(accounts.c.id, accounts.c.email).where(
+                    accounts.c.role == Role(role).value, accounts.c.subject_id == subject_id
+                )
+            ).first()
+            if row is None:
+                return False
+            conn.execute(sessions.delete().where(sessions.c.account_id == row.id))
+            conn.execute(
+                sign_in_failures.delete().where(sign_in_failures.c.key == f"email:{row.email}")
+            )
+            conn.execute(accounts.delete().where(accounts.c.id == row.id))
+        return True
+
     def email_taken(self, email: str) -> bool:
         return self.by_email(email) is not None
 
