@@ -32,6 +32,7 @@ V0_IDS = {
     "BonusAdded": 9001,
     "FineAdded": 10001,
     "PaymentCommited": 11001,
+    "CandidateErased": 12001,
 }
 
 

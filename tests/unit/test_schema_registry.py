@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+import yaml
 from event_examples import (
     CANDIDATE_ID,
     EXAMPLE_PAYLOADS,
@@ -487,8 +488,9 @@ def test_the_folder_can_be_chosen_by_environment(
     folder = tmp_path / "schemas"
     shutil.copytree(SCHEMAS, folder)
     shutil.rmtree(folder / "PaymentCommited")
-    catalogue = (folder / "events.yaml").read_text(encoding="utf-8")
-    (folder / "events.yaml").write_text(catalogue.split("\nPaymentCommited:")[0], encoding="utf-8")
+    catalogue = yaml.safe_load((folder / "events.yaml").read_text(encoding="utf-8"))
+    del catalogue["PaymentCommited"]
+    (folder / "events.yaml").write_text(yaml.safe_dump(catalogue), encoding="utf-8")
     monkeypatch.setenv("TH_SCHEMAS_DIR", str(folder))
     assert "PaymentCommited" not in {spec.name for spec in SchemaRegistry.load().events()}
 
