@@ -2,32 +2,42 @@
 
 For operators (an operator's token for curl or the OpenAPI page), for trying a route as a
 given candidate or manager, and for the README's tour. It signs with the secret the services
-verify with: TEACHER_HIRING_AUTH_SECRET, as `teacher-hiring run` hands it to every service.
+verify with: TEACHER_HIRING_AUTH_SECRET (or _FILE) when set, else the secret `teacher-hiring
+run` made in its data folder, as it hands it to every service.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from teacher_hiring.runtime.auth_settings import PlatformAuthSettings
-from teacher_hiring.runtime.tokens import DEFAULT_TTL_S, Role
+from teacher_hiring.runtime.auth_settings import (
+    DEFAULT_DATA_DIR,
+    PlatformAuthSettings,
+    SecretFileError,
+    platform_settings,
+)
+from teacher_hiring.runtime.tokens import DEFAULT_TTL_S, SERVICE_NAMES, Role
 
 err = Console(stderr=True)
 
 NAMED_BY_ID = (Role.candidate, Role.manager)
 
 
-def platform_auth() -> PlatformAuthSettings:
-    """The platform's secret and environment, or a message naming the setting and exit 2."""
+def platform_auth(data_dir: Path | None = None, *, create: bool = False) -> PlatformAuthSettings:
+    """The platform's keys (`platform_settings`), or a message saying how to set them, exit 2."""
     try:
-        return PlatformAuthSettings()
+        return platform_settings(data_dir, create=create)
     except ValidationError as exc:
         for error in exc.errors():
             err.print(str(error["msg"]).removeprefix("Value error, "), style="red", markup=False)
+        raise typer.Exit(2) from exc
+    except SecretFileError as exc:
+        err.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
 
 
@@ -50,8 +60,21 @@ def token(
             show_default=False,
         ),
     ] = None,
+    audience: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--audience",
+            help="A service the token is for (repeat for several; default: every service)",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path,
+        typer.Option(help="The data folder of `teacher-hiring run`, whose secret file to use"),
+    ] = DEFAULT_DATA_DIR,
 ) -> None:
-    """Print a bearer token for ROLE, signed with TEACHER_HIRING_AUTH_SECRET.
+    """Print a bearer token for ROLE, signed with TEACHER_HIRING_AUTH_SECRET (or _FILE), else
+    with the secret `teacher-hiring run` keeps in its data folder.
 
     Use it as `curl -H "Authorization: Bearer $(teacher-hiring token operator)" ...`.
     """
@@ -63,5 +86,12 @@ def token(
     if not subject.strip() or len(subject) > 200:
         err.print("subject: between 1 and 200 characters, not only spaces", style="red")
         raise typer.Exit(2)
-    tokens = platform_auth().tokens()
-    typer.echo(tokens.mint(role, subject, ttl or DEFAULT_TTL_S[role]))
+    for name in audience or ():
+        if name not in SERVICE_NAMES:
+            err.print(f"audience: {name!r} is no service ({', '.join(SERVICE_NAMES)})", style="red")
+            raise typer.Exit(2)
+    tokens = platform_auth(data_dir).tokens()
+    minted = tokens.mint(
+        role, subject, ttl or DEFAULT_TTL_S[role], audience=audience or SERVICE_NAMES
+    )
+    typer.echo(minted)

@@ -79,13 +79,13 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
             ),
         },
     )
-    service_auth = runtime.service_auth()
-    leaks = HiringCompletions(settings.hiring_url, settings.hiring_lookup_timeout_s, service_auth)
+    to_hiring, to_bonus = runtime.service_auth("hiring"), runtime.service_auth("bonus")
+    leaks = HiringCompletions(settings.hiring_url, settings.hiring_lookup_timeout_s, to_hiring)
     link = links.exercise_updates_link(
-        runtime.flags, settings.hiring_url, settings.push_timeout_s, service_auth, runtime.registry
+        runtime.flags, settings.hiring_url, settings.push_timeout_s, to_hiring, runtime.registry
     )
     payment = links.payment_link(
-        runtime.flags, settings.bonus_url, settings.call_timeout_s, service_auth, runtime.registry
+        runtime.flags, settings.bonus_url, settings.call_timeout_s, to_bonus, runtime.registry
     )
     runtime.relay.route = router_of([link, payment])
     runtime.relay.deferred = left_to_requests([payment])

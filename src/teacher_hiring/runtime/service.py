@@ -96,16 +96,16 @@ class ServiceRuntime:
             except Exception:
                 log.exception("maintenance.dead_letters_failed")
 
-    @cached_property
-    def service_token(self) -> ServiceToken:
-        """The token this service sends on its calls to the others (docs/security.md)."""
+    def service_token(self, *audience: str) -> ServiceToken:
+        """The token this service sends on its calls to `audience` (docs/security.md)."""
         if self.tokens is None:
             raise RuntimeError(f"{self.name}: no secret to mint a service token with")
-        return ServiceToken(self.tokens, self.name)
+        return ServiceToken(self.tokens, self.name, audience)
 
-    def service_auth(self) -> httpx.Auth:
-        """For the HTTP clients of this service's calls to the others: its service token."""
-        return Bearer(self.service_token.token)
+    def service_auth(self, *audience: str) -> httpx.Auth:
+        """For the HTTP clients of this service's calls to the services named: a service token
+        naming this service (`sub`) and them (`aud`)."""
+        return Bearer(self.service_token(*audience).token)
 
     @cached_property
     def dead_letters(self) -> DeadLetters:

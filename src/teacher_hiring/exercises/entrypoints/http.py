@@ -22,7 +22,7 @@ from teacher_hiring.exercises.entrypoints.deps import Services, ServicesDep
 from teacher_hiring.exercises.service_layer import handlers
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
-from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.runtime.tokens import SERVICE_NAMES, Role
 
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return")]
 Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip")]
@@ -106,7 +106,7 @@ def create_manager(
     with services.uow() as uow:
         manager = handlers.create_manager(cmd, uow, versions)
         uow.commit()
-    token = tokens.access_token(Role.manager, manager.id)
+    token = tokens.access_token(Role.manager, manager.id, SERVICE_NAMES)
     return schemas.CreatedManager(**asdict(_manager(services, manager.id)), access_token=token)
 
 

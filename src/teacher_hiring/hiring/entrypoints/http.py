@@ -28,7 +28,7 @@ from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.http import RETRY_AFTER, pushed_event_body
-from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.runtime.tokens import SERVICE_NAMES, Role
 
 IDEMPOTENCY_KEY_MAX = 200
 P = ParamSpec("P")
@@ -122,7 +122,7 @@ def register_candidate(
             schemas.AssignedExercise.model_validate(exercise, from_attributes=True)
             for exercise in registered.exercises
         ],
-        access_token=tokens.access_token(Role.candidate, registered.id),
+        access_token=tokens.access_token(Role.candidate, registered.id, SERVICE_NAMES),
     )
 
 
