@@ -269,3 +269,32 @@ def test_the_next_key_accepted_before_it_signs_lets_a_rotation_roll_out() -> Non
 
     assert at_step_1.verify(at_step_2.mint(Role.operator, "op", 60)).subject == "op"
     assert at_step_2.verify(at_step_1.mint(Role.operator, "op", 60)).subject == "op"
+
+
+# -- revocation -------------------------------------------------------------------------------
+
+
+def test_a_revoked_subjects_tokens_minted_until_the_revocation_are_refused() -> None:
+    now = time.time()
+    revoked = {(Role.candidate, "c-1"): now}
+    verifier = Tokens(SECRET, not_before=lambda role, subject: revoked.get((role, subject)))
+    before = tokens.mint(Role.candidate, "c-1", 600, now=now - 5)
+    after = tokens.mint(Role.candidate, "c-1", 600, now=now + 2)
+
+    with pytest.raises(InvalidToken, match="revoked"):
+        verifier.verify(before)
+    assert verifier.verify(after).subject == "c-1"
+    assert verifier.verify(tokens.mint(Role.candidate, "c-2", 600, now=now - 5)).subject == "c-2"
+    assert verifier.verify(tokens.mint(Role.manager, "c-1", 600, now=now - 5)).subject == "c-1"
+
+
+def test_a_token_verified_before_its_revocation_is_refused_after_it() -> None:
+    revoked: dict[tuple[Role, str], float] = {}
+    verifier = Tokens(SECRET, not_before=lambda role, subject: revoked.get((role, subject)))
+    token = verifier.mint(Role.manager, "m-1", 600, now=time.time() - 5)
+    assert verifier.verify(token).subject == "m-1"  # remembered as verified
+
+    revoked[Role.manager, "m-1"] = time.time()
+
+    with pytest.raises(InvalidToken, match="revoked"):
+        verifier.verify(token)

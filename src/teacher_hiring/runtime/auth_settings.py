@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -25,6 +26,7 @@ from teacher_hiring.runtime.tokens import (
     MIN_SECRET_BYTES,
     SERVICE_NAMES,
     AcceptedKey,
+    Role,
     Tokens,
     check_secret,
 )
@@ -158,13 +160,14 @@ class AuthSettings(BaseSettings):
         name = str(self.model_config.get("env_prefix", "")).removesuffix("_").lower()
         return name if name in SERVICE_NAMES else None
 
-    def tokens(self) -> Tokens:
-        """The minter and verifier of tokens under these keys."""
+    def tokens(self, not_before: Callable[[Role, str], float | None] | None = None) -> Tokens:
+        """The minter and verifier of tokens under these keys (`not_before`: revocations)."""
         return Tokens(
             self.secret,
             access_ttl_s=self.access_token_ttl_s,
             accepted_keys=self.accepted_keys(),
             audience=self.audience(),
+            not_before=not_before,
         )
 
 

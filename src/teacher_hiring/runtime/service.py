@@ -20,6 +20,7 @@ from teacher_hiring.messaging.transport import Transport
 from teacher_hiring.runtime.bearer import Bearer
 from teacher_hiring.runtime.db import checkpoint, dispose
 from teacher_hiring.runtime.flags import RuntimeFlags
+from teacher_hiring.runtime.revocations import Revocations
 from teacher_hiring.runtime.tokens import ServiceToken, Tokens
 
 log = structlog.get_logger(__name__)
@@ -44,6 +45,8 @@ class ServiceRuntime:
     """More to forget on each maintenance pass, by name: each returns how many rows went."""
     tokens: Tokens | None = None
     """The platform's tokens: verifies the callers' (runtime/auth.py), mints this service's."""
+    revocations: Revocations | None = None
+    """The people whose tokens minted before a time are refused (runtime/revocations.py)."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -129,6 +129,8 @@ class Tokens:
     audience: str | None = None
     """The service verifying: a token must name it in `aud`. None: any audience (not a
     service, e.g. a test reading what it minted)."""
+    not_before: Callable[[Role, str], float | None] | None = field(default=None, compare=False)
+    """A subject's revocation: its tokens minted before this time are refused."""
 
     _verified: dict[str, Claims] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -198,6 +200,10 @@ class Tokens:
             raise InvalidToken("token: expired")
         if now < claims.issued_at - self.leeway_s:
             raise InvalidToken("token: issued in the future")
+        if self.not_before is not None:
+            revoked_at = self.not_before(claims.role, claims.subject)
+            if revoked_at is not None and claims.issued_at <= revoked_at:
+                raise InvalidToken(f"token: revoked (the {claims.role}'s tokens were revoked)")
         return claims
 
     def _decode(self, token: str) -> Claims:
