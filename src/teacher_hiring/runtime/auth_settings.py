@@ -104,10 +104,15 @@ class AuthSettings(BaseSettings):
         "previous key with the time its acceptance ends, or the next one before it signs",
     )
     access_token_ttl_s: float = Field(
+        15 * 60,
+        gt=0,
+        description="Lifetime of the access tokens this service hands out: hiring a "
+        "candidate's at registration, exercises a manager's at creation, and both at a refresh",
+    )
+    refresh_token_ttl_s: float = Field(
         30 * 24 * 3600,
         gt=0,
-        description="Lifetime of the tokens this service hands out: hiring a candidate's at "
-        "registration, exercises a manager's at creation",
+        description="Lifetime of a refresh token (each exchange hands out a new one)",
     )
 
     _secret: str = PrivateAttr("")

@@ -177,6 +177,7 @@ def create_manager(calls: Calls, body: dict[str, Any]) -> dict[str, Any]:
     """The new manager; its `access_token` is dropped here: people sign in with passwords."""
     created: dict[str, Any] = calls.post("exercises", "/managers", body)
     created.pop("access_token", None)
+    created.pop("refresh_token", None)
     return created
 
 
