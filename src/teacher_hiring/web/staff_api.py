@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from teacher_hiring.web.api import SERVICES, Calls, Refused, Service
+from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.web.api import SERVICES, Calls, Refused, Service, ServiceDown
 
 # -- managers ----------------------------------------------------------------------------------
 
@@ -179,6 +180,17 @@ def create_manager(calls: Calls, body: dict[str, Any]) -> dict[str, Any]:
     created.pop("access_token", None)
     created.pop("refresh_token", None)
     return created
+
+
+def revoke(calls: Calls, role: Role, subject: str) -> list[Service]:
+    """Revoke the person's tokens on every service; the services that could not be told."""
+    missed = []
+    for service in SERVICES:
+        try:
+            calls.post(service, "/operator/revocations", {"role": role.value, "subject": subject})
+        except (ServiceDown, Refused):
+            missed.append(service)
+    return missed
 
 
 def update_manager(calls: Calls, manager_id: str, body: dict[str, Any]) -> dict[str, Any]:
