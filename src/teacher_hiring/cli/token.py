@@ -78,7 +78,7 @@ def token(
         float | None,
         typer.Option(
             min=1,
-            help="Lifetime in seconds (default: 30 days for candidate and manager, 8 hours for "
+            help="Lifetime in seconds (default: 15 minutes for candidate and manager, 8 hours for "
             "operator, 1 hour for service)",
             show_default=False,
         ),

@@ -51,8 +51,8 @@ class Role(StrEnum):
 
 
 DEFAULT_TTL_S: dict[Role, int] = {
-    Role.candidate: 30 * 24 * 3600,
-    Role.manager: 30 * 24 * 3600,
+    Role.candidate: 15 * 60,
+    Role.manager: 15 * 60,
     Role.operator: 8 * 3600,
     Role.service: 3600,
 }
