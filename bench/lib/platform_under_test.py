@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import tempfile
 import time
 import uuid
@@ -27,8 +28,7 @@ from bench.lib import kafka_pg
 from bench.lib.cpu import cpu_of
 from bench.lib.load import Request, post_all
 from teacher_hiring.foundation.ports import free_port
-from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
-from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform
+from teacher_hiring.runtime.processes import SERVICES, Deployment, Platform, platform_secret
 from teacher_hiring.runtime.tokens import Role, Tokens
 from teacher_hiring.runtime.wiring import OWNERS, PRESETS, Wiring, wiring_env
 
@@ -41,12 +41,17 @@ assigned to nobody after), so the more each holds, the fewer registrations a run
 LOAD_GENERATOR = "load generator"
 
 
+# The bench's platforms and its tokens share one secret, made for this run (a Deployment passes
+# TEACHER_HIRING_AUTH_SECRET on to its processes): no secret is built in.
+os.environ.setdefault("TEACHER_HIRING_AUTH_SECRET", secrets.token_urlsafe(48))
+
+
 class Credentials:
     """Bearer tokens minted as every service verifies them: HS256 under the platform's secret
-    (the development secret, as `teacher-hiring run` hands it out), docs/security.md."""
+    (this run's, as the Deployment hands it to every service), docs/security.md."""
 
-    def __init__(self, secret: str = DEVELOPMENT_SECRET) -> None:
-        self.tokens = Tokens(secret)
+    def __init__(self, secret: str | None = None) -> None:
+        self.tokens = Tokens(secret or platform_secret())
         self._cache: dict[tuple[Role, str], dict[str, str]] = {}
 
     def headers(self, role: Role, subject: str) -> dict[str, str]:

@@ -61,7 +61,7 @@ def write(r: Results) -> Path:
         "Load: open loop (requests sent on a fixed schedule whatever the answers do, latency",
         "measured from the moment each was due, so queueing shows instead of hiding); each",
         "submission is a registered candidate's answer to one of their exercises, 70 % right;",
-        "every request carries a bearer token minted with the development secret as the",
+        "every request carries a bearer token minted with the run's secret as the",
         "services verify it. An error is no answer or a 5xx; its time counts in the latency.",
         "Before each wiring's rows, a few seconds of the same load are sent and not measured",
         "(caches filling after a start or a rewiring), and every row starts once all consumers",

@@ -348,10 +348,11 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 def _operator_token() -> str:
-    from teacher_hiring.runtime.auth_settings import PlatformAuthSettings
+    from teacher_hiring.runtime.auth_settings import platform_settings
     from teacher_hiring.runtime.tokens import Role
 
-    return PlatformAuthSettings().tokens().mint(Role.operator, "simulation", 24 * 3600)
+    # TEACHER_HIRING_AUTH_SECRET (or _FILE), else the secret `teacher-hiring run` made in var/
+    return platform_settings().tokens().mint(Role.operator, "simulation", 24 * 3600)
 
 
 def _ok(response: httpx.Response) -> Any:

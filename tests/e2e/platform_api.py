@@ -102,8 +102,8 @@ class Api:
 
     Calls are an operator's unless they say otherwise: a submission is its candidate's, an
     exercise is written by its author; `operator`, `service`, `candidate()` and `manager_token()`
-    are the headers of each role (the tokens minted with the development secret the platform
-    runs on, docs/security.md).
+    are the headers of each role (the tokens minted with the test session's secret, which the
+    platform's Deployment runs on, docs/security.md).
     """
 
     operator = OPERATOR

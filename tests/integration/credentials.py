@@ -1,4 +1,5 @@
-"""Bearer tokens for the tests, minted with the development secret the test services run on.
+"""Bearer tokens for the tests, minted with the secret the test session made (tests/conftest.py),
+which the test services run on.
 
 Clients act as an operator by default (`OPERATOR`), who may read everything and write what
 the tests set up; a submission carries its candidate's token, a push or a synchronous call
@@ -7,11 +8,12 @@ the token of a service (docs/security.md).
 
 from __future__ import annotations
 
-from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
+import os
+
 from teacher_hiring.runtime.bearer import Bearer
 from teacher_hiring.runtime.tokens import Role, Tokens
 
-TOKENS = Tokens(DEVELOPMENT_SECRET)
+TOKENS = Tokens(os.environ["TEACHER_HIRING_AUTH_SECRET"])
 TTL_S = 24 * 3600
 
 

@@ -38,6 +38,14 @@ def callers(stand_in: StandIn) -> set[tuple[Role, str]]:
     return {(claim.role, claim.subject) for claim in claims}
 
 
+def audiences(stand_in: StandIn) -> set[tuple[str, tuple[str, ...]]]:
+    """Each path called, with the services its token was for (`aud`)."""
+    return {
+        (path.split("?")[0], TOKENS.verify(header.removeprefix("Bearer ")).audience)
+        for (_, path, _), header in zip(stand_in.received, stand_in.authorizations, strict=True)
+    }
+
+
 @pytest.fixture
 def client_of(tmp_path: Path) -> Iterator[Any]:
     opened: list[TestClient] = []
@@ -77,6 +85,10 @@ def test_hiring_calls_exercises_and_bonus_as_hiring(
         ("POST", "/api/v0/money"),
     }
     assert callers(stand_in) == {(Role.service, "hiring")}
+    assert audiences(stand_in) == {
+        (f"/exercises/{exercise['exercise_id']}", ("exercises",)),
+        ("/api/v0/money", ("bonus",)),
+    }
 
 
 def test_exercises_pushes_to_hiring_as_exercises(
@@ -104,6 +116,7 @@ def test_exercises_pushes_to_hiring_as_exercises(
         "ExerciseUpdated",
     ]
     assert callers(stand_in) == {(Role.service, "exercises")}
+    assert audiences(stand_in) == {("/api/v0/exercise", ("hiring",))}
 
 
 def test_bonus_reads_managers_and_money_issued_as_bonus(
@@ -120,3 +133,4 @@ def test_bonus_reads_managers_and_money_issued_as_bonus(
     paths = {path.split("?")[0] for _, path, _ in stand_in.received}
     assert paths == {"/managers/m-1", "/operator/money-issued"}
     assert callers(stand_in) == {(Role.service, "bonus")}
+    assert ("/managers/m-1", ("exercises",)) in audiences(stand_in)

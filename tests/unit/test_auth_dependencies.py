@@ -87,7 +87,7 @@ def test_another_scheme_is_401_saying_what_is_expected() -> None:
     ("token", "reason"),
     [
         (lambda: tokens.mint(Role.operator, "op", 60, now=time.time() - 3600), "expired"),
-        (lambda: Tokens("x" * 40).mint(Role.operator, "op", 60), "bad signature"),
+        (lambda: Tokens("x" * 40).mint(Role.operator, "op", 60), "does not accept"),
         (lambda: Tokens(SECRET, issuer="elsewhere").mint(Role.operator, "op", 60), "wrong issuer"),
         (lambda: "garbage", "not a valid token"),
     ],

@@ -50,7 +50,7 @@ def bootstrap(
             ttl_s=settings.manager_cache_ttl_s,
             failure_ttl_s=settings.manager_failure_ttl_s,
             max_entries=settings.manager_cache_size,
-            auth=runtime.service_auth(),
+            auth=runtime.service_auth("exercises"),
         )
         runtime.on_close.append(client.close)
         manager_directory = client
@@ -68,7 +68,7 @@ def bootstrap(
         producers = ProducersClient(
             {"hiring": settings.hiring_url, "exercises": settings.exercises_url},
             timeout_s=settings.reconciliation_timeout_s,
-            auth=runtime.service_auth(),
+            auth=runtime.service_auth("hiring", "exercises"),
         )
         runtime.on_close.append(producers.close)
     app.state.reconciler = Reconciler(producers, settings.reconciliation_settle_s)

@@ -80,12 +80,10 @@ def chaos(
         concurrency=concurrency,
         settle_timeout_s=settle_timeout,
     )
-    auth = platform_auth()
     folder = data_dir or Path("var") / "chaos" / f"{time.strftime('%Y%m%d-%H%M%S')}-{seed}"
+    auth = platform_auth(folder, create=True)
     where = stand.deployment_for(
-        folder / deployment.value,
-        environment=auth.environment,
-        auth_secret=auth.auth_secret.get_secret_value(),
+        folder / deployment.value, environment=auth.environment, auth_secret=auth.secret
     )
     opened: AbstractContextManager[Stand] = (
         stand.embedded(where)

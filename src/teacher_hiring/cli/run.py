@@ -32,6 +32,7 @@ from teacher_hiring.runtime.processes import (
     Deployment,
     Platform,
     ServiceProcess,
+    accepted_keys_json,
 )
 
 console = Console()
@@ -82,14 +83,17 @@ def run(
     By default on the embedded defaults (SQLite and the embedded event log, nothing else to
     install); with --distributed on Apache Kafka and PostgreSQL, as a cluster would run them.
     """
-    auth = platform_auth()  # one secret for every service (docs/security.md)
+    # One secret for every service: the configured one, else the data folder's, made on the
+    # first start (docs/security.md).
+    auth = platform_auth(data_dir, create=True)
     deployment = Deployment(
         data_dir=data_dir,
         host=host,
         ports={WEB: base_port, **{name: base_port + 1 + n for n, name in enumerate(SERVICES)}},
         partitions=partitions,
         environment=auth.environment,
-        auth_secret=auth.auth_secret.get_secret_value(),
+        auth_secret=auth.secret,
+        auth_accepted_keys=accepted_keys_json(auth),
     )
     started_servers = _distributed(deployment) if distributed else []
     platform = Platform(deployment)

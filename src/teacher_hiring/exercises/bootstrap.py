@@ -31,6 +31,8 @@ from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
 from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import left_to_requests, router_of
+from teacher_hiring.runtime.refresh_http import router as refresh_router
+from teacher_hiring.runtime.refresh_tokens import RefreshTokens
 from teacher_hiring.runtime.service import ServiceRuntime
 
 NAME = "exercises"
@@ -79,13 +81,13 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
             ),
         },
     )
-    service_auth = runtime.service_auth()
-    leaks = HiringCompletions(settings.hiring_url, settings.hiring_lookup_timeout_s, service_auth)
+    to_hiring, to_bonus = runtime.service_auth("hiring"), runtime.service_auth("bonus")
+    leaks = HiringCompletions(settings.hiring_url, settings.hiring_lookup_timeout_s, to_hiring)
     link = links.exercise_updates_link(
-        runtime.flags, settings.hiring_url, settings.push_timeout_s, service_auth, runtime.registry
+        runtime.flags, settings.hiring_url, settings.push_timeout_s, to_hiring, runtime.registry
     )
     payment = links.payment_link(
-        runtime.flags, settings.bonus_url, settings.call_timeout_s, service_auth, runtime.registry
+        runtime.flags, settings.bonus_url, settings.call_timeout_s, to_bonus, runtime.registry
     )
     runtime.relay.route = router_of([link, payment])
     runtime.relay.deferred = left_to_requests([payment])
@@ -110,5 +112,7 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
     app.state.links = [link, payment]
     app.state.event_versions = versions
     app.include_router(produced_versions.router, dependencies=[auth.OPERATOR])
+    app.state.refresh_tokens = RefreshTokens(runtime.engine, settings.refresh_token_ttl_s)
+    app.include_router(refresh_router)  # managers' refresh tokens (docs/security.md)
     issued_http.install(app, runtime, settings.money_retention_s)
     return app

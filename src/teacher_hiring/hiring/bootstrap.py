@@ -19,6 +19,8 @@ from teacher_hiring.runtime import auth
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
+from teacher_hiring.runtime.refresh_http import router as refresh_router
+from teacher_hiring.runtime.refresh_tokens import RefreshTokens
 
 NAME = "hiring"
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -66,5 +68,7 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
     app.state.event_versions = versions
     app.include_router(produced_versions.router, dependencies=[auth.OPERATOR])
     app.include_router(erasure_http.router)
+    app.state.refresh_tokens = RefreshTokens(runtime.engine, settings.refresh_token_ttl_s)
+    app.include_router(refresh_router)  # candidates' refresh tokens (docs/security.md)
     issued_http.install(app, runtime, settings.money_retention_s)
     return app

@@ -17,6 +17,7 @@ from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.runtime.db import make_engine, upgrade_to_head
 from teacher_hiring.runtime.flags import RuntimeFlags
 from teacher_hiring.runtime.logging import configure_logging
+from teacher_hiring.runtime.revocations import Revocations
 from teacher_hiring.runtime.service import ServiceRuntime
 from teacher_hiring.runtime.settings import ServiceSettings
 from teacher_hiring.runtime.transports import make_transport
@@ -50,6 +51,7 @@ def assemble(
     registry = registry or SchemaRegistry.load()
     engine = make_engine(settings.database_url, background_checkpoints=settings.run_workers)
     upgrade_to_head(engine, migrations)
+    revocations = Revocations(engine)
     transport = make_transport(
         settings.event_log_url,
         partitions=settings.partitions,
@@ -89,5 +91,6 @@ def assemble(
         flags=RuntimeFlags(engine, flags or {}),
         run_workers=settings.run_workers,
         outbox_retention_s=settings.outbox_retention_s,
-        tokens=settings.tokens(),
+        tokens=settings.tokens(revocations.not_before),
+        revocations=revocations,
     )

@@ -22,6 +22,7 @@ from teacher_hiring.runtime import (
     input_bounds,
     operator_http,
     registry_api,
+    revocations_http,
 )
 from teacher_hiring.runtime.http_metrics import count_request
 from teacher_hiring.runtime.service import ServiceRuntime
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(operator_http.router, dependencies=[auth.OPERATOR])
     app.include_router(operator_http.topics, dependencies=[auth.OPERATOR])
     app.include_router(dead_letters_http.router, dependencies=[auth.OPERATOR])
+    app.include_router(revocations_http.router, dependencies=[auth.OPERATOR])
     app.include_router(registry_api.router, prefix=REGISTRY_PREFIX)  # reads public, writes refused
 
     @app.get("/health", tags=["operations"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,7 +18,7 @@ import httpx
 
 from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime import parent_death
-from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
+from teacher_hiring.runtime.auth_settings import AuthSettings
 from teacher_hiring.runtime.proxy import Route
 from teacher_hiring.runtime.settings import DEFAULT_PORTS as DEFAULT_PORTS
 
@@ -26,6 +28,24 @@ DISTRIBUTED_INSTANCES = dict.fromkeys(SERVICES, 2)
 WEB = "web"
 WEB_PORT = 8700
 """The web pages (teacher_hiring.web): a process of the platform when `ports` names it."""
+
+
+def platform_secret() -> str:
+    """TEACHER_HIRING_AUTH_SECRET when set, else a fresh random secret (never a public one)."""
+    return os.environ.get("TEACHER_HIRING_AUTH_SECRET") or secrets.token_urlsafe(48)
+
+
+def accepted_keys_json(auth: AuthSettings) -> str:
+    """The accepted keys of `auth`, as every process's `*_AUTH_ACCEPTED_KEYS` reads them."""
+    return json.dumps(
+        [
+            {
+                "secret": key.secret.get_secret_value(),
+                "until": key.until.isoformat() if key.until else None,
+            }
+            for key in auth.auth_accepted_keys
+        ]
+    )
 
 
 def free_instance_ports(instances: Mapping[str, int]) -> dict[str, list[int]]:
@@ -57,7 +77,10 @@ class Deployment:
     instance_ports: Mapping[str, Sequence[int]] = field(default_factory=dict)
     topic_prefix: str = ""
     environment: str = "development"
-    auth_secret: str = field(default=DEVELOPMENT_SECRET, repr=False)
+    auth_secret: str = field(default_factory=lambda: platform_secret(), repr=False)
+    """By default TEACHER_HIRING_AUTH_SECRET when set, else a random one of its own."""
+    auth_accepted_keys: str = field(default="", repr=False)
+    """The keys accepted besides the secret, as `*_AUTH_ACCEPTED_KEYS` reads them (JSON)."""
 
     def count(self, service: str) -> int:
         return self.instances.get(service, 1)
@@ -113,6 +136,7 @@ class Deployment:
             prefix + "TOPIC_PREFIX": self.topic_prefix,
             prefix + "ENVIRONMENT": self.environment,
             prefix + "AUTH_SECRET": self.auth_secret,
+            prefix + "AUTH_ACCEPTED_KEYS": self.auth_accepted_keys or "[]",
             "EXERCISES_HIRING_URL": self.url("hiring"),
             "HIRING_EXERCISES_URL": self.url("exercises"),
             "HIRING_BONUS_URL": self.url("bonus"),
@@ -131,6 +155,7 @@ class Deployment:
             "WEB_DATABASE_URL": self.database_url(WEB),
             "WEB_ENVIRONMENT": self.environment,
             "WEB_AUTH_SECRET": self.auth_secret,
+            "WEB_AUTH_ACCEPTED_KEYS": self.auth_accepted_keys or "[]",
             "WEB_EXERCISES_URL": self.url("exercises"),
             "WEB_HIRING_URL": self.url("hiring"),
             "WEB_BONUS_URL": self.url("bonus"),

@@ -20,6 +20,7 @@ from teacher_hiring.messaging.transport import Transport
 from teacher_hiring.runtime.bearer import Bearer
 from teacher_hiring.runtime.db import checkpoint, dispose
 from teacher_hiring.runtime.flags import RuntimeFlags
+from teacher_hiring.runtime.revocations import Revocations
 from teacher_hiring.runtime.tokens import ServiceToken, Tokens
 
 log = structlog.get_logger(__name__)
@@ -44,6 +45,8 @@ class ServiceRuntime:
     """More to forget on each maintenance pass, by name: each returns how many rows went."""
     tokens: Tokens | None = None
     """The platform's tokens: verifies the callers' (runtime/auth.py), mints this service's."""
+    revocations: Revocations | None = None
+    """The people whose tokens minted before a time are refused (runtime/revocations.py)."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -96,16 +99,16 @@ class ServiceRuntime:
             except Exception:
                 log.exception("maintenance.dead_letters_failed")
 
-    @cached_property
-    def service_token(self) -> ServiceToken:
-        """The token this service sends on its calls to the others (docs/security.md)."""
+    def service_token(self, *audience: str) -> ServiceToken:
+        """The token this service sends on its calls to `audience` (docs/security.md)."""
         if self.tokens is None:
             raise RuntimeError(f"{self.name}: no secret to mint a service token with")
-        return ServiceToken(self.tokens, self.name)
+        return ServiceToken(self.tokens, self.name, audience)
 
-    def service_auth(self) -> httpx.Auth:
-        """For the HTTP clients of this service's calls to the others: its service token."""
-        return Bearer(self.service_token.token)
+    def service_auth(self, *audience: str) -> httpx.Auth:
+        """For the HTTP clients of this service's calls to the services named: a service token
+        naming this service (`sub`) and them (`aud`)."""
+        return Bearer(self.service_token(*audience).token)
 
     @cached_property
     def dead_letters(self) -> DeadLetters:

@@ -146,18 +146,19 @@ class PersonTokens:
         self._tokens = tokens
         self._ttl_s = ttl_s
         self._lock = threading.Lock()
-        self._cache: dict[tuple[Role, str], tuple[str, float]] = {}
+        self._cache: dict[tuple[Role, str, Service], tuple[str, float]] = {}
 
-    def token(self, role: Role, subject: str) -> str:
+    def token(self, role: Role, subject: str, service: Service) -> str:
+        """A token naming the person, for `service` alone (its `aud`)."""
         now = time.time()
-        key = (role, subject)
+        key = (role, subject, service)
         with self._lock:
             found = self._cache.get(key)
             if found is not None and now < found[1]:
                 return found[0]
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            token = self._tokens.mint(role, subject, self._ttl_s, now=now)
+            token = self._tokens.mint(role, subject, self._ttl_s, now=now, audience=service)
             self._cache[key] = (token, now + self._ttl_s / 2)
             return token
 
@@ -196,10 +197,7 @@ class Api:
 
     def as_person(self, person: Person | None) -> Calls:
         """Calls made as `person` (None: anonymously, for registration)."""
-        if person is None:
-            return Calls(self, {})
-        token = self.tokens.token(person.role, person.subject_id)
-        return Calls(self, {"Authorization": f"Bearer {token}"})
+        return Calls(self, person)
 
 
 def api_of(request: Request) -> Api:
@@ -211,9 +209,16 @@ def api_of(request: Request) -> Api:
 class Calls:
     """The calls of one request, as one person."""
 
-    def __init__(self, api: Api, headers: dict[str, str]) -> None:
+    def __init__(self, api: Api, person: Person | None) -> None:
         self.api = api
-        self.headers = headers
+        self.person = person
+
+    def authorization(self, service: Service) -> dict[str, str]:
+        """The person's bearer token for `service` (none for an anonymous call)."""
+        if self.person is None:
+            return {}
+        token = self.api.tokens.token(self.person.role, self.person.subject_id, service)
+        return {"Authorization": f"Bearer {token}"}
 
     def request(
         self,
@@ -228,7 +233,11 @@ class Calls:
         """The JSON of a 2xx answer; Refused for a 4xx; ServiceDown when it cannot answer."""
         try:
             response = self.api.clients[service].request(
-                method, path, json=json, params=params, headers={**self.headers, **(headers or {})}
+                method,
+                path,
+                json=json,
+                params=params,
+                headers={**self.authorization(service), **(headers or {})},
             )
         except httpx.TimeoutException as exc:
             raise ServiceDown(service, "did not answer in time") from exc

@@ -138,7 +138,7 @@ def require_self(role: Role, path_param: str) -> Callable[[Request], Awaitable[P
 
 def _visitor_secret(request: Request, visitor: str) -> str:
     key = hashlib.sha256(
-        b"teacher-hiring web csrf\0" + settings_of(request).auth_secret.get_secret_value().encode()
+        b"teacher-hiring web csrf\0" + settings_of(request).secret.encode()
     ).digest()
     return hmac.new(key, visitor.encode(), hashlib.sha256).hexdigest()
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web.api import SERVICES, Calls, Refused, Service, ServiceDown
 
 # -- managers ----------------------------------------------------------------------------------
@@ -196,7 +197,19 @@ def create_manager(calls: Calls, body: dict[str, Any]) -> dict[str, Any]:
     """The new manager; its `access_token` is dropped here: people sign in with passwords."""
     created: dict[str, Any] = calls.post("exercises", "/managers", body)
     created.pop("access_token", None)
+    created.pop("refresh_token", None)
     return created
+
+
+def revoke(calls: Calls, role: Role, subject: str) -> list[Service]:
+    """Revoke the person's tokens on every service; the services that could not be told."""
+    missed = []
+    for service in SERVICES:
+        try:
+            calls.post(service, "/operator/revocations", {"role": role.value, "subject": subject})
+        except (ServiceDown, Refused):
+            missed.append(service)
+    return missed
 
 
 def update_manager(calls: Calls, manager_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -111,6 +111,11 @@ class Services:
             return 201, {**manager, "access_token": "never shown"}
         if route == ("exercises", "GET", "/managers"):
             return 200, []
+        if method == "GET" and path.startswith("/managers/") and service == "exercises":
+            manager_id = path.rsplit("/", 1)[-1]
+            return 200, {"id": manager_id, "name": "Anna Petrova", "email": "a@school.example"}
+        if method == "POST" and path == "/operator/revocations":
+            return 200, {**body, "not_before": 1.0}
         if method == "GET" and path == "/operator/links":
             if service != "exercises":
                 return 200, []
@@ -324,3 +329,28 @@ def test_erasing_an_unknown_candidate_names_the_field_and_erases_nothing(
     assert missing.status_code == 404 and "There is no candidate cand-9." in missing.text
     assert empty.status_code == 422 and "A candidate&#39;s id." in empty.text
     assert not [c for c in services.calls if c[1] == "POST"]
+
+
+def test_revoking_a_manager_ends_their_sessions_and_tells_every_service(
+    web: TestClient, services: Services, tmp_path: Path
+) -> None:
+    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}")
+    app = create_app(settings, api_transport=httpx.MockTransport(services))
+    with TestClient(app, follow_redirects=False) as anna_web:  # Anna, signed in elsewhere
+        signed_in(anna_web, Role.manager, "anna")
+        assert anna_web.get("/manager").status_code == 200
+        token = signed_in(web, Role.operator, "ops")
+        services.down.add("bonus")
+
+        revoked = web.post("/operator/managers/anna/revoke", data={"csrf": token})
+
+        assert revoked.status_code == 200, revoked.text
+        assert "Sessions ended on these pages: 1." in revoked.text
+        assert "Not told yet (not answering): <strong>bonus</strong>" in revoked.text
+        told = [c[0] for c in services.calls if c[1:3] == ("POST", "/operator/revocations")]
+        assert told == ["exercises", "hiring", "bonus"]
+        sent = next(c[3] for c in services.calls if c[2] == "/operator/revocations")
+        assert sent == {"role": "manager", "subject": "anna"}
+        assert anna_web.get("/manager").status_code in (302, 303)  # signed out
+        refused = web.post("/operator/managers/anna/revoke", data={"csrf": ""})
+        assert refused.status_code == 403

@@ -22,7 +22,8 @@ from teacher_hiring.exercises.entrypoints.deps import Services, ServicesDep
 from teacher_hiring.exercises.service_layer import handlers
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
-from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.runtime.refresh_http import RefreshTokensDep
+from teacher_hiring.runtime.tokens import SERVICE_NAMES, Role
 
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return")]
 Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip")]
@@ -90,12 +91,16 @@ legacy = APIRouter(prefix="/api", tags=["migration"], dependencies=[auth.SERVICE
     dependencies=[auth.OPERATOR],
 )
 def create_manager(
-    body: schemas.NewManager, services: ServicesDep, tokens: auth.TokensDep
+    body: schemas.NewManager,
+    services: ServicesDep,
+    tokens: auth.TokensDep,
+    refresh: RefreshTokensDep,
 ) -> schemas.CreatedManager:
     """Create a manager (operators only); hiring and bonus learn of it from `ManagerCreated`.
 
-    The answer carries the manager's `access_token`, their bearer token (docs/security.md),
-    to be handed to them; it is shown this once.
+    The answer carries the manager's `access_token`, their bearer token valid minutes, and a
+    `refresh_token` to exchange for the next one at `POST /tokens/refresh` (docs/security.md),
+    to be handed to them; they are shown this once.
 
     The old body `{name, email}` is still accepted: the name is split at its first run of
     whitespace into first_name and last_name, as the v0 -> v1 upcaster of the event does.
@@ -106,8 +111,12 @@ def create_manager(
     with services.uow() as uow:
         manager = handlers.create_manager(cmd, uow, versions)
         uow.commit()
-    token = tokens.access_token(Role.manager, manager.id)
-    return schemas.CreatedManager(**asdict(_manager(services, manager.id)), access_token=token)
+    token = tokens.access_token(Role.manager, manager.id, SERVICE_NAMES)
+    return schemas.CreatedManager(
+        **asdict(_manager(services, manager.id)),
+        access_token=token,
+        refresh_token=refresh.issue(Role.manager, manager.id),
+    )
 
 
 @managers.patch(

@@ -171,6 +171,9 @@ class CreatedManager(Manager):
         description="The manager's bearer token (docs/security.md), to be handed to them; "
         "shown only here"
     )
+    refresh_token: str = Field(
+        description="Exchanged at `POST /tokens/refresh` for the next access token; shown only here"
+    )
 
 
 class NewExercise(_Body):

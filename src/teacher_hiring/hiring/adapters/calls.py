@@ -65,15 +65,16 @@ class HiringCalls:
 
 def wire(runtime: ServiceRuntime, settings: HiringSettings) -> HiringCalls:
     """Build hiring's links, point its relay at them, and return the submission's calls."""
-    flags, timeout_s, auth = runtime.flags, settings.call_timeout_s, runtime.service_auth()
+    flags, timeout_s, registry = runtime.flags, settings.call_timeout_s, runtime.registry
+    to_exercises, to_bonus = runtime.service_auth("exercises"), runtime.service_auth("bonus")
     produced = [
-        links.complication_link(flags, settings.exercises_url, timeout_s, auth, runtime.registry),
-        links.bonus_credit_link(flags, settings.bonus_url, timeout_s, auth, runtime.registry),
-        links.fine_debit_link(flags, settings.bonus_url, timeout_s, auth, runtime.registry),
+        links.complication_link(flags, settings.exercises_url, timeout_s, to_exercises, registry),
+        links.bonus_credit_link(flags, settings.bonus_url, timeout_s, to_bonus, registry),
+        links.fine_debit_link(flags, settings.bonus_url, timeout_s, to_bonus, registry),
     ]
     runtime.relay.route = router_of(produced)
     runtime.relay.deferred = left_to_requests(produced)
-    reader = ExercisesReader(settings.exercises_url, timeout_s, auth)
+    reader = ExercisesReader(settings.exercises_url, timeout_s, to_exercises)
     runtime.on_close += [link.sink.close for link in produced] + [reader.close]
     return HiringCalls(
         answer_check=links.answer_check_link(flags),

@@ -28,7 +28,8 @@ from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.http import RETRY_AFTER, pushed_event_body
-from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.runtime.refresh_http import RefreshTokensDep
+from teacher_hiring.runtime.tokens import SERVICE_NAMES, Role
 
 IDEMPOTENCY_KEY_MAX = 200
 P = ParamSpec("P")
@@ -96,7 +97,10 @@ def _no_candidate(candidate_id: str) -> CandidateNotFound:
     },
 )
 def register_candidate(
-    body: schemas.CandidateIn, hiring: HiringDep, tokens: auth.TokensDep
+    body: schemas.CandidateIn,
+    hiring: HiringDep,
+    tokens: auth.TokensDep,
+    refresh: RefreshTokensDep,
 ) -> schemas.CandidateCreatedOut:
     """Register a candidate and assign them exercises to solve; open to anyone.
 
@@ -108,7 +112,8 @@ def register_candidate(
     mode a creation delivers its exercise before it returns). Publishes CandidateCreated.
 
     The answer carries the candidate's `access_token`: their bearer token for every other
-    route of theirs (docs/security.md). It is shown this once.
+    route of theirs, valid minutes, and a `refresh_token` to exchange for the next one at
+    `POST /tokens/refresh` (docs/security.md). They are shown this once.
     """
     cmd = commands.RegisterCandidate(name=body.name, email=body.email, subject=body.subject)
     registered = handlers.register_candidate(cmd, hiring.uow(), hiring.rules)
@@ -122,7 +127,8 @@ def register_candidate(
             schemas.AssignedExercise.model_validate(exercise, from_attributes=True)
             for exercise in registered.exercises
         ],
-        access_token=tokens.access_token(Role.candidate, registered.id),
+        access_token=tokens.access_token(Role.candidate, registered.id, SERVICE_NAMES),
+        refresh_token=refresh.issue(Role.candidate, registered.id),
     )
 
 

@@ -47,6 +47,9 @@ class CandidateCreatedOut(BaseModel):
         description="The candidate's bearer token for their own routes (docs/security.md); "
         "shown only here"
     )
+    refresh_token: str = Field(
+        description="Exchanged at `POST /tokens/refresh` for the next access token; shown only here"
+    )
 
 
 class CandidateSummary(BaseModel):

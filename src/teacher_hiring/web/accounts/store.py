@@ -294,6 +294,16 @@ class Accounts:
                 .values(revoked_at=self.clock())
             )
 
+    def end_sessions(self, account_id: str) -> int:
+        """Every live session of the account ends (its person's tokens were revoked)."""
+        with self.engine.begin() as conn:
+            ended = conn.execute(
+                sessions.update()
+                .where(sessions.c.account_id == account_id, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+        return int(ended.rowcount)
+
     # -- failed sign-ins --------------------------------------------------------------------
 
     def wait_s(self, keys: list[str], free_failures: int, max_delay_s: float) -> float:

@@ -204,5 +204,19 @@ def renew_link(request: Request, person: OperatorDep, manager_id: str) -> Respon
     return render(request, "operators/manager_created.html", context)
 
 
+@router.post("/managers/{manager_id}/revoke", dependencies=[CSRF])
+def revoke_manager(request: Request, person: OperatorDep, manager_id: str) -> Response:
+    """End the manager's sessions here and refuse their tokens on every service."""
+    calls = calls_of(request, person)
+    found = staff_api.manager(calls, manager_id)
+    accounts = accounts_of(request)
+    account = accounts.by_subject(Role.manager, manager_id)
+    ended = accounts.end_sessions(account.id) if account is not None else 0
+    missed = staff_api.revoke(calls, Role.manager, manager_id)
+    context = {"title": f"Manager {found['name']}", "manager": found, "ended": ended}
+    context["missed"] = missed
+    return render(request, "operators/manager_revoked.html", context)
+
+
 router.include_router(operator_tools.router)
 router.include_router(erasure.router)
