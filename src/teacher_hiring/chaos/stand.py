@@ -168,6 +168,8 @@ def distributed(deployment: Deployment, *, postgres_port: int = 5432) -> Iterato
         stack.enter_context(fresh_databases(admin_url, deployment))
         broker = stack.enter_context(private_broker(deployment.data_dir / "kafka"))
         deployment.log_url = f"kafka://{broker.bootstrap}"
+        deployment.kafka_clients = broker.service_clients()
+        deployment.kafka_admin_client = broker.client_config("admin")
         deployment.instances = dict(DISTRIBUTED_INSTANCES)
         deployment.instance_ports = free_instance_ports(DISTRIBUTED_INSTANCES)
         platform = stack.enter_context(running(Platform(deployment)))

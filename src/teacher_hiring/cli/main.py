@@ -12,6 +12,7 @@ from teacher_hiring.cli import (
     chaos,
     dead_letters,
     event_versions,
+    kafka_access,
     links,
     operator,
     proxy,
@@ -40,3 +41,4 @@ app.command("serve")(serve.serve)
 app.command("proxy")(proxy.proxy)
 app.command("simulate")(simulate.simulate)
 app.command("catalogue")(catalogue.catalogue)
+app.command("kafka-access")(kafka_access.kafka_access_command)

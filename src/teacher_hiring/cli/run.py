@@ -175,10 +175,25 @@ def _distributed(deployment: Deployment) -> list[str]:
     pg = f"postgresql+psycopg://teacher_hiring@127.0.0.1:{pg_port}/th_{{}}"
     deployment.database_urls = {name: pg.format(name) for name in (*SERVICES, WEB)}
     deployment.log_url = f"kafka://127.0.0.1:{kafka_port}"
+    deployment.kafka_clients = kafka_clients(
+        Path(os.environ.get("TH_KAFKA_DIR", "/tmp/teacher-hiring-kafka"))
+    )
     # Two web instances too, behind one address: their sessions live in th_web, so a cookie
     # set by one is good at the other.
     deployment.instances = {**DISTRIBUTED_INSTANCES, WEB: 2}
     return started
+
+
+def kafka_clients(kafka_dir: Path) -> dict[str, Path]:
+    """Each service's client properties, when the broker of `kafka_dir` (scripts/kafka.sh's
+    data folder) is secured; none for a plaintext one."""
+    try:
+        mode = (kafka_dir / "security.mode").read_text(encoding="utf-8").strip()
+    except OSError:
+        return {}
+    if mode != "sasl_ssl":
+        return {}
+    return {name: kafka_dir / "clients" / f"{name}.properties" for name in SERVICES}
 
 
 def _script(script: str, command: str, *, quiet: bool = False) -> int:
