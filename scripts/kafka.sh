@@ -48,7 +48,7 @@ secrets="$data/security"
 clients="$data/clients"
 principals=(admin exercises hiring bonus)
 pidfile="$data/kafka.pid"
-ready_timeout_s=90
+ready_timeout_s=180 # a secured start on a busy machine takes two minutes
 stop_timeout_s=30
 copy_goal=org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies
 
