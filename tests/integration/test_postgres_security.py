@@ -16,12 +16,15 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+import teacher_hiring.bonus.adapters.migrations as bonus_migrations
 from integration.postgres_server import SCRIPT
 from teacher_hiring.foundation.ports import free_port
+from teacher_hiring.runtime.db import dispose, make_engine, upgrade_to_head
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 SERVICES = ("exercises", "hiring", "bonus", "web")
+MIGRATIONS = Path(bonus_migrations.__file__).parent
 
 
 class Cluster:
@@ -104,3 +107,17 @@ def test_the_passwords_are_readable_by_their_owner_only(cluster: Cluster) -> Non
     for role in ("th_exercises", "th_hiring", "th_bonus", "th_web", "teacher_hiring"):
         assert (cluster.folder / "passwords" / role).stat().st_mode & 0o077 == 0
     assert (cluster.folder / "tls" / "ca.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_service_migrates_its_database_through_the_printed_url(cluster: Cluster) -> None:
+    """The URL carries the CA's path, which SQLAlchemy renders %-escaped for alembic."""
+    engine = make_engine(cluster.urls["BONUS_DATABASE_URL"])
+    try:
+        upgrade_to_head(engine, MIGRATIONS)
+        with engine.connect() as conn:
+            owner = conn.execute(
+                sa.text("SELECT tableowner FROM pg_tables WHERE tablename = 'alembic_version'")
+            ).scalar_one()
+    finally:
+        dispose(engine)
+    assert owner == "th_bonus"
