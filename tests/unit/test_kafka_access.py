@@ -105,3 +105,22 @@ def test_a_broken_or_missing_client_config_is_refused_naming_it(tmp_path: Path) 
         read_client_config(path)
     with pytest.raises(ClientConfigError, match=r"nowhere\.properties"):
         read_client_config(tmp_path / "nowhere.properties")
+
+
+def test_run_distributed_hands_each_service_its_file_only_for_a_secured_broker(
+    tmp_path: Path,
+) -> None:
+    from teacher_hiring.cli.run import kafka_clients
+    from teacher_hiring.runtime.processes import Deployment
+
+    assert kafka_clients(tmp_path) == {}  # a folder never formatted
+    (tmp_path / "security.mode").write_text("plaintext\n")
+    assert kafka_clients(tmp_path) == {}
+    (tmp_path / "security.mode").write_text("sasl_ssl\n")
+    clients = kafka_clients(tmp_path)
+    assert clients == {
+        s: tmp_path / "clients" / f"{s}.properties" for s in ("exercises", "hiring", "bonus")
+    }
+    env = Deployment(kafka_clients=clients).env_for("hiring")
+    assert env["HIRING_KAFKA_CLIENT_CONFIG"] == str(tmp_path / "clients" / "hiring.properties")
+    assert "EXERCISES_KAFKA_CLIENT_CONFIG" not in env
