@@ -25,8 +25,9 @@ schema registry and takes the per-key lock, as a submission's transaction does. 
 exist first, created over HTTP on exercises, so that bonus and hiring hold them in their
 replicas (ManagerCreated) before any money arrives.
 
-Kafka (127.0.0.1:9092) and PostgreSQL (127.0.0.1:5432) are started with scripts/ if they do
-not answer, and stopped at the end only if this run started them. Databases th_bench_<svc>_<hex>
+Kafka (127.0.0.1:9192) and PostgreSQL (127.0.0.1:5532), the benchmarks' own and unsecured
+(bench/lib/kafka_pg.py), are started with scripts/ if they do not answer, and stopped at the
+end only if this run started them. Databases th_bench_<svc>_<hex>
 and topics under a prefix of their own are created for the run and dropped afterwards.
 
 Exits non-zero unless the ledger ends with exactly one entry per staged event (the money

@@ -2,14 +2,25 @@
 # A private PostgreSQL cluster for the platform: start | stop | status | psql [args...]
 #
 # Never the distribution's system cluster: initdb's own data directory under ${TH_PG_DIR}, a
-# server on 127.0.0.1 only (trust authentication on loopback, no other address), the unix
-# socket inside the data directory. `start` is idempotent and ends by creating, if missing,
-# the role teacher_hiring and one database per service (th_exercises, th_hiring, th_bonus), one
-# for the web pages' accounts (th_web), plus th_test for the tests.
+# server on 127.0.0.1 only, the unix socket inside the data directory. `start` is idempotent
+# and ends by creating what is missing and printing each database's URL.
+#
+# TH_PG_AUTH=scram (the default): every connection over TCP is TLS (a CA and a server
+# certificate made at the first start, kept under ${TH_PG_DIR}/tls) and logs in with a password
+# (SCRAM-SHA-256). Each service has a role of its own (th_exercises, th_hiring, th_bonus, th_web)
+# owning its database of the same name, which no other role may connect to; the role
+# teacher_hiring (it may create databases: the tests, chaos) owns th_test. The passwords are
+# generated into ${TH_PG_DIR}/passwords/<role> (mode 0600) and written into the printed URLs,
+# with sslmode=verify-ca and the CA. The superuser postgres logs in only through the unix socket
+# inside the data directory (mode 0700: the cluster's owner and root): this script.
+#
+# TH_PG_AUTH=trust: the tests' shared cluster, as before: no TLS, no passwords on loopback, one
+# role teacher_hiring owning every database. A cluster keeps the mode it was made with.
 #
 #   TH_PG_DIR     where the cluster lives          (default /tmp/teacher-hiring-pg)
 #   TH_PG_PORT    the TCP port on 127.0.0.1         (default 5432)
 #   TH_PG_BINDIR  the server binaries to use        (default: the newest installed)
+#   TH_PG_AUTH    scram or trust                    (default scram)
 #
 # Exit codes: 0 done; 1 failed (or, for status, not running); 2 usage; 3 the server binaries
 # are missing and could not be installed from Debian's packages.
@@ -24,6 +35,9 @@ SUPERUSER=postgres
 ROLE=teacher_hiring
 DATABASES=(th_exercises th_hiring th_bonus th_web th_test)
 SERVICES=(exercises hiring bonus)
+AUTH="${TH_PG_AUTH:-scram}"
+TLS="$PG_DIR/tls"
+PASSWORDS="$PG_DIR/passwords"
 
 say() { printf 'postgres.sh: %s\n' "$*" >&2; }
 die() {
@@ -83,14 +97,67 @@ running() {
     [[ -n "$BINDIR" && -f "$DATA/PG_VERSION" ]] && as_owner "$BINDIR/pg_ctl" status -D "$DATA" >/dev/null 2>&1
 }
 
+# The superuser reaches the server through the socket in the data directory (with scram, TCP
+# asks it for a password it does not have).
 ready() {
-    "$BINDIR/pg_isready" -q -h "$HOST" -p "$PORT" -d postgres -U "$SUPERUSER"
+    "$BINDIR/pg_isready" -q -h "$DATA" -p "$PORT" -d postgres -U "$SUPERUSER"
 }
 
 sql() {
-    # One statement as the superuser on the maintenance database; prints the bare result.
-    "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PORT" -U "$SUPERUSER" -d postgres \
-        -tAc "$1"
+    # One statement as the superuser on a database (default: the maintenance one); prints the
+    # bare result.
+    "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$DATA" -p "$PORT" -U "$SUPERUSER" \
+        -d "${2:-postgres}" -tAc "$1"
+}
+
+check_auth() {
+    case "$AUTH" in
+    scram | trust) ;;
+    *) die 2 "TH_PG_AUTH=$AUTH: use scram or trust" ;;
+    esac
+    if [[ -f "$DATA/PG_VERSION" ]]; then
+        local made
+        made="$(cat "$PG_DIR/auth.mode" 2>/dev/null || echo trust)"
+        [[ "$made" == "$AUTH" ]] ||
+            die 1 "the cluster in $DATA was made with TH_PG_AUTH=$made, not $AUTH: set TH_PG_AUTH=$made, or stop it and remove $PG_DIR to start afresh"
+    fi
+}
+
+# A random password of 32 letters and digits, kept in a file (mode 0600).
+password() {
+    local file="$PASSWORDS/$1"
+    if [[ ! -s "$file" ]]; then
+        (umask 077 && mkdir -p "$PASSWORDS" &&
+            head -c 64 /dev/urandom | base64 -w 0 | tr -dc 'A-Za-z0-9' | cut -c 1-32 >"$file")
+    fi
+    cat "$file"
+}
+
+# A CA and the server's certificate, signed by it for 127.0.0.1; the key readable by the
+# server only.
+make_tls() {
+    [[ -s "$DATA/server.crt" ]] && return 0
+    command -v openssl >/dev/null 2>&1 || die 1 "openssl not found: it makes the server's certificate"
+    (umask 077 && mkdir -p "$TLS")
+    (
+        umask 077
+        cd "$TLS"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
+            -subj "/CN=teacher-hiring PostgreSQL CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout ca.key -out ca.pem &&
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+                -keyout server.key -out server.csr &&
+            printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" >server.ext &&
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+                -days 3650 -extfile server.ext -out server.crt
+    ) >"$PG_DIR/openssl.log" 2>&1 || die 1 "making the server's certificate failed (see $PG_DIR/openssl.log)"
+    chmod 644 "$TLS/ca.pem" # public: clients verify the server with it
+    install -m 600 "$TLS/server.key" "$DATA/server.key"
+    install -m 644 "$TLS/server.crt" "$DATA/server.crt"
+    if [[ $(id -u) -eq 0 ]]; then
+        chown postgres: "$DATA/server.key" "$DATA/server.crt"
+    fi
 }
 
 init_cluster() {
@@ -104,7 +171,18 @@ init_cluster() {
     # C collation: text compares byte by byte, as on SQLite (RFC 3339 timestamps sort as text).
     as_owner "$BINDIR/initdb" -D "$DATA" -U "$SUPERUSER" --encoding=UTF8 --locale=C.UTF-8 \
         --lc-collate=C --auth-local=trust --auth-host=reject >/dev/null
-    cat >"$DATA/pg_hba.conf" <<'EOF'
+    if [[ "$AUTH" == scram ]]; then
+        cat >"$DATA/pg_hba.conf" <<'EOF'
+# The superuser only through the unix socket inside the data directory (mode 0700); everyone
+# else over TLS from loopback with a password (SCRAM-SHA-256), into the databases their role
+# may connect to (each service's only its own). Plain TCP and other addresses are refused.
+local   all  postgres               trust
+hostssl all  all      127.0.0.1/32  scram-sha-256
+host    all  all      0.0.0.0/0     reject
+host    all  all      ::/0          reject
+EOF
+    else
+        cat >"$DATA/pg_hba.conf" <<'EOF'
 # Trust on loopback only; every other address is refused.
 local   all  all                trust
 host    all  all  127.0.0.1/32  trust
@@ -112,6 +190,8 @@ host    all  all  ::1/128       trust
 host    all  all  0.0.0.0/0     reject
 host    all  all  ::/0          reject
 EOF
+    fi
+    echo "$AUTH" >"$PG_DIR/auth.mode"
     echo "include_if_exists = 'teacher_hiring.conf'" >>"$DATA/postgresql.conf"
     [[ $(id -u) -eq 0 ]] && chown postgres: "$DATA/pg_hba.conf" "$DATA/postgresql.conf"
     return 0
@@ -128,8 +208,48 @@ fsync = on
 synchronous_commit = on
 full_page_writes = on
 EOF
+    if [[ "$AUTH" == scram ]]; then
+        make_tls
+        cat >>"$DATA/teacher_hiring.conf" <<EOF
+password_encryption = scram-sha-256
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+ssl_min_protocol_version = 'TLSv1.2'
+EOF
+    fi
     [[ $(id -u) -eq 0 ]] && chown postgres: "$DATA/teacher_hiring.conf"
     return 0
+}
+
+# With scram: a role per service owning its database, none other may connect to it.
+create_service_roles() {
+    local name role db pass
+    sql "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC" >/dev/null
+    sql "REVOKE CONNECT ON DATABASE template1 FROM PUBLIC" >/dev/null
+    sql "GRANT CONNECT ON DATABASE postgres TO $ROLE" >/dev/null
+    sql "ALTER ROLE $ROLE PASSWORD '$(password "$ROLE")'" >/dev/null
+    for name in "${SERVICES[@]}" web; do
+        role="th_$name"
+        db="th_$name"
+        pass="$(password "$role")"
+        if [[ -z $(sql "SELECT 1 FROM pg_roles WHERE rolname = '$role'") ]]; then
+            sql "CREATE ROLE $role LOGIN" >/dev/null
+            say "created role $role"
+        fi
+        sql "ALTER ROLE $role PASSWORD '$pass'" >/dev/null
+        if [[ -z $(sql "SELECT 1 FROM pg_database WHERE datname = '$db'") ]]; then
+            sql "CREATE DATABASE $db OWNER $role" >/dev/null
+            say "created database $db"
+        fi
+        sql "REVOKE ALL ON DATABASE $db FROM PUBLIC" >/dev/null
+        sql "REVOKE ALL ON SCHEMA public FROM PUBLIC" "$db" >/dev/null
+        sql "ALTER SCHEMA public OWNER TO $role" "$db" >/dev/null
+    done
+    if [[ -z $(sql "SELECT 1 FROM pg_database WHERE datname = 'th_test'") ]]; then
+        sql "CREATE DATABASE th_test OWNER $ROLE" >/dev/null
+    fi
+    sql "REVOKE ALL ON DATABASE th_test FROM PUBLIC" >/dev/null
 }
 
 create_role_and_databases() {
@@ -148,6 +268,15 @@ create_role_and_databases() {
 
 print_urls() {
     local service
+    if [[ "$AUTH" == scram ]]; then
+        local tls="sslmode=verify-ca&sslrootcert=$TLS/ca.pem"
+        for service in "${SERVICES[@]}" web; do
+            echo "${service^^}_DATABASE_URL=postgresql+psycopg://th_$service:$(password "th_$service")@$HOST:$PORT/th_$service?$tls"
+        done
+        echo "TEST_DATABASE_URL=postgresql+psycopg://$ROLE:$(password "$ROLE")@$HOST:$PORT/th_test?$tls"
+        echo "ADMIN_DATABASE_URL=postgresql+psycopg://$ROLE:$(password "$ROLE")@$HOST:$PORT/postgres?$tls"
+        return 0
+    fi
     for service in "${SERVICES[@]}"; do
         echo "${service^^}_DATABASE_URL=postgresql+psycopg://$ROLE@$HOST:$PORT/th_$service"
     done
@@ -161,6 +290,7 @@ start() {
         BINDIR=$(find_bindir)
         [[ -n "$BINDIR" ]] || die 3 "PostgreSQL was installed but no initdb was found"
     fi
+    check_auth
     [[ -f "$DATA/PG_VERSION" ]] || init_cluster
     if running; then
         say "already running ($DATA)"
@@ -178,7 +308,13 @@ start() {
         ((tries < 60)) || die 1 "the server runs but does not accept connections on $HOST:$PORT"
         sleep 0.5
     done
-    create_role_and_databases
+    if [[ "$AUTH" == scram ]]; then
+        sql "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'" | grep -q 1 ||
+            sql "CREATE ROLE $ROLE LOGIN CREATEDB" >/dev/null
+        create_service_roles
+    else
+        create_role_and_databases
+    fi
     print_urls
 }
 
@@ -201,7 +337,7 @@ status() {
 
 psql_shell() {
     [[ -n "$BINDIR" ]] || die 1 "not installed: no PostgreSQL server binaries found"
-    exec "$BINDIR/psql" -X -h "$HOST" -p "$PORT" -U "$SUPERUSER" -d postgres "$@"
+    exec "$BINDIR/psql" -X -h "$DATA" -p "$PORT" -U "$SUPERUSER" -d postgres "$@"
 }
 
 case "${1:-}" in

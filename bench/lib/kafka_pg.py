@@ -22,11 +22,13 @@ from teacher_hiring.runtime.processes import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts"
-KAFKA = "127.0.0.1:9092"
-PG_PORT = 5432
+KAFKA = "127.0.0.1:9192"
+PG_PORT = 5532
 ROLE = "teacher_hiring"
-KAFKA_PIDFILE = Path("/tmp/teacher-hiring-kafka/kafka.pid")  # scripts/kafka.sh's default
-PG_PIDFILE = Path("/tmp/teacher-hiring-pg/data/postmaster.pid")  # scripts/postgres.sh's
+KAFKA_DIR = Path("/tmp/teacher-hiring-kafka-bench")
+PG_DIR = Path("/tmp/teacher-hiring-pg-bench")
+KAFKA_PIDFILE = KAFKA_DIR / "kafka.pid"
+PG_PIDFILE = PG_DIR / "data" / "postmaster.pid"
 PARTITIONS = 6
 
 
@@ -35,10 +37,23 @@ def pg_url(database: str) -> str:
 
 
 def _script_env() -> dict[str, str]:
-    """The scripts' defaults (9092, 5432), whatever the caller's environment says: the tests
-    run their own servers on other ports, and this run must not touch them."""
+    """Servers of the benchmarks' own (ports 9192 and 5532, folders under /tmp), whatever the
+    caller's environment says: the tests and `run --distributed` have theirs, and this run must
+    not touch them. Unsecured (plaintext Kafka, trust on loopback): what is measured is the
+    pipeline, as the peers' raw clients run it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TH_PG_", "TH_KAFKA_"))}
-    env["TH_PYTHON"] = sys.executable
+    env.update(
+        {
+            "TH_PYTHON": sys.executable,
+            "TH_KAFKA_DIR": str(KAFKA_DIR),
+            "TH_KAFKA_PORT": KAFKA.rsplit(":", 1)[1],
+            "TH_KAFKA_CONTROLLER_PORT": "9193",
+            "TH_KAFKA_SECURITY": "plaintext",
+            "TH_PG_DIR": str(PG_DIR),
+            "TH_PG_PORT": str(PG_PORT),
+            "TH_PG_AUTH": "trust",
+        }
+    )
     return env
 
 

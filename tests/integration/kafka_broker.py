@@ -37,6 +37,9 @@ def _script(command: str, timeout_s: float) -> tuple[bool, str]:
         "TH_KAFKA_PORT": str(PORT),
         "TH_KAFKA_CONTROLLER_PORT": str(CONTROLLER_PORT),
         "TH_KAFKA_DIR": str(DATA_DIR),
+        # The many Kafka tests share one plaintext broker (a secured one costs each test's
+        # clients a TLS and SCRAM handshake); the security tests start a secured one each.
+        "TH_KAFKA_SECURITY": "plaintext",
     }
     try:
         done = subprocess.run(
@@ -84,10 +87,11 @@ def running_broker() -> Iterator[str]:
 
 
 @contextmanager
-def broker_of_its_own(folder: Path) -> Iterator[ScriptBroker]:
+def broker_of_its_own(folder: Path, *, security: str = "plaintext") -> Iterator[ScriptBroker]:
     """A broker on free ports and in a folder of the test's own, to stop, kill or pause: the
-    session's is shared with the tests running meanwhile. Stopped at the end."""
-    broker = ScriptBroker(folder)
+    session's is shared with the tests running meanwhile. Stopped at the end. `security`:
+    plaintext, or sasl_ssl (SCRAM over TLS, ACLs; its clients' settings in the folder)."""
+    broker = ScriptBroker(folder, security=security)
     try:
         broker.start()
     except RuntimeError as exc:

@@ -96,6 +96,9 @@ def postgres_server() -> Iterator[PostgresServer]:
         **os.environ,
         "TH_PG_PORT": os.environ.get("TH_PG_PORT", TEST_PORT),
         "TH_PG_DIR": os.environ.get("TH_PG_DIR", TEST_DIR),
+        # The tests' shared cluster trusts loopback (one role, no TLS): a test of the secured
+        # setup starts a cluster of its own (tests/integration/test_postgres_security.py).
+        "TH_PG_AUTH": "trust",
     }
 
     def start() -> None:

@@ -407,16 +407,31 @@ def test_topics_are_listed_once_each_in_order(registry: SchemaRegistry) -> None:
         "exercises",
         "managers",
         "money",
+        "payments",
         "task-ratings",
     ]
 
 
-def test_all_money_moves_share_one_topic_keyed_by_manager(registry: SchemaRegistry) -> None:
-    money = registry.events_on_topic("money")
-    assert {spec.name for spec in money} == {"BonusAdded", "FineAdded", "PaymentCommited"}
-    assert {spec.key for spec in money} == {"manager_id"}
-    assert {spec.producer for spec in money} == {"hiring", "exercises"}
-    assert all(spec.consumers == ("bonus",) for spec in money)
+def test_each_producers_money_has_a_topic_of_its_own_keyed_by_manager(
+    registry: SchemaRegistry,
+) -> None:
+    hiring, exercises = registry.events_on_topic("money"), registry.events_on_topic("payments")
+    assert {spec.name for spec in hiring} == {"BonusAdded", "FineAdded"}
+    assert {spec.name for spec in exercises} == {"PaymentCommited"}
+    assert {spec.key for spec in (*hiring, *exercises)} == {"manager_id"}
+    assert (registry.topic_owner("money"), registry.topic_owner("payments")) == (
+        "hiring",
+        "exercises",
+    )
+    assert all(spec.consumers == ("bonus",) for spec in (*hiring, *exercises))
+
+
+def test_every_topic_has_one_owner_and_an_unknown_topic_none(registry: SchemaRegistry) -> None:
+    for topic in registry.topics():
+        assert {spec.producer for spec in registry.events_on_topic(topic)} == {
+            registry.topic_owner(topic)
+        }
+    assert registry.topic_owner("task") is None
 
 
 def test_an_unused_topic_has_no_events(registry: SchemaRegistry) -> None:
@@ -581,6 +596,10 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "an unknown compatibility": (
         lambda f: _edit_catalogue(f, "compatibility: NONE", "compatibility: LOOSE"),
         "events.yaml: ManagerCreated: compatibility must be one of",
+    ),
+    "two producers on one topic": (
+        lambda f: _edit_catalogue(f, "  topic: payments\n", "  topic: money\n"),
+        "events.yaml: topic money has several producers (exercises, hiring)",
     ),
     "a catalogue entry without a topic": (
         lambda f: _edit_catalogue(f, "  topic: money\n", ""),

@@ -15,11 +15,32 @@ SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "kafka.sh"
 START_TIMEOUT_S = 600.0  # the first start on a machine fetches the jars
 
 
+SERVICES = ("exercises", "hiring", "bonus")
+
+
 class ScriptBroker:
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    """`security`: sasl_ssl (each service its own credentials and topics) or plaintext, as
+    TH_KAFKA_SECURITY of scripts/kafka.sh (the default is the script's: sasl_ssl)."""
+
+    def __init__(
+        self, data_dir: Path, port: int | None = None, *, security: str | None = None
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
         self.controller_port = free_port()
+        self.security = security or os.environ.get("TH_KAFKA_SECURITY", "sasl_ssl")
+
+    def client_config(self, principal: str) -> Path | None:
+        """The client properties of `principal` (admin, exercises, hiring, bonus) on a secured
+        broker, None on a plaintext one."""
+        if self.security == "plaintext":
+            return None
+        return self.data_dir / "clients" / f"{principal}.properties"
+
+    def service_clients(self) -> dict[str, Path]:
+        """What Deployment.kafka_clients takes: each service's client properties, if any."""
+        found = {name: self.client_config(name) for name in SERVICES}
+        return {name: path for name, path in found.items() if path is not None}
 
     @property
     def bootstrap(self) -> str:
@@ -31,6 +52,7 @@ class ScriptBroker:
             "TH_KAFKA_PORT": str(self.port),
             "TH_KAFKA_CONTROLLER_PORT": str(self.controller_port),
             "TH_KAFKA_DIR": str(self.data_dir),
+            "TH_KAFKA_SECURITY": self.security,
             # The script asks the broker for metadata with confluent-kafka: this Python has it.
             "TH_PYTHON": os.environ.get("TH_PYTHON", sys.executable),
         }

@@ -156,12 +156,14 @@ def judge(seen: Observed) -> Verdict:
 
 def money_dead_lettered(seen: Observed) -> set[str]:
     """Event ids of issued money that bonus dead-lettered (a handler that kept failing); the
-    poison of the money topic is no issued money."""
+    poison of the money topics is no issued money."""
     issued = {money.event_id for money in seen.issued}
     return {
         letter.event_id
         for letter in seen.dead_letters
-        if letter.service == "bonus" and letter.topic == "money" and letter.event_id in issued
+        if letter.service == "bonus"
+        and letter.topic in ("money", "payments")
+        and letter.event_id in issued
     }
 
 

@@ -126,16 +126,24 @@ def ledger(services: Services) -> list[Money]:
     ]
 
 
+MONEY_TOPICS = ("money", "payments")
+"""Where money travels: hiring's bonuses and fines, exercises' payments (schemas/events.yaml)."""
+
+
 def money_dead_letters(services: Services) -> list[DeadLetter]:
-    """Bonus's dead letters of the money topic, as its operator endpoint lists them."""
+    """Bonus's dead letters of the money topics, as its operator endpoint lists them."""
+    return [letter for topic in MONEY_TOPICS for letter in _dead_letters(services, topic)]
+
+
+def _dead_letters(services: Services, topic: str) -> list[DeadLetter]:
     letters = []
     skip = 0
     while True:
         page = services.get(
-            "bonus", "/operator/dead-letters", topic="money", order="offset", limit=500, skip=skip
+            "bonus", "/operator/dead-letters", topic=topic, order="offset", limit=500, skip=skip
         )
         letters += [
-            DeadLetter("money", "", "bonus", item["reason"], item["event_id"])
+            DeadLetter(topic, "", "bonus", item["reason"], item["event_id"])
             for item in page["items"]
         ]
         skip += len(page["items"])
@@ -278,13 +286,16 @@ def on_the_way(urls: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
-def broker_view(bootstrap: str, transport: Transport) -> dict[str, str]:
+def broker_view(
+    bootstrap: str, transport: Transport, client_config: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Per consumer group on the broker: its members, and per partition the records it has
-    not committed. Shown, with on_the_way, when the checks did not come to hold."""
+    not committed. Shown, with on_the_way, when the checks did not come to hold.
+    `client_config`: the admin's credentials on a secured broker."""
     from confluent_kafka import ConsumerGroupTopicPartitions
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, **(client_config or {})})
     found: dict[str, str] = {}
     try:
         groups = [g.group_id for g in admin.list_consumer_groups().result(30).valid]

@@ -16,6 +16,7 @@ from teacher_hiring.chaos.faults import Broker, Injected, Injector, Outages
 from teacher_hiring.chaos.schedule import Fault, Plan, schedule
 from teacher_hiring.chaos.users import ChaosUsers
 from teacher_hiring.foundation.pages import now_text
+from teacher_hiring.messaging.kafka_access import read_client_config
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.transport import TransportError
 from teacher_hiring.runtime.processes import SERVICES, Platform
@@ -81,11 +82,14 @@ class ChaosRun:
         self.console = console or Console()
         where = platform.deployment
         self.registry = SchemaRegistry.load()
+        admin = where.kafka_admin_client
+        self.kafka_admin = read_client_config(admin) if admin else None
         self.transport = make_transport(
             where.event_log_url(),
             partitions=where.partitions,
             topic_prefix=where.topic_prefix,
             client_id="chaos",
+            client_config=self.kafka_admin,
         )
         token = Tokens(where.auth_secret).mint(Role.operator, "chaos", 24 * 3600)
         self.operator_token = token
@@ -176,7 +180,9 @@ class ChaosRun:
                     )
                     log_url = self.platform.deployment.log_url or ""
                     if log_url.startswith("kafka://"):
-                        view = observe.broker_view(log_url.removeprefix("kafka://"), self.transport)
+                        view = observe.broker_view(
+                            log_url.removeprefix("kafka://"), self.transport, self.kafka_admin
+                        )
                         report.on_the_way.update({f"group {g}": v for g, v in view.items()})
             report.settle_seconds = time.monotonic() - settling
             report.events = observe.events_on_topics(self.transport, self.registry.topics()) - (

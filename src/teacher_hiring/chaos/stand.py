@@ -123,24 +123,28 @@ def drop_database(admin: sa.Engine, name: str, timeout_s: float = 30.0) -> None:
 
 @contextmanager
 def postgres_server(port: int) -> Iterator[str]:
-    """The admin URL of a PostgreSQL answering on `port`; if none does, the project's own
-    cluster (scripts/postgres.sh) is started there, and stopped at the end."""
-    admin_url = POSTGRES.format(port=port, database="postgres")
+    """The admin URL of a PostgreSQL answering on `port`: one trusting loopback as it is, else
+    the project's own cluster (scripts/postgres.sh), started there if it is not running (and
+    stopped at the end), logged into as its role teacher_hiring with the password and CA the
+    script prints (TH_PG_AUTH=scram, the default)."""
+    trusted = POSTGRES.format(port=port, database="postgres")
+    if _answers(trusted):
+        yield trusted
+        return
     env = _env({"TH_PG_PORT": str(port)})
-    started = False
-    if not _answers(admin_url):
-        done = subprocess.run(
-            ["bash", str(POSTGRES_SCRIPT), "start"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"scripts/postgres.sh start: {(done.stderr or done.stdout)[-500:]}")
-        started = True
+    done = subprocess.run(
+        ["bash", str(POSTGRES_SCRIPT), "start"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/postgres.sh start: {(done.stderr or done.stdout)[-500:]}")
+    started = "started on" in done.stderr
+    printed = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     try:
-        yield admin_url
+        yield printed.get("ADMIN_DATABASE_URL", trusted)
     finally:
         if started:
             subprocess.run(["bash", str(POSTGRES_SCRIPT), "stop"], env=env, capture_output=True)
@@ -168,6 +172,8 @@ def distributed(deployment: Deployment, *, postgres_port: int = 5432) -> Iterato
         stack.enter_context(fresh_databases(admin_url, deployment))
         broker = stack.enter_context(private_broker(deployment.data_dir / "kafka"))
         deployment.log_url = f"kafka://{broker.bootstrap}"
+        deployment.kafka_clients = broker.service_clients()
+        deployment.kafka_admin_client = broker.client_config("admin")
         deployment.instances = dict(DISTRIBUTED_INSTANCES)
         deployment.instance_ports = free_instance_ports(DISTRIBUTED_INSTANCES)
         platform = stack.enter_context(running(Platform(deployment)))

@@ -13,6 +13,7 @@ from teacher_hiring.cli import (
     dead_letters,
     erase,
     event_versions,
+    kafka_access,
     links,
     operator,
     proxy,
@@ -42,3 +43,4 @@ app.command("serve")(serve.serve)
 app.command("proxy")(proxy.proxy)
 app.command("simulate")(simulate.simulate)
 app.command("catalogue")(catalogue.catalogue)
+app.command("kafka-access")(kafka_access.kafka_access_command)

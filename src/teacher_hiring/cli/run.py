@@ -163,8 +163,6 @@ def _distributed(deployment: Deployment) -> list[str]:
     for script in ("kafka.sh", "postgres.sh"):
         if _script(script, "status", quiet=True) == 0:
             console.print(f"{script.removesuffix('.sh')} is running: using it")
-            if script == "postgres.sh":  # idempotent: creates a database it lacks (th_web)
-                _script(script, "start", quiet=True)
             continue
         console.print(f"starting {script.removesuffix('.sh')} ({SCRIPTS / script} start)...")
         code = _script(script, "start")
@@ -174,15 +172,42 @@ def _distributed(deployment: Deployment) -> list[str]:
                 _script(done, "stop")
             raise typer.Exit(code)
         started.append(script)
-    pg_port = os.environ.get("TH_PG_PORT", "5432")
     kafka_port = os.environ.get("TH_KAFKA_PORT", "9092")
-    pg = f"postgresql+psycopg://teacher_hiring@127.0.0.1:{pg_port}/th_{{}}"
-    deployment.database_urls = {name: pg.format(name) for name in (*SERVICES, WEB)}
+    deployment.database_urls = _database_urls()
     deployment.log_url = f"kafka://127.0.0.1:{kafka_port}"
+    deployment.kafka_clients = kafka_clients(
+        Path(os.environ.get("TH_KAFKA_DIR", "/tmp/teacher-hiring-kafka"))
+    )
     # Two web instances too, behind one address: their sessions live in th_web, so a cookie
     # set by one is good at the other.
     deployment.instances = {**DISTRIBUTED_INSTANCES, WEB: 2}
     return started
+
+
+def _database_urls() -> dict[str, str]:
+    """Each service's URL as `postgres.sh start` prints it (idempotent on a running cluster):
+    with its role's password and the CA to verify the server, unless the cluster trusts
+    loopback (TH_PG_AUTH=trust)."""
+    done = subprocess.run(
+        [str(SCRIPTS / "postgres.sh"), "start"], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        console.print(f"[red]postgres.sh start failed: {done.stderr.strip()[-500:]}[/red]")
+        raise typer.Exit(done.returncode)
+    printed = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    return {name: printed[f"{name.upper()}_DATABASE_URL"] for name in (*SERVICES, WEB)}
+
+
+def kafka_clients(kafka_dir: Path) -> dict[str, Path]:
+    """Each service's client properties, when the broker of `kafka_dir` (scripts/kafka.sh's
+    data folder) is secured; none for a plaintext one."""
+    try:
+        mode = (kafka_dir / "security.mode").read_text(encoding="utf-8").strip()
+    except OSError:
+        return {}
+    if mode != "sasl_ssl":
+        return {}
+    return {name: kafka_dir / "clients" / f"{name}.properties" for name in SERVICES}
 
 
 def _script(script: str, command: str, *, quiet: bool = False) -> int:

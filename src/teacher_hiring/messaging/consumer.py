@@ -91,7 +91,15 @@ def version_gaps(
 
 
 class _Poison(Exception):
-    """A record that no retry can fix: it is dead-lettered at once."""
+    """A record that no retry can fix: it is dead-lettered at once, for `reason`."""
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+WRONG_PRODUCER = "wrong_producer"
+"""The dead-letter reason of an event that came on a topic its producer does not write."""
 
 
 @dataclass
@@ -262,7 +270,7 @@ class ConsumerRunner:
                     envelope = self._decode(record)
                 except _Poison as exc:
                     error = scrub_text(str(exc), personal_values_in_json(record.value))
-                    self._dead_letter(record, "invalid", error, attempts=0)
+                    self._dead_letter(record, exc.reason, error, attempts=0)
                     done.append(record)
                     continue
                 if envelope is None:
@@ -319,12 +327,30 @@ class ConsumerRunner:
         except (MalformedEvent, SchemaViolation) as exc:
             raise _Poison(str(exc)) from exc
         handler = self.subscription.handlers.get(envelope.event_name)
+        if handler is not None:
+            self._check_producer(record, envelope)
         if handler is not None and envelope.event_version > handler.version:
             raise _Poison(
                 f"{envelope.event_name} v{envelope.event_version} is newer than this consumer "
                 f"reads (v{handler.version}); replay it once a consumer that reads it runs"
             )
         return envelope
+
+    def _check_producer(self, record: Record, envelope: Envelope) -> None:
+        """Who wrote an event is judged from the topic it came on, which the broker lets only
+        the event's producer write (docs/security.md), never from a header or payload field,
+        which anyone who can write any topic can set: a `BonusAdded` on `payments` was not
+        written by hiring, whatever its `producer` header says."""
+        spec = self.registry.spec(envelope.event_name)
+        if record.topic == spec.topic:
+            return
+        writer = self.registry.topic_owner(record.topic)
+        raise _Poison(
+            f"{envelope.event_name} came on topic {record.topic}, which "
+            + (f"only {writer} may write" if writer else "no producer of the catalogue writes")
+            + f"; its producer {spec.producer} writes it to {spec.topic} only",
+            reason=WRONG_PRODUCER,
+        )
 
     # -- failures: retry alone, then dead-letter -----------------------------------------------
 

@@ -25,7 +25,17 @@ from confluent_kafka import Consumer as _Client
 from confluent_kafka import KafkaError, KafkaException, Message
 from confluent_kafka import Producer as _ProducerClient
 from confluent_kafka import TopicPartition as _TP  # noqa: N814 - not our TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from confluent_kafka.admin import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    NewTopic,
+    OffsetSpec,
+    ResourcePatternType,
+    ResourceType,
+)
 
 from teacher_hiring.messaging import transport
 
@@ -115,8 +125,20 @@ def _record(message: Message) -> transport.Record:
     )
 
 
+# A principal may not create topics (on the secured broker only the admin may): the topics must
+# exist already, made by the admin (scripts/kafka.sh start, `teacher-hiring kafka-access`).
+_NOT_ALLOWED = frozenset(
+    {KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.CLUSTER_AUTHORIZATION_FAILED}
+)
+
+
 class KafkaTransport(transport.Transport):
-    """Kafka at `bootstrap_servers` ("host:port[,host:port]")."""
+    """Kafka at `bootstrap_servers` ("host:port[,host:port]").
+
+    `client_config` is added to every client's settings: librdkafka's keys, such as
+    `security.protocol=SASL_SSL`, `sasl.mechanism`, `sasl.username`, `sasl.password` and
+    `ssl.ca.location` for the secured broker of scripts/kafka.sh (messaging/kafka_access.py).
+    """
 
     def __init__(
         self,
@@ -125,11 +147,13 @@ class KafkaTransport(transport.Transport):
         default_partitions: int = 6,
         session_timeout_ms: int = 10000,
         client_id: str = "teacher-hiring",
+        client_config: Mapping[str, str] | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.default_partitions = default_partitions
         self.session_timeout_ms = session_timeout_ms
         self.client_id = client_id
+        self.client_config = dict(client_config or {})
         self._admin_client: AdminClient | None = None
         self._lock = threading.Lock()
 
@@ -143,15 +167,69 @@ class KafkaTransport(transport.Transport):
         futures = self._admin().create_topics(
             new, operation_timeout=REQUEST_TIMEOUT_S, request_timeout=REQUEST_TIMEOUT_S
         )
+        refused: list[str] = []
         for name, future in futures.items():
             try:
                 future.result()
             except KafkaException as exc:
-                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                code = exc.args[0].code()
+                if code in _NOT_ALLOWED:
+                    refused.append(name)
+                elif code != KafkaError.TOPIC_ALREADY_EXISTS:
                     raise transport.TransportError(
                         f"kafka: creating {name}: {exc.args[0]}"
                     ) from exc
-        self._await_metadata(names)
+        self._await_metadata(names, refused)
+
+    def create_acls(self, rules: Sequence[Any]) -> None:
+        """Allow each rule (messaging.kafka_access.Rule) on the broker; one already there stays.
+        Needs a principal allowed to alter the cluster's ACLs (the admin)."""
+        if not rules:
+            return
+        bindings = [
+            AclBinding(
+                ResourceType[rule.resource.upper()],
+                rule.name,
+                ResourcePatternType[rule.pattern],
+                f"User:{rule.principal}",
+                "*",
+                AclOperation[rule.operation],
+                AclPermissionType.ALLOW,
+            )
+            for rule in rules
+        ]
+        futures = self._admin().create_acls(bindings, request_timeout=REQUEST_TIMEOUT_S)
+        with _errors("creating ACLs"):
+            for future in futures.values():
+                future.result()
+        self._await_acls(bindings)
+
+    def _await_acls(self, bindings: list[AclBinding]) -> None:
+        """The controller answers once it has stored the ACLs; the brokers' authorizers apply
+        them a moment later, and until then a client they allow is still refused."""
+        anything: Any = None  # a filter's None matches any name, principal, host
+        everything = AclBindingFilter(
+            ResourceType.ANY,
+            anything,
+            ResourcePatternType.ANY,
+            anything,
+            anything,
+            AclOperation.ANY,
+            AclPermissionType.ANY,
+        )
+        wanted = {str(b) for b in bindings}
+        deadline = time.monotonic() + REQUEST_TIMEOUT_S
+        while True:
+            with _errors("describing ACLs"):
+                found = self._admin().describe_acls(everything, request_timeout=REQUEST_TIMEOUT_S)
+                missing = wanted - {str(b) for b in found.result()}
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise transport.TransportError(
+                    f"kafka: {len(missing)} ACLs not in force after creation, e.g. {min(missing)}"
+                )
+            time.sleep(0.1)
 
     def producer(self) -> transport.Producer:
         return _KafkaProducer(
@@ -256,7 +334,11 @@ class KafkaTransport(transport.Transport):
         self._admin_client = None
 
     def _config(self) -> dict[str, Any]:
-        return {"bootstrap.servers": self.bootstrap_servers, "client.id": self.client_id}
+        return {
+            "bootstrap.servers": self.bootstrap_servers,
+            "client.id": self.client_id,
+            **self.client_config,
+        }
 
     def _admin(self) -> AdminClient:
         with self._lock:
@@ -266,9 +348,10 @@ class KafkaTransport(transport.Transport):
                 self._admin_client = AdminClient(config)
             return self._admin_client
 
-    def _await_metadata(self, names: list[str]) -> None:
+    def _await_metadata(self, names: list[str], refused: Sequence[str] = ()) -> None:
         """Created topics reach the broker's metadata a moment after the controller answers;
-        subscribing before that would fail with "unknown topic"."""
+        subscribing before that would fail with "unknown topic". `refused`: the topics this
+        principal was not allowed to create, which only the admin can make."""
         deadline = time.monotonic() + REQUEST_TIMEOUT_S
         while True:
             with _errors("metadata"):
@@ -276,11 +359,21 @@ class KafkaTransport(transport.Transport):
             missing = [n for n in names if n not in known or not known[n].partitions]
             if not missing:
                 return
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or (missing and set(missing) <= set(refused)):
+                if set(missing) & set(refused):
+                    raise transport.TransportError(
+                        f"kafka: topics {missing} do not exist and {self._who()} may not create "
+                        "them: the admin creates them (scripts/kafka.sh start, or "
+                        "`teacher-hiring kafka-access`)"
+                    )
                 raise transport.TransportError(
                     f"kafka: topics {missing} not in the metadata after creation"
                 )
             time.sleep(0.05)
+
+    def _who(self) -> str:
+        user = self.client_config.get("sasl.username")
+        return f"User:{user}" if user else "this client"
 
     @staticmethod
     def _read_until(client: _Client, limit: int, end: int) -> list[transport.Record]:

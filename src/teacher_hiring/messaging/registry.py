@@ -163,6 +163,13 @@ class SchemaRegistry:
     def events_on_topic(self, topic: str) -> list[EventSpec]:
         return [spec for spec in self._specs.values() if spec.topic == topic]
 
+    def topic_owner(self, topic: str) -> str | None:
+        """The one service that produces the events of `topic` (the loader refuses a topic
+        with two), None for a topic the catalogue does not name. On a broker whose ACLs let only
+        that service write the topic, a record's topic says who wrote it."""
+        owners = {spec.producer for spec in self.events_on_topic(topic)}
+        return owners.pop() if owners else None
+
     def partition_key(self, name: str, payload: Mapping[str, Any]) -> str:
         """The key that keeps one aggregate's events in order on one partition."""
         spec = self.spec(name)
@@ -337,11 +344,25 @@ class _Loader:
                 found = self._event_schema(spec, version, path)
                 if found is not None:
                     compiled[(name, version)] = found
+        self._one_producer_per_topic(specs)
         if self.problems or envelope is None:
             raise RegistryError(
                 f"schema folder {self.root} is inconsistent:\n  " + "\n  ".join(self.problems)
             )
         return SchemaRegistry(envelope, specs, compiled)
+
+    def _one_producer_per_topic(self, specs: Mapping[str, EventSpec]) -> None:
+        """Write access to a broker is per topic: a topic two services produce would let each
+        write the other's events, and its records would not say which of them wrote them."""
+        producers: dict[str, set[str]] = {}
+        for spec in specs.values():
+            producers.setdefault(spec.topic, set()).add(spec.producer)
+        for topic, owners in sorted(producers.items()):
+            if len(owners) > 1:
+                self.problems.append(
+                    f"{CATALOGUE_FILE}: topic {topic} has several producers "
+                    f"({', '.join(sorted(owners))}); give each producer's events a topic of its own"
+                )
 
     def _catalogue(self) -> dict[str, dict[str, Any]]:
         path = self.root / CATALOGUE_FILE

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.messaging.consumer import ConsumerRunner, Subscription
+from teacher_hiring.messaging.kafka_access import read_client_config
 from teacher_hiring.messaging.outbox import Keeper, Outbox
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.relay import OutboxRelay, Router
@@ -52,12 +53,14 @@ def assemble(
     engine = make_engine(settings.database_url, background_checkpoints=settings.run_workers)
     upgrade_to_head(engine, migrations)
     revocations = Revocations(engine)
+    client_config = settings.kafka_client_config
     transport = make_transport(
         settings.event_log_url,
         partitions=settings.partitions,
         topic_prefix=settings.topic_prefix,
         client_id=f"{name}@{socket.gethostname()}:{os.getpid()}",
         session_timeout_ms=settings.kafka_session_timeout_ms,
+        client_config=read_client_config(client_config) if client_config else None,
     )
     relay = OutboxRelay(
         engine=engine,

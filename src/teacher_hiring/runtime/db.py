@@ -163,7 +163,10 @@ def upgrade_to_head(engine: Engine, script_location: Path) -> None:
     """
     config = Config()
     config.set_main_option("script_location", str(script_location))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # The options are configparser values, where "%" starts an interpolation: a URL's escapes
+    # (sslrootcert=%2Ftmp%2F...) are doubled to stay themselves.
+    url = engine.url.render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(_MIGRATION_TURN, {"key": MIGRATION_LOCK})

@@ -73,6 +73,12 @@ class Deployment:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     database_urls: Mapping[str, str] = field(default_factory=dict)
     log_url: str | None = None
+    kafka_clients: Mapping[str, Path] = field(default_factory=dict)
+    """Per service, the client properties file naming it to a secured Kafka broker
+    (scripts/kafka.sh writes them: <kafka data>/clients/<service>.properties)."""
+    kafka_admin_client: Path | None = None
+    """The admin's client properties on a secured broker: for the tools that inject or observe
+    records on any topic (chaos)."""
     instances: Mapping[str, int] = field(default_factory=dict)
     instance_ports: Mapping[str, Sequence[int]] = field(default_factory=dict)
     topic_prefix: str = ""
@@ -144,6 +150,8 @@ class Deployment:
             "BONUS_EXERCISES_URL": self.url("exercises"),
             "BONUS_HIRING_URL": self.url("hiring"),
         }
+        if service in self.kafka_clients:
+            env[prefix + "KAFKA_CLIENT_CONFIG"] = str(self.kafka_clients[service])
         env.update(self.extra_env)
         return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
@@ -49,6 +50,13 @@ class ServiceSettings(AuthSettings):
         "",
         max_length=100,
         description="Put every topic under this prefix (one broker, many platforms)",
+    )
+    kafka_client_config: Path | None = Field(
+        None,
+        description="Kafka only: a properties file of librdkafka settings (security.protocol, "
+        "sasl.username, sasl.password, ssl.ca.location) naming this service to a secured "
+        "broker; scripts/kafka.sh writes one per service, mode 0600, as "
+        "<kafka data folder>/clients/<service>.properties",
     )
     kafka_session_timeout_ms: int = Field(
         10_000,

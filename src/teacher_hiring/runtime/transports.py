@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.engine import make_url
 
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
@@ -17,20 +19,34 @@ def make_transport(
     topic_prefix: str = "",
     client_id: str = "teacher-hiring",
     session_timeout_ms: int = 10_000,
+    client_config: Mapping[str, str] | None = None,
 ) -> Transport:
     """`sqlite:///var/events.db` is the embedded log, `kafka://host:port[,host:port]` Kafka.
 
     A topic prefix keeps several platforms apart on one broker (see PrefixedTransport). The
     client id names this process to the broker: in its logs and in the consumer groups'
     descriptions (`kafka-consumer-groups.sh --describe --members`), to tell who owns what.
+    `client_config`: Kafka only, librdkafka settings added to every client's (the credentials
+    and CA of a secured broker, messaging/kafka_access.py).
     """
     transport = _transport(
-        url, partitions=partitions, client_id=client_id, session_timeout_ms=session_timeout_ms
+        url,
+        partitions=partitions,
+        client_id=client_id,
+        session_timeout_ms=session_timeout_ms,
+        client_config=client_config,
     )
     return PrefixedTransport(transport, topic_prefix) if topic_prefix else transport
 
 
-def _transport(url: str, *, partitions: int, client_id: str, session_timeout_ms: int) -> Transport:
+def _transport(
+    url: str,
+    *,
+    partitions: int,
+    client_id: str,
+    session_timeout_ms: int,
+    client_config: Mapping[str, str] | None,
+) -> Transport:
     if url.startswith("sqlite:"):
         path = make_url(url).database
         if not path:
@@ -45,6 +61,7 @@ def _transport(url: str, *, partitions: int, client_id: str, session_timeout_ms:
             default_partitions=partitions,
             client_id=client_id,
             session_timeout_ms=session_timeout_ms,
+            client_config=client_config,
         )
     raise ValueError(
         f"event_log_url: unsupported transport {url!r} (use sqlite:///<file> or kafka://host:port)"

@@ -3,9 +3,9 @@
 What the transport allows (messaging/transport.py, and the topics and keys of
 schemas/events.yaml), and so what the strategies below generate:
 
-- Money events travel on `money` keyed by manager_id, ratings on `task-ratings` keyed by
-  exercise_id; a key's partition is crc32(key) modulo the partition count, so the events of one
-  key share a partition and several keys may share one.
+- Bonuses and fines travel on `money`, payments on `payments`, keyed by manager_id, ratings on
+  `task-ratings` keyed by exercise_id; a key's partition is crc32(key) modulo the partition
+  count, so the events of one key share a partition and several keys may share one.
 - A producer appends the events of one key in the order it committed them (the relay reads its
   outbox in id order). Two producers are not ordered against each other, even for one key:
   hiring's bonuses and fines and exercises' payments of one manager interleave freely.
@@ -33,6 +33,7 @@ from teacher_hiring.bonus.entrypoints import consumers
 from teacher_hiring.messaging.consumer import ConsumerRunner
 from teacher_hiring.messaging.embedded_log import EmbeddedLog
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.transport import (
     Consumer,
     OutgoingMessage,
@@ -68,6 +69,7 @@ class RatingChange:
 
 
 Fact = Money | RatingChange
+TOPICS = {spec.name: spec.topic for spec in SchemaRegistry.load().events()}
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class History:
         """(producer, topic, key number): the events whose relative order the transport keeps."""
         fact = self.facts[index]
         if isinstance(fact, Money):
-            return PRODUCERS[fact.name], "money", fact.manager
+            return PRODUCERS[fact.name], TOPICS[fact.name], fact.manager
         return "hiring", "task-ratings", fact.exercise
 
 
@@ -344,7 +346,7 @@ class Consumers:
 
 def dead_letters(bonus: Bonus) -> int:
     """Records in the dead-letter topics of both groups."""
-    topics = ("money", "task-ratings")
+    topics = ("money", "payments", "task-ratings")
     return sum(sum(bonus.log.end_offsets(dlq_topic(topic)).values()) for topic in topics)
 
 

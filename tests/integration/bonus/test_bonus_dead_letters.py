@@ -45,7 +45,7 @@ def test_dead_letters_are_listed_and_shown_with_the_error_and_the_original_event
 ) -> None:
     page = dead["page"]
     assert page["topics"]["money"] == {"dead_letters": 2, "pending": 2, "other_services": 0}
-    assert page["topics"].keys() == {"money", "task-ratings", "managers"}
+    assert page["topics"].keys() == {"money", "payments", "task-ratings", "managers"}
     failed = dead["failed"]
     assert failed["consumer"] == "bonus.money" and failed["attempts"] == 2
     assert failed["event_id"] == dead["conflicting"].event_id

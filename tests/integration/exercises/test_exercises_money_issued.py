@@ -58,5 +58,5 @@ def test_a_payment_is_re_sent_under_its_original_event_id(service: Service) -> N
     assert (orjson.loads(body), sent_at) == (payment, None)
 
     assert relay.flush(timeout_s=10)
-    ids = [e["event_id"] for e in service.log_records("money")]
+    ids = [e["event_id"] for e in service.log_records("payments")]
     assert ids.count(payment["event_id"]) == 2
