@@ -178,6 +178,7 @@ def test_a_killed_distributed_run_leaves_no_instance_nor_proxy_running(
     servers = {
         "TH_PG_PORT": str(postgres_server.port),
         "TH_PG_DIR": os.environ.get("TH_PG_DIR", TEST_DIR),
+        "TH_PG_AUTH": "trust",  # the tests' cluster (tests/integration/postgres_server.py)
         "TH_KAFKA_PORT": str(kafka_broker.PORT),
         "TH_KAFKA_CONTROLLER_PORT": str(kafka_broker.CONTROLLER_PORT),
         "TH_KAFKA_DIR": str(kafka_broker.DATA_DIR),
