@@ -145,7 +145,11 @@ def register_with_hiring(hiring: httpx.Client, count: int) -> list[tuple[str, st
     """(id, bearer token) of `count` candidates registered with hiring directly."""
     found = []
     for n in range(count):
-        body = {"name": f"Api Candidate {n}", "email": f"api.{n}@mail.example", "subject": SUBJECT}
+        body = {
+            "name": f"Api Candidate {n}",
+            "email": f"api.{n}.{uuid.uuid4().hex[:6]}@mail.example",
+            "subject": SUBJECT,
+        }
         answer = hiring.post("/candidates", json=body).raise_for_status().json()
         found.append((answer["id"], answer["access_token"]))
     return found

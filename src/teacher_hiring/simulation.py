@@ -241,7 +241,8 @@ class Simulation:
         rng = random.Random(seed)
         body: dict[str, str] = {
             "name": f"Candidate {number + 1}",
-            "email": f"candidate{number + 1}@mail.example",
+            # one candidate per email (hiring answers 409): unique across runs on one platform
+            "email": f"candidate{number + 1}.{seed:x}.{uuid.uuid4().hex[:8]}@mail.example",
         }
         subjects = SUBJECTS[: min(len(SUBJECTS), self.config.exercises)]
         if rng.random() < 0.5:  # half of them teach a subject (US-160), the others any

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from integration.hiring.hiring_support import Hiring
+from teacher_hiring.hiring.adapters.repository import HiringRepository
+from teacher_hiring.hiring.domain.errors import EmailAlreadyRegistered
+from teacher_hiring.hiring.service_layer.results import Registration
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -198,3 +204,39 @@ def test_a_candidate_shows_when_they_became_a_teacher(hiring: Hiring) -> None:
     solved_at = {e["exercise_id"]: e["solved_at"] for e in detail["exercises"]}
     assert detail["status"] == "teacher"
     assert detail["became_teacher_at"] == solved_at[last] == max(solved_at.values())
+
+
+def test_one_candidate_per_email_whatever_its_case_or_spaces(hiring: Hiring) -> None:
+    """Registering again would give five fresh attempts at the same exercises: 409."""
+    hiring.add_exercise(answers=("x",))
+    first = hiring.http.post("/candidates", json={"name": "Ivan", "email": "Ivan@Mail.example"})
+    again = [
+        hiring.http.post("/candidates", json={"name": "Ivan 2", "email": email})
+        for email in ("Ivan@Mail.example", "ivan@mail.example", "  IVAN@MAIL.EXAMPLE ")
+    ]
+    other = hiring.http.post("/candidates", json={"name": "Olga", "email": " olga@mail.example"})
+
+    assert first.status_code == 201, first.text
+    assert [r.status_code for r in again] == [409, 409, 409], [r.text for r in again]
+    assert all(r.json()["detail"].startswith("email: a candidate") for r in again)
+    assert other.status_code == 201 and other.json()["email"] == "olga@mail.example"
+    assert len(hiring.events("CandidateCreated")) == 2
+    assert hiring.http.get("/candidates").json()["total"] == 2
+
+
+def test_a_registration_racing_another_of_the_same_email_meets_the_unique_key(
+    hiring: Hiring,
+) -> None:
+    """The check before the insert can miss a registration committing meanwhile: the unique
+    key refuses it all the same, as the same 409 and not a 500."""
+    hiring.add_exercise(answers=("x",))
+    hiring.http.post("/candidates", json={"name": "Ivan", "email": "ivan@mail.example"})
+    racing = Registration(str(uuid.uuid4()), "Ivan 2", "IVAN@mail.example", None, "candidate", ())
+
+    with (
+        pytest.raises(EmailAlreadyRegistered),
+        UnitOfWork(hiring.runtime.engine, HiringRepository) as uow,
+    ):
+        uow.repo.add_candidate(racing, 1.0)  # as if email_registered had said no
+
+    assert hiring.http.get("/candidates").json()["total"] == 1

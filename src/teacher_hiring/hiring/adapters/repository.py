@@ -37,7 +37,8 @@ from teacher_hiring.hiring.adapters.tables import (
     submissions,
 )
 from teacher_hiring.hiring.domain import commands
-from teacher_hiring.hiring.domain.errors import DuplicateSubmission
+from teacher_hiring.hiring.domain.commands import email_key
+from teacher_hiring.hiring.domain.errors import DuplicateSubmission, EmailAlreadyRegistered
 from teacher_hiring.hiring.domain.model import (
     AssignableExercise,
     CandidateSide,
@@ -203,19 +204,29 @@ class HiringRepository:
             for row in rows
         ]
 
+    def email_registered(self, email: str) -> bool:
+        key = email_key(email)
+        query = sa.select(candidates.c.id).where(candidates.c.email_key == key)
+        return self.conn.execute(query).first() is not None
+
     def add_candidate(self, registered: Registration, at: float) -> None:
-        self.conn.execute(
-            candidates.insert(),
-            {
-                "id": registered.id,
-                "name": registered.name,
-                "email": registered.email,
-                "status": registered.status,
-                "subject": registered.subject,
-                "created_at": at,
-                "updated_at": at,
-            },
-        )
+        row = {
+            "id": registered.id,
+            "name": registered.name,
+            "email": registered.email,
+            "email_key": email_key(registered.email),
+            "status": registered.status,
+            "subject": registered.subject,
+            "created_at": at,
+            "updated_at": at,
+        }
+        try:  # a savepoint, so the transaction can still say why the insert failed
+            with self.conn.begin_nested():
+                self.conn.execute(candidates.insert(), row)
+        except IntegrityError as exc:  # the same email registered at the same moment
+            if self.email_registered(registered.email):
+                raise EmailAlreadyRegistered() from exc
+            raise
         self.conn.execute(
             candidate_exercises.insert(),
             [

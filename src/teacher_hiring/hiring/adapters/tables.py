@@ -19,12 +19,16 @@ candidates = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("email", sa.String(320), nullable=False),
+    # One candidate per email: the email trimmed and lowercased (domain.commands.email_key);
+    # rows made duplicate before migration 0006 carry a suffix (docs/security.md).
+    sa.Column("email_key", sa.String(400), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     # US-160: the candidate is assigned exercises of this subject only; NULL: of any subject.
     sa.Column("subject", sa.String(50), nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
+sa.Index("uq_candidates_email_key", candidates.c.email_key, unique=True)
 
 candidate_exercises = sa.Table(
     "candidate_exercises",

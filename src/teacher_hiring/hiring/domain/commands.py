@@ -8,6 +8,11 @@ from typing import Any
 from teacher_hiring.foundation.records import from_mapping
 
 
+def email_key(email: str) -> str:
+    """What makes two emails one person's: trimmed, case-insensitive (one candidate per key)."""
+    return email.strip().lower()
+
+
 @dataclass(frozen=True, slots=True)
 class RegisterCandidate:
     """`subject`: assign only exercises of this subject (US-160); None: of any subject."""

@@ -21,6 +21,17 @@ class HiringError(Exception):
             self.not_yet = not_yet
 
 
+class EmailAlreadyRegistered(HiringError):
+    """One candidate per email (409): registering again would give fresh attempts."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "email: a candidate with this email is already registered; sign in with the token "
+            "of that registration",
+            field="email",
+        )
+
+
 class CandidateNotFound(HiringError):
     pass
 

@@ -311,12 +311,15 @@ def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> schema
     responses={422: _error("Not an ExerciseCreated/ExerciseUpdated v0 or v1 envelope, or invalid")},
     openapi_extra=pushed_event_body("ExerciseCreated or ExerciseUpdated, v0 or v1"),
 )
-def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> schemas.PushResult:
+def receive_exercise(
+    body: RawBody, request: Request, hiring: HiringDep, caller: auth.ClaimsDep
+) -> schemas.PushResult:
     """The push end of the exercise link: the exercises service POSTs the event here.
 
     Claimed in the inbox under the same consumer name as the event consumer, so an update that
     arrives both by push and by the log is applied once; an older version never overwrites a
-    newer one. `applied` is false for a duplicate or a version that is not newer.
+    newer one. `applied` is false for a duplicate or a version that is not newer. Only the
+    exercises service (the producer) may push: another service's token is 403.
     """
     try:
         envelope = RecordCodec(hiring.registry).decode_http(body, request.headers)
@@ -324,6 +327,8 @@ def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> sche
     except (MalformedEvent, SchemaViolation) as exc:
         # Only here is a schema violation the caller's fault; staged by hiring, it is a bug (500).
         raise EventRefused(str(exc), problem=type(exc).__name__) from exc
+    producer = hiring.registry.spec(envelope.event_name).producer
+    auth.ensure_producer(caller, envelope.event_name, producer)
     applied = handlers.receive_pushed_exercise(envelope, hiring.uow(), hiring.upcaster)
     return schemas.PushResult(applied=applied)
 

@@ -17,6 +17,7 @@ from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.errors import (
     CandidateNotFound,
     DuplicateSubmission,
+    EmailAlreadyRegistered,
     EventRefused,
     ExerciseNotAssigned,
     ExerciseNotFound,
@@ -61,6 +62,8 @@ def register_candidate(
     """Create a candidate with the least-solved assignable exercises (fewer if fewer exist),
     of the candidate's subject only when they named one (US-160)."""
     with uow:
+        if uow.repo.email_registered(cmd.email):
+            raise EmailAlreadyRegistered()
         chosen = uow.repo.assignable_exercises(rules.exercises_per_candidate, cmd.subject)
         if not chosen:
             of_subject = "" if cmd.subject is None else f" of subject {cmd.subject!r}"

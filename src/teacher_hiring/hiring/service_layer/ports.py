@@ -30,8 +30,13 @@ class Repository(Protocol):
         """The least-completed assignable exercises, of `subject` only unless it is None."""
         ...
 
+    def email_registered(self, email: str) -> bool:
+        """Whether a candidate holds this email already (trimmed, case-insensitive)."""
+        ...
+
     def add_candidate(self, registered: Registration, at: float) -> None:
-        """A new candidate, with their exercises in the order they were assigned."""
+        """A new candidate, with their exercises in the order they were assigned;
+        EmailAlreadyRegistered if another registration took the email meanwhile."""
         ...
 
     def assigned_exercise_ids(self, candidate_id: str) -> list[str]:
