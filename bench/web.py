@@ -150,7 +150,8 @@ def register_with_hiring(hiring: httpx.Client, count: int) -> list[tuple[str, st
             "email": f"api.{n}.{uuid.uuid4().hex[:6]}@mail.example",
             "subject": SUBJECT,
         }
-        answer = hiring.post("/candidates", json=body).raise_for_status().json()
+        key = {"Idempotency-Key": uuid.uuid4().hex}  # a retried registration is answered again
+        answer = hiring.post("/candidates", json=body, headers=key).raise_for_status().json()
         found.append((answer["id"], answer["access_token"]))
     return found
 

@@ -347,7 +347,7 @@ class Workload:
             Request(
                 "/candidates",
                 {"name": f"Bench candidate {n}", "email": f"c{uuid.uuid4().hex}@bench.example"},
-                {},
+                {"Idempotency-Key": uuid.uuid4().hex},
             )
             for n in range(candidates)
         ]

@@ -271,11 +271,16 @@ class Simulation:
         return answer if int(exercise["version"]) == version else ""
 
     def _register(self, body: dict[str, str], patience_s: float = 60.0) -> Any:
-        """Register; while every exercise waits for its complication, come back a little later."""
+        """Register; while every exercise waits for its complication, come back a little later.
+
+        One Idempotency-Key for every try: a try whose answer was lost (a retry after a dead
+        process, in the chaos run) is answered with the registration it made."""
         deadline = time.monotonic() + patience_s
+        key = {"Idempotency-Key": uuid.uuid4().hex}
         while True:
-            response = self.hiring.post("/candidates", json=body)
-            if response.status_code != 409 or time.monotonic() > deadline:
+            response = self.hiring.post("/candidates", json=body, headers=key)
+            postponed = response.status_code == 409 and "Retry-After" in response.headers
+            if not postponed or time.monotonic() > deadline:
                 return _ok(response)
             self._count("registrations_postponed")
             time.sleep(0.2)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 
 from integration.hiring.hiring_support import Hiring
 from teacher_hiring.hiring.adapters.repository import HiringRepository
+from teacher_hiring.hiring.domain.commands import RegisterCandidate
 from teacher_hiring.hiring.domain.errors import EmailAlreadyRegistered
 from teacher_hiring.hiring.service_layer.results import Registration
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
@@ -239,4 +241,96 @@ def test_a_registration_racing_another_of_the_same_email_meets_the_unique_key(
     ):
         uow.repo.add_candidate(racing, 1.0)  # as if email_registered had said no
 
+    assert hiring.http.get("/candidates").json()["total"] == 1
+
+
+def _register(hiring: Hiring, body: dict[str, str], key: str | None) -> httpx.Response:
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    response: httpx.Response = hiring.http.post("/candidates", json=body, headers=headers)
+    return response
+
+
+def test_a_registration_sent_again_with_its_key_answers_the_first_one(hiring: Hiring) -> None:
+    """The client whose answer was lost sends it again: the same candidate, the same
+    exercises, a token naming them; nobody new, no second CandidateCreated."""
+    hiring.add_exercise(answers=("x",))
+    body = {"name": "Ivan", "email": "ivan@mail.example", "subject": "general"}
+    first = _register(hiring, body, "key-1")
+    hiring.add_exercise(answers=("y",))  # a replay answers what was assigned, not what is now
+    again = _register(hiring, body | {"email": " ivan@mail.example "}, "key-1")
+
+    assert first.status_code == again.status_code == 201, (first.text, again.text)
+    token = again.json().pop("access_token")
+    assert {**first.json(), "access_token": None} == {**again.json(), "access_token": None}
+    own = hiring.http.get(
+        f"/candidates/{first.json()['id']}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert own.status_code == 200, own.text
+    assert len(hiring.events("CandidateCreated")) == 1
+    assert hiring.http.get("/candidates").json()["total"] == 1
+
+
+def test_a_key_sent_again_with_another_body_is_refused_naming_the_header(hiring: Hiring) -> None:
+    hiring.add_exercise(answers=("x",))
+    first = _register(hiring, {"name": "Ivan", "email": "ivan@mail.example"}, "key-1")
+    other_bodies = [
+        {"name": "Ivan Petrov", "email": "ivan@mail.example"},
+        {"name": "Ivan", "email": "olga@mail.example"},
+        {"name": "Ivan", "email": "ivan@mail.example", "subject": "general"},
+    ]
+    refused = [_register(hiring, body, "key-1") for body in other_bodies]
+
+    assert first.status_code == 201, first.text
+    assert [r.status_code for r in refused] == [422, 422, 422], [r.text for r in refused]
+    assert {r.json()["error"] for r in refused} == {"IdempotencyKeyReused"}
+    assert all(r.json()["detail"].startswith("Idempotency-Key: ") for r in refused)
+    assert {r.json()["field"] for r in refused} == {"Idempotency-Key"}
+    assert hiring.http.get("/candidates").json()["total"] == 1  # nothing half-written
+    assert len(hiring.events("CandidateCreated")) == 1
+
+
+def test_the_same_email_again_without_the_key_or_with_another_is_a_second_registration(
+    hiring: Hiring,
+) -> None:
+    """Without the first key, name and email prove nothing: 409, never the first token."""
+    hiring.add_exercise(answers=("x",))
+    body = {"name": "Ivan", "email": "ivan@mail.example"}
+    assert _register(hiring, body, "key-1").status_code == 201
+    again = [_register(hiring, body, None), _register(hiring, body, "key-2")]
+
+    assert [r.status_code for r in again] == [409, 409], [r.text for r in again]
+    assert all("access_token" not in r.json() for r in again)
+    assert {r.json()["error"] for r in again} == {"EmailAlreadyRegistered"}
+
+
+@pytest.mark.parametrize("key", ["", "k" * 201])
+def test_a_registration_key_out_of_bounds_is_refused_naming_the_header(
+    hiring: Hiring, key: str
+) -> None:
+    hiring.add_exercise(answers=("x",))
+    response = _register(hiring, {"name": "Ivan", "email": "ivan@mail.example"}, key)
+    assert response.status_code == 422, response.text
+    assert "idempotency-key" in response.text.lower()
+    assert hiring.http.get("/candidates").json()["total"] == 0
+
+
+def test_a_registration_racing_its_twin_with_the_same_key_answers_the_twins(
+    hiring: Hiring,
+) -> None:
+    """Two copies of one request on two instances: the one that commits second finds the
+    first's key behind the unique keys and answers its registration, adding nobody."""
+    hiring.add_exercise(answers=("x",))
+    body = {"name": "Ivan", "email": "ivan@mail.example"}
+    first = _register(hiring, body, "key-1").json()
+    cmd = RegisterCandidate(name="Ivan", email="ivan@mail.example", idempotency_key="key-1")
+    racing = Registration(str(uuid.uuid4()), "Ivan", "ivan@mail.example", None, "candidate", ())
+
+    with UnitOfWork(hiring.runtime.engine, HiringRepository) as uow:
+        earlier = uow.repo.add_candidate(racing, 1.0, cmd)  # as if the key had not been there
+        uow.commit()
+
+    assert earlier is not None and earlier.id == first["id"]
+    assert [e.exercise_id for e in earlier.exercises] == [
+        e["exercise_id"] for e in first["exercises"]
+    ]
     assert hiring.http.get("/candidates").json()["total"] == 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from teacher_hiring.foundation.records import from_mapping
 
@@ -20,6 +23,13 @@ class RegisterCandidate:
     name: str
     email: str
     subject: str | None = None
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two registrations sent with one Idempotency-Key the same request: the
+        body's fields as received (the email trimmed), hashed (SHA-256, hex)."""
+        body = {"name": self.name, "email": self.email, "subject": self.subject}
+        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,21 @@ class EmailAlreadyRegistered(HiringError):
 
     def __init__(self) -> None:
         super().__init__(
-            "email: a candidate with this email is already registered; sign in with the token "
-            "of that registration",
+            "email: a candidate with this email is already registered; use the token of that "
+            "registration (the same request with its Idempotency-Key answers it again)",
             field="email",
+        )
+
+
+class IdempotencyKeyReused(HiringError):
+    """A registration's Idempotency-Key sent again with another body (422): the key names one
+    registration, and this is not it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Idempotency-Key: this key was sent with another registration (another name, email "
+            "or subject); send a new key for a new registration",
+            field="Idempotency-Key",
         )
 
 

@@ -14,6 +14,7 @@ from teacher_hiring.hiring.domain.errors import (
     EventRefused,
     ExerciseNotAssigned,
     ExerciseNotFound,
+    IdempotencyKeyReused,
     NoExercisesAvailable,
     StaleExerciseVersion,
 )
@@ -28,6 +29,7 @@ ERRORS: ErrorMap = {
     ExerciseNotAssigned: 403,
     NoExercisesAvailable: 409,
     EmailAlreadyRegistered: 409,
+    IdempotencyKeyReused: 422,
     StaleExerciseVersion: 409,
     AttemptLimitReached: 429,
     AnswerTooLong: 422,

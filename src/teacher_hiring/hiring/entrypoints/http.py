@@ -91,12 +91,28 @@ def _no_candidate(candidate_id: str) -> CandidateNotFound:
     responses={
         409: _not_yet(
             "NoExercisesAvailable: nothing can be assigned yet; exercises may still be on their "
-            "way to hiring (Retry-After)"
-        )
+            "way to hiring (Retry-After). EmailAlreadyRegistered: a candidate holds this email"
+        ),
+        422: _error(
+            "A field out of bounds, or IdempotencyKeyReused: the key came with another body"
+        ),
     },
 )
 def register_candidate(
-    body: schemas.CandidateIn, hiring: HiringDep, tokens: auth.TokensDep
+    body: schemas.CandidateIn,
+    hiring: HiringDep,
+    tokens: auth.TokensDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=IDEMPOTENCY_KEY_MAX,
+            description="Sending the same body with the same key again answers the registration "
+            "it made (its candidate, with a new token), registering nobody; another body with "
+            "it is 422",
+        ),
+    ] = None,
 ) -> schemas.CandidateCreatedOut:
     """Register a candidate and assign them exercises to solve; open to anyone.
 
@@ -107,10 +123,19 @@ def register_candidate(
     through events, so one written a moment ago may still be on its way (in the default push
     mode a creation delivers its exercise before it returns). Publishes CandidateCreated.
 
+    One candidate per email, whatever its case (409 EmailAlreadyRegistered). A client that
+    may send a registration again (a retry after a lost answer) sends an `Idempotency-Key`:
+    the same key with the same body answers the registration it made, 201 with the same
+    candidate and exercises and a token naming that candidate; with another body, 422 naming
+    the header. Without a key, the same email again is 409, whatever the name: the answer
+    carries a token, and a name and an email are no proof of who asks.
+
     The answer carries the candidate's `access_token`: their bearer token for every other
-    route of theirs (docs/security.md). It is shown this once.
+    route of theirs (docs/security.md).
     """
-    cmd = commands.RegisterCandidate(name=body.name, email=body.email, subject=body.subject)
+    cmd = commands.RegisterCandidate(
+        name=body.name, email=body.email, subject=body.subject, idempotency_key=idempotency_key
+    )
     registered = handlers.register_candidate(cmd, hiring.uow(), hiring.rules)
     return schemas.CandidateCreatedOut(
         id=registered.id,

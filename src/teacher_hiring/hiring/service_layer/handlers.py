@@ -60,8 +60,15 @@ def register_candidate(
     cmd: commands.RegisterCandidate, uow: UnitOfWork[Repository], rules: Rules
 ) -> Registration:
     """Create a candidate with the least-solved assignable exercises (fewer if fewer exist),
-    of the candidate's subject only when they named one (US-160)."""
+    of the candidate's subject only when they named one (US-160).
+
+    With an Idempotency-Key: the registration first made with it, as it was answered, when
+    the key comes again with the same body (a client whose answer was lost); nothing changes.
+    """
     with uow:
+        earlier = uow.repo.registered_with_key(cmd)
+        if earlier is not None:
+            return earlier
         if uow.repo.email_registered(cmd.email):
             raise EmailAlreadyRegistered()
         chosen = uow.repo.assignable_exercises(rules.exercises_per_candidate, cmd.subject)
@@ -81,7 +88,9 @@ def register_candidate(
             exercises=tuple(chosen),
         )
         now = uow.clock()
-        uow.repo.add_candidate(registered, now)
+        earlier = uow.repo.add_candidate(registered, now, cmd)
+        if earlier is not None:  # a twin sent with the same key committed meanwhile
+            return earlier
         uow.stage(
             "CandidateCreated",
             {

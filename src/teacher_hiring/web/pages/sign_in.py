@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import re
 from typing import Annotated, Any
@@ -152,9 +154,9 @@ def register(
     candidate = None
     if not errors:
         try:
-            candidate = (
-                api_of(request).as_person(None).register_candidate(name, email, subject or None)
-            )
+            key = registration_key(request, email)
+            calls = api_of(request).as_person(None)
+            candidate = calls.register_candidate(name, email, subject or None, key)
         except Refused as exc:
             errors.update(_registration_refused(exc))
     context = {
@@ -175,6 +177,17 @@ def register(
     return response
 
 
+def registration_key(request: Request, email: str) -> str:
+    """The Idempotency-Key of this email's registration with hiring: the same for every try,
+    so a registration whose account was not opened here (the page's answer lost, the process
+    stopped between the two) is answered again by hiring when the form is sent again, not
+    refused as a second one. An HMAC under a key derived from the platform's secret: nobody
+    without it can make the key and replay the registration through hiring's API."""
+    secret = settings_of(request).auth_secret.get_secret_value().encode()
+    key = hashlib.sha256(b"teacher-hiring web registration\0" + secret).digest()
+    return "web-" + hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
+
+
 def _registration_problems(name: str, email: str, subject: str, password: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not name:
@@ -192,6 +205,13 @@ def _registration_problems(name: str, email: str, subject: str, password: str) -
 
 
 def _registration_refused(exc: Refused) -> dict[str, str]:
+    if exc.error == "EmailAlreadyRegistered":
+        return {"email": "A candidate with this email is registered already."}
+    if exc.error == "IdempotencyKeyReused":
+        return {
+            "email": "This email was registered a moment ago with another name or subject: "
+            "send them as you did the first time."
+        }
     if exc.error == "NoExercisesAvailable":
         return {
             "subject": "There are no exercises of this subject yet. Leave it empty, choose "
