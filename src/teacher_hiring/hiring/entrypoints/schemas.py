@@ -54,7 +54,8 @@ class CandidateCreatedOut(BaseModel):
     exercises: list[AssignedExercise]
     access_token: str = Field(
         description="The candidate's bearer token for their own routes (docs/security.md); "
-        "shown only here"
+        "shown only here and in the answer to the same request sent again with its "
+        "Idempotency-Key"
     )
 
 
