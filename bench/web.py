@@ -41,7 +41,7 @@ import orjson
 
 from bench.lib.cpu import cpu_of
 from bench.lib.load import CONNECTIONS, PhaseResult, collector_paused, percentile, timed_post
-from bench.lib.platform_under_test import Credentials
+from bench.lib.platform_under_test import UNLIMITED_REGISTRATIONS, Credentials
 from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime.processes import SERVICES, WEB, Deployment, Platform
 from teacher_hiring.runtime.tokens import Role
@@ -338,6 +338,7 @@ def main() -> None:
             data_dir=Path(tmp) / "var",
             ports={WEB: free_port(), **{name: free_port() for name in SERVICES}},
             partitions=3,
+            extra_env=UNLIMITED_REGISTRATIONS,
         )
         platform = Platform(deployment)
         try:

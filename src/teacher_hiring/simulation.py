@@ -271,7 +271,8 @@ class Simulation:
         return answer if int(exercise["version"]) == version else ""
 
     def _register(self, body: dict[str, str], patience_s: float = 60.0) -> Any:
-        """Register; while every exercise waits for its complication, come back a little later.
+        """Register; while every exercise waits for its complication, or a registration limit
+        is reached (docs/security.md), come back when the answer's Retry-After says.
 
         One Idempotency-Key for every try: a try whose answer was lost (a retry after a dead
         process, in the chaos run) is answered with the registration it made."""
@@ -279,11 +280,13 @@ class Simulation:
         key = {"Idempotency-Key": uuid.uuid4().hex}
         while True:
             response = self.hiring.post("/candidates", json=body, headers=key)
-            postponed = response.status_code == 409 and "Retry-After" in response.headers
+            postponed = response.status_code in (409, 429) and "Retry-After" in response.headers
             if not postponed or time.monotonic() > deadline:
                 return _ok(response)
-            self._count("registrations_postponed")
-            time.sleep(0.2)
+            limited = response.status_code == 429
+            self._count("registrations_limited" if limited else "registrations_postponed")
+            wait = float(response.headers["Retry-After"]) if limited else 0.2
+            time.sleep(max(0.0, min(wait, deadline - time.monotonic())))
 
     def _solve(self, candidate_id: str, exercise_id: str, version: int, rng: random.Random) -> None:
         for _ in range(20):

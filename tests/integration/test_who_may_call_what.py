@@ -551,3 +551,15 @@ def test_only_exercises_may_push_an_exercise_to_hiring(world: World, intruder: s
     assert before == 404  # the refused push left no exercise
     assert taken.status_code == 200 and taken.json() == {"applied": True}
     assert world.call("hiring", "GET", stats, "operator").status_code == 200
+
+
+def test_no_service_takes_a_password_so_only_the_pages_sign_in_needs_a_limit(world: World) -> None:
+    """People sign in on the web pages only (whose failures slow down, docs/web.md): no
+    operation of any service takes a password, to be guessed without that limit."""
+    for name, client in world.clients.items():
+        document = client.get("/openapi.json").json()
+        text = orjson.dumps(document).decode().lower()
+        assert "password" not in text, name
+        paths = " ".join(document["paths"])
+        for word in ("login", "sign-in", "signin", "/token"):
+            assert word not in paths, (name, word)

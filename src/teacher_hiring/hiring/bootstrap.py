@@ -19,6 +19,7 @@ from teacher_hiring.runtime import auth
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
+from teacher_hiring.runtime.registration_limits import RegistrationLimits
 
 NAME = "hiring"
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -61,6 +62,7 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
         rules=settings.rules(),
         calls=submission_calls,
         versions=versions,
+        registration_limits=RegistrationLimits(settings),
     )
     app.state.links = submission_calls.links
     app.state.event_versions = versions

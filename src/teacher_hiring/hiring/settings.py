@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from teacher_hiring.foundation.records import from_mapping
 from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.money import issued
+from teacher_hiring.runtime.registration_limits import RegistrationLimitSettings
 from teacher_hiring.runtime.settings import (
     ServiceSettings,
     call_timeout,
@@ -29,7 +30,7 @@ def _called_in_sync(link: str, event: str, call: str) -> Any:
     )
 
 
-class HiringSettings(ServiceSettings):
+class HiringSettings(ServiceSettings, RegistrationLimitSettings):
     model_config = SettingsConfigDict(env_prefix="HIRING_")
 
     port: int = Field(8702, ge=1, le=65535)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from integration.hiring.hiring_support import Hiring
+from integration.credentials import OPERATOR
+from integration.hiring.hiring_support import Hiring, make_settings
 from teacher_hiring.hiring.adapters.repository import HiringRepository
+from teacher_hiring.hiring.bootstrap import bootstrap
 from teacher_hiring.hiring.domain.commands import RegisterCandidate
 from teacher_hiring.hiring.domain.errors import EmailAlreadyRegistered
 from teacher_hiring.hiring.service_layer.results import Registration
@@ -334,3 +338,47 @@ def test_a_registration_racing_its_twin_with_the_same_key_answers_the_twins(
         e["exercise_id"] for e in first["exercises"]
     ]
     assert hiring.http.get("/candidates").json()["total"] == 1
+
+
+def _limited_hiring(tmp_path: Path, address: str, **limits: int) -> TestClient:
+    app = bootstrap(make_settings(tmp_path, **limits))
+    return TestClient(app, headers=OPERATOR, client=(address, 5000))
+
+
+def _body(n: int) -> dict[str, str]:
+    return {"name": f"Ivan {n}", "email": f"ivan.{n}@mail.example"}
+
+
+def test_registrations_from_one_address_are_limited_with_retry_after(tmp_path: Path) -> None:
+    with _limited_hiring(tmp_path, "203.0.113.5", registrations_per_address=3) as http:
+        Hiring(http.app, http).add_exercise(answers=("x",))  # type: ignore[arg-type]
+        taken = [http.post("/candidates", json=_body(n)) for n in range(3)]
+        refused = http.post("/candidates", json=_body(3))
+        malformed = http.post("/candidates", json={"name": ""})  # refused before its body
+        total = http.get("/candidates").json()["total"]
+
+    assert [r.status_code for r in taken] == [201, 201, 201]
+    assert refused.status_code == malformed.status_code == 429, refused.text
+    assert refused.json()["error"] == "TooManyRegistrations"
+    assert refused.json()["detail"].startswith(
+        "registration: too many registrations from this address just now (at most 3 in 3600 "
+    )
+    assert 3590 <= int(refused.headers["Retry-After"]) <= 3600
+    assert total == 3
+
+
+def test_registrations_from_everyone_are_limited_and_the_machines_own_address_only_so(
+    tmp_path: Path,
+) -> None:
+    """127.0.0.1 (the proxy's and the web pages' calls) is not counted per address."""
+    settings = {"registrations_per_address": 1, "registrations_in_all": 4}
+    with _limited_hiring(tmp_path, "127.0.0.1", **settings) as http:
+        Hiring(http.app, http).add_exercise(answers=("x",))  # type: ignore[arg-type]
+        answers = [http.post("/candidates", json=_body(n)).status_code for n in range(5)]
+        refused = http.post("/candidates", json=_body(9))
+
+    assert answers == [201, 201, 201, 201, 429]
+    assert refused.json()["detail"].startswith(
+        "registration: too many registrations on the platform just now (at most 4 in 60 "
+    )
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60

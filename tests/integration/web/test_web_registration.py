@@ -16,6 +16,8 @@ from integration.web.web_support import PASSWORD, accounts, csrf, pages
 from teacher_hiring.hiring.bootstrap import bootstrap
 from teacher_hiring.web.accounts.tables import accounts as accounts_table
 from teacher_hiring.web.accounts.tables import sessions
+from teacher_hiring.web.bootstrap import create_app
+from teacher_hiring.web.settings import WebSettings
 
 pytestmark = pytest.mark.integration
 
@@ -112,3 +114,27 @@ def test_an_email_registered_through_the_api_is_refused_on_the_pages(
     assert refused.status_code == 422, refused.text
     assert "A candidate with this email is registered already." in refused.text
     assert accounts(web).by_email("irina@mail.example") is None
+
+
+def test_sign_ups_from_one_address_are_limited_and_mistaken_forms_do_not_count(
+    tmp_path: Path, hiring: Hiring
+) -> None:
+    def to_hiring(request: httpx.Request) -> httpx.Response:
+        answer = hiring.http.post("/candidates", content=request.content, headers=request.headers)
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+    settings = WebSettings(
+        database_url=f"sqlite:///{tmp_path / 'limited.db'}", registrations_per_address=2
+    )
+    app = create_app(settings, api_transport=httpx.MockTransport(to_hiring))
+    with TestClient(app, follow_redirects=False, client=("203.0.113.7", 5000)) as web:
+        mistaken = [_register(web, email="not an email") for _ in range(3)]
+        taken = [_register(web, email=f"irina.{n}@mail.example") for n in range(2)]
+        refused = _register(web, email="irina.3@mail.example")
+
+    assert [r.status_code for r in mistaken] == [422, 422, 422]
+    assert [r.status_code for r in taken] == [303, 303], [r.text for r in taken]
+    assert refused.status_code == 429, refused.text
+    assert "Too many registrations from your address just now. Try again in" in refused.text
+    assert 3590 <= int(refused.headers["Retry-After"]) <= 3600
+    assert len(_candidates(hiring)) == 2  # the refused one never reached hiring

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
-
-import orjson
 
 from teacher_hiring.foundation.records import from_mapping
 
@@ -29,7 +28,8 @@ class RegisterCandidate:
         """What makes two registrations sent with one Idempotency-Key the same request: the
         body's fields as received (the email trimmed), hashed (SHA-256, hex)."""
         body = {"name": self.name, "email": self.email, "subject": self.subject}
-        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,14 @@ class IdempotencyKeyReused(HiringError):
         )
 
 
+class TooManyRegistrations(HiringError):
+    """A registration limit is reached (429, Retry-After: `retry_after_s`)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class CandidateNotFound(HiringError):
     pass
 

@@ -17,6 +17,7 @@ from teacher_hiring.hiring.domain.errors import (
     IdempotencyKeyReused,
     NoExercisesAvailable,
     StaleExerciseVersion,
+    TooManyRegistrations,
 )
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.http import ErrorMap
@@ -32,6 +33,7 @@ ERRORS: ErrorMap = {
     IdempotencyKeyReused: 422,
     StaleExerciseVersion: 409,
     AttemptLimitReached: 429,
+    TooManyRegistrations: 429,
     AnswerTooLong: 422,
     EventRefused: 422,
     **CALL_ERRORS,

@@ -17,6 +17,7 @@ from teacher_hiring.hiring.domain.errors import (
     CompletionNotFound,
     EventRefused,
     ExerciseNotFound,
+    TooManyRegistrations,
 )
 from teacher_hiring.hiring.entrypoints import schemas
 from teacher_hiring.hiring.entrypoints.deps import Hiring, HiringDep, RawBody
@@ -28,6 +29,7 @@ from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.http import RETRY_AFTER, pushed_event_body
+from teacher_hiring.runtime.registration_limits import refusal_message
 from teacher_hiring.runtime.tokens import Role
 
 IDEMPOTENCY_KEY_MAX = 200
@@ -80,6 +82,14 @@ def _one(
     return found
 
 
+async def _registration_allowed(request: Request, hiring: HiringDep) -> None:
+    """The registration limits (docs/security.md), before the body is read."""
+    limits = hiring.registration_limits
+    refusal = None if limits is None else limits.take(request.client and request.client.host)
+    if refusal is not None:
+        raise TooManyRegistrations(refusal_message(refusal), refusal.retry_after_s)
+
+
 def _no_candidate(candidate_id: str) -> CandidateNotFound:
     return CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
 
@@ -96,7 +106,13 @@ def _no_candidate(candidate_id: str) -> CandidateNotFound:
         422: _error(
             "A field out of bounds, or IdempotencyKeyReused: the key came with another body"
         ),
+        429: {
+            "description": "TooManyRegistrations: a registration limit, per client address or "
+            "on everyone, is reached; Retry-After says when it lifts",
+            "headers": RETRY_AFTER,
+        },
     },
+    dependencies=[Depends(_registration_allowed)],
 )
 def register_candidate(
     body: schemas.CandidateIn,

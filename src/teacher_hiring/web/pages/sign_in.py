@@ -11,6 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from teacher_hiring.foundation.rate_limits import Refusal
+from teacher_hiring.runtime.registration_limits import ALL, RegistrationLimits
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web.accounts import passwords
 from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
@@ -151,6 +153,15 @@ def register(
     accounts = accounts_of(request)
     if not errors and accounts.email_taken(email):
         errors["email"] = "This email already has an account: sign in instead."
+    context = {
+        "title": "Register as a candidate",
+        "form": {"name": name, "email": email, "subject": subject},
+    }
+    if not errors:  # a form with a mistake in it is not counted
+        limits: RegistrationLimits = request.app.state.registration_limits
+        refusal = limits.take(request.client.host if request.client else None)
+        if refusal is not None:
+            return _too_many(request, context, refusal)
     candidate = None
     if not errors:
         try:
@@ -159,10 +170,6 @@ def register(
             candidate = calls.register_candidate(name, email, subject or None, key)
         except Refused as exc:
             errors.update(_registration_refused(exc))
-    context = {
-        "title": "Register as a candidate",
-        "form": {"name": name, "email": email, "subject": subject},
-    }
     if candidate is None or errors:
         return form_errors(request, "sign_in/register.html", context, errors)
     try:
@@ -174,6 +181,18 @@ def register(
         return form_errors(request, "sign_in/register.html", context, errors)
     response = see_other(f"/candidates/{candidate.id}")
     start_session(request, response, account)
+    return response
+
+
+def _too_many(request: Request, context: dict[str, Any], refusal: Refusal) -> Response:
+    who = "on the platform" if refusal.key == ALL else "from your address"
+    message = (
+        f"Too many registrations {who} just now. Try again in {refusal.retry_after_s} seconds."
+    )
+    response = form_errors(
+        request, "sign_in/register.html", context, {"form": message}, status_code=429
+    )
+    response.headers["Retry-After"] = str(refusal.retry_after_s)
     return response
 
 
