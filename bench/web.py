@@ -54,6 +54,7 @@ ANSWERS_PER_CANDIDATE = EXERCISES * ATTEMPTS
 WARM_UP_S = 3.0
 SUBJECT = "bench"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+CONFIRMATION = re.compile(r'id="confirmation-link" href="https?://[^/"]+(/confirm/[^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,16 @@ async def register_on_pages(base_url: str, count: int) -> list[WebCandidate]:
                     "password": "bench-password",
                 }
                 async with client.post("/register", data=form, allow_redirects=False) as answer:
-                    assert answer.status == 303, await answer.text()
-                    candidate_id = answer.headers["Location"].rsplit("/", 1)[-1]
+                    # the platform runs in development: the confirmation link is on the page
+                    link = CONFIRMATION.search(await answer.text())
+                assert link, "no confirmation link on the sign-up page"
+                async with client.get(link.group(1)) as page:
+                    token = CSRF.search(await page.text())
+                assert token
+                confirm = {"csrf": token.group(1)}
+                async with client.post(link.group(1), data=confirm, allow_redirects=False) as done:
+                    assert done.status == 303, await done.text()
+                    candidate_id = done.headers["Location"].rsplit("/", 1)[-1]
                 cookie = next(c.value for c in jar if c.key == "th_session")
                 async with client.get(f"/candidates/{candidate_id}") as page:
                     token = CSRF.search(await page.text())
