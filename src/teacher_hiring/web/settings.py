@@ -6,11 +6,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 # The module, not the class: `teacher-hiring serve` takes the one *Settings class defined here.
-from teacher_hiring.runtime import auth_settings
-from teacher_hiring.runtime.registration_limits import RegistrationLimitSettings
+from teacher_hiring.runtime import auth_settings, registration_limits
 
 
-class WebSettings(auth_settings.AuthSettings, RegistrationLimitSettings):
+class WebSettings(auth_settings.AuthSettings, registration_limits.RegistrationLimitSettings):
     """Where the pages listen, where their accounts live and where the services answer.
 
     `environment` and `auth_secret` come from AuthSettings: the web process signs the tokens

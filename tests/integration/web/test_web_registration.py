@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,7 +21,7 @@ from integration.credentials import OPERATOR
 from integration.hiring.hiring_support import Hiring, make_settings
 from integration.web.web_support import PASSWORD, accounts, confirm, confirmation_link, csrf
 from teacher_hiring.hiring.bootstrap import bootstrap
-from teacher_hiring.web.accounts.store import digest
+from teacher_hiring.web.accounts.store import Accounts, digest
 from teacher_hiring.web.accounts.tables import email_confirmations, sessions
 from teacher_hiring.web.bootstrap import create_app
 from teacher_hiring.web.settings import WebSettings
@@ -261,3 +262,22 @@ def test_with_a_mail_relay_the_link_is_sent_and_not_shown(tmp_path: Path, hiring
     assert "To: irina@mail.example" in mail
     path = mail.split("http://testserver", 1)[1].split()[0]
     assert path.startswith("/confirm/") and path not in str(logged)
+
+
+def test_a_sign_up_never_confirmed_is_forgotten_a_day_after_its_link_expired(
+    web: TestClient,
+) -> None:
+    assert _sign_up(web).status_code == 200
+    store = accounts(web)
+    later = Accounts(store.engine, clock=lambda: time.time() + 2 * 24 * 3600 + 23 * 3600)
+    much_later = Accounts(store.engine, clock=lambda: time.time() + 4 * 24 * 3600)
+
+    day = 24 * 3600.0
+    later.sign_up(email="olga@mail.example", name="O", teaches=None, password=PASSWORD, ttl_s=day)
+    assert store.by_email(FORM["email"]) is not None  # expired, but not a day ago yet
+    much_later.sign_up(
+        email="pavel@mail.example", name="P", teaches=None, password=PASSWORD, ttl_s=60
+    )
+
+    assert store.by_email(FORM["email"]) is None
+    assert store.by_email("olga@mail.example") is not None

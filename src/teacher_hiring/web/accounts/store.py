@@ -211,6 +211,7 @@ class Accounts:
         }
         try:
             with self.engine.begin() as conn:
+                self._forget_unconfirmed(conn, now)
                 row = conn.execute(
                     sa.select(accounts.c.id, email_confirmations.c.account_id.label("pending"))
                     .select_from(accounts.outerjoin(email_confirmations))
@@ -249,6 +250,23 @@ class Accounts:
         except IntegrityError as exc:  # another sign-up of this email at the same moment
             raise EmailTaken(f"email: {email} already has an account") from exc
         return token
+
+    @staticmethod
+    def _forget_unconfirmed(conn: sa.Connection, now: float) -> None:
+        """Sign-ups whose link expired more than a day ago: their email, name and password
+        hash go (they never had a session)."""
+        stale = list(
+            conn.execute(
+                sa.select(email_confirmations.c.account_id).where(
+                    email_confirmations.c.expires_at < now - FORGET_AFTER_S
+                )
+            ).scalars()
+        )
+        if stale:
+            conn.execute(
+                email_confirmations.delete().where(email_confirmations.c.account_id.in_(stale))
+            )
+            conn.execute(accounts.delete().where(accounts.c.id.in_(stale)))
 
     def by_confirmation(self, token: str) -> SignUp | None:
         """The sign-up a confirmation link is for, while the link is valid."""
