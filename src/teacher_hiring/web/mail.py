@@ -16,8 +16,6 @@ import structlog
 
 from teacher_hiring.web.settings import WebSettings
 
-log = structlog.get_logger(__name__)
-
 
 def can_send(settings: WebSettings) -> bool:
     return settings.smtp_host is not None or settings.environment == "development"
@@ -40,5 +38,6 @@ def send_confirmation(settings: WebSettings, email: str, link: str) -> str | Non
         return None
     if settings.environment != "development":
         raise RuntimeError("no WEB_SMTP_HOST: confirmation links are not sent in production")
+    log = structlog.get_logger(__name__)  # not one bound at import: the set-up of the moment
     log.warning("email confirmation link, not sent (development, no WEB_SMTP_HOST)", link=link)
     return link
