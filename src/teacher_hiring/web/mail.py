@@ -17,6 +17,10 @@ import structlog
 from teacher_hiring.web.settings import WebSettings
 
 
+class NotSent(Exception):
+    """The relay did not take the message (refused, unreachable, timed out)."""
+
+
 def can_send(settings: WebSettings) -> bool:
     return settings.smtp_host is not None or settings.environment == "development"
 
@@ -33,8 +37,14 @@ def send_confirmation(settings: WebSettings, email: str, link: str) -> str | Non
             f"Open this link to confirm it and start your exercises:\n\n{link}\n\n"
             "If it was not you, ignore this message: nothing happens without the link.\n"
         )
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            smtp.send_message(message)
+        try:
+            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            structlog.get_logger(__name__).warning(
+                "confirmation e-mail not sent", error=type(exc).__name__
+            )
+            raise NotSent(type(exc).__name__) from exc
         return None
     if settings.environment != "development":
         raise RuntimeError("no WEB_SMTP_HOST: confirmation links are not sent in production")

@@ -281,3 +281,14 @@ def test_a_sign_up_never_confirmed_is_forgotten_a_day_after_its_link_expired(
 
     assert store.by_email(FORM["email"]) is None
     assert store.by_email("olga@mail.example") is not None
+
+
+def test_a_relay_that_does_not_answer_is_a_page_saying_so(tmp_path: Path, hiring: Hiring) -> None:
+    with socketserver.TCPServer(("127.0.0.1", 0), _Relay) as taken:
+        port = taken.server_address[1]  # closed again: nothing listens there
+    settings = {"smtp_host": "127.0.0.1", "smtp_port": port}
+    with _pages(tmp_path, hiring, **settings) as web:
+        failed = _sign_up(web)
+        assert failed.status_code == 503, failed.text
+        assert "could not be sent just now" in failed.text
+        assert 'id="confirmation-link"' not in failed.text

@@ -188,7 +188,15 @@ def _confirmation_sent(
     request: Request, email: str, token: str, *, status_code: int = 200, again: bool = False
 ) -> Response:
     link = str(request.url_for("confirm_form", token=token))
-    shown = mail.send_confirmation(settings_of(request), email, link)
+    try:
+        shown = mail.send_confirmation(settings_of(request), email, link)
+    except mail.NotSent:
+        message = (
+            "The e-mail with your confirmation link could not be sent just now. Register again "
+            "in a moment (or sign in, if you registered before): a new link is sent."
+        )
+        context = {"title": "Not sent", "message": message, "status": 503}
+        return render(request, "errors/error.html", context, status_code=503)
     context = {"title": "Confirm your email", "email": email, "link": shown, "again": again}
     return render(request, "sign_in/confirm_sent.html", context, status_code=status_code)
 
