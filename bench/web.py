@@ -41,7 +41,7 @@ import orjson
 
 from bench.lib.cpu import cpu_of
 from bench.lib.load import CONNECTIONS, PhaseResult, collector_paused, percentile, timed_post
-from bench.lib.platform_under_test import Credentials
+from bench.lib.platform_under_test import UNLIMITED_REGISTRATIONS, Credentials
 from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime.processes import SERVICES, WEB, Deployment, Platform
 from teacher_hiring.runtime.tokens import Role
@@ -54,6 +54,7 @@ ANSWERS_PER_CANDIDATE = EXERCISES * ATTEMPTS
 WARM_UP_S = 3.0
 SUBJECT = "bench"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+CONFIRMATION = re.compile(r'id="confirmation-link" href="https?://[^/"]+(/confirm/[^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,16 @@ async def register_on_pages(base_url: str, count: int) -> list[WebCandidate]:
                     "password": "bench-password",
                 }
                 async with client.post("/register", data=form, allow_redirects=False) as answer:
-                    assert answer.status == 303, await answer.text()
-                    candidate_id = answer.headers["Location"].rsplit("/", 1)[-1]
+                    # the platform runs in development: the confirmation link is on the page
+                    link = CONFIRMATION.search(await answer.text())
+                assert link, "no confirmation link on the sign-up page"
+                async with client.get(link.group(1)) as page:
+                    token = CSRF.search(await page.text())
+                assert token
+                confirm = {"csrf": token.group(1)}
+                async with client.post(link.group(1), data=confirm, allow_redirects=False) as done:
+                    assert done.status == 303, await done.text()
+                    candidate_id = done.headers["Location"].rsplit("/", 1)[-1]
                 cookie = next(c.value for c in jar if c.key == "th_session")
                 async with client.get(f"/candidates/{candidate_id}") as page:
                     token = CSRF.search(await page.text())
@@ -145,8 +154,13 @@ def register_with_hiring(hiring: httpx.Client, count: int) -> list[tuple[str, st
     """(id, bearer token) of `count` candidates registered with hiring directly."""
     found = []
     for n in range(count):
-        body = {"name": f"Api Candidate {n}", "email": f"api.{n}@mail.example", "subject": SUBJECT}
-        answer = hiring.post("/candidates", json=body).raise_for_status().json()
+        body = {
+            "name": f"Api Candidate {n}",
+            "email": f"api.{n}.{uuid.uuid4().hex[:6]}@mail.example",
+            "subject": SUBJECT,
+        }
+        key = {"Idempotency-Key": uuid.uuid4().hex}  # a retried registration is answered again
+        answer = hiring.post("/candidates", json=body, headers=key).raise_for_status().json()
         found.append((answer["id"], answer["access_token"]))
     return found
 
@@ -333,6 +347,7 @@ def main() -> None:
             data_dir=Path(tmp) / "var",
             ports={WEB: free_port(), **{name: free_port() for name in SERVICES}},
             partitions=3,
+            extra_env=UNLIMITED_REGISTRATIONS,
         )
         platform = Platform(deployment)
         try:

@@ -60,7 +60,8 @@ def submit_many(
     while len(latencies) < count:
         n += 1
         body = {"name": f"Smoke {n}", "email": f"smoke.{n}.{time.time_ns()}@mail.example"}
-        registered = client.post(hiring + "/candidates", json=body)
+        key = {"Idempotency-Key": f"smoke-{n}-{time.time_ns()}"}
+        registered = client.post(hiring + "/candidates", json=body, headers=key)
         registered.raise_for_status()
         candidate = registered.json()
         own = {"Authorization": f"Bearer {candidate['access_token']}"}  # the candidate's token

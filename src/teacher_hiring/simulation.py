@@ -241,7 +241,8 @@ class Simulation:
         rng = random.Random(seed)
         body: dict[str, str] = {
             "name": f"Candidate {number + 1}",
-            "email": f"candidate{number + 1}@mail.example",
+            # one candidate per email (hiring answers 409): unique across runs on one platform
+            "email": f"candidate{number + 1}.{seed:x}.{uuid.uuid4().hex[:8]}@mail.example",
         }
         subjects = SUBJECTS[: min(len(SUBJECTS), self.config.exercises)]
         if rng.random() < 0.5:  # half of them teach a subject (US-160), the others any
@@ -270,14 +271,22 @@ class Simulation:
         return answer if int(exercise["version"]) == version else ""
 
     def _register(self, body: dict[str, str], patience_s: float = 60.0) -> Any:
-        """Register; while every exercise waits for its complication, come back a little later."""
+        """Register; while every exercise waits for its complication, or a registration limit
+        is reached (docs/security.md), come back when the answer's Retry-After says.
+
+        One Idempotency-Key for every try: a try whose answer was lost (a retry after a dead
+        process, in the chaos run) is answered with the registration it made."""
         deadline = time.monotonic() + patience_s
+        key = {"Idempotency-Key": uuid.uuid4().hex}
         while True:
-            response = self.hiring.post("/candidates", json=body)
-            if response.status_code != 409 or time.monotonic() > deadline:
+            response = self.hiring.post("/candidates", json=body, headers=key)
+            postponed = response.status_code in (409, 429) and "Retry-After" in response.headers
+            if not postponed or time.monotonic() > deadline:
                 return _ok(response)
-            self._count("registrations_postponed")
-            time.sleep(0.2)
+            limited = response.status_code == 429
+            self._count("registrations_limited" if limited else "registrations_postponed")
+            wait = float(response.headers["Retry-After"]) if limited else 0.2
+            time.sleep(max(0.0, min(wait, deadline - time.monotonic())))
 
     def _solve(self, candidate_id: str, exercise_id: str, version: int, rng: random.Random) -> None:
         for _ in range(20):

@@ -150,6 +150,11 @@ def register(
         page.get_by_label("Subject you teach").fill(subject)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Register").click()
+    # the platform runs in development: the confirmation link is shown instead of sent
+    link = page.locator("#confirmation-link")
+    link.wait_for()
+    page.goto(str(link.get_attribute("href")))
+    page.get_by_role("button", name="Confirm my email").click()
     page.wait_for_url(re.compile(r"/candidates/[^/]+$"))
     candidate_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     return {"email": email, "password": password, "id": candidate_id}

@@ -188,6 +188,14 @@ def test_a_candidate_does_everything_with_the_keyboard_alone(site: Site, page: P
     page.keyboard.press("Tab")
     page.keyboard.type("a-long-password")
     page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Confirm your email")).to_be_visible()
+    axe(page, "the page saying the confirmation link was sent")
+    tab_to(page, "#confirmation-link")  # shown in development instead of sent
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Confirm my email")).to_be_visible()
+    axe(page, "the confirmation page")
+    tab_to(page, "Confirm my email")
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/candidates/[^/]+$"))
 
     tab_to(page, "Keys only")

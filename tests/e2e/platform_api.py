@@ -169,10 +169,14 @@ class Api:
         return str(created["id"])
 
     def candidate(self, name: str = "Ivan", subject: str | None = None) -> dict[str, Any]:
-        body = {"name": name, "email": f"{name.lower().replace(' ', '.')}@mail.example"}
+        # one candidate per email: the same name twice on one platform is two people
+        local = f"{name.lower().replace(' ', '.')}.{uuid.uuid4().hex[:8]}"
+        body = {"name": name, "email": f"{local}@mail.example"}
         if subject is not None:
             body["subject"] = subject
-        result: dict[str, Any] = self.ok("POST", "hiring", "/candidates", json=body)
+        # a key, as every client of the route sends: a retry is answered, not refused (409)
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        result: dict[str, Any] = self.ok("POST", "hiring", "/candidates", json=body, headers=key)
         return result
 
     def submit(

@@ -216,7 +216,10 @@ def stream_of_submissions(api: Api, answers: dict[str, str]) -> list[list[Submis
     per_candidate: list[list[Submission]] = []
     for n in range(CANDIDATES):
         label = labels[n % 2]
-        body = {"name": f"Candidate {n}", "email": f"candidate.{n}@mail.example"}
+        body = {
+            "name": f"Candidate {n}",
+            "email": f"candidate.{n}.{uuid.uuid4().hex[:6]}@mail.example",
+        }
         candidate = api.ok("POST", label, "/candidates", json=body)
         submissions: list[Submission] = []
         per_candidate.append(submissions)

@@ -26,7 +26,10 @@ def test_a_forbidden_call_is_refused_across_processes(api: Api) -> None:
     exercise = api.exercise(manager, "5")
     api.hiring_knows([exercise])  # exercises pushed it to hiring with its service token
     registered = api.ok(
-        "POST", "hiring", "/candidates", json={"name": "Ivan", "email": "ivan@mail.example"}
+        "POST",
+        "hiring",
+        "/candidates",
+        json={"name": "Ivan", "email": "ivan.security@mail.example"},
     )
     candidate = {"Authorization": f"Bearer {registered['access_token']}"}
     forged = Tokens("a-secret-that-is-not-the-platforms-32b").mint(Role.operator, "op", 600)

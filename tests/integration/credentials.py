@@ -32,5 +32,9 @@ def as_manager(manager_id: str) -> dict[str, str]:
 
 OPERATOR = bearer(Role.operator)
 SERVICE = bearer(Role.service, "tests")
+AS_EXERCISES = bearer(Role.service, "exercises")
+"""The exercises service: the only one whose pushes and payments are taken."""
+AS_HIRING = bearer(Role.service, "hiring")
+"""The hiring service: the only one whose bonuses and fines are taken."""
 OPERATOR_AUTH = Bearer(lambda: OPERATOR["Authorization"].removeprefix("Bearer "))
 """For what takes an httpx.Auth (runtime.wiring.apply)."""

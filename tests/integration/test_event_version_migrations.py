@@ -119,3 +119,39 @@ def test_hiring_gives_old_exercises_the_defaults_and_old_candidates_no_subject(
     migrate(engine, HIRING, "head")
     assert rows(engine, "SELECT subject, difficulty FROM exercises") == [("general", 3)]
     assert rows(engine, "SELECT subject FROM candidates") == [(None,)]
+
+
+def test_hiring_keeps_earlier_duplicate_emails_and_refuses_new_ones(engine: sa.Engine) -> None:
+    """Duplicates from before 0006 stay (their money and submissions with them); the earliest
+    holds the plain key, the later ones a marked one, and the index refuses a new duplicate."""
+    migrate(engine, HIRING, "0005")
+    with engine.begin() as conn:
+        for candidate_id, email, at in [
+            ("c2", " Ivan@Mail.example", 2),
+            ("c1", "ivan@mail.example", 1),
+            ("c3", "olga@mail.example", 3),
+        ]:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO candidates (id, name, email, status, created_at, updated_at) "
+                    "VALUES (:id, 'N', :email, 'candidate', :at, :at)"
+                ),
+                {"id": candidate_id, "email": email, "at": at},
+            )
+    migrate(engine, HIRING, "head")
+
+    assert rows(engine, "SELECT id, email_key FROM candidates ORDER BY id") == [
+        ("c1", "ivan@mail.example"),
+        ("c2", "ivan@mail.example#duplicate-c2"),
+        ("c3", "olga@mail.example"),
+    ]
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO candidates (id, name, email, email_key, status, created_at, "
+                "updated_at) VALUES ('c4', 'N', 'IVAN@mail.example', 'ivan@mail.example', "
+                "'candidate', 4, 4)"
+            )
+        )
+    migrate(engine, HIRING, "0005", down=True)
+    assert rows(engine, "SELECT count(*) FROM candidates") == [(3,)]

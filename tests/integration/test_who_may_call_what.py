@@ -22,8 +22,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from integration.bonus.bonus_support import closed_port
-from integration.credentials import OPERATOR, SERVICE, TOKENS
+from integration.bonus.bonus_support import bonus_added, closed_port, envelope, fine_added
+from integration.bonus.bonus_support import payment_commited as payment
+from integration.credentials import AS_EXERCISES, OPERATOR, SERVICE, TOKENS
 from integration.hiring.hiring_support import exercise_event, exercise_payload
 from teacher_hiring.bonus.bootstrap import bootstrap as bonus_app
 from teacher_hiring.bonus.settings import BonusSettings
@@ -131,7 +132,9 @@ def _populated(clients: dict[str, TestClient]) -> World:
     )
     payload = exercise_payload(exercise["id"], answers=(ANSWER,), author_id=anna)
     pushed = hiring.post(
-        "/api/v0/exercise", content=orjson.dumps(exercise_event(payload)), headers=SERVICE
+        "/api/v0/exercise",
+        content=orjson.dumps(exercise_event(payload)),
+        headers=AS_EXERCISES,
     )
     assert pushed.status_code == 200, pushed.text
     candidates = {
@@ -432,3 +435,131 @@ def test_no_answer_a_candidate_can_get_holds_accepted_answers(world: World) -> N
 class _Dummy(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "x"
+
+
+def _new_exercise(world: World, author: str, answer: str) -> str:
+    body = {"author_id": world.ids[author], "title": "Own", "statement": "1 + 1?"}
+    created = world.call(
+        "exercises", "POST", "/exercises", author, json=body | {"accepted_answers": [answer]}
+    )
+    return str(_ok(created)["id"])
+
+
+def test_a_manager_edits_only_an_exercise_they_wrote_or_must_complicate(world: World) -> None:
+    """Boris, neither the author nor the holder of its open assignment, cannot save a version
+    of Anna's exercise (its fines would land on her); Anna can, and operators for anyone."""
+    exercise_id = _new_exercise(world, "anna", "two")
+    path = f"/exercises/{exercise_id}"
+
+    by_boris = world.call(
+        "exercises", "PUT", path, "boris", json={"editor_id": world.ids["boris"], "title": "Mine"}
+    )
+    unchanged = world.call("exercises", "GET", path, "operator").json()
+    by_anna = world.call(
+        "exercises", "PUT", path, "anna", json={"editor_id": world.ids["anna"], "title": "Hers"}
+    )
+
+    assert by_boris.status_code == 403, by_boris.text
+    assert by_boris.json()["detail"].startswith("editor_id: manager ")
+    assert "may not edit exercise" in by_boris.json()["detail"]
+    assert (unchanged["version"], unchanged["title"]) == (1, "Own")
+    assert by_anna.status_code == 200, by_anna.text
+    assert by_anna.json()["version"] == 2
+
+
+def test_a_manager_sees_the_accepted_answers_of_their_own_exercises_only(world: World) -> None:
+    """Every route of exercises that returns accepted answers: Boris gets null for Anna's."""
+    answer = "annas-own-answer-5531"
+    exercise_id = _new_exercise(world, "anna", answer)
+    routes = [
+        f"/exercises/{exercise_id}",
+        f"/exercises/{exercise_id}/versions",
+        "/exercises",
+        f"/exercises?author_id={world.ids['anna']}",
+    ]
+
+    for path in routes:
+        seen_by_boris = world.call("exercises", "GET", path, "boris")
+        seen_by_anna = world.call("exercises", "GET", path, "anna")
+        seen_by_operator = world.call("exercises", "GET", path, "operator")
+        assert seen_by_boris.status_code == 200, seen_by_boris.text
+        assert answer not in seen_by_boris.text and ANSWER not in seen_by_boris.text, path
+        assert answer in seen_by_anna.text and answer in seen_by_operator.text, path
+    assert (
+        world.call("exercises", "GET", f"/exercises/{exercise_id}", "boris").json()[
+            "accepted_answers"
+        ]
+        is None
+    )
+    assert world.call("exercises", "GET", f"/exercises/{exercise_id}", "service").json()[
+        "accepted_answers"
+    ] == [answer]
+
+
+def _money(name: str, manager_id: str) -> bytes:
+    payloads = {"BonusAdded": bonus_added, "FineAdded": fine_added, "PaymentCommited": payment}
+    return envelope(name, payloads[name](manager_id)).to_json()
+
+
+@pytest.mark.parametrize(
+    ("name", "owner", "intruders"),
+    [
+        ("BonusAdded", "hiring", ("exercises", "bonus", "tests")),
+        ("FineAdded", "hiring", ("exercises", "bonus")),
+        ("PaymentCommited", "exercises", ("hiring", "bonus")),
+    ],
+)
+def test_the_money_link_takes_money_only_from_the_service_that_issues_it(
+    world: World, name: str, owner: str, intruders: tuple[str, ...]
+) -> None:
+    manager_id = str(uuid.uuid4())
+    for intruder in intruders:
+        refused = world.clients["bonus"].post(
+            "/api/v0/money",
+            content=_money(name, manager_id),
+            headers=bearer_minted(TOKENS, Role.service, intruder),
+        )
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["detail"].startswith(f"caller: {name} is taken from {owner}")
+    nothing = world.call("bonus", "GET", f"/accounts/{manager_id}", "operator")
+    assert nothing.status_code == 404, nothing.text  # no entry was booked
+
+    taken = world.clients["bonus"].post(
+        "/api/v0/money",
+        content=_money(name, manager_id),
+        headers=bearer_minted(TOKENS, Role.service, owner),
+    )
+    assert taken.status_code == 200, taken.text
+    assert world.call("bonus", "GET", f"/accounts/{manager_id}", "operator").status_code == 200
+
+
+@pytest.mark.parametrize("intruder", ["hiring", "bonus", "tests"])
+def test_only_exercises_may_push_an_exercise_to_hiring(world: World, intruder: str) -> None:
+    exercise_id = str(uuid.uuid4())
+    payload = exercise_payload(exercise_id, answers=("pushed",), author_id=world.ids["anna"])
+    body = orjson.dumps(exercise_event(payload))
+
+    refused = world.clients["hiring"].post(
+        "/api/v0/exercise", content=body, headers=bearer_minted(TOKENS, Role.service, intruder)
+    )
+    stats = f"/exercises/{exercise_id}/stats"
+    before = world.call("hiring", "GET", stats, "operator").status_code
+    taken = world.clients["hiring"].post("/api/v0/exercise", content=body, headers=AS_EXERCISES)
+
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["detail"].startswith("caller: ExerciseCreated is taken from exercises")
+    assert before == 404  # the refused push left no exercise
+    assert taken.status_code == 200 and taken.json() == {"applied": True}
+    assert world.call("hiring", "GET", stats, "operator").status_code == 200
+
+
+def test_no_service_takes_a_password_so_only_the_pages_sign_in_needs_a_limit(world: World) -> None:
+    """People sign in on the web pages only (whose failures slow down, docs/web.md): no
+    operation of any service takes a password, to be guessed without that limit."""
+    for name, client in world.clients.items():
+        document = client.get("/openapi.json").json()
+        text = orjson.dumps(document).decode().lower()
+        assert "password" not in text, name
+        paths = " ".join(document["paths"])
+        for word in ("login", "sign-in", "signin", "/token"):
+            assert word not in paths, (name, word)

@@ -21,6 +21,7 @@ from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
 from teacher_hiring.runtime.refresh_http import router as refresh_router
 from teacher_hiring.runtime.refresh_tokens import RefreshTokens
+from teacher_hiring.runtime.registration_limits import RegistrationLimits
 
 NAME = "hiring"
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -63,6 +64,7 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
         rules=settings.rules(),
         calls=submission_calls,
         versions=versions,
+        registration_limits=RegistrationLimits(settings),
     )
     app.state.links = submission_calls.links
     app.state.event_versions = versions

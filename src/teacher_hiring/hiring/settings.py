@@ -10,6 +10,9 @@ from pydantic_settings import SettingsConfigDict
 from teacher_hiring.foundation.records import from_mapping
 from teacher_hiring.hiring.domain.model import Rules
 from teacher_hiring.money import issued
+
+# The module, not the class: `teacher-hiring serve` takes the one *Settings class defined here.
+from teacher_hiring.runtime import registration_limits
 from teacher_hiring.runtime.settings import (
     ServiceSettings,
     call_timeout,
@@ -29,7 +32,7 @@ def _called_in_sync(link: str, event: str, call: str) -> Any:
     )
 
 
-class HiringSettings(ServiceSettings):
+class HiringSettings(ServiceSettings, registration_limits.RegistrationLimitSettings):
     model_config = SettingsConfigDict(env_prefix="HIRING_")
 
     port: int = Field(8702, ge=1, le=65535)

@@ -186,6 +186,16 @@ def themself(
     return as_themself
 
 
+def ensure_producer(claims: Claims, event_name: str, producer: str) -> None:
+    """403 unless the calling service is the producer of `event_name`: a synchronous link takes
+    an event only from the service that owns it (a service token's `sub` is its name)."""
+    if claims.role is not Role.service or claims.subject != producer:
+        raise forbidden(
+            f"caller: {event_name} is taken from {producer}, its producer, only; the token "
+            f"names the {claims.role} {claims.subject!r}"
+        )
+
+
 OPERATOR = Depends(require(Role.operator))
 """The `/operator/...` endpoints, and what only whoever runs the platform may change."""
 OPERATOR_OR_SERVICE = Depends(require(Role.operator, Role.service))

@@ -219,6 +219,8 @@ def _handler_for(status: int) -> Callable[[Request, Exception], Awaitable[Respon
         # Where the platform is still eventually consistent the answer says so, and when to
         # ask again, rather than look like a refusal for good.
         retry = {"Retry-After": str(RETRY_AFTER_S)} if getattr(exc, "not_yet", False) else None
+        if getattr(exc, "retry_after_s", None):  # a rate limit knows when it lifts
+            retry = {"Retry-After": str(exc.retry_after_s)}  # type: ignore[attr-defined]
         return JSONResponse(body, status_code=status, headers=retry)
 
     return handle

@@ -272,9 +272,14 @@ class Calls:
 
     # -- hiring: candidates ------------------------------------------------------------------
 
-    def register_candidate(self, name: str, email: str, subject: str | None) -> RegisteredCandidate:
+    def register_candidate(
+        self, name: str, email: str, subject: str | None, idempotency_key: str
+    ) -> RegisteredCandidate:
+        """The same key and body again answer the registration it made (hiring's replay)."""
         body = {"name": name, "email": email, "subject": subject}
-        return RegisteredCandidate.model_validate(self.post("hiring", "/candidates", body))
+        key = {"Idempotency-Key": idempotency_key}
+        found = self.request("hiring", "POST", "/candidates", json=body, headers=key)
+        return RegisteredCandidate.model_validate(found)
 
     def candidate(self, candidate_id: str) -> Candidate:
         return Candidate.model_validate(self.get("hiring", f"/candidates/{candidate_id}"))

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from teacher_hiring.runtime.bad_requests import limited
 from teacher_hiring.runtime.db import dispose, make_engine
 from teacher_hiring.runtime.input_bounds import UnsafeBody, checked, messages, scope_refusal
+from teacher_hiring.runtime.registration_limits import RegistrationLimits
 from teacher_hiring.web.accounts.store import Accounts
 from teacher_hiring.web.api import Api, Refused, ServiceDown
 from teacher_hiring.web.auth import VISITOR_COOKIE, CsrfRefused, Forbidden, NotSignedIn
@@ -73,6 +74,7 @@ def create_app(
         openapi_url=None,
     )
     app.state.settings = settings
+    app.state.registration_limits = RegistrationLimits(settings)
     app.state.accounts = accounts
     app.state.api = api
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -6,10 +6,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 # The module, not the class: `teacher-hiring serve` takes the one *Settings class defined here.
-from teacher_hiring.runtime import auth_settings
+from teacher_hiring.runtime import auth_settings, registration_limits
 
 
-class WebSettings(auth_settings.AuthSettings):
+class WebSettings(auth_settings.AuthSettings, registration_limits.RegistrationLimitSettings):
     """Where the pages listen, where their accounts live and where the services answer.
 
     `environment` and `auth_secret` come from AuthSettings: the web process signs the tokens
@@ -37,6 +37,16 @@ class WebSettings(auth_settings.AuthSettings):
     invitation_ttl_s: float = Field(
         7 * 24 * 3600, gt=0, description="How long a manager's first-visit link stays valid"
     )
+    confirmation_ttl_s: float = Field(
+        2 * 24 * 3600, gt=0, description="How long a sign-up's email confirmation link works"
+    )
+    smtp_host: str | None = Field(
+        None,
+        description="The mail relay that sends confirmation links (plain SMTP, no login: a "
+        "relay on the machine or the network that takes it on); unset: development only",
+    )
+    smtp_port: int = Field(25, ge=1, le=65535)
+    mail_from: str = Field("no-reply@teacher-hiring.invalid", description="The links' sender")
     sign_in_free_failures: int = Field(
         5, ge=1, description="Failed sign-ins (per email, per address) before they slow down"
     )

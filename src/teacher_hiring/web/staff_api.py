@@ -25,7 +25,8 @@ class ExerciseText(BaseModel):
 
     title: str
     statement: str
-    accepted_answers: list[str]
+    accepted_answers: list[str] | None = None
+    """None where the manager may not edit the exercise (exercises never shows them)."""
     check_mode: str
     subject: str
     difficulty: int

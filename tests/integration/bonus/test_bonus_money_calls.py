@@ -20,7 +20,7 @@ from integration.bonus.bonus_support import (
     payment_commited,
     rating_changed,
 )
-from integration.credentials import SERVICE
+from integration.credentials import AS_EXERCISES, AS_HIRING
 from teacher_hiring.messaging.envelope import Envelope
 
 pytestmark = pytest.mark.integration
@@ -34,9 +34,14 @@ MONEY: list[tuple[str, Callable[..., dict[str, Any]], str]] = [
 ]
 
 
+OWNER = {"BonusAdded": AS_HIRING, "FineAdded": AS_HIRING, "PaymentCommited": AS_EXERCISES}
+"""The service each money event is taken from (its producer in schemas/events.yaml)."""
+
+
 def call(bonus: Bonus, event: Envelope | dict[str, Any]) -> Any:
     body = event.to_json() if isinstance(event, Envelope) else orjson.dumps(event)
-    return bonus.http.post("/api/v0/money", content=body, headers=SERVICE)
+    name = event.event_name if isinstance(event, Envelope) else event["event_name"]
+    return bonus.http.post("/api/v0/money", content=body, headers=OWNER[name])
 
 
 def entries(bonus: Bonus) -> list[tuple[str, int, str]]:
@@ -121,7 +126,7 @@ def test_a_call_that_is_not_a_valid_money_event_is_refused_naming_the_problem(
     response = bonus.http.post(
         "/api/v0/money",
         content=body if isinstance(body, bytes) else orjson.dumps(body),
-        headers=SERVICE,
+        headers=AS_HIRING,
     )
 
     assert response.status_code == 422, response.text

@@ -16,7 +16,7 @@ from event_examples import MANAGER_ID, example_envelope
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from integration.credentials import OPERATOR, SERVICE, as_candidate
+from integration.credentials import AS_EXERCISES, OPERATOR, as_candidate
 from teacher_hiring.foundation.sealing import open_sealed
 from teacher_hiring.hiring.bootstrap import bootstrap
 from teacher_hiring.hiring.settings import HiringSettings
@@ -98,7 +98,7 @@ class Hiring:
 
     def push(self, envelope: dict[str, Any]) -> httpx.Response:
         response: httpx.Response = self.http.post(
-            "/api/v0/exercise", content=orjson.dumps(envelope), headers=SERVICE
+            "/api/v0/exercise", content=orjson.dumps(envelope), headers=AS_EXERCISES
         )
         return response
 
@@ -145,7 +145,8 @@ class Hiring:
     # -- candidates ----------------------------------------------------------------------------
 
     def register(self, name: str = "Ivan Sidorov") -> dict[str, Any]:
-        email = name.lower().replace(" ", ".") + "@mail.example"
+        # one candidate per email: a test registering "Ivan Sidorov" twice gets two people
+        email = f"{name.lower().replace(' ', '.')}.{uuid.uuid4().hex[:8]}@mail.example"
         response = self.http.post("/candidates", json={"name": name, "email": email})
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()

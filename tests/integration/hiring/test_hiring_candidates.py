@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import uuid
+from pathlib import Path
 
-from integration.hiring.hiring_support import Hiring
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from integration.credentials import OPERATOR
+from integration.hiring.hiring_support import Hiring, make_settings
+from teacher_hiring.hiring.adapters.repository import HiringRepository
+from teacher_hiring.hiring.bootstrap import bootstrap
+from teacher_hiring.hiring.domain.commands import RegisterCandidate
+from teacher_hiring.hiring.domain.errors import EmailAlreadyRegistered
+from teacher_hiring.hiring.service_layer.results import Registration
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -203,3 +215,175 @@ def test_a_candidate_shows_when_they_became_a_teacher(hiring: Hiring) -> None:
     solved_at = {e["exercise_id"]: e["solved_at"] for e in detail["exercises"]}
     assert detail["status"] == "teacher"
     assert detail["became_teacher_at"] == solved_at[last] == max(solved_at.values())
+
+
+def test_one_candidate_per_email_whatever_its_case_or_spaces(hiring: Hiring) -> None:
+    """Registering again would give five fresh attempts at the same exercises: 409."""
+    hiring.add_exercise(answers=("x",))
+    first = hiring.http.post("/candidates", json={"name": "Ivan", "email": "Ivan@Mail.example"})
+    again = [
+        hiring.http.post("/candidates", json={"name": "Ivan 2", "email": email})
+        for email in ("Ivan@Mail.example", "ivan@mail.example", "  IVAN@MAIL.EXAMPLE ")
+    ]
+    other = hiring.http.post("/candidates", json={"name": "Olga", "email": " olga@mail.example"})
+
+    assert first.status_code == 201, first.text
+    assert [r.status_code for r in again] == [409, 409, 409], [r.text for r in again]
+    assert all(r.json()["detail"].startswith("email: a candidate") for r in again)
+    assert other.status_code == 201 and other.json()["email"] == "olga@mail.example"
+    assert len(hiring.events("CandidateCreated")) == 2
+    assert hiring.http.get("/candidates").json()["total"] == 2
+
+
+def test_a_registration_racing_another_of_the_same_email_meets_the_unique_key(
+    hiring: Hiring,
+) -> None:
+    """The check before the insert can miss a registration committing meanwhile: the unique
+    key refuses it all the same, as the same 409 and not a 500."""
+    hiring.add_exercise(answers=("x",))
+    hiring.http.post("/candidates", json={"name": "Ivan", "email": "ivan@mail.example"})
+    racing = Registration(str(uuid.uuid4()), "Ivan 2", "IVAN@mail.example", None, "candidate", ())
+
+    with (
+        pytest.raises(EmailAlreadyRegistered),
+        UnitOfWork(hiring.runtime.engine, HiringRepository) as uow,
+    ):
+        uow.repo.add_candidate(racing, 1.0)  # as if email_registered had said no
+
+    assert hiring.http.get("/candidates").json()["total"] == 1
+
+
+def _register(hiring: Hiring, body: dict[str, str], key: str | None) -> httpx.Response:
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    response: httpx.Response = hiring.http.post("/candidates", json=body, headers=headers)
+    return response
+
+
+def test_a_registration_sent_again_with_its_key_answers_the_first_one(hiring: Hiring) -> None:
+    """The client whose answer was lost sends it again: the same candidate, the same
+    exercises, a token naming them; nobody new, no second CandidateCreated."""
+    hiring.add_exercise(answers=("x",))
+    body = {"name": "Ivan", "email": "ivan@mail.example", "subject": "general"}
+    first = _register(hiring, body, "key-1")
+    hiring.add_exercise(answers=("y",))  # a replay answers what was assigned, not what is now
+    again = _register(hiring, body | {"email": " ivan@mail.example "}, "key-1")
+
+    assert first.status_code == again.status_code == 201, (first.text, again.text)
+    token = again.json().pop("access_token")
+    assert {**first.json(), "access_token": None} == {**again.json(), "access_token": None}
+    own = hiring.http.get(
+        f"/candidates/{first.json()['id']}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert own.status_code == 200, own.text
+    assert len(hiring.events("CandidateCreated")) == 1
+    assert hiring.http.get("/candidates").json()["total"] == 1
+
+
+def test_a_key_sent_again_with_another_body_is_refused_naming_the_header(hiring: Hiring) -> None:
+    hiring.add_exercise(answers=("x",))
+    first = _register(hiring, {"name": "Ivan", "email": "ivan@mail.example"}, "key-1")
+    other_bodies = [
+        {"name": "Ivan Petrov", "email": "ivan@mail.example"},
+        {"name": "Ivan", "email": "olga@mail.example"},
+        {"name": "Ivan", "email": "ivan@mail.example", "subject": "general"},
+    ]
+    refused = [_register(hiring, body, "key-1") for body in other_bodies]
+
+    assert first.status_code == 201, first.text
+    assert [r.status_code for r in refused] == [422, 422, 422], [r.text for r in refused]
+    assert {r.json()["error"] for r in refused} == {"IdempotencyKeyReused"}
+    assert all(r.json()["detail"].startswith("Idempotency-Key: ") for r in refused)
+    assert {r.json()["field"] for r in refused} == {"Idempotency-Key"}
+    assert hiring.http.get("/candidates").json()["total"] == 1  # nothing half-written
+    assert len(hiring.events("CandidateCreated")) == 1
+
+
+def test_the_same_email_again_without_the_key_or_with_another_is_a_second_registration(
+    hiring: Hiring,
+) -> None:
+    """Without the first key, name and email prove nothing: 409, never the first token."""
+    hiring.add_exercise(answers=("x",))
+    body = {"name": "Ivan", "email": "ivan@mail.example"}
+    assert _register(hiring, body, "key-1").status_code == 201
+    again = [_register(hiring, body, None), _register(hiring, body, "key-2")]
+
+    assert [r.status_code for r in again] == [409, 409], [r.text for r in again]
+    assert all("access_token" not in r.json() for r in again)
+    assert {r.json()["error"] for r in again} == {"EmailAlreadyRegistered"}
+
+
+@pytest.mark.parametrize("key", ["", "k" * 201])
+def test_a_registration_key_out_of_bounds_is_refused_naming_the_header(
+    hiring: Hiring, key: str
+) -> None:
+    hiring.add_exercise(answers=("x",))
+    response = _register(hiring, {"name": "Ivan", "email": "ivan@mail.example"}, key)
+    assert response.status_code == 422, response.text
+    assert "idempotency-key" in response.text.lower()
+    assert hiring.http.get("/candidates").json()["total"] == 0
+
+
+def test_a_registration_racing_its_twin_with_the_same_key_answers_the_twins(
+    hiring: Hiring,
+) -> None:
+    """Two copies of one request on two instances: the one that commits second finds the
+    first's key behind the unique keys and answers its registration, adding nobody."""
+    hiring.add_exercise(answers=("x",))
+    body = {"name": "Ivan", "email": "ivan@mail.example"}
+    first = _register(hiring, body, "key-1").json()
+    cmd = RegisterCandidate(name="Ivan", email="ivan@mail.example", idempotency_key="key-1")
+    racing = Registration(str(uuid.uuid4()), "Ivan", "ivan@mail.example", None, "candidate", ())
+
+    with UnitOfWork(hiring.runtime.engine, HiringRepository) as uow:
+        earlier = uow.repo.add_candidate(racing, 1.0, cmd)  # as if the key had not been there
+        uow.commit()
+
+    assert earlier is not None and earlier.id == first["id"]
+    assert [e.exercise_id for e in earlier.exercises] == [
+        e["exercise_id"] for e in first["exercises"]
+    ]
+    assert hiring.http.get("/candidates").json()["total"] == 1
+
+
+def _limited_hiring(tmp_path: Path, address: str, **limits: int) -> TestClient:
+    app = bootstrap(make_settings(tmp_path, **limits))
+    return TestClient(app, headers=OPERATOR, client=(address, 5000))
+
+
+def _body(n: int) -> dict[str, str]:
+    return {"name": f"Ivan {n}", "email": f"ivan.{n}@mail.example"}
+
+
+def test_registrations_from_one_address_are_limited_with_retry_after(tmp_path: Path) -> None:
+    with _limited_hiring(tmp_path, "203.0.113.5", registrations_per_address=3) as http:
+        Hiring(http.app, http).add_exercise(answers=("x",))  # type: ignore[arg-type]
+        taken = [http.post("/candidates", json=_body(n)) for n in range(3)]
+        refused = http.post("/candidates", json=_body(3))
+        malformed = http.post("/candidates", json={"name": ""})  # refused before its body
+        total = http.get("/candidates").json()["total"]
+
+    assert [r.status_code for r in taken] == [201, 201, 201]
+    assert refused.status_code == malformed.status_code == 429, refused.text
+    assert refused.json()["error"] == "TooManyRegistrations"
+    assert refused.json()["detail"].startswith(
+        "registration: too many registrations from this address just now (at most 3 in 3600 "
+    )
+    assert 3590 <= int(refused.headers["Retry-After"]) <= 3600
+    assert total == 3
+
+
+def test_registrations_from_everyone_are_limited_and_the_machines_own_address_only_so(
+    tmp_path: Path,
+) -> None:
+    """127.0.0.1 (the proxy's and the web pages' calls) is not counted per address."""
+    settings = {"registrations_per_address": 1, "registrations_in_all": 4}
+    with _limited_hiring(tmp_path, "127.0.0.1", **settings) as http:
+        Hiring(http.app, http).add_exercise(answers=("x",))  # type: ignore[arg-type]
+        answers = [http.post("/candidates", json=_body(n)).status_code for n in range(5)]
+        refused = http.post("/candidates", json=_body(9))
+
+    assert answers == [201, 201, 201, 201, 429]
+    assert refused.json()["detail"].startswith(
+        "registration: too many registrations on the platform just now (at most 4 in 60 "
+    )
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from event_examples import MANAGER_ID, example_envelope
 
-from integration.credentials import SERVICE
+from integration.credentials import AS_EXERCISES
 from integration.hiring.hiring_support import Hiring, exercise_event, exercise_payload
 
 pytestmark = pytest.mark.integration
@@ -95,7 +95,7 @@ def test_push_refuses_other_events_and_names_what_is_wrong(hiring: Hiring) -> No
     future["event_version"] = 7
     assert hiring.push(future).status_code == 422
 
-    garbage = hiring.http.post("/api/v0/exercise", content=b"{not json", headers=SERVICE)
+    garbage = hiring.http.post("/api/v0/exercise", content=b"{not json", headers=AS_EXERCISES)
     assert garbage.status_code == 422 and garbage.json()["problem"] == "MalformedEvent"
     assert hiring.count("exercises") == 0 and hiring.count("inbox") == 0
 

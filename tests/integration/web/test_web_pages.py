@@ -19,6 +19,8 @@ from integration.web.web_support import (
     PASSWORD,
     a_signed_in_candidate,
     accounts,
+    confirm,
+    confirmation_link,
     csrf,
     pages,
     sign_in,
@@ -132,7 +134,14 @@ def test_registration_creates_the_candidate_in_hiring_and_one_account_per_email(
         "subject": "Mathematics",
         "password": PASSWORD,
     }
-    done = web.post("/register", data={"csrf": csrf(web, "/register"), **form})
+    signed_up = web.post("/register", data={"csrf": csrf(web, "/register"), **form})
+    assert signed_up.status_code == 200 and "We sent a link to" in signed_up.text
+    pending = accounts(web).by_email("irina@mail.example")
+    assert pending is not None and accounts(web).is_pending(pending.id)
+    assert confirmation_link(signed_up)
+    not_yet = sign_in(web, "irina@mail.example", PASSWORD)
+    assert not_yet.status_code == 403  # not confirmed yet: a new link is sent
+    done = confirm(web, confirmation_link(not_yet))
     assert done.status_code == 303 and re.fullmatch(
         r"/candidates/cand-\d+", done.headers["location"]
     )
@@ -143,6 +152,8 @@ def test_registration_creates_the_candidate_in_hiring_and_one_account_per_email(
     }
     account = accounts(web).by_email("irina@mail.example")
     assert account is not None and account.role is Role.candidate
+    assert not accounts(web).is_pending(account.id)
+    assert account.subject_id == done.headers["location"].rsplit("/", 1)[-1]
     web.cookies.clear()
     again = web.post("/register", data={"csrf": csrf(web, "/register"), **form})
     assert again.status_code == 422

@@ -216,6 +216,24 @@ def test_another_managers_exercise_is_a_403_page_that_shows_nothing_of_it(
     assert "Statement ex-boris" not in page.text and "secret-answer" not in page.text
 
 
+def test_another_managers_exercise_is_a_403_page_as_exercises_really_answers_it(
+    web: TestClient, services: Services
+) -> None:
+    """exercises shows a manager no answers of another's exercise (null): still a 403 page."""
+    services.exercises["ex-boris"] = exercise("ex-boris", "boris", accepted_answers=None)
+    token = signed_in(web, Role.manager, "anna")
+
+    page = web.get("/manager/exercises/ex-boris")
+    saved = web.post(
+        "/manager/exercises/ex-boris",
+        data={"csrf": token, "expected_version": "1", "title": "Mine", "statement": "Mine"},
+    )
+
+    assert page.status_code == 403 and saved.status_code == 403
+    assert "another manager" in page.text and "Statement ex-boris" not in page.text
+    assert not [call for call in services.calls if call[1] == "PUT"]
+
+
 def test_a_version_conflict_shows_the_saved_version_and_keeps_the_managers_text(
     web: TestClient, services: Services
 ) -> None:

@@ -55,3 +55,15 @@ def a_signed_in_candidate(web: TestClient) -> httpx.Response:
         password=PASSWORD,
     )
     return sign_in(web, "ivan@mail.example", PASSWORD)
+
+
+def confirmation_link(page: httpx.Response) -> str:
+    """The path of the confirmation link a sign-up page shows in development."""
+    found = re.search(r'id="confirmation-link" href="https?://[^/"]+(/confirm/[^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def confirm(web: TestClient, path: str) -> httpx.Response:
+    """Follow a confirmation link and press its button."""
+    return web.post(path, data={"csrf": csrf(web, path)})

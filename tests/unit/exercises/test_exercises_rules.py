@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from teacher_hiring.exercises.domain.errors import (
+    EditNotAllowed,
     InvalidValue,
     NoManagerToAssign,
     NothingChanged,
@@ -17,6 +18,8 @@ from teacher_hiring.exercises.domain.model import (
     Exercise,
     Manager,
     choose_assignee,
+    ensure_may_edit,
+    may_see_answers,
     status_after_save,
     version_to_complicate,
 )
@@ -166,3 +169,22 @@ def test_times_round_trip_through_rfc3339_with_z() -> None:
     assert text == "2025-03-14T09:26:53.589793Z"
     assert epoch_seconds(text) == pytest.approx(1_741_944_413.589793)
     assert epoch_seconds("2025-03-14T09:26:53+00:00") == epoch_seconds("2025-03-14T09:26:53Z")
+
+
+def test_only_the_author_or_the_holder_of_an_open_assignment_may_edit() -> None:
+    exercise = sum_exercise()
+    boris_open = ComplicationAssignment("a1", "e1", 1, "boris")
+    boris_closed = replace(boris_open, status="closed", closed_with_version=2)
+
+    ensure_may_edit(exercise, "anna", [])
+    ensure_may_edit(exercise, "boris", [boris_open])
+    with pytest.raises(EditNotAllowed, match=r"^editor_id: manager boris may not edit"):
+        ensure_may_edit(exercise, "boris", [boris_closed])
+    with pytest.raises(EditNotAllowed):
+        ensure_may_edit(exercise, "vera", [boris_open])
+
+
+def test_a_manager_sees_the_answers_of_what_they_may_edit_only() -> None:
+    assert may_see_answers("anna", "anna", holds_open_assignment=False)
+    assert may_see_answers("anna", "boris", holds_open_assignment=True)
+    assert not may_see_answers("anna", "boris", holds_open_assignment=False)

@@ -40,6 +40,10 @@ def _runtime(request: Request) -> ServiceRuntime:
     "/money",
     response_model=MoneyCallResult,
     responses={
+        403: {
+            "description": "NotTheProducer: the token names a service that does not produce "
+            "this event"
+        },
         409: {"description": "BusinessKeyConflict: the key is in with another amount or manager"},
         422: {"description": "Not a valid BonusAdded, FineAdded or PaymentCommited envelope"},
     },
@@ -49,10 +53,13 @@ def receive_money(
     body: Annotated[bytes, Depends(_raw_body)],
     request: Request,
     runtime: Annotated[ServiceRuntime, Depends(_runtime)],
+    caller: auth.ClaimsDep,
 ) -> MoneyCallResult:
     """Credit a bonus or payment, or debit a fine, now: the old wiring's synchronous call.
 
-    hiring (bonuses, fines) and exercises (payments) call it when their link is in sync mode.
+    hiring (bonuses, fines) and exercises (payments) call it when their link is in sync mode;
+    each only with the money it produces (schemas/events.yaml): the service token of any other
+    service is 403 and nothing is booked.
     The event is claimed in the inbox of the money consumer and booked by the same handler and
     business key, so the same money sent by the call and by the log is one ledger entry.
     """
@@ -61,5 +68,8 @@ def receive_money(
         runtime.registry.validate(envelope.as_dict())
     except (MalformedEvent, SchemaViolation) as exc:
         raise MoneyEventRefused(str(exc), problem=type(exc).__name__) from exc
-    outcome = receive_money_call(envelope, UnitOfWork(runtime.engine, BonusRepository))
+    owner = runtime.registry.spec(envelope.event_name).producer
+    outcome = receive_money_call(
+        envelope, caller.subject, owner, UnitOfWork(runtime.engine, BonusRepository)
+    )
     return MoneyCallResult(applied=outcome is Outcome.APPLIED, outcome=outcome.value)

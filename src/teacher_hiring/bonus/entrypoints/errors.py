@@ -15,7 +15,7 @@ from teacher_hiring.bonus.domain.errors import (
     ProducerUnavailable,
     RatingNotFound,
 )
-from teacher_hiring.bonus.service_layer.money_calls import MoneyEventRefused
+from teacher_hiring.bonus.service_layer.money_calls import MoneyEventRefused, NotTheProducer
 from teacher_hiring.runtime.http import ErrorMap
 
 ERRORS: ErrorMap = {
@@ -26,6 +26,7 @@ ERRORS: ErrorMap = {
     ProducerUnavailable: 503,
     # the synchronous money call (entrypoints.calls)
     MoneyEventRefused: 422,
+    NotTheProducer: 403,
     InvalidAmount: 422,
     InvalidTimestamp: 422,
     BusinessKeyConflict: 409,

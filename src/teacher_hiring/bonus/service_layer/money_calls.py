@@ -32,13 +32,30 @@ class MoneyEventRefused(BonusError):
     """A call carrying something other than a valid BonusAdded, FineAdded or PaymentCommited."""
 
 
-def receive_money_call(envelope: Envelope, uow: UnitOfWork[Repository]) -> Outcome:
-    """Apply a money event sent by a call; DUPLICATE when its id or its business key is in."""
+class NotTheProducer(BonusError):
+    """A money call from a service other than the one that owns the event (403): each service
+    sends only the money it issues (hiring bonuses and fines, exercises payments)."""
+
+
+def receive_money_call(
+    envelope: Envelope, caller: str, owner: str, uow: UnitOfWork[Repository]
+) -> Outcome:
+    """Apply a money event sent by a call; DUPLICATE when its id or its business key is in.
+
+    `caller` is the service the call's token names, `owner` the producer of the event's kind
+    (schemas/events.yaml): any other caller is refused before anything is claimed or booked.
+    """
     command_type = MONEY_COMMANDS.get(envelope.event_name)
     if command_type is None:
         raise MoneyEventRefused(
             f"event_name: {envelope.event_name} is not a money event ({', '.join(MONEY_COMMANDS)})",
             field="event_name",
+        )
+    if caller != owner:
+        raise NotTheProducer(
+            f"caller: {envelope.event_name} is taken from {owner}, its producer, only; "
+            f"the token names the service {caller!r}",
+            field="caller",
         )
     source = EventSource(
         event_id=envelope.event_id,

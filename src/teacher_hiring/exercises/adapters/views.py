@@ -130,6 +130,15 @@ def exercise_history(conn: Connection, exercise_id: str) -> list[ExerciseVersion
     ]
 
 
+def open_assignment_exercises(conn: Connection, assignee_id: str) -> set[str]:
+    """The exercises whose open complication assignment this manager holds."""
+    table = tables.complication_assignments
+    query = sa.select(table.c.exercise_id).where(
+        table.c.assignee_id == assignee_id, table.c.status == "open"
+    )
+    return set(conn.execute(query).scalars())
+
+
 def assignments_list(
     conn: Connection, assignee_id: str | None, status: str | None, limit: int, offset: int
 ) -> list[AssignmentRow]:

@@ -63,6 +63,8 @@ class EditExercise:
     subject: str | None = None
     difficulty: int | None = None
     expected_version: int | None = None
+    by_operator: bool = False
+    """An operator saves for `editor_id`: the rule of who may edit does not apply."""
 
     def changes(self) -> dict[str, Any]:
         """The content fields, by name, as `Exercise.revised` takes them (None: keep)."""

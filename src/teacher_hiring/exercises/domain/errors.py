@@ -35,6 +35,22 @@ class UnknownAssignment(NotFound):
         super().__init__(field, value, "complication assignment")
 
 
+class NotAllowed(ExercisesError):
+    """The caller is known and may not do this (403)."""
+
+
+class EditNotAllowed(NotAllowed):
+    """Only the author, or the manager holding an open complication assignment of the
+    exercise, saves a new version of it (operators may too)."""
+
+    def __init__(self, exercise_id: str, editor_id: str) -> None:
+        super().__init__(
+            f"editor_id: manager {editor_id} may not edit exercise {exercise_id}: only its "
+            "author or the manager holding its open complication assignment may (or an operator)",
+            field="editor_id",
+        )
+
+
 class VersionConflict(ExercisesError):
     """The editor saw an older version than the current one (409), or lost a concurrent save."""
 

@@ -6,12 +6,13 @@ Every rule is a pure function or method on a frozen dataclass, so it is tested w
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Final, Literal
 
 from teacher_hiring.exercises.domain.errors import (
+    EditNotAllowed,
     InvalidValue,
     NoManagerToAssign,
     NothingChanged,
@@ -221,6 +222,31 @@ class ComplicationAssignment:
     def closed_by_save_of(self, editor_id: str) -> bool:
         """Only the assignee's own save completes the work; anyone else's leaves it open."""
         return self.status == "open" and self.assignee_id == editor_id
+
+
+def may_edit(
+    exercise: Exercise, editor_id: str, open_assignments: Iterable[ComplicationAssignment]
+) -> bool:
+    """The author edits their exercise; so does a manager holding one of its open complication
+    assignments (their save is the work they are paid for). Nobody else: a manager editing
+    another's exercise would land its fines on the author, or collect another's payment."""
+    if editor_id == exercise.author_id:
+        return True
+    return any(assignment.closed_by_save_of(editor_id) for assignment in open_assignments)
+
+
+def ensure_may_edit(
+    exercise: Exercise, editor_id: str, open_assignments: Iterable[ComplicationAssignment]
+) -> None:
+    """EditNotAllowed unless `may_edit`."""
+    if not may_edit(exercise, editor_id, open_assignments):
+        raise EditNotAllowed(exercise.id, editor_id)
+
+
+def may_see_answers(author_id: str, manager_id: str, *, holds_open_assignment: bool) -> bool:
+    """A manager sees the accepted answers of the exercises they may edit only: their own, and
+    those whose open complication assignment they hold (they rewrite the answers)."""
+    return holds_open_assignment or manager_id == author_id
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from teacher_hiring.exercises.domain.errors import (
     InvalidValue,
     LeakNotConfirmed,
     NoManagerToAssign,
+    NotAllowed,
     NotFound,
     NothingChanged,
     VersionConflict,
@@ -20,6 +21,7 @@ from teacher_hiring.runtime.link_calls import CALL_ERRORS
 
 ERRORS: ErrorMap = {
     NotFound: 404,
+    NotAllowed: 403,
     VersionConflict: 409,
     NoManagerToAssign: 409,
     LeakNotConfirmed: 409,

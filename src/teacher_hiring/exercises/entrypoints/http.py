@@ -5,10 +5,12 @@ Domain errors travel up to the error handlers of runtime.http (mapped in entrypo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy import Connection
 
 from teacher_hiring.exercises.adapters import views
 from teacher_hiring.exercises.domain import commands
@@ -17,16 +19,19 @@ from teacher_hiring.exercises.domain.errors import (
     UnknownExercise,
     UnknownManager,
 )
+from teacher_hiring.exercises.domain.model import may_see_answers
 from teacher_hiring.exercises.entrypoints import schemas
 from teacher_hiring.exercises.entrypoints.deps import Services, ServicesDep
 from teacher_hiring.exercises.service_layer import handlers
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
 from teacher_hiring.runtime.refresh_http import RefreshTokensDep
-from teacher_hiring.runtime.tokens import SERVICE_NAMES, Role
+from teacher_hiring.runtime.tokens import SERVICE_NAMES, Claims, Role
 
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return")]
 Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip")]
+
+Shown = TypeVar("Shown", schemas.Exercise, schemas.ExerciseVersion)
 
 Responses = dict[int | str, dict[str, Any]]
 """A route's documented refusals: status -> the body's model and what the status means."""
@@ -205,15 +210,23 @@ def create_exercise(
 @exercises.get("", response_model=list[schemas.Exercise], dependencies=[auth.STAFF])
 def list_exercises(
     services: ServicesDep,
+    caller: auth.ClaimsDep,
     author_id: str | None = None,
     status: Literal["active", "needs_complication"] | None = None,
     limit: Limit = 1000,
     offset: Offset = 0,
 ) -> list[schemas.Exercise]:
-    """Exercises, oldest first, optionally of one author or in one status."""
+    """Exercises, oldest first, optionally of one author or in one status.
+
+    A manager sees the accepted answers of the exercises they may edit only (null elsewhere).
+    """
     with services.reading() as conn:
         rows = views.exercises_list(conn, author_id, status, limit, offset)
-    return [schemas.Exercise.model_validate(row) for row in rows]
+        shown = _answers_shown(conn, caller)
+    return [
+        _answers_or_none(schemas.Exercise.model_validate(row), shown(row.id, row.author_id))
+        for row in rows
+    ]
 
 
 @exercises.get(
@@ -222,12 +235,19 @@ def list_exercises(
     responses=_404,
     dependencies=[STAFF_OR_SERVICE],
 )
-def get_exercise(exercise_id: str, services: ServicesDep) -> schemas.Exercise:
+def get_exercise(
+    exercise_id: str, services: ServicesDep, caller: auth.ClaimsDep
+) -> schemas.Exercise:
     """The current version of an exercise, accepted answers included (COMM-020).
 
     For managers and services only: candidates are served by hiring, which never shows them.
+    A manager sees the answers of an exercise they may edit only (its author, or the holder of
+    its open complication assignment); for any other, `accepted_answers` is null.
     """
-    return schemas.Exercise.model_validate(_exercise(services, exercise_id))
+    found = _exercise(services, exercise_id)
+    with services.reading() as conn:
+        shown = _answers_shown(conn, caller)(found.id, found.author_id)
+    return _answers_or_none(schemas.Exercise.model_validate(found), shown)
 
 
 @exercises.get(
@@ -236,13 +256,42 @@ def get_exercise(exercise_id: str, services: ServicesDep) -> schemas.Exercise:
     responses=_404,
     dependencies=[auth.STAFF],
 )
-def exercise_versions(exercise_id: str, services: ServicesDep) -> list[schemas.ExerciseVersion]:
-    """Every saved version of the exercise, oldest first, with who saved it and when."""
+def exercise_versions(
+    exercise_id: str, services: ServicesDep, caller: auth.ClaimsDep
+) -> list[schemas.ExerciseVersion]:
+    """Every saved version of the exercise, oldest first, with who saved it and when.
+
+    The answers as `GET /exercises/{exercise_id}` shows them: null to a manager who may not
+    edit the exercise.
+    """
     with services.reading() as conn:
         history = views.exercise_history(conn, exercise_id)
-    if not history:
-        raise UnknownExercise("exercise_id", exercise_id)
-    return [schemas.ExerciseVersion.model_validate(version) for version in history]
+        current = views.exercise(conn, exercise_id)
+        if not history or current is None:
+            raise UnknownExercise("exercise_id", exercise_id)
+        shown = _answers_shown(conn, caller)(current.id, current.author_id)
+    return [
+        _answers_or_none(schemas.ExerciseVersion.model_validate(version), shown)
+        for version in history
+    ]
+
+
+AnswersShown = Callable[[str, str], bool]
+"""(exercise id, author id) -> whether the caller sees that exercise's accepted answers."""
+
+
+def _answers_shown(conn: Connection, caller: Claims) -> AnswersShown:
+    """Operators and services see every answer; a manager those of the exercises they may edit."""
+    if caller.role is not Role.manager:
+        return lambda _exercise_id, _author_id: True
+    assigned = views.open_assignment_exercises(conn, caller.subject)
+    return lambda exercise_id, author_id: may_see_answers(
+        author_id, caller.subject, holds_open_assignment=exercise_id in assigned
+    )
+
+
+def _answers_or_none(reply: Shown, shown: bool) -> Shown:
+    return reply if shown else reply.model_copy(update={"accepted_answers": None})
 
 
 @exercises.put(
@@ -266,12 +315,14 @@ def edit_exercise(
     this returns; if bonus fails the answer is 502, 503 or 504 naming bonus, the version is
     saved all the same and the payment waits in the outbox.
 
-    A manager saves as themself (`editor_id` is their id); an operator for any manager.
+    A manager saves as themself (`editor_id` is their id), and only an exercise they wrote or
+    whose open complication assignment they hold (403 otherwise); an operator for any manager.
     """
     auth.ensure_themself(caller, Role.manager, body.editor_id, "editor_id")
     versions = services.produced()
     with services.uow() as uow:
-        saved = handlers.edit_exercise(body.command(exercise_id), uow, services.rules, versions)
+        command = body.command(exercise_id, by_operator=caller.role is Role.operator)
+        saved = handlers.edit_exercise(command, uow, services.rules, versions)
         uow.commit()
     pushed = services.push_now(saved.updated_event_id)
     if saved.payments:

@@ -210,12 +210,13 @@ class ExerciseEdit(_Body):
         description="The version the editor started from; refused if not current",
     )
 
-    def command(self, exercise_id: str) -> EditExercise:
+    def command(self, exercise_id: str, *, by_operator: bool = False) -> EditExercise:
         answers = self.accepted_answers
         return EditExercise(
             exercise_id,
             **self.model_dump(exclude={"accepted_answers"}),
             accepted_answers=None if answers is None else tuple(answers),
+            by_operator=by_operator,
         )
 
 
@@ -224,7 +225,10 @@ class ExerciseText(_Reply):
 
     title: str
     statement: str
-    accepted_answers: list[str]
+    accepted_answers: list[str] | None = Field(
+        description="null for a manager who may not edit the exercise (neither its author nor "
+        "the holder of its open complication assignment): they never see its answers"
+    )
     check_mode: CheckMode
     subject: str
     difficulty: int

@@ -28,6 +28,7 @@ from teacher_hiring.exercises.domain.model import (
     Manager,
     Payment,
     choose_assignee,
+    ensure_may_edit,
     erased_candidate,
     merge_candidate_created,
     merge_candidate_updated,
@@ -119,9 +120,11 @@ def edit_exercise(
     meanwhile cannot slip between reading the open assignments and writing the status.
     """
     current = _exercise(uow, cmd.exercise_id, lock=True)
-    _manager(uow, "editor_id", cmd.editor_id)
-    revised = current.revised(**cmd.changes(), expected_version=cmd.expected_version)
+    editor = _manager(uow, "editor_id", cmd.editor_id)
     still_open = uow.repo.open_assignments(current.id)
+    if not cmd.by_operator:
+        ensure_may_edit(current, editor.id, still_open)
+    revised = current.revised(**cmd.changes(), expected_version=cmd.expected_version)
     closing = [a for a in still_open if a.closed_by_save_of(cmd.editor_id)]
     revised = revised.with_status(status_after_save(len(still_open) - len(closing)))
 

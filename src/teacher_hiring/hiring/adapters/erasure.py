@@ -13,7 +13,13 @@ from sqlalchemy import Connection
 
 from teacher_hiring.foundation.sealing import is_sealed, new_key
 from teacher_hiring.foundation.sql import dialect_insert
-from teacher_hiring.hiring.adapters.tables import candidates, person_keys, submissions
+from teacher_hiring.hiring.adapters.tables import (
+    candidates,
+    person_keys,
+    registration_keys,
+    submissions,
+)
+from teacher_hiring.hiring.domain.commands import email_key
 from teacher_hiring.hiring.domain.model import ERASED_ANSWER, ERASED_NAME, erased_email
 from teacher_hiring.messaging.tables import outbox
 
@@ -45,13 +51,25 @@ class PersonalData:
         return (False, None) if row is None else (True, row.erased_at)
 
     def erase_candidate(self, candidate_id: str, at: float) -> int:
-        """Name, email and answers gone, the key deleted, clear names in the outbox replaced;
-        how many answers were erased. The candidate's row first: a submission of theirs in
-        flight holds it, and this waits for it, then erases its answer too."""
+        """Name, email and answers gone, the key deleted, clear names in the outbox replaced,
+        the registration's idempotency keys (hashes of name and email) forgotten; how many
+        answers were erased. The candidate's row first: a submission of theirs in flight holds
+        it, and this waits for it, then erases its answer too. The email's key goes with the
+        email, so the person may register again."""
+        email = erased_email(candidate_id)
         self.conn.execute(
             candidates.update()
             .where(candidates.c.id == candidate_id)
-            .values(name=ERASED_NAME, email=erased_email(candidate_id), erased_at=at, updated_at=at)
+            .values(
+                name=ERASED_NAME,
+                email=email,
+                email_key=email_key(email),
+                erased_at=at,
+                updated_at=at,
+            )
+        )
+        self.conn.execute(
+            registration_keys.delete().where(registration_keys.c.candidate_id == candidate_id)
         )
         answers = self.conn.execute(
             submissions.update()

@@ -35,10 +35,16 @@ from teacher_hiring.hiring.adapters.tables import (
     exercise_version_stats,
     exercises,
     managers,
+    registration_keys,
     submissions,
 )
 from teacher_hiring.hiring.domain import commands
-from teacher_hiring.hiring.domain.errors import DuplicateSubmission
+from teacher_hiring.hiring.domain.commands import email_key
+from teacher_hiring.hiring.domain.errors import (
+    DuplicateSubmission,
+    EmailAlreadyRegistered,
+    IdempotencyKeyReused,
+)
 from teacher_hiring.hiring.domain.model import (
     AssignableExercise,
     CandidateSide,
@@ -205,19 +211,68 @@ class HiringRepository(PersonalData):
             for row in rows
         ]
 
-    def add_candidate(self, registered: Registration, at: float) -> None:
-        self.conn.execute(
-            candidates.insert(),
-            {
-                "id": registered.id,
-                "name": registered.name,
-                "email": registered.email,
-                "status": registered.status,
-                "subject": registered.subject,
-                "created_at": at,
-                "updated_at": at,
-            },
-        )
+    def email_registered(self, email: str) -> bool:
+        key = email_key(email)
+        query = sa.select(candidates.c.id).where(candidates.c.email_key == key)
+        return self.conn.execute(query).first() is not None
+
+    def registered_with_key(self, cmd: commands.RegisterCandidate) -> Registration | None:
+        """The registration made with cmd's Idempotency-Key, as it was answered; None when the
+        key is new (or there is none); IdempotencyKeyReused when it came with another body."""
+        if cmd.idempotency_key is None:
+            return None
+        rk = registration_keys
+        row = self.conn.execute(
+            sa.select(rk.c.request_hash, rk.c.exercises, _c.c.id, _c.c.name, _c.c.email)
+            .add_columns(_c.c.subject, _c.c.status)
+            .join(_c, _c.c.id == rk.c.candidate_id)
+            .where(rk.c.idempotency_key == cmd.idempotency_key)
+        ).first()
+        if row is None:
+            return None
+        if row.request_hash != cmd.fingerprint():
+            raise IdempotencyKeyReused()
+        exercises = tuple(AssignableExercise(**e) for e in orjson.loads(row.exercises))
+        return Registration(row.id, row.name, row.email, row.subject, row.status, exercises)
+
+    def add_candidate(
+        self, registered: Registration, at: float, cmd: commands.RegisterCandidate | None = None
+    ) -> Registration | None:
+        """Add it, with cmd's Idempotency-Key if it has one, and return None; or return the
+        registration a twin with that key committed meanwhile, adding nothing."""
+        row = {
+            "id": registered.id,
+            "name": registered.name,
+            "email": registered.email,
+            "email_key": email_key(registered.email),
+            "status": registered.status,
+            "subject": registered.subject,
+            "created_at": at,
+            "updated_at": at,
+        }
+        try:  # a savepoint, so the transaction can still say why the insert failed
+            with self.conn.begin_nested():
+                self.conn.execute(candidates.insert(), row)
+                if cmd is not None and cmd.idempotency_key is not None:
+                    self.conn.execute(
+                        registration_keys.insert(),
+                        {
+                            "idempotency_key": cmd.idempotency_key,
+                            "request_hash": cmd.fingerprint(),
+                            "candidate_id": registered.id,
+                            "exercises": orjson.dumps(
+                                [asdict(e) for e in registered.exercises]
+                            ).decode(),
+                            "created_at": at,
+                        },
+                    )
+        except IntegrityError as exc:  # the same email or key registered at the same moment
+            earlier = None if cmd is None else self.registered_with_key(cmd)
+            if earlier is not None:
+                return earlier
+            if self.email_registered(registered.email):
+                raise EmailAlreadyRegistered() from exc
+            raise
         self.conn.execute(
             candidate_exercises.insert(),
             [
@@ -225,6 +280,7 @@ class HiringRepository(PersonalData):
                 for position, e in enumerate(registered.exercises)
             ],
         )
+        return None
 
     def assigned_exercise_ids(self, candidate_id: str) -> list[str]:
         return list(self.conn.execute(_ASSIGNED_IDS, {"candidate_id": candidate_id}).scalars())

@@ -19,6 +19,9 @@ candidates = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("email", sa.String(320), nullable=False),
+    # One candidate per email: the email trimmed and lowercased (domain.commands.email_key);
+    # rows made duplicate before migration 0006 carry a suffix (docs/security.md).
+    sa.Column("email_key", sa.String(400), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     # US-160: the candidate is assigned exercises of this subject only; NULL: of any subject.
     sa.Column("subject", sa.String(50), nullable=True),
@@ -36,6 +39,22 @@ person_keys = sa.Table(
     sa.Column("candidate_id", sa.String(36), primary_key=True),
     sa.Column("key", sa.LargeBinary, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+sa.Index("uq_candidates_email_key", candidates.c.email_key, unique=True)
+
+# A registration's Idempotency-Key (POST /candidates), written with its candidate: the same key
+# and the same body answer the same registration again. `request_hash`: SHA-256 of the body
+# (domain.commands.RegisterCandidate.fingerprint); `exercises`: the assigned exercises as they
+# were answered (JSON), so a replay answers what the first answer said.
+registration_keys = sa.Table(
+    "registration_keys",
+    metadata,
+    sa.Column("idempotency_key", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("candidate_id", sa.String(36), sa.ForeignKey("candidates.id"), nullable=False),
+    sa.Column("exercises", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_registration_keys_candidate", "candidate_id"),
 )
 
 candidate_exercises = sa.Table(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from teacher_hiring.foundation.records import from_mapping
+
+
+def email_key(email: str) -> str:
+    """What makes two emails one person's: trimmed, case-insensitive (one candidate per key)."""
+    return email.strip().lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +22,14 @@ class RegisterCandidate:
     name: str
     email: str
     subject: str | None = None
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two registrations sent with one Idempotency-Key the same request: the
+        body's fields as received (the email trimmed), hashed (SHA-256, hex)."""
+        body = {"name": self.name, "email": self.email, "subject": self.subject}
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,37 @@ class HiringError(Exception):
             self.not_yet = not_yet
 
 
+class EmailAlreadyRegistered(HiringError):
+    """One candidate per email (409): registering again would give fresh attempts."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "email: a candidate with this email is already registered; use the token of that "
+            "registration (the same request with its Idempotency-Key answers it again)",
+            field="email",
+        )
+
+
+class IdempotencyKeyReused(HiringError):
+    """A registration's Idempotency-Key sent again with another body (422): the key names one
+    registration, and this is not it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Idempotency-Key: this key was sent with another registration (another name, email "
+            "or subject); send a new key for a new registration",
+            field="Idempotency-Key",
+        )
+
+
+class TooManyRegistrations(HiringError):
+    """A registration limit is reached (429, Retry-After: `retry_after_s`)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class CandidateNotFound(HiringError):
     pass
 

@@ -21,6 +21,7 @@ from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.messaging.upcasting import Upcaster
 from teacher_hiring.runtime.event_versions import ProducedVersions
+from teacher_hiring.runtime.registration_limits import RegistrationLimits
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Hiring:
     upcaster: Upcaster = field(default_factory=consumers.upcaster)
     calls: HiringCalls | None = None  # the old wiring's calls, made when a link is in sync mode
     versions: ProducedVersions | None = None  # the operator's choice of produced versions
+    registration_limits: RegistrationLimits | None = None  # None: registrations unlimited
 
     @property
     def inline_writes(self) -> bool:

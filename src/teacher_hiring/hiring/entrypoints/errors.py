@@ -10,11 +10,14 @@ from teacher_hiring.hiring.domain.errors import (
     AttemptLimitReached,
     CandidateNotFound,
     CompletionNotFound,
+    EmailAlreadyRegistered,
     EventRefused,
     ExerciseNotAssigned,
     ExerciseNotFound,
+    IdempotencyKeyReused,
     NoExercisesAvailable,
     StaleExerciseVersion,
+    TooManyRegistrations,
 )
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.http import ErrorMap
@@ -26,8 +29,11 @@ ERRORS: ErrorMap = {
     ExerciseNotFound: 404,
     ExerciseNotAssigned: 403,
     NoExercisesAvailable: 409,
+    EmailAlreadyRegistered: 409,
+    IdempotencyKeyReused: 422,
     StaleExerciseVersion: 409,
     AttemptLimitReached: 429,
+    TooManyRegistrations: 429,
     AnswerTooLong: 422,
     EventRefused: 422,
     **CALL_ERRORS,

@@ -17,6 +17,7 @@ from teacher_hiring.hiring.domain.errors import (
     CompletionNotFound,
     EventRefused,
     ExerciseNotFound,
+    TooManyRegistrations,
 )
 from teacher_hiring.hiring.entrypoints import schemas
 from teacher_hiring.hiring.entrypoints.deps import Hiring, HiringDep, RawBody
@@ -29,6 +30,7 @@ from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.http import RETRY_AFTER, pushed_event_body
 from teacher_hiring.runtime.refresh_http import RefreshTokensDep
+from teacher_hiring.runtime.registration_limits import refusal_message
 from teacher_hiring.runtime.tokens import SERVICE_NAMES, Role
 
 IDEMPOTENCY_KEY_MAX = 200
@@ -81,6 +83,14 @@ def _one(
     return found
 
 
+async def _registration_allowed(request: Request, hiring: HiringDep) -> None:
+    """The registration limits (docs/security.md), before the body is read."""
+    limits = hiring.registration_limits
+    refusal = None if limits is None else limits.take(request.client and request.client.host)
+    if refusal is not None:
+        raise TooManyRegistrations(refusal_message(refusal), refusal.retry_after_s)
+
+
 def _no_candidate(candidate_id: str) -> CandidateNotFound:
     return CandidateNotFound(f"candidate_id: no candidate {candidate_id}")
 
@@ -92,15 +102,35 @@ def _no_candidate(candidate_id: str) -> CandidateNotFound:
     responses={
         409: _not_yet(
             "NoExercisesAvailable: nothing can be assigned yet; exercises may still be on their "
-            "way to hiring (Retry-After)"
-        )
+            "way to hiring (Retry-After). EmailAlreadyRegistered: a candidate holds this email"
+        ),
+        422: _error(
+            "A field out of bounds, or IdempotencyKeyReused: the key came with another body"
+        ),
+        429: {
+            "description": "TooManyRegistrations: a registration limit, per client address or "
+            "on everyone, is reached; Retry-After says when it lifts",
+            "headers": RETRY_AFTER,
+        },
     },
+    dependencies=[Depends(_registration_allowed)],
 )
 def register_candidate(
     body: schemas.CandidateIn,
     hiring: HiringDep,
     tokens: auth.TokensDep,
     refresh: RefreshTokensDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=IDEMPOTENCY_KEY_MAX,
+            description="Sending the same body with the same key again answers the registration "
+            "it made (its candidate, with a new token), registering nobody; another body with "
+            "it is 422",
+        ),
+    ] = None,
 ) -> schemas.CandidateCreatedOut:
     """Register a candidate and assign them exercises to solve; open to anyone.
 
@@ -111,11 +141,20 @@ def register_candidate(
     through events, so one written a moment ago may still be on its way (in the default push
     mode a creation delivers its exercise before it returns). Publishes CandidateCreated.
 
+    One candidate per email, whatever its case (409 EmailAlreadyRegistered). A client that
+    may send a registration again (a retry after a lost answer) sends an `Idempotency-Key`:
+    the same key with the same body answers the registration it made, 201 with the same
+    candidate and exercises and a token naming that candidate; with another body, 422 naming
+    the header. Without a key, the same email again is 409, whatever the name: the answer
+    carries a token, and a name and an email are no proof of who asks.
+
     The answer carries the candidate's `access_token`: their bearer token for every other
     route of theirs, valid minutes, and a `refresh_token` to exchange for the next one at
     `POST /tokens/refresh` (docs/security.md). They are shown this once.
     """
-    cmd = commands.RegisterCandidate(name=body.name, email=body.email, subject=body.subject)
+    cmd = commands.RegisterCandidate(
+        name=body.name, email=body.email, subject=body.subject, idempotency_key=idempotency_key
+    )
     registered = handlers.register_candidate(cmd, hiring.uow(), hiring.rules)
     return schemas.CandidateCreatedOut(
         id=registered.id,
@@ -317,12 +356,15 @@ def completion(exercise_id: str, candidate_id: str, hiring: HiringDep) -> schema
     responses={422: _error("Not an ExerciseCreated/ExerciseUpdated v0 or v1 envelope, or invalid")},
     openapi_extra=pushed_event_body("ExerciseCreated or ExerciseUpdated, v0 or v1"),
 )
-def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> schemas.PushResult:
+def receive_exercise(
+    body: RawBody, request: Request, hiring: HiringDep, caller: auth.ClaimsDep
+) -> schemas.PushResult:
     """The push end of the exercise link: the exercises service POSTs the event here.
 
     Claimed in the inbox under the same consumer name as the event consumer, so an update that
     arrives both by push and by the log is applied once; an older version never overwrites a
-    newer one. `applied` is false for a duplicate or a version that is not newer.
+    newer one. `applied` is false for a duplicate or a version that is not newer. Only the
+    exercises service (the producer) may push: another service's token is 403.
     """
     try:
         envelope = RecordCodec(hiring.registry).decode_http(body, request.headers)
@@ -330,6 +372,8 @@ def receive_exercise(body: RawBody, request: Request, hiring: HiringDep) -> sche
     except (MalformedEvent, SchemaViolation) as exc:
         # Only here is a schema violation the caller's fault; staged by hiring, it is a bug (500).
         raise EventRefused(str(exc), problem=type(exc).__name__) from exc
+    producer = hiring.registry.spec(envelope.event_name).producer
+    auth.ensure_producer(caller, envelope.event_name, producer)
     applied = handlers.receive_pushed_exercise(envelope, hiring.uow(), hiring.upcaster)
     return schemas.PushResult(applied=applied)
 

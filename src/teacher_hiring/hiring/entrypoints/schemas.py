@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from teacher_hiring.hiring.domain.model import SUBJECT_MAX, SUBJECT_PATTERN
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
@@ -17,7 +17,11 @@ DIFFICULTY = "How hard its author rates it, 1 (easiest) to 5 (hardest)"
 
 class CandidateIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="Full name of the candidate")
-    email: str = Field(max_length=320, pattern=EMAIL_PATTERN, description="Email address")
+    email: str = Field(
+        max_length=320,
+        pattern=EMAIL_PATTERN,
+        description="Email address, trimmed; one candidate per email, whatever its case (409)",
+    )
     subject: str | None = Field(
         None,
         min_length=1,
@@ -26,6 +30,11 @@ class CandidateIn(BaseModel):
         description="The subject the candidate teaches: only exercises of it are assigned; "
         "left out, exercises of any subject are",
     )
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _trimmed(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
 
 
 class AssignedExercise(BaseModel):
@@ -45,7 +54,8 @@ class CandidateCreatedOut(BaseModel):
     exercises: list[AssignedExercise]
     access_token: str = Field(
         description="The candidate's bearer token for their own routes (docs/security.md); "
-        "shown only here"
+        "shown only here and in the answer to the same request sent again with its "
+        "Idempotency-Key"
     )
     refresh_token: str = Field(
         description="Exchanged at `POST /tokens/refresh` for the next access token; shown only here"

@@ -17,6 +17,7 @@ from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.errors import (
     CandidateNotFound,
     DuplicateSubmission,
+    EmailAlreadyRegistered,
     EventRefused,
     ExerciseNotAssigned,
     ExerciseNotFound,
@@ -60,8 +61,17 @@ def register_candidate(
     cmd: commands.RegisterCandidate, uow: UnitOfWork[Repository], rules: Rules
 ) -> Registration:
     """Create a candidate with the least-solved assignable exercises (fewer if fewer exist),
-    of the candidate's subject only when they named one (US-160)."""
+    of the candidate's subject only when they named one (US-160).
+
+    With an Idempotency-Key: the registration first made with it, as it was answered, when
+    the key comes again with the same body (a client whose answer was lost); nothing changes.
+    """
     with uow:
+        earlier = uow.repo.registered_with_key(cmd)
+        if earlier is not None:
+            return earlier
+        if uow.repo.email_registered(cmd.email):
+            raise EmailAlreadyRegistered()
         chosen = uow.repo.assignable_exercises(rules.exercises_per_candidate, cmd.subject)
         if not chosen:
             of_subject = "" if cmd.subject is None else f" of subject {cmd.subject!r}"
@@ -79,7 +89,9 @@ def register_candidate(
             exercises=tuple(chosen),
         )
         now = uow.clock()
-        uow.repo.add_candidate(registered, now)
+        earlier = uow.repo.add_candidate(registered, now, cmd)
+        if earlier is not None:  # a twin sent with the same key committed meanwhile
+            return earlier
         uow.stage(
             "CandidateCreated",
             {

@@ -30,8 +30,22 @@ class Repository(Protocol):
         """The least-completed assignable exercises, of `subject` only unless it is None."""
         ...
 
-    def add_candidate(self, registered: Registration, at: float) -> None:
-        """A new candidate, with their exercises in the order they were assigned."""
+    def email_registered(self, email: str) -> bool:
+        """Whether a candidate holds this email already (trimmed, case-insensitive)."""
+        ...
+
+    def registered_with_key(self, cmd: commands.RegisterCandidate) -> Registration | None:
+        """The registration made with cmd's Idempotency-Key, as answered; None for a new key
+        or none; IdempotencyKeyReused when the key came with another body."""
+        ...
+
+    def add_candidate(
+        self, registered: Registration, at: float, cmd: commands.RegisterCandidate | None = None
+    ) -> Registration | None:
+        """A new candidate, with their exercises in the order they were assigned, and cmd's
+        Idempotency-Key: None. The registration of a twin with that key that committed
+        meanwhile: it, adding nothing. EmailAlreadyRegistered if another registration took
+        the email meanwhile."""
         ...
 
     def assigned_exercise_ids(self, candidate_id: str) -> list[str]:

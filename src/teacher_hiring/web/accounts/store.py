@@ -19,7 +19,13 @@ from teacher_hiring.foundation.sql import DriverStatement, read_only
 from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web.accounts import passwords
-from teacher_hiring.web.accounts.tables import accounts, metadata, sessions, sign_in_failures
+from teacher_hiring.web.accounts.tables import (
+    accounts,
+    email_confirmations,
+    metadata,
+    sessions,
+    sign_in_failures,
+)
 
 FORGET_AFTER_S = 24 * 3600
 """How long an ended session, or the last of a run of failed sign-ins, is kept."""
@@ -37,6 +43,14 @@ class Account:
     subject_id: str
     name: str
     has_password: bool
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """A candidate's sign-up waiting for its email's confirmation."""
+
+    account: Account
+    teaches: str | None
 
 
 @dataclass(frozen=True)
@@ -193,6 +207,145 @@ class Accounts:
                 .where(accounts.c.id == account_id)
                 .values(password_hash=passwords.hash_password(password))
             )
+
+    # -- a candidate's sign-up, confirmed by a link sent to the email ---------------------------
+
+    def sign_up(
+        self, *, email: str, name: str, teaches: str | None, password: str, ttl_s: float
+    ) -> str:
+        """A candidate's account, unusable until the returned token's link is followed (only
+        its SHA-256 is kept). An unconfirmed sign-up of the same email is replaced (name,
+        password, a new link; the old one stops working): whoever does not hold the mailbox
+        cannot keep its owner out. EmailTaken when a confirmed account holds the email."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        email = normalized_email(email)
+        hashed = passwords.hash_password(password)
+        confirmation = {
+            "token_hash": digest(token),
+            "teaches": teaches,
+            "expires_at": now + ttl_s,
+            "created_at": now,
+        }
+        try:
+            with self.engine.begin() as conn:
+                self._forget_unconfirmed(conn, now)
+                row = conn.execute(
+                    sa.select(accounts.c.id, email_confirmations.c.account_id.label("pending"))
+                    .select_from(accounts.outerjoin(email_confirmations))
+                    .where(accounts.c.email == email)
+                ).first()
+                if row is not None and row.pending is None:
+                    raise EmailTaken(f"email: {email} already has an account")
+                if row is None:
+                    account_id = str(uuid.uuid4())
+                    conn.execute(
+                        accounts.insert().values(
+                            id=account_id,
+                            email=email,
+                            role=Role.candidate.value,
+                            subject_id="",
+                            name=name,
+                            password_hash=hashed,
+                            created_at=now,
+                        )
+                    )
+                else:
+                    account_id = row.id
+                    conn.execute(
+                        accounts.update()
+                        .where(accounts.c.id == account_id)
+                        .values(name=name, password_hash=hashed)
+                    )
+                    conn.execute(
+                        email_confirmations.delete().where(
+                            email_confirmations.c.account_id == account_id
+                        )
+                    )
+                conn.execute(
+                    email_confirmations.insert().values(account_id=account_id, **confirmation)
+                )
+        except IntegrityError as exc:  # another sign-up of this email at the same moment
+            raise EmailTaken(f"email: {email} already has an account") from exc
+        return token
+
+    @staticmethod
+    def _forget_unconfirmed(conn: sa.Connection, now: float) -> None:
+        """Sign-ups whose link expired more than a day ago: their email, name and password
+        hash go (they never had a session)."""
+        stale = list(
+            conn.execute(
+                sa.select(email_confirmations.c.account_id).where(
+                    email_confirmations.c.expires_at < now - FORGET_AFTER_S
+                )
+            ).scalars()
+        )
+        if stale:
+            conn.execute(
+                email_confirmations.delete().where(email_confirmations.c.account_id.in_(stale))
+            )
+            conn.execute(accounts.delete().where(accounts.c.id.in_(stale)))
+
+    def by_confirmation(self, token: str) -> SignUp | None:
+        """The sign-up a confirmation link is for, while the link is valid."""
+        with read_only(self.engine) as conn:
+            row = conn.execute(
+                sa.select(accounts, email_confirmations.c.teaches)
+                .join(email_confirmations)
+                .where(
+                    email_confirmations.c.token_hash == digest(token),
+                    email_confirmations.c.expires_at > self.clock(),
+                )
+            ).first()
+        return None if row is None else SignUp(_account(row), row.teaches)
+
+    def is_pending(self, account_id: str) -> bool:
+        """Whether the account waits for its email's confirmation."""
+        with read_only(self.engine) as conn:
+            row = conn.execute(
+                sa.select(email_confirmations.c.account_id).where(
+                    email_confirmations.c.account_id == account_id
+                )
+            ).first()
+        return row is not None
+
+    def renew_confirmation(self, account_id: str, ttl_s: float) -> str:
+        """A new link for a sign-up waiting for confirmation (the previous one stops working)."""
+        token = secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(
+                email_confirmations.update()
+                .where(email_confirmations.c.account_id == account_id)
+                .values(token_hash=digest(token), expires_at=self.clock() + ttl_s)
+            )
+        return token
+
+    def confirm(self, token: str, candidate_id: str) -> Account | None:
+        """The email is confirmed: the account becomes the candidate's and usable, the link is
+        spent. None when the link is not valid (spent, replaced or expired)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(email_confirmations.c.account_id)
+                .where(
+                    email_confirmations.c.token_hash == digest(token),
+                    email_confirmations.c.expires_at > self.clock(),
+                )
+                .with_for_update()
+            ).first()
+            if row is None:
+                return None
+            conn.execute(
+                email_confirmations.delete().where(
+                    email_confirmations.c.account_id == row.account_id
+                )
+            )
+            done = conn.execute(
+                accounts.update()
+                .where(accounts.c.id == row.account_id)
+                .values(subject_id=candidate_id)
+                .returning(accounts)
+            ).first()
+        return None if done is None else _account(done)
 
     # -- first-visit links ------------------------------------------------------------------
 

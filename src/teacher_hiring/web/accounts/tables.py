@@ -37,6 +37,19 @@ sessions = sa.Table(
     sa.Index("ix_sessions_account", "account_id"),
 )
 
+# A candidate's sign-up whose email is not confirmed yet: the account has a row here until its
+# link is followed (and no candidate in hiring: subject_id is empty). A table of its own, so a
+# database made before it gains it at start-up and its accounts stay confirmed.
+email_confirmations = sa.Table(
+    "email_confirmations",
+    metadata,
+    sa.Column("account_id", sa.String(36), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True, doc="SHA-256 of the link"),
+    sa.Column("teaches", sa.String(50), nullable=True, doc="The subject asked for, for hiring"),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 sign_in_failures = sa.Table(
     "sign_in_failures",
     metadata,

@@ -147,7 +147,7 @@ def _as_form(found: staff_api.ExerciseText) -> dict[str, str]:
     return {
         "title": found.title,
         "statement": found.statement,
-        "accepted_answers": "\n".join(found.accepted_answers),
+        "accepted_answers": "\n".join(found.accepted_answers or ()),
         "check_mode": found.check_mode,
         "subject": found.subject,
         "difficulty": str(found.difficulty),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import re
 from typing import Annotated, Any
@@ -9,7 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from teacher_hiring.foundation.rate_limits import Refusal
+from teacher_hiring.runtime.registration_limits import ALL, RegistrationLimits
 from teacher_hiring.runtime.tokens import Role
+from teacher_hiring.web import mail
 from teacher_hiring.web.accounts import passwords
 from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
 from teacher_hiring.web.api import Refused, api_of
@@ -91,6 +96,9 @@ def sign_in(
         errors = {"password": "Wrong email or password."}
         return form_errors(request, "sign_in/sign_in.html", context, errors)
     accounts.clear_failures(keys)
+    if accounts.is_pending(account.id):  # the right password, the email not confirmed yet
+        token = accounts.renew_confirmation(account.id, settings.confirmation_ttl_s)
+        return _confirmation_sent(request, account.email, token, status_code=403, again=True)
     response = see_other(_safe_next(next) or _home_of(account.role))
     start_session(request, response, account)
     return response
@@ -141,38 +149,133 @@ def register(
     subject: FormText = "",
     password: FormText = "",
 ) -> Response:
-    """Register with hiring (which assigns the exercises), then open the account here."""
+    """Open a candidate's account, unusable until the link sent to the email is followed; hiring
+    registers the candidate then (confirm)."""
+    settings = settings_of(request)
     name = name.strip()
     email = normalized_email(email)
     subject = subject.strip().lower().replace(" ", "-")
     errors = _registration_problems(name, email, subject, password)
-    accounts = accounts_of(request)
-    if not errors and accounts.email_taken(email):
-        errors["email"] = "This email already has an account: sign in instead."
-    candidate = None
-    if not errors:
-        try:
-            candidate = (
-                api_of(request).as_person(None).register_candidate(name, email, subject or None)
-            )
-        except Refused as exc:
-            errors.update(_registration_refused(exc))
     context = {
         "title": "Register as a candidate",
         "form": {"name": name, "email": email, "subject": subject},
     }
-    if candidate is None or errors:
+    if not errors and not mail.can_send(settings):
+        errors["form"] = (
+            "Registration is closed: this platform cannot send e-mail yet. Ask its operators."
+        )
+    if errors:
         return form_errors(request, "sign_in/register.html", context, errors)
+    limits: RegistrationLimits = request.app.state.registration_limits
+    refusal = limits.take(request.client.host if request.client else None)
+    if refusal is not None:  # a form with a mistake in it is not counted
+        return _too_many(request, context, refusal)
     try:
-        account = accounts.create(
-            email=email, role=Role.candidate, subject_id=candidate.id, name=name, password=password
+        token = accounts_of(request).sign_up(
+            email=email,
+            name=name,
+            teaches=subject or None,
+            password=password,
+            ttl_s=settings.confirmation_ttl_s,
         )
     except EmailTaken:
         errors = {"email": "This email already has an account: sign in instead."}
         return form_errors(request, "sign_in/register.html", context, errors)
+    return _confirmation_sent(request, email, token)
+
+
+def _confirmation_sent(
+    request: Request, email: str, token: str, *, status_code: int = 200, again: bool = False
+) -> Response:
+    link = str(request.url_for("confirm_form", token=token))
+    try:
+        shown = mail.send_confirmation(settings_of(request), email, link)
+    except mail.NotSent:
+        message = (
+            "The e-mail with your confirmation link could not be sent just now. Register again "
+            "in a moment (or sign in, if you registered before): a new link is sent."
+        )
+        context = {"title": "Not sent", "message": message, "status": 503}
+        return render(request, "errors/error.html", context, status_code=503)
+    context = {"title": "Confirm your email", "email": email, "link": shown, "again": again}
+    return render(request, "sign_in/confirm_sent.html", context, status_code=status_code)
+
+
+@router.get("/confirm/{token}")
+def confirm_form(request: Request, token: str) -> Response:
+    """The link sent to a new candidate's email: a button, so that a mail scanner fetching
+    the link confirms nothing."""
+    sign_up = accounts_of(request).by_confirmation(token)
+    if sign_up is None:
+        return _invalid_confirmation(request)
+    context = {"title": "Confirm your email", "account": sign_up.account, "token": token}
+    return render(request, "sign_in/confirm.html", context)
+
+
+@router.post("/confirm/{token}", dependencies=[CSRF])
+def confirm(request: Request, token: str) -> Response:
+    """Register the candidate with hiring (which assigns the exercises), then open the
+    account. hiring's Idempotency-Key is the email's (registration_key): a confirmation sent
+    again after a lost answer is answered with the candidate hiring made."""
+    accounts = accounts_of(request)
+    sign_up = accounts.by_confirmation(token)
+    if sign_up is None:
+        return _invalid_confirmation(request)
+    account = sign_up.account
+    context = {"title": "Confirm your email", "account": account, "token": token}
+    try:
+        candidate = (
+            api_of(request)
+            .as_person(None)
+            .register_candidate(
+                account.name,
+                account.email,
+                sign_up.teaches,
+                registration_key(request, account.email),
+            )
+        )
+    except Refused as exc:
+        errors = _registration_refused(exc)
+        message = " ".join(errors.values())
+        return form_errors(request, "sign_in/confirm.html", context, {"form": message})
+    confirmed = accounts.confirm(token, candidate.id)
+    if confirmed is None:
+        return _invalid_confirmation(request)
     response = see_other(f"/candidates/{candidate.id}")
-    start_session(request, response, account)
+    start_session(request, response, confirmed)
     return response
+
+
+def _invalid_confirmation(request: Request) -> Response:
+    message = (
+        "This link was used already, replaced by a newer one or has expired. Sign in to be "
+        "sent a new one."
+    )
+    context = {"title": "Link not valid", "message": message, "status": 404}
+    return render(request, "errors/error.html", context, status_code=404)
+
+
+def _too_many(request: Request, context: dict[str, Any], refusal: Refusal) -> Response:
+    who = "on the platform" if refusal.key == ALL else "from your address"
+    message = (
+        f"Too many registrations {who} just now. Try again in {refusal.retry_after_s} seconds."
+    )
+    response = form_errors(
+        request, "sign_in/register.html", context, {"form": message}, status_code=429
+    )
+    response.headers["Retry-After"] = str(refusal.retry_after_s)
+    return response
+
+
+def registration_key(request: Request, email: str) -> str:
+    """The Idempotency-Key of this email's registration with hiring: the same for every try,
+    so a registration whose account was not opened here (the page's answer lost, the process
+    stopped between the two) is answered again by hiring when the form is sent again, not
+    refused as a second one. An HMAC under a key derived from the platform's secret: nobody
+    without it can make the key and replay the registration through hiring's API."""
+    secret = settings_of(request).secret.encode()
+    key = hashlib.sha256(b"teacher-hiring web registration\0" + secret).digest()
+    return "web-" + hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
 
 
 def _registration_problems(name: str, email: str, subject: str, password: str) -> dict[str, str]:
@@ -192,6 +295,13 @@ def _registration_problems(name: str, email: str, subject: str, password: str) -
 
 
 def _registration_refused(exc: Refused) -> dict[str, str]:
+    if exc.error == "EmailAlreadyRegistered":
+        return {"email": "A candidate with this email is registered already."}
+    if exc.error == "IdempotencyKeyReused":
+        return {
+            "email": "This email was registered a moment ago with another name or subject: "
+            "send them as you did the first time."
+        }
     if exc.error == "NoExercisesAvailable":
         return {
             "subject": "There are no exercises of this subject yet. Leave it empty, choose "
