@@ -16,6 +16,8 @@ pytestmark = pytest.mark.integration
 
 # every service has them
 MESSAGING_TABLES = {"outbox", "inbox", "runtime_flags", "dead_letter_replays"}
+# and the services that issue people's tokens (runtime/refresh_tokens.py)
+MESSAGING_TABLES |= {"refresh_tokens"}
 
 
 def test_the_migrated_schema_matches_the_declared_tables(database_url: str) -> None:

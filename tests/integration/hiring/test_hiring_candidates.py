@@ -270,7 +270,9 @@ def test_a_registration_sent_again_with_its_key_answers_the_first_one(hiring: Hi
 
     assert first.status_code == again.status_code == 201, (first.text, again.text)
     token = again.json().pop("access_token")
-    assert {**first.json(), "access_token": None} == {**again.json(), "access_token": None}
+    fresh = {"access_token": None, "refresh_token": None}  # new tokens: none is stored
+    assert again.json()["refresh_token"] != first.json()["refresh_token"]
+    assert {**first.json(), **fresh} == {**again.json(), **fresh}
     own = hiring.http.get(
         f"/candidates/{first.json()['id']}", headers={"Authorization": f"Bearer {token}"}
     )
