@@ -81,7 +81,9 @@ bench: install
 	$(BIN)/python -m bench $(ARGS)
 
 ## The platform on one machine at 300 submissions/s: p99 with all up and with exercises and bonus
-## stopped, the ledger's drain against raw SQLite; 3 fresh platforms, writes docs/speed.md (~3-4 min).
+## stopped, the ledger's drain against raw SQLite; then its headroom against the same work done
+## raw (bench/raw_submission.py): CPU per submission, sustained rate at p99 <= 50 ms, relay and
+## ledger against raw SQLite; 3 fresh platforms, writes docs/speed.md (~10 min).
 bench-speed: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.speed $(ARGS)

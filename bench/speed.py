@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -43,7 +44,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bench.lib import revisions
-from bench.lib.load import PhaseResult, open_loop
+from bench.lib.headroom import Ladder, RawApp, copy_database, relay_rate, sustained
+from bench.lib.load import PhaseResult, Request, open_loop
 from bench.lib.platform_under_test import UnderTest, Workload, running
 from bench.lib.problems import warm_up
 from teacher_hiring.hiring.settings import HiringSettings
@@ -58,6 +60,14 @@ LEDGER_GOAL = 1000.0
 LAG_GOAL_S = 10.0
 """The issue's "within seconds" of the load stopping, as a number."""
 RATIO_LIMIT = 1.5
+SUSTAINED_P99_MS = 50.0
+"""The bound of the sustained rate: the highest offered rate held at p99 under it, no error."""
+LADDER = (250.0, 500.0, 1000.0, 2000.0, 3000.0)
+"""Offered rates of the sustained-rate search, in turn, before halving the last gap twice."""
+CPU_RATIO_GOAL = 2.0
+SUSTAINED_GOAL = 1000.0
+SUSTAINED_RATIO_GOAL = 0.5
+LEDGER_RATIO_GOAL = 0.25
 """`both down` p99 over `all up` p99 taken as "about 1": within the noise of a 2-core machine
 over a 20 s row, and far from what a submission that waited for another service would show."""
 
@@ -80,6 +90,14 @@ class Run:
     """From starting bonus until its ledger held the whole backlog: start-up included."""
     raw_rate: float
     """Raw SQLite writing the same number of ledger and inbox rows, rows/s."""
+    raw_same_load: PhaseResult
+    """The raw app sent the very requests of `all up`, at the same rate."""
+    raw_cpu_ms: float
+    """CPU milliseconds of the raw app per submission, over `raw_same_load`."""
+    platform_ladder: Ladder
+    raw_ladder: Ladder
+    relay_rate: float
+    """Hiring's relay moving a backlog of money events to the embedded log, events/s."""
 
     @property
     def down_over_up(self) -> float:
@@ -88,6 +106,30 @@ class Run:
     @property
     def drain_over_raw(self) -> float:
         return self.drain_rate / self.raw_rate
+
+    @property
+    def hiring_cpu_ms(self) -> float:
+        return self.cpu_ms.get("hiring", float("nan"))
+
+    @property
+    def cpu_over_raw(self) -> float:
+        return self.hiring_cpu_ms / self.raw_cpu_ms
+
+    @property
+    def platform_sustained(self) -> float:
+        return self.platform_ladder.sustained
+
+    @property
+    def raw_sustained(self) -> float:
+        return self.raw_ladder.sustained
+
+    @property
+    def sustained_over_raw(self) -> float:
+        return self.platform_sustained / self.raw_sustained if self.raw_sustained else float("nan")
+
+    @property
+    def relay_over_raw(self) -> float:
+        return self.relay_rate / self.raw_rate
 
 
 @dataclass
@@ -141,7 +183,67 @@ def goals(r: Results) -> list[Goal]:
             f"{lag:.2f} s",
             lag <= LAG_GOAL_S,
         ),
+        *headroom_goals(r),
     ]
+
+
+def headroom_goals(r: Results) -> list[Goal]:
+    """Issue 16's goals: the platform against the same work done raw, in the same run."""
+    cpu = r.median("cpu_over_raw")
+    rate = r.median("platform_sustained")
+    rate_ratio = r.median("sustained_over_raw")
+    ledger = r.median("drain_over_raw")
+    return [
+        Goal(
+            f"hiring's CPU per submission ≤ {CPU_RATIO_GOAL:.0f}× the raw app's",
+            f"{cpu:.1f}×",
+            cpu <= CPU_RATIO_GOAL,
+        ),
+        Goal(
+            f"sustained rate at p99 ≤ {SUSTAINED_P99_MS:.0f} ms ≥ {SUSTAINED_GOAL:,.0f}/s",
+            f"{rate:,.0f}/s",
+            rate >= SUSTAINED_GOAL,
+        ),
+        Goal(
+            f"sustained rate ≥ {SUSTAINED_RATIO_GOAL} of the raw app's",
+            f"{rate_ratio:.2f}",
+            rate_ratio >= SUSTAINED_RATIO_GOAL,
+        ),
+        Goal(
+            f"ledger consumer ≥ {LEDGER_RATIO_GOAL} of raw SQLite rows/s",
+            f"{ledger:.2f}",
+            ledger >= LEDGER_RATIO_GOAL,
+        ),
+    ]
+
+
+def headroom_rows(r: Results) -> list[str]:
+    """The markdown table of the platform against the raw app and raw SQLite, run by run."""
+    head = [
+        "| run | hiring CPU / submission | raw app's | ratio | sustained at p99 ≤ 50 ms"
+        " | raw app's | ratio | relay | ledger consumer | raw SQLite | relay / raw"
+        " | consumer / raw |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    body = []
+    for i, run in enumerate(r.runs, 1):
+        body.append(
+            f"| {i} | {run.hiring_cpu_ms:.2f} ms | {run.raw_cpu_ms:.2f} ms"
+            f" | {run.cpu_over_raw:.1f}× | {run.platform_sustained:,.0f}/s"
+            f" | {run.raw_sustained:,.0f}/s | {run.sustained_over_raw:.2f}"
+            f" | {run.relay_rate:,.0f}/s | {run.drain_rate:,.0f}/s | {run.raw_rate:,.0f}/s"
+            f" | {run.relay_over_raw:.2f} | {run.drain_over_raw:.2f} |"
+        )
+    if len(r.runs) > 1:
+        body.append(
+            f"| median | {r.median('hiring_cpu_ms'):.2f} ms | {r.median('raw_cpu_ms'):.2f} ms"
+            f" | {r.median('cpu_over_raw'):.1f}× | {r.median('platform_sustained'):,.0f}/s"
+            f" | {r.median('raw_sustained'):,.0f}/s | {r.median('sustained_over_raw'):.2f}"
+            f" | {r.median('relay_rate'):,.0f}/s | {r.median('drain_rate'):,.0f}/s"
+            f" | {r.median('raw_rate'):,.0f}/s | {r.median('relay_over_raw'):.2f}"
+            f" | {r.median('drain_over_raw'):.2f} |"
+        )
+    return head + body
 
 
 def rows(r: Results) -> list[str]:
@@ -189,10 +291,28 @@ def figures(r: Results) -> dict[str, float]:
         "lag after load, s": r.median("lag_after_load_s"),
         "drain, events/s": r.median("drain_rate"),
         "drain / raw SQLite": r.median("drain_over_raw"),
+        "raw app CPU per submission, ms": r.median("raw_cpu_ms"),
+        "hiring CPU / raw app's": r.median("cpu_over_raw"),
+        "sustained at p99 <= 50 ms, /s": r.median("platform_sustained"),
+        "raw app sustained, /s": r.median("raw_sustained"),
+        "sustained / raw app's": r.median("sustained_over_raw"),
+        "relay, events/s": r.median("relay_rate"),
+        "relay / raw SQLite": r.median("relay_over_raw"),
     }
 
 
-HIGHER_IS_BETTER = frozenset({"throughput, /s", "drain, events/s", "drain / raw SQLite"})
+HIGHER_IS_BETTER = frozenset(
+    {
+        "throughput, /s",
+        "drain, events/s",
+        "drain / raw SQLite",
+        "sustained at p99 <= 50 ms, /s",
+        "raw app sustained, /s",
+        "sustained / raw app's",
+        "relay, events/s",
+        "relay / raw SQLite",
+    }
+)
 
 
 def throughput(phase: PhaseResult) -> float:
@@ -214,7 +334,7 @@ def document(r: Results) -> str:
         "candidate's answer to one of their exercises, 70 % right, with the candidate's token.",
         "",
         "```",
-        "make bench-speed                                  # 3 runs, ~3-4 min",
+        "make bench-speed                                  # 3 runs, ~10 min",
         ".venv/bin/python -m bench.speed --help            # rate, row length, runs",
         ".venv/bin/python -m bench.speed --compare-with main  # this tree against main, in turn",
         "```",
@@ -224,9 +344,15 @@ def document(r: Results) -> str:
         "",
         *rows(r),
         "",
+        "## Headroom: against the same work done raw",
+        "",
+        *headroom_rows(r),
+        "",
         "| goal | measured (median) | met? |",
         "|---|---|---|",
         *(f"| {g.name} | {g.measured} | {'met' if g.met else 'missed'} |" for g in goals(r)),
+        "",
+        *HEADROOM_NOTES,
         "",
         "- **all up / both down**: the same load with every service up, then with exercises and",
         "  bonus stopped. Hiring checks an answer from its own replica and stages its events in",
@@ -259,6 +385,42 @@ def document(r: Results) -> str:
     return "\n".join(lines)
 
 
+HEADROOM_NOTES = (
+    "- **the raw app** (bench/raw_submission.py): a bare ASGI application on the same server",
+    "  (uvicorn, httptools, uvloop, the services' options), with no framework. Per request it",
+    "  parses the same JSON body, verifies the same bearer token (HS256, the services' own",
+    "  `Tokens`), and in one transaction on SQLite set up exactly as the services' (it imports",
+    "  runtime/db.py's settings: WAL, synchronous=NORMAL, BEGIN IMMEDIATE) reads the",
+    "  assignment, the exercise and the attempt counter in one SELECT and writes the",
+    "  submission, the attempt counter, the stats, the rating event, the solved mark, the",
+    "  money event in the outbox and its row of issued money. It runs on a copy of hiring's",
+    "  database taken after the warm-up, so it holds the same candidates and exercises. It",
+    "  validates no event against its schema and has no idempotency keys, replays or",
+    "  promotions: it is the floor.",
+    "- **CPU per submission**: hiring's over `all up`, the raw app's over the very same",
+    "  requests at the same rate (sent to it after the platform's rows).",
+    "- **sustained**: the highest offered rate held with p99 ≤ 50 ms and no error, stepping",
+    f"  through {', '.join(f'{rate:,.0f}' for rate in LADDER)}/s and halving the last gap",
+    "  twice, each step a few seconds (--step-seconds). The platform settles between steps;",
+    "  the raw app starts each step again on a fresh copy, so it is sent the same requests.",
+    "  The load generator runs on the same 2 cores: at the raw app's highest rates it takes",
+    "  about as much CPU as the app, so the raw figure is a floor of what the app could do.",
+    "- **relay**: hiring's outbox relay (its defaults, 500 rows a batch) moving a backlog of",
+    "  money events to the embedded log, in the bench's process with nothing else running.",
+    "  **ledger consumer** is the drain above. Both are compared with **raw SQLite** writing",
+    "  a ledger and an inbox row per event, 500 per transaction, in the same run.",
+    "- **the fast lane**: hiring answers a verdict that is in order (a valid candidate's token",
+    "  naming themself, a JSON body its model accepts, SQLite with every link async) in a pure",
+    "  ASGI layer below FastAPI (hiring/entrypoints/hot_route.py), inside the middleware that",
+    "  sets trace ids, limits bodies and counts requests; every other answer, refusals and",
+    "  domain errors included, is the FastAPI route's, which stays in the OpenAPI document.",
+    "  On SQLite bonus books a money event with statements compiled once and run at the",
+    "  driver, details encoded once with orjson.",
+    "- The machine is shared with other work while these runs are made: absolute figures move",
+    "  from one run to the next; the ratios, taken within one run, are what counts.",
+)
+
+
 # -- measuring ---------------------------------------------------------------------------------
 
 
@@ -272,13 +434,21 @@ def one_run(args: argparse.Namespace, index: int, env: Mapping[str, str] | None 
     ) as target:
         workload = Workload(target, seed=args.seed + index)
         workload.setup(args.managers, args.exercises)
-        workload.register(2 * per_row + int(args.rate * args.warm_up))
+        raw_pool_size = int(max(LADDER) * args.step_seconds)
+        workload.register(2 * per_row + int(args.rate * args.warm_up) + raw_pool_size)
         target.wait_for_ledger()
         target.wait_until_caught_up(900)
         warm_up(target, workload, args.rate, args.warm_up, "after")
+        # The raw app works on a copy of hiring's database as it is now: the candidates and
+        # assignments of every request below, none of them submitted yet.
+        workdir = Path(tempfile.mkdtemp(prefix="th-speed-raw-app-"))
+        hiring_db = make_url(target.platform.deployment.database_url("hiring")).database
+        copy_database(Path(str(hiring_db)), workdir / "snapshot.db")
+        raw_pool = workload.take(raw_pool_size)
 
         cpu_before = target.cpu_seconds()
-        all_up = open_loop(target.url("hiring"), workload.take(per_row), args.rate, "all up")
+        all_up_requests = workload.take(per_row)
+        all_up = open_loop(target.url("hiring"), all_up_requests, args.rate, "all up")
         cpu_after = target.cpu_seconds()
         lag = target.wait_for_ledger()
         cpu_ms = {
@@ -313,7 +483,73 @@ def one_run(args: argparse.Namespace, index: int, env: Mapping[str, str] | None 
             f" {raw:,.0f} rows/s), ledger complete {caught_up:.1f} s after starting bonus",
             flush=True,
         )
-        return Run(all_up, both_down, cpu_ms, lag, backlog, drain_rate, caught_up, raw)
+
+        print(f"  sustained rate at p99 ≤ {SUSTAINED_P99_MS:.0f} ms, the platform:", flush=True)
+        platform = PlatformPool(workload, list(raw_pool))
+        platform_ladder = sustained(
+            target.url("hiring"),
+            platform.take,
+            LADDER,
+            args.step_seconds,
+            SUSTAINED_P99_MS,
+            target.settle,
+            name="platform",
+        )
+        print("  platform " + platform_ladder.line(), flush=True)
+        with RawApp(workdir / "snapshot.db", workdir) as raw_app:
+            spent = raw_app.cpu_seconds()
+            raw_same = open_loop(raw_app.url, all_up_requests, args.rate, "raw app, as all up")
+            raw_cpu_ms = (raw_app.cpu_seconds() - spent) * 1000 / max(1, raw_same.sent)
+            print("  " + raw_same.line(), flush=True)
+            print(
+                f"    raw app CPU {raw_cpu_ms:.2f} ms per submission (hiring's"
+                f" {cpu_ms['hiring']:.2f} ms: {cpu_ms['hiring'] / raw_cpu_ms:.1f}×)",
+                flush=True,
+            )
+            raw_ladder = sustained(
+                raw_app.url,
+                lambda n: raw_pool[:n],
+                LADDER,
+                args.step_seconds,
+                SUSTAINED_P99_MS,
+                raw_app.restart,  # each step on a fresh copy, so the same requests are new
+                name="raw app",
+            )
+        print("  raw app " + raw_ladder.line(), flush=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+    relay = relay_rate(max(backlog, 5000))
+    print(f"  relay: {relay:,.0f} events/s ({relay / raw:.2f} of raw SQLite)", flush=True)
+    return Run(
+        all_up,
+        both_down,
+        cpu_ms,
+        lag,
+        backlog,
+        drain_rate,
+        caught_up,
+        raw,
+        raw_same,
+        raw_cpu_ms,
+        platform_ladder,
+        raw_ladder,
+        relay,
+    )
+
+
+@dataclass
+class PlatformPool:
+    """The platform's requests for the rate search: those the raw app is sent (new to the
+    platform), then more candidates registered as needed."""
+
+    workload: Workload
+    requests: list[Request]
+
+    def take(self, count: int) -> list[Request]:
+        if count > len(self.requests):
+            self.workload.register(count - len(self.requests))
+            self.requests += self.workload.take(len(self.workload.pending))
+        taken, self.requests = self.requests[:count], self.requests[count:]
+        return taken
 
 
 def wait_issued_settled(target: UnderTest) -> int:
@@ -385,6 +621,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--managers", type=int, default=10)
     parser.add_argument("--exercises", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--step-seconds",
+        type=float,
+        default=4.0,
+        help="length of a step of the sustained-rate search (platform and raw app)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/ alone")
     parser.add_argument(
         "--compare-with",

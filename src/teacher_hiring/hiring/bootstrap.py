@@ -11,6 +11,7 @@ from teacher_hiring.hiring.adapters import calls, event_versions
 from teacher_hiring.hiring.entrypoints import consumers, erasure_http
 from teacher_hiring.hiring.entrypoints.deps import Hiring
 from teacher_hiring.hiring.entrypoints.errors import ERRORS
+from teacher_hiring.hiring.entrypoints.hot_route import SubmissionFastLane
 from teacher_hiring.hiring.entrypoints.http import ROUTERS
 from teacher_hiring.hiring.settings import HiringSettings
 from teacher_hiring.money import http as issued_http
@@ -55,6 +56,7 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
         errors=ERRORS,
         max_request_bytes=settings.max_request_bytes,
         routers=ROUTERS,
+        inner_middleware=[SubmissionFastLane],
     )
     versions = event_versions.produced_versions(runtime.flags, runtime.registry)
     app.state.hiring = Hiring(

@@ -119,6 +119,25 @@ def checkpoint(engine: Engine) -> None:
         raw.close()
 
 
+BEGIN_WRITE = "BEGIN IMMEDIATE"
+"""How every write transaction on SQLite begins (see make_engine)."""
+BEGIN_READ = "BEGIN"
+
+
+def configure_sqlite(dbapi_conn: Any, *, autocheckpoint: bool = True) -> None:
+    """The settings of every SQLite connection of a service, on a sqlite3 connection: WAL,
+    synchronous=NORMAL, foreign keys, the busy timeout, transactions begun explicitly."""
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    if not autocheckpoint:
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
 def _sqlite_engine(
     url: str, *, pool_size: int, max_overflow: int, autocheckpoint: bool = True
 ) -> Engine:
@@ -134,22 +153,14 @@ def _sqlite_engine(
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        if not autocheckpoint:
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
-        cursor.close()
+        configure_sqlite(dbapi_conn, autocheckpoint=autocheckpoint)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")  # a WAL snapshot: never waits for writers
+            conn.exec_driver_sql(BEGIN_READ)  # a WAL snapshot: never waits for writers
         else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql(BEGIN_WRITE)
 
     return engine
 

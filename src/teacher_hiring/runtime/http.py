@@ -65,8 +65,12 @@ def create_app(
     errors: ErrorMap,
     max_request_bytes: int,
     routers: Sequence[APIRouter] = (),
+    inner_middleware: Sequence[type[Any]] = (),
 ) -> FastAPI:
     """A FastAPI app wired to the runtime, with the service's own `routers`.
+
+    `inner_middleware` (pure ASGI classes taking the app) run inside TraceAndLimit, in order:
+    a service's fast lane for a hot route still gets trace ids, limits and request counts.
 
     They are included first: a request is matched against the routes in order, router by
     router, and the service's routes are what candidates and managers call all day; the
@@ -98,6 +102,8 @@ def create_app(
     )
     app.state.runtime = runtime
 
+    for middleware in reversed(inner_middleware):  # each added one wraps the ones before
+        app.add_middleware(middleware)
     app.add_middleware(TraceAndLimit, max_request_bytes=max_request_bytes, service=runtime.name)
 
     bad_requests.install(app)

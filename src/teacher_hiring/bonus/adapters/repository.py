@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -17,7 +19,7 @@ from teacher_hiring.bonus.adapters.tables import accounts, ledger, managers, rat
 from teacher_hiring.bonus.domain.model import LedgerEntry, Manager
 from teacher_hiring.bonus.domain.rating import Rating
 from teacher_hiring.bonus.service_layer.ports import StoredEffect
-from teacher_hiring.foundation.sql import dialect_insert
+from teacher_hiring.foundation.sql import DriverStatement, dialect_insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,24 +69,74 @@ def _statements(dialect: str) -> _Statements:
     )
 
 
+_LEDGER_COLUMNS = (
+    "manager_id",
+    "kind",
+    "amount_cents",
+    "business_key",
+    "source_event_id",
+    "source_event_name",
+    "source_producer",
+    "trace_id",
+    "occurred_at",
+    "recorded_at",
+    "details",
+)
+_SQLITE_OPEN_ACCOUNT = DriverStatement(
+    dialect_insert("sqlite", accounts)
+    .values(manager_id=sa.bindparam("manager_id"), opened_at=sa.bindparam("opened_at"))
+    .on_conflict_do_nothing(index_elements=[accounts.c.manager_id])
+)
+_SQLITE_APPEND = DriverStatement(
+    dialect_insert("sqlite", ledger)
+    .values({name: sa.bindparam(name) for name in _LEDGER_COLUMNS})
+    .on_conflict_do_nothing(index_elements=[ledger.c.business_key])
+)
+"""The two statements of every money event on SQLite, run at the driver (foundation.sql):
+through `Connection.execute` SQLAlchemy spent more per event than SQLite writing the row, and
+encoded `details` with the standard library's json; here orjson encodes it, once."""
+
+
+def _entry_values(entry: LedgerEntry, recorded_at: str) -> dict[str, Any]:
+    return {
+        "manager_id": entry.manager_id,
+        "kind": entry.kind.value,
+        "amount_cents": entry.amount_cents,
+        "business_key": entry.business_key,
+        "source_event_id": entry.source.event_id,
+        "source_event_name": entry.source.event_name,
+        "source_producer": entry.source.producer,
+        "trace_id": entry.source.trace_id,
+        "occurred_at": entry.occurred_at,
+        "recorded_at": recorded_at,
+        "details": entry.details,
+    }
+
+
 class BonusRepository:
     """The SQL of `ports.Repository`, on one connection."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._sql = _statements(conn.dialect.name)
+        self._sqlite = conn.dialect.name == "sqlite"
 
     # -- accounts and ledger -------------------------------------------------------------------
 
     def open_account(self, manager_id: str, opened_at: str) -> bool:
         """Open the account unless it exists; True if this call opened it."""
-        result = self.conn.execute(
-            self._sql.open_account, {"manager_id": manager_id, "opened_at": opened_at}
-        )
+        params = {"manager_id": manager_id, "opened_at": opened_at}
+        if self._sqlite:
+            return _SQLITE_OPEN_ACCOUNT(self.conn, params).rowcount == 1
+        result = self.conn.execute(self._sql.open_account, params)
         return result.rowcount == 1
 
     def append(self, entry: LedgerEntry, recorded_at: str) -> bool:
         """Append the entry; False if its business key is already in the ledger."""
+        if self._sqlite:
+            values = _entry_values(entry, recorded_at)
+            values["details"] = orjson.dumps(entry.details).decode()
+            return _SQLITE_APPEND(self.conn, values).rowcount == 1
         return self._append(self._sql.append_entry, entry, recorded_at, {})
 
     def open_account_and_append(self, entry: LedgerEntry, now: str) -> bool:
@@ -99,23 +151,7 @@ class BonusRepository:
     def _append(
         self, statement: sa.Insert, entry: LedgerEntry, recorded_at: str, extra: dict[str, str]
     ) -> bool:
-        result = self.conn.execute(
-            statement,
-            {
-                **extra,
-                "manager_id": entry.manager_id,
-                "kind": entry.kind.value,
-                "amount_cents": entry.amount_cents,
-                "business_key": entry.business_key,
-                "source_event_id": entry.source.event_id,
-                "source_event_name": entry.source.event_name,
-                "source_producer": entry.source.producer,
-                "trace_id": entry.source.trace_id,
-                "occurred_at": entry.occurred_at,
-                "recorded_at": recorded_at,
-                "details": entry.details,
-            },
-        )
+        result = self.conn.execute(statement, {**extra, **_entry_values(entry, recorded_at)})
         return result.rowcount == 1
 
     def effect_under(self, business_key: str) -> StoredEffect | None:
