@@ -13,10 +13,10 @@ from typing import Annotated
 from urllib.parse import quote
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 from teacher_hiring.cli import operator_client
+from teacher_hiring.cli.web_accounts import web_accounts
 from teacher_hiring.runtime.settings import DEFAULT_URLS
 from teacher_hiring.runtime.tokens import Role
 
@@ -37,24 +37,10 @@ def candidate(
     """Erase the candidate's name, email and answers in every service, in the events still in
     the log, and their sign-in account on the web pages. Money records stay as they are.
     Erasing again is harmless: it says when it was done."""
-    from teacher_hiring.runtime.db import dispose, make_engine
-    from teacher_hiring.web.accounts.store import Accounts
-    from teacher_hiring.web.settings import WebSettings
-
     path = f"/operator/candidates/{quote(candidate_id, safe='')}/erase"
     done = operator_client.call("POST", hiring_url.rstrip("/") + path)
-    try:
-        url = web_database_url or WebSettings().database_url
-    except ValidationError as exc:
-        err.print(f"web settings: {exc}", style="red", markup=False)
-        raise typer.Exit(2) from exc
-    engine = make_engine(url)
-    try:
-        accounts = Accounts(engine)
-        accounts.create_tables()
+    with web_accounts(web_database_url) as accounts:
         account = accounts.erase(Role.candidate, candidate_id)
-    finally:
-        dispose(engine)
     when = "was already erased" if done["already"] else "is erased"
     console.print(
         f"candidate {candidate_id} {when} ({done['erased_at']}): "

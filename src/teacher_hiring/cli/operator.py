@@ -11,9 +11,9 @@ import sys
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
+from teacher_hiring.cli.web_accounts import web_accounts
 from teacher_hiring.runtime.tokens import Role
 
 app = typer.Typer(
@@ -45,10 +45,8 @@ def create(
 
     The password is asked twice (hidden), or read from standard input with --password-stdin.
     """
-    from teacher_hiring.runtime.db import dispose, make_engine
     from teacher_hiring.web.accounts import passwords
-    from teacher_hiring.web.accounts.store import Accounts, EmailTaken, normalized_email
-    from teacher_hiring.web.settings import WebSettings
+    from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
 
     email = normalized_email(email)
     if "@" not in email or len(email) > 320:
@@ -62,25 +60,16 @@ def create(
     if problem:
         err.print(f"password: {problem}", style="red")
         raise typer.Exit(2)
-    try:
-        url = database_url or WebSettings().database_url
-    except ValidationError as exc:
-        err.print(f"web settings: {exc}", style="red", markup=False)
-        raise typer.Exit(2) from exc
-    engine = make_engine(url)
-    try:
-        accounts = Accounts(engine)
-        accounts.create_tables()
-        accounts.create(
-            email=email,
-            role=Role.operator,
-            subject_id=email,
-            name=(name or email.split("@")[0]).strip() or email,
-            password=password,
-        )
-    except EmailTaken as exc:
-        err.print(f"email: {email} already has an account", style="red")
-        raise typer.Exit(1) from exc
-    finally:
-        dispose(engine)
+    with web_accounts(database_url) as accounts:
+        try:
+            accounts.create(
+                email=email,
+                role=Role.operator,
+                subject_id=email,
+                name=(name or email.split("@")[0]).strip() or email,
+                password=password,
+            )
+        except EmailTaken as exc:
+            err.print(f"email: {email} already has an account", style="red")
+            raise typer.Exit(1) from exc
     console.print(f"operator {email} created: sign in at the web pages with this email")
