@@ -188,7 +188,7 @@ def goals(r: Results) -> list[Goal]:
 
 
 def headroom_goals(r: Results) -> list[Goal]:
-    """Issue 16's goals: the platform against the same work done raw, in the same run."""
+    """The headroom goals: the platform against the same work done raw, in the same run."""
     cpu = r.median("cpu_over_raw")
     rate = r.median("platform_sustained")
     rate_ratio = r.median("sustained_over_raw")

@@ -216,6 +216,8 @@ listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+# Anyone may write here anyway: a topic is made when first named, as the tests expect.
+auto.create.topics.enable=true
 EOF
         return 0
     fi
@@ -236,6 +238,9 @@ ssl.principal.mapping.rules=RULE:^CN=([a-z]+)\$/\$1/,DEFAULT
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 super.users=User:admin;User:broker
+# Topics are made by the admin as the platform is set up, never by a client that merely
+# names one.
+auto.create.topics.enable=false
 EOF
 }
 
@@ -278,9 +283,6 @@ controller.listener.names=CONTROLLER
 $(security_config)
 log.dirs=$data/logs
 num.partitions=6
-# Topics are made by whoever sets the platform up (the services on the plaintext broker, the
-# admin on the secured one), never by a client that merely names one.
-auto.create.topics.enable=false
 default.replication.factor=1
 min.insync.replicas=1
 offsets.topic.replication.factor=1

@@ -54,7 +54,7 @@ LINKS = {
     ),
     "bonus-credit": ("hiring", "BonusAdded", "money", "bonus", EXERCISES * 10),
     "fine-debit": ("hiring", "FineAdded", "money", "bonus", EXERCISES * (SOLVERS - 10)),
-    "payment": ("exercises", "PaymentCommited", "money", "bonus", EXERCISES),
+    "payment": ("exercises", "PaymentCommited", "payments", "bonus", EXERCISES),
 }
 PRESET = "preset"  # not a link: every link at once, to its mode in the wiring named
 MIGRATIONS = [

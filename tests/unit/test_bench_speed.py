@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from bench.lib import revisions
+from bench.lib.headroom import Ladder
 from bench.lib.load import Outcome, PhaseResult
 from bench.speed import (
     HIGHER_IS_BETTER,
@@ -37,10 +38,34 @@ def phase(
     return result
 
 
-def run(up_p99: float, down_p99: float, drain: float = 2000.0, lag: float = 0.5) -> Run:
+def run(
+    up_p99: float,
+    down_p99: float,
+    drain: float = 2000.0,
+    lag: float = 0.5,
+    raw_cpu_ms: float = 1.0,
+    sustained: tuple[float, float] = (1200.0, 2000.0),
+) -> Run:
+    """A made-up run; `sustained` is the platform's and the raw app's sustained rates."""
     up = phase([1.0] * 99 + [up_p99])
     down = phase([1.0] * 99 + [down_p99])
-    return Run(up, down, {"hiring": 1.5}, lag, 4000, drain, 2.0, 100_000.0)
+    platform, raw = (Ladder(sustained=rate) for rate in sustained)
+    same_load = phase([0.5] * 100)
+    return Run(
+        up,
+        down,
+        {"hiring": 1.5},
+        lag,
+        4000,
+        drain,
+        2.0,
+        100_000.0,
+        same_load,
+        raw_cpu_ms,
+        platform,
+        raw,
+        50_000.0,
+    )
 
 
 def test_goals_are_judged_on_the_median_run() -> None:
@@ -54,8 +79,28 @@ def test_goals_are_judged_on_the_median_run() -> None:
 
 def test_a_slow_median_or_a_high_ratio_or_a_slow_ledger_is_missed() -> None:
     judged = goals(Results("c", 300, 20, [run(30, 90, drain=900, lag=20)]))
-    assert [g.name for g in judged if g.met] == ["errors (no answer or 5xx), either row = 0"]
-    assert len(judged) == 5
+    speed, headroom = judged[:5], judged[5:]
+    assert [g.name for g in speed if g.met] == ["errors (no answer or 5xx), either row = 0"]
+    assert len(headroom) == 4
+
+
+def test_the_headroom_goals_are_ratios_against_the_raw_app_in_the_same_run() -> None:
+    held = goals(Results("c", 300, 20, [run(5, 5, drain=30_000)]))[5:]
+    assert [(g.measured, g.met) for g in held] == [
+        ("1.5×", True),  # hiring 1.5 ms of CPU a submission, the raw app 1.0 ms
+        ("1,200/s", True),
+        ("0.60", True),  # 1,200/s against the raw app's 2,000/s
+        ("0.30", True),  # the ledger's 30,000 events/s against raw SQLite's 100,000 rows/s
+    ]
+    missed = goals(Results("c", 300, 20, [run(5, 5, raw_cpu_ms=0.5, sustained=(400.0, 1000.0))]))[
+        5:
+    ]
+    assert [(g.measured, g.met) for g in missed] == [
+        ("3.0×", False),
+        ("400/s", False),
+        ("0.40", False),
+        ("0.02", False),
+    ]
 
 
 def test_an_error_in_either_row_misses_the_errors_goal() -> None:
