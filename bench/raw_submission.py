@@ -26,6 +26,7 @@ exercises, no promotion to teacher: the work left is the floor a submission stan
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import time
 import uuid
@@ -36,7 +37,6 @@ from typing import Any
 import orjson
 
 from teacher_hiring.hiring.domain.model import normalize_answer, rating_of
-from teacher_hiring.runtime.auth_settings import DEVELOPMENT_SECRET
 from teacher_hiring.runtime.db import BEGIN_WRITE, configure_sqlite
 from teacher_hiring.runtime.tokens import InvalidToken, Role, Tokens
 
@@ -345,9 +345,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database", required=True, help="a copy of hiring's SQLite database")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--secret", default=DEVELOPMENT_SECRET)
+    parser.add_argument(
+        "--secret", help="the platform's signing secret (default: TEACHER_HIRING_AUTH_SECRET)"
+    )
     args = parser.parse_args(argv)
-    application = RawSubmissions(args.database, args.secret)
+    secret = args.secret or os.environ.get("TEACHER_HIRING_AUTH_SECRET")
+    if not secret:
+        parser.error("--secret: the platform's secret, or set TEACHER_HIRING_AUTH_SECRET")
+    application = RawSubmissions(args.database, secret)
     _tune_garbage_collector()
     uvicorn.run(
         application,
