@@ -9,6 +9,8 @@ its path, given the Scene of the data created.
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
+# The platform it starts and the tokens it mints share one secret, made for this run.
+os.environ.setdefault("TEACHER_HIRING_AUTH_SECRET", secrets.token_urlsafe(48))
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 

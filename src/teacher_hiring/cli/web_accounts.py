@@ -7,32 +7,25 @@ it), its tables made if new.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import typer
-from pydantic import ValidationError
-from rich.console import Console
-
 if TYPE_CHECKING:
     from teacher_hiring.web.accounts.store import Accounts
-
-err = Console(stderr=True)
 
 
 @contextmanager
 def web_accounts(database_url: str | None) -> Iterator[Accounts]:
-    """The accounts store on that database; exit code 2 naming the setting when it is wrong."""
+    """The accounts store on that database (default: WEB_DATABASE_URL, else var/web.db)."""
     from teacher_hiring.runtime.db import dispose, make_engine
     from teacher_hiring.web.accounts.store import Accounts
     from teacher_hiring.web.settings import WebSettings
 
-    try:
-        url = database_url or WebSettings().database_url
-    except ValidationError as exc:
-        err.print(f"web settings: {exc}", style="red", markup=False)
-        raise typer.Exit(2) from exc
+    # Only the database is read of the web settings: writing accounts needs no signing secret.
+    default = WebSettings.model_fields["database_url"].get_default(call_default_factory=True)
+    url = database_url or os.environ.get("WEB_DATABASE_URL") or str(default)
     engine = make_engine(url)
     try:
         accounts = Accounts(engine)

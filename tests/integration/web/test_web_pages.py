@@ -197,6 +197,21 @@ def test_a_managers_first_visit_link_sets_the_password_once(web: TestClient) -> 
     assert sign_in(web, "maria@school.example", PASSWORD).status_code == 303
 
 
+def test_operator_create_needs_no_signing_secret_only_the_accounts_database(
+    tmp_path: Path,
+) -> None:
+    """As in the README's tour: a second terminal, nothing set but the database."""
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    no_secret = {"TEACHER_HIRING_AUTH_SECRET": None, "WEB_AUTH_SECRET": None}
+    created = CliRunner().invoke(
+        cli,
+        ["operator", "create", "--email", "ops@school.example", "--password-stdin"],
+        input=f"{PASSWORD}\n",
+        env={**no_secret, "WEB_DATABASE_URL": url},
+    )
+    assert created.exit_code == 0, created.output
+
+
 def test_operator_create_asks_the_password_twice_or_reads_it_from_stdin(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'web.db'}"
     runner = CliRunner()
