@@ -77,16 +77,7 @@ class RuntimeFlags:
         if name not in self.defaults:
             raise KeyError(name)
         now = time.time()
-        with self.engine.begin() as conn:
-            insert = dialect_insert(conn.dialect.name, runtime_flags).values(
-                name=name, value=value, updated_at=now
-            )
-            conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[runtime_flags.c.name],
-                    set_={"value": value, "updated_at": now},
-                )
-            )
+        store_flag(self.engine, name, value, now)
         with self._lock:
             self._read_at = float("-inf")
         return Flag(name, value, now)
@@ -98,3 +89,17 @@ class RuntimeFlags:
                 if row.name in flags:
                     flags[row.name] = Flag(row.name, row.value, row.updated_at)
         return flags
+
+
+def store_flag(engine: Engine, name: str, value: str, at: float) -> None:
+    """Insert or overwrite one row of runtime_flags, in a transaction of its own."""
+    with engine.begin() as conn:
+        insert = dialect_insert(conn.dialect.name, runtime_flags).values(
+            name=name, value=value, updated_at=at
+        )
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[runtime_flags.c.name],
+                set_={"value": value, "updated_at": at},
+            )
+        )

@@ -17,8 +17,8 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from teacher_hiring.foundation.sql import dialect_insert, read_only
-from teacher_hiring.runtime.flags import runtime_flags
+from teacher_hiring.foundation.sql import read_only
+from teacher_hiring.runtime.flags import runtime_flags, store_flag
 from teacher_hiring.runtime.tokens import Role
 
 PREFIX = "revoked."
@@ -47,17 +47,7 @@ class Revocations:
         if not subject or len(subject) > MAX_SUBJECT:
             raise ValueError(f"subject: between 1 and {MAX_SUBJECT} characters")
         not_before = time.time() if at is None else at
-        name, value = flag_name(role, subject), repr(not_before)
-        with self.engine.begin() as conn:
-            insert = dialect_insert(conn.dialect.name, runtime_flags).values(
-                name=name, value=value, updated_at=not_before
-            )
-            conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[runtime_flags.c.name],
-                    set_={"value": value, "updated_at": not_before},
-                )
-            )
+        store_flag(self.engine, flag_name(role, subject), repr(not_before), not_before)
         with self._lock:
             self._read_at = float("-inf")
         return not_before
