@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import uuid
 
 
@@ -13,3 +15,15 @@ def new_id() -> str:
 def new_trace_id() -> str:
     """A random trace id: 32 lowercase hex digits (a W3C trace-id's shape)."""
     return uuid.uuid4().hex
+
+
+INSTANCE_ENV = "TEACHER_HIRING_INSTANCE_ID"
+INSTANCE_HEADER = "X-Instance-Id"
+
+
+@functools.cache
+def instance_id() -> str:
+    """This process's id, shown on its probes: whoever started it (`run`, the tests) sets
+    `TEACHER_HIRING_INSTANCE_ID` and so knows that the process answering on the address is
+    the one it started, not another that held the port first."""
+    return os.environ.get(INSTANCE_ENV) or uuid.uuid4().hex

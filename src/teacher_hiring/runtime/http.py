@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from teacher_hiring.foundation.ids import INSTANCE_HEADER, instance_id
 from teacher_hiring.foundation.sql import read_only
 from teacher_hiring.messaging.tracing import traced
 from teacher_hiring.runtime import (
@@ -120,8 +121,9 @@ def create_app(
     app.include_router(registry_api.router, prefix=REGISTRY_PREFIX)  # reads public, writes refused
 
     @app.get("/health", tags=["operations"])
-    def health() -> dict[str, str]:
+    def health(response: Response) -> dict[str, str]:
         """The process is up."""
+        response.headers[INSTANCE_HEADER] = instance_id()
         return {"status": "ok", "service": runtime.name}
 
     @app.get(
@@ -152,6 +154,7 @@ def create_app(
         checks["workers"] = "ok" if runtime.workers_alive() else "stopped"
         ok = all(value == "ok" for value in checks.values())
         response.status_code = 200 if ok else 503
+        response.headers[INSTANCE_HEADER] = instance_id()
         if error and auth.holds_operator_token(request):
             checks["database"] = error
         return {"status": "ok" if ok else "unavailable", "checks": checks}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from teacher_hiring.foundation.ids import INSTANCE_ENV, INSTANCE_HEADER, new_trace_id
 from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.runtime import parent_death
 from teacher_hiring.runtime.auth_settings import AuthSettings
@@ -181,6 +182,7 @@ class ChildProcess:
 
     process: subprocess.Popen[bytes] | None
     log_path: Path | None
+    instance_id: str = ""  # new at each start: what the process's probes answer with
 
     @property
     def label(self) -> str:
@@ -196,7 +198,13 @@ class ChildProcess:
         raise NotImplementedError
 
     def start(self) -> None:
-        env = {**os.environ, **self.environment(), **parent_death.child_env()}
+        self.instance_id = new_trace_id()
+        env = {
+            **os.environ,
+            **self.environment(),
+            **parent_death.child_env(),
+            INSTANCE_ENV: self.instance_id,
+        }
         log_path = self.log_path or self.default_log_path()
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log_file:
@@ -293,9 +301,14 @@ class ServiceProcess(ChildProcess):
                 raise self.exited()
             try:
                 response = httpx.get(self.url + "/ready", timeout=1.0)
-                if response.status_code == 200:
+                answered_by = response.headers.get(INSTANCE_HEADER)
+                if answered_by != self.instance_id:
+                    # another process holds the port (ours fails to bind, or is about to)
+                    last_error = f"{self.url} is answered by another process ({answered_by})"
+                elif response.status_code == 200:
                     return
-                last_error = f"HTTP {response.status_code}: {response.text[:200]}"
+                else:
+                    last_error = f"HTTP {response.status_code}: {response.text[:200]}"
             except httpx.HTTPError as exc:
                 last_error = str(exc)
             time.sleep(0.1)

@@ -16,6 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from teacher_hiring.foundation.ids import INSTANCE_HEADER, instance_id
 from teacher_hiring.runtime.bad_requests import limited
 from teacher_hiring.runtime.db import dispose, make_engine
 from teacher_hiring.runtime.input_bounds import UnsafeBody, checked, messages, scope_refusal
@@ -156,9 +157,11 @@ def _visitor_cookie(value: str, secure: bool) -> str:
 
 
 def _add_probes(app: FastAPI, accounts: Accounts) -> None:
+    probe_headers = {INSTANCE_HEADER: instance_id()}
+
     @app.get("/health", include_in_schema=False)
     def health() -> PlainTextResponse:
-        return PlainTextResponse("ok")
+        return PlainTextResponse("ok", headers=probe_headers)
 
     @app.get("/ready", include_in_schema=False)
     def ready() -> PlainTextResponse:
@@ -167,8 +170,8 @@ def _add_probes(app: FastAPI, accounts: Accounts) -> None:
             with accounts.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except Exception:
-            return PlainTextResponse("not ready: database", status_code=503)
-        return PlainTextResponse("ready")
+            return PlainTextResponse("not ready: database", 503, headers=probe_headers)
+        return PlainTextResponse("ready", headers=probe_headers)
 
 
 def _add_error_pages(app: FastAPI) -> None:
