@@ -43,9 +43,7 @@ def test_a_port_held_by_another_server_is_never_taken_for_the_service(tmp_path: 
                 process.wait_ready(timeout_s=30)
         finally:
             process.stop()
-    assert "address already in use" in str(refused.value) or "another process" in str(
-        refused.value
-    )
+    assert "address already in use" in str(refused.value) or "another process" in str(refused.value)
 
 
 def test_the_service_started_answers_with_the_id_it_was_given(tmp_path: Path) -> None:
