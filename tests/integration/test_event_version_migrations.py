@@ -155,3 +155,41 @@ def test_hiring_keeps_earlier_duplicate_emails_and_refuses_new_ones(engine: sa.E
         )
     migrate(engine, HIRING, "0005", down=True)
     assert rows(engine, "SELECT count(*) FROM candidates") == [(3,)]
+
+
+def test_hiring_keys_candidates_by_mailbox_keeping_earlier_aliases(engine: sa.Engine) -> None:
+    """From 0010 `ivan+2@` is `ivan@`'s mailbox: an alias registered before stays (money,
+    submissions), marked a duplicate; the earliest of the mailbox holds the plain key."""
+    migrate(engine, HIRING, "0009")
+    with engine.begin() as conn:
+        for candidate_id, email, at in [
+            ("c1", "ivan+2@mail.example", 1),
+            ("c2", "Ivan@mail.example", 2),
+            ("c3", "o.lga@gmail.com", 3),
+            ("c4", "olga@googlemail.com", 4),
+            ("c5", "petr@mail.example", 5),
+        ]:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO candidates (id, name, email, email_key, status, created_at, "
+                    "updated_at) VALUES (:id, 'N', :email, :key, 'candidate', :at, :at)"
+                ),
+                {"id": candidate_id, "email": email, "key": email.lower(), "at": at},
+            )
+    migrate(engine, HIRING, "head")
+
+    assert rows(engine, "SELECT id, email, email_key FROM candidates ORDER BY id") == [
+        ("c1", "ivan+2@mail.example", "ivan@mail.example"),
+        ("c2", "Ivan@mail.example", "ivan@mail.example#duplicate-c2"),
+        ("c3", "o.lga@gmail.com", "olga@gmail.com"),
+        ("c4", "olga@googlemail.com", "olga@gmail.com#duplicate-c4"),
+        ("c5", "petr@mail.example", "petr@mail.example"),
+    ]
+    migrate(engine, HIRING, "0009", down=True)
+    assert rows(engine, "SELECT id, email_key FROM candidates ORDER BY id") == [
+        ("c1", "ivan+2@mail.example"),
+        ("c2", "ivan@mail.example"),
+        ("c3", "o.lga@gmail.com"),
+        ("c4", "olga@googlemail.com"),
+        ("c5", "petr@mail.example"),
+    ]

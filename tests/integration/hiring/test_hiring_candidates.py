@@ -235,6 +235,29 @@ def test_one_candidate_per_email_whatever_its_case_or_spaces(hiring: Hiring) -> 
     assert hiring.http.get("/candidates").json()["total"] == 2
 
 
+def test_one_candidate_per_mailbox_whatever_sub_address_or_gmail_dots(hiring: Hiring) -> None:
+    """`ivan+2@` reaches `ivan@`'s mailbox: registering it would be a second account of the
+    same person with fresh attempts at the same exercises, so it is refused (409)."""
+    hiring.add_exercise(answers=("x",))
+    first = hiring.http.post("/candidates", json={"name": "Ivan", "email": "ivan@mail.example"})
+    gmail = hiring.http.post("/candidates", json={"name": "Olga", "email": "olga.k@gmail.com"})
+    again = [
+        hiring.http.post("/candidates", json={"name": "Ivan 2", "email": email})
+        for email in ("ivan+2@mail.example", "IVAN+attempts@mail.example")
+    ] + [
+        hiring.http.post("/candidates", json={"name": "Olga 2", "email": email})
+        for email in ("o.l.g.a.k@gmail.com", "olgak+1@googlemail.com")
+    ]
+    another = hiring.http.post("/candidates", json={"name": "I", "email": "i.van@mail.example"})
+
+    assert (first.status_code, gmail.status_code) == (201, 201), (first.text, gmail.text)
+    assert [r.status_code for r in again] == [409] * 4, [r.text for r in again]
+    assert "another address of its mailbox" in again[0].json()["detail"]
+    assert another.status_code == 201, another.text  # dots are part of a name elsewhere
+    assert another.json()["email"] == "i.van@mail.example"  # the email is kept as given
+    assert hiring.http.get("/candidates").json()["total"] == 3
+
+
 def test_a_registration_racing_another_of_the_same_email_meets_the_unique_key(
     hiring: Hiring,
 ) -> None:

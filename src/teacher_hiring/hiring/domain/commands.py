@@ -9,10 +9,25 @@ from typing import Any
 
 from teacher_hiring.foundation.records import from_mapping
 
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
 
 def email_key(email: str) -> str:
-    """What makes two emails one person's: trimmed, case-insensitive (one candidate per key)."""
-    return email.strip().lower()
+    """What makes two emails one mailbox, so one person's (one candidate per key): trimmed,
+    case-insensitive, without a sub-address (`ivan+2@` is `ivan@`: RFC 5233's `+detail`, which
+    the big providers deliver to the same mailbox) and, on Gmail, without the dots it ignores.
+
+    Otherwise a person would register again under `ivan+1@`, `ivan+2@`, ... and get five
+    fresh attempts at the same exercises each time (docs/security.md).
+    """
+    address = email.strip().lower()
+    local, at, domain = address.rpartition("@")
+    if not at or not local:
+        return address
+    local = local.split("+", 1)[0] or local
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", "") or local, "gmail.com"
+    return f"{local}@{domain}"
 
 
 @dataclass(frozen=True, slots=True)

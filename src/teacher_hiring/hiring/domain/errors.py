@@ -26,7 +26,8 @@ class EmailAlreadyRegistered(HiringError):
 
     def __init__(self) -> None:
         super().__init__(
-            "email: a candidate with this email is already registered; use the token of that "
+            "email: a candidate with this email (or another address of its mailbox, such as "
+            "name+tag@) is already registered; use the token of that "
             "registration (the same request with its Idempotency-Key answers it again)",
             field="email",
         )
