@@ -56,6 +56,8 @@ class Scene:
     exercise_ids: list[str] = field(default_factory=list)
     candidate: dict[str, str] = field(default_factory=dict)
     operator_email: str = ""
+    confirm_path: str = ""
+    """A sign-up's confirmation page, its link not followed yet."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ SHOTS = [
     Shot("welcome", None, lambda s: "/"),
     Shot("sign-in", None, lambda s: "/sign-in"),
     Shot("register", None, lambda s: "/register"),
+    Shot("register-confirm", None, lambda s: s.confirm_path),
     Shot("candidate-exercises", "candidate", lambda s: f"/candidates/{s.candidate['id']}"),
     Shot(
         "candidate-exercise",
@@ -79,11 +82,14 @@ SHOTS = [
     Shot("candidate-history", "candidate", lambda s: f"/candidates/{s.candidate['id']}/history"),
     Shot("manager-exercises", "manager", lambda s: "/manager"),
     Shot("manager-assignments", "manager", lambda s: "/manager/assignments"),
+    Shot("manager-exercise-new", "manager", lambda s: "/manager/exercises/new"),
     Shot("manager-exercise-edit", "manager", lambda s: f"/manager/exercises/{s.exercise_ids[2]}"),
     Shot("manager-account", "manager", lambda s: "/manager/account"),
     Shot("manager-candidates", "manager", lambda s: "/manager/candidates"),
     Shot("operator-live", "operator", lambda s: "/operator"),
     Shot("operator-managers", "operator", lambda s: "/operator/managers"),
+    Shot("operator-manager-edit", "operator", lambda s: f"/operator/managers/{s.manager_id}"),
+    Shot("operator-erase", "operator", lambda s: "/operator/erase"),
     Shot("operator-dead-letters", "operator", lambda s: "/operator/dead-letters"),
     Shot("operator-reconciliation", "operator", lambda s: "/operator/reconciliation"),
     Shot("operator-switches", "operator", lambda s: "/operator/switches"),
@@ -113,6 +119,7 @@ def build_scene(site: Site, page: Page, data_dir: Path) -> Scene:
     page.get_by_label("Answer").fill("5/6")
     page.get_by_role("button", name="Send the answer").click()
     page.context.clear_cookies()
+    scene.confirm_path = pending_sign_up(page, site)
     staff_scene(scene)
     scene.operator_email = f"operator.{uuid.uuid4().hex[:6]}@school.example"
     subprocess.run(
@@ -130,6 +137,20 @@ def build_scene(site: Site, page: Page, data_dir: Path) -> Scene:
         },
     )
     return scene
+
+
+def pending_sign_up(page: Page, site: Site) -> str:
+    """A sign-up whose emailed link is not followed yet: the path of its confirmation page."""
+    page.goto(site.page_url("/register"))
+    page.get_by_label("Full name").fill("Pavel Sidorov")
+    page.get_by_label("Email").fill(f"pavel.{uuid.uuid4().hex[:6]}@mail.example")
+    page.get_by_label("Subject you teach").fill("mathematics")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    link = page.locator("#confirmation-link")
+    link.wait_for()
+    href = str(link.get_attribute("href"))
+    return "/" + href.split("/", 3)[3] if href.startswith("http") else href
 
 
 def staff_scene(scene: Scene) -> None:
