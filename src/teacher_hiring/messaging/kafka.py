@@ -38,6 +38,7 @@ from confluent_kafka.admin import (
 )
 
 from teacher_hiring.messaging import transport
+from teacher_hiring.messaging.kafka_access import ADMIN as ADMIN_PRINCIPAL
 
 REQUEST_TIMEOUT_S = 30.0
 DELIVERY_TIMEOUT_MS = 30_000  # a message not acknowledged by then fails its send()
@@ -370,6 +371,12 @@ class KafkaTransport(transport.Transport):
                     f"kafka: topics {missing} not in the metadata after creation"
                 )
             time.sleep(0.05)
+
+    def writes_only_as(self) -> str | None:
+        """The SCRAM user this client logs in as: on the secured broker it writes only its own
+        topics (messaging/kafka_access.py); the admin, a super user, writes any."""
+        user = self.client_config.get("sasl.username")
+        return None if not user or user == ADMIN_PRINCIPAL else user
 
     def _who(self) -> str:
         user = self.client_config.get("sasl.username")
