@@ -139,6 +139,9 @@ class KafkaTransport(transport.Transport):
     `client_config` is added to every client's settings: librdkafka's keys, such as
     `security.protocol=SASL_SSL`, `sasl.mechanism`, `sasl.username`, `sasl.password` and
     `ssl.ca.location` for the secured broker of scripts/kafka.sh (messaging/kafka_access.py).
+    `reader_group`: the group id of `read`'s consumers, which never join it but whose
+    coordinator librdkafka looks up: on the secured broker it must be one of the principal's
+    groups (`<prefix><service>.`).
     """
 
     def __init__(
@@ -149,8 +152,10 @@ class KafkaTransport(transport.Transport):
         session_timeout_ms: int = 10000,
         client_id: str = "teacher-hiring",
         client_config: Mapping[str, str] | None = None,
+        reader_group: str | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.reader_group = reader_group or f"{client_id}-reader"
         self.default_partitions = default_partitions
         self.session_timeout_ms = session_timeout_ms
         self.client_id = client_id
@@ -275,7 +280,7 @@ class KafkaTransport(transport.Transport):
         client = _Client(
             {
                 **self._config(),
-                "group.id": f"{self.client_id}-reader",
+                "group.id": self.reader_group,  # never joined, but looked up: ACLs apply
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "auto.offset.reset": "earliest",
