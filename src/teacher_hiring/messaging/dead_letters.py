@@ -18,9 +18,9 @@ again in its outbox, and its relay sends it. The consumer's bytes are never trus
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypedDict
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -51,6 +51,7 @@ from teacher_hiring.messaging.dead_letter_rules import (
     still_invalid,
 )
 from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.replay_at_producer import AtProducer, ask_producers
 from teacher_hiring.messaging.tables import inbox
 from teacher_hiring.messaging.transport import (
     OutgoingMessage,
@@ -70,21 +71,6 @@ class TopicCounts(TypedDict):
     dead_letters: int  # this service's
     pending: int  # of those, neither replayed nor applied
     other_services: int  # in the same dead-letter topic
-
-
-AT_PRODUCER_DONE = frozenset({"restaged", "pending"})
-"""What a producer answers for an event it will send again (messaging.restage.Resent)."""
-
-
-class AtProducer(Protocol):
-    """Asks `producer` to send again its own copy of each event of `topic` (a replay on a log
-    where only the producer writes the topic). Answers, per event id, `restaged`, `pending`
-    (not sent yet: its relay will) or `unknown` (not held, or not of that topic); raises
-    ReplayUnavailable or ReplayFailed when the producer cannot be asked."""
-
-    def __call__(
-        self, producer: str, topic: str, event_ids: Sequence[str]
-    ) -> Mapping[str, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,8 +285,11 @@ class DeadLetters:
             ]
             mine = [letter for letter in chosen if self._writes(letter.topic)]
             self._send(mine)
-            for letter, why in self._ask_producers(
-                [letter for letter in chosen if not self._writes(letter.topic)]
+            for letter, why in ask_producers(
+                self.service,
+                self.registry,
+                self.at_producer,
+                [letter for letter in chosen if not self._writes(letter.topic)],
             ):
                 replays.unclaim(conn, [_place(letter)])
                 chosen.remove(letter)
@@ -339,34 +328,6 @@ class DeadLetters:
             ) from exc
         finally:
             producer.close()
-
-    def _ask_producers(self, letters: Sequence[DeadLetter]) -> list[tuple[DeadLetter, str]]:
-        """Ask each topic's producer to send its events again; the letters it could not."""
-        by_topic: dict[str, list[DeadLetter]] = {}
-        for letter in letters:
-            by_topic.setdefault(letter.topic, []).append(letter)
-        refused: list[tuple[DeadLetter, str]] = []
-        for topic, chosen in by_topic.items():
-            owner = self.registry.topic_owner(topic)
-            if owner is None or self.at_producer is None:
-                raise ReplayUnavailable(
-                    f"topic: only {owner or 'its producer'} may write {topic} on this event "
-                    f"log, and {self.service} has no way to ask it for the replay",
-                    field="topic",
-                )
-            ids = [letter.event_id for letter in chosen if letter.event_id]
-            outcomes = self.at_producer(owner, topic, ids)
-            for letter in chosen:
-                outcome = outcomes.get(letter.event_id or "", "unknown")
-                if outcome not in AT_PRODUCER_DONE:
-                    refused.append(
-                        (
-                            letter,
-                            f"{owner} does not hold event {letter.event_id} any more: its "
-                            "outbox keeps sent events for a while only",
-                        )
-                    )
-        return refused
 
     # -- purge ---------------------------------------------------------------------------------
 
