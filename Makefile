@@ -94,8 +94,9 @@ bench-web: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.web $(ARGS)
 
-## Events/s from the outbox through Kafka into the ledger, against the raw Kafka client
-## (starts Kafka and PostgreSQL with scripts/ if they are not running; `--profile` for py-spy).
+## Events/s from the outbox through Kafka into the ledger, against raw confluent-kafka and raw
+## psycopg in the same run, then again on a sasl_ssl broker as ratios to plaintext (starts the
+## two brokers and PostgreSQL with scripts/ if they are not running; `--profile` for py-spy).
 bench-distributed: install
 	$(BIN)/python -m bench.distributed $(ARGS)
 

@@ -25,9 +25,14 @@ schema registry and takes the per-key lock, as a submission's transaction does. 
 exist first, created over HTTP on exercises, so that bonus and hiring hold them in their
 replicas (ManagerCreated) before any money arrives.
 
-Kafka (127.0.0.1:9192) and PostgreSQL (127.0.0.1:5532), the benchmarks' own and unsecured
-(bench/lib/kafka_pg.py), are started with scripts/ if they do not answer, and stopped at the
-end only if this run started them. Databases th_bench_<svc>_<hex>
+Then what TLS and SASL cost (--security both, the default): the pipeline, relay and ledger
+stages again on a broker as the distributed deployment runs by default (SCRAM-SHA-512 over TLS,
+each service its own credentials and only its topics, scripts/kafka.sh), on fresh databases,
+each against the same stage on plaintext in this run, as a ratio.
+
+Kafka (127.0.0.1:9192 plaintext, 127.0.0.1:9194 sasl_ssl) and PostgreSQL (127.0.0.1:5532), the
+benchmarks' own (bench/lib/kafka_pg.py), are started with scripts/ if they do not answer, and
+stopped at the end only if this run started them. Databases th_bench_<svc>_<hex>
 and topics under a prefix of their own are created for the run and dropped afterwards.
 
 Exits non-zero unless the ledger ends with exactly one entry per staged event (the money
@@ -37,7 +42,7 @@ check). Timings are reported, never asserted.
 ledger stage, and the top functions of the working thread (wall time) and of all threads
 holding the GIL are printed. Where py-spy cannot attach (no binary, no ptrace permission),
 
-    .venv/bin/python -m bench.distributed [--events 20000] [--profile]
+    .venv/bin/python -m bench.distributed [--events 20000] [--security both|plaintext] [--profile]
 """
 
 from __future__ import annotations
@@ -52,19 +57,22 @@ from functools import partial
 from pathlib import Path
 
 from bench.lib.kafka_pg import (
-    KAFKA,
     PARTITIONS,
+    PLAINTEXT,
+    SECURED,
+    KafkaAt,
     Servers,
     bench_databases,
     delete_topics,
     free_port_pair,
 )
 from bench.lib.pipeline import Bench, Stage, profile_in_process
-from bench.lib.pipeline_report import Figures, print_report
+from bench.lib.pipeline_report import Figures, print_report, print_security
 from bench.lib.profiles import py_spy_problem
 from bench.lib.raw import raw_baseline, raw_postgres
 from bench.lib.records import bonus_events
 from teacher_hiring.messaging.envelope import Envelope
+from teacher_hiring.messaging.kafka_access import grant
 from teacher_hiring.messaging.registry import SchemaRegistry
 from teacher_hiring.runtime.processes import SERVICES, Deployment
 
@@ -82,6 +90,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--instances", type=int, default=2, choices=(1, 2), help="also measure 2 bonus instances"
     )
     parser.add_argument("--raw-runs", type=int, default=3, help="raw runs (the median counts)")
+    parser.add_argument(
+        "--security",
+        choices=("both", "plaintext"),
+        default="both",
+        help="both: the stages again on a sasl_ssl broker, as ratios to plaintext",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy on hiring and bonus")
     parser.add_argument(
         "--profiler",
@@ -98,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     run_id = uuid.uuid4().hex[:10]
     prefix = f"bench-{run_id}."
-    servers = Servers()
+    secured = args.security == "both"
+    servers = Servers((PLAINTEXT, SECURED) if secured else (PLAINTEXT,))
     servers.ensure()
     code = 1
     try:
@@ -107,25 +122,46 @@ def main(argv: list[str] | None = None) -> None:
                 args.profile_dir = Path(tempfile.mkdtemp(prefix="th-dbench-profile-"))
             with bench_databases(run_id) as databases:
                 try:
-                    code = run(args, prefix, databases, Path(tmp))
+                    code, figures = run(args, prefix, databases, Path(tmp))
                 finally:
                     delete_topics(prefix)
+            if secured:
+                with bench_databases(run_id + "s") as databases:
+                    try:
+                        code |= run_secured(args, prefix, databases, Path(tmp), figures)
+                    finally:
+                        delete_topics(prefix, SECURED)
     finally:
         servers.stop()
     sys.exit(code)
 
 
-def run(args: argparse.Namespace, prefix: str, databases: dict[str, str], tmp: Path) -> int:
-    """Every stage on a platform of its own, the report, then the money check's verdict."""
-    registry = SchemaRegistry.load()
+def platform_on(
+    kafka: KafkaAt, prefix: str, databases: dict[str, str], data_dir: Path
+) -> Deployment:
+    """The services' deployment on `kafka`, with each service's credentials on a secured one
+    and the ACLs of the run's topics granted first, as scripts/kafka.sh grants its own."""
     deployment = Deployment(
-        data_dir=tmp / "var",
+        data_dir=data_dir,
         ports={name: free_port_pair() for name in SERVICES},
         partitions=PARTITIONS,
         database_urls=databases,
-        log_url=f"kafka://{KAFKA}",
+        log_url=f"kafka://{kafka.bootstrap}",
         topic_prefix=prefix,
     )
+    if kafka.security != "plaintext":
+        registry = SchemaRegistry.load()
+        grant(kafka.bootstrap, kafka.admin_config(), registry, prefix=prefix, partitions=PARTITIONS)
+        deployment.kafka_clients = kafka.service_clients()
+    return deployment
+
+
+def run(
+    args: argparse.Namespace, prefix: str, databases: dict[str, str], tmp: Path
+) -> tuple[int, Figures]:
+    """Every stage on a platform of its own, the report, then the money check's verdict."""
+    registry = SchemaRegistry.load()
+    deployment = platform_on(PLAINTEXT, prefix, databases, tmp / "var")
     bench = Bench(deployment, registry, args)
     try:
         figures, problems = measure(bench, registry, args, prefix, databases["bonus"])
@@ -135,6 +171,38 @@ def run(args: argparse.Namespace, prefix: str, databases: dict[str, str], tmp: P
     finally:
         bench.close()
     print_report(args, figures, bench)
+    return verdict(problems, len(bench.staged)), figures
+
+
+def run_secured(
+    args: argparse.Namespace,
+    prefix: str,
+    databases: dict[str, str],
+    tmp: Path,
+    plaintext: Figures,
+) -> int:
+    """The pipeline, relay and ledger stages on the sasl_ssl broker; the ratios to plaintext."""
+    print("\nthe same stages on the sasl_ssl broker (SCRAM over TLS, ACLs)...", flush=True)
+    registry = SchemaRegistry.load()
+    deployment = platform_on(SECURED, prefix, databases, tmp / "var-secured")
+    bench = Bench(deployment, registry, args, SECURED)
+    n = args.events
+    stages: dict[str, Stage] = {}
+    try:
+        bench.start("exercises", "hiring", "bonus")
+        managers = bench.create_managers(args.managers)
+        new_events: NewEvents = partial(bonus_events, registry, managers, n)
+        stages["pipeline"] = pipeline_stage(bench, new_events(1), [])
+        stages["relay"] = relay_stage(bench, new_events, seed=2)
+        stages["ledger"] = ledger_stage(bench, n, [])
+        time.sleep(2)
+        problems = bench.money_check()
+    except BaseException:
+        bench.print_logs()
+        raise
+    finally:
+        bench.close()
+    print_security(plaintext, stages)
     return verdict(problems, len(bench.staged))
 
 

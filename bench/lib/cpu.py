@@ -55,6 +55,7 @@ class CpuMeter:
     """CPU-seconds of each component over a stage: the services, Kafka, PostgreSQL, the rest."""
 
     services: dict[str, ServiceProcess]
+    kafka_pidfile: Path = KAFKA_PIDFILE  # the broker the stages run on
 
     def pids(self) -> dict[str, list[int]]:
         groups: dict[str, list[int]] = {}
@@ -65,7 +66,7 @@ class CpuMeter:
         # This script, and py-spy when it runs (both children of this process).
         mine = [pid for pid in _children(os.getpid()) if pid not in services]
         groups["bench"] = [os.getpid(), *mine]
-        kafka = _pid_from(KAFKA_PIDFILE)
+        kafka = _pid_from(self.kafka_pidfile)
         if kafka:
             groups["kafka"] = [kafka]
         postmaster = _pid_from(PG_PIDFILE)

@@ -1,6 +1,10 @@
 """Kafka and PostgreSQL for a bench run: the servers (started with scripts/ if they do not
 answer, stopped only if started here), a fresh database per service, topics under a prefix of
-the run's own, and free ports for the services."""
+the run's own, and free ports for the services.
+
+Two brokers of the benchmarks' own: plaintext on 9192, and, to measure what TLS and SASL cost,
+one as the distributed deployment runs by default (SCRAM over TLS, each service its own topics)
+on 9194. The same figures are taken on each."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import sqlalchemy as sa
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from teacher_hiring.messaging.kafka_access import read_client_config
 from teacher_hiring.runtime.processes import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,25 +35,61 @@ PG_DIR = Path("/tmp/teacher-hiring-pg-bench")
 KAFKA_PIDFILE = KAFKA_DIR / "kafka.pid"
 PG_PIDFILE = PG_DIR / "data" / "postmaster.pid"
 PARTITIONS = 6
+SECURED_KAFKA = "127.0.0.1:9194"
+SECURED_KAFKA_DIR = Path("/tmp/teacher-hiring-kafka-bench-secured")
+
+
+@dataclass(frozen=True)
+class KafkaAt:
+    """One of the benchmarks' brokers: where, the admin's client settings, its pid file, and
+    each service's client properties (none on plaintext)."""
+
+    bootstrap: str
+    security: str
+    data_dir: Path
+
+    @property
+    def pidfile(self) -> Path:
+        return self.data_dir / "kafka.pid"
+
+    def admin_config(self) -> dict[str, str]:
+        if self.security == "plaintext":
+            return {}
+        return read_client_config(self.data_dir / "clients" / "admin.properties")
+
+    def service_clients(self) -> dict[str, Path]:
+        if self.security == "plaintext":
+            return {}
+        return {name: self.data_dir / "clients" / f"{name}.properties" for name in SERVICES}
+
+    def script_env(self) -> dict[str, str]:
+        port = int(self.bootstrap.rsplit(":", 1)[1])
+        return {
+            "TH_KAFKA_DIR": str(self.data_dir),
+            "TH_KAFKA_PORT": str(port),
+            "TH_KAFKA_CONTROLLER_PORT": str(port + 1),
+            "TH_KAFKA_SECURITY": self.security,
+        }
+
+
+PLAINTEXT = KafkaAt(KAFKA, "plaintext", KAFKA_DIR)
+SECURED = KafkaAt(SECURED_KAFKA, "sasl_ssl", SECURED_KAFKA_DIR)
 
 
 def pg_url(database: str) -> str:
     return f"postgresql+psycopg://{ROLE}@127.0.0.1:{PG_PORT}/{database}"
 
 
-def _script_env() -> dict[str, str]:
-    """Servers of the benchmarks' own (ports 9192 and 5532, folders under /tmp), whatever the
-    caller's environment says: the tests and `run --distributed` have theirs, and this run must
-    not touch them. Unsecured (plaintext Kafka, trust on loopback): what is measured is the
-    pipeline, as the peers' raw clients run it."""
+def _script_env(kafka: KafkaAt = PLAINTEXT) -> dict[str, str]:
+    """Servers of the benchmarks' own (ports 9192, 9194 and 5532, folders under /tmp), whatever
+    the caller's environment says: the tests and `run --distributed` have theirs, and this run
+    must not touch them. PostgreSQL trusts loopback: what is measured is the pipeline, as the
+    peers' raw clients run it; Kafka is plaintext, and secured on the second broker."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TH_PG_", "TH_KAFKA_"))}
     env.update(
         {
             "TH_PYTHON": sys.executable,
-            "TH_KAFKA_DIR": str(KAFKA_DIR),
-            "TH_KAFKA_PORT": KAFKA.rsplit(":", 1)[1],
-            "TH_KAFKA_CONTROLLER_PORT": "9193",
-            "TH_KAFKA_SECURITY": "plaintext",
+            **kafka.script_env(),
             "TH_PG_DIR": str(PG_DIR),
             "TH_PG_PORT": str(PG_PORT),
             "TH_PG_AUTH": "trust",
@@ -59,31 +100,37 @@ def _script_env() -> dict[str, str]:
 
 @dataclass
 class Servers:
-    """Kafka and PostgreSQL: started if they do not answer, stopped only if started here."""
+    """Kafka (each broker asked for) and PostgreSQL: started if they do not answer, stopped
+    only if started here."""
 
-    started: list[str] = field(default_factory=list)
+    brokers: tuple[KafkaAt, ...] = (PLAINTEXT,)
+    started: list[tuple[str, KafkaAt]] = field(default_factory=list)
 
     def ensure(self) -> None:
-        for script in ("kafka.sh", "postgres.sh"):
-            if self._run(script, "status").returncode == 0:
-                print(f"{script.removesuffix('.sh')}: already running, left running at the end")
+        wanted = [("kafka.sh", broker) for broker in self.brokers] + [("postgres.sh", PLAINTEXT)]
+        for script, broker in wanted:
+            name = script.removesuffix(".sh")
+            if name == "kafka":
+                name = f"kafka ({broker.security}, {broker.bootstrap})"
+            if self._run(script, "status", broker).returncode == 0:
+                print(f"{name}: already running, left running at the end")
                 continue
-            print(f"{script.removesuffix('.sh')}: starting ({script} start)...", flush=True)
-            done = self._run(script, "start")
+            print(f"{name}: starting ({script} start)...", flush=True)
+            done = self._run(script, "start", broker)
             if done.returncode != 0:
                 raise SystemExit(f"{script} start failed ({done.returncode}):\n{done.stderr}")
-            self.started.append(script)
+            self.started.append((script, broker))
 
     def stop(self) -> None:
-        for script in reversed(self.started):
-            self._run(script, "stop")
+        for script, broker in reversed(self.started):
+            self._run(script, "stop", broker)
             print(f"{script.removesuffix('.sh')}: stopped (this run started it)")
 
     @staticmethod
-    def _run(script: str, command: str) -> subprocess.CompletedProcess[str]:
+    def _run(script: str, command: str, broker: KafkaAt) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["bash", str(SCRIPTS / script), command],
-            env=_script_env(),
+            env=_script_env(broker),
             capture_output=True,
             text=True,
             timeout=900,
@@ -115,8 +162,12 @@ def bench_databases(run_id: str, services: Sequence[str] = SERVICES) -> Iterator
         admin.dispose()
 
 
-def _admin() -> AdminClient:
-    return AdminClient({"bootstrap.servers": KAFKA, "allow.auto.create.topics": False})
+def _config(kafka: KafkaAt) -> dict[str, str]:
+    return {"bootstrap.servers": kafka.bootstrap, **kafka.admin_config()}
+
+
+def _admin(kafka: KafkaAt = PLAINTEXT) -> AdminClient:
+    return AdminClient({**_config(kafka), "allow.auto.create.topics": False})
 
 
 def create_topic(name: str) -> None:
@@ -133,21 +184,21 @@ def create_topic(name: str) -> None:
     raise TimeoutError(f"topic {name} not in the metadata")
 
 
-def delete_topics(prefix: str) -> None:
-    admin = _admin()
+def delete_topics(prefix: str, kafka: KafkaAt = PLAINTEXT) -> None:
+    admin = _admin(kafka)
     names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
     if names:
         for future in admin.delete_topics(names, operation_timeout=30).values():
             future.result()
 
 
-def message_count(topic: str) -> int:
+def message_count(topic: str, kafka: KafkaAt = PLAINTEXT) -> int:
     """Messages in a topic (its end offsets; the dead-letter topic must have none)."""
-    admin = _admin()
+    admin = _admin(kafka)
     metadata = admin.list_topics(topic, timeout=10).topics.get(topic)
     if metadata is None or metadata.error is not None:
         return 0
-    consumer = Consumer({"bootstrap.servers": KAFKA, "group.id": "bench-watermarks"})
+    consumer = Consumer({**_config(kafka), "group.id": "bench-watermarks"})
     try:
         return sum(
             consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]

@@ -17,7 +17,7 @@ import httpx
 import sqlalchemy as sa
 
 from bench.lib.cpu import CpuMeter
-from bench.lib.kafka_pg import PARTITIONS, message_count
+from bench.lib.kafka_pg import PARTITIONS, PLAINTEXT, KafkaAt, message_count
 from bench.lib.profiles import Profile, cprofile_report
 from bench.lib.records import bonus_events, stage
 from teacher_hiring.bonus.entrypoints.consumers import MONEY_GROUP
@@ -58,8 +58,15 @@ class Stage:
 
 
 class Bench:
-    def __init__(self, deployment: Deployment, registry: SchemaRegistry, args: Any) -> None:
+    def __init__(
+        self,
+        deployment: Deployment,
+        registry: SchemaRegistry,
+        args: Any,
+        kafka: KafkaAt = PLAINTEXT,
+    ) -> None:
         self.deployment = deployment
+        self.kafka = kafka
         self.registry = registry
         self.args = args
         self.processes = {
@@ -73,7 +80,7 @@ class Bench:
             deployment.database_url("bonus"), isolation_level="AUTOCOMMIT", pool_size=1
         )
         self.outbox = Outbox(registry, producer="hiring")
-        self.meter = CpuMeter(self.processes)
+        self.meter = CpuMeter(self.processes, kafka.pidfile)
         self.staged: list[Envelope] = []
         self.profiles: list[Profile] = []
         self.cprofiles: list[list[str]] = []
@@ -261,7 +268,7 @@ class Bench:
             problems.append("the ledger's sum differs from the staged amounts")
         if inbox != len(expected):
             problems.append(f"bonus.money's inbox holds {inbox:,} events, {len(expected):,} staged")
-        dlq = message_count(f"{self.deployment.topic_prefix}money.dlq")
+        dlq = message_count(f"{self.deployment.topic_prefix}money.dlq", self.kafka)
         if dlq:
             problems.append(f"{dlq} records dead-lettered on money.dlq")
         return problems

@@ -100,5 +100,39 @@ def _print_aims(figures: Figures) -> None:
         f"pipeline / raw = {stages['pipeline'].rate / figures.raw.rate:.1%} (aim: >= 25%);"
         f" ledger sustained = {stages['ledger'].rate:,.0f} money events/s (aim: >= 2,000/s)"
     )
+    raw, raw_pg = figures.raw, figures.raw_pg
+    relay, ledger = stages["relay"].rate, stages["ledger"].rate
+    print(
+        f"relay / raw confluent-kafka produce = {relay / raw.produce_rate:.2f};"
+        f" relay / raw psycopg rows = {relay / raw_pg.rate:.2f}"
+    )
+    print(
+        f"ledger consumer / raw confluent-kafka produce -> consume = {ledger / raw.rate:.2f};"
+        f" ledger consumer / raw psycopg rows = {ledger / raw_pg.rate:.2f} (aim: >= 0.25)"
+    )
     for note in figures.notes:
         print(note)
+
+
+def print_security(plaintext: Figures, secured: dict[str, Stage]) -> None:
+    """Each stage on the sasl_ssl broker against the same stage on plaintext in this run."""
+    print()
+    print("What TLS and SASL cost: the same stages on a sasl_ssl broker (SCRAM-SHA-512 over TLS,")
+    print("ACLs), fresh databases, against plaintext in this run")
+    print()
+    print(
+        "| stage | plaintext events/s | sasl_ssl events/s | sasl_ssl / plaintext |"
+        " other cores, plaintext | other cores, sasl_ssl |"
+    )
+    print("|---|---|---|---|---|---|")
+    for key, stage in secured.items():
+        plain = plaintext.stages[key]
+        print(
+            f"| {LABELS[key]} | {plain.rate:,.0f} | {stage.rate:,.0f} |"
+            f" {stage.rate / plain.rate:.2f} | {_other(plain):.2f} | {_other(stage):.2f} |"
+        )
+    print("('other': cores busy with whatever else ran on the machine during the stage)")
+
+
+def _other(stage: Stage) -> float:
+    return stage.cpu.get("other", 0.0) / stage.seconds

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from e2e.platform_api import Api, eventually
 from teacher_hiring.cli import app
+from teacher_hiring.messaging.kafka_access import read_client_config
 from teacher_hiring.messaging.transport import OutgoingMessage
 from teacher_hiring.runtime.processes import Platform
 from teacher_hiring.runtime.transports import make_transport
@@ -62,18 +63,26 @@ def frozen_ledger(platform: Platform) -> Iterator[None]:
         engine.dispose()
 
 
-def send_poison(platform: Platform) -> None:
-    """A record on `money` as a broken producer would append it."""
+def send_to_money(platform: Platform, key: str, value: bytes, headers: dict[str, str]) -> None:
+    """A record on `money` as its producer, hiring, may write it (with hiring's credentials on
+    a secured broker)."""
     deployment = platform.deployment
+    clients = deployment.kafka_clients
     transport = make_transport(
         deployment.event_log_url(),
         partitions=deployment.partitions,
         topic_prefix=deployment.topic_prefix,
+        client_config=read_client_config(clients["hiring"]) if "hiring" in clients else None,
     )
     try:
-        transport.producer().send([OutgoingMessage("money", "broken-producer", POISON)])
+        transport.producer().send([OutgoingMessage("money", key, value, headers)])
     finally:
         transport.close()
+
+
+def send_poison(platform: Platform) -> None:
+    """A record on `money` as a broken producer would append it."""
+    send_to_money(platform, "broken-producer", POISON, {})
 
 
 def cli(platform: Platform, *args: str, code: int = 0) -> str:

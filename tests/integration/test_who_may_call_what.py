@@ -235,6 +235,7 @@ FORBIDDEN = [
     ("hiring", "GET", "/exercises/{exercise}/completions/{ivan}", "anna"),
     ("hiring", "GET", "/operator/money-issued", "anna"),
     ("exercises", "POST", "/operator/money-issued/resend", "ivan"),
+    ("hiring", "POST", "/operator/replays", "anna"),
     # the services' own endpoints
     ("hiring", "POST", "/api/v0/exercise", "operator"),
     ("exercises", "POST", "/api/complicate_exercise", "anna"),
@@ -247,6 +248,7 @@ BODIES = {
     "/managers/{boris}": {"team": "mine now"},
     "/operator/links/exercise-updates": {"mode": "event"},
     "/operator/money-issued/resend": {"event_ids": [str(uuid.uuid4())]},
+    "/operator/replays": {"topic": "money", "event_ids": [str(uuid.uuid4())]},
 }
 
 
@@ -551,6 +553,32 @@ def test_only_exercises_may_push_an_exercise_to_hiring(world: World, intruder: s
     assert before == 404  # the refused push left no exercise
     assert taken.status_code == 200 and taken.json() == {"applied": True}
     assert world.call("hiring", "GET", stats, "operator").status_code == 200
+
+
+def test_a_producer_sends_its_events_again_only_for_a_consumer_of_the_topic(world: World) -> None:
+    """A replay on the secured broker is written by the topic's producer: hiring sends again
+    what it issued on `money` when bonus asks (or an operator), for no other service."""
+    body = {"topic": "money", "event_ids": [str(uuid.uuid4())]}
+    for intruder in ("exercises", "tests"):
+        refused = world.clients["hiring"].post(
+            "/operator/replays", json=body, headers=bearer_minted(TOKENS, Role.service, intruder)
+        )
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["detail"].startswith("caller: money is replayed for its consumers")
+
+    asked = world.clients["hiring"].post(
+        "/operator/replays", json=body, headers=bearer_minted(TOKENS, Role.service, "bonus")
+    )
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["items"] == [{"event_id": body["event_ids"][0], "outcome": "unknown"}]
+
+    elsewhere = world.call(
+        "hiring", "POST", "/operator/replays", "operator", json={**body, "topic": "exercises"}
+    )
+    assert elsewhere.status_code == 404, elsewhere.text
+    assert elsewhere.json()["detail"].startswith(
+        "topic: 'exercises' is not a topic hiring produces"
+    )
 
 
 def test_no_service_takes_a_password_so_only_the_pages_sign_in_needs_a_limit(world: World) -> None:

@@ -42,6 +42,7 @@ def bootstrap(
         migrations=MIGRATIONS,
         subscriptions=consumers.subscriptions(),
         upcaster=consumers.upcaster(),
+        peers={"hiring": settings.hiring_url, "exercises": settings.exercises_url},
     )
     if manager_directory is None:
         client = ExercisesClient(

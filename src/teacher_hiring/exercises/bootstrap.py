@@ -73,6 +73,8 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
         upcaster=consumers.upcaster(leaked_version),
         clock=clock,
         keepers=[issued.keep],
+        kept_events=[issued.issued_money],
+        peers={"hiring": settings.hiring_url},
         flags={
             links.FLAG: settings.exercise_updates_link,
             links.PAYMENT_FLAG: settings.payment_link,

@@ -43,6 +43,8 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
         },
         clock=clock,
         keepers=[issued.keep],
+        kept_events=[issued.issued_money],
+        peers={"exercises": settings.exercises_url},
     )
     submission_calls = calls.wire(runtime, settings)
     app = create_app(

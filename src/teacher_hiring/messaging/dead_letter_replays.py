@@ -114,6 +114,20 @@ def claim(conn: Connection, claims: Iterable[Claim]) -> list[Claim]:
     return won
 
 
+def unclaim(conn: Connection, places: Iterable[Place]) -> None:
+    """Take back the marks of dead letters claimed in this transaction but not published."""
+    table = dead_letter_replays
+    for place in places:
+        conn.execute(
+            table.delete().where(
+                (table.c.topic == place.topic)
+                & (table.c.partition_no == place.partition)
+                & (table.c.offset_no == place.offset)
+                & (table.c.digest == place.digest)
+            )
+        )
+
+
 def _below(topic: str, before: Mapping[int, int]) -> sa.ColumnElement[bool]:
     table = dead_letter_replays
     partitions = [

@@ -55,6 +55,20 @@ class PurgeRefused(DeadLetterError):
     """The purge would drop dead letters no one has replayed, and it was not forced."""
 
 
+class ReplayRefused(DeadLetterError):
+    """The topic's producer does not hold some of the events any more (or never produced them),
+    so it cannot send them again; the others were replayed."""
+
+
+class ReplayUnavailable(DeadLetterError):
+    """The replay could not be written now: the event log refused the write, or the topic's
+    producer, which writes it on a secured broker, did not answer."""
+
+
+class ReplayFailed(DeadLetterError):
+    """The topic's producer answered the replay with an error, or with something unreadable."""
+
+
 class Status(StrEnum):
     PENDING = "pending"  # neither replayed nor applied: needs someone
     REPLAYED = "replayed"  # published again by a replay

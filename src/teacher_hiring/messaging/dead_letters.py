@@ -9,6 +9,10 @@ replay marks (`dead_letter_replays`) and the inbox of the consumer group that de
 A replay publishes the original record's key and bytes to the original topic, so the event
 keeps its id and every group's inbox drops it if that group already applied it. The marks are
 written in the transaction that publishes, so two replays at once publish a dead letter once.
+
+On a log where only a topic's producer may write it (the secured broker), a consumer cannot
+publish there: it asks the producer (`at_producer`), which stages its own copy of each event
+again in its outbox, and its relay sends it. The consumer's bytes are never trusted for that.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from teacher_hiring.messaging.dead_letter_rules import (
     Order,
     Outcome,
     PurgeRefused,
+    ReplayRefused,
+    ReplayUnavailable,
     Status,
     Tracked,
     UnknownGroup,
@@ -45,8 +51,15 @@ from teacher_hiring.messaging.dead_letter_rules import (
     still_invalid,
 )
 from teacher_hiring.messaging.registry import SchemaRegistry
+from teacher_hiring.messaging.replay_at_producer import AtProducer, ask_producers
 from teacher_hiring.messaging.tables import inbox
-from teacher_hiring.messaging.transport import OutgoingMessage, Record, Transport, dlq_topic
+from teacher_hiring.messaging.transport import (
+    OutgoingMessage,
+    Record,
+    Transport,
+    TransportError,
+    dlq_topic,
+)
 
 READ_CHUNK = 500
 INBOX_CHUNK = 500
@@ -113,8 +126,10 @@ class DeadLetters:
         engine: Engine,
         registry: SchemaRegistry,
         runners: Sequence[ConsumerRunner],
+        at_producer: AtProducer | None = None,
     ) -> None:
         self.service = service
+        self.at_producer = at_producer
         self.transport = transport
         self.engine = engine
         self.registry = registry
@@ -223,7 +238,7 @@ class DeadLetters:
         decisions = [self._decide(t) for t in ordered(chosen, Order.OFFSET)]
         if dry_run:
             return ReplayReport(True, decisions)
-        published = self._publish([d for d in decisions if d.publishes])
+        published, refused = self._publish([d for d in decisions if d.publishes])
         done = [
             Decision(d.tracked, Outcome.REPLAYED, d.detail)
             if d.tracked.letter.id in published.get(d.tracked.letter.topic, set())
@@ -232,6 +247,16 @@ class DeadLetters:
         ]
         for name in {d.tracked.letter.topic for d in decisions}:
             self._set_gauge(name, self._track(self._scan(name).mine))
+        if refused:
+            count = sum(len(ids) for ids in published.values())
+            raise ReplayRefused(
+                f"ids: {len(refused)} dead letters could not be replayed: {'; '.join(refused)}. "
+                f"{count} others were. Re-issue lost money with the reconciliation's resend "
+                "(docs/runbooks/reconciliation.md)",
+                field="ids",
+                refused=refused,
+                published=count,
+            )
         return ReplayReport(False, done)
 
     def _decide(self, tracked: Tracked) -> Decision:
@@ -239,10 +264,12 @@ class DeadLetters:
         problem = still_invalid(tracked.letter, self.registry, group.versions)
         return decide(tracked, problem, group.versions)
 
-    def _publish(self, decisions: Sequence[Decision]) -> dict[str, set[str]]:
-        """Claim and publish in one transaction: if the send fails, no mark is left."""
+    def _publish(self, decisions: Sequence[Decision]) -> tuple[dict[str, set[str]], list[str]]:
+        """Claim and publish in one transaction: if a send fails, no mark is left. A topic this
+        service may not write is replayed by its producer; what the producer no longer holds
+        is unmarked again and named in the second list (the caller refuses it, 409)."""
         if not decisions:
-            return {}
+            return {}, []
         letters = {
             (d.tracked.letter.topic, d.tracked.letter.id): d.tracked.letter for d in decisions
         }
@@ -250,31 +277,57 @@ class DeadLetters:
             replays.Claim(_place(letter), letter.consumer, letter.event_id)
             for letter in letters.values()
         ]
-        producer = self.transport.producer()
-        try:
-            with self.engine.begin() as conn:
-                won = replays.claim(conn, claims)
-                chosen = [
-                    letters[(c.place.topic, letter_id(c.place.partition, c.place.offset))]
-                    for c in won
-                ]
-                producer.send(
-                    [
-                        OutgoingMessage(
-                            letter.topic,
-                            letter.key,
-                            letter.value,
-                            letter.replay_headers(dlq_topic(letter.topic)),
-                        )
-                        for letter in chosen
-                    ]
-                )
-        finally:
-            producer.close()
+        refused: list[str] = []
+        with self.engine.begin() as conn:
+            won = replays.claim(conn, claims)
+            chosen = [
+                letters[(c.place.topic, letter_id(c.place.partition, c.place.offset))] for c in won
+            ]
+            mine = [letter for letter in chosen if self._writes(letter.topic)]
+            self._send(mine)
+            for letter, why in ask_producers(
+                self.service,
+                self.registry,
+                self.at_producer,
+                [letter for letter in chosen if not self._writes(letter.topic)],
+            ):
+                replays.unclaim(conn, [_place(letter)])
+                chosen.remove(letter)
+                refused.append(f"{letter.id} of {letter.topic}.dlq ({why})")
         published: dict[str, set[str]] = {}
         for letter in chosen:
             published.setdefault(letter.topic, set()).add(letter.id)
-        return published
+        return published, refused
+
+    def _writes(self, topic: str) -> bool:
+        """Whether this service may write `topic` itself."""
+        principal = self.transport.writes_only_as()
+        return principal is None or self.registry.topic_owner(topic) == principal
+
+    def _send(self, letters: Sequence[DeadLetter]) -> None:
+        if not letters:
+            return
+        producer = self.transport.producer()
+        try:
+            producer.send(
+                [
+                    OutgoingMessage(
+                        letter.topic,
+                        letter.key,
+                        letter.value,
+                        letter.replay_headers(dlq_topic(letter.topic)),
+                    )
+                    for letter in letters
+                ]
+            )
+        except TransportError as exc:
+            raise ReplayUnavailable(
+                f"topic: the event log did not take the replay ({exc}); nothing was marked, "
+                "try again",
+                field="topic",
+            ) from exc
+        finally:
+            producer.close()
 
     # -- purge ---------------------------------------------------------------------------------
 

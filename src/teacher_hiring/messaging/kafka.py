@@ -38,6 +38,7 @@ from confluent_kafka.admin import (
 )
 
 from teacher_hiring.messaging import transport
+from teacher_hiring.messaging.kafka_access import ADMIN as ADMIN_PRINCIPAL
 
 REQUEST_TIMEOUT_S = 30.0
 DELIVERY_TIMEOUT_MS = 30_000  # a message not acknowledged by then fails its send()
@@ -138,6 +139,9 @@ class KafkaTransport(transport.Transport):
     `client_config` is added to every client's settings: librdkafka's keys, such as
     `security.protocol=SASL_SSL`, `sasl.mechanism`, `sasl.username`, `sasl.password` and
     `ssl.ca.location` for the secured broker of scripts/kafka.sh (messaging/kafka_access.py).
+    `reader_group`: the group id of `read`'s consumers, which never join it but whose
+    coordinator librdkafka looks up: on the secured broker it must be one of the principal's
+    groups (`<prefix><service>.`).
     """
 
     def __init__(
@@ -148,8 +152,10 @@ class KafkaTransport(transport.Transport):
         session_timeout_ms: int = 10000,
         client_id: str = "teacher-hiring",
         client_config: Mapping[str, str] | None = None,
+        reader_group: str | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.reader_group = reader_group or f"{client_id}-reader"
         self.default_partitions = default_partitions
         self.session_timeout_ms = session_timeout_ms
         self.client_id = client_id
@@ -274,7 +280,7 @@ class KafkaTransport(transport.Transport):
         client = _Client(
             {
                 **self._config(),
-                "group.id": f"{self.client_id}-reader",
+                "group.id": self.reader_group,  # never joined, but looked up: ACLs apply
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "auto.offset.reset": "earliest",
@@ -370,6 +376,12 @@ class KafkaTransport(transport.Transport):
                     f"kafka: topics {missing} not in the metadata after creation"
                 )
             time.sleep(0.05)
+
+    def writes_only_as(self) -> str | None:
+        """The SCRAM user this client logs in as: on the secured broker it writes only its own
+        topics (messaging/kafka_access.py); the admin, a super user, writes any."""
+        user = self.client_config.get("sasl.username")
+        return None if not user or user == ADMIN_PRINCIPAL else user
 
     def _who(self) -> str:
         user = self.client_config.get("sasl.username")

@@ -108,5 +108,8 @@ class PrefixedTransport(Transport):
     def delete_records(self, topic: str, before: Mapping[int, int]) -> None:
         self.inner.delete_records(self._names.outer(topic), before)
 
+    def writes_only_as(self) -> str | None:
+        return self.inner.writes_only_as()
+
     def close(self) -> None:
         self.inner.close()

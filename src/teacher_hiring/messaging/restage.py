@@ -64,6 +64,40 @@ def restage(
     return outcomes
 
 
+def restage_on_topic(
+    conn: Connection,
+    outbox: Outbox,
+    topic: str,
+    event_ids: Sequence[str],
+    kept: Sequence[sa.Table] = (),
+) -> dict[str, Resent]:
+    """For a replay a consumer of `topic` asks for: stage again, in the caller's transaction,
+    each of these events that this producer sent on `topic` and still holds: in its outbox
+    (sent rows stay `outbox_retention_s`), else in one of the `kept` records (the money it
+    issued). What goes out is the producer's own copy, never bytes handed in by the consumer;
+    an event of another topic, or one it no longer holds, is UNKNOWN."""
+    wanted = list(dict.fromkeys(event_ids))
+    outcomes: dict[str, Resent] = dict.fromkeys(wanted, Resent.UNKNOWN)
+    in_outbox: set[str] = set()
+    for chunk in _chunks(wanted):
+        rows = sa.select(outbox_table.c.event_id).where(
+            outbox_table.c.event_id.in_(chunk), outbox_table.c.topic == topic
+        )
+        in_outbox.update(conn.execute(rows).scalars())
+    outcomes.update(restage(conn, outbox, outbox_table, [e for e in wanted if e in in_outbox]))
+    for table in kept:
+        rest = [e for e, outcome in outcomes.items() if outcome is Resent.UNKNOWN]
+        on_topic: list[str] = []
+        for chunk in _chunks(rest):
+            found = sa.select(table.c.event_id, table.c.body).where(table.c.event_id.in_(chunk))
+            for event_id, body in conn.execute(found):
+                name = Envelope.from_json(body).event_name
+                if outbox.registry.spec(name).topic == topic:
+                    on_topic.append(event_id)
+        outcomes.update(restage(conn, outbox, table, on_topic))
+    return outcomes
+
+
 def _chunks(items: list[str]) -> Iterator[list[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]

@@ -154,5 +154,11 @@ class Transport(ABC):
         dead letters)."""
         raise TransportError(f"{type(self).__name__} cannot delete records")
 
+    def writes_only_as(self) -> str | None:
+        """The principal whose topics alone this client may write, on a log that lets only a
+        topic's producer write it (the secured broker's ACLs); None when it may write any topic
+        (the embedded log, a broker without ACLs, the admin)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""

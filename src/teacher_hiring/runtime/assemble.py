@@ -7,6 +7,8 @@ import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from teacher_hiring.foundation.time import Clock, system_clock
 from teacher_hiring.messaging.consumer import ConsumerRunner, Subscription
 from teacher_hiring.messaging.kafka_access import read_client_config
@@ -38,6 +40,8 @@ def assemble(
     configure_logs: bool = True,
     clock: Clock = system_clock,
     keepers: Sequence[Keeper] = (),
+    kept_events: Sequence[sa.Table] = (),
+    peers: Mapping[str, str] | None = None,
 ) -> ServiceRuntime:
     """Engine (migrated to head), transport, outbox, relay and consumer runners of a service.
 
@@ -45,7 +49,9 @@ def assemble(
     service composes them from teacher_hiring.events; none by default); `flags` are the
     operator flags of the service with their values before anyone sets them; `clock` is where
     its events' `produced_at` comes from; `keepers` record what its outbox stages (the money a
-    service issues, teacher_hiring.money.issued.keep).
+    service issues, teacher_hiring.money.issued.keep) and `kept_events` the tables they keep
+    them in; `peers` are the base URLs of the services it calls, by name (a replay on the
+    secured broker asks the topic's producer, runtime/producer_replays.py).
     """
     if configure_logs:
         configure_logging(name, settings.log_level, settings.log_format)
@@ -96,4 +102,6 @@ def assemble(
         outbox_retention_s=settings.outbox_retention_s,
         tokens=settings.tokens(revocations.not_before),
         revocations=revocations,
+        peers=dict(peers or {}),
+        kept_events=tuple(kept_events),
     )

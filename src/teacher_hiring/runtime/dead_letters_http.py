@@ -1,4 +1,5 @@
-"""Operator endpoints every service has: the dead letters of its consumer groups.
+"""Operator endpoints every service has: the dead letters of its consumer groups, and, as the
+producer of its topics, sending its own events again for a replay its consumers ask for.
 
 One router in one place, so that the operator role's dependency can be added to all of them
 at once. The tools' refusals become 4xx answers here (`detail` names the field, `error` the
@@ -21,13 +22,19 @@ from teacher_hiring.messaging.dead_letter_rules import (
     Decision,
     Order,
     PurgeRefused,
+    ReplayFailed,
+    ReplayRefused,
+    ReplayUnavailable,
     Status,
     Tracked,
     UnknownGroup,
     UnknownTopic,
 )
 from teacher_hiring.messaging.dead_letters import DeadLetters
+from teacher_hiring.messaging.restage import restage_on_topic
+from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import AnsweringRoute
+from teacher_hiring.runtime.tokens import Role
 
 STATUS: dict[type[DeadLetterError], int] = {
     UnknownTopic: 404,
@@ -35,6 +42,9 @@ STATUS: dict[type[DeadLetterError], int] = {
     UnknownGroup: 422,
     BadRequest: 422,
     PurgeRefused: 409,
+    ReplayRefused: 409,
+    ReplayFailed: 502,
+    ReplayUnavailable: 503,
 }
 RAW_TEXT_LIMIT = 64 * 1024
 
@@ -55,6 +65,18 @@ router = APIRouter(prefix="/operator/dead-letters", tags=["operator"], route_cla
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"description": "UnknownTopic or DeadLetterNotFound (`detail` names the field)"},
     422: {"description": "UnknownGroup or BadRequest: a malformed id, an offset past the end"},
+}
+_REPLAY_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **_REFUSALS,
+    409: {
+        "description": "ReplayRefused: the topic's producer no longer holds some events "
+        "(`refused` names them; the others were replayed)"
+    },
+    502: {"description": "ReplayFailed: the topic's producer answered an error"},
+    503: {
+        "description": "ReplayUnavailable: the event log refused the write, or the topic's "
+        "producer did not answer; nothing was marked"
+    },
 }
 
 
@@ -263,13 +285,15 @@ def show_dead_letter(
     return _detail(dead_letters.get(topic, dead_letter_id))
 
 
-@router.post("/replay", response_model=ReplayAnswer, responses=_REFUSALS)
+@router.post("/replay", response_model=ReplayAnswer, responses=_REPLAY_REFUSALS)
 def replay_dead_letters(body: ReplayRequest, dead_letters: DeadLettersDep) -> ReplayAnswer:
     """A dry run by default: for each dead letter chosen, what a replay would do with it.
 
     With `dry_run: false`, publishes to the original topic, under the original event id, the
     dead letters the dry run would apply, and marks them replayed: a second replay publishes
-    them no more. Every group's inbox drops an event it applied already.
+    them no more. Every group's inbox drops an event it applied already. On a broker where only
+    a topic's producer may write it, the producer sends its own copy again (`POST
+    /operator/replays` on it); what it no longer holds is refused (409).
     """
     report = dead_letters.replay(
         topic=body.topic, ids=body.ids, group=body.group, dry_run=body.dry_run
@@ -295,4 +319,69 @@ def purge_dead_letters(body: PurgeRequest, dead_letters: DeadLettersDep) -> Purg
     report = dead_letters.purge(body.topic, up_to=body.up_to, force=body.force)
     return PurgeAnswer(
         topic=report.topic, purged=report.purged, forced=report.forced, starts=report.starts
+    )
+
+
+replays = APIRouter(prefix="/operator/replays", tags=["operator"], route_class=_Refusals)
+
+
+class ProducerReplayRequest(BaseModel):
+    topic: str = Field(min_length=1, max_length=200, description="A topic this service produces")
+    event_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(
+        min_length=1, max_length=1000, description="The events to send again"
+    )
+
+
+class ProducerReplayItem(BaseModel):
+    event_id: str
+    outcome: str = Field(
+        description="restaged (staged again in the outbox; the relay sends it), pending (not "
+        "sent yet: the relay will) or unknown (not held any more, or not of this topic)"
+    )
+
+
+class ProducerReplayAnswer(BaseModel):
+    topic: str
+    items: list[ProducerReplayItem]
+
+
+@replays.post(
+    "",
+    response_model=ProducerReplayAnswer,
+    responses={404: {"description": "UnknownTopic: not a topic this service produces"}},
+)
+def replay_own_events(
+    body: ProducerReplayRequest, request: Request, claims: auth.ClaimsDep
+) -> ProducerReplayAnswer:
+    """Send again, under their own ids, events this service produced on `topic`: for a replay of
+    dead letters that a consumer of the topic may not write back itself (the secured broker).
+
+    The events go out as this service keeps them (its outbox, or the money it issued), never as
+    the caller holds them. A service may ask only for a topic it consumes; an operator for any.
+    """
+    runtime = request.app.state.runtime
+    registry = runtime.registry
+    if registry.topic_owner(body.topic) != runtime.name:
+        own = sorted(t for t in registry.topics() if registry.topic_owner(t) == runtime.name)
+        raise UnknownTopic(
+            f"topic: {body.topic!r} is not a topic {runtime.name} produces "
+            f"(its topics: {', '.join(own) or 'none'})",
+            field="topic",
+        )
+    if claims.role is Role.service:
+        readers = sorted(
+            {c for spec in registry.events_on_topic(body.topic) for c in spec.consumers}
+        )
+        if claims.subject not in readers:
+            raise auth.forbidden(
+                f"caller: {body.topic} is replayed for its consumers only "
+                f"({', '.join(readers)}); the token names the service {claims.subject!r}"
+            )
+    with runtime.engine.begin() as conn:
+        outcomes = restage_on_topic(
+            conn, runtime.outbox, body.topic, body.event_ids, runtime.kept_events
+        )
+    return ProducerReplayAnswer(
+        topic=body.topic,
+        items=[ProducerReplayItem(event_id=e, outcome=o.value) for e, o in outcomes.items()],
     )

@@ -117,6 +117,7 @@ def create_app(
     app.include_router(operator_http.router, dependencies=[auth.OPERATOR])
     app.include_router(operator_http.topics, dependencies=[auth.OPERATOR])
     app.include_router(dead_letters_http.router, dependencies=[auth.OPERATOR])
+    app.include_router(dead_letters_http.replays, dependencies=[auth.OPERATOR_OR_SERVICE])
     app.include_router(revocations_http.router, dependencies=[auth.OPERATOR])
     app.include_router(registry_api.router, prefix=REGISTRY_PREFIX)  # reads public, writes refused
 

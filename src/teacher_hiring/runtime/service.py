@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import httpx
+import sqlalchemy as sa
 import structlog
 from sqlalchemy import Engine
 
@@ -20,6 +21,7 @@ from teacher_hiring.messaging.transport import Transport
 from teacher_hiring.runtime.bearer import Bearer
 from teacher_hiring.runtime.db import checkpoint, dispose
 from teacher_hiring.runtime.flags import RuntimeFlags
+from teacher_hiring.runtime.producer_replays import ProducerReplays
 from teacher_hiring.runtime.revocations import Revocations
 from teacher_hiring.runtime.tokens import ServiceToken, Tokens
 
@@ -47,6 +49,11 @@ class ServiceRuntime:
     """The platform's tokens: verifies the callers' (runtime/auth.py), mints this service's."""
     revocations: Revocations | None = None
     """The people whose tokens minted before a time are refused (runtime/revocations.py)."""
+    peers: dict[str, str] = field(default_factory=dict)
+    """The base URLs of the services this one calls, by name (a replay asks the producer)."""
+    kept_events: tuple[sa.Table, ...] = ()
+    """Tables of this service keeping envelopes it sent longer than its outbox (the money it
+    issued): a replay for a consumer sends them again from there."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -113,7 +120,13 @@ class ServiceRuntime:
     @cached_property
     def dead_letters(self) -> DeadLetters:
         """The dead letters of this service's consumer groups (docs/runbooks/dead-letters.md)."""
-        return DeadLetters(self.name, self.transport, self.engine, self.registry, self.runners)
+        at_producer = None
+        if self.transport.writes_only_as() is not None:
+            at_producer = ProducerReplays(self.peers, self.service_auth)
+            self.on_close.append(at_producer.close)
+        return DeadLetters(
+            self.name, self.transport, self.engine, self.registry, self.runners, at_producer
+        )
 
     def _checkpoint(self, stop: threading.Event) -> None:
         while not stop.wait(self.checkpoint_interval_s):

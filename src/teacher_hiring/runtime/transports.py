@@ -29,12 +29,15 @@ def make_transport(
     `client_config`: Kafka only, librdkafka settings added to every client's (the credentials
     and CA of a secured broker, messaging/kafka_access.py).
     """
+    user = (client_config or {}).get("sasl.username")
     transport = _transport(
         url,
         partitions=partitions,
         client_id=client_id,
         session_timeout_ms=session_timeout_ms,
         client_config=client_config,
+        # On the secured broker a principal may use only its own groups, under the prefix.
+        reader_group=f"{topic_prefix}{user}.reader" if user else None,
     )
     return PrefixedTransport(transport, topic_prefix) if topic_prefix else transport
 
@@ -46,6 +49,7 @@ def _transport(
     client_id: str,
     session_timeout_ms: int,
     client_config: Mapping[str, str] | None,
+    reader_group: str | None = None,
 ) -> Transport:
     if url.startswith("sqlite:"):
         path = make_url(url).database
@@ -62,6 +66,7 @@ def _transport(
             client_id=client_id,
             session_timeout_ms=session_timeout_ms,
             client_config=client_config,
+            reader_group=reader_group,
         )
     raise ValueError(
         f"event_log_url: unsupported transport {url!r} (use sqlite:///<file> or kafka://host:port)"
