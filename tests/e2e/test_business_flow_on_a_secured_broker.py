@@ -17,7 +17,6 @@ from e2e.test_business_flow import (
     test_a_candidate_who_solves_every_exercise_becomes_a_teacher,
     test_eleventh_completion_opens_one_assignment_and_the_new_version_replaces_the_old,
 )
-from integration.kafka_broker import broker_of_its_own
 from teacher_hiring.chaos.broker import ScriptBroker
 from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.messaging.kafka_access import grant, read_client_config
@@ -30,14 +29,6 @@ __all__ = [
     "test_a_candidate_who_solves_every_exercise_becomes_a_teacher",
     "test_eleventh_completion_opens_one_assignment_and_the_new_version_replaces_the_old",
 ]
-
-
-@pytest.fixture(scope="module")
-def secured_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScriptBroker]:
-    with broker_of_its_own(
-        tmp_path_factory.mktemp("secured") / "kafka", security="sasl_ssl"
-    ) as broker:
-        yield broker
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from e2e.platform_api import Api, eventually
-from e2e.test_business_flow_on_a_secured_broker import platform, secured_broker
+from e2e.test_business_flow_on_a_secured_broker import platform
 from e2e.test_dead_letters import (
     cli,
     dead_letters,
@@ -34,7 +34,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres]
 
 __all__ = [
     "platform",
-    "secured_broker",
     "test_a_poison_event_and_a_failed_bonus_are_listed_replayed_once_and_purged",
 ]
 

@@ -2,20 +2,18 @@
 ACLs from schemas/events.yaml, so that a service may write only the topics whose events it
 produces and read only those it consumes (docs/security.md).
 
-One broker for the module (a start costs some 30 s of both cores), in a folder of its own."""
+The session's secured broker (tests/conftest.py): a start costs some 30 s of both cores."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from integration.kafka_broker import broker_of_its_own
 from teacher_hiring.chaos.broker import ScriptBroker
 from teacher_hiring.messaging.kafka import KafkaTransport
 from teacher_hiring.messaging.kafka_access import read_client_config
@@ -28,11 +26,9 @@ REGISTRY = SchemaRegistry.load()
 DENIED = "[Aa]uthorization failed"
 
 
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScriptBroker]:
-    folder = tmp_path_factory.mktemp("secured") / "kafka"
-    with broker_of_its_own(folder, security="sasl_ssl") as started:
-        yield started
+@pytest.fixture
+def broker(secured_broker: ScriptBroker) -> ScriptBroker:
+    return secured_broker
 
 
 def credentials(broker: ScriptBroker, principal: str) -> dict[str, str]:
