@@ -29,6 +29,7 @@ from teacher_hiring.runtime import auth
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
+from teacher_hiring.runtime.origins import Origins
 from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import left_to_requests, router_of
 from teacher_hiring.runtime.refresh_http import router as refresh_router
@@ -111,6 +112,7 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
     )
     app.state.links = [link, payment]
     app.state.event_versions = versions
+    app.state.origins = Origins(settings.secret)  # runtime/origins.py
     app.include_router(produced_versions.router, dependencies=[auth.OPERATOR])
     app.state.refresh_tokens = RefreshTokens(runtime.engine, settings.refresh_token_ttl_s)
     app.include_router(refresh_router)  # managers' refresh tokens (docs/security.md)

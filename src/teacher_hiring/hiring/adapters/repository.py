@@ -249,6 +249,8 @@ class HiringRepository(PersonalData):
             "subject": registered.subject,
             "created_at": at,
             "updated_at": at,
+            "registered_by": None if cmd is None else cmd.registered_by,
+            "origin": None if cmd is None else cmd.origin,
         }
         try:  # a savepoint, so the transaction can still say why the insert failed
             with self.conn.begin_nested():
