@@ -255,7 +255,12 @@ class SavedExercise(Exercise):
         description="The new version reached hiring before this response (push mode only)"
     )
     closed_assignment_ids: list[str] = Field(
-        description="Complication assignments this save completed (each paid once)"
+        description="Complication assignments this save completed (each paid once, or held)"
+    )
+    held_review_ids: list[str] = Field(
+        default_factory=list,
+        description="Payment reviews of the closed assignments whose payment is held for an "
+        "operator's review instead of paid (most leaked completions were the assignee's own)",
     )
 
 
