@@ -29,9 +29,9 @@ from teacher_hiring.runtime import auth
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
-from teacher_hiring.runtime.origins import Origins
 from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import left_to_requests, router_of
+from teacher_hiring.runtime.origins import Origins
 from teacher_hiring.runtime.refresh_http import router as refresh_router
 from teacher_hiring.runtime.refresh_tokens import RefreshTokens
 from teacher_hiring.runtime.service import ServiceRuntime

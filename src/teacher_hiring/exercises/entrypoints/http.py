@@ -20,6 +20,7 @@ from teacher_hiring.exercises.domain.errors import (
     UnknownManager,
 )
 from teacher_hiring.exercises.domain.model import may_see_answers
+from teacher_hiring.exercises.domain.reviews import Completion
 from teacher_hiring.exercises.entrypoints import schemas
 from teacher_hiring.exercises.entrypoints.deps import Services, ServicesDep
 from teacher_hiring.exercises.service_layer import handlers
@@ -428,6 +429,9 @@ def complicate_exercise(
         author_id=body.author_id,
         candidate_id=body.candidate_id,
         event_id=None if body.event_id is None else str(body.event_id),
+        completed_by=None
+        if body.completed_by is None
+        else tuple(Completion(**item.model_dump()) for item in body.completed_by),
     )
     with services.uow() as uow:
         result = handlers.request_complication(cmd, uow, services.rules)

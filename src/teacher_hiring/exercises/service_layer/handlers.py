@@ -176,9 +176,7 @@ def _pay(
     return reviews.commit_payment(uow, payment, now)
 
 
-def note_origin(
-    manager_id: str, origin: str | None, uow: UnitOfWork[ExercisesRepository]
-) -> None:
+def note_origin(manager_id: str, origin: str | None, uow: UnitOfWork[ExercisesRepository]) -> None:
     """Remember where a manager's own request came from (nothing for the machine's own)."""
     if origin is not None:
         uow.repo.note_origin(manager_id, origin, uow.clock())

@@ -407,6 +407,18 @@ class HiringRepository(PersonalData):
         if result.rowcount != 1:
             raise DuplicateSubmission(f"{candidate_id} solved {exercise_id} concurrently")
 
+    def completed_by(self, exercise_id: str, version: int, first: int) -> list[dict[str, Any]]:
+        """The first `first` candidates who completed this version, in the order they did, with
+        who registered each and from where (a leak report's evidence, v2)."""
+        query = (
+            sa.select(_ce.c.candidate_id, _c.c.registered_by, _c.c.origin)
+            .select_from(_ce.join(_c, _c.c.id == _ce.c.candidate_id))
+            .where(_ce.c.exercise_id == exercise_id, _ce.c.solved_version == version)
+            .order_by(_ce.c.solved_at, _ce.c.candidate_id)
+            .limit(first)
+        )
+        return [dict(row._mapping) for row in self.conn.execute(query)]
+
     # -- replicas ------------------------------------------------------------------------------
 
     def replicated_version(self, exercise_id: str) -> int | None:

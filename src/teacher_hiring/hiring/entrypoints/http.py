@@ -28,8 +28,8 @@ from teacher_hiring.messaging.registry import SchemaViolation
 from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
-from teacher_hiring.runtime.origins import request_origin
 from teacher_hiring.runtime.http import RETRY_AFTER, pushed_event_body
+from teacher_hiring.runtime.origins import request_origin
 from teacher_hiring.runtime.refresh_http import RefreshTokensDep
 from teacher_hiring.runtime.registration_limits import refusal_message
 from teacher_hiring.runtime.tokens import SERVICE_NAMES, Role
@@ -160,9 +160,7 @@ def register_candidate(
     a complication payment is checked against (docs/security.md, "Payments held for review").
     A token that does not verify is 401.
     """
-    registered_by = (
-        caller.subject if caller is not None and caller.role is Role.manager else None
-    )
+    registered_by = caller.subject if caller is not None and caller.role is Role.manager else None
     cmd = commands.RegisterCandidate(
         name=body.name,
         email=body.email,

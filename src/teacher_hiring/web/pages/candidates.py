@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from teacher_hiring.runtime.tokens import Role
-from teacher_hiring.web.api import Calls, ExerciseToSolve, Refused, Verdict, api_of
+from teacher_hiring.web.api import Calls, ExerciseToSolve, Refused, Verdict
 from teacher_hiring.web.auth import CSRF, Person, require_role, require_self
 from teacher_hiring.web.format import whole_number
 from teacher_hiring.web.pages.common import calls_of

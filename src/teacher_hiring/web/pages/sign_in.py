@@ -17,7 +17,7 @@ from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import mail
 from teacher_hiring.web.accounts import passwords
 from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
-from teacher_hiring.web.api import Refused, api_of
+from teacher_hiring.web.api import Refused
 from teacher_hiring.web.auth import (
     CSRF,
     HOME,
