@@ -15,7 +15,7 @@ from teacher_hiring.exercises.adapters import event_versions, links
 from teacher_hiring.exercises.adapters.hiring_client import HiringCompletions
 from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain.model import ComplicationRules
-from teacher_hiring.exercises.entrypoints import consumers
+from teacher_hiring.exercises.entrypoints import consumers, reviews_http
 from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.errors import ERRORS
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
@@ -99,7 +99,7 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
         description=DESCRIPTION,
         errors=ERRORS,
         max_request_bytes=settings.max_request_bytes,
-        routers=ROUTERS,
+        routers=(*ROUTERS, reviews_http.router),
     )
     versions = event_versions.produced_versions(runtime.flags, runtime.registry)
     app.state.services = Services(

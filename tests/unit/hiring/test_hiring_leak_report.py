@@ -32,7 +32,8 @@ def not_asked() -> list[dict[str, object]]:
 @pytest.mark.parametrize("version", PRODUCIBLE_VERSIONS)
 def test_each_producible_version_of_the_leak_report_is_valid(version: int) -> None:
     registry = SchemaRegistry.load()
-    envelope = {**example_envelope(LEAK, version), "payload": leak_payload(EXERCISE, "c1", version, completed_by)}
+    payload = leak_payload(EXERCISE, "c1", version, completed_by)
+    envelope = {**example_envelope(LEAK, version), "payload": payload}
     registry.validate(envelope)
     assert FAMILIES == {"leak": (LEAK,)}
     assert version in registry.spec(LEAK).versions
