@@ -417,7 +417,14 @@ class HiringRepository(PersonalData):
             .order_by(_ce.c.solved_at, _ce.c.candidate_id)
             .limit(first)
         )
-        return [dict(row._mapping) for row in self.conn.execute(query)]
+        return [
+            {
+                "candidate_id": row.candidate_id,
+                "registered_by": row.registered_by,
+                "origin": row.origin,
+            }
+            for row in self.conn.execute(query)
+        ]
 
     # -- replicas ------------------------------------------------------------------------------
 
