@@ -12,17 +12,26 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from event_examples import example_envelope
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
-from integration.credentials import as_manager
+from integration.credentials import OPERATOR, as_manager
 from integration.exercises.exercises_support import Service, leak_event
+from integration.http_server import serving
+from teacher_hiring.cli.main import app
 from teacher_hiring.exercises.adapters import tables
+from teacher_hiring.exercises.bootstrap import bootstrap
 from teacher_hiring.exercises.entrypoints.consumers import COMPLETIONS_GROUP
+from teacher_hiring.exercises.settings import ExercisesSettings
+from teacher_hiring.foundation.ports import free_port
 from teacher_hiring.foundation.time import now_rfc3339
 from teacher_hiring.runtime.origins import Origins
 
@@ -284,3 +293,53 @@ def test_a_forwarded_address_counts_only_with_a_valid_proof(service: Service) ->
     # an operator's request is not the manager's own
     service.ok("POST", "/exercises", json=body, headers=ORIGINS.forwarded("192.0.2.5", None))
     assert origins_of(service, author) == {other_origin}
+
+
+@pytest.fixture
+def on_sqlite(tmp_path: Path) -> Iterator[Service]:
+    """The service on SQLite alone: the command's side is the same on both databases."""
+    settings = ExercisesSettings(
+        database_url=f"sqlite:///{tmp_path}/cli.db",
+        event_log_url=f"sqlite:///{tmp_path}/cli-events.db",
+        run_workers=False,
+        exercise_updates_link="event",
+        log_format="console",
+    )
+    with TestClient(bootstrap(settings), headers=OPERATOR) as client:
+        service = Service(client)
+        yield service
+        service.close()
+
+
+def test_the_command_lists_approves_and_rejects_held_payments(on_sqlite: Service) -> None:
+    service = on_sqlite
+    _, first = held(service)
+    _, second = held(service)
+    runner = CliRunner()
+    with serving(service.client.app, free_port()) as url:  # type: ignore[arg-type]
+        listed = runner.invoke(app, ["payments", "reviews", "--exercises-url", url])
+        approved = runner.invoke(app, ["payments", "approve", first["id"], "--exercises-url", url])
+        twice = runner.invoke(app, ["payments", "approve", first["id"], "--exercises-url", url])
+        rejected = runner.invoke(
+            app,
+            [
+                "payments",
+                "reject",
+                second["id"],
+                "--reason",
+                "own candidates",
+                "--exercises-url",
+                url,
+            ],
+        )
+        refused = runner.invoke(app, ["payments", "approve", second["id"], "--exercises-url", url])
+        left = runner.invoke(app, ["payments", "reviews", "--exercises-url", url])
+
+    assert listed.exit_code == 0 and first["id"] in listed.output and second["id"] in listed.output
+    assert "6 / 11" in listed.output
+    assert approved.exit_code == 0 and "approved by operator" in approved.output
+    assert twice.exit_code == 0 and len(paid(service)) == 1
+    assert rejected.exit_code == 0 and "rejected" in rejected.output
+    assert "own candidates" in rejected.output
+    assert refused.exit_code == 1 and "409" in refused.output
+    assert left.exit_code == 0 and "no pending payment reviews" in left.output
