@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from integration.credentials import OPERATOR, as_manager
+from integration.credentials import OPERATOR, SERVICE, as_manager
 from integration.exercises.exercises_support import Service, leak_event
 from integration.exercises.payment_reviews_support import (
     MANAGERS_ADDRESS,
@@ -30,6 +30,7 @@ from integration.exercises.payment_reviews_support import (
     from_address,
     held,
     issued_payments,
+    leak_v2,
     own_exercise,
     paid,
     reported,
@@ -254,3 +255,18 @@ def test_the_command_lists_approves_and_rejects_held_payments(on_sqlite: Service
     assert "own candidates" in rejected.output
     assert refused.exit_code == 1 and "409" in refused.output
     assert left.exit_code == 0 and "no pending payment reviews" in left.output
+
+
+def test_the_synchronous_leak_report_carries_the_same_evidence(service: Service) -> None:
+    """COMM-030 in sync mode: hiring calls with the v2 event's payload and id."""
+    author, exercise_id = own_exercise(service)
+    payload = leak_v2(exercise_id, author, completions(6, 5, registered_by=author))["payload"]
+    opened = service.ok("POST", "/api/complicate_exercise", json=payload)
+    assert opened["outcome"] == "opened"
+    bad = dict(payload, completed_by=[{"candidate_id": "c", "origin": "not-a-hash"}])
+    refused = service.client.post("/api/complicate_exercise", json=bad, headers=SERVICE)
+    assert refused.status_code == 422 and "origin" in refused.text
+
+    saved = complicate(service, exercise_id, author)
+
+    assert len(saved["held_review_ids"]) == 1 and paid(service) == []
