@@ -105,7 +105,6 @@ def decide_payment(
         "payment.review_decided",
         review_id=review.id,
         decision=decided.status,
-        decided_by=cmd.decided_by,
         paid=payment is not None,
     )
     return PaymentDecision(decided, payment)
