@@ -1,5 +1,5 @@
-"""The leak report migrates from v0 to v1 as the second document lists its steps, on both
-deployments, and a v0 report read while hiring cannot answer is kept and applied later.
+"""The leak report migrates from v0 to v1, then to v2, as the second document lists its steps,
+on both deployments, and a v0 report read while hiring cannot answer is kept and applied later.
 
 1. hiring produces v0 (HIRING_LEAK_EVENTS_VERSION=0), which names no exercise version;
 2. v1 is in the registry, naming it;
@@ -7,7 +7,8 @@ deployments, and a v0 report read while hiring cannot answer is kept and applied
    candidate's completion was of;
 4-5. `teacher-hiring event-versions set leak 1` switches hiring at run time; reports of both
    versions wait in the log while exercises is stopped, and are read in order once it starts:
-   each opens the assignment for the version that leaked;
+   each opens the assignment for the version that leaked; `set leak 2` then adds who completed
+   the version (`completed_by`), read as it is;
 6. with hiring stopped, a v0 report cannot be read: exercises retries it and keeps it with its
    dead letters; replayed once hiring is back, it opens its assignment. Nothing is lost.
 """
@@ -74,14 +75,14 @@ def cli(platform: Platform, *args: str) -> Any:
     return result.output
 
 
-def test_the_leak_report_migrates_to_v1_and_a_v0_report_waits_for_hiring(
+def test_the_leak_report_migrates_to_v1_then_v2_and_a_v0_report_waits_for_hiring(
     api: Api, platform: Platform
 ) -> None:
     author = api.manager()
-    first, second, third = (
-        api.exercise(author, "ok", f"Leaks {n}", subject=f"leak-{n}") for n in range(3)
+    first, second, third, fourth = (
+        api.exercise(author, "ok", f"Leaks {n}", subject=f"leak-{n}") for n in range(4)
     )
-    api.hiring_knows([first, second, third])
+    api.hiring_knows([first, second, third, fourth])
     assert leak_versions(api) == {"leak": 0}
 
     # Steps 4 and 5: exercises stopped, a v0 report and, after the switch, a v1 report wait.
@@ -99,6 +100,14 @@ def test_the_leak_report_migrates_to_v1_and_a_v0_report_waits_for_hiring(
         timeout_s=SETTLE_S,
     )
     assert set(applied_by_version(api)) == {"0", "1"}
+    assert "leak" in cli(platform, "event-versions", "set", "leak", "2")
+    leak(api, fourth, "leak-3")
+    eventually(
+        lambda: (fourth, 1) in opened(api),
+        what="the v2 report opened its version's assignment",
+        timeout_s=SETTLE_S,
+    )
+    assert set(applied_by_version(api)) == {"0", "1", "2"}
 
     # Step 6: hiring away while a v0 report is read; it is kept, then replayed.
     api.ok("PUT", "hiring", "/operator/event-versions/leak", json={"version": 0})
@@ -116,7 +125,7 @@ def test_the_leak_report_migrates_to_v1_and_a_v0_report_waits_for_hiring(
         kept, what="the v0 report is kept with the dead letters", timeout_s=SETTLE_S
     )
     assert "hiring" in dead["error"]
-    assert opened(api) == {(first, 1), (second, 1)}
+    assert opened(api) == {(first, 1), (second, 1), (fourth, 1)}
     platform["hiring"].start()
     platform["hiring"].wait_ready(60)
     cli(
@@ -133,4 +142,4 @@ def test_the_leak_report_migrates_to_v1_and_a_v0_report_waits_for_hiring(
         what="the replayed report opened its assignment",
         timeout_s=SETTLE_S,
     )
-    assert opened(api) == {(first, 1), (second, 1), (third, 1)}
+    assert opened(api) == {(first, 1), (second, 1), (third, 1), (fourth, 1)}

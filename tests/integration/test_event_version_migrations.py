@@ -193,3 +193,59 @@ def test_hiring_keys_candidates_by_mailbox_keeping_earlier_aliases(engine: sa.En
         ("c4", "olga@googlemail.com"),
         ("c5", "petr@mail.example"),
     ]
+
+
+def test_hiring_gives_earlier_candidates_no_registrar_nor_origin_and_can_undo_it(
+    engine: sa.Engine,
+) -> None:
+    """0011: candidates registered before have no evidence (their completions count as nobody's
+    own, docs/security.md); undone, the columns go and the candidates stay."""
+    migrate(engine, HIRING, "0010")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO candidates (id, name, email, email_key, status, created_at, "
+                "updated_at) VALUES ('c1', 'N', 'i@m.example', 'i@m.example', 'candidate', 1, 1)"
+            )
+        )
+    migrate(engine, HIRING, "head")
+    assert rows(engine, "SELECT registered_by, origin FROM candidates") == [(None, None)]
+    migrate(engine, HIRING, "0010", down=True)
+    assert rows(engine, "SELECT id FROM candidates") == [("c1",)]
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("candidates")}
+    assert not {"registered_by", "origin"} & columns
+
+
+def test_exercises_keeps_earlier_assignments_without_evidence_and_can_undo_it(
+    engine: sa.Engine,
+) -> None:
+    """0007: an assignment opened before has no evidence (its payment is made as before)."""
+    migrate(engine, EXERCISES, "0006")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO managers (id, first_name, last_name, email, created_at, updated_at) "
+                "VALUES ('m1', 'Anna', 'P', 'a@s.example', 1, 1)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO exercises (id, title, statement, accepted_answers, check_mode, "
+                "author_id, version, status, created_at, updated_at) VALUES "
+                "('e1', 'Sum', 'S', '[\"5\"]', 'exact', 'm1', 1, 'needs_complication', 1, 1)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO complication_assignments (id, exercise_id, exercise_version, "
+                "assignee_id, status, opened_at) VALUES ('a1', 'e1', 1, 'm1', 'open', 1)"
+            )
+        )
+    migrate(engine, EXERCISES, "head")
+    assert rows(engine, "SELECT completed_by FROM complication_assignments") == [(None,)]
+    assert rows(engine, "SELECT count(*) FROM payment_reviews") == [(0,)]
+    migrate(engine, EXERCISES, "0006", down=True)
+    assert rows(engine, "SELECT id FROM complication_assignments") == [("a1",)]
+    with engine.connect() as conn:
+        assert not {"payment_reviews", "manager_origins"} & set(sa.inspect(conn).get_table_names())

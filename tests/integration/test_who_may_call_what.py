@@ -168,6 +168,7 @@ def _populated(clients: dict[str, TestClient]) -> World:
         "olga": candidates["olga"]["id"],
         "assignment": opened["assignment_id"],
         "wrong_exercise": str(uuid.uuid4()),
+        "review": str(uuid.uuid4()),  # no payment is held here: past the rule, 404
     }
     return World(clients, ids, headers)
 
@@ -192,6 +193,8 @@ UNAUTHENTICATED = [
     ("hiring", "GET", "/operator/links", "elsewhere"),
     ("exercises", "PUT", "/operator/links/exercise-updates", "basic"),
     ("bonus", "POST", "/api/v0/money", "nobody"),
+    ("exercises", "GET", "/operator/payment-reviews", "nobody"),
+    ("exercises", "POST", "/operator/payment-reviews/{review}/approve", "forged"),
 ]
 FORBIDDEN = [
     # a candidate: only for themself, never the answers
@@ -236,6 +239,12 @@ FORBIDDEN = [
     ("hiring", "GET", "/operator/money-issued", "anna"),
     ("exercises", "POST", "/operator/money-issued/resend", "ivan"),
     ("hiring", "POST", "/operator/replays", "anna"),
+    # the review queue of complication payments: operators only, never the manager paid
+    ("exercises", "GET", "/operator/payment-reviews", "anna"),
+    ("exercises", "GET", "/operator/payment-reviews/{review}", "anna"),
+    ("exercises", "POST", "/operator/payment-reviews/{review}/approve", "anna"),
+    ("exercises", "POST", "/operator/payment-reviews/{review}/approve", "service"),
+    ("exercises", "POST", "/operator/payment-reviews/{review}/reject", "ivan"),
     # the services' own endpoints
     ("hiring", "POST", "/api/v0/exercise", "operator"),
     ("exercises", "POST", "/api/complicate_exercise", "anna"),
@@ -249,6 +258,7 @@ BODIES = {
     "/operator/links/exercise-updates": {"mode": "event"},
     "/operator/money-issued/resend": {"event_ids": [str(uuid.uuid4())]},
     "/operator/replays": {"topic": "money", "event_ids": [str(uuid.uuid4())]},
+    "/operator/payment-reviews/{review}/reject": {"reason": "own candidates"},
 }
 
 
@@ -327,6 +337,8 @@ def test_the_permitted_holder_passes_each_rule(world: World) -> None:
         ("hiring", "GET", "/operator/money-issued", "service", 200),
         ("bonus", "GET", "/operator/ledger-entries", "operator", 200),
         ("exercises", "GET", "/operator/topics", "operator", 200),
+        ("exercises", "GET", "/operator/payment-reviews", "operator", 200),
+        ("exercises", "GET", "/operator/payment-reviews/{review}", "operator", 404),
         ("hiring", "GET", "/health", "nobody", 200),
         ("exercises", "GET", "/ready", "nobody", 200),
         ("bonus", "GET", "/metrics", "nobody", 200),

@@ -106,6 +106,21 @@ EXAMPLE_PAYLOADS: dict[tuple[str, int], dict[str, Any]] = {
         "author_id": MANAGER_ID,
         "candidate_id": CANDIDATE_ID,
     },
+    ("ExerciseCompletedMoreThenTenTimes", 2): {
+        "exercise_id": EXERCISE_ID,
+        "exercise_version": 1,
+        "title": "Sum of two numbers",
+        "author_id": MANAGER_ID,
+        "candidate_id": CANDIDATE_ID,
+        "completed_by": [
+            {"candidate_id": CANDIDATE_ID, "registered_by": MANAGER_ID, "origin": None},
+            {
+                "candidate_id": "5d7a1c34-2f6b-4f5e-9a70-0b1c2d3e4f50",
+                "registered_by": None,
+                "origin": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            },
+        ],
+    },
     ("TaskRatingChanged", 0): {
         "exercise_id": EXERCISE_ID,
         "exercise_version": 1,

@@ -456,10 +456,12 @@ def test_every_event_is_backward_compatible_but_the_manager_events_and_the_leak_
 ) -> None:
     breaking = {"ManagerCreated", "ManagerUpdated"}  # v1 splits the name: NONE, on purpose
     breaking.add("ExerciseCompletedMoreThenTenTimes")  # v1 requires the leaked version
-    two_versions = breaking | {"ExerciseCreated", "ExerciseUpdated"}  # US-170, US-160
+    two_versions = {"ManagerCreated", "ManagerUpdated", "ExerciseCreated", "ExerciseUpdated"}
+    three_versions = {"ExerciseCompletedMoreThenTenTimes"}  # v2 requires completed_by
     for spec in registry.events():
         assert spec.compatibility == ("NONE" if spec.name in breaking else "BACKWARD")
-        assert spec.versions == ((0, 1) if spec.name in two_versions else (0,))
+        expected = (0, 1, 2) if spec.name in three_versions else (0, 1)
+        assert spec.versions == (expected if spec.name in breaking | two_versions else (0,))
 
 
 def test_a_bonus_is_partitioned_by_its_manager(registry: SchemaRegistry) -> None:

@@ -16,6 +16,7 @@ from teacher_hiring.cli import (
     kafka_access,
     links,
     operator,
+    payments,
     proxy,
     reconcile,
     registry,
@@ -35,6 +36,7 @@ app.add_typer(event_versions.app, name="event-versions")
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(operator.app, name="operator")
 app.add_typer(erase.app, name="erase")
+app.add_typer(payments.app, name="payments")
 app.command("reconcile")(reconcile.reconcile)
 app.add_typer(token.app, name="token")
 app.command("chaos")(chaos.chaos)

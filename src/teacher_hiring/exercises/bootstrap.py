@@ -15,7 +15,7 @@ from teacher_hiring.exercises.adapters import event_versions, links
 from teacher_hiring.exercises.adapters.hiring_client import HiringCompletions
 from teacher_hiring.exercises.adapters.repository import Repository
 from teacher_hiring.exercises.domain.model import ComplicationRules
-from teacher_hiring.exercises.entrypoints import consumers
+from teacher_hiring.exercises.entrypoints import consumers, reviews_http
 from teacher_hiring.exercises.entrypoints.deps import Services
 from teacher_hiring.exercises.entrypoints.errors import ERRORS
 from teacher_hiring.exercises.entrypoints.http import ROUTERS
@@ -31,6 +31,7 @@ from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
 from teacher_hiring.runtime.link_calls import CallsInRequest
 from teacher_hiring.runtime.links import left_to_requests, router_of
+from teacher_hiring.runtime.origins import Origins
 from teacher_hiring.runtime.refresh_http import router as refresh_router
 from teacher_hiring.runtime.refresh_tokens import RefreshTokens
 from teacher_hiring.runtime.service import ServiceRuntime
@@ -100,7 +101,7 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
         description=DESCRIPTION,
         errors=ERRORS,
         max_request_bytes=settings.max_request_bytes,
-        routers=ROUTERS,
+        routers=(*ROUTERS, reviews_http.router),
     )
     versions = event_versions.produced_versions(runtime.flags, runtime.registry)
     app.state.services = Services(
@@ -113,6 +114,7 @@ def bootstrap(settings: ExercisesSettings | None = None, clock: Clock = system_c
     )
     app.state.links = [link, payment]
     app.state.event_versions = versions
+    app.state.origins = Origins(settings.secret)  # runtime/origins.py
     app.include_router(produced_versions.router, dependencies=[auth.OPERATOR])
     app.state.refresh_tokens = RefreshTokens(runtime.engine, settings.refresh_token_ttl_s)
     app.include_router(refresh_router)  # managers' refresh tokens (docs/security.md)

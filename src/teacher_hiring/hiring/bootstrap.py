@@ -20,6 +20,7 @@ from teacher_hiring.runtime import auth
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.assemble import assemble
 from teacher_hiring.runtime.http import create_app
+from teacher_hiring.runtime.origins import Origins
 from teacher_hiring.runtime.refresh_http import router as refresh_router
 from teacher_hiring.runtime.refresh_tokens import RefreshTokens
 from teacher_hiring.runtime.registration_limits import RegistrationLimits
@@ -71,6 +72,7 @@ def bootstrap(settings: HiringSettings | None = None, clock: Clock = system_cloc
         registration_limits=RegistrationLimits(settings),
     )
     app.state.links = submission_calls.links
+    app.state.origins = Origins(settings.secret)  # runtime/origins.py
     app.state.event_versions = versions
     app.include_router(produced_versions.router, dependencies=[auth.OPERATOR])
     app.include_router(erasure_http.router)

@@ -54,8 +54,10 @@ class HiringSettings(ServiceSettings, registration_limits.RegistrationLimitSetti
     money_retention_s: float = issued.retention_setting()
 
     leak_events_version: int = produced_version(
-        "Version of ExerciseCompletedMoreThenTenTimes produced (1 names the leaked "
-        "exercise version; 0 is the seed's); the operator flag events.leak.version overrides it",
+        "Version of ExerciseCompletedMoreThenTenTimes produced (2 adds who completed it, "
+        "1 names the leaked exercise version, 0 is the seed's); the operator flag "
+        "events.leak.version overrides it",
+        newest=2,
     )
 
     # The links whose form can change at run time (the operator's flags start from these);

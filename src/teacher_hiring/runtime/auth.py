@@ -103,6 +103,26 @@ async def authenticated(
 ClaimsDep = Annotated[Claims, Depends(authenticated)]
 
 
+async def optional_caller(request: Request) -> Claims | None:
+    """On a public route: None without an `Authorization` header, else the caller's verified
+    claims, or 401 as on any other route (a token sent is never silently ignored). Read from
+    the header itself, so the route's OpenAPI operation stays without a security requirement."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != SCHEME or not token.strip():
+        raise _unauthorized("Authorization: expected 'Bearer <token>'", token_given=True)
+    tokens = await _tokens(request)
+    try:
+        return tokens.verify(token.strip())
+    except InvalidToken as exc:
+        raise _unauthorized(str(exc), token_given=True) from exc
+
+
+OptionalCallerDep = Annotated[Claims | None, Depends(optional_caller)]
+
+
 def holds_operator_token(request: Request) -> bool:
     """Whether the request carries a valid operator's token; never refuses (for a public
     route that shows operators more, such as `/ready`)."""

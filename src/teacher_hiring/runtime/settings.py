@@ -27,10 +27,11 @@ def call_timeout(description: str) -> Any:
     return Field(1.0, gt=0, description=description)
 
 
-def produced_version(description: str) -> Any:
-    """A setting choosing the version of an event family the service produces (0 or 1) until
-    an operator flag overrides it at run time; `description` names the family and its flag."""
-    return Field(1, ge=0, le=1, description=description)
+def produced_version(description: str, newest: int = 1) -> Any:
+    """A setting choosing the version of an event family the service produces (0 to `newest`,
+    the default) until an operator flag overrides it at run time; `description` names the
+    family and its flag."""
+    return Field(newest, ge=0, le=newest, description=description)
 
 
 class ServiceSettings(AuthSettings):

@@ -18,6 +18,7 @@ import httpx
 from fastapi import Request
 from pydantic import BaseModel
 
+from teacher_hiring.runtime.origins import Origins
 from teacher_hiring.runtime.tokens import Role, Tokens
 from teacher_hiring.web.auth import Person
 from teacher_hiring.web.settings import WebSettings
@@ -173,6 +174,7 @@ class Api:
             "bonus": settings.bonus_url,
         }
         self.tokens = PersonTokens(settings.tokens(), settings.person_token_ttl_s)
+        self.origins = Origins(settings.secret)
         self.clients = {
             name: httpx.Client(base_url=url, timeout=settings.api_timeout_s, transport=transport)
             for name, url in self.urls.items()
@@ -195,9 +197,10 @@ class Api:
         for client in self.clients.values():
             client.close()
 
-    def as_person(self, person: Person | None) -> Calls:
-        """Calls made as `person` (None: anonymously, for registration)."""
-        return Calls(self, person)
+    def as_person(self, person: Person | None, client_host: str | None = None) -> Calls:
+        """Calls made as `person` (None: anonymously, for registration), from the browser at
+        `client_host`, whose origin each call forwards (runtime.origins)."""
+        return Calls(self, person, client_host)
 
 
 def api_of(request: Request) -> Api:
@@ -209,16 +212,19 @@ def api_of(request: Request) -> Api:
 class Calls:
     """The calls of one request, as one person."""
 
-    def __init__(self, api: Api, person: Person | None) -> None:
+    def __init__(self, api: Api, person: Person | None, client_host: str | None = None) -> None:
         self.api = api
         self.person = person
+        self.client_host = client_host
 
     def authorization(self, service: Service) -> dict[str, str]:
-        """The person's bearer token for `service` (none for an anonymous call)."""
-        if self.person is None:
-            return {}
-        token = self.api.tokens.token(self.person.role, self.person.subject_id, service)
-        return {"Authorization": f"Bearer {token}"}
+        """The person's bearer token for `service` (none for an anonymous call), and the
+        origin of their address with its proof over that token (none for the machine's own)."""
+        token = None
+        if self.person is not None:
+            token = self.api.tokens.token(self.person.role, self.person.subject_id, service)
+        origin = self.api.origins.forwarded(self.client_host, token)
+        return origin if token is None else {"Authorization": f"Bearer {token}", **origin}
 
     def request(
         self,

@@ -181,6 +181,33 @@ def erase_candidate(calls: Calls, candidate_id: str) -> dict[str, Any]:
     return done
 
 
+# -- complication payments held for review ---------------------------------------------------
+
+REVIEWS = "/operator/payment-reviews"
+
+
+def payment_reviews(calls: Calls, status: str | None) -> list[dict[str, Any]]:
+    """exercises' held complication payments, oldest first, with their evidence."""
+    params = {} if status is None else {"status": status}
+    found: list[dict[str, Any]] = calls.get("exercises", REVIEWS, **params)
+    return found
+
+
+def payment_review(calls: Calls, review_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = calls.get("exercises", f"{REVIEWS}/{quote(review_id, safe='')}")
+    return found
+
+
+def decide_payment(calls: Calls, review_id: str, decision: str, reason: str) -> dict[str, Any]:
+    """Approve (paid then, once) or reject (never paid) a held payment."""
+    action = "approve" if decision == "approve" else "reject"
+    body = {"reason": reason} if reason or action == "reject" else {}
+    done: dict[str, Any] = calls.post(
+        "exercises", f"{REVIEWS}/{quote(review_id, safe='')}/{action}", json=body
+    )
+    return done
+
+
 # -- operators ---------------------------------------------------------------------------------
 
 

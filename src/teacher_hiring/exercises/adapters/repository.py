@@ -19,7 +19,9 @@ from teacher_hiring.exercises.adapters.tables import (
     complication_assignments,
     exercise_versions,
     exercises,
+    manager_origins,
     managers,
+    payment_reviews,
     payments,
 )
 from teacher_hiring.exercises.domain.model import (
@@ -30,6 +32,7 @@ from teacher_hiring.exercises.domain.model import (
     Manager,
     Payment,
 )
+from teacher_hiring.exercises.domain.reviews import Completion, PaymentReview
 from teacher_hiring.foundation.records import columns_of, record_of
 from teacher_hiring.foundation.sql import dialect_insert
 
@@ -114,11 +117,20 @@ class Repository:
     # -- complication assignments --------------------------------------------------------------
 
     def add_assignment(
-        self, assignment: ComplicationAssignment, now: float, source_event_id: str | None
+        self,
+        assignment: ComplicationAssignment,
+        now: float,
+        source_event_id: str | None,
+        completed_by: tuple[Completion, ...] | None = None,
     ) -> bool:
-        """Open the assignment; False if one for that exercise version already exists."""
+        """Open the assignment; False if one for that exercise version already exists.
+        `completed_by`: the leak report's evidence (None: the report carried none)."""
+        evidence = None if completed_by is None else [columns_of(c) for c in completed_by]
         insert = _insert(self.conn, complication_assignments).values(
-            **columns_of(assignment), opened_at=now, source_event_id=source_event_id
+            **columns_of(assignment),
+            opened_at=now,
+            source_event_id=source_event_id,
+            completed_by=evidence,
         )
         result = self.conn.execute(
             insert.on_conflict_do_nothing(index_elements=["exercise_id", "exercise_version"])
@@ -169,12 +181,67 @@ class Repository:
         row = self._first(query, lock=False)
         return None if row is None else record_of(ComplicationAssignment, row)
 
+    def assignment_evidence(self, assignment_id: str) -> tuple[Completion, ...]:
+        """The completions the assignment's leak report named (none for an older report)."""
+        query = sa.select(complication_assignments.c.completed_by).where(
+            complication_assignments.c.id == assignment_id
+        )
+        found = self.conn.execute(query).scalar_one_or_none()
+        return tuple(Completion.of(item) for item in found or ())
+
+    # -- the origins of managers' requests -------------------------------------------------------
+
+    def note_origin(self, manager_id: str, origin: str, now: float) -> None:
+        """Record that a request of the manager's came from `origin` (first and last time)."""
+        insert = _insert(self.conn, manager_origins).values(
+            manager_id=manager_id, origin=origin, first_seen=now, last_seen=now
+        )
+        self.conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["manager_id", "origin"], set_={"last_seen": now}
+            )
+        )
+
+    def origins_of(self, manager_id: str) -> frozenset[str]:
+        query = sa.select(manager_origins.c.origin).where(
+            manager_origins.c.manager_id == manager_id
+        )
+        return frozenset(self.conn.execute(query).scalars())
+
     # -- payments ------------------------------------------------------------------------------
 
     def add_payment(self, payment: Payment, now: float) -> bool:
         """Record the payment; False if that assignment was already paid."""
         insert = _insert(self.conn, payments).values(**columns_of(payment), created_at=now)
         result = self.conn.execute(insert.on_conflict_do_nothing(index_elements=["assignment_id"]))
+        return result.rowcount == 1
+
+    # -- payments held for review ----------------------------------------------------------------
+
+    def add_review(self, review: PaymentReview) -> bool:
+        """Hold the payment; False if the assignment's payment is held already."""
+        insert = _insert(self.conn, payment_reviews).values(**columns_of(review))
+        result = self.conn.execute(insert.on_conflict_do_nothing(index_elements=["assignment_id"]))
+        return result.rowcount == 1
+
+    def get_review(self, review_id: str, *, lock: bool = False) -> PaymentReview | None:
+        query = sa.select(payment_reviews).where(payment_reviews.c.id == review_id)
+        row = self._first(query, lock=lock)
+        return None if row is None else record_of(PaymentReview, row)
+
+    def decide_review(self, review: PaymentReview) -> bool:
+        """Write the decision if the review is still pending; False if another came first."""
+        result = self.conn.execute(
+            payment_reviews.update()
+            .where(payment_reviews.c.id == review.id, payment_reviews.c.status == "pending")
+            .values(
+                status=review.status,
+                decided_at=review.decided_at,
+                decided_by=review.decided_by,
+                reason=review.reason,
+                payment_id=review.payment_id,
+            )
+        )
         return result.rowcount == 1
 
     # -- candidate replica ---------------------------------------------------------------------

@@ -64,6 +64,9 @@ complication_assignments = sa.Table(
     sa.Column("closed_at", sa.Float, nullable=True),
     sa.Column("closed_with_version", sa.Integer, nullable=True),
     sa.Column("source_event_id", sa.String(36), nullable=True),
+    # The leak report's evidence (v2's completed_by: [{candidate_id, registered_by, origin}]);
+    # NULL or [] when the report carried none (v0, v1): its payment is made as before.
+    sa.Column("completed_by", sa.JSON, nullable=True),
     # One assignment per leaked version, however often the leak is reported.
     sa.UniqueConstraint("exercise_id", "exercise_version", name="uq_assignments_version"),
     sa.CheckConstraint("status IN ('open', 'closed')", name="ck_assignments_status"),
@@ -99,6 +102,52 @@ payments = sa.Table(
     sa.CheckConstraint("amount_cents > 0", name="ck_payments_amount"),
 )
 sa.Index("ix_payments_manager", payments.c.manager_id)
+
+# The origins (runtime.origins) each manager's own requests came from: creating and editing
+# exercises. A complication payment is checked against them (domain.model.payment_evidence).
+manager_origins = sa.Table(
+    "manager_origins",
+    metadata,
+    sa.Column("manager_id", sa.String(36), sa.ForeignKey("managers.id"), primary_key=True),
+    sa.Column("origin", sa.String(32), primary_key=True),
+    sa.Column("first_seen", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+)
+
+# Complication payments held because most of the leaked completions came from the assignee's
+# own candidates (docs/security.md): an operator approves (the payment is made then, once) or
+# rejects (never paid). One review per assignment.
+payment_reviews = sa.Table(
+    "payment_reviews",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "assignment_id",
+        sa.String(36),
+        sa.ForeignKey("complication_assignments.id"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("manager_id", sa.String(36), sa.ForeignKey("managers.id"), nullable=False),
+    sa.Column("amount_cents", sa.Integer, nullable=False),
+    sa.Column("exercise_id", sa.String(36), nullable=False),
+    sa.Column("exercise_version", sa.Integer, nullable=False),  # the version that closed it
+    sa.Column("completions", sa.Integer, nullable=False),
+    sa.Column("own_completions", sa.Integer, nullable=False),
+    sa.Column("registered_by_manager", sa.Integer, nullable=False),
+    sa.Column("same_origin", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("held_at", sa.Float, nullable=False),
+    sa.Column("decided_at", sa.Float, nullable=True),
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("payment_id", sa.String(36), nullable=True),
+    sa.CheckConstraint("amount_cents > 0", name="ck_payment_reviews_amount"),
+    sa.CheckConstraint(
+        "status IN ('pending', 'approved', 'rejected')", name="ck_payment_reviews_status"
+    ),
+)
+sa.Index("ix_payment_reviews_status", payment_reviews.c.status, payment_reviews.c.held_at)
 
 candidates = sa.Table(
     "candidates",

@@ -160,6 +160,105 @@ def assignment(conn: Connection, assignment_id: str) -> AssignmentRow | None:
     return None if row is None else _assignment(row)
 
 
+@dataclass(frozen=True, slots=True)
+class CompletionRow:
+    """One completion the leak report named, as the review shows it: whose, and whether it was
+    the assignee's own (registered by them, or from one of their origins)."""
+
+    candidate_id: str
+    registered_by: str | None
+    registered_by_manager: bool
+    same_origin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReviewRow:
+    """A held complication payment, with its evidence and what became of it."""
+
+    id: str
+    assignment_id: str
+    manager_id: str
+    manager_name: str
+    amount_cents: int
+    exercise_id: str
+    exercise_title: str
+    exercise_version: int
+    leaked_version: int
+    completions: int
+    own_completions: int
+    registered_by_manager: int
+    same_origin: int
+    status: str
+    held_at: str
+    decided_at: str | None
+    decided_by: str | None
+    reason: str | None
+    payment_id: str | None
+    completed_by: tuple[CompletionRow, ...]
+
+
+def payment_reviews_list(
+    conn: Connection, status: str | None, limit: int, offset: int
+) -> list[PaymentReviewRow]:
+    """Held payments, oldest first, optionally in one status."""
+    query = _reviews_query().order_by(tables.payment_reviews.c.held_at, tables.payment_reviews.c.id)
+    where = {tables.payment_reviews.c.status: status}
+    return [_review(conn, row) for row in _page(conn, query, where, limit, offset)]
+
+
+def payment_review(conn: Connection, review_id: str) -> PaymentReviewRow | None:
+    row = conn.execute(_reviews_query().where(tables.payment_reviews.c.id == review_id)).first()
+    return None if row is None else _review(conn, row)
+
+
+def _reviews_query() -> sa.Select[Any]:
+    r, a, m, e = (
+        tables.payment_reviews,
+        tables.complication_assignments,
+        tables.managers,
+        tables.exercises,
+    )
+    return sa.select(
+        r,
+        a.c.exercise_version.label("leaked_version"),
+        a.c.completed_by,
+        m.c.first_name,
+        m.c.last_name,
+        e.c.title.label("exercise_title"),
+    ).select_from(
+        r.join(a, a.c.id == r.c.assignment_id)
+        .join(m, m.c.id == r.c.manager_id)
+        .join(e, e.c.id == r.c.exercise_id)
+    )
+
+
+def _review(conn: Connection, row: Any) -> PaymentReviewRow:
+    origins = set(
+        conn.execute(
+            sa.select(tables.manager_origins.c.origin).where(
+                tables.manager_origins.c.manager_id == row.manager_id
+            )
+        ).scalars()
+    )
+    completed_by = tuple(
+        CompletionRow(
+            candidate_id=str(item["candidate_id"]),
+            registered_by=item.get("registered_by"),
+            registered_by_manager=item.get("registered_by") == row.manager_id,
+            same_origin=item.get("origin") is not None and item.get("origin") in origins,
+        )
+        for item in row.completed_by or ()
+    )
+    return record_of(
+        PaymentReviewRow,
+        row,
+        manager_name=full_name(row.first_name, row.last_name),
+        held_at=rfc3339(row.held_at),
+        decided_at=None if row.decided_at is None else rfc3339(row.decided_at),
+        completed_by=completed_by,
+    )
+
+
 def candidates_list(
     conn: Connection, status: str | None, limit: int, offset: int
 ) -> list[CandidateSnapshot]:

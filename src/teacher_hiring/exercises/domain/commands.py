@@ -13,6 +13,7 @@ from teacher_hiring.exercises.domain.model import (
     CheckMode,
     Keep,
 )
+from teacher_hiring.exercises.domain.reviews import Completion, ReviewStatus
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,16 @@ class OpenComplicationAssignment:
     author_id: str
     candidate_id: str
     event_id: str | None = None
+    completed_by: tuple[Completion, ...] | None = None
+    """The candidates whose completions counted (v2); None when the report names none."""
+
+
+@dataclass(frozen=True)
+class DecidePayment:
+    """An operator's decision on a held complication payment: approve (it is paid then, once)
+    or reject (never paid; `reason` says why)."""
+
+    review_id: str
+    decision: ReviewStatus
+    decided_by: str
+    reason: str | None = None

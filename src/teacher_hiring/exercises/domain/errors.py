@@ -35,6 +35,11 @@ class UnknownAssignment(NotFound):
         super().__init__(field, value, "complication assignment")
 
 
+class UnknownPaymentReview(NotFound):
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(field, value, "payment review")
+
+
 class NotAllowed(ExercisesError):
     """The caller is known and may not do this (403)."""
 

@@ -1,8 +1,9 @@
 """The consumer groups of the exercises service: parse each event and call its handler.
 
 The runner has already claimed the event in the inbox, in the transaction it passes here; a
-handler that raises is retried, then dead-lettered. Leak reports are read at v1: a v0 one
-reaches the handler upcast, with the version hiring's records say it concerned.
+handler that raises is retried, then dead-lettered. Leak reports are read at v2: a v1 one
+reaches the handler with no evidence (`completed_by: []`), a v0 one also with the version
+hiring's records say it concerned.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Connection
 from teacher_hiring.events.hiring import LeakedVersion, leak_steps
 from teacher_hiring.exercises.domain import commands
 from teacher_hiring.exercises.domain.model import CandidateSnapshot, ComplicationRules
+from teacher_hiring.exercises.domain.reviews import Completion
 from teacher_hiring.exercises.service_layer import handlers
 from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
 from teacher_hiring.foundation.sealing import is_sealed
@@ -61,18 +63,18 @@ def subscriptions(uow_on: UowFactory, rules: ComplicationRules) -> list[Subscrip
                 "CandidateErased": EventHandler(on_candidate_erased),
             },
         ),
-        Subscription(COMPLETIONS_GROUP, {handlers.LEAK_EVENT: EventHandler(on_leak, version=1)}),
+        Subscription(COMPLETIONS_GROUP, {handlers.LEAK_EVENT: EventHandler(on_leak, version=2)}),
     ]
 
 
 def upcaster(leaked_version: LeakedVersion) -> Upcaster:
-    """The steps these groups need: hiring's v0 leak reports read as v1, asking
-    `leaked_version` (hiring's records) which exercise version each concerned."""
+    """The steps these groups need: hiring's v0 and v1 leak reports read as v2, asking
+    `leaked_version` (hiring's records) which exercise version a v0 one concerned."""
     return Upcaster.of(leak_steps(leaked_version))
 
 
 def leak_report(envelope: Envelope) -> commands.OpenComplicationAssignment:
-    """A v1 report; its `produced_at` is hiring's clock and decides nothing here."""
+    """A v2 report; its `produced_at` is hiring's clock and decides nothing here."""
     payload = envelope.payload
     return commands.OpenComplicationAssignment(
         exercise_id=payload["exercise_id"],
@@ -81,6 +83,7 @@ def leak_report(envelope: Envelope) -> commands.OpenComplicationAssignment:
         author_id=payload["author_id"],
         candidate_id=payload["candidate_id"],
         event_id=envelope.event_id,
+        completed_by=tuple(Completion.of(item) for item in payload["completed_by"]),
     )
 
 

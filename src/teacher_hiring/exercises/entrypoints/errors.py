@@ -15,6 +15,7 @@ from teacher_hiring.exercises.domain.errors import (
     NothingChanged,
     VersionConflict,
 )
+from teacher_hiring.exercises.domain.reviews import ReviewAlreadyDecided
 from teacher_hiring.runtime import event_versions as produced_versions
 from teacher_hiring.runtime.http import ErrorMap
 from teacher_hiring.runtime.link_calls import CALL_ERRORS
@@ -25,6 +26,7 @@ ERRORS: ErrorMap = {
     VersionConflict: 409,
     NoManagerToAssign: 409,
     LeakNotConfirmed: 409,
+    ReviewAlreadyDecided: 409,
     NothingChanged: 422,
     InvalidValue: 422,
     ExercisesError: 400,

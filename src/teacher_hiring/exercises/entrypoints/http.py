@@ -20,14 +20,20 @@ from teacher_hiring.exercises.domain.errors import (
     UnknownManager,
 )
 from teacher_hiring.exercises.domain.model import may_see_answers
+from teacher_hiring.exercises.domain.reviews import Completion
 from teacher_hiring.exercises.entrypoints import schemas
 from teacher_hiring.exercises.entrypoints.deps import Services, ServicesDep
 from teacher_hiring.exercises.service_layer import handlers
+from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
+from teacher_hiring.messaging.unit_of_work import UnitOfWork
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX, InvalidRequest
+from teacher_hiring.runtime.origins import request_origin
 from teacher_hiring.runtime.refresh_http import RefreshTokensDep
 from teacher_hiring.runtime.tokens import SERVICE_NAMES, Claims, Role
 
+Origin = Annotated[str | None, Depends(request_origin)]
+"""Where the request came from (runtime.origins): the forwarded person's, or the client's."""
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Most items to return")]
 Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip")]
 
@@ -186,7 +192,7 @@ def _manager(services: Services, manager_id: str) -> views.ManagerRow:
     dependencies=[auth.STAFF],
 )
 def create_exercise(
-    body: schemas.NewExercise, services: ServicesDep, caller: auth.ClaimsDep
+    body: schemas.NewExercise, services: ServicesDep, caller: auth.ClaimsDep, origin: Origin
 ) -> schemas.CreatedExercise:
     """Create an exercise at version 1, status active; publishes `ExerciseCreated`.
 
@@ -200,6 +206,7 @@ def create_exercise(
     versions = services.produced()
     with services.uow() as uow:
         created = handlers.create_exercise(body.command(), uow, versions)
+        _note_origin(caller, origin, uow)
         uow.commit()
     pushed = services.push_now(created.created_event_id)
     return schemas.CreatedExercise(
@@ -301,7 +308,11 @@ def _answers_or_none(reply: Shown, shown: bool) -> Shown:
     dependencies=[auth.STAFF],
 )
 def edit_exercise(
-    exercise_id: str, body: schemas.ExerciseEdit, services: ServicesDep, caller: auth.ClaimsDep
+    exercise_id: str,
+    body: schemas.ExerciseEdit,
+    services: ServicesDep,
+    caller: auth.ClaimsDep,
+    origin: Origin,
 ) -> schemas.SavedExercise:
     """Save a new version (version + 1) and publish `ExerciseUpdated` (US-030).
 
@@ -317,10 +328,15 @@ def edit_exercise(
 
     A manager saves as themself (`editor_id` is their id), and only an exercise they wrote or
     whose open complication assignment they hold (403 otherwise); an operator for any manager.
+
+    When most of the leaked completions came from the assignee's own candidates (registered by
+    them, or from an address their own requests came from), the assignment closes but the
+    payment is held for an operator's review (`held_review_ids`; docs/security.md).
     """
     auth.ensure_themself(caller, Role.manager, body.editor_id, "editor_id")
     versions = services.produced()
     with services.uow() as uow:
+        _note_origin(caller, origin, uow)
         command = body.command(exercise_id, by_operator=caller.role is Role.operator)
         saved = handlers.edit_exercise(command, uow, services.rules, versions)
         uow.commit()
@@ -331,7 +347,14 @@ def edit_exercise(
         **asdict(_exercise(services, exercise_id)),
         pushed=pushed,
         closed_assignment_ids=list(saved.closed_assignment_ids),
+        held_review_ids=[review.id for review in saved.held],
     )
+
+
+def _note_origin(caller: Claims, origin: str | None, uow: UnitOfWork[ExercisesRepository]) -> None:
+    """A manager's own request: remember its origin, in the request's transaction."""
+    if caller.role is Role.manager:
+        handlers.note_origin(caller.subject, origin, uow)
 
 
 def _exercise(services: Services, exercise_id: str) -> views.ExerciseRow:
@@ -406,6 +429,9 @@ def complicate_exercise(
         author_id=body.author_id,
         candidate_id=body.candidate_id,
         event_id=None if body.event_id is None else str(body.event_id),
+        completed_by=None
+        if body.completed_by is None
+        else tuple(Completion(**item.model_dump()) for item in body.completed_by),
     )
     with services.uow() as uow:
         result = handlers.request_complication(cmd, uow, services.rules)

@@ -255,7 +255,12 @@ class SavedExercise(Exercise):
         description="The new version reached hiring before this response (push mode only)"
     )
     closed_assignment_ids: list[str] = Field(
-        description="Complication assignments this save completed (each paid once)"
+        description="Complication assignments this save completed (each paid once, or held)"
+    )
+    held_review_ids: list[str] = Field(
+        default_factory=list,
+        description="Payment reviews of the closed assignments whose payment is held for an "
+        "operator's review instead of paid (most leaked completions were the assignee's own)",
     )
 
 
@@ -278,6 +283,20 @@ class Assignment(_Reply):
     source_event_id: str | None
 
 
+class CompletionIn(BaseModel):
+    """One candidate whose completion of the leaked version counted (the event's v2)."""
+
+    candidate_id: str = Field(max_length=200)
+    registered_by: str | None = Field(
+        None, max_length=200, description="The manager whose token registered the candidate"
+    )
+    origin: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="A keyed hash of the address the candidate registered from",
+    )
+
+
 class LeakReport(BaseModel):
     """Extra fields are ignored: the old callers of this endpoint send more than it reads."""
 
@@ -294,6 +313,12 @@ class LeakReport(BaseModel):
     candidate_id: str
     event_id: uuid.UUID | None = Field(
         None, description="Id of the report; the same id is applied once, here or as an event"
+    )
+    completed_by: list[CompletionIn] | None = Field(
+        None,
+        max_length=1000,
+        description="The candidates whose completions counted (the event's v2); left out, the "
+        "report carries no evidence and its payment is made as before",
     )
 
 

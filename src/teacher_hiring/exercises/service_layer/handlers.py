@@ -35,7 +35,8 @@ from teacher_hiring.exercises.domain.model import (
     status_after_save,
     version_to_complicate,
 )
-from teacher_hiring.exercises.service_layer import events
+from teacher_hiring.exercises.domain.reviews import PaymentReview, payment_evidence
+from teacher_hiring.exercises.service_layer import events, reviews
 from teacher_hiring.exercises.service_layer.events import EventVersions
 from teacher_hiring.exercises.service_layer.ports import ExercisesRepository
 from teacher_hiring.exercises.service_layer.results import (
@@ -136,12 +137,13 @@ def edit_exercise(
     version = versions.exercise
     payload = events.exercise_payload(revised, now, version, edited_by=cmd.editor_id)
     updated = uow.stage(events.EXERCISE_UPDATED, payload, version=version)
-    paid = [_pay(uow, a, revised, rules, now) for a in closing]
+    settled = [_pay(uow, a, revised, rules, now) for a in closing]
     return ExerciseSaved(
         exercise=revised,
         updated_event_id=updated.event_id,
         closed_assignment_ids=tuple(a.id for a in closing),
-        payments=tuple(p for p in paid if p is not None),
+        payments=tuple(p for p in settled if isinstance(p, Payment)),
+        held=tuple(p for p in settled if isinstance(p, PaymentReview)),
     )
 
 
@@ -151,8 +153,9 @@ def _pay(
     new_version: Exercise,
     rules: ComplicationRules,
     now: float,
-) -> Payment | None:
-    """Close the assignment and pay for it, unless it was already closed or paid."""
+) -> Payment | PaymentReview | None:
+    """Close the assignment and pay for it, unless it was already closed or paid; or, when
+    most of its leaked completions were the assignee's own, hold the payment for review."""
     if not uow.repo.close_assignment(assignment.id, new_version.version, now):
         return None
     payment = Payment(
@@ -163,10 +166,20 @@ def _pay(
         exercise_id=new_version.id,
         exercise_version=new_version.version,
     )
-    if not uow.repo.add_payment(payment, now):
-        return None
-    uow.stage(events.PAYMENT_COMMITED, events.payment_payload(payment, now))
-    return payment
+    evidence = payment_evidence(
+        uow.repo.assignment_evidence(assignment.id),
+        assignment.assignee_id,
+        uow.repo.origins_of(assignment.assignee_id),
+    )
+    if evidence.held:
+        return reviews.hold(uow, payment, evidence, now)
+    return reviews.commit_payment(uow, payment, now)
+
+
+def note_origin(manager_id: str, origin: str | None, uow: UnitOfWork[ExercisesRepository]) -> None:
+    """Remember where a manager's own request came from (nothing for the machine's own)."""
+    if origin is not None:
+        uow.repo.note_origin(manager_id, origin, uow.clock())
 
 
 # -- complication assignments --------------------------------------------------------------------
@@ -206,7 +219,7 @@ def open_complication_assignment(
             rules.assignee_policy, exercise.author_id, uow.repo.open_assignment_counts()
         ),
     )
-    if not uow.repo.add_assignment(assignment, uow.clock(), cmd.event_id):
+    if not uow.repo.add_assignment(assignment, uow.clock(), cmd.event_id, cmd.completed_by):
         raced = uow.repo.assignment_for(exercise.id, version)
         return ComplicationOutcome(raced.id if raced else None, "duplicate")
     uow.repo.set_status(exercise.id, "needs_complication")

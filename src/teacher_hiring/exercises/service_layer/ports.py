@@ -17,6 +17,7 @@ from teacher_hiring.exercises.domain.model import (
     Manager,
     Payment,
 )
+from teacher_hiring.exercises.domain.reviews import Completion, PaymentReview
 
 
 class ExercisesRepository(Protocol):
@@ -55,9 +56,18 @@ class ExercisesRepository(Protocol):
     # -- complication assignments
 
     def add_assignment(
-        self, assignment: ComplicationAssignment, now: float, source_event_id: str | None
+        self,
+        assignment: ComplicationAssignment,
+        now: float,
+        source_event_id: str | None,
+        completed_by: tuple[Completion, ...] | None = None,
     ) -> bool:
-        """Open the assignment; False if one for that exercise version already exists."""
+        """Open the assignment; False if one for that exercise version already exists.
+        `completed_by`: the leak report's evidence (None: the report carried none)."""
+        ...
+
+    def assignment_evidence(self, assignment_id: str) -> tuple[Completion, ...]:
+        """The completions the assignment's leak report named (none for an older report)."""
         ...
 
     def assignment_for(self, exercise_id: str, version: int) -> ComplicationAssignment | None: ...
@@ -68,6 +78,26 @@ class ExercisesRepository(Protocol):
 
     def close_assignment(self, assignment_id: str, with_version: int, now: float) -> bool:
         """Close it if it is still open; False if someone else closed it first."""
+        ...
+
+    # -- the origins of managers' requests
+
+    def note_origin(self, manager_id: str, origin: str, now: float) -> None:
+        """Record that a request of the manager's came from `origin` (first and last time)."""
+        ...
+
+    def origins_of(self, manager_id: str) -> frozenset[str]: ...
+
+    # -- payments held for review
+
+    def add_review(self, review: PaymentReview) -> bool:
+        """Hold the payment; False if the assignment's payment is held already."""
+        ...
+
+    def get_review(self, review_id: str, *, lock: bool = False) -> PaymentReview | None: ...
+
+    def decide_review(self, review: PaymentReview) -> bool:
+        """Write the decision if the review is still pending; False if another came first."""
         ...
 
     # -- payments

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from teacher_hiring.exercises.domain.model import Exercise, Payment
+from teacher_hiring.exercises.domain.reviews import PaymentReview
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,8 @@ class ExerciseSaved:
     updated_event_id: str
     closed_assignment_ids: tuple[str, ...]
     payments: tuple[Payment, ...]
+    held: tuple[PaymentReview, ...] = ()
+    """Payments of closed assignments held for an operator's review, not paid."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +39,12 @@ class ComplicationOutcome:
     @property
     def created(self) -> bool:
         return self.outcome == "opened"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDecision:
+    """A review as it stands after a decision, and the payment that decision made (None when
+    it made none: a rejection, or the same decision taken before)."""
+
+    review: PaymentReview
+    payment: Payment | None

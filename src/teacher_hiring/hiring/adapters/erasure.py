@@ -51,8 +51,8 @@ class PersonalData:
         return (False, None) if row is None else (True, row.erased_at)
 
     def erase_candidate(self, candidate_id: str, at: float) -> int:
-        """Name, email and answers gone, the key deleted, clear names in the outbox replaced,
-        the registration's idempotency keys (hashes of name and email) forgotten; how many
+        """Name, email, origin and answers gone, the key deleted, clear names in the outbox
+        replaced, the registration's idempotency keys (hashes of name and email) forgotten; how many
         answers were erased. The candidate's row first: a submission of theirs in flight holds
         it, and this waits for it, then erases its answer too. The email's key goes with the
         email, so the person may register again."""
@@ -64,6 +64,7 @@ class PersonalData:
                 name=ERASED_NAME,
                 email=email,
                 email_key=email_key(email),
+                origin=None,
                 erased_at=at,
                 updated_at=at,
             )

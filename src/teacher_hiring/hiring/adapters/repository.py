@@ -249,6 +249,8 @@ class HiringRepository(PersonalData):
             "subject": registered.subject,
             "created_at": at,
             "updated_at": at,
+            "registered_by": None if cmd is None else cmd.registered_by,
+            "origin": None if cmd is None else cmd.origin,
         }
         try:  # a savepoint, so the transaction can still say why the insert failed
             with self.conn.begin_nested():
@@ -404,6 +406,25 @@ class HiringRepository(PersonalData):
         )
         if result.rowcount != 1:
             raise DuplicateSubmission(f"{candidate_id} solved {exercise_id} concurrently")
+
+    def completed_by(self, exercise_id: str, version: int, first: int) -> list[dict[str, Any]]:
+        """The first `first` candidates who completed this version, in the order they did, with
+        who registered each and from where (a leak report's evidence, v2)."""
+        query = (
+            sa.select(_ce.c.candidate_id, _c.c.registered_by, _c.c.origin)
+            .select_from(_ce.join(_c, _c.c.id == _ce.c.candidate_id))
+            .where(_ce.c.exercise_id == exercise_id, _ce.c.solved_version == version)
+            .order_by(_ce.c.solved_at, _ce.c.candidate_id)
+            .limit(first)
+        )
+        return [
+            {
+                "candidate_id": row.candidate_id,
+                "registered_by": row.registered_by,
+                "origin": row.origin,
+            }
+            for row in self.conn.execute(query)
+        ]
 
     # -- replicas ------------------------------------------------------------------------------
 

@@ -29,6 +29,11 @@ candidates = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     # Set when the candidate was erased: name, email and answers are gone (docs/security.md).
     sa.Column("erased_at", sa.Float, nullable=True),
+    # Who registered them: the manager whose token the registration carried (NULL: anyone
+    # else), and the registering client's origin, a keyed hash of its address (runtime.origins;
+    # NULL: the machine's own). The evidence of a leak report (docs/security.md).
+    sa.Column("registered_by", sa.String(36), nullable=True),
+    sa.Column("origin", sa.String(32), nullable=True),
 )
 
 # One key per candidate, sealing their name in the events hiring produces (foundation/sealing).

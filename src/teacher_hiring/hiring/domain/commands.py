@@ -32,12 +32,19 @@ def email_key(email: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RegisterCandidate:
-    """`subject`: assign only exercises of this subject (US-160); None: of any subject."""
+    """`subject`: assign only exercises of this subject (US-160); None: of any subject.
+
+    `registered_by`: the manager whose token the registration carried (None: anyone else);
+    `origin`: the registering client's origin (runtime.origins; None: the machine's own).
+    Neither is part of the request's fingerprint: they say who sent it, not what it asks.
+    """
 
     name: str
     email: str
     subject: str | None = None
     idempotency_key: str | None = None
+    registered_by: str | None = None
+    origin: str | None = None
 
     def fingerprint(self) -> str:
         """What makes two registrations sent with one Idempotency-Key the same request: the

@@ -29,6 +29,7 @@ from teacher_hiring.messaging.wire import RecordCodec
 from teacher_hiring.runtime import auth
 from teacher_hiring.runtime.bad_requests import DB_INT_MAX
 from teacher_hiring.runtime.http import RETRY_AFTER, pushed_event_body
+from teacher_hiring.runtime.origins import request_origin
 from teacher_hiring.runtime.refresh_http import RefreshTokensDep
 from teacher_hiring.runtime.registration_limits import refusal_message
 from teacher_hiring.runtime.tokens import SERVICE_NAMES, Role
@@ -120,6 +121,8 @@ def register_candidate(
     hiring: HiringDep,
     tokens: auth.TokensDep,
     refresh: RefreshTokensDep,
+    caller: auth.OptionalCallerDep,
+    origin: Annotated[str | None, Depends(request_origin)],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -151,9 +154,20 @@ def register_candidate(
     The answer carries the candidate's `access_token`: their bearer token for every other
     route of theirs, valid minutes, and a `refresh_token` to exchange for the next one at
     `POST /tokens/refresh` (docs/security.md). They are shown this once.
+
+    No token is needed. A manager's token marks the candidate as registered by that manager,
+    and the registering client's address is kept as its origin (a keyed hash): the evidence
+    a complication payment is checked against (docs/security.md, "Payments held for review").
+    A token that does not verify is 401.
     """
+    registered_by = caller.subject if caller is not None and caller.role is Role.manager else None
     cmd = commands.RegisterCandidate(
-        name=body.name, email=body.email, subject=body.subject, idempotency_key=idempotency_key
+        name=body.name,
+        email=body.email,
+        subject=body.subject,
+        idempotency_key=idempotency_key,
+        registered_by=registered_by,
+        origin=origin,
     )
     registered = handlers.register_candidate(cmd, hiring.uow(), hiring.rules)
     return schemas.CandidateCreatedOut(

@@ -253,7 +253,14 @@ def _record(
         _stage_money(uow, money, exercise, verdict, cmd.candidate_id, submission_id, at)
     if verdict.complication_opened:
         version = versions().leak
-        payload = events.leak_payload(exercise, cmd.candidate_id, version)
+        payload = events.leak_payload(
+            exercise,
+            cmd.candidate_id,
+            version,
+            lambda: uow.repo.completed_by(
+                exercise.exercise_id, exercise.version, verdict.completion_number or 0
+            ),
+        )
         uow.stage(events.LEAK, payload, version=version)
     if verdict.becomes_teacher:
         _promote(uow, cmd.candidate_id, candidate.name, now)

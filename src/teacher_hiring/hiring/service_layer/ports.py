@@ -6,7 +6,7 @@ The handlers see this shape only, through `UnitOfWork[Repository]`; `adapters.re
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from teacher_hiring.hiring.domain import commands
 from teacher_hiring.hiring.domain.model import (
@@ -104,6 +104,11 @@ class Repository(Protocol):
         self, candidate_id: str, exercise_id: str, version: int, submission_id: str, at: float
     ) -> None:
         """DuplicateSubmission when a concurrent submission solved it first."""
+        ...
+
+    def completed_by(self, exercise_id: str, version: int, first: int) -> list[dict[str, Any]]:
+        """The first `first` candidates who completed this version, in the order they did:
+        `{candidate_id, registered_by, origin}` each (a leak report's evidence, v2)."""
         ...
 
     # -- replicas ------------------------------------------------------------------------------

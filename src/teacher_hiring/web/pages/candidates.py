@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from teacher_hiring.runtime.tokens import Role
-from teacher_hiring.web.api import Calls, ExerciseToSolve, Refused, Verdict, api_of
+from teacher_hiring.web.api import Calls, ExerciseToSolve, Refused, Verdict
 from teacher_hiring.web.auth import CSRF, Person, require_role, require_self
 from teacher_hiring.web.format import whole_number
+from teacher_hiring.web.pages.common import calls_of
 from teacher_hiring.web.rendering import render
 
 router = APIRouter()
@@ -27,7 +28,7 @@ FormText = Annotated[str, Form()]
 
 
 def _calls(request: Request, person: Person) -> Calls:
-    return api_of(request).as_person(person)
+    return calls_of(request, person)
 
 
 @router.get("/candidate")

@@ -17,9 +17,10 @@ from teacher_hiring.web.rendering import render
 CONFIRMED = "yes"
 
 
-def calls_of(request: Request, person: Person) -> Calls:
-    """The services' APIs, called as this person."""
-    return api_of(request).as_person(person)
+def calls_of(request: Request, person: Person | None) -> Calls:
+    """The services' APIs, called as this person (None: anonymously), forwarding the origin
+    of their address (runtime.origins)."""
+    return api_of(request).as_person(person, request.client.host if request.client else None)
 
 
 def see_other(path: str) -> RedirectResponse:

@@ -20,7 +20,7 @@ from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
 from teacher_hiring.web.api import Refused
 from teacher_hiring.web.auth import CSRF, Person, accounts_of, require_role, settings_of
 from teacher_hiring.web.live import Rates, gather
-from teacher_hiring.web.pages import erasure, operator_tools
+from teacher_hiring.web.pages import erasure, operator_tools, payment_reviews
 from teacher_hiring.web.pages.common import calls_of, form_errors, refused_fields, see_other
 from teacher_hiring.web.pages.sign_in import first_visit_link
 from teacher_hiring.web.rendering import render
@@ -220,3 +220,4 @@ def revoke_manager(request: Request, person: OperatorDep, manager_id: str) -> Re
 
 router.include_router(operator_tools.router)
 router.include_router(erasure.router)
+router.include_router(payment_reviews.router)

@@ -17,7 +17,7 @@ from teacher_hiring.runtime.tokens import Role
 from teacher_hiring.web import mail
 from teacher_hiring.web.accounts import passwords
 from teacher_hiring.web.accounts.store import EmailTaken, normalized_email
-from teacher_hiring.web.api import Refused, api_of
+from teacher_hiring.web.api import Refused
 from teacher_hiring.web.auth import (
     CSRF,
     HOME,
@@ -28,7 +28,7 @@ from teacher_hiring.web.auth import (
     settings_of,
     start_session,
 )
-from teacher_hiring.web.pages.common import form_errors, see_other
+from teacher_hiring.web.pages.common import calls_of, form_errors, see_other
 from teacher_hiring.web.rendering import render
 
 router = APIRouter()
@@ -224,15 +224,11 @@ def confirm(request: Request, token: str) -> Response:
     account = sign_up.account
     context = {"title": "Confirm your email", "account": account, "token": token}
     try:
-        candidate = (
-            api_of(request)
-            .as_person(None)
-            .register_candidate(
-                account.name,
-                account.email,
-                sign_up.teaches,
-                registration_key(request, account.email),
-            )
+        candidate = calls_of(request, None).register_candidate(
+            account.name,
+            account.email,
+            sign_up.teaches,
+            registration_key(request, account.email),
         )
     except Refused as exc:
         errors = _registration_refused(exc)
