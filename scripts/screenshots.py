@@ -90,6 +90,7 @@ SHOTS = [
     Shot("operator-managers", "operator", lambda s: "/operator/managers"),
     Shot("operator-manager-edit", "operator", lambda s: f"/operator/managers/{s.manager_id}"),
     Shot("operator-erase", "operator", lambda s: "/operator/erase"),
+    Shot("operator-payment-reviews", "operator", lambda s: "/operator/payment-reviews"),
     Shot("operator-dead-letters", "operator", lambda s: "/operator/dead-letters"),
     Shot("operator-reconciliation", "operator", lambda s: "/operator/reconciliation"),
     Shot("operator-switches", "operator", lambda s: "/operator/switches"),
@@ -179,6 +180,7 @@ def staff_scene(scene: Scene) -> None:
         lambda: any(e["kind"] == "payment" for e in api.entries(scene.manager_id)),
         what="the payment in the account",
     )
+    held_payment(scene)
     engine = make_engine(scene.site.platform.deployment.database_url("web"))
     try:
         Accounts(engine).create(
@@ -191,6 +193,42 @@ def staff_scene(scene: Scene) -> None:
     finally:
         dispose(engine)
     send_poison(scene.site.platform)
+
+
+def held_payment(scene: Scene) -> None:
+    """A second manager's exercise leaked by eleven candidates that manager registered, then
+    complicated by them: the payment waits in the operators' review queue."""
+    api = scene.site.api
+    boris = api.manager("Boris Smirnov", team="Physics")
+    own = api.exercise(boris, "9.8", "Acceleration of a falling stone", subject="physics")
+    api.hiring_knows([own])
+    for n in range(11):
+        body = {
+            "name": f"Friend {n}",
+            "email": f"friend.{n}.{uuid.uuid4().hex[:6]}@mail.example",
+            "subject": "physics",
+        }
+        headers = {**api.as_manager(boris), "Idempotency-Key": uuid.uuid4().hex}
+        solver = api.ok("POST", "hiring", "/candidates", json=body, headers=headers)
+        assert api.submit(solver["id"], own, 1, "9.8").status_code == 200
+    eventually(
+        lambda: any(
+            a["exercise_id"] == own
+            for a in api.ok("GET", "exercises", "/assignments", params={"status": "open"})
+        ),
+        what="the assignment of Boris's exercise",
+    )
+    body = {
+        "editor_id": boris,
+        "statement": "The acceleration of a falling stone, in m/s², to one decimal",
+        "accepted_answers": ["9.8"],
+        "expected_version": 1,
+    }
+    api.ok("PUT", "exercises", f"/exercises/{own}", json=body, headers=api.as_manager(boris))
+    eventually(
+        lambda: bool(api.ok("GET", "exercises", "/operator/payment-reviews")),
+        what="the payment held for review",
+    )
 
 
 def credentials(scene: Scene, role: str) -> tuple[str, str]:
