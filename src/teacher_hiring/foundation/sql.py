@@ -4,8 +4,9 @@ at the driver, and read-only connections on an engine's snapshot readers."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -113,9 +114,26 @@ class _Compiled:
     order: tuple[str, ...] | None
     constants: dict[str, Any]
     required: frozenset[str]
+    _tuple_of: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = field(
+        init=False, default=None, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        # The qmark tuple of a statement with no constants, straight from the caller's mapping.
+        getter = None
+        if self.order and not self.constants:
+            pick = itemgetter(*self.order)
+            getter = pick if len(self.order) > 1 else lambda params: (pick(params),)
+        object.__setattr__(self, "_tuple_of", getter)
 
     def bind(self, params: Mapping[str, Any]) -> Any:
         """The driver's parameters: a tuple in order (qmark), else the mapping (pyformat)."""
+        tuple_of: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = self._tuple_of
+        if tuple_of is not None:
+            try:
+                return tuple_of(params)
+            except KeyError:
+                pass  # named below
         if missing := self.required - params.keys():
             raise KeyError(f"parameters not given: {', '.join(sorted(missing))}")
         values = {**self.constants, **params}
