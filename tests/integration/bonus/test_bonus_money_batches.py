@@ -1,5 +1,6 @@
 """The money events of one poll are booked together, in one transaction and one call of the
-batch handler, on SQLite and PostgreSQL alike; exactly once whatever fails or comes again."""
+batch handler, on SQLite and PostgreSQL alike; exactly once whatever fails or comes again.
+The ratings of one poll are kept together too, the newest version winning."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from integration.bonus.bonus_support import (
     envelope,
     fine_added,
     payment_commited,
+    rating_changed,
 )
 from teacher_hiring.bonus.service_layer import handlers
 from teacher_hiring.messaging.envelope import Envelope
@@ -178,3 +180,30 @@ def test_a_crash_in_the_middle_of_a_batch_books_none_of_it_and_the_redelivery_ea
     assert bonus.consume() == 40
 
     assert ledger_size(bonus) == 40 and claimed(bonus) == 40
+
+
+def test_ratings_of_one_poll_are_kept_together_and_the_newest_version_wins(
+    bonus: Bonus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes: list[int] = []
+    keep = handlers.record_ratings
+
+    def counted(commands: Any, uow: Any) -> Any:
+        sizes.append(len(commands))
+        return keep(commands, uow)
+
+    monkeypatch.setattr(handlers, "record_ratings", counted)
+    bonus.publish(envelope("TaskRatingChanged", rating_changed("ex-a", 10, 2)))
+    bonus.consume("bonus.ratings")
+    versions = [(30, 5), (20, 3), (40, 5), (50, 6), (5, 1)]  # one repeated, two behind
+    bonus.publish(
+        *(envelope("TaskRatingChanged", rating_changed("ex-a", r, v)) for r, v in versions)
+    )
+    bonus.publish(envelope("TaskRatingChanged", rating_changed("ex-b", 70, 1)))
+
+    assert bonus.consume("bonus.ratings") == 6
+
+    assert sizes == [1, 6]
+    held = bonus.http.get("/ratings/ex-a").json()
+    assert (held["rating"], held["rating_version"]) == (50, 6)
+    assert bonus.http.get("/ratings/ex-b").json()["rating"] == 70

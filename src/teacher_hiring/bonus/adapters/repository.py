@@ -112,6 +112,29 @@ _EFFECTS_UNDER_KEYS = sa.select(
 ).where(ledger.c.business_key.in_(sa.bindparam("keys", expanding=True)))
 
 
+_RATING_COLUMNS = tuple(c.name for c in ratings.c)
+
+
+def _save_ratings(dialect: str) -> DriverStatement:
+    insert = dialect_insert(dialect, ratings).values(
+        {name: sa.bindparam(name) for name in _RATING_COLUMNS}
+    )
+    return DriverStatement(
+        insert.on_conflict_do_update(
+            index_elements=[ratings.c.exercise_id],
+            set_={c.name: insert.excluded[c.name] for c in ratings.c if not c.primary_key},
+            where=ratings.c.rating_version < insert.excluded.rating_version,
+        )
+    )
+
+
+_SAVE_RATINGS = {dialect: _save_ratings(dialect) for dialect in ("sqlite", "postgresql")}
+"""`save_rating` for a batch of ratings, one executemany (`save_ratings`)."""
+_RATING_VERSIONS = sa.select(ratings.c.exercise_id, ratings.c.rating_version).where(
+    ratings.c.exercise_id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
 def _entry_values(entry: LedgerEntry, recorded_at: str) -> dict[str, Any]:
     return {
         "manager_id": entry.manager_id,
@@ -212,6 +235,16 @@ class BonusRepository:
             sa.select(ratings.c.rating_version).where(ratings.c.exercise_id == exercise_id)
         ).scalar_one_or_none()
         return None if version is None else int(version)
+
+    def rating_versions(self, exercise_ids: Iterable[str]) -> dict[str, int]:
+        """The rating_version held of each of the exercises that has a rating."""
+        rows = self.conn.execute(_RATING_VERSIONS, {"ids": sorted(set(exercise_ids))})
+        return {row[0]: int(row[1]) for row in rows}
+
+    def save_ratings(self, ratings: Sequence[Rating]) -> None:
+        """save_rating of each, in order, in one executemany."""
+        rows = [{name: getattr(r, name) for name in _RATING_COLUMNS} for r in ratings]
+        _SAVE_RATINGS[self.conn.dialect.name].many(self.conn, rows)
 
     def save_rating(self, rating: Rating) -> bool:
         """Insert or replace with a newer rating_version; False if the stored one is not older."""

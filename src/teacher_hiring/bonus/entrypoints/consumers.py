@@ -63,6 +63,12 @@ def _rating_changed(envelope: Envelope, conn: Connection) -> None:
     )
 
 
+def _record_ratings(envelopes: Sequence[Envelope], conn: Connection) -> None:
+    """The ratings of a poll, kept together (the runner's `many`): one read, one write."""
+    commands = [RecordRating(**envelope.payload) for envelope in envelopes]
+    handlers.record_ratings(commands, UnitOfWork.joining(conn, BonusRepository))
+
+
 def _manager_changed(envelope: Envelope, conn: Connection) -> None:
     command = ReplicateManager(**envelope.payload, as_of=envelope.produced_at)
     handlers.replicate_manager(command, UnitOfWork.joining(conn, BonusRepository))
@@ -74,7 +80,10 @@ def subscriptions() -> list[Subscription]:
             MONEY_GROUP,
             {name: _money_handler(name) for name in ("BonusAdded", "FineAdded", "PaymentCommited")},
         ),
-        Subscription(RATINGS_GROUP, {"TaskRatingChanged": EventHandler(_rating_changed)}),
+        Subscription(
+            RATINGS_GROUP,
+            {"TaskRatingChanged": EventHandler(_rating_changed, many=_record_ratings)},
+        ),
         Subscription(
             MANAGERS_GROUP,
             {

@@ -175,6 +175,36 @@ def record_rating(command: RecordRating, uow: UnitOfWork[Repository]) -> Outcome
     return Outcome.STALE
 
 
+def record_ratings(commands: Sequence[RecordRating], uow: UnitOfWork[Repository]) -> list[Outcome]:
+    """`record_rating` of each, in order, in one transaction: one read of the versions held,
+    one write of the ratings that are newer than what is held by then."""
+    ratings = [replace(c, changed_at=utc_timestamp(c.changed_at, "changed_at")) for c in commands]
+    outcomes: list[Outcome] = []
+    newer: list[Rating] = []
+    stale: list[tuple[Rating, int | None]] = []
+    with uow:
+        held: dict[str, int | None] = dict(uow.repo.rating_versions(r.exercise_id for r in ratings))
+        for rating in ratings:
+            stored = held.get(rating.exercise_id)
+            if newer_rating_wins(stored, rating.rating_version):
+                held[rating.exercise_id] = rating.rating_version
+                newer.append(rating)
+                outcomes.append(Outcome.APPLIED)
+            else:
+                stale.append((rating, stored))
+                outcomes.append(Outcome.STALE)
+        uow.repo.save_ratings(newer)
+        uow.commit()
+    for ignored, stored in stale:
+        log.info(
+            "rating.stale_ignored",
+            exercise_id=ignored.exercise_id,
+            rating_version=ignored.rating_version,
+            stored_rating_version=stored,
+        )
+    return outcomes
+
+
 def replicate_manager(command: ReplicateManager, uow: UnitOfWork[Repository]) -> Outcome:
     """Keep the replica (never going back to older data) and make sure the account exists."""
     as_of = utc_timestamp(command.as_of, "produced_at")

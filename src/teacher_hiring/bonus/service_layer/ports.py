@@ -59,6 +59,14 @@ class Repository(Protocol):
 
     def rating_version(self, exercise_id: str) -> int | None: ...
 
+    def rating_versions(self, exercise_ids: Iterable[str]) -> dict[str, int]:
+        """The rating_version held of each of the exercises that has a rating."""
+        ...
+
+    def save_ratings(self, ratings: Sequence[Rating]) -> None:
+        """save_rating of each, in order (a stored rating is replaced by a newer one only)."""
+        ...
+
     def save_rating(self, rating: Rating) -> bool:
         """Insert, or replace an older rating_version; False if the stored one is not older."""
         ...
