@@ -414,8 +414,10 @@ HEADROOM_NOTES = (
     "  ASGI layer below FastAPI (hiring/entrypoints/hot_route.py), inside the middleware that",
     "  sets trace ids, limits bodies and counts requests; every other answer, refusals and",
     "  domain errors included, is the FastAPI route's, which stays in the OpenAPI document.",
-    "  On SQLite bonus books a money event with statements compiled once and run at the",
-    "  driver, details encoded once with orjson.",
+    "  Bonus books the money events of one poll together, in one transaction: one",
+    "  statement for their inbox claims, one executemany for their accounts and one for",
+    "  their ledger entries, compiled once and run at the driver, details encoded once",
+    "  with orjson; a batch that fails is applied again one event at a time.",
     "- The machine is shared with other work while these runs are made: absolute figures move",
     "  from one run to the next; the ratios, taken within one run, are what counts.",
 )

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from teacher_hiring.foundation.time import parse_rfc3339, rfc3339
+from teacher_hiring.foundation.time import is_rfc3339_utc, parse_rfc3339, rfc3339
 
 MAX_PAGE = 1000
 
@@ -31,6 +31,8 @@ def now_text(minus_s: float = 0.0) -> str:
 
 def parse_moment(text: str, field: str) -> str:
     """An RFC 3339 timestamp with its offset, or a day (YYYY-MM-DD, midnight UTC), normalised."""
+    if is_rfc3339_utc(text):
+        return text  # normalised already
     try:
         moment = parse_rfc3339(text)
     except ValueError:

@@ -4,8 +4,9 @@ at the driver, and read-only connections on an engine's snapshot readers."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -82,11 +83,18 @@ class DriverStatement:
 
     def __call__(self, conn: Connection, params: Mapping[str, Any]) -> sa.CursorResult[Any]:
         compiled = self._compiled.get(conn.dialect.name) or self._compile(conn)
-        if missing := compiled.required - params.keys():
-            raise KeyError(f"parameters not given: {', '.join(sorted(missing))}")
-        values = {**compiled.constants, **params}
-        bound: Any = values if compiled.order is None else tuple(values[n] for n in compiled.order)
+        bound = compiled.bind(params)
         return conn.exec_driver_sql(compiled.sql, bound, execution_options=_PRESERVE_ROWCOUNT)
+
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run the statement once per row in one call to the driver (its executemany); how
+        many rows it changed in all. Nothing is run for no rows."""
+        if not rows:
+            return 0
+        compiled = self._compiled.get(conn.dialect.name) or self._compile(conn)
+        bound = [compiled.bind(row) for row in rows]
+        result = conn.exec_driver_sql(compiled.sql, bound, execution_options=_PRESERVE_ROWCOUNT)
+        return int(result.rowcount)
 
     def _compile(self, conn: Connection) -> _Compiled:
         compiled = cast(SQLCompiler, self.statement.compile(dialect=conn.dialect))
@@ -106,6 +114,30 @@ class _Compiled:
     order: tuple[str, ...] | None
     constants: dict[str, Any]
     required: frozenset[str]
+    _tuple_of: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = field(
+        init=False, default=None, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        # The qmark tuple of a statement with no constants, straight from the caller's mapping.
+        getter = None
+        if self.order and not self.constants:
+            pick = itemgetter(*self.order)
+            getter = pick if len(self.order) > 1 else lambda params: (pick(params),)
+        object.__setattr__(self, "_tuple_of", getter)
+
+    def bind(self, params: Mapping[str, Any]) -> Any:
+        """The driver's parameters: a tuple in order (qmark), else the mapping (pyformat)."""
+        tuple_of: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = self._tuple_of
+        if tuple_of is not None:
+            try:
+                return tuple_of(params)
+            except KeyError:
+                pass  # named below
+        if missing := self.required - params.keys():
+            raise KeyError(f"parameters not given: {', '.join(sorted(missing))}")
+        values = {**self.constants, **params}
+        return values if self.order is None else tuple(values[n] for n in self.order)
 
 
 _PRESERVE_ROWCOUNT = {"preserve_rowcount": True}

@@ -4,8 +4,10 @@ For each record: parse (either layout of messaging.wire) and validate (a poison 
 straight to `<topic>.dlq`), upcast to the version the handler expects, then, in one database
 transaction, claim the event in the inbox and run the handler. The records of a poll share
 one transaction, so throughput does not pay a commit per event: first all together, their
-inbox claims in one statement; if any of them fails, that transaction rolls back whole and
-the records are applied again with a savepoint each, which isolates the failing one. Offsets
+inbox claims in one statement, and a handler that can apply several events at once (its
+`many`) is given each run of consecutive events it handles in one call; if any of them fails,
+that transaction rolls back whole and the records are applied again with a savepoint each,
+one by one through `fn`, which isolates the failing one. Offsets
 are committed to the transport only after the database commit; a crash in between
 re-delivers, and the inbox absorbs it. A handler that keeps failing is retried with
 exponential backoff, then dead-lettered with its error, and the partition moves on.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -48,6 +51,7 @@ from teacher_hiring.messaging.wire import RecordCodec
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Envelope, Connection], None]
+BatchHandler = Callable[[Sequence[Envelope], Connection], None]
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,17 @@ class EventHandler:
 
     Its subscription accepts every version of the event in the registry up to this one: older
     ones are upcast to it first; newer ones are dead-lettered, since this code cannot read them.
+
+    `many`, when given, applies several events (claimed, upcast, in poll order) in one call,
+    with the effect of `fn` on each in turn: the runner hands it every run of consecutive
+    events of a poll whose handlers share it. If it raises, the poll is applied again one
+    event at a time through `fn`, so `fn` alone decides which event fails. Events applied
+    together are not run under their own trace id; `many` names it where it logs.
     """
 
     fn: Handler
     version: int = 0
+    many: BatchHandler | None = None
 
 
 @dataclass
@@ -228,21 +239,19 @@ class ConsumerRunner:
             else:
                 ignored.append(envelope.event_name)
         started = time.perf_counter()
-        outcomes: list[tuple[str, str]] = []
+        outcomes: Counter[tuple[str, str]] = Counter((name, "ignored") for name in ignored)
         applied: list[Envelope] = []
         try:
             with self.engine.begin() as conn:
                 claimed = inbox.claim_many(conn, self.group, envelopes)
                 for envelope in envelopes:
                     if envelope.event_id not in claimed:
-                        outcomes.append((envelope.event_name, "duplicate"))
+                        outcomes[envelope.event_name, "duplicate"] += 1
                         continue
                     claimed.discard(envelope.event_id)  # a second copy in this poll: duplicate
-                    handler = self.subscription.handlers[envelope.event_name]
-                    with traced(envelope.trace_id):
-                        handler.fn(self.upcaster.upcast(envelope, handler.version), conn)
-                    outcomes.append((envelope.event_name, "applied"))
+                    outcomes[envelope.event_name, "applied"] += 1
                     applied.append(envelope)
+                self._handle_all(applied, conn)
         except Exception as exc:
             log.info(
                 "consumer.batch_retried_one_by_one",
@@ -250,16 +259,41 @@ class ConsumerRunner:
                 error=describe_error(exc, _personal(envelopes)),
             )
             return False
-        for event_name, outcome in outcomes:
-            metrics.PROCESSED.labels(self.service, self.group, event_name, outcome).inc()
-        for event_name in ignored:
-            metrics.PROCESSED.labels(self.service, self.group, event_name, "ignored").inc()
-        for envelope in applied:
-            self._count_version(envelope)
-        if outcomes:
-            per_event = (time.perf_counter() - started) / len(outcomes)
+        # Counted once per label set, not per event: a label lookup costs as much as a row.
+        for (event_name, outcome), count in outcomes.items():
+            metrics.PROCESSED.labels(self.service, self.group, event_name, outcome).inc(count)
+        versions = Counter((e.event_name, e.event_version) for e in applied)
+        for (event_name, version), count in versions.items():
+            labels = (self.service, self.group, event_name, str(version))
+            metrics.CONSUMED_VERSIONS.labels(*labels).inc(count)
+        handled = len(envelopes)
+        if handled:
+            per_event = (time.perf_counter() - started) / handled
             metrics.HANDLER_SECONDS.labels(self.service, self.group).observe(per_event)
         return True
+
+    def _handle_all(self, envelopes: list[Envelope], conn: Connection) -> None:
+        """Run the handlers of claimed events in order: each run of consecutive events whose
+        handlers share a `many` in one call of it, every other event through its `fn`."""
+        handlers = self.subscription.handlers
+        run: list[Envelope] = []
+        run_many: BatchHandler | None = None
+        for envelope in envelopes:
+            handler = handlers[envelope.event_name]
+            upcast = self.upcaster.upcast(envelope, handler.version)
+            if handler.many is not None and handler.many is run_many:
+                run.append(upcast)
+                continue
+            if run_many is not None:
+                run_many(run, conn)
+            run, run_many = [], None
+            if handler.many is not None:
+                run, run_many = [upcast], handler.many
+                continue
+            with traced(envelope.trace_id):
+                handler.fn(upcast, conn)
+        if run_many is not None:
+            run_many(run, conn)
 
     def _apply_each(self, records: list[Record]) -> tuple[list[Record], Record | None]:
         done: list[Record] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -36,11 +37,15 @@ def claim(conn: Connection, consumer: str, envelope: Envelope) -> bool:
     return conn.execute(_CLAIM[conn.dialect.name], values).rowcount == 1
 
 
-_CLAIM_RETURNING = (
-    dialect_insert("sqlite", inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+# One statement and four parameters whatever the number of events: the database plans it
+# once, and nothing is rendered per event (a multi-row VALUES list would be, for every batch
+# size). PostgreSQL takes the ids as arrays, SQLite as one JSON array of [id, name] pairs.
+_CLAIM_JSON = (
+    "INSERT INTO inbox (consumer, event_id, event_name, processed_at)"
+    " SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?"
+    " FROM json_each(?) WHERE true"  # WHERE: else SQLite reads ON CONFLICT as a join's ON
+    " ON CONFLICT DO NOTHING RETURNING event_id"
 )
-# One statement and four parameters whatever the number of events: PostgreSQL plans it once,
-# and nothing is rendered per event (a multi-row VALUES list would be, for every batch size).
 _CLAIM_ARRAYS = sa.text(
     "INSERT INTO inbox (consumer, event_id, event_name, processed_at)"
     " SELECT :consumer, event_id, event_name, :processed_at"
@@ -65,11 +70,8 @@ def claim_many(conn: Connection, consumer: str, envelopes: Sequence[Envelope]) -
             "processed_at": now,
         }
         return set(conn.execute(_CLAIM_ARRAYS, parameters).scalars())
-    rows = [
-        {"consumer": consumer, "event_id": event_id, "event_name": name, "processed_at": now}
-        for event_id, name in first.items()
-    ]
-    return set(conn.execute(_CLAIM_RETURNING, rows).scalars())
+    pairs = orjson.dumps(list(first.items()))
+    return {row[0] for row in conn.exec_driver_sql(_CLAIM_JSON, (consumer, now, pairs))}
 
 
 def seen(conn: Connection, consumer: str, event_id: str) -> bool:

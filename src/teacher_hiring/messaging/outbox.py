@@ -29,9 +29,10 @@ from teacher_hiring.messaging.tables import outbox
 from teacher_hiring.messaging.tracing import current_trace_id
 
 STAGED = "outbox_staged"
-Keeper = Callable[[Connection, Envelope], None]
+Keeper = Callable[[Connection, Envelope, bytes], None]
 """Keeps a record of an event just staged, in the same transaction: a service that issues
-money keeps its money events for reconciliation (teacher_hiring.money.issued.keep)."""
+money keeps its money events for reconciliation (teacher_hiring.money.issued.keep). It is
+given the envelope's JSON as the outbox stored it, encoded once for both."""
 KEY_LOCKS = 0x7468_6F62  # "thob": the advisory lock space (first int4) of partition keys
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), hashtext(:key))")
 _INSERT = bound_insert(
@@ -115,19 +116,21 @@ class Outbox:
             trace_id=current_trace_id(),
             produced_at=rfc3339(self.clock()),
         )
-        self.stage_envelope(conn, envelope)
+        body = self.stage_envelope(conn, envelope)
         for keep in self.keepers:
-            keep(conn, envelope)
+            keep(conn, envelope, body)
         return envelope
 
-    def stage_envelope(self, conn: Connection, envelope: Envelope) -> None:
-        """Store an already built envelope (re-sending under its original event id)."""
+    def stage_envelope(self, conn: Connection, envelope: Envelope) -> bytes:
+        """Store an already built envelope (re-sending under its original event id); the
+        JSON it was stored as."""
         self.registry.validate(envelope.as_dict())
         spec = self.registry.spec(envelope.event_name)
         key = self.registry.partition_key(envelope.event_name, envelope.payload)
         if conn.dialect.name == "postgresql":
             conn.execute(_LOCK_KEY, {"space": KEY_LOCKS, "key": key})  # see the module's doc
         conn.info[STAGED] = True  # read by the relay's commit hook (wake_relay_on_commit)
+        body = envelope.to_json()
         _INSERT(
             conn,
             {
@@ -136,11 +139,12 @@ class Outbox:
                 "event_version": envelope.event_version,
                 "topic": spec.topic,
                 "partition_key": key,
-                "body": envelope.to_json(),
+                "body": body,
                 "trace_id": envelope.trace_id,
                 "created_at": time.time(),
             },
         )
+        return body
 
 
 def backlog(conn: Connection) -> int:

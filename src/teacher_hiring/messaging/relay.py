@@ -171,8 +171,10 @@ class OutboxRelay:
             except Exception:
                 log.exception("relay.failed")
                 moved = 0
-            if moved:
-                continue
+            if moved >= self.batch_size:
+                continue  # a backlog: the next batch at once
+            # Otherwise what was committed meanwhile woke it: one pass per linger, not two (a
+            # pass straight after a partial batch found next to nothing, at a full pass's cost).
             if self._wake.wait(idle_sleep_s):
                 # The hook fires just before COMMIT; lingering a moment lets the row become
                 # visible and gathers the commits of concurrent requests into one batch.

@@ -83,8 +83,9 @@ def drop_issued_money_table(op: Any) -> None:
     op.drop_table("issued_money")
 
 
-def keep(conn: Connection, envelope: Envelope) -> None:
-    """Record a money event just staged in the outbox, in the same transaction; others pass."""
+def keep(conn: Connection, envelope: Envelope, body: bytes) -> None:
+    """Record a money event just staged in the outbox, in the same transaction, as `body`
+    (the envelope's JSON, as the outbox stored it); others pass."""
     if envelope.event_name not in MONEY_EVENTS:
         return
     payload = envelope.payload
@@ -96,7 +97,7 @@ def keep(conn: Connection, envelope: Envelope) -> None:
             "manager_id": payload["manager_id"],
             "amount_cents": payload["amount_cents"],
             "occurred_at": parse_moment(payload["occurred_at"], "occurred_at"),
-            "body": envelope.to_json(),
+            "body": body,
         },
     )
 

@@ -7,6 +7,7 @@ transaction). The statements are built once per dialect; only their parameters c
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -82,19 +83,56 @@ _LEDGER_COLUMNS = (
     "recorded_at",
     "details",
 )
-_SQLITE_OPEN_ACCOUNT = DriverStatement(
-    dialect_insert("sqlite", accounts)
-    .values(manager_id=sa.bindparam("manager_id"), opened_at=sa.bindparam("opened_at"))
-    .on_conflict_do_nothing(index_elements=[accounts.c.manager_id])
+_OPEN_ACCOUNTS = {
+    dialect: DriverStatement(
+        dialect_insert(dialect, accounts)
+        .values(manager_id=sa.bindparam("manager_id"), opened_at=sa.bindparam("opened_at"))
+        .on_conflict_do_nothing(index_elements=[accounts.c.manager_id])
+    )
+    for dialect in ("sqlite", "postgresql")
+}
+_APPEND_ENTRIES = {
+    dialect: DriverStatement(
+        dialect_insert(dialect, ledger)
+        .values({name: sa.bindparam(name) for name in _LEDGER_COLUMNS})
+        .on_conflict_do_nothing(index_elements=[ledger.c.business_key])
+    )
+    for dialect in ("sqlite", "postgresql")
+}
+"""The two statements of a money event, run at the driver (foundation.sql): through
+`Connection.execute` SQLAlchemy spent more per event than SQLite writing the row, and encoded
+`details` with the standard library's json; here orjson encodes it, once. A batch of events
+(`append_many`) runs each once for the whole batch through the driver's executemany. One
+event on SQLite runs them one after the other; on PostgreSQL, `open_and_append` does both in
+one round trip."""
+_SQLITE_OPEN_ACCOUNT = _OPEN_ACCOUNTS["sqlite"]
+_SQLITE_APPEND = _APPEND_ENTRIES["sqlite"]
+_EFFECTS_UNDER_KEYS = sa.select(
+    ledger.c.business_key, ledger.c.manager_id, ledger.c.amount_cents, ledger.c.source_event_id
+).where(ledger.c.business_key.in_(sa.bindparam("keys", expanding=True)))
+
+
+_RATING_COLUMNS = tuple(c.name for c in ratings.c)
+
+
+def _save_ratings(dialect: str) -> DriverStatement:
+    insert = dialect_insert(dialect, ratings).values(
+        {name: sa.bindparam(name) for name in _RATING_COLUMNS}
+    )
+    return DriverStatement(
+        insert.on_conflict_do_update(
+            index_elements=[ratings.c.exercise_id],
+            set_={c.name: insert.excluded[c.name] for c in ratings.c if not c.primary_key},
+            where=ratings.c.rating_version < insert.excluded.rating_version,
+        )
+    )
+
+
+_SAVE_RATINGS = {dialect: _save_ratings(dialect) for dialect in ("sqlite", "postgresql")}
+"""`save_rating` for a batch of ratings, one executemany (`save_ratings`)."""
+_RATING_VERSIONS = sa.select(ratings.c.exercise_id, ratings.c.rating_version).where(
+    ratings.c.exercise_id.in_(sa.bindparam("ids", expanding=True))
 )
-_SQLITE_APPEND = DriverStatement(
-    dialect_insert("sqlite", ledger)
-    .values({name: sa.bindparam(name) for name in _LEDGER_COLUMNS})
-    .on_conflict_do_nothing(index_elements=[ledger.c.business_key])
-)
-"""The two statements of every money event on SQLite, run at the driver (foundation.sql):
-through `Connection.execute` SQLAlchemy spent more per event than SQLite writing the row, and
-encoded `details` with the standard library's json; here orjson encodes it, once."""
 
 
 def _entry_values(entry: LedgerEntry, recorded_at: str) -> dict[str, Any]:
@@ -148,6 +186,34 @@ class BonusRepository:
         account = {"account_manager_id": entry.manager_id, "account_opened_at": now}
         return self._append(self._sql.open_and_append, entry, now, account)
 
+    def append_many(self, entries: Sequence[LedgerEntry], recorded_at: Sequence[str]) -> int:
+        """Open the entries' accounts unless they exist, then append the entries in order,
+        each unless its business key is in the ledger by then (an earlier entry of the same
+        batch included); how many were appended. `recorded_at[i]` is entry i's.
+
+        Two statements for the whole batch. The accounts are opened in manager order, so two
+        PostgreSQL writers of the same new accounts wait for each other instead of
+        deadlocking.
+        """
+        opened: dict[str, str] = {}
+        rows = []
+        for entry, at in zip(entries, recorded_at, strict=True):
+            opened.setdefault(entry.manager_id, at)
+            values = _entry_values(entry, at)
+            values["details"] = orjson.dumps(entry.details).decode()
+            rows.append(values)
+        dialect = self.conn.dialect.name
+        _OPEN_ACCOUNTS[dialect].many(
+            self.conn,
+            [{"manager_id": manager, "opened_at": opened[manager]} for manager in sorted(opened)],
+        )
+        return _APPEND_ENTRIES[dialect].many(self.conn, rows)
+
+    def effects_under_keys(self, business_keys: Iterable[str]) -> dict[str, StoredEffect]:
+        """What the ledger holds under each of the business keys it holds."""
+        rows = self.conn.execute(_EFFECTS_UNDER_KEYS, {"keys": sorted(set(business_keys))})
+        return {row[0]: StoredEffect(row[1], int(row[2]), row[3]) for row in rows}
+
     def _append(
         self, statement: sa.Insert, entry: LedgerEntry, recorded_at: str, extra: dict[str, str]
     ) -> bool:
@@ -169,6 +235,16 @@ class BonusRepository:
             sa.select(ratings.c.rating_version).where(ratings.c.exercise_id == exercise_id)
         ).scalar_one_or_none()
         return None if version is None else int(version)
+
+    def rating_versions(self, exercise_ids: Iterable[str]) -> dict[str, int]:
+        """The rating_version held of each of the exercises that has a rating."""
+        rows = self.conn.execute(_RATING_VERSIONS, {"ids": sorted(set(exercise_ids))})
+        return {row[0]: int(row[1]) for row in rows}
+
+    def save_ratings(self, ratings: Sequence[Rating]) -> None:
+        """save_rating of each, in order, in one executemany."""
+        rows = [{name: getattr(r, name) for name in _RATING_COLUMNS} for r in ratings]
+        _SAVE_RATINGS[self.conn.dialect.name].many(self.conn, rows)
 
     def save_rating(self, rating: Rating) -> bool:
         """Insert or replace with a newer rating_version; False if the stored one is not older."""

@@ -18,7 +18,7 @@ from teacher_hiring.bonus.domain.commands import (
     SubmissionMoney,
 )
 from teacher_hiring.bonus.domain.errors import InvalidAmount, InvalidTimestamp
-from teacher_hiring.foundation.time import parse_rfc3339, rfc3339
+from teacher_hiring.foundation.time import is_rfc3339_utc, parse_rfc3339, rfc3339
 
 
 class EntryKind(StrEnum):
@@ -129,6 +129,8 @@ def whole_cents(value: object, *, minimum: int) -> int:
 
 def utc_timestamp(value: str, field_name: str) -> str:
     """RFC 3339 normalised to UTC with microseconds, so that text order is time order."""
+    if is_rfc3339_utc(value):
+        return value  # already so (as every producer writes its times): nothing to redo
     try:
         moment = parse_rfc3339(value)
     except ValueError:

@@ -6,22 +6,15 @@ in the transaction these functions join; raising makes it retry, then dead-lette
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
 from teacher_hiring.bonus.adapters.repository import BonusRepository
-from teacher_hiring.bonus.domain.commands import (
-    CreditBonus,
-    CreditPayment,
-    DebitFine,
-    MoneyCommand,
-    RecordRating,
-    ReplicateManager,
-)
+from teacher_hiring.bonus.domain.commands import MoneyCommand, RecordRating, ReplicateManager
 from teacher_hiring.bonus.domain.model import EventSource
 from teacher_hiring.bonus.service_layer import handlers
-from teacher_hiring.bonus.service_layer.money_calls import MONEY_FEED
+from teacher_hiring.bonus.service_layer.money_calls import MONEY_COMMANDS, MONEY_FEED
 from teacher_hiring.events import exercises as exercise_events
 from teacher_hiring.messaging.consumer import EventHandler, Handler, Subscription
 from teacher_hiring.messaging.envelope import Envelope
@@ -33,25 +26,47 @@ RATINGS_GROUP = "bonus.ratings"
 MANAGERS_GROUP = "bonus.managers"
 
 
+def _source(envelope: Envelope) -> EventSource:
+    return EventSource(
+        event_id=envelope.event_id,
+        event_name=envelope.event_name,
+        producer=envelope.producer,
+        trace_id=envelope.trace_id,
+    )
+
+
 def _money(command_type: Callable[..., MoneyCommand]) -> Handler:
     def handle(envelope: Envelope, conn: Connection) -> None:
-        source = EventSource(
-            event_id=envelope.event_id,
-            event_name=envelope.event_name,
-            producer=envelope.producer,
-            trace_id=envelope.trace_id,
-        )
         handlers.record_money(
-            command_type(**envelope.payload), source, UnitOfWork.joining(conn, BonusRepository)
+            command_type(**envelope.payload),
+            _source(envelope),
+            UnitOfWork.joining(conn, BonusRepository),
         )
 
     return handle
+
+
+def _book_money(envelopes: Sequence[Envelope], conn: Connection) -> None:
+    """The money events of a poll, booked together (the runner's `many`): bonuses, fines and
+    payments alike, two statements for the batch."""
+    bookings = [(MONEY_COMMANDS[e.event_name](**e.payload), _source(e)) for e in envelopes]
+    handlers.record_money_many(bookings, UnitOfWork.joining(conn, BonusRepository))
+
+
+def _money_handler(event_name: str) -> EventHandler:
+    return EventHandler(_money(MONEY_COMMANDS[event_name]), many=_book_money)
 
 
 def _rating_changed(envelope: Envelope, conn: Connection) -> None:
     handlers.record_rating(
         RecordRating(**envelope.payload), UnitOfWork.joining(conn, BonusRepository)
     )
+
+
+def _record_ratings(envelopes: Sequence[Envelope], conn: Connection) -> None:
+    """The ratings of a poll, kept together (the runner's `many`): one read, one write."""
+    commands = [RecordRating(**envelope.payload) for envelope in envelopes]
+    handlers.record_ratings(commands, UnitOfWork.joining(conn, BonusRepository))
 
 
 def _manager_changed(envelope: Envelope, conn: Connection) -> None:
@@ -63,13 +78,12 @@ def subscriptions() -> list[Subscription]:
     return [
         Subscription(
             MONEY_GROUP,
-            {
-                "BonusAdded": EventHandler(_money(CreditBonus)),
-                "FineAdded": EventHandler(_money(DebitFine)),
-                "PaymentCommited": EventHandler(_money(CreditPayment)),
-            },
+            {name: _money_handler(name) for name in ("BonusAdded", "FineAdded", "PaymentCommited")},
         ),
-        Subscription(RATINGS_GROUP, {"TaskRatingChanged": EventHandler(_rating_changed)}),
+        Subscription(
+            RATINGS_GROUP,
+            {"TaskRatingChanged": EventHandler(_rating_changed, many=_record_ratings)},
+        ),
         Subscription(
             MANAGERS_GROUP,
             {

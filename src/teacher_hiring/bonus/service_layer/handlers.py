@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
 
@@ -17,13 +18,19 @@ from teacher_hiring.bonus.domain.errors import (
 from teacher_hiring.bonus.domain.model import (
     EntryKind,
     EventSource,
+    LedgerEntry,
     Manager,
     ledger_entry,
     utc_timestamp,
 )
 from teacher_hiring.bonus.domain.rating import Rating, newer_rating_wins
 from teacher_hiring.bonus.metrics import LEDGER_DUPLICATE_BUSINESS_KEYS
-from teacher_hiring.bonus.service_layer.ports import ManagerDirectory, Repository, Views
+from teacher_hiring.bonus.service_layer.ports import (
+    ManagerDirectory,
+    Repository,
+    StoredEffect,
+    Views,
+)
 from teacher_hiring.bonus.service_layer.results import (
     AccountOverview,
     AccountStatement,
@@ -73,7 +80,57 @@ def book_money(command: MoneyCommand, source: EventSource, repository: Repositor
     entry = ledger_entry(command, source)
     if repository.open_account_and_append(entry, _now()):
         return Outcome.APPLIED
-    stored = repository.effect_under(entry.business_key)
+    return _already_booked(entry, repository.effect_under(entry.business_key))
+
+
+def record_money_many(
+    bookings: Sequence[tuple[MoneyCommand, EventSource]], uow: UnitOfWork[Repository]
+) -> list[Outcome]:
+    """`record_money` of each money event, in order, in one transaction."""
+    with uow:
+        outcomes = book_money_many(bookings, uow.repo)
+        uow.commit()
+    return outcomes
+
+
+def book_money_many(
+    bookings: Sequence[tuple[MoneyCommand, EventSource]], repository: Repository
+) -> list[Outcome]:
+    """`book_money` of each, in order, in a transaction the caller owns: two statements for
+    the whole batch when every business key is new (the backlog of a poll), and one more
+    read when some are not. Raises BusinessKeyConflict as `book_money` would, for the first
+    entry that meets one; the caller then books the events one at a time to isolate it.
+    """
+    entries = [ledger_entry(command, source) for command, source in bookings]
+    recorded_at = [_now() for _ in entries]  # as book_money: when each was turned into a row
+    if repository.append_many(entries, recorded_at) == len(entries):
+        return [Outcome.APPLIED] * len(entries)
+    stored = repository.effects_under_keys(entry.business_key for entry in entries)
+    duplicates: list[tuple[LedgerEntry, StoredEffect]] = []
+    outcomes = []
+    for entry in entries:
+        found = stored.get(entry.business_key)
+        if found is not None and found.source_event_id == entry.source.event_id:
+            outcomes.append(Outcome.APPLIED)  # appended by this batch (an event id is claimed once)
+            continue
+        duplicates.append((entry, _same_effect(entry, found)))
+        outcomes.append(Outcome.DUPLICATE)
+    for entry, found in duplicates:  # counted once the whole batch is known to hold
+        _count_duplicate(entry, found)
+    return outcomes
+
+
+def _already_booked(entry: LedgerEntry, stored: StoredEffect | None) -> Outcome:
+    """DUPLICATE (counted) when the ledger holds the entry's business key with the same
+    effect; BusinessKeyConflict when it holds it with another."""
+    _count_duplicate(entry, _same_effect(entry, stored))
+    return Outcome.DUPLICATE
+
+
+def _same_effect(entry: LedgerEntry, stored: StoredEffect | None) -> StoredEffect:
+    """What the ledger holds under the entry's business key, when it is the entry's effect;
+    else BusinessKeyConflict."""
+    source = entry.source
     if stored is None or not entry.has_same_effect(stored.manager_id, stored.amount_cents):
         raise BusinessKeyConflict(
             f"business key {entry.business_key} is in the ledger as "
@@ -83,15 +140,19 @@ def book_money(command: MoneyCommand, source: EventSource, repository: Repositor
             f"says {entry.amount_cents} cents for manager {entry.manager_id}",
             business_key=entry.business_key,
         )
+    return stored
+
+
+def _count_duplicate(entry: LedgerEntry, stored: StoredEffect) -> None:
     LEDGER_DUPLICATE_BUSINESS_KEYS.labels("bonus", entry.kind.value).inc()
     log.info(
         "ledger.duplicate_business_key",
         business_key=entry.business_key,
-        event_id=source.event_id,
-        event_name=source.event_name,
+        trace_id=entry.source.trace_id,
+        event_id=entry.source.event_id,
+        event_name=entry.source.event_name,
         first_event_id=stored.source_event_id,
     )
-    return Outcome.DUPLICATE
 
 
 def record_rating(command: RecordRating, uow: UnitOfWork[Repository]) -> Outcome:
@@ -112,6 +173,36 @@ def record_rating(command: RecordRating, uow: UnitOfWork[Repository]) -> Outcome
         stored_rating_version=stored,
     )
     return Outcome.STALE
+
+
+def record_ratings(commands: Sequence[RecordRating], uow: UnitOfWork[Repository]) -> list[Outcome]:
+    """`record_rating` of each, in order, in one transaction: one read of the versions held,
+    one write of the ratings that are newer than what is held by then."""
+    ratings = [replace(c, changed_at=utc_timestamp(c.changed_at, "changed_at")) for c in commands]
+    outcomes: list[Outcome] = []
+    newer: list[Rating] = []
+    stale: list[tuple[Rating, int | None]] = []
+    with uow:
+        held: dict[str, int | None] = dict(uow.repo.rating_versions(r.exercise_id for r in ratings))
+        for rating in ratings:
+            stored = held.get(rating.exercise_id)
+            if newer_rating_wins(stored, rating.rating_version):
+                held[rating.exercise_id] = rating.rating_version
+                newer.append(rating)
+                outcomes.append(Outcome.APPLIED)
+            else:
+                stale.append((rating, stored))
+                outcomes.append(Outcome.STALE)
+        uow.repo.save_ratings(newer)
+        uow.commit()
+    for ignored, stored in stale:
+        log.info(
+            "rating.stale_ignored",
+            exercise_id=ignored.exercise_id,
+            rating_version=ignored.rating_version,
+            stored_rating_version=stored,
+        )
+    return outcomes
 
 
 def replicate_manager(command: ReplicateManager, uow: UnitOfWork[Repository]) -> Outcome:

@@ -8,7 +8,7 @@ against `UnitOfWork[Repository]`, the reads against `UnitOfWork[Views]`. The SQL
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -48,7 +48,24 @@ class Repository(Protocol):
 
     def effect_under(self, business_key: str) -> StoredEffect | None: ...
 
+    def append_many(self, entries: Sequence[LedgerEntry], recorded_at: Sequence[str]) -> int:
+        """Open the entries' accounts unless they exist, then append the entries in order,
+        each unless its business key is in the ledger by then; how many were appended."""
+        ...
+
+    def effects_under_keys(self, business_keys: Iterable[str]) -> dict[str, StoredEffect]:
+        """What the ledger holds under each of the business keys it holds."""
+        ...
+
     def rating_version(self, exercise_id: str) -> int | None: ...
+
+    def rating_versions(self, exercise_ids: Iterable[str]) -> dict[str, int]:
+        """The rating_version held of each of the exercises that has a rating."""
+        ...
+
+    def save_ratings(self, ratings: Sequence[Rating]) -> None:
+        """save_rating of each, in order (a stored rating is replaced by a newer one only)."""
+        ...
 
     def save_rating(self, rating: Rating) -> bool:
         """Insert, or replace an older rating_version; False if the stored one is not older."""
